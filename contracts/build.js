@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// Compiles contracts/ with the pinned solc (require('solc').compile, standard JSON) and writes
+// the artifacts defi_int ships: one JSON per deployable contract (ABI, bytecode) plus
+// build-info.json (compiler version, settings, sha256 of every source and of them all).
+// `node build.js --check` compiles in memory and fails when the committed artifacts differ.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const crypto = require('crypto');
+const solc = require('solc');
+
+const ROOT = __dirname;
+const OUT = path.join(ROOT, '..', 'defi_int', 'chain', 'artifacts');
+const DEPLOYABLE = ['CollateralToken', 'PriceOracle', 'Vault', 'PerpAmm', 'Settlement'];
+const SETTINGS = {
+  evmVersion: 'prague',
+  optimizer: { enabled: true, runs: 20000 },
+  metadata: { bytecodeHash: 'none', appendCBOR: false },
+  outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
+};
+
+function listSources(dir, rel = '') {
+  const found = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (entry.name === 'node_modules') continue;
+    const relPath = rel ? `${rel}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) found.push(...listSources(path.join(dir, entry.name), relPath));
+    else if (entry.name.endsWith('.sol')) found.push(relPath);
+  }
+  return found;
+}
+
+const sha256 = (text) => crypto.createHash('sha256').update(text).digest('hex');
+
+function build() {
+  const sources = {};
+  for (const rel of listSources(ROOT)) sources[rel] = { content: fs.readFileSync(path.join(ROOT, rel), 'utf8') };
+  const input = { language: 'Solidity', sources, settings: SETTINGS };
+  const output = JSON.parse(solc.compile(JSON.stringify(input)));
+  const errors = (output.errors || []).filter((e) => e.severity === 'error');
+  for (const e of output.errors || []) process.stderr.write(e.formattedMessage + '\n');
+  if (errors.length) throw new Error(`solc reported ${errors.length} error(s)`);
+
+  const files = {};
+  for (const name of DEPLOYABLE) {
+    const unit = output.contracts[`${name}.sol`][name];
+    files[`${name}.json`] = {
+      contractName: name,
+      abi: unit.abi,
+      bytecode: '0x' + unit.evm.bytecode.object,
+      deployedBytecode: '0x' + unit.evm.deployedBytecode.object,
+    };
+  }
+  const sourceHashes = Object.fromEntries(Object.entries(sources).map(([k, v]) => [k, sha256(v.content)]));
+  files['build-info.json'] = {
+    compiler: { name: 'solc-js', version: solc.version() },
+    settings: SETTINGS,
+    sources: sourceHashes,
+    sourcesSha256: sha256(Object.entries(sourceHashes).map(([k, v]) => `${k}:${v}\n`).join('')),
+  };
+  return Object.fromEntries(Object.entries(files).map(([k, v]) => [k, JSON.stringify(v, null, 1) + '\n']));
+}
+
+function main() {
+  const check = process.argv.includes('--check');
+  const files = build();
+  if (!check) {
+    fs.mkdirSync(OUT, { recursive: true });
+    for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(OUT, name), text);
+    console.log(`wrote ${Object.keys(files).length} artifacts to ${path.relative(process.cwd(), OUT)} (solc ${solc.version()})`);
+    return;
+  }
+  const stale = [];
+  for (const [name, text] of Object.entries(files)) {
+    const file = path.join(OUT, name);
+    if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) stale.push(name);
+  }
+  const extra = fs.existsSync(OUT) ? fs.readdirSync(OUT).filter((n) => n.endsWith('.json') && !(n in files)) : [];
+  if (stale.length || extra.length) {
+    console.error(`contract artifacts do not match contracts/ sources: ${[...stale, ...extra].join(', ')}`);
+    console.error('run `make contracts` and commit defi_int/chain/artifacts/');
+    process.exit(1);
+  }
+  console.log(`contract artifacts match the sources (solc ${solc.version()})`);
+}
+
+main();

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {Order} from "../libraries/OrderLib.sol";
+import {IVault} from "./IVault.sol";
+import {IPerpAmm} from "./IPerpAmm.sol";
+import {IPriceOracle} from "./IPriceOracle.sol";
+
+/// @notice One order's share of a batch: `internalSize` at `internalPrice` against the desk, then
+///         `ammSize` routed to the AMM at its price; `feeBps` of each leg's notional goes to the fee
+///         recipient, rounded up.
+struct Fill {
+    Order order;
+    bytes signature;
+    uint128 internalSize;
+    uint128 internalPrice;
+    uint128 ammSize;
+    uint16 feeBps;
+}
+
+/// @title ISettlement
+/// @notice EIP-712 order verification and batch settlement of the desk's fills.
+/// @dev Order lifecycle. Each trader's nonces are unordered (Permit2): two bits per nonce record
+///      OPEN, PARTIAL, FILLED or CANCELLED. An order filled whole in one settlement only flips its
+///      nonce to FILLED (one warm-able storage write instead of a fresh slot per order); an order
+///      filled in parts also records its running total under its digest in `filled`. Completing an
+///      order or cancelling it consumes its nonce, which closes every order signed with that nonce.
+interface ISettlement {
+    /// @notice Thrown when `caller` settles without being an allow-listed keeper.
+    error NotKeeper(address caller);
+    /// @notice Thrown when the vault is paused.
+    error SettlementPaused();
+    /// @notice Thrown when a batch holds no fills.
+    error EmptyBatch();
+    /// @notice Thrown when a fill's two legs are both zero.
+    error EmptyFill(bytes32 digest);
+    /// @notice Thrown when the signature on order `digest` recovers to `signer`, not its `trader`.
+    error InvalidSigner(bytes32 digest, address signer, address trader);
+    /// @notice Thrown when order `digest` expired at `expiry`, before the block time `now_`.
+    error OrderExpired(bytes32 digest, uint256 expiry, uint256 now_);
+    /// @notice Thrown when order `digest` was already filled whole, or its nonce consumed by another order.
+    error OrderAlreadyFilled(bytes32 digest);
+    /// @notice Thrown when order `digest`'s nonce was cancelled.
+    error OrderIsCancelled(bytes32 digest);
+    /// @notice Thrown when a fill of `amount` exceeds the `remaining` size of order `digest`.
+    error Overfill(bytes32 digest, uint256 amount, uint256 remaining);
+    /// @notice Thrown when the fee `feeBps` is above the order's `maxFeeBps`.
+    error FeeAboveMax(bytes32 digest, uint256 feeBps, uint256 maxFeeBps);
+    /// @notice Thrown when the internal price is worse for the trader than the order's `limitPrice`.
+    error LimitPriceExceeded(bytes32 digest, uint256 price, uint256 limitPrice);
+    /// @notice Thrown when the AMM leg trades `quote` for `size`, beyond the order's `limitPrice` on average.
+    error AmmLimitExceeded(bytes32 digest, uint256 size, uint256 quote, uint256 limitPrice);
+    /// @notice Thrown when the internal `price` is more than `maxDeviationBps` away from the oracle's `mark`.
+    error PriceOutsideBand(bytes32 digest, uint256 price, uint256 mark, uint256 maxDeviationBps);
+    /// @notice Thrown when the internal leg's `notional` is worse for the trader than the AMM's `ammQuote` for the same size.
+    error WorseThanAmm(bytes32 digest, uint256 notional, uint256 ammQuote);
+    /// @notice Thrown when order `digest` routes to the AMM without allowing it.
+    error AmmNotAllowed(bytes32 digest);
+    /// @notice Thrown when `caller` cancels an order whose trader is `trader`.
+    error NotOrderTrader(address caller, address trader);
+    /// @notice Thrown when the deviation band is set above 10000 bps.
+    error InvalidDeviationBps(uint256 maxDeviationBps);
+
+    /// @notice Emitted for every fill, with both legs: the internal leg at `internalPrice` against the
+    ///         desk and the AMM leg of `ammSize` for `ammQuote`; `fee` sums both legs' fees.
+    event OrderFilled(
+        bytes32 indexed digest,
+        address indexed trader,
+        uint32 indexed market,
+        bool isBuy,
+        uint256 internalSize,
+        uint256 internalPrice,
+        uint256 ammSize,
+        uint256 ammQuote,
+        uint256 fee
+    );
+    /// @notice Emitted when `trader` cancels order `digest`, consuming `nonce`.
+    event OrderCancelled(bytes32 indexed digest, address indexed trader, uint256 nonce);
+    /// @notice Emitted when the desk trades its own book on the AMM.
+    event Hedged(uint32 indexed market, bool isBuy, uint256 size, uint256 quote);
+    /// @notice Emitted when `keeper` is allowed (`allowed`) or denied to settle.
+    event KeeperSet(address indexed keeper, bool allowed);
+    /// @notice Emitted when the oracle band for internal prices becomes `maxDeviationBps`.
+    event MaxDeviationSet(uint256 maxDeviationBps);
+
+    /// @notice The EIP-712 domain separator (`name = "DefiInt"`, `version = "1"`, this chain, this contract).
+    function domainSeparator() external view returns (bytes32);
+    /// @notice The EIP-712 digest a wallet signs for `order`.
+    function hashOrder(Order calldata order) external view returns (bytes32);
+    /// @notice Running total filled of an order that was settled in parts; zero for an order never
+    ///         filled and for one filled whole in a single settlement (see `remaining`).
+    function filled(bytes32 orderDigest) external view returns (uint256);
+    /// @notice What can still be filled of `order`: zero once its nonce is consumed.
+    function remaining(Order calldata order) external view returns (uint256);
+    /// @notice State of `trader`'s `nonce`: 0 OPEN, 1 PARTIAL, 2 FILLED, 3 CANCELLED.
+    function nonceState(address trader, uint256 nonce) external view returns (uint8);
+
+    /// @notice Cancels `order`, consuming its nonce. Only by the order's trader.
+    function cancel(Order calldata order) external;
+    /// @notice Settles a batch: for each fill, verify the order and apply its internal then its AMM leg.
+    function settle(Fill[] calldata fills) external;
+    /// @notice Trades the desk's own book on the AMM. Keepers only.
+    function hedge(uint32 market, bool isBuy, uint256 size, uint256 limitQuote) external returns (uint256 quote);
+
+    /// @notice The vault whose ledger settlement moves.
+    function vault() external view returns (IVault);
+    /// @notice The AMM that takes routed remainders.
+    function amm() external view returns (IPerpAmm);
+    /// @notice The oracle internal prices are banded against.
+    function oracle() external view returns (IPriceOracle);
+    /// @notice Whether `account` may settle and hedge.
+    function isKeeper(address account) external view returns (bool);
+    /// @notice Largest distance of an internal price from the oracle, in bps.
+    function maxDeviationBps() external view returns (uint256);
+    /// @notice Allows or denies `keeper`. Owner only.
+    function setKeeper(address keeper, bool allowed) external;
+    /// @notice Sets the oracle band for internal prices. Owner only.
+    function setMaxDeviationBps(uint256 maxDeviationBps) external;
+}

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+/// @title SignatureLib
+/// @notice Strict ECDSA recovery: 65 bytes `r ‖ s ‖ v`, low-s only, v ∈ {27, 28}.
+library SignatureLib {
+    /// @dev secp256k1n / 2: a larger s is the malleable high-s twin of a valid signature.
+    uint256 internal constant HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
+
+    /// @notice Thrown when a signature is `length` bytes instead of 65.
+    error InvalidSignatureLength(uint256 length);
+    /// @notice Thrown when s is in the upper half of the curve order (the malleable twin).
+    error InvalidSignatureS(bytes32 s);
+    /// @notice Thrown when v is neither 27 nor 28.
+    error InvalidSignatureV(uint8 v);
+
+    /// @notice Recovers the signer of `hash`; returns address(0) when ecrecover finds none.
+    function recover(bytes32 hash, bytes calldata signature) internal pure returns (address signer) {
+        if (signature.length != 65) revert InvalidSignatureLength(signature.length);
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        assembly ("memory-safe") {
+            r := calldataload(signature.offset)
+            s := calldataload(add(signature.offset, 0x20))
+            v := byte(0, calldataload(add(signature.offset, 0x40)))
+        }
+        if (uint256(s) > HALF_ORDER) revert InvalidSignatureS(s);
+        if (v != 27 && v != 28) revert InvalidSignatureV(v);
+        signer = ecrecover(hash, v, r, s);
+    }
+}

@@ -1,0 +1,12 @@
+"""The chain layer: the only part of defi-int that imports web3.
+
+- ``backend.Chain``      — embedded eth-tester/py-evm or a JSON-RPC node; explicit gas; snapshots.
+- ``deploy.deploy_system`` — deploys and wires the five contracts into a ``System``.
+- ``errors``             — revert data to ``ContractRevert`` by custom error name.
+- ``artifacts``          — the compiled contracts shipped in the package.
+"""
+
+from defi_int.chain.backend import Chain
+from defi_int.chain.deploy import MarketParams, System, SystemParams, deploy_system
+
+__all__ = ["Chain", "MarketParams", "System", "SystemParams", "deploy_system"]

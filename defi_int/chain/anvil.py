@@ -1,0 +1,99 @@
+"""Starting and stopping a local anvil node (from the npm package ``@foundry-rs/anvil``).
+
+``Anvil()`` is a context manager: it finds the binary (``$DEFI_INT_ANVIL``, then ``anvil`` on
+PATH, then ``contracts/node_modules`` of a source checkout), starts it on 127.0.0.1 on a free
+port, waits until it answers JSON-RPC and kills it on exit.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+
+import requests
+
+from defi_int.exceptions import NodeUnavailable
+
+_NPM_BINARY = Path("contracts/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
+
+
+def find_anvil() -> str:
+    """Path of an anvil binary; raises ``NodeUnavailable`` naming where it looked."""
+    candidates = [os.environ.get("DEFI_INT_ANVIL"), shutil.which("anvil")]
+    here = Path(__file__).resolve()
+    candidates += [str(parent / _NPM_BINARY) for parent in [Path.cwd(), *here.parents]]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    raise NodeUnavailable(
+        "anvil", "no anvil binary: set DEFI_INT_ANVIL, put anvil on PATH, or run `npm ci` in contracts/"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Anvil:
+    """A local anvil on 127.0.0.1; ``url`` is set once it answers."""
+
+    def __init__(self, *, chain_id: int = 31337, gas_limit: int = 60_000_000, startup_timeout: float = 30.0):
+        self.chain_id = chain_id
+        self.gas_limit = gas_limit
+        self.startup_timeout = startup_timeout
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Anvil:
+        binary = find_anvil()
+        self._process = subprocess.Popen(
+            [
+                binary,
+                "--host", "127.0.0.1",
+                "--port", str(self.port),
+                "--chain-id", str(self.chain_id),
+                "--gas-limit", str(self.gas_limit),
+                "--hardfork", "prague",
+                "--silent",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                err = self._process.stderr.read().decode() if self._process.stderr else ""
+                raise NodeUnavailable(self.url, f"anvil exited with {self._process.returncode}: {err.strip()}")
+            try:
+                requests.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}, timeout=1)
+                return self
+            except requests.exceptions.ConnectionError:
+                time.sleep(0.05)
+        self.stop()
+        raise NodeUnavailable(self.url, f"anvil did not answer within {self.startup_timeout}s")
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = None
+
+    def __enter__(self) -> Anvil:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,234 @@
+"""A chain to deploy on and send transactions to: embedded (eth-tester on py-evm) or any JSON-RPC node.
+
+Both backends go through the same path: every transaction is built with explicit gas, signed
+locally by an eth-account ``LocalAccount`` and sent raw, so tests, simulations and the keeper behave
+the same on py-evm and on anvil. A failed transaction is replayed as a call on the block before it
+to recover its revert data, which ``errors.decode_revert`` turns into a ``ContractRevert``.
+
+Accounts are derived deterministically from labels (``chain.account("trader-3")``) and funded with
+ether from the backend's first unlocked account, so the same scenario sees the same addresses
+everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import requests
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_tester import EthereumTester, PyEVMBackend
+from eth_tester.exceptions import TransactionFailed as EthTesterTransactionFailed
+from eth_utils import keccak
+from web3 import EthereumTesterProvider, HTTPProvider, Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError, TimeExhausted
+from web3.types import TxReceipt
+
+from defi_int.chain import artifacts
+from defi_int.chain.errors import decode_revert, revert_data
+from defi_int.exceptions import ChainError, NodeUnavailable, TransactionFailed
+
+#: Fee cap for every transaction: far above any base fee a local chain reaches, paid only up to it.
+MAX_FEE_PER_GAS = 200 * 10**9
+#: Ether given to every derived account on first use.
+ACCOUNT_ETHER = 1_000 * 10**18
+DEFAULT_GAS = 1_000_000
+_LABEL_SALT = b"defi-int account v1:"
+
+
+def _reverts(exc: BaseException) -> bool:
+    return isinstance(exc, (ContractLogicError, EthTesterTransactionFailed))
+
+
+class Chain:
+    """One connection to one chain; see the module docstring."""
+
+    def __init__(self, w3: Web3, *, kind: str, url: str | None = None, tester: EthereumTester | None = None):
+        self.w3 = w3
+        self.kind = kind
+        self.url = url
+        self._tester = tester
+        self._nonces: dict[str, int] = {}
+        self._funded: set[str] = set()
+        self._snapshots: dict[int, Any] = {}
+        with self._talking():
+            self.chain_id: int = w3.eth.chain_id
+            self._funder = w3.eth.accounts[0] if w3.eth.accounts else None
+
+    # ------------------------------------------------------------ creation
+
+    @classmethod
+    def embedded(cls, *, gas_limit: int = 60_000_000) -> Chain:
+        """A fresh in-process chain (eth-tester on py-evm, latest fork py-evm knows)."""
+        params = PyEVMBackend.generate_genesis_params(overrides={"gas_limit": gas_limit})
+        tester = EthereumTester(PyEVMBackend(genesis_parameters=params))
+        return cls(Web3(EthereumTesterProvider(tester)), kind="embedded", tester=tester)
+
+    @classmethod
+    def connect(cls, url: str, *, timeout: float = 30.0) -> Chain:
+        """A JSON-RPC node at ``url``; raises ``NodeUnavailable`` when it does not answer."""
+        w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout}))
+        chain = cls(w3, kind="rpc", url=url)
+        return chain
+
+    # ------------------------------------------------------------- helpers
+
+    @contextmanager
+    def _talking(self) -> Iterator[None]:
+        """Turns transport failures into ``NodeUnavailable`` naming the node."""
+        try:
+            yield
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout, TimeExhausted, OSError) as exc:
+            raise NodeUnavailable(self.url or "embedded", str(exc).splitlines()[0]) from exc
+
+    @property
+    def tester(self) -> EthereumTester:
+        if self._tester is None:
+            raise ChainError("this chain is a JSON-RPC node, not the embedded eth-tester")
+        return self._tester
+
+    def contract(self, name: str, address: str) -> Contract:
+        """A web3 contract object for a shipped contract ``name`` at ``address``."""
+        return self.w3.eth.contract(address=Web3.to_checksum_address(address), abi=artifacts.load(name).abi)
+
+    # ------------------------------------------------------------ accounts
+
+    def account(self, label: str, *, fund: bool = True) -> LocalAccount:
+        """The account derived from ``label``, funded with ether on first use."""
+        acct: LocalAccount = Account.from_key(keccak(_LABEL_SALT + label.encode()))
+        if fund:
+            self.fund(acct.address)
+        return acct
+
+    def fund(self, address: str, amount: int = ACCOUNT_ETHER) -> None:
+        """Gives ``address`` ether from the backend's unlocked account, once."""
+        if address in self._funded:
+            return
+        if self._funder is None:
+            raise ChainError(f"node at {self.url} has no unlocked account to fund {address} with ether")
+        with self._talking():
+            if self.w3.eth.get_balance(address) < amount // 2:
+                tx = self.w3.eth.send_transaction({"from": self._funder, "to": address, "value": amount, "gas": 21_000})
+                self.w3.eth.wait_for_transaction_receipt(tx)
+        self._funded.add(address)
+
+    # -------------------------------------------------------- transactions
+
+    def _next_nonce(self, address: str) -> int:
+        if address not in self._nonces:
+            with self._talking():
+                self._nonces[address] = self.w3.eth.get_transaction_count(address, "pending")
+        return self._nonces[address]
+
+    def send(self, sender: LocalAccount, tx: dict[str, Any], *, label: str = "transaction") -> TxReceipt:
+        """Signs and sends ``tx`` (must carry ``gas``), waits for it and raises on failure."""
+        if "gas" not in tx:
+            raise ChainError(f"{label}: every transaction needs explicit gas")
+        tx = {
+            "chainId": self.chain_id,
+            "nonce": self._next_nonce(sender.address),
+            "maxFeePerGas": MAX_FEE_PER_GAS,
+            "maxPriorityFeePerGas": 0,
+            "value": 0,
+            **tx,
+        }
+        tx.pop("from", None)
+        signed = sender.sign_transaction(tx)
+        with self._talking():
+            try:
+                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            except (ValueError, *(ContractLogicError, EthTesterTransactionFailed)) as exc:
+                self._nonces.pop(sender.address, None)
+                data = revert_data(exc)
+                raise (decode_revert(data) if data is not None else TransactionFailed(f"{label}: {exc}")) from exc
+            self._nonces[sender.address] = tx["nonce"] + 1
+            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
+        if receipt["status"] == 1:
+            return receipt
+        raise self._explain_failure(sender.address, tx, receipt, label)
+
+    def _explain_failure(self, sender: str, tx: dict[str, Any], receipt: TxReceipt, label: str) -> TransactionFailed:
+        tx_hash = receipt["transactionHash"].hex()
+        if receipt["gasUsed"] >= tx["gas"]:
+            return TransactionFailed(f"{label} ran out of gas ({tx['gas']} given)", tx_hash)
+        call = {"from": sender, "to": tx.get("to"), "data": tx.get("data", "0x"), "value": tx["value"], "gas": tx["gas"]}
+        try:
+            with self._talking():
+                self.w3.eth.call(call, receipt["blockNumber"] - 1)  # type: ignore[arg-type]
+        except Exception as exc:  # noqa: BLE001 - any revert shape is decoded below
+            data = revert_data(exc)
+            if data is not None:
+                return decode_revert(data, tx_hash)
+        return TransactionFailed(f"{label} failed on-chain (status 0) and its replay gave no reason", tx_hash)
+
+    def transact(self, sender: LocalAccount, fn: ContractFunction, *, gas: int = DEFAULT_GAS, value: int = 0) -> TxReceipt:
+        """Calls a contract function in a transaction from ``sender`` with explicit ``gas``."""
+        tx = {"to": fn.address, "data": fn._encode_transaction_data(), "gas": gas, "value": value}
+        return self.send(sender, tx, label=f"{fn.fn_name}")
+
+    def deploy(self, sender: LocalAccount, name: str, *args: Any, gas: int = 6_000_000) -> Contract:
+        """Deploys shipped contract ``name`` with constructor ``args``."""
+        art = artifacts.load(name)
+        factory = self.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
+        data = factory.constructor(*args).data_in_transaction
+        receipt = self.send(sender, {"data": data, "gas": gas}, label=f"deploy {name}")
+        return self.contract(name, receipt["contractAddress"])
+
+    def call(self, fn: ContractFunction, *, sender: str | None = None, block: int | str = "latest") -> Any:
+        """Reads ``fn``; a revert is raised as a decoded ``ContractRevert``."""
+        with self._talking():
+            try:
+                return fn.call({"from": sender} if sender else {}, block_identifier=block)
+            except Exception as exc:
+                if not _reverts(exc):
+                    raise
+                data = revert_data(exc)
+                raise (decode_revert(data) if data is not None else TransactionFailed(str(exc))) from exc
+
+    # ------------------------------------------------------- time & state
+
+    def block_number(self) -> int:
+        with self._talking():
+            return int(self.w3.eth.block_number)
+
+    def timestamp(self) -> int:
+        """Timestamp of the latest block."""
+        with self._talking():
+            return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def mine(self, timestamp: int | None = None) -> None:
+        """Mines one empty block, at ``timestamp`` when given (never backwards)."""
+        with self._talking():
+            if self._tester is not None:
+                if timestamp is None:
+                    self._tester.mine_blocks(1)
+                else:
+                    self._tester.time_travel(timestamp)
+            else:
+                if timestamp is not None:
+                    self.w3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])  # type: ignore[arg-type]
+                self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+    def snapshot(self) -> int:
+        """Takes a snapshot of the chain state; ``revert(id)`` returns to it."""
+        with self._talking():
+            if self._tester is not None:
+                return int(self._tester.take_snapshot())
+            result = self.w3.provider.make_request("evm_snapshot", [])  # type: ignore[arg-type]
+            return int(result["result"], 16)
+
+    def revert(self, snapshot_id: int) -> None:
+        """Returns to ``snapshot_id``; on a node the snapshot is used up, take a new one to reuse."""
+        self._nonces.clear()
+        with self._talking():
+            if self._tester is not None:
+                self._tester.revert_to_snapshot(snapshot_id)
+                return
+            result = self.w3.provider.make_request("evm_revert", [hex(snapshot_id)])  # type: ignore[arg-type]
+            if result.get("result") is not True:
+                raise ChainError(f"node could not revert to snapshot {snapshot_id}: {result}")
+

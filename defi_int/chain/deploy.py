@@ -1,0 +1,163 @@
+"""Deployment of the whole protocol: ``deploy_system(chain, params) -> System``.
+
+Order of work: token, oracle, vault, AMM, settlement; then roles (settlement and AMM become vault
+operators, the AMM learns its settlement, the keeper is allow-listed); then each market (oracle
+price, vault listing with the desk's cap, AMM pool); then capital (the AMM's book and the desk are
+funded with freshly minted collateral). Every account is derived from a label, so the same
+parameters give the same addresses on every backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from eth_account.signers.local import LocalAccount
+from web3.contract import Contract
+
+from defi_int.chain.backend import Chain
+from defi_int.exceptions import ConfigError
+from defi_int.types import BPS, ONE
+
+
+@dataclass(frozen=True)
+class MarketParams:
+    """One market: index price, AMM virtual reserves and fee, the desk's inventory cap."""
+
+    market_id: int = 0
+    price: int = 2_000 * ONE  # USD per base unit, 1e18
+    amm_base: int = 1_000 * ONE  # virtual base reserve, 1e18 base units
+    amm_fee_bps: int = 30
+    inventory_cap: int = 100 * ONE  # base units
+
+
+@dataclass(frozen=True)
+class SystemParams:
+    """Everything ``deploy_system`` needs; the defaults give a small live market 0."""
+
+    decimals: int = 6
+    oracle_max_age: int = 3_600
+    initial_margin_bps: int = 1_000
+    maintenance_margin_bps: int = 500
+    max_deviation_bps: int = 100
+    desk_capital: int = 2_000_000  # whole collateral tokens
+    amm_capital: int = 5_000_000  # whole collateral tokens
+    markets: tuple[MarketParams, ...] = field(default_factory=lambda: (MarketParams(),))
+
+    def __post_init__(self) -> None:
+        if not 0 < self.maintenance_margin_bps <= self.initial_margin_bps <= BPS:
+            raise ConfigError(
+                f"margin ratios must satisfy 0 < maintenance ({self.maintenance_margin_bps}) "
+                f"<= initial ({self.initial_margin_bps}) <= {BPS} bps"
+            )
+        if not 0 <= self.max_deviation_bps <= BPS:
+            raise ConfigError(f"max_deviation_bps must be within 0..{BPS}, got {self.max_deviation_bps}")
+        if not 0 <= self.decimals <= 36:
+            raise ConfigError(f"decimals must be within 0..36, got {self.decimals}")
+        ids = [m.market_id for m in self.markets]
+        if len(set(ids)) != len(ids):
+            raise ConfigError(f"market ids must be distinct, got {ids}")
+        for m in self.markets:
+            if not 0 <= m.market_id < 2**32:
+                raise ConfigError(f"market id {m.market_id} does not fit uint32")
+            if m.price <= 0 or m.amm_base <= 0:
+                raise ConfigError(f"market {m.market_id}: price and amm_base must be positive")
+            if not 0 <= m.amm_fee_bps < BPS:
+                raise ConfigError(f"market {m.market_id}: amm_fee_bps must be within 0..{BPS - 1}")
+
+    @property
+    def unit(self) -> int:
+        """One whole collateral token in its smallest units."""
+        return int(10**self.decimals)
+
+    @property
+    def price_scale(self) -> int:
+        """size (1e18) x price (1e18) / price_scale = collateral units."""
+        return int(10 ** (36 - self.decimals))
+
+    def amm_quote(self, market: MarketParams) -> int:
+        """Virtual quote reserve (collateral units) that puts the AMM mid at the index price."""
+        return market.amm_base * market.price // self.price_scale
+
+
+@dataclass
+class System:
+    """A deployed protocol: web3 contract objects and the accounts that run it."""
+
+    chain: Chain
+    params: SystemParams
+    token: Contract
+    oracle: Contract
+    vault: Contract
+    amm: Contract
+    settlement: Contract
+    owner: LocalAccount
+    keeper: LocalAccount
+    fee_recipient: str
+
+    @property
+    def desk(self) -> str:
+        """The desk's account in the vault ledger: the vault's own address."""
+        return str(self.vault.address)
+
+    def mint(self, to: str, amount: int) -> None:
+        """Mints ``amount`` collateral units to ``to`` (owner)."""
+        self.chain.transact(self.owner, self.token.functions.mint(to, amount), gas=100_000)
+
+    def fund(self, account: LocalAccount, amount: int) -> None:
+        """Mints ``amount`` collateral units to ``account``, which deposits them as margin."""
+        self.mint(account.address, amount)
+        self.chain.transact(account, self.token.functions.approve(self.vault.address, amount), gas=60_000)
+        self.chain.transact(account, self.vault.functions.deposit(amount), gas=100_000)
+
+    def deposit_for(self, account: str, amount: int) -> None:
+        """Mints ``amount`` to the owner and deposits it into ``account``'s cash."""
+        self.mint(self.owner.address, amount)
+        self.chain.transact(self.owner, self.token.functions.approve(self.vault.address, amount), gas=60_000)
+        self.chain.transact(self.owner, self.vault.functions.depositFor(account, amount), gas=100_000)
+
+    def set_price(self, market: int, price: int) -> None:
+        """Posts an oracle price for ``market`` (owner is an updater)."""
+        self.chain.transact(self.owner, self.oracle.functions.setPrice(market, price), gas=80_000)
+
+
+def deploy_system(chain: Chain, params: SystemParams | None = None, *, label: str = "defi") -> System:
+    """Deploys and wires the protocol on ``chain``; see the module docstring for the steps."""
+    params = params or SystemParams()
+    owner = chain.account(f"{label}:owner")
+    keeper = chain.account(f"{label}:keeper")
+    fee_recipient = chain.account(f"{label}:fees", fund=False).address
+
+    token = chain.deploy(owner, "CollateralToken", "Defi-Int USD", "dUSD", params.decimals, owner.address)
+    oracle = chain.deploy(owner, "PriceOracle", owner.address, params.oracle_max_age)
+    vault = chain.deploy(
+        owner,
+        "Vault",
+        token.address,
+        oracle.address,
+        owner.address,
+        fee_recipient,
+        params.initial_margin_bps,
+        params.maintenance_margin_bps,
+    )
+    amm = chain.deploy(owner, "PerpAmm", vault.address, owner.address)
+    settlement = chain.deploy(owner, "Settlement", vault.address, amm.address, owner.address, params.max_deviation_bps)
+    system = System(chain, params, token, oracle, vault, amm, settlement, owner, keeper, fee_recipient)
+
+    send = chain.transact
+    send(owner, vault.functions.setOperator(settlement.address, True), gas=80_000)
+    send(owner, vault.functions.setOperator(amm.address, True), gas=80_000)
+    send(owner, amm.functions.setSettlement(settlement.address), gas=80_000)
+    send(owner, settlement.functions.setKeeper(keeper.address, True), gas=80_000)
+    for market in params.markets:
+        system.set_price(market.market_id, market.price)
+        send(owner, vault.functions.listMarket(market.market_id, market.inventory_cap), gas=150_000)
+        send(
+            owner,
+            amm.functions.initializePool(market.market_id, market.amm_base, params.amm_quote(market), market.amm_fee_bps),
+            gas=100_000,
+        )
+    if params.amm_capital:
+        system.deposit_for(amm.address, params.amm_capital * params.unit)
+    if params.desk_capital:
+        system.deposit_for(vault.address, params.desk_capital * params.unit)
+    return system

@@ -1,0 +1,103 @@
+"""One exception tree for defi-int; every error the package raises on purpose is in it.
+
+::
+
+    DefiIntError
+    ├── ConfigError                  bad parameters or input files, with what and where
+    ├── OrderError                   an order the chain would reject, caught off-chain
+    │   └── OrderRejected            .reason (a code), .detail, .digest
+    └── ChainError                   anything that went wrong talking to a chain
+        ├── NodeUnavailable          the JSON-RPC node did not answer (.url)
+        ├── TransactionFailed        mined with status 0, or not mined; .tx_hash
+        │   └── ContractRevert       decoded custom error: .error_name, .args, .contract
+        └── ArtifactError            compiled contracts missing or not matching their sources
+
+Context is kept as attributes so callers can act on it, not just print it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class DefiIntError(Exception):
+    """Root of every error defi-int raises on purpose."""
+
+
+class ConfigError(DefiIntError):
+    """Parameters or an input file are invalid; the message says which and where."""
+
+
+class OrderError(DefiIntError):
+    """An order is malformed or would be rejected by the chain."""
+
+
+class OrderRejected(OrderError):
+    """Off-chain validation refused an order.
+
+    ``reason`` is a stable code (``"expired"``, ``"bad-signature"`` ...), ``detail`` a sentence
+    for people, ``digest`` the order's EIP-712 digest when it could be computed.
+    """
+
+    def __init__(self, reason: str, detail: str, digest: bytes | None = None) -> None:
+        self.reason = reason
+        self.detail = detail
+        self.digest = digest
+        super().__init__(f"order rejected ({reason}): {detail}")
+
+
+class ChainError(DefiIntError):
+    """Something went wrong talking to a chain."""
+
+
+class NodeUnavailable(ChainError):
+    """The JSON-RPC node at ``url`` did not answer."""
+
+    def __init__(self, url: str, detail: str) -> None:
+        self.url = url
+        self.detail = detail
+        super().__init__(f"node at {url} is not answering: {detail}")
+
+
+class ArtifactError(ChainError):
+    """Compiled contract artifacts are missing or unreadable."""
+
+
+class TransactionFailed(ChainError):
+    """A transaction failed without a decodable custom error."""
+
+    def __init__(self, message: str, tx_hash: str | None = None) -> None:
+        self.tx_hash = tx_hash
+        super().__init__(message)
+
+
+class ContractRevert(TransactionFailed):
+    """A contract reverted with a custom error, decoded by name and arguments.
+
+    ``error_name`` is the Solidity error (``"Overfill"``), ``args`` its named arguments in
+    declaration order, ``contract`` the contract whose ABI declares it.
+    """
+
+    def __init__(
+        self,
+        error_name: str,
+        args: Mapping[str, Any],
+        contract: str,
+        tx_hash: str | None = None,
+    ) -> None:
+        self.error_name = error_name
+        self.args_by_name = dict(args)
+        self.contract = contract
+        shown = ", ".join(f"{k}={_show(v)}" for k, v in self.args_by_name.items())
+        super().__init__(f"{contract} reverted with {error_name}({shown})", tx_hash)
+
+    @property
+    def error_args(self) -> tuple[Any, ...]:
+        return tuple(self.args_by_name.values())
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return str(value)

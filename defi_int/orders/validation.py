@@ -1,0 +1,241 @@
+"""Off-chain validation: everything ``Settlement.settle`` would reject, caught before sending.
+
+``BatchView`` is a plain snapshot of what the chain knows (time, oracle prices, pools, nonce
+states, partial fills, the ledger); ``defi_int.chain.views.batch_view`` reads one from a deployed
+system. ``validate_batch`` walks the fills in order exactly as the contract does, applying each
+accepted fill to its copy of the view so later fills see it (over-fill across one batch, margin
+after earlier fills), and returns the fills that can settle together plus a reason for each
+rejection. Every reason names the custom error the chain would have reverted with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from defi_int.exceptions import OrderRejected
+from defi_int.market.amm import AmmMathError, Pool
+from defi_int.market.ledger import Ledger, LedgerViolation, fee_for, notional
+from defi_int.orders.eip712 import Domain, order_digest
+from defi_int.orders.model import Fill, Order
+from defi_int.orders.signing import recover_signer
+from defi_int.types import BPS
+
+OPEN, PARTIAL, FILLED, CANCELLED = 0, 1, 2, 3
+
+#: Off-chain reason code -> the custom error the chain reverts with for the same fault.
+CHAIN_ERROR = {
+    "malformed": "(rejected by the ABI encoder)",
+    "paused": "SettlementPaused",
+    "expired": "OrderExpired",
+    "fee-above-max": "FeeAboveMax",
+    "empty-fill": "EmptyFill",
+    "bad-signature-length": "InvalidSignatureLength",
+    "high-s": "InvalidSignatureS",
+    "bad-v": "InvalidSignatureV",
+    "bad-signature": "InvalidSigner",
+    "wrong-signer": "InvalidSigner",
+    "already-filled": "OrderAlreadyFilled",
+    "cancelled": "OrderIsCancelled",
+    "overfill": "Overfill",
+    "stale-oracle": "StalePrice",
+    "limit": "LimitPriceExceeded",
+    "band": "PriceOutsideBand",
+    "worse-than-amm": "WorseThanAmm",
+    "amm-not-allowed": "AmmNotAllowed",
+    "amm-limit": "AmmLimitExceeded",
+    "amm-liquidity": "InsufficientLiquidity",
+    "no-pool": "PoolNotInitialized",
+    "margin": "InsufficientMargin",
+    "inventory-cap": "InventoryCapExceeded",
+    "market-not-listed": "MarketNotListed",
+}
+_LEDGER_REASON = {
+    "InsufficientMargin": "margin",
+    "InventoryCapExceeded": "inventory-cap",
+    "MarketNotListed": "market-not-listed",
+}
+
+
+@dataclass
+class BatchView:
+    """What the chain knows when the batch lands; plain values, no web3."""
+
+    domain: Domain
+    now: int
+    price_scale: int
+    max_deviation_bps: int
+    ledger: Ledger
+    prices: dict[int, int]  # fresh oracle prices; a stale market is absent
+    pools: dict[int, Pool]
+    desk: str
+    amm: str
+    paused: bool = False
+    nonce_states: dict[tuple[str, int], int] = field(default_factory=dict)
+    filled: dict[bytes, int] = field(default_factory=dict)
+
+    def nonce_state(self, trader: str, nonce: int) -> int:
+        return self.nonce_states.get((trader.lower(), nonce), OPEN)
+
+    def copy(self) -> BatchView:
+        return BatchView(
+            self.domain,
+            self.now,
+            self.price_scale,
+            self.max_deviation_bps,
+            self.ledger.copy(),
+            dict(self.prices),
+            {m: Pool(p.base, p.quote, p.fee_bps) for m, p in self.pools.items()},
+            self.desk,
+            self.amm,
+            self.paused,
+            dict(self.nonce_states),
+            dict(self.filled),
+        )
+
+
+@dataclass
+class BatchCheck:
+    """The outcome of ``validate_batch``: fills that settle together, and the rest with reasons."""
+
+    accepted: list[Fill]
+    rejected: list[tuple[Fill, OrderRejected]]
+    view: BatchView  # the view after the accepted fills
+
+
+def validate_order(order: Order, signature: bytes, view: BatchView) -> bytes:
+    """Intake checks for one order (expiry, signature, nonce, size left); returns its digest."""
+    digest = order_digest(order, view.domain)
+    if view.now > order.expiry:
+        raise OrderRejected("expired", f"expired at {order.expiry}, batch time is {view.now}", digest)
+    _check_signature(order, signature, digest)
+    _remaining(order, digest, view)
+    return digest
+
+
+def validate_batch(fills: list[Fill], view: BatchView) -> BatchCheck:
+    """Mirrors ``settle`` fill by fill on a copy of ``view``; see the module docstring."""
+    state = view.copy()
+    accepted: list[Fill] = []
+    rejected: list[tuple[Fill, OrderRejected]] = []
+    for fill in fills:
+        trial = state.copy()
+        try:
+            _apply_fill(fill, trial)
+        except OrderRejected as exc:
+            rejected.append((fill, exc))
+            continue
+        state = trial
+        accepted.append(fill)
+    return BatchCheck(accepted, rejected, state)
+
+
+def _apply_fill(fill: Fill, view: BatchView) -> None:
+    order = fill.order
+    digest = order_digest(order, view.domain)
+    if view.paused:
+        raise OrderRejected("paused", "the vault is paused", digest)
+    if view.now > order.expiry:
+        raise OrderRejected("expired", f"expired at {order.expiry}, batch time is {view.now}", digest)
+    if fill.fee_bps > order.max_fee_bps:
+        raise OrderRejected("fee-above-max", f"fee {fill.fee_bps} bps above the order's max {order.max_fee_bps}", digest)
+    if fill.amount == 0:
+        raise OrderRejected("empty-fill", "both legs are zero", digest)
+    _check_signature(order, fill.signature, digest)
+    left = _remaining(order, digest, view)
+    if fill.amount > left:
+        raise OrderRejected("overfill", f"fill of {fill.amount} exceeds the {left} left", digest)
+    _record(order, digest, fill.amount, left, view)
+    if fill.internal_size:
+        _internal_leg(fill, digest, view)
+    if fill.amm_size:
+        _amm_leg(fill, digest, view)
+
+
+def _check_signature(order: Order, signature: bytes, digest: bytes) -> None:
+    signer = recover_signer(digest, signature)
+    if signer.lower() != order.trader.lower():
+        raise OrderRejected("wrong-signer", f"signature is by {signer}, not the trader {order.trader}", digest)
+
+
+def _remaining(order: Order, digest: bytes, view: BatchView) -> int:
+    state = view.nonce_state(order.trader, order.nonce)
+    if state == FILLED:
+        raise OrderRejected("already-filled", f"nonce {order.nonce} is used by a filled order", digest)
+    if state == CANCELLED:
+        raise OrderRejected("cancelled", f"nonce {order.nonce} was cancelled", digest)
+    prior = view.filled.get(digest, 0) if state == PARTIAL else 0
+    return order.size - prior
+
+
+def _record(order: Order, digest: bytes, amount: int, left: int, view: BatchView) -> None:
+    prior = order.size - left
+    complete = amount == left
+    if not complete or prior:
+        view.filled[digest] = prior + amount
+    view.nonce_states[(order.trader.lower(), order.nonce)] = FILLED if complete else PARTIAL
+
+
+def _mark(market: int, digest: bytes, view: BatchView) -> int:
+    price = view.prices.get(market)
+    if price is None:
+        raise OrderRejected("stale-oracle", f"market {market} has no fresh oracle price", digest)
+    return price
+
+
+def _book(view: BatchView, digest: bytes, *args: int | str) -> None:
+    account, counterparty, market, base, quote, fee = args
+    try:
+        view.ledger.trade(str(account), str(counterparty), int(market), int(base), int(quote), int(fee), view.prices)
+    except LedgerViolation as exc:
+        raise OrderRejected(_LEDGER_REASON[exc.error], exc.detail, digest) from exc
+    except KeyError as exc:
+        raise OrderRejected("stale-oracle", f"no fresh oracle price for market {exc.args[0]}", digest) from exc
+
+
+def _internal_leg(fill: Fill, digest: bytes, view: BatchView) -> None:
+    order, price, size = fill.order, fill.internal_price, fill.internal_size
+    if (price > order.limit_price) if order.is_buy else (price < order.limit_price):
+        raise OrderRejected("limit", f"internal price {price} is worse than the limit {order.limit_price}", digest)
+    mark = _mark(order.market, digest, view)
+    band = mark * view.max_deviation_bps // BPS
+    if price > mark + band or price + band < mark:
+        raise OrderRejected(
+            "band", f"internal price {price} is more than {view.max_deviation_bps} bps from the oracle {mark}", digest
+        )
+    amount = notional(size, price, view.price_scale, is_buy=order.is_buy)
+    pool = view.pools.get(order.market)
+    if pool is not None and pool.base:
+        if order.is_buy and size < pool.base:
+            amm_cost = pool.quote_buy(size)
+            if amount > amm_cost:
+                raise OrderRejected("worse-than-amm", f"internal cost {amount} > AMM cost {amm_cost}", digest)
+        elif not order.is_buy:
+            amm_proceeds = pool.quote_sell(size)
+            if amount < amm_proceeds:
+                raise OrderRejected("worse-than-amm", f"internal proceeds {amount} < AMM's {amm_proceeds}", digest)
+    fee = fee_for(amount, fill.fee_bps)
+    base, quote = (size, -amount) if order.is_buy else (-size, amount)
+    _book(view, digest, order.trader, view.desk, order.market, base, quote, fee)
+
+
+def _amm_leg(fill: Fill, digest: bytes, view: BatchView) -> None:
+    order, size = fill.order, fill.amm_size
+    if not order.allow_amm:
+        raise OrderRejected("amm-not-allowed", "the order does not allow routing to the AMM", digest)
+    pool = view.pools.get(order.market)
+    if pool is None:
+        raise OrderRejected("no-pool", f"market {order.market} has no AMM pool", digest)
+    trial = Pool(pool.base, pool.quote, pool.fee_bps)
+    try:
+        quote = trial.swap(order.is_buy, size)
+    except AmmMathError as exc:
+        raise OrderRejected("amm-liquidity", f"the AMM cannot trade {size}: {exc}", digest) from exc
+    limit_ok = quote * view.price_scale <= size * order.limit_price if order.is_buy else (
+        quote * view.price_scale >= size * order.limit_price
+    )
+    if not limit_ok:
+        raise OrderRejected("amm-limit", f"AMM trades {size} for {quote}, beyond the limit {order.limit_price}", digest)
+    fee = fee_for(quote, fill.fee_bps)
+    base, signed_quote = (size, -quote) if order.is_buy else (-size, quote)
+    _book(view, digest, order.trader, view.amm, order.market, base, signed_quote, fee)
+    view.pools[order.market] = trial

@@ -1,0 +1,34 @@
+"""Units as types. Amounts that go on chain are ints in their fixed-point unit, never floats.
+
+- ``BaseUnits``: position sizes, 1e18 fixed point (1.5 ETH = 1_500_000_000_000_000_000).
+- ``Price``: USD per one base unit, 1e18 fixed point.
+- ``Collateral``: collateral token units (6 decimals by default: 1 USDC = 1_000_000).
+- ``Bps``: basis points, 1/10000.
+- ``Wei``: native currency for gas.
+- ``MarketId``: the uint32 market identifier.
+"""
+
+from __future__ import annotations
+
+from typing import NewType
+
+BaseUnits = NewType("BaseUnits", int)
+Price = NewType("Price", int)
+Collateral = NewType("Collateral", int)
+Bps = NewType("Bps", int)
+Wei = NewType("Wei", int)
+MarketId = NewType("MarketId", int)
+Address = NewType("Address", str)
+
+ONE = 10**18
+BPS = 10_000
+
+
+def to_fixed(value: str | int | float) -> int:
+    """Converts a decimal written by a person ("1.5", 2) into 1e18 fixed point, exactly."""
+    from decimal import Decimal
+
+    scaled = Decimal(str(value)) * ONE
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{value!r} has more than 18 decimals")
+    return int(scaled)
