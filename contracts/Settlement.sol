@@ -148,7 +148,7 @@ contract Settlement is ISettlement, Owned {
         if (fill.internalSize == 0 && fill.ammSize == 0) revert EmptyFill(digest);
     }
 
-    function _checkSignature(bytes32 digest, address trader, bytes calldata signature) private view {
+    function _checkSignature(bytes32 digest, address trader, bytes calldata signature) private pure {
         address signer = SignatureLib.recover(digest, signature);
         if (signer != trader || signer == address(0)) revert InvalidSigner(digest, signer, trader);
     }

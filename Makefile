@@ -1,0 +1,54 @@
+# defi-int: every target installs what it needs first.
+#   make demo   - set up and run the main job on the embedded chain
+#   make test   - set up and run the whole suite (contract artifact check and anvil tests included)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+NODE_STAMP := contracts/node_modules/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: install demo test test-fast contracts contracts-check gas-snapshot bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(NODE_STAMP): contracts/package.json contracts/package-lock.json
+	cd contracts && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(STAMP) $(NODE_STAMP)
+
+demo: $(STAMP)
+	$(BIN)/defi-int demo
+
+test: $(STAMP) $(NODE_STAMP) contracts-check
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# The suite without the anvil tests, for quick local runs.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not node" $(PYTEST_ARGS)
+
+contracts: $(NODE_STAMP)
+	cd contracts && node build.js
+
+contracts-check: $(NODE_STAMP)
+	cd contracts && node build.js --check
+
+gas-snapshot: $(STAMP)
+	$(BIN)/python -m defi_int.gas --update
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench_settle.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check defi_int tests scripts
+	$(BIN)/ruff format --check defi_int tests scripts
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) contracts/node_modules
