@@ -200,18 +200,28 @@ class Chain:
         with self._talking():
             return int(self.w3.eth.get_block("latest")["timestamp"])
 
-    def mine(self, timestamp: int | None = None) -> None:
-        """Mines one empty block, at ``timestamp`` when given (never backwards)."""
+    def mine(self) -> None:
+        """Mines one empty block."""
         with self._talking():
             if self._tester is not None:
-                if timestamp is None:
-                    self._tester.mine_blocks(1)
-                else:
-                    self._tester.time_travel(timestamp)
+                self._tester.mine_blocks(1)
             else:
-                if timestamp is not None:
-                    self.w3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])  # type: ignore[arg-type]
                 self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+    def set_next_block_timestamp(self, timestamp: int) -> None:
+        """Makes the next block (the next transaction's, with automine) carry ``timestamp``.
+
+        It must be later than the latest block. On eth-tester this mines an empty block at
+        ``timestamp - 1`` on the way, which is how its time travel works.
+        """
+        latest = self.timestamp()
+        if timestamp <= latest + (1 if self._tester is not None else 0):
+            raise ChainError(f"cannot set the next block time to {timestamp}: the latest block is at {latest}")
+        with self._talking():
+            if self._tester is not None:
+                self._tester.time_travel(timestamp)
+            else:
+                self.w3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])  # type: ignore[arg-type]
 
     def snapshot(self) -> int:
         """Takes a snapshot of the chain state; ``revert(id)`` returns to it."""
