@@ -62,6 +62,7 @@ class Anvil:
                 "--chain-id", str(self.chain_id),
                 "--gas-limit", str(self.gas_limit),
                 "--hardfork", "prague",
+                "--balance", "100000000",
                 "--silent",
             ],
             stdout=subprocess.DEVNULL,

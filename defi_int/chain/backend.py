@@ -33,9 +33,9 @@ from defi_int.chain.errors import decode_revert, revert_data
 from defi_int.exceptions import ChainError, NodeUnavailable, TransactionFailed
 
 #: Fee cap for every transaction: far above any base fee a local chain reaches, paid only up to it.
-MAX_FEE_PER_GAS = 200 * 10**9
+MAX_FEE_PER_GAS = 50 * 10**9
 #: Ether given to every derived account on first use.
-ACCOUNT_ETHER = 1_000 * 10**18
+ACCOUNT_ETHER = 100 * 10**18
 DEFAULT_GAS = 1_000_000
 _LABEL_SALT = b"defi-int account v1:"
 
