@@ -75,9 +75,16 @@ class Anvil:
                 raise NodeUnavailable(self.url, f"anvil exited with {self._process.returncode}: {err.strip()}")
             try:
                 requests.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}, timeout=1)
-                return self
             except requests.exceptions.ConnectionError:
                 time.sleep(0.05)
+                continue
+            # One second per block, as eth-tester does, so time-dependent behaviour matches.
+            requests.post(
+                self.url,
+                json={"jsonrpc": "2.0", "id": 2, "method": "anvil_setBlockTimestampInterval", "params": [1]},
+                timeout=5,
+            )
+            return self
         self.stop()
         raise NodeUnavailable(self.url, f"anvil did not answer within {self.startup_timeout}s")
 

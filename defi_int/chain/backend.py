@@ -25,7 +25,8 @@ from eth_utils import keccak
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError, TimeExhausted
+from eth_utils import ValidationError as EthValidationError
+from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
 from web3.types import TxReceipt
 
 from defi_int.chain import artifacts
@@ -141,7 +142,7 @@ class Chain:
         with self._talking():
             try:
                 tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-            except (ValueError, *(ContractLogicError, EthTesterTransactionFailed)) as exc:
+            except (ValueError, Web3RPCError, EthValidationError, ContractLogicError, EthTesterTransactionFailed) as exc:
                 self._nonces.pop(sender.address, None)
                 data = revert_data(exc)
                 raise (decode_revert(data) if data is not None else TransactionFailed(f"{label}: {exc}")) from exc
@@ -152,9 +153,15 @@ class Chain:
         raise self._explain_failure(sender.address, tx, receipt, label)
 
     def _explain_failure(self, sender: str, tx: dict[str, Any], receipt: TxReceipt, label: str) -> TransactionFailed:
-        tx_hash = receipt["transactionHash"].hex()
+        tx_hash = receipt["transactionHash"].to_0x_hex()
         if receipt["gasUsed"] >= tx["gas"]:
             return TransactionFailed(f"{label} ran out of gas ({tx['gas']} given)", tx_hash)
+        if self._tester is None:
+            # A node can tell the real revert output; a replay on the parent block would run at
+            # the parent's time and miss time-dependent reasons (expiry, stale prices).
+            data = self._traced_revert_data(tx_hash)
+            if data is not None:
+                return decode_revert(data, tx_hash)
         call = {"from": sender, "to": tx.get("to"), "data": tx.get("data", "0x"), "value": tx["value"], "gas": tx["gas"]}
         try:
             with self._talking():
@@ -164,6 +171,22 @@ class Chain:
             if data is not None:
                 return decode_revert(data, tx_hash)
         return TransactionFailed(f"{label} failed on-chain (status 0) and its replay gave no reason", tx_hash)
+
+    def _traced_revert_data(self, tx_hash: str) -> bytes | None:
+        try:
+            with self._talking():
+                result = self.w3.provider.make_request(
+                    "debug_traceTransaction",  # type: ignore[arg-type]
+                    [tx_hash, {"tracer": "callTracer"}],
+                )
+        except NodeUnavailable:
+            raise
+        except Exception:  # noqa: BLE001 - nodes without the debug namespace fall back to replay
+            return None
+        output = (result.get("result") or {}).get("output")
+        if isinstance(output, str) and output.startswith("0x"):
+            return bytes.fromhex(output[2:])
+        return None
 
     def transact(self, sender: LocalAccount, fn: ContractFunction, *, gas: int = DEFAULT_GAS, value: int = 0) -> TxReceipt:
         """Calls a contract function in a transaction from ``sender`` with explicit ``gas``."""
@@ -234,6 +257,7 @@ class Chain:
     def revert(self, snapshot_id: int) -> None:
         """Returns to ``snapshot_id``; on a node the snapshot is used up, take a new one to reuse."""
         self._nonces.clear()
+        self._funded.clear()
         with self._talking():
             if self._tester is not None:
                 self._tester.revert_to_snapshot(snapshot_id)

@@ -1,0 +1,77 @@
+"""An order signed outside Python, by ethers v6, is the same digest and settles on the embedded chain.
+
+The anvil twin is ``tests/node/test_ethers_signature.py``; both run ``tests/node/sign_with_ethers.js``.
+This one needs Node.js and ``contracts/node_modules`` (``npm ci`` in ``contracts/``, which
+``make test`` always does) and skips, saying so, when they are not installed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+
+from defi_int.orders.eip712 import Domain, order_digest, typed_data
+from defi_int.orders.model import Order
+from defi_int.orders.validation import FILLED
+from defi_int.types import ONE
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = REPO_ROOT / "tests" / "node" / "sign_with_ethers.js"
+
+
+def _as_json(values: dict[str, Any]) -> dict[str, Any]:
+    """Integers as decimal strings: JSON numbers lose uint128/uint256 precision in JavaScript."""
+    return {k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in values.items()}
+
+
+def sign_with_ethers(account: LocalAccount, order: Order, domain: Domain) -> dict[str, str]:
+    node = shutil.which("node")
+    if node is None or not (REPO_ROOT / "contracts" / "node_modules" / "ethers").is_dir():
+        pytest.skip("needs Node.js and ethers from contracts/node_modules (run `npm ci` in contracts/)")
+    payload = typed_data(order, domain)
+    request = {
+        "privateKey": "0x" + bytes(account.key).hex(),
+        "domain": _as_json(payload["domain"]),
+        "types": payload["types"],
+        "message": _as_json(payload["message"]),
+    }
+    done = subprocess.run(
+        [node, str(SCRIPT)], input=json.dumps(request), capture_output=True, text=True, cwd=REPO_ROOT, timeout=60
+    )
+    assert done.returncode == 0, f"{SCRIPT.name} failed:\n{done.stderr}"
+    result: dict[str, str] = json.loads(done.stdout)
+    return result
+
+
+def test_orders_signed_by_ethers_hash_alike_everywhere_and_settle(defi_chain, defi_system, defi_traders, defi_orders):
+    settlement, vault = defi_system.settlement, defi_system.vault
+    buyer, seller = defi_traders[2], defi_traders[3]
+    orders = [
+        defi_orders.order(buyer, size=5 * ONE // 2, nonce=2**255 + 7),
+        defi_orders.order(seller, is_buy=False, size=3 * ONE, nonce=2**64 + 1),
+    ]
+
+    fills = []
+    for account, order in zip([buyer, seller], orders, strict=True):
+        signed = sign_with_ethers(account, order, defi_orders.domain)
+        digest = bytes.fromhex(signed["digest"].removeprefix("0x"))
+        signature = bytes.fromhex(signed["signature"].removeprefix("0x"))
+
+        assert signed["signer"] == account.address
+        assert digest == order_digest(order, defi_orders.domain)
+        assert digest == defi_chain.call(settlement.functions.hashOrder(order.as_tuple()))
+        assert signature == defi_orders.sign(account, order), "RFC 6979 signatures should be byte-identical"
+        fills.append(defi_orders.fill(account, order, signature=signature))
+
+    defi_orders.settle(fills)
+
+    assert defi_chain.call(vault.functions.position(buyer.address, 0)) == 5 * ONE // 2
+    assert defi_chain.call(vault.functions.position(seller.address, 0)) == -3 * ONE
+    for order in orders:
+        assert defi_chain.call(settlement.functions.nonceState(order.trader, order.nonce)) == FILLED
