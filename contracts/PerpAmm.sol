@@ -110,7 +110,7 @@ contract PerpAmm is IPerpAmm, Owned {
             p.quote -= uint112(quote);
         }
         _pools[market] = p;
-        fee = feeBps_ == 0 ? 0 : (quote * feeBps_ - 1) / AmmMath.BPS + 1;
+        fee = quote * feeBps_ == 0 ? 0 : (quote * feeBps_ - 1) / AmmMath.BPS + 1;
         int256 signedSize = int256(size);
         int256 signedQuote = int256(quote);
         vault.trade(account, address(this), market, isBuy ? signedSize : -signedSize, isBuy ? -signedQuote : signedQuote, fee);

@@ -2,7 +2,7 @@
 pragma solidity 0.8.37;
 
 import {ISettlement, Fill} from "./interfaces/ISettlement.sol";
-import {IVault} from "./interfaces/IVault.sol";
+import {IVault, Booking} from "./interfaces/IVault.sol";
 import {IPerpAmm} from "./interfaces/IPerpAmm.sol";
 import {IPriceOracle} from "./interfaces/IPriceOracle.sol";
 import {Order, OrderLib} from "./libraries/OrderLib.sol";
@@ -92,44 +92,106 @@ contract Settlement is ISettlement, Owned {
         if (vault.paused()) revert SettlementPaused();
         if (fills.length == 0) revert EmptyBatch();
         bytes32 separator = domainSeparator();
-        MarketCache memory cache = MarketCache(type(uint32).max, 0, 0, 0, 0);
+        MarketCache memory cache = MarketCache(type(uint32).max, 0, 0, 0, 0, maxDeviationBps);
+        Booking[] memory bookings = new Booking[](fills.length);
+        uint256 booked;
+        uint32 bookedMarket;
         for (uint256 i; i < fills.length; ++i) {
             Fill calldata fill = fills[i];
-            Order calldata order = fill.order;
-            bytes32 digest = OrderLib.digest(separator, order);
-            _checkGuards(fill, digest);
-            _checkSignature(digest, order.trader, fill.signature);
-            _recordFill(order, digest, uint256(fill.internalSize) + fill.ammSize);
+            Terms memory t = _read(fill, i);
+            bytes32 digest = OrderLib.digest(separator, fill.order);
+            _checkGuards(t, digest);
+            _checkSignature(digest, t.trader, fill.signature);
+            _recordFill(t, digest);
             uint256 fee;
-            if (fill.internalSize != 0) fee = _settleInternal(fill, digest, _load(cache, order.market));
+            if (t.internalSize != 0) {
+                if (booked != 0 && t.market != bookedMarket) {
+                    _book(bookedMarket, bookings, booked);
+                    booked = 0;
+                }
+                Booking memory leg = _internalLeg(t, digest, _load(cache, t.market));
+                bookedMarket = t.market;
+                bookings[booked++] = leg;
+                fee = leg.fee;
+            }
             uint256 ammQuote;
-            if (fill.ammSize != 0) {
+            if (t.ammSize != 0) {
                 uint256 ammFee;
-                (ammQuote, ammFee) = _settleAmm(fill, digest, cache);
+                (ammQuote, ammFee) = _settleAmm(t, digest, cache);
                 fee += ammFee;
             }
-            emit OrderFilled(
-                digest,
-                order.trader,
-                order.market,
-                order.isBuy,
-                fill.internalSize,
-                fill.internalPrice,
-                fill.ammSize,
-                ammQuote,
-                fee
-            );
+            emit OrderFilled(digest, t.trader, t.internalSize, t.internalPrice, t.ammSize, ammQuote, fee);
+        }
+        if (booked != 0) _book(bookedMarket, bookings, booked);
+    }
+
+    /// @dev Hands the first `count` legs to the Vault, then restores the array for reuse.
+    function _book(uint32 market, Booking[] memory bookings, uint256 count) private {
+        uint256 capacity = bookings.length;
+        assembly ("memory-safe") {
+            mstore(bookings, count)
+        }
+        vault.book(market, bookings);
+        assembly ("memory-safe") {
+            mstore(bookings, capacity)
         }
     }
 
-    /// @dev Oracle mark and AMM pool of the market being settled, read once per run of fills in
-    ///      that market and kept in step with the AMM legs this batch sends.
+    /// @dev A fill's scalar fields, read from calldata once.
+    struct Terms {
+        address trader;
+        uint32 market;
+        bool isBuy;
+        uint256 size;
+        uint256 limitPrice;
+        uint256 expiry;
+        uint256 nonce;
+        uint256 maxFeeBps;
+        bool allowAmm;
+        uint256 internalSize;
+        uint256 internalPrice;
+        uint256 ammSize;
+        uint256 feeBps;
+    }
+
+    /// @dev Reads fill `index` word by word and rejects any value with bits beyond its type, so
+    ///      the order hashed from calldata is exactly the order checked and booked.
+    function _read(Fill calldata fill, uint256 index) private pure returns (Terms memory t) {
+        bool dirty;
+        assembly ("memory-safe") {
+            function word(src, dst, bits) -> extra {
+                let w := calldataload(src)
+                mstore(dst, w)
+                extra := shr(bits, w)
+            }
+            let x := word(fill, t, 160) // trader
+            x := or(x, word(add(fill, 0x20), add(t, 0x20), 32)) // market
+            x := or(x, word(add(fill, 0x40), add(t, 0x40), 1)) // isBuy
+            x := or(x, word(add(fill, 0x60), add(t, 0x60), 128)) // size
+            x := or(x, word(add(fill, 0x80), add(t, 0x80), 128)) // limitPrice
+            x := or(x, word(add(fill, 0xa0), add(t, 0xa0), 64)) // expiry
+            mstore(add(t, 0xc0), calldataload(add(fill, 0xc0))) // nonce: all 256 bits
+            x := or(x, word(add(fill, 0xe0), add(t, 0xe0), 16)) // maxFeeBps
+            x := or(x, word(add(fill, 0x100), add(t, 0x100), 1)) // allowAmm
+            // 0x120 holds the signature's offset
+            x := or(x, word(add(fill, 0x140), add(t, 0x120), 128)) // internalSize
+            x := or(x, word(add(fill, 0x160), add(t, 0x140), 128)) // internalPrice
+            x := or(x, word(add(fill, 0x180), add(t, 0x160), 128)) // ammSize
+            x := or(x, word(add(fill, 0x1a0), add(t, 0x180), 16)) // feeBps
+            dirty := iszero(iszero(x))
+        }
+        if (dirty) revert MalformedFill(index);
+    }
+
+    /// @dev Oracle mark, AMM pool and band of the market being settled, read once per run of fills
+    ///      in that market and kept in step with the AMM legs this batch sends.
     struct MarketCache {
         uint32 market;
         uint256 mark;
         uint256 base;
         uint256 quote;
         uint256 poolFee;
+        uint256 maxDeviationBps;
     }
 
     function _load(MarketCache memory cache, uint32 market) private view returns (MarketCache memory) {
@@ -141,55 +203,57 @@ contract Settlement is ISettlement, Owned {
         return cache;
     }
 
-    function _checkGuards(Fill calldata fill, bytes32 digest) private view {
-        Order calldata order = fill.order;
-        if (block.timestamp > order.expiry) revert OrderExpired(digest, order.expiry, block.timestamp);
-        if (fill.feeBps > order.maxFeeBps) revert FeeAboveMax(digest, fill.feeBps, order.maxFeeBps);
-        if (fill.internalSize == 0 && fill.ammSize == 0) revert EmptyFill(digest);
+    function _checkGuards(Terms memory t, bytes32 digest) private view {
+        if (block.timestamp > t.expiry) revert OrderExpired(digest, t.expiry, block.timestamp);
+        if (t.feeBps > t.maxFeeBps) revert FeeAboveMax(digest, t.feeBps, t.maxFeeBps);
+        if (t.internalSize == 0 && t.ammSize == 0) revert EmptyFill(digest);
     }
 
-    function _checkSignature(bytes32 digest, address trader, bytes calldata signature) private pure {
+    function _checkSignature(bytes32 digest, address trader, bytes calldata signature) private view {
         address signer = SignatureLib.recover(digest, signature);
         if (signer != trader || signer == address(0)) revert InvalidSigner(digest, signer, trader);
     }
 
     /// @dev Moves the order's nonce to PARTIAL or FILLED; only partial orders touch `filled`.
-    function _recordFill(Order calldata order, bytes32 digest, uint256 amount) private {
-        mapping(uint256 => uint256) storage words = _nonceWords[order.trader];
-        uint256 wordPos = order.nonce >> 7;
-        uint256 shift = (order.nonce & 127) << 1;
+    function _recordFill(Terms memory t, bytes32 digest) private {
+        uint256 amount = t.internalSize + t.ammSize;
+        mapping(uint256 => uint256) storage words = _nonceWords[t.trader];
+        uint256 wordPos = t.nonce >> 7;
+        uint256 shift = (t.nonce & 127) << 1;
         uint256 word = words[wordPos];
         uint256 state = (word >> shift) & 3;
         if (state == FILLED) revert OrderAlreadyFilled(digest);
         if (state == CANCELLED) revert OrderIsCancelled(digest);
         uint256 prior = state == PARTIAL ? filled[digest] : 0;
-        uint256 left = order.size - prior;
+        uint256 left = t.size - prior;
         if (amount > left) revert Overfill(digest, amount, left);
         uint256 newState = amount == left ? FILLED : PARTIAL;
         if (newState == PARTIAL || prior != 0) filled[digest] = prior + amount;
         if (newState != state) words[wordPos] = word ^ ((state ^ newState) << shift);
     }
 
-    function _settleInternal(Fill calldata fill, bytes32 digest, MarketCache memory cache)
+    /// @dev Checks the internal leg and returns its booking; the Vault books all legs at the end.
+    function _internalLeg(Terms memory t, bytes32 digest, MarketCache memory cache)
         private
-        returns (uint256 fee)
+        view
+        returns (Booking memory)
     {
-        Order calldata order = fill.order;
         uint256 mark = cache.mark;
-        uint256 price = fill.internalPrice;
-        uint256 size = fill.internalSize;
-        if (order.isBuy ? price > order.limitPrice : price < order.limitPrice) {
-            revert LimitPriceExceeded(digest, price, order.limitPrice);
+        uint256 price = t.internalPrice;
+        uint256 size = t.internalSize;
+        bool isBuy = t.isBuy;
+        if (isBuy ? price > t.limitPrice : price < t.limitPrice) revert LimitPriceExceeded(digest, price, t.limitPrice);
+        uint256 band = (mark * cache.maxDeviationBps) / BPS;
+        if (price > mark + band || price + band < mark) {
+            revert PriceOutsideBand(digest, price, mark, cache.maxDeviationBps);
         }
-        uint256 band = (mark * maxDeviationBps) / BPS;
-        if (price > mark + band || price + band < mark) revert PriceOutsideBand(digest, price, mark, maxDeviationBps);
         // Rounding against the trader: a buyer pays the notional rounded up, a seller gets it rounded down.
-        uint256 notional = order.isBuy ? _ceilDiv(size * price, _priceScale) : (size * price) / _priceScale;
-        _checkBestExecution(cache, order.isBuy, digest, size, notional);
-        fee = _ceilDiv(notional * fill.feeBps, BPS);
+        uint256 notional = isBuy ? _ceilDiv(size * price, _priceScale) : (size * price) / _priceScale;
+        _checkBestExecution(cache, isBuy, digest, size, notional);
+        // Cannot overflow: size and price are below 2**128, so the notional is below 2**255.
         int256 base = int256(size);
         int256 quote = int256(notional);
-        vault.trade(order.trader, _desk, order.market, order.isBuy ? base : -base, order.isBuy ? -quote : quote, fee);
+        return Booking(t.trader, isBuy ? base : -base, isBuy ? -quote : quote, _ceilDiv(notional * t.feeBps, BPS));
     }
 
     /// @dev The AMM quote for the same size at this moment; when the pool cannot fill a buy of that
@@ -210,16 +274,15 @@ contract Settlement is ISettlement, Owned {
         }
     }
 
-    function _settleAmm(Fill calldata fill, bytes32 digest, MarketCache memory cache)
+    function _settleAmm(Terms memory t, bytes32 digest, MarketCache memory cache)
         private
         returns (uint256 quote, uint256 fee)
     {
-        Order calldata order = fill.order;
-        if (!order.allowAmm) revert AmmNotAllowed(digest);
-        uint256 size = fill.ammSize;
-        uint256 limitQuote = order.isBuy ? (size * order.limitPrice) / _priceScale : _ceilDiv(size * order.limitPrice, _priceScale);
+        if (!t.allowAmm) revert AmmNotAllowed(digest);
+        uint256 size = t.ammSize;
+        uint256 limitQuote = t.isBuy ? (size * t.limitPrice) / _priceScale : _ceilDiv(size * t.limitPrice, _priceScale);
         (bool ok, bytes memory ret) = address(amm).call(
-            abi.encodeCall(IPerpAmm.swapFor, (order.trader, order.market, order.isBuy, size, limitQuote, fill.feeBps))
+            abi.encodeCall(IPerpAmm.swapFor, (t.trader, t.market, t.isBuy, size, limitQuote, t.feeBps))
         );
         if (!ok) {
             // Name the order in the AMM's slippage error: SlippageExceeded(quote, limitQuote).
@@ -227,16 +290,16 @@ contract Settlement is ISettlement, Owned {
                 assembly ("memory-safe") {
                     quote := mload(add(ret, 0x24))
                 }
-                revert AmmLimitExceeded(digest, size, quote, order.limitPrice);
+                revert AmmLimitExceeded(digest, size, quote, t.limitPrice);
             }
             assembly ("memory-safe") {
                 revert(add(ret, 0x20), mload(ret))
             }
         }
         (quote, fee) = abi.decode(ret, (uint256, uint256));
-        if (cache.market == order.market) {
+        if (cache.market == t.market) {
             (cache.base, cache.quote) =
-                order.isBuy ? (cache.base - size, cache.quote + quote) : (cache.base + size, cache.quote - quote);
+                t.isBuy ? (cache.base - size, cache.quote + quote) : (cache.base + size, cache.quote - quote);
         }
     }
 

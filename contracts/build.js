@@ -14,6 +14,7 @@ const OUT = path.join(ROOT, '..', 'defi_int', 'chain', 'artifacts');
 const DEPLOYABLE = ['CollateralToken', 'PriceOracle', 'Vault', 'PerpAmm', 'Settlement'];
 const SETTINGS = {
   evmVersion: 'prague',
+  viaIR: true,
   optimizer: { enabled: true, runs: 20000 },
   metadata: { bytecodeHash: 'none', appendCBOR: false },
   outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },

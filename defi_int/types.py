@@ -26,9 +26,15 @@ BPS = 10_000
 
 def to_fixed(value: str | int | float) -> int:
     """Converts a decimal written by a person ("1.5", 2) into 1e18 fixed point, exactly."""
-    from decimal import Decimal
+    from decimal import Context, Decimal, InvalidOperation
 
-    scaled = Decimal(str(value)) * ONE
-    if scaled != scaled.to_integral_value():
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a number") from None
+    if not number.is_finite():
+        raise ValueError(f"{value!r} is not a finite number")
+    scaled = number.scaleb(18, context=Context(prec=200))
+    if scaled != scaled.to_integral_value(context=Context(prec=200)):
         raise ValueError(f"{value!r} has more than 18 decimals")
     return int(scaled)

@@ -32,6 +32,8 @@ interface ISettlement {
     error SettlementPaused();
     /// @notice Thrown when a batch holds no fills.
     error EmptyBatch();
+    /// @notice Thrown when fill `index` carries a value with bits beyond its Solidity type.
+    error MalformedFill(uint256 index);
     /// @notice Thrown when a fill's two legs are both zero.
     error EmptyFill(bytes32 digest);
     /// @notice Thrown when the signature on order `digest` recovers to `signer`, not its `trader`.
@@ -62,12 +64,12 @@ interface ISettlement {
     error InvalidDeviationBps(uint256 maxDeviationBps);
 
     /// @notice Emitted for every fill, with both legs: the internal leg at `internalPrice` against the
-    ///         desk and the AMM leg of `ammSize` for `ammQuote`; `fee` sums both legs' fees.
+    ///         desk and the AMM leg of `ammSize` for `ammQuote`; `fee` sums both legs' fees. The
+    ///         order's market and side are those of the order signed as `digest` (kept out of the
+    ///         log: each extra word costs every fill 256 gas).
     event OrderFilled(
         bytes32 indexed digest,
         address indexed trader,
-        uint32 indexed market,
-        bool isBuy,
         uint256 internalSize,
         uint256 internalPrice,
         uint256 ammSize,

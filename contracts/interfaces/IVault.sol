@@ -4,6 +4,15 @@ pragma solidity 0.8.37;
 import {ICollateralToken} from "./ICollateralToken.sol";
 import {IPriceOracle} from "./IPriceOracle.sol";
 
+/// @notice One internal leg for `IVault.book`: `account` gains `baseDelta` in the booked market
+///         and `quoteDelta` cash and pays `fee`; the desk takes the opposite side.
+struct Booking {
+    address account;
+    int256 baseDelta;
+    int256 quoteDelta;
+    uint256 fee;
+}
+
 /// @title IVault
 /// @notice Custody of all collateral and the ledger of every account: `cash` in collateral units
 ///         (signed) and `position[market]` in base units, 1e18 fixed point (signed).
@@ -77,7 +86,8 @@ interface IVault {
     /// @notice Whether deposits, withdrawals and trades are stopped.
     function paused() external view returns (bool);
 
-    /// @notice Signed cash of `account`, in collateral units.
+    /// @notice Signed cash of `account`, in collateral units: deposits less withdrawals plus every
+    ///         market's trade cash flows and fees received.
     function cash(address account) external view returns (int256);
     /// @notice Signed position of `account` in `market`, in base units (1e18).
     function position(address account, uint32 market) external view returns (int256);
@@ -108,6 +118,12 @@ interface IVault {
         int256 quoteDelta,
         uint256 fee
     ) external;
+
+    /// @notice Books a batch of internal legs in `market` against the desk, in order: each
+    ///         account's margin is checked after its own leg; the desk's book and the fee recipient
+    ///         are written once at the end, and the desk's cap is checked on its net inventory.
+    ///         Operators only.
+    function book(uint32 market, Booking[] calldata bookings) external;
 
     /// @notice Lists `market` with the desk's inventory cap. Owner only.
     function listMarket(uint32 market, uint256 cap) external;

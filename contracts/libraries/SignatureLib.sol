@@ -15,7 +15,7 @@ library SignatureLib {
     error InvalidSignatureV(uint8 v);
 
     /// @notice Recovers the signer of `hash`; returns address(0) when ecrecover finds none.
-    function recover(bytes32 hash, bytes calldata signature) internal pure returns (address signer) {
+    function recover(bytes32 hash, bytes calldata signature) internal view returns (address signer) {
         if (signature.length != 65) revert InvalidSignatureLength(signature.length);
         bytes32 r;
         bytes32 s;
@@ -27,6 +27,16 @@ library SignatureLib {
         }
         if (uint256(s) > HALF_ORDER) revert InvalidSignatureS(s);
         if (v != 27 && v != 28) revert InvalidSignatureV(v);
-        signer = ecrecover(hash, v, r, s);
+        assembly ("memory-safe") {
+            // ecrecover precompile through scratch space: no memory is allocated per signature.
+            let ptr := mload(0x40)
+            mstore(ptr, hash)
+            mstore(add(ptr, 0x20), v)
+            mstore(add(ptr, 0x40), r)
+            mstore(add(ptr, 0x60), s)
+            mstore(0x00, 0)
+            pop(staticcall(gas(), 0x01, ptr, 0x80, 0x00, 0x20))
+            signer := mload(0x00)
+        }
     }
 }

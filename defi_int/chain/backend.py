@@ -38,6 +38,8 @@ MAX_FEE_PER_GAS = 50 * 10**9
 #: Ether given to every derived account on first use.
 ACCOUNT_ETHER = 100 * 10**18
 DEFAULT_GAS = 1_000_000
+#: 2033-05-18: ahead of the wall clock, so embedded block times are deterministic.
+EMBEDDED_GENESIS_TIME = 2_000_000_000
 _LABEL_SALT = b"defi-int account v1:"
 
 
@@ -59,13 +61,20 @@ class Chain:
         with self._talking():
             self.chain_id: int = w3.eth.chain_id
             self._funder = w3.eth.accounts[0] if w3.eth.accounts else None
+        # Reads need a sender; without one, web3 asks the node for its accounts on every call.
+        w3.eth.default_account = self._funder or "0x0000000000000000000000000000000000000000"
 
     # ------------------------------------------------------------ creation
 
     @classmethod
-    def embedded(cls, *, gas_limit: int = 60_000_000) -> Chain:
-        """A fresh in-process chain (eth-tester on py-evm, latest fork py-evm knows)."""
-        params = PyEVMBackend.generate_genesis_params(overrides={"gas_limit": gas_limit})
+    def embedded(cls, *, gas_limit: int = 60_000_000, genesis_time: int = EMBEDDED_GENESIS_TIME) -> Chain:
+        """A fresh in-process chain (eth-tester on py-evm, latest fork py-evm knows).
+
+        Its clock starts at ``genesis_time`` and moves one second per block: py-evm stamps a block
+        with ``max(parent + 1, wall clock)``, so a genesis ahead of the wall clock makes block times
+        independent of how long anything takes, and runs reproducible.
+        """
+        params = PyEVMBackend.generate_genesis_params(overrides={"gas_limit": gas_limit, "timestamp": genesis_time})
         tester = EthereumTester(PyEVMBackend(genesis_parameters=params))
         return cls(Web3(EthereumTesterProvider(tester)), kind="embedded", tester=tester)
 
@@ -163,9 +172,12 @@ class Chain:
             if data is not None:
                 return decode_revert(data, tx_hash)
         call = {"from": sender, "to": tx.get("to"), "data": tx.get("data", "0x"), "value": tx["value"], "gas": tx["gas"]}
+        # eth-tester: the failed transaction left the state as it was, so replaying on the latest
+        # block runs it again at (or after) the time it failed, keeping time-dependent reasons.
+        block = "latest" if self._tester is not None else receipt["blockNumber"] - 1
         try:
             with self._talking():
-                self.w3.eth.call(call, receipt["blockNumber"] - 1)  # type: ignore[arg-type]
+                self.w3.eth.call(call, block)  # type: ignore[arg-type]
         except Exception as exc:  # noqa: BLE001 - any revert shape is decoded below
             data = revert_data(exc)
             if data is not None:

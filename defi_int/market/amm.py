@@ -16,12 +16,18 @@ class AmmMathError(ArithmeticError):
     """The swap is impossible: zero amount, empty reserve, or output not below its reserve."""
 
 
+def _check_fee(fee_bps: int) -> None:
+    if not 0 <= fee_bps < BPS:
+        raise AmmMathError(f"FeeTooHigh({fee_bps})")
+
+
 def get_amount_out(amount_in: int, reserve_in: int, reserve_out: int, fee_bps: int) -> int:
     """Output for exactly ``amount_in``, rounded down."""
     if amount_in <= 0:
         raise AmmMathError("InsufficientAmount")
     if reserve_in <= 0 or reserve_out <= 0:
         raise AmmMathError("InsufficientLiquidity")
+    _check_fee(fee_bps)
     with_fee = amount_in * (BPS - fee_bps)
     return (with_fee * reserve_out) // (reserve_in * BPS + with_fee)
 
@@ -32,6 +38,7 @@ def get_amount_in(amount_out: int, reserve_in: int, reserve_out: int, fee_bps: i
         raise AmmMathError("InsufficientAmount")
     if reserve_in <= 0 or reserve_out <= amount_out:
         raise AmmMathError("InsufficientLiquidity")
+    _check_fee(fee_bps)
     return (reserve_in * amount_out * BPS) // ((reserve_out - amount_out) * (BPS - fee_bps)) + 1
 
 

@@ -21,6 +21,7 @@ class LedgerViolation(Exception):
     def __init__(self, error: str, detail: str) -> None:
         self.error = error
         self.detail = detail
+        self.leg: int | None = None
         super().__init__(f"{error}: {detail}")
 
 
@@ -103,7 +104,11 @@ class Ledger:
         fee: int,
         prices: Mapping[int, int],
     ) -> None:
-        """Books a trade like ``Vault.trade``; on a violation the ledger is left unchanged."""
+        """Books a trade like ``Vault.trade``; on a violation the ledger is left unchanged.
+
+        The account is held to margin; the counterparty too unless it is the desk (held to its
+        inventory cap instead) or an exempt operator book (the AMM).
+        """
         if market not in self.markets:
             raise LedgerViolation("MarketNotListed", f"market {market}")
         saved_cash = dict(self.cash)
@@ -119,17 +124,64 @@ class Ledger:
             self.positions[(counterparty, market)] = counter_before - base_delta
             self._check_account(account, before, before + base_delta, prices)
             if counterparty == self.desk:
-                cap = self.caps.get(market, 0)
-                after = counter_before - base_delta
-                if abs(after) > cap and abs(after) >= abs(counter_before):
-                    raise LedgerViolation("InventoryCapExceeded", f"desk inventory {after} beyond cap {cap}")
-            self._check_account(counterparty, counter_before, counter_before - base_delta, prices)
+                self._check_cap(market, counter_before, counter_before - base_delta)
+            elif counterparty not in self.exempt:
+                self._check_account(counterparty, counter_before, counter_before - base_delta, prices)
         except LedgerViolation:
-            self.cash.clear()
-            self.cash.update(saved_cash)
-            self.positions.clear()
-            self.positions.update(saved_positions)
+            self._restore(saved_cash, saved_positions)
             raise
+
+    def book(self, market: int, legs: list[tuple[str, int, int, int]], prices: Mapping[int, int]) -> int | None:
+        """Books internal legs against the desk like ``Vault.book``.
+
+        Each leg is ``(account, base_delta, quote_delta, fee)``; every account's margin is checked
+        after its own leg, the desk's cap once on its net inventory at the end. Returns ``None`` on
+        success; on a violation the ledger is left unchanged and ``LedgerViolation.leg`` names the
+        leg at fault (the last leg for a cap breach).
+        """
+        if market not in self.markets:
+            raise LedgerViolation("MarketNotListed", f"market {market}")
+        saved_cash = dict(self.cash)
+        saved_positions = dict(self.positions)
+        desk_base = desk_quote = fees = 0
+        try:
+            for index, (account, base, quote, fee) in enumerate(legs):
+                before = self.position(account, market)
+                self.positions[(account, market)] = before + base
+                self.cash[account] = self.cash.get(account, 0) + quote - fee
+                desk_base -= base
+                desk_quote -= quote
+                fees += fee
+                try:
+                    self._check_account(account, before, before + base, prices)
+                except LedgerViolation as exc:
+                    exc.leg = index
+                    raise
+            if fees:
+                self.cash[self.fee_recipient] = self.cash.get(self.fee_recipient, 0) + fees
+            desk_before = self.position(self.desk, market)
+            self.positions[(self.desk, market)] = desk_before + desk_base
+            self.cash[self.desk] = self.cash.get(self.desk, 0) + desk_quote
+            try:
+                self._check_cap(market, desk_before, desk_before + desk_base)
+            except LedgerViolation as exc:
+                exc.leg = len(legs) - 1
+                raise
+        except LedgerViolation:
+            self._restore(saved_cash, saved_positions)
+            raise
+        return None
+
+    def _check_cap(self, market: int, before: int, after: int) -> None:
+        cap = self.caps.get(market, 0)
+        if abs(after) > cap and abs(after) >= abs(before):
+            raise LedgerViolation("InventoryCapExceeded", f"desk inventory {after} beyond cap {cap} in market {market}")
+
+    def _restore(self, saved_cash: dict[str, int], saved_positions: dict[tuple[str, int], int]) -> None:
+        self.cash.clear()
+        self.cash.update(saved_cash)
+        self.positions.clear()
+        self.positions.update(saved_positions)
 
     def _check_account(self, account: str, before: int, after: int, prices: Mapping[int, int]) -> None:
         if account in self.exempt:

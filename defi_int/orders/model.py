@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import astuple, dataclass, fields
 from typing import Any
 
+from eth_utils import is_checksum_address
+
 from defi_int.exceptions import OrderRejected
 
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _UINT_BITS = {"market": 32, "size": 128, "limit_price": 128, "expiry": 64, "nonce": 256, "max_fee_bps": 16}
 
 
@@ -25,12 +29,11 @@ class Order:
     allow_amm: bool
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.trader, str) and self.trader.startswith("0x") and len(self.trader) == 42):
-            raise OrderRejected("malformed", f"trader must be a 0x-prefixed 20-byte address, got {self.trader!r}")
-        try:
-            int(self.trader, 16)
-        except ValueError:
-            raise OrderRejected("malformed", f"trader is not hex: {self.trader!r}") from None
+        if not (isinstance(self.trader, str) and _ADDRESS.fullmatch(self.trader)):
+            raise OrderRejected("malformed", f"trader must be a 0x-prefixed 20-byte hex address, got {self.trader!r}")
+        mixed_case = self.trader[2:] not in (self.trader[2:].lower(), self.trader[2:].upper())
+        if mixed_case and not is_checksum_address(self.trader):
+            raise OrderRejected("malformed", f"trader {self.trader} has a wrong EIP-55 checksum")
         for name, bits in _UINT_BITS.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):

@@ -113,23 +113,67 @@ def validate_order(order: Order, signature: bytes, view: BatchView) -> bytes:
 
 
 def validate_batch(fills: list[Fill], view: BatchView) -> BatchCheck:
-    """Mirrors ``settle`` fill by fill on a copy of ``view``; see the module docstring."""
-    state = view.copy()
-    accepted: list[Fill] = []
-    rejected: list[tuple[Fill, OrderRejected]] = []
-    for fill in fills:
-        trial = state.copy()
+    """Mirrors ``settle`` on a copy of ``view``; see the module docstring.
+
+    Like the contract, internal legs are handed to the Vault in runs per market (at a change of
+    market and at the end), so a margin or cap failure there is found after later fills ran; the
+    fill at fault is dropped and the batch replayed without it.
+    """
+    remaining = list(enumerate(fills))
+    rejected: list[tuple[int, Fill, OrderRejected]] = []
+    while True:
+        state = view.copy()
+        failure = _simulate([f for _, f in remaining], state)
+        if failure is None:
+            rejected.sort(key=lambda r: r[0])
+            return BatchCheck([f for _, f in remaining], [(f, e) for _, f, e in rejected], state)
+        position, exc = failure
+        index, fill = remaining.pop(position)
+        rejected.append((index, fill, exc))
+
+
+def _simulate(fills: list[Fill], view: BatchView) -> tuple[int, OrderRejected] | None:
+    """Runs ``fills`` on ``view``; returns the position of the first fill at fault, if any."""
+    pending: list[tuple[int, bytes, tuple[str, int, int, int]]] = []
+    pending_market: int | None = None
+    for position, fill in enumerate(fills):
+        if fill.internal_size and pending and fill.order.market != pending_market:
+            # The contract books the previous market's run before this fill's legs run.
+            failure = _flush(pending_market, pending, view)
+            if failure is not None:
+                return failure
+            pending = []
         try:
-            _apply_fill(fill, trial)
+            leg = _apply_fill(fill, view)
         except OrderRejected as exc:
-            rejected.append((fill, exc))
+            return position, exc
+        if leg is None:
             continue
-        state = trial
-        accepted.append(fill)
-    return BatchCheck(accepted, rejected, state)
+        market, digest, booking = leg
+        pending_market = market
+        pending.append((position, digest, booking))
+    if pending:
+        return _flush(pending_market, pending, view)
+    return None
 
 
-def _apply_fill(fill: Fill, view: BatchView) -> None:
+def _flush(
+    market: int | None, pending: list[tuple[int, bytes, tuple[str, int, int, int]]], view: BatchView
+) -> tuple[int, OrderRejected] | None:
+    assert market is not None
+    try:
+        view.ledger.book(market, [booking for _, _, booking in pending], view.prices)
+    except LedgerViolation as exc:
+        position, digest, _ = pending[exc.leg if exc.leg is not None else -1]
+        return position, OrderRejected(_LEDGER_REASON[exc.error], exc.detail, digest)
+    except KeyError as exc:
+        position, digest, _ = pending[-1]
+        return position, OrderRejected("stale-oracle", f"no fresh oracle price for market {exc.args[0]}", digest)
+    return None
+
+
+def _apply_fill(fill: Fill, view: BatchView) -> tuple[int, bytes, tuple[str, int, int, int]] | None:
+    """Checks one fill and applies its AMM leg; returns its internal leg for booking, if any."""
     order = fill.order
     digest = order_digest(order, view.domain)
     if view.paused:
@@ -145,10 +189,10 @@ def _apply_fill(fill: Fill, view: BatchView) -> None:
     if fill.amount > left:
         raise OrderRejected("overfill", f"fill of {fill.amount} exceeds the {left} left", digest)
     _record(order, digest, fill.amount, left, view)
-    if fill.internal_size:
-        _internal_leg(fill, digest, view)
+    leg = _internal_leg(fill, digest, view) if fill.internal_size else None
     if fill.amm_size:
         _amm_leg(fill, digest, view)
+    return None if leg is None else (order.market, digest, leg)
 
 
 def _check_signature(order: Order, signature: bytes, digest: bytes) -> None:
@@ -192,7 +236,7 @@ def _book(view: BatchView, digest: bytes, *args: int | str) -> None:
         raise OrderRejected("stale-oracle", f"no fresh oracle price for market {exc.args[0]}", digest) from exc
 
 
-def _internal_leg(fill: Fill, digest: bytes, view: BatchView) -> None:
+def _internal_leg(fill: Fill, digest: bytes, view: BatchView) -> tuple[str, int, int, int]:
     order, price, size = fill.order, fill.internal_price, fill.internal_size
     if (price > order.limit_price) if order.is_buy else (price < order.limit_price):
         raise OrderRejected("limit", f"internal price {price} is worse than the limit {order.limit_price}", digest)
@@ -215,7 +259,7 @@ def _internal_leg(fill: Fill, digest: bytes, view: BatchView) -> None:
                 raise OrderRejected("worse-than-amm", f"internal proceeds {amount} < AMM's {amm_proceeds}", digest)
     fee = fee_for(amount, fill.fee_bps)
     base, quote = (size, -amount) if order.is_buy else (-size, amount)
-    _book(view, digest, order.trader, view.desk, order.market, base, quote, fee)
+    return (order.trader, base, quote, fee)
 
 
 def _amm_leg(fill: Fill, digest: bytes, view: BatchView) -> None:

@@ -1,0 +1,121 @@
+"""Fixtures for the Vault tests: the vault, fresh accounts, the cash-backing invariant, revert and event helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from web3.logs import DISCARD
+
+from defi_int.exceptions import ContractRevert
+
+
+def _norm(args: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.lower() if isinstance(v, str) else v for k, v in args.items()}
+
+
+@pytest.fixture
+def reverts() -> Callable[..., Any]:
+    """``with reverts("Name", arg=value, ...)``: the block must revert with exactly that custom error."""
+
+    @contextmanager
+    def check(error_name: str, **args: Any) -> Iterator[pytest.ExceptionInfo[ContractRevert]]:
+        with pytest.raises(ContractRevert) as info:
+            yield info
+        assert info.value.error_name == error_name, str(info.value)
+        assert _norm(info.value.args_by_name) == _norm(args), str(info.value)
+
+    return check
+
+
+@pytest.fixture
+def events() -> Callable[[Any, Any, str], list[dict[str, Any]]]:
+    """``events(contract, receipt, "Name")``: the args of every such event ``contract`` emitted, in order."""
+
+    def decode(contract: Any, receipt: Any, name: str) -> list[dict[str, Any]]:
+        logs = getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD)
+        return [dict(log.args) for log in logs if log.address == contract.address]
+
+    return decode
+
+
+@pytest.fixture
+def account(defi_chain) -> Callable[[str], LocalAccount]:
+    """``account(name)``: a funded account derived from ``name`` (fresh ether in every test)."""
+    return lambda name: defi_chain.account(f"contract-tests:{name}")
+
+
+@pytest.fixture
+def vault(defi_system):
+    return defi_system.vault
+
+
+@pytest.fixture
+def token(defi_system):
+    return defi_system.token
+
+
+@pytest.fixture
+def stranger(account) -> LocalAccount:
+    return account("stranger")
+
+
+@pytest.fixture
+def holder(defi_system, account) -> Callable[[str, int], LocalAccount]:
+    """``holder(name, amount)``: a fresh account holding ``amount`` tokens, the vault approved for them."""
+
+    def make(name: str, amount: int) -> LocalAccount:
+        acct = account(name)
+        defi_system.mint(acct.address, amount)
+        defi_system.chain.transact(
+            acct, defi_system.token.functions.approve(defi_system.vault.address, amount), gas=60_000
+        )
+        return acct
+
+    return make
+
+
+def ledger_accounts(system: Any, from_block: int, to_block: int | str = "latest") -> set[str]:
+    """Accounts that received cash in the block range: depositors and every fee recipient named."""
+    vault = system.vault
+    deposited = vault.events.Deposited.get_logs(from_block=from_block, to_block=to_block)
+    named = vault.events.FeeRecipientSet.get_logs(from_block=from_block, to_block=to_block)
+    return {log.args.account for log in deposited} | {log.args.recipient for log in named}
+
+
+#: Accounts holding cash in the deployed state, read once per session (every test starts from it).
+_DEPLOYED_ACCOUNTS: dict[tuple[int, int], set[str]] = {}
+
+
+@pytest.fixture(autouse=True)
+def start_block(defi_chain) -> int:
+    """The block every test starts from (autouse, so it is read before any fixture mines)."""
+    return defi_chain.block_number()
+
+
+@pytest.fixture
+def assert_cash_backed(defi_system, start_block) -> Callable[..., int]:
+    """Invariant 1: ``token.balanceOf(vault) == Σ cash`` over every account, to the unit. Returns the balance.
+
+    The accounts are the desk, the AMM, every depositor and every fee recipient ever named (from the
+    vault's events), plus ``extra`` for accounts a test credits through ``trade`` alone.
+    """
+    chain, vault = defi_system.chain, defi_system.vault
+    start = start_block
+    key = (id(defi_system), start)
+    if key not in _DEPLOYED_ACCOUNTS:
+        _DEPLOYED_ACCOUNTS[key] = ledger_accounts(defi_system, 0, start)
+
+    def check(*extra: str) -> int:
+        accounts = _DEPLOYED_ACCOUNTS[key] | ledger_accounts(defi_system, start + 1)
+        accounts |= {defi_system.desk, defi_system.amm.address, *extra}
+        reader = defi_system.owner.address  # an explicit sender spares web3 a look-up of every account
+        total = sum(chain.call(vault.functions.cash(a), sender=reader) for a in accounts)
+        balance = chain.call(defi_system.token.functions.balanceOf(vault.address), sender=reader)
+        assert balance == total
+        return int(balance)
+
+    return check
