@@ -1,0 +1,35 @@
+"""Gas is reviewed like code: every named operation stays within 2% of tests/gas_snapshot.json.
+
+A deliberate change of cost is committed with ``make gas-snapshot`` (``python -m defi_int.gas
+--update``) so the diff shows it.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from defi_int.gas import TOLERANCE, compare, measure
+
+SNAPSHOT = Path(__file__).resolve().parents[1] / "gas_snapshot.json"
+
+
+@pytest.fixture(scope="module")
+def measured() -> dict[str, int]:
+    return measure()
+
+
+def test_no_operation_costs_more_than_its_snapshot(measured):
+    snapshot = json.loads(SNAPSHOT.read_text())
+    assert compare(measured, snapshot) == []
+
+
+def test_an_internal_fill_costs_at_most_30000_gas_in_a_batch_of_100_existing_traders(measured):
+    assert measured["settle_100_existing"] / 100 <= 30_000
+
+
+def test_the_comparison_flags_a_cost_just_over_the_tolerance():
+    snapshot = {"settle": 100_000}
+    assert compare({"settle": int(100_000 * (1 + TOLERANCE))}, snapshot) == []
+    assert compare({"settle": int(100_000 * (1 + TOLERANCE)) + 1}, snapshot) != []
+    assert compare({}, snapshot) == ["settle: no longer measured"]
