@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
-from web3.types import TxReceipt
+
 
 from defi_int.chain import Chain, System, SystemParams, deploy_system
 from defi_int.chain.anvil import Anvil
@@ -94,7 +94,7 @@ class OrderMaker:
             fee_bps,
         )
 
-    def settle(self, fills: Sequence[Fill], *, gas: int | None = None) -> TxReceipt:
+    def settle(self, fills: Sequence[Fill], *, gas: int | None = None) -> Any:
         """Sends ``settle(fills)`` from the keeper."""
         gas = gas or 400_000 + 120_000 * len(fills)
         fn = self.system.settlement.functions.settle([f.as_tuple() for f in fills])

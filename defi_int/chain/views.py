@@ -7,6 +7,10 @@ keeper take these snapshots and never touch a contract object themselves.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from web3.logs import DISCARD
 
 from defi_int.chain.deploy import System
 from defi_int.market.amm import Pool
@@ -93,3 +97,35 @@ def batch_view(system: System, orders: Iterable[Order], *, now: int | None = Non
             digest = order_digest(order, dom)
             view.filled[digest] = chain.call(system.settlement.functions.filled(digest))
     return view
+
+
+@dataclass(frozen=True)
+class FillEvent:
+    """One ``OrderFilled`` log: both legs of a fill as the chain booked them."""
+
+    digest: bytes
+    trader: str
+    internal_size: int
+    internal_price: int
+    amm_size: int
+    amm_quote: int
+    fee: int
+    block: int
+
+
+def fill_events(system: System, receipt: Any) -> list[FillEvent]:
+    """The ``OrderFilled`` logs of a settlement receipt, in batch order (other logs are skipped)."""
+    logs = system.settlement.events.OrderFilled().process_receipt(receipt, errors=DISCARD)
+    return [
+        FillEvent(
+            bytes(e.args.digest),
+            e.args.trader,
+            e.args.internalSize,
+            e.args.internalPrice,
+            e.args.ammSize,
+            e.args.ammQuote,
+            e.args.fee,
+            e.blockNumber,
+        )
+        for e in logs
+    ]
