@@ -70,8 +70,10 @@ def run(report_dir: Path = Path("reports")) -> dict[str, Any]:
         price = mark + skew if order.is_buy else mark - skew
         if amm_quote is not None:
             scale = params.price_scale
-            price = min(price, amm_quote * scale // internal) if order.is_buy else max(
-                price, -(-amm_quote * scale // internal)
+            price = (
+                min(price, amm_quote * scale // internal)
+                if order.is_buy
+                else max(price, -(-amm_quote * scale // internal))
             )
         if order.size > internal:
             pool.swap(order.is_buy, order.size - internal)  # the AMM leg moves the pool for later fills
@@ -122,9 +124,8 @@ def run(report_dir: Path = Path("reports")) -> dict[str, Any]:
         "desk_inventory": _fmt(ledger.position(system.desk, 0)),
         "desk_cash": _fmt(ledger.cash[system.desk], unit, 2),
         "fees_collected": _fmt(ledger.cash.get(ledger.fee_recipient, 0), unit, 2),
-        "vault_token_balance_equals_sum_of_cash": token_balance == sum(
-            chain.call(system.vault.functions.cash(a)) for a in ledger.cash
-        ),
+        "vault_token_balance_equals_sum_of_cash": token_balance
+        == sum(chain.call(system.vault.functions.cash(a)) for a in ledger.cash),
         "fills_detail": rows,
     }
     report_dir.mkdir(parents=True, exist_ok=True)

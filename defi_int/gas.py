@@ -51,15 +51,17 @@ def measure(chain: Chain | None = None) -> dict[str, int]:
 
     system.mint(alice.address, 1_000 * system.params.unit)
     send(alice, system.token.functions.approve(system.vault.address, 1_000 * system.params.unit), gas=60_000)
-    gas["deposit"] = int(send(alice, system.vault.functions.deposit(1_000 * system.params.unit), gas=120_000)["gasUsed"])
-    gas["withdraw"] = int(send(alice, system.vault.functions.withdraw(500 * system.params.unit), gas=150_000)["gasUsed"])
+    gas["deposit"] = int(
+        send(alice, system.vault.functions.deposit(1_000 * system.params.unit), gas=120_000)["gasUsed"]
+    )
+    gas["withdraw"] = int(
+        send(alice, system.vault.functions.withdraw(500 * system.params.unit), gas=150_000)["gasUsed"]
+    )
     order = maker.order(bob, nonce=10**6)
     gas["cancel"] = int(send(bob, system.settlement.functions.cancel(order.as_tuple()), gas=100_000)["gasUsed"])
     quote = chain.call(system.amm.functions.quoteBuy(0, ONE))
     gas["amm_swap"] = int(send(alice, system.amm.functions.swap(0, True, ONE, quote), gas=200_000)["gasUsed"])
-    gas["hedge"] = int(
-        send(system.keeper, system.settlement.functions.hedge(0, False, ONE, 0), gas=250_000)["gasUsed"]
-    )
+    gas["hedge"] = int(send(system.keeper, system.settlement.functions.hedge(0, False, ONE, 0), gas=250_000)["gasUsed"])
     mixed = [
         maker.fill(t, maker.order(t, size=2 * STEP, nonce=7), internal_size=STEP, amm_size=STEP, fee_bps=2)
         for t in (alice, bob)

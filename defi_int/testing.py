@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 from eth_account.signers.local import LocalAccount
 
-
 from defi_int.chain import Chain, System, SystemParams, deploy_system
 from defi_int.chain.anvil import Anvil
 from defi_int.chain.views import domain

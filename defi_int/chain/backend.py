@@ -21,13 +21,13 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_tester import EthereumTester, PyEVMBackend
 from eth_tester.exceptions import TransactionFailed as EthTesterTransactionFailed
-from eth_utils import keccak
+from eth_utils.crypto import keccak
+from eth_utils.exceptions import ValidationError as EthValidationError
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from eth_utils import ValidationError as EthValidationError
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
-from web3.types import TxReceipt
+from web3.types import BlockIdentifier, TxReceipt, Wei
 
 from defi_int.chain import artifacts
 from defi_int.chain.errors import decode_revert, revert_data
@@ -62,7 +62,7 @@ class Chain:
             self.chain_id: int = w3.eth.chain_id
             self._funder = w3.eth.accounts[0] if w3.eth.accounts else None
         # Reads need a sender; without one, web3 asks the node for its accounts on every call.
-        w3.eth.default_account = self._funder or "0x0000000000000000000000000000000000000000"
+        w3.eth.default_account = Web3.to_checksum_address(self._funder or "0x" + "00" * 20)
 
     # ------------------------------------------------------------ creation
 
@@ -121,8 +121,11 @@ class Chain:
         if self._funder is None:
             raise ChainError(f"node at {self.url} has no unlocked account to fund {address} with ether")
         with self._talking():
-            if self.w3.eth.get_balance(address) < amount // 2:
-                tx = self.w3.eth.send_transaction({"from": self._funder, "to": address, "value": amount, "gas": 21_000})
+            target = Web3.to_checksum_address(address)
+            if self.w3.eth.get_balance(target) < amount // 2:
+                tx = self.w3.eth.send_transaction(
+                    {"from": self._funder, "to": target, "value": Wei(amount), "gas": 21_000}
+                )
                 self.w3.eth.wait_for_transaction_receipt(tx)
         self._funded.add(address)
 
@@ -131,7 +134,7 @@ class Chain:
     def _next_nonce(self, address: str) -> int:
         if address not in self._nonces:
             with self._talking():
-                self._nonces[address] = self.w3.eth.get_transaction_count(address, "pending")
+                self._nonces[address] = self.w3.eth.get_transaction_count(Web3.to_checksum_address(address), "pending")
         return self._nonces[address]
 
     def send(self, sender: LocalAccount, tx: dict[str, Any], *, label: str = "transaction") -> TxReceipt:
@@ -151,7 +154,13 @@ class Chain:
         with self._talking():
             try:
                 tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-            except (ValueError, Web3RPCError, EthValidationError, ContractLogicError, EthTesterTransactionFailed) as exc:
+            except (
+                ValueError,
+                Web3RPCError,
+                EthValidationError,
+                ContractLogicError,
+                EthTesterTransactionFailed,
+            ) as exc:
                 self._nonces.pop(sender.address, None)
                 data = revert_data(exc)
                 raise (decode_revert(data) if data is not None else TransactionFailed(f"{label}: {exc}")) from exc
@@ -171,14 +180,20 @@ class Chain:
             data = self._traced_revert_data(tx_hash)
             if data is not None:
                 return decode_revert(data, tx_hash)
-        call = {"from": sender, "to": tx.get("to"), "data": tx.get("data", "0x"), "value": tx["value"], "gas": tx["gas"]}
+        call = {
+            "from": sender,
+            "to": tx.get("to"),
+            "data": tx.get("data", "0x"),
+            "value": tx["value"],
+            "gas": tx["gas"],
+        }
         # eth-tester: the failed transaction left the state as it was, so replaying on the latest
         # block runs it again at (or after) the time it failed, keeping time-dependent reasons.
         block = "latest" if self._tester is not None else receipt["blockNumber"] - 1
         try:
             with self._talking():
                 self.w3.eth.call(call, block)  # type: ignore[arg-type]
-        except Exception as exc:  # noqa: BLE001 - any revert shape is decoded below
+        except Exception as exc:
             data = revert_data(exc)
             if data is not None:
                 return decode_revert(data, tx_hash)
@@ -193,14 +208,16 @@ class Chain:
                 )
         except NodeUnavailable:
             raise
-        except Exception:  # noqa: BLE001 - nodes without the debug namespace fall back to replay
+        except Exception:
             return None
         output = (result.get("result") or {}).get("output")
         if isinstance(output, str) and output.startswith("0x"):
             return bytes.fromhex(output[2:])
         return None
 
-    def transact(self, sender: LocalAccount, fn: ContractFunction, *, gas: int = DEFAULT_GAS, value: int = 0) -> TxReceipt:
+    def transact(
+        self, sender: LocalAccount, fn: ContractFunction, *, gas: int = DEFAULT_GAS, value: int = 0
+    ) -> TxReceipt:
         """Calls a contract function in a transaction from ``sender`` with explicit ``gas``."""
         tx = {"to": fn.address, "data": fn._encode_transaction_data(), "gas": gas, "value": value}
         return self.send(sender, tx, label=f"{fn.fn_name}")
@@ -211,9 +228,12 @@ class Chain:
         factory = self.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
         data = factory.constructor(*args).data_in_transaction
         receipt = self.send(sender, {"data": data, "gas": gas}, label=f"deploy {name}")
-        return self.contract(name, receipt["contractAddress"])
+        address = receipt["contractAddress"]
+        if address is None:
+            raise TransactionFailed(f"deploy {name}: the receipt names no contract address")
+        return self.contract(name, address)
 
-    def call(self, fn: ContractFunction, *, sender: str | None = None, block: int | str = "latest") -> Any:
+    def call(self, fn: ContractFunction, *, sender: str | None = None, block: BlockIdentifier = "latest") -> Any:
         """Reads ``fn``; a revert is raised as a decoded ``ContractRevert``."""
         with self._talking():
             try:
@@ -277,4 +297,3 @@ class Chain:
             result = self.w3.provider.make_request("evm_revert", [hex(snapshot_id)])  # type: ignore[arg-type]
             if result.get("result") is not True:
                 raise ChainError(f"node could not revert to snapshot {snapshot_id}: {result}")
-

@@ -153,7 +153,9 @@ def deploy_system(chain: Chain, params: SystemParams | None = None, *, label: st
         send(owner, vault.functions.listMarket(market.market_id, market.inventory_cap), gas=150_000)
         send(
             owner,
-            amm.functions.initializePool(market.market_id, market.amm_base, params.amm_quote(market), market.amm_fee_bps),
+            amm.functions.initializePool(
+                market.market_id, market.amm_base, params.amm_quote(market), market.amm_fee_bps
+            ),
             gas=100_000,
         )
     if params.amm_capital:

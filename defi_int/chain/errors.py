@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from eth_abi import decode as abi_decode
+from eth_abi.abi import decode as abi_decode
 from eth_tester.exceptions import TransactionFailed as EthTesterTransactionFailed
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 from web3.exceptions import ContractLogicError
 
 from defi_int.chain import artifacts

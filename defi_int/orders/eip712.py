@@ -8,10 +8,11 @@ eth-account's generic ``encode_typed_data`` on ``typed_data(order, domain)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from eth_abi import encode
-from eth_utils import keccak
+from eth_abi.abi import encode
+from eth_utils.crypto import keccak
 
 from defi_int.orders.model import Order
 
@@ -34,7 +35,7 @@ class Domain:
     chain_id: int
     verifying_contract: str
 
-    @property
+    @cached_property
     def separator(self) -> bytes:
         return keccak(
             encode(
@@ -44,7 +45,12 @@ class Domain:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": NAME, "version": VERSION, "chainId": self.chain_id, "verifyingContract": self.verifying_contract}
+        return {
+            "name": NAME,
+            "version": VERSION,
+            "chainId": self.chain_id,
+            "verifyingContract": self.verifying_contract,
+        }
 
 
 def struct_hash(order: Order) -> bytes:

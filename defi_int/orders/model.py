@@ -6,7 +6,7 @@ import re
 from dataclasses import astuple, dataclass, fields
 from typing import Any
 
-from eth_utils import is_checksum_address
+from eth_utils.address import is_checksum_address
 
 from defi_int.exceptions import OrderRejected
 
@@ -85,7 +85,14 @@ class Fill:
     fee_bps: int
 
     def as_tuple(self) -> tuple[Any, ...]:
-        return (self.order.as_tuple(), self.signature, self.internal_size, self.internal_price, self.amm_size, self.fee_bps)
+        return (
+            self.order.as_tuple(),
+            self.signature,
+            self.internal_size,
+            self.internal_price,
+            self.amm_size,
+            self.fee_bps,
+        )
 
     @property
     def amount(self) -> int:

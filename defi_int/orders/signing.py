@@ -7,8 +7,9 @@ Signatures are 65 bytes ``r ‖ s ‖ v`` with low s and v in {27, 28}, exactly 
 from __future__ import annotations
 
 from eth_account.signers.local import LocalAccount
-from eth_keys import keys
+from eth_keys.datatypes import Signature
 from eth_keys.exceptions import BadSignature
+from eth_typing import Hash32
 
 from defi_int.exceptions import OrderRejected
 from defi_int.orders.eip712 import Domain, order_digest
@@ -20,7 +21,7 @@ HALF_ORDER = SECP256K1_N // 2
 
 def sign_digest(account: LocalAccount, digest: bytes) -> bytes:
     """65-byte signature of ``digest`` (eth-account already produces low s and v in {27, 28})."""
-    signed = account.unsafe_sign_hash(digest)
+    signed = account.unsafe_sign_hash(Hash32(digest))
     return bytes(signed.signature)
 
 
@@ -43,7 +44,7 @@ def recover_signer(digest: bytes, signature: bytes) -> str:
         raise OrderRejected("bad-v", f"signature v is {v}, not 27 or 28", digest)
     try:
         r = int.from_bytes(signature[:32], "big")
-        public_key = keys.Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(digest)
+        public_key = Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(digest)
         return str(public_key.to_checksum_address())
     except (BadSignature, ValueError) as exc:
         raise OrderRejected("bad-signature", f"signature does not recover: {exc}", digest) from exc

@@ -181,7 +181,9 @@ def _apply_fill(fill: Fill, view: BatchView) -> tuple[int, bytes, tuple[str, int
     if view.now > order.expiry:
         raise OrderRejected("expired", f"expired at {order.expiry}, batch time is {view.now}", digest)
     if fill.fee_bps > order.max_fee_bps:
-        raise OrderRejected("fee-above-max", f"fee {fill.fee_bps} bps above the order's max {order.max_fee_bps}", digest)
+        raise OrderRejected(
+            "fee-above-max", f"fee {fill.fee_bps} bps above the order's max {order.max_fee_bps}", digest
+        )
     if fill.amount == 0:
         raise OrderRejected("empty-fill", "both legs are zero", digest)
     _check_signature(order, fill.signature, digest)
@@ -274,8 +276,10 @@ def _amm_leg(fill: Fill, digest: bytes, view: BatchView) -> None:
         quote = trial.swap(order.is_buy, size)
     except AmmMathError as exc:
         raise OrderRejected("amm-liquidity", f"the AMM cannot trade {size}: {exc}", digest) from exc
-    limit_ok = quote * view.price_scale <= size * order.limit_price if order.is_buy else (
-        quote * view.price_scale >= size * order.limit_price
+    limit_ok = (
+        quote * view.price_scale <= size * order.limit_price
+        if order.is_buy
+        else (quote * view.price_scale >= size * order.limit_price)
     )
     if not limit_ok:
         raise OrderRejected("amm-limit", f"AMM trades {size} for {quote}, beyond the limit {order.limit_price}", digest)

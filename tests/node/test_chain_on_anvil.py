@@ -9,7 +9,6 @@ from __future__ import annotations
 from itertools import pairwise
 
 import pytest
-from web3.exceptions import Web3RPCError
 
 from defi_int.types import ONE
 

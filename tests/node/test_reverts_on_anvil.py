@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 from eth_utils import to_checksum_address
-from web3.exceptions import Web3RPCError
 
 from defi_int.chain import Chain
 from defi_int.chain.anvil import Anvil

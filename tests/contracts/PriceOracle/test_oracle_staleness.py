@@ -1,8 +1,5 @@
 """A price stays readable through price() up to exactly maxAge seconds, and reverts one second later."""
 
-import pytest
-
-from defi_int.exceptions import TransactionFailed
 from defi_int.types import ONE
 
 

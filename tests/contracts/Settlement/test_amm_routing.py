@@ -1,9 +1,6 @@
 """Routing to the AMM: only orders that allow it, and an AMM leg is a trade like any other."""
 
-import pytest
-
 from defi_int.chain.views import batch_view
-from defi_int.exceptions import ContractRevert
 from defi_int.orders.validation import validate_batch
 from defi_int.types import ONE
 

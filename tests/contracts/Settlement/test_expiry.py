@@ -2,7 +2,7 @@
 
 import pytest
 
-from defi_int.exceptions import ContractRevert, TransactionFailed
+from defi_int.exceptions import ContractRevert
 
 
 def test_settle_accepts_an_order_in_the_block_stamped_with_its_expiry(defi_system, defi_traders, defi_orders):

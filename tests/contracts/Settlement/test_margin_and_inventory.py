@@ -1,8 +1,6 @@
 """The Vault's limits inside a batch: the trader's initial margin after the fill, on either leg,
 and the desk's inventory cap (which may be exceeded only by trades that shrink the inventory)."""
 
-import pytest
-
 from defi_int.chain.views import batch_view
 from defi_int.orders.validation import validate_batch
 from defi_int.types import ONE
