@@ -1,4 +1,4 @@
-"""Fixtures for the PerpAmm tests: the deployed AMM, (shared helpers in ../conftest.py)."""
+"""Fixtures for the PerpAmm tests: the deployed AMM (shared helpers in ../conftest.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fixtures for the PriceOracle tests: the deployed oracle, (shared helpers in ../conftest.py)."""
+"""Fixtures for the PriceOracle tests: the deployed oracle (shared helpers in ../conftest.py)."""
 
 from __future__ import annotations
 
