@@ -1,0 +1,334 @@
+"""The ghost ledger of ``test_ledger_state_machine`` and the batched reads that check it.
+
+``Ghost`` is the model: a ``BatchView`` (the Python mirror of the Vault ledger, the AMM pools, the
+oracle prices, nonce states and partial fills) plus what the view leaves out — the token balance of
+the vault and the traders' wallets. It is read from the chain once, when the module starts; after
+that it moves only by its own rules. Every action is first *predicted*: a ``Prediction`` names the
+custom errors the chain must revert with (none: the chain must accept), and ``commit`` applies the
+action to the model once the chain agreed. Fills are judged by ``validate_batch``, the keeper's own
+replay of ``Settlement.settle``; AMM swaps by ``Pool`` and ``Ledger.trade`` with the AMM as
+counterparty (its book is exempt from margin); deposits and withdrawals by ``Ledger``.
+
+``BatchReader`` reads many views in one ``eth_call``. On py-evm each ``eth_call`` costs ~20 ms
+before any contract code runs, and checking the whole ledger takes ~30 views per step.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_abi import decode, encode
+from eth_utils import keccak
+
+from defi_int.chain import Chain
+from defi_int.chain.errors import decode_revert, revert_data
+from defi_int.exceptions import TransactionFailed
+from defi_int.market.amm import AmmMathError, Pool
+from defi_int.market.ledger import LedgerViolation
+from defi_int.orders.eip712 import order_digest
+from defi_int.orders.model import Fill, Order
+from defi_int.orders.validation import CANCELLED, CHAIN_ERROR, FILLED, OPEN, PARTIAL, BatchView, validate_batch
+
+INT128_MAX = 2**127 - 1
+UINT112_MAX = 2**112 - 1
+
+
+# --------------------------------------------------------------------------- reads
+
+
+@dataclass(frozen=True)
+class Read:
+    """One view call: ``target.signature(*args)`` returning ``returns``."""
+
+    target: str
+    signature: str  # "position(address,uint32)"
+    args: tuple[Any, ...] = ()
+    returns: tuple[str, ...] = ("uint256",)
+
+    def calldata(self) -> bytes:
+        types = self.signature[self.signature.index("(") + 1 : -1]
+        return keccak(text=self.signature)[:4] + encode([t for t in types.split(",") if t], list(self.args))
+
+
+class BatchReader:
+    """Runs many views in one ``eth_call`` (the deployless-multicall trick).
+
+    The call has no ``to``: its data is the creation code of a constructor-only contract with
+    ``n`` records appended — 160 bytes each, the target as a word then up to 100 bytes of
+    calldata, zero-padded (views ignore trailing calldata) — and ``n`` as the last word. The
+    constructor ``staticcall``s each target and returns one zero word, then the first 96 bytes of
+    each view's return data; a reverting view reverts the whole read with its own data. Source
+    (solc 0.8.37, evmVersion prague, optimizer 200 runs, no metadata)::
+
+        contract BatchRead {
+            constructor() payable {
+                assembly {
+                    codecopy(0, sub(codesize(), 32), 32)
+                    let n := mload(0)
+                    let size := mul(n, 160)
+                    codecopy(0, sub(sub(codesize(), 32), size), size)
+                    let out := size
+                    mstore(out, 0)
+                    for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                        let rec := mul(i, 160)
+                        if iszero(staticcall(gas(), mload(rec), add(rec, 32), 100, add(add(out, 32), mul(i, 96)), 96)) {
+                            returndatacopy(0, 0, returndatasize())
+                            revert(0, returndatasize())
+                        }
+                    }
+                    return(out, add(32, mul(n, 96)))
+                }
+            }
+        }
+
+    The leading zero word keeps the returned "code" clear of EIP-3541's 0xEF prefix; 255 records
+    at most fit EIP-170's code size limit.
+    """
+
+    CREATION_CODE = bytes.fromhex(
+        "6080604052602038601f19015f395f5160a0810280601f19823803015f395f81525f5b8281101560555760a081"
+        "02606060206060840285010160646020840184515afa604d573d5f5f3e3d5ffd5b506001016022565b50606082"
+        "0260200181f3fe"
+    )
+    MAX_READS = 255
+
+    def __init__(self, chain: Chain, sender: str) -> None:
+        self.chain = chain
+        self.sender = sender
+
+    def __call__(self, reads: Sequence[Read]) -> list[Any]:
+        """The decoded value of every read (a tuple when a view returns several values)."""
+        if len(reads) > self.MAX_READS:
+            raise ValueError(f"{len(reads)} reads, at most {self.MAX_READS} fit one call")
+        records = b""
+        for read in reads:
+            calldata = read.calldata()
+            if len(calldata) > 100 or len(read.returns) > 3:
+                raise ValueError(f"{read.signature} does not fit a record")
+            records += bytes.fromhex(read.target[2:]).rjust(32, b"\0") + calldata.ljust(128, b"\0")
+        data = self.CREATION_CODE + records + len(reads).to_bytes(32, "big")
+        try:
+            raw = bytes(self.chain.w3.eth.call({"from": self.sender, "data": data, "gas": 30_000_000}))
+        except Exception as exc:
+            revert = revert_data(exc)
+            if revert is None:
+                raise
+            raise decode_revert(revert) from exc
+        values = []
+        for i, read in enumerate(reads):
+            start = 32 + 96 * i
+            decoded = decode(list(read.returns), raw[start : start + 32 * len(read.returns)])
+            values.append(decoded[0] if len(decoded) == 1 else decoded)
+        return values
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass
+class Prediction:
+    """What the chain must do: revert with one of ``errors``, or (no errors) accept."""
+
+    errors: frozenset[str] = frozenset()
+    detail: str = ""
+    commit: Callable[[], None] = lambda: None
+
+    @property
+    def accepts(self) -> bool:
+        return not self.errors
+
+
+def reject(*errors: str, detail: str = "") -> Prediction:
+    return Prediction(frozenset(errors), detail or ", ".join(errors))
+
+
+@dataclass
+class Ghost:
+    """The model ledger; see the module docstring."""
+
+    view: BatchView
+    vault_balance: int  # token.balanceOf(vault)
+    wallets: dict[str, int]  # traders' tokens outside the vault
+    owner: str
+    orders: dict[bytes, Order] = field(default_factory=dict)  # every order signed so far, by digest
+    amounts: dict[bytes, int] = field(default_factory=lambda: defaultdict(int))  # base units filled per digest
+
+    def fork(self) -> Ghost:
+        return copy.deepcopy(self)
+
+    # -------------------------------------------------------------- queries
+
+    @property
+    def desk(self) -> str:
+        return self.view.desk
+
+    @property
+    def amm(self) -> str:
+        return self.view.amm
+
+    @property
+    def fee_recipient(self) -> str:
+        return self.view.ledger.fee_recipient
+
+    def cash(self, account: str) -> int:
+        return self.view.ledger.cash.get(account, 0)
+
+    def position(self, account: str, market: int) -> int:
+        return self.view.ledger.position(account, market)
+
+    def price(self, market: int) -> int:
+        return self.view.prices[market]
+
+    def pool(self, market: int) -> Pool:
+        return self.view.pools[market]
+
+    def cap(self, market: int) -> int:
+        return self.view.ledger.caps.get(market, 0)
+
+    def digest(self, order: Order) -> bytes:
+        return order_digest(order, self.view.domain)
+
+    def nonce_state(self, trader: str, nonce: int) -> int:
+        return self.view.nonce_state(trader, nonce)
+
+    def filled(self, digest: bytes) -> int:
+        """What ``Settlement.filled(digest)`` holds: only orders filled in parts record a total."""
+        return self.view.filled.get(digest, 0)
+
+    def remaining(self, order: Order) -> int:
+        """What ``Settlement.remaining(order)`` returns."""
+        state = self.nonce_state(order.trader, order.nonce)
+        if state in (FILLED, CANCELLED):
+            return 0
+        if state == OPEN:
+            return order.size
+        return order.size - self.filled(self.digest(order))
+
+    def free_margin(self, account: str) -> int:
+        """Equity above the initial margin: what a withdrawal may take while margin still holds."""
+        ledger = self.view.ledger
+        equity, required = ledger.margin_state(account, self.view.prices, ledger.initial_margin_bps)
+        return equity - required
+
+    # ---------------------------------------------------------- predictions
+
+    def settle(self, fills: Sequence[Fill]) -> Prediction:
+        """``Settlement.settle(fills)``: the chain reverts on the first fill ``validate_batch`` rejects."""
+        for fill in fills:
+            self.orders.setdefault(self.digest(fill.order), fill.order)
+        check = validate_batch(list(fills), self.view)
+        if check.rejected:
+            reasons = [exc for _, exc in check.rejected]
+            return reject(*(CHAIN_ERROR[exc.reason] for exc in reasons), detail="; ".join(map(str, reasons)))
+
+        def commit() -> None:
+            self.view = check.view
+            for fill in fills:
+                self.amounts[self.digest(fill.order)] += fill.amount
+
+        return Prediction(commit=commit)
+
+    def cancel(self, caller: str, order: Order) -> Prediction:
+        """``Settlement.cancel(order)`` sent by ``caller``."""
+        digest = self.digest(order)
+        self.orders.setdefault(digest, order)
+        if caller.lower() != order.trader.lower():
+            return reject("NotOrderTrader")
+        state = self.nonce_state(order.trader, order.nonce)
+        if state == FILLED:
+            return reject("OrderAlreadyFilled")
+        if state == CANCELLED:
+            return reject("OrderIsCancelled")
+
+        def commit() -> None:
+            self.view.nonce_states[(order.trader.lower(), order.nonce)] = CANCELLED
+
+        return Prediction(commit=commit)
+
+    def deposit(self, account: str, amount: int) -> Prediction:
+        """``Vault.deposit(amount)`` from ``account``'s wallet (the vault is approved for everything)."""
+        if self.view.paused:
+            return reject("Paused")
+        if amount == 0:
+            return reject("ZeroAmount")
+        if amount > INT128_MAX:
+            return reject("AmountOutOfRange")
+        if self.wallets.get(account, 0) < amount:
+            return reject("InsufficientBalance", detail=f"wallet {self.wallets.get(account, 0)} < {amount}")
+
+        def commit() -> None:
+            self.wallets[account] -= amount
+            self.view.ledger.deposit(account, amount)
+            self.vault_balance += amount
+
+        return Prediction(commit=commit)
+
+    def withdraw(self, account: str, amount: int, *, to: str) -> Prediction:
+        """``Vault.withdraw(amount)`` by ``account`` (or ``withdrawDesk(to, amount)`` for the desk)."""
+        if self.view.paused:
+            return reject("Paused")
+        if amount == 0:
+            return reject("ZeroAmount")
+        ledger = self.view.ledger.copy()
+        try:
+            ledger.withdraw(account, amount, self.view.prices)
+        except LedgerViolation as exc:
+            return reject(exc.error, detail=str(exc))
+
+        def commit() -> None:
+            self.view.ledger = ledger
+            self.vault_balance -= amount
+            if to in self.wallets:
+                self.wallets[to] += amount
+
+        return Prediction(commit=commit)
+
+    def swap(self, account: str, market: int, is_buy: bool, size: int, limit_quote: int) -> Prediction:
+        """``PerpAmm.swap`` sent by ``account``: the AMM's own account is the counterparty, no fee."""
+        pool = self.view.pools.get(market)
+        if pool is None:
+            return reject("PoolNotInitialized")
+        trial = Pool(pool.base, pool.quote, pool.fee_bps)
+        try:
+            quote = trial.swap(is_buy, size)
+        except AmmMathError as exc:
+            return reject(str(exc))
+        if quote > limit_quote if is_buy else quote < limit_quote:
+            return reject("SlippageExceeded", detail=f"quote {quote} vs limit {limit_quote}")
+        if trial.base > UINT112_MAX or trial.quote > UINT112_MAX:
+            return reject("InvalidReserves")
+        if self.view.paused:
+            return reject("Paused")
+        ledger = self.view.ledger.copy()
+        base_delta, quote_delta = (size, -quote) if is_buy else (-size, quote)
+        try:
+            ledger.trade(account, self.amm, market, base_delta, quote_delta, 0, self.view.prices)
+        except LedgerViolation as exc:
+            return reject(exc.error, detail=str(exc))
+
+        def commit() -> None:
+            self.view.pools[market] = trial
+            self.view.ledger = ledger
+
+        return Prediction(commit=commit)
+
+    # ------------------------------------------------ owner actions (always accepted)
+
+    def mint(self, account: str, amount: int) -> None:
+        self.wallets[account] = self.wallets.get(account, 0) + amount
+
+    def set_price(self, market: int, price: int) -> None:
+        self.view.prices[market] = price
+
+    def set_cap(self, market: int, cap: int) -> None:
+        self.view.ledger.caps[market] = cap
+
+    def set_paused(self, paused: bool) -> None:
+        self.view.paused = paused
+
+
+__all__ = ["OPEN", "PARTIAL", "BatchReader", "Ghost", "Prediction", "Read", "TransactionFailed"]

@@ -1,0 +1,557 @@
+"""The Vault ledger equals a ghost ledger after every step (solmate ``BalanceSum``, permit2 actors).
+
+A hypothesis ``RuleBasedStateMachine`` drives one deployed system with the five plugin traders:
+signed fills settled by the keeper (random sides, sizes from dust to beyond the pool, internal/AMM
+splits, internal prices inside and outside the oracle band and exactly on the band, limit and
+best-execution edges, fees, market orders, expired and wrongly signed orders, partial fills,
+over-fills and replays of earlier orders, nonces shared between orders), cancels, deposits,
+withdrawals by traders and by the desk (exactly at and one unit past the margin and cash limits),
+direct AMM swaps (limit exactly at the quote and one unit past it), oracle moves, inventory-cap
+changes, and pauses probed by an action that must fail.
+
+The ghost (``ghost.Ghost``) predicts every step before it is sent: the custom error the chain must
+revert with, or that it must accept. Fills are judged by ``validate_batch``, the keeper's own
+replay of ``settle``. After every step one batched read of the chain must show:
+
+1. ``token.balanceOf(vault) == Σ cash`` over every account (traders, desk, AMM, fee recipient),
+   equal to the ghost's balance, to the unit;
+2. ``Σ position == 0`` in the market;
+3. ``|inventory| <= cap`` unless it moved towards zero since the previous step;
+4. every account's cash and position equal to the ghost's;
+5. every order's ``nonceState`` and ``filled`` equal to the ghost's, and the size the chain's
+   ``OrderFilled`` events report per order equal to the ghost's and never above the order's size;
+6. the AMM pool equal to the ghost's.
+
+One chain per module; every hypothesis example starts from a snapshot and is reverted after, so the
+examples are isolated and the ghost is read from the chain only once. A batch holds one fill, or two
+fills by different traders, and only the state after the batch is compared, so the check holds
+whatever order ``settle`` books the legs in within a batch.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from ghost import BatchReader, Ghost, Prediction, Read
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from web3.logs import DISCARD
+from web3.types import TxReceipt
+
+from defi_int.chain import Chain, System
+from defi_int.chain.views import batch_view, read_ledger
+from defi_int.exceptions import ContractRevert
+from defi_int.market.ledger import ceil_div
+from defi_int.orders.model import Fill, Order
+from defi_int.orders.signing import sign_digest
+from defi_int.testing import build_session
+from defi_int.types import BPS, ONE
+
+MARKET = 0
+PPM = 1_000_000
+MAX_UINT128 = 2**128 - 1
+LIVE_FOR = 10**7  # seconds: live orders outlive the test
+EXPIRED_FOR = 3_600  # seconds: long enough that a replay on an earlier block still sees it expired
+NONCES = (0, 1, 2, 127, 128, 2**256 - 1)  # few per trader, so orders share nonces; bitmap word edges
+FRESH_NONCES = 1_000  # and up: never shared
+
+SETTINGS = settings(
+    max_examples=25,
+    stateful_step_count=15,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
+
+
+# --------------------------------------------------------------------------- the deployed system
+
+
+@dataclass
+class Session:
+    chain: Chain
+    system: System
+    traders: list[LocalAccount]
+    read: BatchReader
+    template: Ghost  # the chain's state when the module started, read once
+
+    @property
+    def accounts(self) -> list[str]:
+        """Every account that can hold cash or a position."""
+        g = self.template
+        return [*(t.address for t in self.traders), g.desk, g.amm, g.fee_recipient]
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[Session]:
+    chain = Chain.embedded()
+    system, traders = build_session(chain)
+    token, vault = system.token, system.vault
+    for trader in traders:
+        chain.transact(trader, token.functions.approve(vault.address, 2**256 - 1), gas=60_000)
+    view = batch_view(system, [])
+    view.ledger = read_ledger(system, [t.address for t in traders])
+    template = Ghost(
+        view=view,
+        vault_balance=chain.call(token.functions.balanceOf(vault.address)),
+        wallets={t.address: chain.call(token.functions.balanceOf(t.address)) for t in traders},
+        owner=system.owner.address,
+    )
+    yield Session(chain, system, traders, BatchReader(chain, system.owner.address), template)
+
+
+# --------------------------------------------------------------------------- what the rules draw
+
+
+@dataclass(frozen=True)
+class OrderSpec:
+    """A new order, its prices relative to the oracle when it is signed."""
+
+    trader: int
+    is_buy: bool
+    size: int
+    limit_bps: int | None  # limit = oracle moved by bps against the trader; None: a market order
+    nonce: int | None  # None: a nonce the trader has not used yet
+    max_fee_bps: int
+    allow_amm: bool
+    expired: bool
+    signer: int | None  # another trader signs it: InvalidSigner
+
+
+@dataclass(frozen=True)
+class FillSpec:
+    """The keeper's decision for an order, relative to what is left of it."""
+
+    amount_ppm: int  # of the remaining size (of the whole size once nothing is left); > PPM over-fills
+    internal_ppm: int  # share of the amount filled against the desk; the rest goes to the AMM
+    price: int | str  # oracle moved by bps against the trader, or an edge: "band", "limit", "amm"
+    edge: int  # added to an edge price, in its last unit
+    fee_bps: int
+
+
+def weighted(*choices: tuple[int, st.SearchStrategy[Any]]) -> st.SearchStrategy[Any]:
+    """One of the strategies, drawn in proportion to its weight; shrinks towards the first."""
+    total = sum(weight for weight, _ in choices)
+
+    def pick(i: int) -> st.SearchStrategy[Any]:
+        for weight, strategy in choices:
+            if i < weight:
+                return strategy
+            i -= weight
+        raise AssertionError(i)
+
+    return st.integers(0, total - 1).flatmap(pick)
+
+
+sizes = weighted(
+    (3, st.integers(ONE // 100, 40 * ONE)),
+    (1, st.integers(1, 10**6)),  # dust: the notional rounds to 0 or 1 unit, the AMM pays 0
+    (1, st.integers(40 * ONE, 3_000 * ONE)),  # past the cap, the pool, the margin
+)
+order_specs = st.builds(
+    OrderSpec,
+    trader=st.integers(0, 4),
+    is_buy=st.booleans(),
+    size=sizes,
+    limit_bps=weighted(
+        (4, st.integers(0, 300)), (2, st.integers(300, 1_500)), (1, st.integers(-300, 0)), (1, st.none())
+    ),
+    nonce=st.sampled_from(NONCES),
+    max_fee_bps=weighted((5, st.just(30)), (1, st.integers(0, 30))),
+    allow_amm=weighted((9, st.just(True)), (1, st.just(False))),
+    expired=weighted((19, st.just(False)), (1, st.just(True))),
+    signer=weighted((19, st.none()), (1, st.integers(0, 4))),
+)
+fill_specs = st.builds(
+    FillSpec,
+    amount_ppm=weighted(
+        (5, st.just(PPM)),
+        (4, st.integers(1, PPM)),
+        (1, st.sampled_from([0, PPM + 1]) | st.integers(PPM, PPM + PPM // 5)),
+    ),
+    internal_ppm=weighted(
+        (3, st.just(PPM)), (3, st.integers(9 * PPM // 10, PPM)), (1, st.just(0)), (1, st.integers(0, PPM))
+    ),
+    price=weighted(
+        (4, st.integers(-30, 30)), (2, st.integers(-150, 150)), (1, st.sampled_from(["band", "limit", "amm"]))
+    ),
+    edge=st.integers(-1, 1),
+    fee_bps=weighted((3, st.integers(1, 30)), (1, st.just(0))),
+)
+# What a keeper would send: live orders signed by their trader, limits with room, fills inside the
+# band and no worse than the AMM for small sizes, the fee within the cap, mostly internal.
+keeper_order_specs = st.builds(
+    OrderSpec,
+    trader=st.integers(0, 4),
+    is_buy=st.booleans(),
+    size=st.integers(ONE // 100, 40 * ONE),
+    limit_bps=st.integers(50, 1_000) | st.none(),
+    nonce=st.none(),
+    max_fee_bps=st.just(30),
+    allow_amm=st.just(True),
+    expired=st.just(False),
+    signer=st.none(),
+)
+keeper_fill_specs = st.builds(
+    FillSpec,
+    amount_ppm=st.just(PPM) | st.integers(1, PPM),
+    internal_ppm=st.just(PPM) | st.integers(9 * PPM // 10, PPM),
+    price=st.integers(-30, 25),
+    edge=st.just(0),
+    fee_bps=st.integers(0, 30),
+)
+withdraw_modes = weighted((2, st.just("free")), (2, st.just("part")), (1, st.just("cash")), (1, st.just("zero")))
+parts = weighted((3, st.integers(0, PPM)), (1, st.just(PPM)))
+deposits = weighted((9, st.integers(1, 10**12)), (1, st.just(0)))
+
+
+# --------------------------------------------------------------------------- the machine
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    orders = Bundle("orders")
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.s = session
+        self.system = session.system
+        self.snapshot = session.chain.snapshot()
+        self.ghost = session.template.fork()
+        self.filled_by_events: dict[bytes, int] = defaultdict(int)  # per digest, from OrderFilled logs
+        self.last_inventory = self.ghost.position(self.ghost.desk, MARKET)
+        self.fresh_nonces = itertools.count(FRESH_NONCES)
+
+    def teardown(self) -> None:
+        self.s.chain.revert(self.snapshot)
+
+    # ------------------------------------------------------ sending, predicted
+
+    def expect(self, what: str, prediction: Prediction, send: Callable[[], TxReceipt]) -> TxReceipt | None:
+        """Sends; the chain must do what ``prediction`` says, then the ghost takes the step too."""
+        try:
+            receipt = send()
+        except ContractRevert as exc:
+            assert not prediction.accepts, f"{what}: the ghost accepts it, the chain reverted: {exc}"
+            assert exc.error_name in prediction.errors, (
+                f"{what}: the chain reverted with {exc.error_name}, the ghost expects "
+                f"{sorted(prediction.errors)} ({prediction.detail})"
+            )
+            return None
+        assert prediction.accepts, (
+            f"{what}: the chain accepted it, the ghost expects {sorted(prediction.errors)} ({prediction.detail})"
+        )
+        prediction.commit()
+        return receipt
+
+    def transact(self, sender: LocalAccount, fn: Any, gas: int) -> Callable[[], TxReceipt]:
+        return lambda: self.s.chain.transact(sender, fn, gas=gas)
+
+    def trader(self, index: int) -> LocalAccount:
+        return self.s.traders[index]
+
+    def owner_of(self, order: Order) -> LocalAccount:
+        return next(t for t in self.s.traders if t.address == order.trader)
+
+    # ------------------------------------------------------------ orders, fills
+
+    def make_order(self, spec: OrderSpec) -> tuple[Order, bytes]:
+        mark, side = self.ghost.price(MARKET), 1 if spec.is_buy else -1
+        if spec.limit_bps is None:
+            limit = MAX_UINT128 if spec.is_buy else 0
+        else:
+            limit = max(0, mark * (BPS + side * spec.limit_bps) // BPS)
+        now = self.ghost.view.now
+        order = Order(
+            trader=self.trader(spec.trader).address,
+            market=MARKET,
+            is_buy=spec.is_buy,
+            size=spec.size,
+            limit_price=limit,
+            expiry=now - EXPIRED_FOR if spec.expired else now + LIVE_FOR,
+            nonce=next(self.fresh_nonces) if spec.nonce is None else spec.nonce,
+            max_fee_bps=spec.max_fee_bps,
+            allow_amm=spec.allow_amm,
+        )
+        signer = self.trader(spec.trader if spec.signer is None else spec.signer)
+        return order, sign_digest(signer, self.ghost.digest(order))
+
+    def make_fill(self, order: Order, signature: bytes, spec: FillSpec) -> Fill:
+        left = self.ghost.remaining(order) or order.size
+        amount = left * spec.amount_ppm // PPM
+        internal = amount * spec.internal_ppm // PPM
+        price = self.internal_price(order, internal, spec)
+        return Fill(order, signature, internal, price, amount - internal, spec.fee_bps)
+
+    def internal_price(self, order: Order, size: int, spec: FillSpec) -> int:
+        mark, side = self.ghost.price(MARKET), 1 if order.is_buy else -1
+        if isinstance(spec.price, int):
+            price = mark * (BPS + side * spec.price) // BPS
+        elif spec.price == "band":  # the band's edge on the trader's worse side
+            price = mark + side * (mark * self.ghost.view.max_deviation_bps // BPS) + spec.edge
+        elif spec.price == "limit":
+            price = order.limit_price + spec.edge
+        else:  # "amm": the worst price best execution allows for this size
+            price = self.amm_equivalent(order.is_buy, size) + spec.edge
+        return min(max(price, 0), MAX_UINT128)
+
+    def amm_equivalent(self, is_buy: bool, size: int) -> int:
+        pool, scale = self.ghost.pool(MARKET), self.ghost.view.price_scale
+        if size == 0 or (is_buy and size >= pool.base):
+            return self.ghost.price(MARKET)
+        if is_buy:
+            return pool.quote_buy(size) * scale // size
+        return ceil_div(pool.quote_sell(size) * scale, size)
+
+    def settle(self, fills: list[Fill]) -> None:
+        fn = self.system.settlement.functions.settle([f.as_tuple() for f in fills])
+        receipt = self.expect(
+            f"settle({fills})", self.ghost.settle(fills), self.transact(self.system.keeper, fn, 1_500_000)
+        )
+        if receipt is None:
+            return
+        for event in self.system.settlement.events.OrderFilled().process_receipt(receipt, errors=DISCARD):
+            self.filled_by_events[bytes(event["args"]["digest"])] += (
+                event["args"]["internalSize"] + event["args"]["ammSize"]
+            )
+
+    def settle_new(self, spec: OrderSpec, fill: FillSpec) -> Order:
+        order, signature = self.make_order(spec)
+        self.settle([self.make_fill(order, signature, fill)])
+        return order
+
+    # ------------------------------------------------------------ cash, AMM
+
+    def deposit_(self, trader: int, amount: int, mint: bool) -> None:
+        account = self.trader(trader)
+        if mint and amount:
+            self.s.chain.transact(
+                self.system.owner, self.system.token.functions.mint(account.address, amount), gas=100_000
+            )
+            self.ghost.mint(account.address, amount)
+        fn = self.system.vault.functions.deposit(amount)
+        self.expect(
+            f"deposit({amount}) by {account.address}",
+            self.ghost.deposit(account.address, amount),
+            self.transact(account, fn, 150_000),
+        )
+
+    def withdrawal(self, account: str, mode: str, part_ppm: int, edge: int) -> int:
+        """An amount at a limit (all free margin or all cash, ``edge`` units past it), a part, or zero."""
+        cash = self.ghost.cash(account)
+        if mode == "zero":
+            return 0
+        if mode == "free":
+            amount = min(self.ghost.free_margin(account), cash) + edge
+        elif mode == "cash":
+            amount = cash + edge
+        else:
+            amount = max(cash, 0) * part_ppm // PPM
+        return max(amount, 1)
+
+    def withdraw_(self, trader: int, mode: str, part_ppm: int, edge: int) -> None:
+        account = self.trader(trader)
+        amount = self.withdrawal(account.address, mode, part_ppm, edge)
+        prediction = self.ghost.withdraw(account.address, amount, to=account.address)
+        fn = self.system.vault.functions.withdraw(amount)
+        self.expect(f"withdraw({amount}) by {account.address}", prediction, self.transact(account, fn, 150_000))
+
+    def withdraw_desk_(self, mode: str, part_ppm: int, edge: int) -> None:
+        owner = self.system.owner
+        amount = self.withdrawal(self.ghost.desk, mode, part_ppm, edge)
+        prediction = self.ghost.withdraw(self.ghost.desk, amount, to=owner.address)
+        fn = self.system.vault.functions.withdrawDesk(owner.address, amount)
+        self.expect(f"withdrawDesk({amount})", prediction, self.transact(owner, fn, 150_000))
+
+    def swap_(self, trader: int, is_buy: bool, size: int, slack_bps: int, edge: int) -> None:
+        """The trader's limit is the ghost's quote, loosened by ``slack_bps``, ``edge`` units off."""
+        account, pool = self.trader(trader), self.ghost.pool(MARKET)
+        try:
+            quote = pool.quote_buy(size) if is_buy else pool.quote_sell(size)
+        except ArithmeticError:  # the pool cannot fill it: any limit
+            quote = self.ghost.price(MARKET) * size // self.ghost.view.price_scale
+        limit = max(quote + (1 if is_buy else -1) * (quote * slack_bps // BPS) + edge, 0)
+        prediction = self.ghost.swap(account.address, MARKET, is_buy, size, limit)
+        fn = self.system.amm.functions.swap(MARKET, is_buy, size, limit)
+        self.expect(
+            f"swap(buy={is_buy}, size={size}, limit={limit}) by {account.address}",
+            prediction,
+            self.transact(account, fn, 300_000),
+        )
+
+    # ------------------------------------------------------------------ rules
+
+    @rule(target=orders, spec=keeper_order_specs, fill=keeper_fill_specs)
+    def settle_as_a_keeper_would(self, spec: OrderSpec, fill: FillSpec) -> Order:
+        return self.settle_new(spec, fill)
+
+    @rule(target=orders, spec=order_specs, fill=fill_specs)
+    def settle_anything(self, spec: OrderSpec, fill: FillSpec) -> Order:
+        return self.settle_new(spec, fill)
+
+    @rule(order=orders, fill=fill_specs)
+    def settle_again(self, order: Order, fill: FillSpec) -> None:
+        """Another fill of an earlier order: the next part, the rest, an over-fill or a replay."""
+        signature = sign_digest(self.owner_of(order), self.ghost.digest(order))
+        self.settle([self.make_fill(order, signature, fill)])
+
+    @rule(
+        a=keeper_order_specs,
+        fill_a=keeper_fill_specs,
+        b=order_specs | keeper_order_specs,
+        fill_b=fill_specs | keeper_fill_specs,
+        other=st.integers(1, 4),
+        b_first=st.booleans(),
+    )
+    def settle_two(
+        self, a: OrderSpec, fill_a: FillSpec, b: OrderSpec, fill_b: FillSpec, other: int, b_first: bool
+    ) -> None:
+        """Two fills by different traders in one batch; the ghost replays them in the same order."""
+        b = replace(b, trader=(a.trader + other) % len(self.s.traders))
+        (order_a, sig_a), (order_b, sig_b) = self.make_order(a), self.make_order(b)
+        fills = [self.make_fill(order_a, sig_a, fill_a), self.make_fill(order_b, sig_b, fill_b)]
+        self.settle(fills[::-1] if b_first else fills)
+
+    @rule(order=orders, by_trader=weighted((4, st.just(True)), (1, st.just(False))))
+    def cancel(self, order: Order, by_trader: bool) -> None:
+        trader = self.owner_of(order)
+        sender = trader if by_trader else next(t for t in self.s.traders if t is not trader)
+        fn = self.system.settlement.functions.cancel(order.as_tuple())
+        prediction = self.ghost.cancel(sender.address, order)
+        self.expect(f"cancel({order}) by {sender.address}", prediction, self.transact(sender, fn, 200_000))
+
+    @rule(trader=st.integers(0, 4), amount=deposits, mint=weighted((3, st.just(True)), (1, st.just(False))))
+    def deposit(self, trader: int, amount: int, mint: bool) -> None:
+        self.deposit_(trader, amount, mint)
+
+    @rule(trader=st.integers(0, 4), mode=withdraw_modes, part_ppm=parts, edge=st.integers(0, 1))
+    def withdraw(self, trader: int, mode: str, part_ppm: int, edge: int) -> None:
+        self.withdraw_(trader, mode, part_ppm, edge)
+
+    @rule(mode=withdraw_modes, part_ppm=parts, edge=st.integers(0, 1))
+    def withdraw_desk(self, mode: str, part_ppm: int, edge: int) -> None:
+        self.withdraw_desk_(mode, part_ppm, edge)
+
+    @rule(
+        trader=st.integers(0, 4),
+        is_buy=st.booleans(),
+        size=sizes,
+        slack_bps=st.integers(-5, 100),
+        edge=st.integers(-1, 1),
+    )
+    def swap_on_amm(self, trader: int, is_buy: bool, size: int, slack_bps: int, edge: int) -> None:
+        self.swap_(trader, is_buy, size, slack_bps, edge)
+
+    @rule(bps=st.one_of(st.integers(-150, 150), st.just(0)), wei=st.integers(-1, 1))
+    def move_oracle(self, bps: int, wei: int) -> None:
+        price = max(self.ghost.price(MARKET) * (BPS + bps) // BPS + wei, 1)
+        self.system.set_price(MARKET, price)
+        self.ghost.set_price(MARKET, price)
+
+    @rule(mode=st.sampled_from(["inventory", "below-inventory", "zero", "one", "default"]))
+    def set_cap(self, mode: str) -> None:
+        inventory = abs(self.ghost.position(self.ghost.desk, MARKET))
+        cap = {
+            "inventory": inventory,
+            "below-inventory": max(inventory - 1, 0),
+            "zero": 0,
+            "one": ONE,
+            "default": self.s.template.cap(MARKET),
+        }[mode]
+        self.s.chain.transact(self.system.owner, self.system.vault.functions.setInventoryCap(MARKET, cap), gas=80_000)
+        self.ghost.set_cap(MARKET, cap)
+
+    @rule(
+        probe=st.sampled_from(["settle", "deposit", "withdraw", "withdraw-desk", "swap"]),
+        spec=order_specs,
+        fill=fill_specs,
+    )
+    def pause_probe_resume(self, probe: str, spec: OrderSpec, fill: FillSpec) -> None:
+        """Pauses the vault, tries one action (the ghost says which error), resumes."""
+        self.set_paused(True)
+        if probe == "settle":
+            self.settle_new(spec, fill)
+        elif probe == "deposit":
+            self.deposit_(spec.trader, spec.size % 10**9, True)
+        elif probe == "withdraw":
+            self.withdraw_(spec.trader, "part", fill.amount_ppm, 0)
+        elif probe == "withdraw-desk":
+            self.withdraw_desk_("part", fill.amount_ppm, 0)
+        else:
+            self.swap_(spec.trader, spec.is_buy, spec.size, 100, 0)
+        self.set_paused(False)
+
+    def set_paused(self, paused: bool) -> None:
+        self.s.chain.transact(self.system.owner, self.system.vault.functions.setPaused(paused), gas=80_000)
+        self.ghost.set_paused(paused)
+
+    # -------------------------------------------------------------- invariants
+
+    @invariant()
+    def chain_matches_ghost(self) -> None:
+        g, system = self.ghost, self.system
+        vault, settlement = system.vault.address, system.settlement.address
+        accounts = self.s.accounts
+        orders = list(g.orders.items())
+        nonces = sorted({(o.trader, o.nonce) for _, o in orders})
+        reads = [
+            Read(system.token.address, "balanceOf(address)", (vault,)),
+            Read(vault, "inventory(uint32)", (MARKET,), ("int256",)),
+            Read(vault, "inventoryCap(uint32)", (MARKET,)),
+            Read(system.amm.address, "pool(uint32)", (MARKET,), ("uint256", "uint256", "uint256")),
+            *(Read(vault, "cash(address)", (a,), ("int256",)) for a in accounts),
+            *(Read(vault, "position(address,uint32)", (a, MARKET), ("int256",)) for a in accounts),
+            *(Read(settlement, "nonceState(address,uint256)", key, ("uint8",)) for key in nonces),
+            *(Read(settlement, "filled(bytes32)", (digest,)) for digest, _ in orders),
+        ]
+        values = iter(self.s.read(reads))
+        balance, inventory, cap, pool = (next(values) for _ in range(4))
+        cash = {a: next(values) for a in accounts}
+        position = {a: next(values) for a in accounts}
+        nonce_state = {key: next(values) for key in nonces}
+        filled = {digest: next(values) for digest, _ in orders}
+
+        # 1. the vault holds exactly the cash it owes
+        assert balance == sum(cash.values()), f"token balance {balance} != Σ cash {sum(cash.values())}: {cash}"
+        assert balance == g.vault_balance, f"token balance {balance}, ghost {g.vault_balance}"
+        # 2. every long has its short
+        assert sum(position.values()) == 0, f"Σ position = {sum(position.values())}: {position}"
+        # 3. the desk stays within its cap, or only moved back towards it
+        assert inventory == position[g.desk] and cap == g.cap(MARKET), (inventory, position[g.desk], cap)
+        assert abs(inventory) <= cap or abs(inventory) <= abs(self.last_inventory), (
+            f"desk inventory went from {self.last_inventory} to {inventory}, beyond the cap {cap}"
+        )
+        self.last_inventory = inventory
+        # 4. every account, to the unit
+        for a in accounts:
+            assert (cash[a], position[a]) == (g.cash(a), g.position(a, MARKET)), (
+                f"{a}: chain cash/position {cash[a]}/{position[a]}, ghost {g.cash(a)}/{g.position(a, MARKET)}"
+            )
+        # 5. orders: nonce states, running totals, never beyond their size
+        for key in nonces:
+            assert nonce_state[key] == g.nonce_state(*key), (
+                f"nonceState{key}: {nonce_state[key]}, ghost {g.nonce_state(*key)}"
+            )
+        for digest, order in orders:
+            assert filled[digest] == g.filled(digest), (
+                f"filled(0x{digest.hex()}): {filled[digest]}, ghost {g.filled(digest)}"
+            )
+            assert self.filled_by_events[digest] == g.amounts[digest] <= order.size, (
+                f"order 0x{digest.hex()} of size {order.size}: OrderFilled events add up to "
+                f"{self.filled_by_events[digest]}, the ghost filled {g.amounts[digest]}"
+            )
+        # 6. the pool the ghost prices swaps and best execution with
+        ghost_pool = g.pool(MARKET)
+        assert pool == (ghost_pool.base, ghost_pool.quote, ghost_pool.fee_bps), f"pool {pool}, ghost {ghost_pool}"
+
+
+def test_ledger_matches_the_ghost_after_every_step(session: Session) -> None:
+    run_state_machine_as_test(lambda: LedgerMachine(session), settings=SETTINGS)
