@@ -120,7 +120,8 @@ contract Settlement is ISettlement, Owned {
                 (ammQuote, ammFee) = _settleAmm(t, digest, cache);
                 fee += ammFee;
             }
-            emit OrderFilled(digest, t.trader, t.internalSize, t.internalPrice, t.ammSize, ammQuote, fee);
+            uint256 internalPrice = t.internalSize == 0 ? 0 : t.internalPrice;
+            emit OrderFilled(digest, t.trader, t.internalSize, internalPrice, t.ammSize, ammQuote, fee);
         }
         if (booked != 0) _book(bookedMarket, bookings, booked);
     }

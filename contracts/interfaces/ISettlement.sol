@@ -63,10 +63,10 @@ interface ISettlement {
     /// @notice Thrown when the deviation band is set above 10000 bps.
     error InvalidDeviationBps(uint256 maxDeviationBps);
 
-    /// @notice Emitted for every fill, with both legs: the internal leg at `internalPrice` against the
-    ///         desk and the AMM leg of `ammSize` for `ammQuote`; `fee` sums both legs' fees. The
-    ///         order's market and side are those of the order signed as `digest` (kept out of the
-    ///         log: each extra word costs every fill 256 gas).
+    /// @notice Emitted for every fill, with both legs: the internal leg at `internalPrice` against
+    ///         the desk (price zero when there is no internal leg) and the AMM leg of `ammSize` for
+    ///         `ammQuote`; `fee` sums both legs' fees. The order's market and side are those of the
+    ///         order signed as `digest` (kept out of the log: each extra word costs every fill 256 gas).
     event OrderFilled(
         bytes32 indexed digest,
         address indexed trader,

@@ -47,3 +47,15 @@ def test_order_filled_is_emitted_per_fill_in_batch_order(defi_system, defi_trade
         (ONE, 2_000 * ONE, 0, 0, 0),
         (0, 0, 2 * ONE, 3_980_063_752, 0),
     ]
+
+
+def test_order_filled_reports_no_internal_price_for_a_fill_routed_wholly_to_the_amm(
+    defi_orders, defi_traders, defi_system
+):
+    seller = defi_traders[1]
+    fill = defi_orders.fill(seller, is_buy=False, size=ONE, internal_size=0, internal_price=1_999 * ONE, amm_size=ONE)
+
+    receipt = defi_orders.settle([fill])
+
+    (event,) = defi_system.settlement.events.OrderFilled().process_receipt(receipt, errors=DISCARD)
+    assert (event.args.internalSize, event.args.internalPrice, event.args.ammSize) == (0, 0, ONE)
