@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -142,15 +143,21 @@ def _defi_session(pytestconfig: pytest.Config) -> Iterator[_Session]:
             anvil.stop()
 
 
-@pytest.fixture
-def defi_chain(_defi_session: _Session) -> Iterator[Chain]:
-    """The session's chain, reverted to the deployed state after the test."""
-    chain = _defi_session.chain
+@contextmanager
+def isolated(chain: Chain) -> Iterator[Chain]:
+    """Snapshot on entry, revert on exit: whatever happens inside leaves no trace on ``chain``."""
     snapshot = chain.snapshot()
     try:
         yield chain
     finally:
         chain.revert(snapshot)
+
+
+@pytest.fixture
+def defi_chain(_defi_session: _Session) -> Iterator[Chain]:
+    """The session's chain, reverted to the deployed state after the test."""
+    with isolated(_defi_session.chain) as chain:
+        yield chain
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from defi_int.chain import Chain, System
 from defi_int.chain.anvil import Anvil
 from defi_int.chain.views import domain
 from defi_int.exceptions import NodeUnavailable
-from defi_int.testing import OrderMaker, build_session
+from defi_int.testing import OrderMaker, build_session, isolated
 
 
 @pytest.fixture(scope="session")
@@ -44,12 +44,8 @@ def _anvil_deployment(anvil: Anvil) -> tuple[System, list[LocalAccount]]:
 @pytest.fixture
 def anvil_chain(_anvil_deployment: tuple[System, list[LocalAccount]]) -> Iterator[Chain]:
     """The anvil ``Chain``, reverted to the deployed state after the test."""
-    chain = _anvil_deployment[0].chain
-    snapshot = chain.snapshot()
-    try:
+    with isolated(_anvil_deployment[0].chain) as chain:
         yield chain
-    finally:
-        chain.revert(snapshot)
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
-"""An order signed outside Python, by ethers v6, is the same digest and settles on anvil.
+"""An order signed outside Python, by ethers v6, is the same digest and settles, on both backends.
 
 ``sign_with_ethers.js`` signs ``typed_data(order, domain)`` with ``Wallet.signTypedData`` and
 hashes it with ``TypedDataEncoder.hash``; the digest must equal ``order_digest`` and the
-contract's ``hashOrder``, and ``settle`` must accept the signature. The embedded twin of this test
-is ``tests/integration/test_ethers_signature_embedded.py``.
+contract's ``hashOrder``, and ``settle`` must accept the signature. The embedded test skips, saying
+so, without Node.js and ``contracts/node_modules`` (``make test`` always installs them); the anvil
+test fails instead.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from defi_int.orders.model import Order
 from defi_int.orders.validation import FILLED
 from defi_int.types import ONE
 
-pytestmark = pytest.mark.node
-
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).resolve().parent / "sign_with_ethers.js"
 
@@ -33,10 +32,13 @@ def _as_json(values: dict[str, Any]) -> dict[str, Any]:
     return {k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in values.items()}
 
 
-def sign_with_ethers(account: LocalAccount, order: Order, domain: Domain) -> dict[str, str]:
+def sign_with_ethers(account: LocalAccount, order: Order, domain: Domain, *, required: bool) -> dict[str, str]:
     node = shutil.which("node")
-    if node is None:
-        pytest.fail("signing with ethers needs Node.js (`node` on PATH)", pytrace=False)
+    if node is None or not (REPO_ROOT / "contracts" / "node_modules" / "ethers").is_dir():
+        message = "signing with ethers needs Node.js and contracts/node_modules (run `npm ci` in contracts/)"
+        if required:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
     payload = typed_data(order, domain)
     request = {
         "privateKey": "0x" + bytes(account.key).hex(),
@@ -52,31 +54,42 @@ def sign_with_ethers(account: LocalAccount, order: Order, domain: Domain) -> dic
     return result
 
 
-def test_orders_signed_by_ethers_hash_alike_everywhere_and_settle_on_anvil(
-    anvil_chain, anvil_system, anvil_traders, anvil_orders
-):
-    settlement, vault = anvil_system.settlement, anvil_system.vault
-    buyer, seller = anvil_traders[2], anvil_traders[3]
+def _sign_with_ethers_and_settle(
+    chain: Any, system: Any, traders: list[LocalAccount], maker: Any, *, required: bool
+) -> None:
+    settlement, vault = system.settlement, system.vault
+    buyer, seller = traders[2], traders[3]
     orders = [
-        anvil_orders.order(buyer, size=5 * ONE // 2, nonce=2**255 + 7),
-        anvil_orders.order(seller, is_buy=False, size=3 * ONE, nonce=2**64 + 1),
+        maker.order(buyer, size=5 * ONE // 2, nonce=2**255 + 7),
+        maker.order(seller, is_buy=False, size=3 * ONE, nonce=2**64 + 1),
     ]
 
     fills = []
     for account, order in zip([buyer, seller], orders, strict=True):
-        signed = sign_with_ethers(account, order, anvil_orders.domain)
+        signed = sign_with_ethers(account, order, maker.domain, required=required)
         digest = bytes.fromhex(signed["digest"].removeprefix("0x"))
         signature = bytes.fromhex(signed["signature"].removeprefix("0x"))
 
         assert signed["signer"] == account.address
-        assert digest == order_digest(order, anvil_orders.domain)
-        assert digest == anvil_chain.call(settlement.functions.hashOrder(order.as_tuple()))
-        assert signature == anvil_orders.sign(account, order), "RFC 6979 signatures should be byte-identical"
-        fills.append(anvil_orders.fill(account, order, signature=signature))
+        assert digest == order_digest(order, maker.domain)
+        assert digest == chain.call(settlement.functions.hashOrder(order.as_tuple()))
+        assert signature == maker.sign(account, order), "RFC 6979 signatures should be byte-identical"
+        fills.append(maker.fill(account, order, signature=signature))
 
-    anvil_orders.settle(fills)
+    maker.settle(fills)
 
-    assert anvil_chain.call(vault.functions.position(buyer.address, 0)) == 5 * ONE // 2
-    assert anvil_chain.call(vault.functions.position(seller.address, 0)) == -3 * ONE
+    assert chain.call(vault.functions.position(buyer.address, 0)) == 5 * ONE // 2
+    assert chain.call(vault.functions.position(seller.address, 0)) == -3 * ONE
     for order in orders:
-        assert anvil_chain.call(settlement.functions.nonceState(order.trader, order.nonce)) == FILLED
+        assert chain.call(settlement.functions.nonceState(order.trader, order.nonce)) == FILLED
+
+
+def test_orders_signed_by_ethers_hash_alike_everywhere_and_settle(defi_chain, defi_system, defi_traders, defi_orders):
+    _sign_with_ethers_and_settle(defi_chain, defi_system, defi_traders, defi_orders, required=False)
+
+
+@pytest.mark.node
+def test_orders_signed_by_ethers_hash_alike_everywhere_and_settle_on_anvil(
+    anvil_chain, anvil_system, anvil_traders, anvil_orders
+):
+    _sign_with_ethers_and_settle(anvil_chain, anvil_system, anvil_traders, anvil_orders, required=True)

@@ -26,12 +26,11 @@ from eth_utils import keccak
 
 from defi_int.chain import Chain
 from defi_int.chain.errors import decode_revert, revert_data
-from defi_int.exceptions import TransactionFailed
 from defi_int.market.amm import AmmMathError, Pool
 from defi_int.market.ledger import LedgerViolation
 from defi_int.orders.eip712 import order_digest
 from defi_int.orders.model import Fill, Order
-from defi_int.orders.validation import CANCELLED, CHAIN_ERROR, FILLED, OPEN, PARTIAL, BatchView, validate_batch
+from defi_int.orders.validation import CANCELLED, CHAIN_ERROR, FILLED, OPEN, BatchView, validate_batch
 
 INT128_MAX = 2**127 - 1
 UINT112_MAX = 2**112 - 1
@@ -329,6 +328,3 @@ class Ghost:
 
     def set_paused(self, paused: bool) -> None:
         self.view.paused = paused
-
-
-__all__ = ["OPEN", "PARTIAL", "BatchReader", "Ghost", "Prediction", "Read", "TransactionFailed"]
