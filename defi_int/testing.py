@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -99,9 +99,6 @@ class OrderMaker:
         gas = gas or 400_000 + 120_000 * len(fills)
         fn = self.system.settlement.functions.settle([f.as_tuple() for f in fills])
         return self.system.chain.transact(self.system.keeper, fn, gas=gas)
-
-    def with_signature(self, fill: Fill, signature: bytes) -> Fill:
-        return replace(fill, signature=signature)
 
 
 @dataclass

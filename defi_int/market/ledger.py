@@ -191,6 +191,3 @@ class Ledger:
 
     def total_cash(self) -> int:
         return sum(self.cash.values())
-
-    def open_interest(self, market: int) -> int:
-        return sum(v for (_, m), v in self.positions.items() if m == market)

@@ -163,12 +163,10 @@ def _flush(
     assert market is not None
     try:
         view.ledger.book(market, [booking for _, _, booking in pending], view.prices)
-    except LedgerViolation as exc:
-        position, digest, _ = pending[exc.leg if exc.leg is not None else -1]
-        return position, OrderRejected(_LEDGER_REASON[exc.error], exc.detail, digest)
-    except KeyError as exc:
-        position, digest, _ = pending[-1]
-        return position, OrderRejected("stale-oracle", f"no fresh oracle price for market {exc.args[0]}", digest)
+    except (LedgerViolation, KeyError) as exc:
+        leg = exc.leg if isinstance(exc, LedgerViolation) and exc.leg is not None else -1
+        position, digest, _ = pending[leg]
+        return position, _ledger_rejection(exc, digest)
     return None
 
 
@@ -228,14 +226,11 @@ def _mark(market: int, digest: bytes, view: BatchView) -> int:
     return price
 
 
-def _book(view: BatchView, digest: bytes, *args: int | str) -> None:
-    account, counterparty, market, base, quote, fee = args
-    try:
-        view.ledger.trade(str(account), str(counterparty), int(market), int(base), int(quote), int(fee), view.prices)
-    except LedgerViolation as exc:
-        raise OrderRejected(_LEDGER_REASON[exc.error], exc.detail, digest) from exc
-    except KeyError as exc:
-        raise OrderRejected("stale-oracle", f"no fresh oracle price for market {exc.args[0]}", digest) from exc
+def _ledger_rejection(exc: LedgerViolation | KeyError, digest: bytes) -> OrderRejected:
+    """The rejection for a ledger rule the Vault would enforce (a missing price is a stale oracle)."""
+    if isinstance(exc, LedgerViolation):
+        return OrderRejected(_LEDGER_REASON[exc.error], exc.detail, digest)
+    return OrderRejected("stale-oracle", f"no fresh oracle price for market {exc.args[0]}", digest)
 
 
 def _internal_leg(fill: Fill, digest: bytes, view: BatchView) -> tuple[str, int, int, int]:
@@ -285,5 +280,8 @@ def _amm_leg(fill: Fill, digest: bytes, view: BatchView) -> None:
         raise OrderRejected("amm-limit", f"AMM trades {size} for {quote}, beyond the limit {order.limit_price}", digest)
     fee = fee_for(quote, fill.fee_bps)
     base, signed_quote = (size, -quote) if order.is_buy else (-size, quote)
-    _book(view, digest, order.trader, view.amm, order.market, base, signed_quote, fee)
+    try:
+        view.ledger.trade(order.trader, view.amm, order.market, base, signed_quote, fee, view.prices)
+    except (LedgerViolation, KeyError) as exc:
+        raise _ledger_rejection(exc, digest) from exc
     view.pools[order.market] = trial
