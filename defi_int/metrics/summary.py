@@ -1,0 +1,110 @@
+"""The run in one JSON object: ``summarize(result)`` -> ``summary.json`` and the report's table.
+
+It gathers the counters the runner recorded, the volumes and internalization rate of trader
+fills, the final inventory, the exact PnL breakdown from ``pnl.breakdown``, statistics of the
+per-fill numbers from ``fills.derive``, markouts from ``markouts``, the AMM-oracle deviation from
+the time series, gas and throughput, and the invariants read from the chain.
+
+The output is strict JSON with a fixed key order: floats only for statistics and display amounts
+(whole tokens / whole base units), exact integers under ``pnl_breakdown_units``, and ``None``
+(JSON ``null``) for any statistic over an empty set or with a zero denominator, never NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from defi_int.metrics.fills import derive
+from defi_int.metrics.markouts import markout_curve, markouts_by_type
+from defi_int.metrics.pnl import breakdown
+from defi_int.metrics.records import FillRecord, RunResult
+from defi_int.metrics.timeseries import amm_oracle_deviation_bps
+from defi_int.types import ONE
+
+
+def stats(values: Iterable[float | None], keys: Sequence[str]) -> dict[str, float | None]:
+    """``mean``, ``p50``, ``p95`` and/or ``max`` of the defined values; all ``None`` when there are none."""
+    data = np.array([v for v in values if v is not None], dtype=np.float64)
+    if data.size == 0:
+        return {key: None for key in keys}
+    compute = {
+        "mean": lambda: math.fsum(data.tolist()) / data.size,
+        "p50": lambda: float(np.percentile(data, 50)),
+        "p95": lambda: float(np.percentile(data, 95)),
+        "max": lambda: float(data.max()),
+    }
+    return {key: compute[key]() for key in keys}
+
+
+def _abs(value: float | None) -> float | None:
+    return None if value is None else abs(value)
+
+
+def _volume(fills: Iterable[FillRecord], venue: str) -> int:
+    return sum(fill.size for fill in fills if fill.venue == venue)
+
+
+def _horizon_keys(curve: dict[int, float | None]) -> dict[str, float | None]:
+    return {str(horizon): mean for horizon, mean in curve.items()}
+
+
+def settled_fills(fills: Iterable[FillRecord]) -> int:
+    """Fills as the contract sees them: distinct (order digest, step) pairs, one per settled order and batch."""
+    return len({(fill.order_digest, fill.step) for fill in fills})
+
+
+def summarize(result: RunResult) -> dict[str, Any]:
+    """The JSON-able summary of a run; see the module docstring for its conventions."""
+    tokens = 10**result.decimals
+    fills = result.fills
+    internal, amm = _volume(fills, "internal"), _volume(fills, "amm")
+    pnl = breakdown(result)
+    derived = [(fill, derive(fill)) for fill in fills]
+    settled = settled_fills(fills)
+    horizons = result.markout_horizons
+    wall = float(result.wall_seconds)
+    return {
+        "scenario": result.scenario,
+        "seed": result.seed,
+        "backend": result.backend,
+        "contracts": dict(sorted(result.contracts.items())),
+        "orders_total": result.orders_total,
+        "orders_filled": result.orders_filled,
+        "orders_rejected": result.orders_rejected,
+        "orders_expired": result.orders_expired,
+        "rejections": dict(sorted(result.rejections.items())),
+        "fill_legs": len(fills),
+        "settled_fills": settled,
+        "internal_volume": internal / ONE,
+        "amm_volume": amm / ONE,
+        "internalization_rate": internal / (internal + amm) if internal + amm else None,
+        "inventory_final": {str(market): pos / ONE for market, pos in sorted(result.end.positions.items())},
+        "pnl_total": pnl.total / tokens,
+        "pnl_breakdown": {name: part / tokens for name, part in pnl.parts().items()},
+        "pnl_breakdown_units": {**pnl.parts(), "total": pnl.total},
+        "pnl_residual_units": pnl.residual,
+        "price_deviation_bps": stats((_abs(m.deviation_bps) for _, m in derived), ("mean", "p50", "p95", "max")),
+        "price_improvement_bps": stats(
+            (m.price_improvement_bps for fill, m in derived if fill.venue == "internal"), ("mean", "p50")
+        ),
+        "markouts_bps": _horizon_keys(markout_curve(fills, result.timeseries, horizons)),
+        "markouts_bps_by_type": {
+            kind: _horizon_keys(curve) for kind, curve in markouts_by_type(fills, result.timeseries, horizons).items()
+        },
+        "amm_oracle_deviation_bps": stats(
+            (_abs(amm_oracle_deviation_bps(point)) for point in result.timeseries), ("mean", "p95", "max")
+        ),
+        "gas_per_fill": result.settle_gas / settled if settled else None,
+        "settle_transactions": result.settle_transactions,
+        "settle_gas": result.settle_gas,
+        "hedge_transactions": result.hedge_transactions,
+        "hedge_gas": result.hedge_gas,
+        "wall_seconds": wall if math.isfinite(wall) else None,
+        "orders_per_second": result.orders_total / wall if math.isfinite(wall) and wall > 0 else None,
+        "invariants": dict(sorted(result.invariants.items())),
+        "invariants_ok": all(result.invariants.values()) and pnl.residual == 0,
+    }

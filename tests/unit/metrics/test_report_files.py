@@ -1,0 +1,96 @@
+"""write_report: every file, a self-contained HTML page, nothing half-written."""
+
+import json
+
+import pytest
+
+from defi_int.metrics import output, summarize, write_report
+from defi_int.metrics.plots import PLOT_FILES, inventory_figure, png_bytes
+from defi_int.metrics.report import REPORT_FILES, report_html
+
+PNG = b"\x89PNG\r\n\x1a\n"
+FAKE_IMAGES = dict.fromkeys(PLOT_FILES, PNG)
+
+
+def test_the_report_writes_every_file(sample_reports):
+    paths = sample_reports[0]
+    assert list(paths) == list(REPORT_FILES)
+    assert sorted(p.name for p in paths["report.html"].parent.iterdir()) == sorted(REPORT_FILES)
+    for name in PLOT_FILES:
+        assert paths[name].read_bytes().startswith(PNG)
+    summary = paths["summary.json"].read_text()
+    assert summary.endswith("}\n")
+    assert json.loads(summary)["pnl_residual_units"] == 0
+
+
+def test_the_html_embeds_the_charts_and_shows_the_scenario(sample_reports):
+    html = sample_reports[0]["report.html"].read_text()
+    assert html.count("data:image/png;base64,") == 5
+    assert "amm_fee_bps" in html
+    assert 'class="ok">OK' in html
+    assert "<link" not in html and "<script" not in html
+
+
+def test_the_same_run_gives_the_same_report_bytes(sample_reports):
+    first, second = sample_reports
+    for name in REPORT_FILES:
+        assert first[name].read_bytes() == second[name].read_bytes(), name
+
+
+def test_a_failed_invariant_shows_in_red(sample_result):
+    sample_result.invariants["vault_solvent"] = False
+    html = report_html(summarize(sample_result), FAKE_IMAGES, None).decode()
+    assert 'class="bad">NOT OK' in html
+    assert 'class="bad">FAILS' in html
+
+
+def test_text_in_the_html_is_escaped(sample_result):
+    sample_result.scenario = "<script>alert(1)</script>"
+    html = report_html(summarize(sample_result), FAKE_IMAGES, {"note": "<b>&"}).decode()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;b&gt;&amp;" in html
+
+
+def test_an_empty_run_still_produces_a_report_with_nulls(empty_result, tmp_path):
+    paths = write_report(empty_result, tmp_path)
+    summary = json.loads(paths["summary.json"].read_text())
+    assert summary["internalization_rate"] is None
+    assert summary["price_deviation_bps"]["mean"] is None
+    assert paths["fills.csv"].read_text().count("\n") == 1
+    assert paths["timeseries.csv"].read_text().count("\n") == 1
+    assert paths["report.html"].read_text().count("data:image/png;base64,") == 5
+    assert all(paths[name].read_bytes().startswith(PNG) for name in PLOT_FILES)
+
+
+def test_inventory_limits_are_drawn_when_given(sample_result):
+    plain = inventory_figure(sample_result)
+    limited = inventory_figure(sample_result, caps={0: 2 * 10**18}, soft_limits={0: 10**18})
+    assert len(limited.axes[0].lines) == len(plain.axes[0].lines) + 4
+    assert png_bytes(limited).startswith(PNG)
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path, monkeypatch):
+    target = tmp_path / "summary.json"
+    target.write_bytes(b"old")
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(output.os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        output.write_atomic(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+
+
+def test_a_failure_while_computing_writes_nothing(sample_result, tmp_path, monkeypatch):
+    import defi_int.metrics.report as report
+
+    def broken_plots(result, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(report, "render_plots", broken_plots)
+    with pytest.raises(RuntimeError, match="boom"):
+        write_report(sample_result, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
