@@ -4,6 +4,7 @@
 
     DefiIntError
     ├── ConfigError                  bad parameters or input files, with what and where
+    │   └── ScenarioError            a scenario file's first problem: .source, .key, .problem
     ├── OrderError                   an order the chain would reject, caught off-chain
     │   └── OrderRejected            .reason (a code), .detail, .digest
     └── ChainError                   anything that went wrong talking to a chain
@@ -27,6 +28,21 @@ class DefiIntError(Exception):
 
 class ConfigError(DefiIntError):
     """Parameters or an input file are invalid; the message says which and where."""
+
+
+class ScenarioError(ConfigError):
+    """A scenario (its TOML file, a replay CSV, or a ``--set`` override) is invalid.
+
+    ``source`` is the file path, ``"--set"`` or ``"--seed"``; ``key`` the dotted key path with list indexes
+    (``markets[0].volatility``) or None when the problem is the whole file, ``problem`` one
+    sentence saying what is wrong and what was expected.
+    """
+
+    def __init__(self, source: str, key: str | None, problem: str) -> None:
+        self.source = source
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{source}: {key}: {problem}" if key is not None else f"{source}: {problem}")
 
 
 class OrderError(DefiIntError):
