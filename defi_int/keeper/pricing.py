@@ -1,0 +1,116 @@
+"""Pricing: the desk's price for one internal fill, from the oracle, its inventory and the AMM.
+
+The chain of steps (DESIGN, keeper loop step 2):
+
+1. **Reservation price** (Avellaneda–Stoikov): ``r = s · (1 − q·γ·σ²·τ)`` where ``s`` is the oracle
+   price, ``q`` the desk's inventory in whole base units, ``γ`` the risk aversion, ``σ²`` the
+   variance per second and ``τ`` the horizon in seconds. A long desk lowers its prices to shed
+   inventory, a short desk raises them.
+2. **Half-spread**: the trader buys at ``r`` plus the half-spread and sells at ``r`` minus it.
+3. **Oracle band**: clamped to ``[s − band, s + band]``, the band the Settlement enforces.
+4. **Best execution**: clamped so that the trader pays no more (receives no less) than the AMM
+   would charge (pay) for the same size at that moment, with the contract's rounding.
+5. **Edge**: the desk refuses a price that gives it less than ``min_edge_bps`` against the oracle,
+   and a price that best execution pushed back outside the band.
+
+Everything is exact integer arithmetic on chain units, except the skew, a float turned into parts
+per billion once. No web3: the pool is the ``Pool`` mirror the keeper moves along its batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from defi_int.market.amm import AmmMathError, Pool
+from defi_int.market.ledger import ceil_div
+from defi_int.types import BPS, ONE
+
+_PPB = 10**9
+#: The skew never moves the reservation price by more than half the oracle price.
+MAX_SKEW = 0.5
+
+
+@dataclass(frozen=True)
+class PricingParams:
+    """The keeper's pricing knobs for one market."""
+
+    half_spread_bps: float
+    risk_aversion: float  # γ, per whole base unit
+    variance_per_second: float  # σ² of relative price moves, per second
+    horizon_seconds: float  # τ
+    max_deviation_bps: int  # the Settlement's oracle band
+    min_edge_bps: float
+    price_scale: int  # size (1e18) * price (1e18) / price_scale = collateral units
+
+
+def skew_fraction(inventory: int, params: PricingParams) -> float:
+    """``q·γ·σ²·τ``, the relative distance of the reservation price below the oracle."""
+    skew = (inventory / ONE) * params.risk_aversion * params.variance_per_second * params.horizon_seconds
+    return max(-MAX_SKEW, min(MAX_SKEW, skew))
+
+
+def reservation_price(mark: int, inventory: int, params: PricingParams) -> int:
+    """``r = s · (1 − q·γ·σ²·τ)``, rounded toward the oracle."""
+    ppb = round(skew_fraction(inventory, params) * _PPB)
+    shift = mark * abs(ppb) // _PPB
+    return mark - shift if ppb >= 0 else mark + shift
+
+
+def quoted_price(trader_buys: bool, mark: int, inventory: int, params: PricingParams) -> int:
+    """The reservation price plus the half-spread on the trader's side (rounded in the desk's favour)."""
+    r = reservation_price(mark, inventory, params)
+    spread_ppb = round(params.half_spread_bps * _PPB / BPS)
+    if trader_buys:
+        return r + ceil_div(r * spread_ppb, _PPB)
+    return r - ceil_div(r * spread_ppb, _PPB)
+
+
+def band(mark: int, max_deviation_bps: int) -> tuple[int, int]:
+    """The lowest and highest internal price the Settlement accepts at oracle price ``mark``."""
+    width = mark * max_deviation_bps // BPS
+    return mark - width, mark + width
+
+
+def best_execution_bound(trader_buys: bool, size: int, pool: Pool, price_scale: int) -> int | None:
+    """The worst price for the trader that still beats the AMM for ``size``, as the contract checks it.
+
+    A buyer pays ``ceil(size·price / scale)``, which must not exceed the AMM's cost, so the price is
+    at most ``floor(cost·scale / size)``; a seller receives ``floor(size·price / scale)``, at least
+    the AMM's proceeds, so at least ``ceil(proceeds·scale / size)``. ``None`` when the AMM cannot
+    quote the size at all (the desk then declines rather than price blind).
+    """
+    try:
+        if trader_buys:
+            return pool.quote_buy(size) * price_scale // size
+        return ceil_div(pool.quote_sell(size) * price_scale, size)
+    except AmmMathError:
+        return None
+
+
+def desk_price(
+    trader_buys: bool, size: int, mark: int, inventory: int, pool: Pool | None, params: PricingParams
+) -> int | None:
+    """The desk's price for filling ``size`` internally, or ``None`` when it will not fill.
+
+    See the module docstring for the steps. ``pool`` is the AMM as it will be when this fill's
+    internal leg runs on-chain (after earlier AMM legs of the same batch).
+    """
+    if size <= 0 or pool is None:
+        return None
+    low, high = band(mark, params.max_deviation_bps)
+    price = min(high, max(low, quoted_price(trader_buys, mark, inventory, params)))
+    bound = best_execution_bound(trader_buys, size, pool, params.price_scale)
+    if bound is None:
+        return None
+    price = min(price, bound) if trader_buys else max(price, bound)
+    if not low <= price <= high:
+        return None
+    edge = (price - mark) if trader_buys else (mark - price)
+    if edge * BPS < params.min_edge_bps * mark:
+        return None
+    return price
+
+
+def meets_limit(trader_buys: bool, price: int, limit_price: int) -> bool:
+    """Whether ``price`` is no worse for the trader than the order's limit."""
+    return price <= limit_price if trader_buys else price >= limit_price
