@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Compiles contracts/ with the pinned solc (require('solc').compile, standard JSON) and writes
-// the artifacts defi_int ships: one JSON per deployable contract (ABI, bytecode) plus
+// the artifacts defi_int ships: one JSON per shipped contract (ABI, bytecode) plus
 // build-info.json (compiler version, settings, sha256 of every source and of them all).
 // `node build.js --check` compiles in memory and fails when the committed artifacts differ.
 'use strict';
@@ -11,7 +11,17 @@ const solc = require('solc');
 
 const ROOT = __dirname;
 const OUT = path.join(ROOT, '..', 'defi_int', 'chain', 'artifacts');
-const DEPLOYABLE = ['CollateralToken', 'PriceOracle', 'Vault', 'PerpAmm', 'Settlement'];
+// Shipped contracts by source path; each artifact is named after its file. The five deployed
+// contracts, and BatchRead: never deployed, its creation code runs inside `eth_call`
+// (defi_int/chain/multiread.py).
+const SHIPPED = [
+  'CollateralToken.sol',
+  'PriceOracle.sol',
+  'Vault.sol',
+  'PerpAmm.sol',
+  'Settlement.sol',
+  'utils/BatchRead.sol',
+];
 const SETTINGS = {
   evmVersion: 'prague',
   viaIR: true,
@@ -43,8 +53,9 @@ function build() {
   if (errors.length) throw new Error(`solc reported ${errors.length} error(s)`);
 
   const files = {};
-  for (const name of DEPLOYABLE) {
-    const unit = output.contracts[`${name}.sol`][name];
+  for (const source of SHIPPED) {
+    const name = path.basename(source, '.sol');
+    const unit = output.contracts[source][name];
     files[`${name}.json`] = {
       contractName: name,
       abi: unit.abi,

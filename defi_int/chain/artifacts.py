@@ -3,6 +3,9 @@
 ``contracts/build.js`` writes ``artifacts/<Name>.json`` (ABI and bytecode) and
 ``artifacts/build-info.json`` (compiler version, settings, sha256 of every source). Reading them
 needs no node and no compiler, so ``pip install`` users never see Solidity.
+
+``CONTRACTS`` are the five contracts ``deploy_system`` deploys; ``READERS`` are never deployed:
+their creation code runs inside an ``eth_call`` (``BatchRead``, see ``multiread``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import Any
 from defi_int.exceptions import ArtifactError
 
 CONTRACTS = ("CollateralToken", "PriceOracle", "Vault", "PerpAmm", "Settlement")
+READERS = ("BatchRead",)
+SHIPPED = CONTRACTS + READERS
 
 
 @dataclass(frozen=True)
@@ -39,9 +44,9 @@ def _read(filename: str) -> dict[str, Any]:
 
 @cache
 def load(name: str) -> Artifact:
-    """The artifact of contract ``name`` (one of ``CONTRACTS``)."""
-    if name not in CONTRACTS:
-        raise ArtifactError(f"unknown contract {name!r}; known: {', '.join(CONTRACTS)}")
+    """The artifact of contract ``name`` (one of ``SHIPPED``)."""
+    if name not in SHIPPED:
+        raise ArtifactError(f"unknown contract {name!r}; known: {', '.join(SHIPPED)}")
     data = _read(f"{name}.json")
     return Artifact(name, data["abi"], data["bytecode"], data["deployedBytecode"])
 

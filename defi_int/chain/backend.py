@@ -235,9 +235,28 @@ class Chain:
 
     def call(self, fn: ContractFunction, *, sender: str | None = None, block: BlockIdentifier = "latest") -> Any:
         """Reads ``fn``; a revert is raised as a decoded ``ContractRevert``."""
+        with self._reading():
+            return fn.call({"from": sender} if sender else {}, block_identifier=block)
+
+    def eth_call(
+        self, data: bytes, *, to: str | None = None, gas: int | None = None, block: BlockIdentifier = "latest"
+    ) -> bytes:
+        """The raw output of an ``eth_call`` of ``data`` to ``to`` (without ``to``: running ``data``
+        as creation code); a revert is raised as a decoded ``ContractRevert``."""
+        tx: dict[str, Any] = {"data": data}
+        if to is not None:
+            tx["to"] = Web3.to_checksum_address(to)
+        if gas is not None:
+            tx["gas"] = gas
+        with self._reading():
+            return bytes(self.w3.eth.call(tx, block))  # type: ignore[arg-type]
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """``_talking``, and a revert raised as a decoded ``ContractRevert``."""
         with self._talking():
             try:
-                return fn.call({"from": sender} if sender else {}, block_identifier=block)
+                yield
             except Exception as exc:
                 if not _reverts(exc):
                     raise

@@ -56,7 +56,7 @@ def _type_string(param: dict[str, Any]) -> str:
 def error_index() -> dict[bytes, ErrorAbi]:
     """Selector -> error, over every shipped contract's ABI."""
     index: dict[bytes, ErrorAbi] = {}
-    for name in artifacts.CONTRACTS:
+    for name in artifacts.SHIPPED:
         for item in artifacts.load(name).abi:
             if item["type"] != "error":
                 continue

@@ -1,23 +1,37 @@
-"""Reads the chain into the plain snapshots the pure core works on (``BatchView``, ``Ledger``).
+"""Reads the chain into the plain snapshots the pure core works on (``BatchView``, ``Ledger`` ...).
 
-This is the seam between web3 and the rest: validation, the ghost ledger in the tests and the
-keeper take these snapshots and never touch a contract object themselves.
+This is the seam between web3 and the rest: validation, the ghost ledger in the tests, the keeper
+and the scenario runner take these snapshots and never touch a contract object themselves.
+
+Every snapshot is one batch of reads sent through ``multiread.read_many``: one ``eth_call``
+whatever the number of accounts or orders (past ~380 reads the batch is split into more calls).
+Most reads depend on the vault's market list and fee recipient; a batch is built for those the
+system was deployed with, ``markets()`` and ``feeRecipient()`` are read in the same call, and the
+batch is read again for the chain's own in the rare case they changed (a market listed later, a
+new fee recipient). ``batch_view`` needs a second round only for orders already filled in part:
+their running total is keyed by the order's digest, read once their nonce state is known.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+from eth_utils.address import to_checksum_address
 from web3.logs import DISCARD
 
 from defi_int.chain.deploy import System
+from defi_int.chain.multiread import Read, read_many
+from defi_int.exceptions import ChainError
 from defi_int.market.amm import Pool
 from defi_int.market.ledger import Ledger
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Order
 from defi_int.orders.validation import PARTIAL, BatchView
+
+#: How many times a batch is read again because the vault's listing changed under it.
+_ATTEMPTS = 3
 
 
 def domain(system: System) -> Domain:
@@ -25,49 +39,30 @@ def domain(system: System) -> Domain:
     return Domain(system.chain.chain_id, str(system.settlement.address))
 
 
+# --------------------------------------------------------------------------- snapshots
+
+
 def read_ledger(system: System, accounts: Iterable[str]) -> Ledger:
     """The Vault ledger restricted to ``accounts`` (plus the desk, the AMM and the fee recipient)."""
-    call = system.chain.call
-    vault = system.vault
-    markets = list(call(vault.functions.markets()))
-    ledger = Ledger(
-        price_scale=call(vault.functions.priceScale()),
-        initial_margin_bps=call(vault.functions.initialMarginBps()),
-        maintenance_margin_bps=call(vault.functions.maintenanceMarginBps()),
-        desk=system.desk,
-        fee_recipient=call(vault.functions.feeRecipient()),
-        exempt=frozenset({str(system.amm.address)}),
-        markets=markets,
-        caps={m: call(vault.functions.inventoryCap(m)) for m in markets},
-    )
-    everyone = {system.desk, str(system.amm.address), ledger.fee_recipient, *accounts}
-    for account in everyone:
-        ledger.cash[account] = call(vault.functions.cash(account))
-        for m in markets:
-            pos = call(vault.functions.position(account, m))
-            if pos:
-                ledger.positions[(account, m)] = pos
-    return ledger
+    accounts = list(accounts)
+    listing, values = _read_listed(system, lambda batch, listing: _ask_ledger(batch, system, listing, accounts))
+    return _ledger(system, listing, values, accounts)
 
 
 def fresh_prices(system: System, markets: Iterable[int], now: int) -> dict[int, int]:
     """Oracle prices still readable at time ``now`` (stale markets are left out)."""
-    max_age = system.chain.call(system.oracle.functions.maxAge())
-    prices = {}
-    for m in markets:
-        price, updated_at = system.chain.call(system.oracle.functions.latest(m))
-        if updated_at and now <= updated_at + max_age:
-            prices[m] = price
-    return prices
+    markets = list(markets)
+    batch = _Batch(system)
+    _ask_prices(batch, system, markets)
+    return _fresh_prices(batch.run(), markets, now)
 
 
 def read_pools(system: System, markets: Iterable[int]) -> dict[int, Pool]:
-    pools = {}
-    for m in markets:
-        base, quote, fee = system.chain.call(system.amm.functions.pool(m))
-        if base:
-            pools[m] = Pool(base, quote, fee)
-    return pools
+    """The AMM pools of ``markets`` (markets without a pool are left out)."""
+    markets = list(markets)
+    batch = _Batch(system)
+    _ask_pools(batch, system, markets)
+    return _pools(batch.run(), markets)
 
 
 def batch_view(system: System, orders: Iterable[Order], *, now: int | None = None) -> BatchView:
@@ -77,26 +72,267 @@ def batch_view(system: System, orders: Iterable[Order], *, now: int | None = Non
     if now is None:
         now = chain.timestamp() + 1
     dom = domain(system)
-    ledger = read_ledger(system, {o.trader for o in orders})
+    traders = list(dict.fromkeys(o.trader for o in orders))
+    nonces = list(dict.fromkeys((o.trader, o.nonce) for o in orders))
+    settlement = str(system.settlement.address)
+
+    def ask(batch: _Batch, listing: _Listing) -> None:
+        _ask_ledger(batch, system, listing, traders)
+        _ask_prices(batch, system, listing.markets)
+        _ask_pools(batch, system, listing.markets)
+        batch.add("maxDeviationBps", settlement, "maxDeviationBps()")
+        batch.add("paused", str(system.vault.address), "paused()", returns=("bool",))
+        for trader, nonce in nonces:
+            batch.add(
+                ("nonceState", trader, nonce), settlement, "nonceState(address,uint256)", (trader, nonce), ("uint8",)
+            )
+
+    listing, values = _read_listed(system, ask)
+    ledger = _ledger(system, listing, values, traders)
     view = BatchView(
         domain=dom,
         now=now,
         price_scale=ledger.price_scale,
-        max_deviation_bps=chain.call(system.settlement.functions.maxDeviationBps()),
+        max_deviation_bps=values["maxDeviationBps"],
         ledger=ledger,
-        prices=fresh_prices(system, ledger.markets, now),
-        pools=read_pools(system, ledger.markets),
+        prices=_fresh_prices(values, listing.markets, now),
+        pools=_pools(values, listing.markets),
         desk=system.desk,
         amm=str(system.amm.address),
-        paused=chain.call(system.vault.functions.paused()),
+        paused=values["paused"],
     )
-    for order in orders:
-        state = chain.call(system.settlement.functions.nonceState(order.trader, order.nonce))
-        view.nonce_states[(order.trader.lower(), order.nonce)] = state
-        if state == PARTIAL:
-            digest = order_digest(order, dom)
-            view.filled[digest] = chain.call(system.settlement.functions.filled(digest))
+    for trader, nonce in nonces:
+        view.nonce_states[(trader.lower(), nonce)] = values[("nonceState", trader, nonce)]
+    partial = [order_digest(o, dom) for o in orders if view.nonce_state(o.trader, o.nonce) == PARTIAL]
+    if partial:
+        batch = _Batch(system)
+        for digest in partial:
+            batch.add(digest, settlement, "filled(bytes32)", (digest,))
+        filled = batch.run()
+        for digest in partial:
+            view.filled[digest] = filled[digest]
     return view
+
+
+class AccountState(NamedTuple):
+    """One account in the Vault ledger: its cash and its position in every listed market."""
+
+    cash: int  # collateral units
+    positions: dict[int, int]  # market -> base units (1e18), zero included
+
+
+def read_accounts(system: System, accounts: Iterable[str]) -> dict[str, AccountState]:
+    """Cash and positions of ``accounts``, keyed as given (the desk, the AMM, traders ...)."""
+    accounts = list(dict.fromkeys(accounts))
+
+    def ask(batch: _Batch, listing: _Listing) -> None:
+        _ask_books(batch, system, listing.markets, accounts)
+
+    listing, values = _read_listed(system, ask)
+    return {
+        a: AccountState(values[("cash", a)], {m: values[("position", a, m)] for m in listing.markets}) for a in accounts
+    }
+
+
+def check_invariants(system: System, accounts: Iterable[str]) -> dict[str, bool]:
+    """The ledger invariants, over ``accounts`` plus the desk, the AMM, the fee recipient and the owner.
+
+    ``"cash_sum_equals_vault_balance"``: ``token.balanceOf(vault) == Σ cash``, to the unit, and
+    ``"positions_sum_to_zero[<market>]"`` for every listed market. The sums hold only over every
+    account that ever held cash or a position: pass all of them (each counts once, whatever its
+    spelling).
+    """
+    named = [*accounts, system.desk, str(system.amm.address), system.fee_recipient, system.owner.address]
+    vault = str(system.vault.address)
+
+    def everyone(listing: _Listing) -> list[str]:
+        return list(dict.fromkeys(to_checksum_address(a) for a in [*named, listing.fee_recipient]))
+
+    def ask(batch: _Batch, listing: _Listing) -> None:
+        batch.add("balance", str(system.token.address), "balanceOf(address)", (vault,))
+        _ask_books(batch, system, listing.markets, everyone(listing))
+
+    listing, values = _read_listed(system, ask)
+    held = everyone(listing)
+    checks = {"cash_sum_equals_vault_balance": sum(values[("cash", a)] for a in held) == values["balance"]}
+    for m in listing.markets:
+        checks[f"positions_sum_to_zero[{m}]"] = sum(values[("position", a, m)] for a in held) == 0
+    return checks
+
+
+@dataclass(frozen=True)
+class MarketState:
+    """One listed market: its oracle price, AMM pool and the desk's inventory."""
+
+    market: int
+    oracle_price: int  # the last posted price, 1e18 USD per base unit, stale or not
+    updated_at: int  # when it was posted (0: never)
+    max_age: int  # seconds a price stays readable
+    fresh: bool  # readable through ``price`` at the time the state was read for
+    pool: Pool | None  # None: no AMM pool
+    inventory: int  # the desk's position, base units
+    inventory_cap: int  # the most |inventory| the vault lets the desk hold
+
+
+def market_state(system: System, *, now: int | None = None) -> dict[int, MarketState]:
+    """Every listed market's state; ``fresh`` is judged at ``now`` (default: the next block's time)."""
+    if now is None:
+        now = system.chain.timestamp() + 1
+    vault = str(system.vault.address)
+
+    def ask(batch: _Batch, listing: _Listing) -> None:
+        _ask_prices(batch, system, listing.markets)
+        _ask_pools(batch, system, listing.markets)
+        for m in listing.markets:
+            batch.add(("inventory", m), vault, "inventory(uint32)", (m,), ("int256",))
+            batch.add(("cap", m), vault, "inventoryCap(uint32)", (m,))
+
+    listing, values = _read_listed(system, ask)
+    pools = _pools(values, listing.markets)
+    states = {}
+    for m in listing.markets:
+        price, updated_at = values[("latest", m)]
+        states[m] = MarketState(
+            market=m,
+            oracle_price=price,
+            updated_at=updated_at,
+            max_age=values["maxAge"],
+            fresh=_is_fresh(updated_at, values["maxAge"], now),
+            pool=pools.get(m),
+            inventory=values[("inventory", m)],
+            inventory_cap=values[("cap", m)],
+        )
+    return states
+
+
+# --------------------------------------------------------------------------- batches
+
+
+class _Batch:
+    """Reads gathered under keys and sent together; a key added twice is read once."""
+
+    def __init__(self, system: System) -> None:
+        self.system = system
+        self.reads: dict[Hashable, Read] = {}
+
+    def add(
+        self,
+        key: Hashable,
+        target: str,
+        signature: str,
+        args: tuple[Any, ...] = (),
+        returns: tuple[str, ...] = ("uint256",),
+    ) -> None:
+        self.reads[key] = Read(target, signature, args, returns)
+
+    def run(self) -> dict[Hashable, Any]:
+        return dict(zip(self.reads, read_many(self.system.chain, self.reads.values()), strict=True))
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """What most reads depend on: the vault's markets, in listing order, and its fee recipient."""
+
+    markets: tuple[int, ...]
+    fee_recipient: str
+
+
+def _read_listed(system: System, ask: Callable[[_Batch, _Listing], None]) -> tuple[_Listing, dict[Hashable, Any]]:
+    """Reads what ``ask`` adds for the vault's listing, guessed from the deployment then checked."""
+    vault = str(system.vault.address)
+    listing = _Listing(tuple(m.market_id for m in system.params.markets), system.fee_recipient)
+    for _ in range(_ATTEMPTS):
+        batch = _Batch(system)
+        batch.add("markets", vault, "markets()", returns=("uint32[]",))
+        batch.add("feeRecipient", vault, "feeRecipient()", returns=("address",))
+        ask(batch, listing)
+        values = batch.run()
+        actual = _Listing(tuple(values["markets"]), values["feeRecipient"])
+        if actual == listing:
+            return listing, values
+        listing = actual
+    raise ChainError(f"the vault's markets or fee recipient changed during each of {_ATTEMPTS} reads")
+
+
+def _ask_books(batch: _Batch, system: System, markets: Iterable[int], accounts: Iterable[str]) -> None:
+    vault = str(system.vault.address)
+    markets = list(markets)
+    for a in accounts:
+        batch.add(("cash", a), vault, "cash(address)", (a,), ("int256",))
+        for m in markets:
+            batch.add(("position", a, m), vault, "position(address,uint32)", (a, m), ("int256",))
+
+
+def _ledger_accounts(system: System, listing: _Listing, accounts: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys([system.desk, str(system.amm.address), listing.fee_recipient, *accounts]))
+
+
+def _ask_ledger(batch: _Batch, system: System, listing: _Listing, accounts: Iterable[str]) -> None:
+    vault = str(system.vault.address)
+    for name in ("priceScale", "initialMarginBps", "maintenanceMarginBps"):
+        batch.add(name, vault, f"{name}()")
+    for m in listing.markets:
+        batch.add(("cap", m), vault, "inventoryCap(uint32)", (m,))
+    _ask_books(batch, system, listing.markets, _ledger_accounts(system, listing, accounts))
+
+
+def _ledger(system: System, listing: _Listing, values: dict[Hashable, Any], accounts: Iterable[str]) -> Ledger:
+    ledger = Ledger(
+        price_scale=values["priceScale"],
+        initial_margin_bps=values["initialMarginBps"],
+        maintenance_margin_bps=values["maintenanceMarginBps"],
+        desk=system.desk,
+        fee_recipient=listing.fee_recipient,
+        exempt=frozenset({str(system.amm.address)}),
+        markets=list(listing.markets),
+        caps={m: values[("cap", m)] for m in listing.markets},
+    )
+    for account in _ledger_accounts(system, listing, accounts):
+        ledger.cash[account] = values[("cash", account)]
+        for m in listing.markets:
+            pos = values[("position", account, m)]
+            if pos:
+                ledger.positions[(account, m)] = pos
+    return ledger
+
+
+def _ask_prices(batch: _Batch, system: System, markets: Iterable[int]) -> None:
+    oracle = str(system.oracle.address)
+    batch.add("maxAge", oracle, "maxAge()")
+    for m in markets:
+        batch.add(("latest", m), oracle, "latest(uint32)", (m,), ("uint256", "uint256"))
+
+
+def _is_fresh(updated_at: int, max_age: int, now: int) -> bool:
+    """Whether ``PriceOracle.price`` answers at ``now`` (it reverts for unknown or stale markets)."""
+    return bool(updated_at) and now <= updated_at + max_age
+
+
+def _fresh_prices(values: dict[Hashable, Any], markets: Iterable[int], now: int) -> dict[int, int]:
+    prices = {}
+    for m in markets:
+        price, updated_at = values[("latest", m)]
+        if _is_fresh(updated_at, values["maxAge"], now):
+            prices[m] = price
+    return prices
+
+
+def _ask_pools(batch: _Batch, system: System, markets: Iterable[int]) -> None:
+    amm = str(system.amm.address)
+    for m in markets:
+        batch.add(("pool", m), amm, "pool(uint32)", (m,), ("uint256", "uint256", "uint256"))
+
+
+def _pools(values: dict[Hashable, Any], markets: Iterable[int]) -> dict[int, Pool]:
+    pools = {}
+    for m in markets:
+        base, quote, fee = values[("pool", m)]
+        if base:
+            pools[m] = Pool(base, quote, fee)
+    return pools
+
+
+# --------------------------------------------------------------------------- events
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The ghost ledger of ``test_ledger_state_machine`` and the batched reads that check it.
+"""The ghost ledger of ``test_ledger_state_machine``: the model the chain must equal after every step.
 
 ``Ghost`` is the model: a ``BatchView`` (the Python mirror of the Vault ledger, the AMM pools, the
 oracle prices, nonce states and partial fills) plus what the view leaves out — the token balance of
@@ -9,8 +9,9 @@ action to the model once the chain agreed. Fills are judged by ``validate_batch`
 replay of ``Settlement.settle``; AMM swaps by ``Pool`` and ``Ledger.trade`` with the AMM as
 counterparty (its book is exempt from margin); deposits and withdrawals by ``Ledger``.
 
-``BatchReader`` reads many views in one ``eth_call``. On py-evm each ``eth_call`` costs ~20 ms
-before any contract code runs, and checking the whole ledger takes ~30 views per step.
+The chain side of every check is read in one ``eth_call`` by ``defi_int.chain.multiread.read_many``:
+on py-evm each ``eth_call`` costs ~12 ms before any contract code runs, and checking the whole
+ledger takes ~30 views per step.
 """
 
 from __future__ import annotations
@@ -19,13 +20,7 @@ import copy
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from eth_abi import decode, encode
-from eth_utils import keccak
-
-from defi_int.chain import Chain
-from defi_int.chain.errors import decode_revert, revert_data
 from defi_int.market.amm import AmmMathError, Pool
 from defi_int.market.ledger import LedgerViolation
 from defi_int.orders.eip712 import order_digest
@@ -34,95 +29,6 @@ from defi_int.orders.validation import CANCELLED, CHAIN_ERROR, FILLED, OPEN, Bat
 
 INT128_MAX = 2**127 - 1
 UINT112_MAX = 2**112 - 1
-
-
-# --------------------------------------------------------------------------- reads
-
-
-@dataclass(frozen=True)
-class Read:
-    """One view call: ``target.signature(*args)`` returning ``returns``."""
-
-    target: str
-    signature: str  # "position(address,uint32)"
-    args: tuple[Any, ...] = ()
-    returns: tuple[str, ...] = ("uint256",)
-
-    def calldata(self) -> bytes:
-        types = self.signature[self.signature.index("(") + 1 : -1]
-        return keccak(text=self.signature)[:4] + encode([t for t in types.split(",") if t], list(self.args))
-
-
-class BatchReader:
-    """Runs many views in one ``eth_call`` (the deployless-multicall trick).
-
-    The call has no ``to``: its data is the creation code of a constructor-only contract with
-    ``n`` records appended — 160 bytes each, the target as a word then up to 100 bytes of
-    calldata, zero-padded (views ignore trailing calldata) — and ``n`` as the last word. The
-    constructor ``staticcall``s each target and returns one zero word, then the first 96 bytes of
-    each view's return data; a reverting view reverts the whole read with its own data. Source
-    (solc 0.8.37, evmVersion prague, optimizer 200 runs, no metadata)::
-
-        contract BatchRead {
-            constructor() payable {
-                assembly {
-                    codecopy(0, sub(codesize(), 32), 32)
-                    let n := mload(0)
-                    let size := mul(n, 160)
-                    codecopy(0, sub(sub(codesize(), 32), size), size)
-                    let out := size
-                    mstore(out, 0)
-                    for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                        let rec := mul(i, 160)
-                        if iszero(staticcall(gas(), mload(rec), add(rec, 32), 100, add(add(out, 32), mul(i, 96)), 96)) {
-                            returndatacopy(0, 0, returndatasize())
-                            revert(0, returndatasize())
-                        }
-                    }
-                    return(out, add(32, mul(n, 96)))
-                }
-            }
-        }
-
-    The leading zero word keeps the returned "code" clear of EIP-3541's 0xEF prefix; 255 records
-    at most fit EIP-170's code size limit.
-    """
-
-    CREATION_CODE = bytes.fromhex(
-        "6080604052602038601f19015f395f5160a0810280601f19823803015f395f81525f5b8281101560555760a081"
-        "02606060206060840285010160646020840184515afa604d573d5f5f3e3d5ffd5b506001016022565b50606082"
-        "0260200181f3fe"
-    )
-    MAX_READS = 255
-
-    def __init__(self, chain: Chain, sender: str) -> None:
-        self.chain = chain
-        self.sender = sender
-
-    def __call__(self, reads: Sequence[Read]) -> list[Any]:
-        """The decoded value of every read (a tuple when a view returns several values)."""
-        if len(reads) > self.MAX_READS:
-            raise ValueError(f"{len(reads)} reads, at most {self.MAX_READS} fit one call")
-        records = b""
-        for read in reads:
-            calldata = read.calldata()
-            if len(calldata) > 100 or len(read.returns) > 3:
-                raise ValueError(f"{read.signature} does not fit a record")
-            records += bytes.fromhex(read.target[2:]).rjust(32, b"\0") + calldata.ljust(128, b"\0")
-        data = self.CREATION_CODE + records + len(reads).to_bytes(32, "big")
-        try:
-            raw = bytes(self.chain.w3.eth.call({"from": self.sender, "data": data, "gas": 30_000_000}))
-        except Exception as exc:
-            revert = revert_data(exc)
-            if revert is None:
-                raise
-            raise decode_revert(revert) from exc
-        values = []
-        for i, read in enumerate(reads):
-            start = 32 + 96 * i
-            decoded = decode(list(read.returns), raw[start : start + 32 * len(read.returns)])
-            values.append(decoded[0] if len(decoded) == 1 else decoded)
-        return values
 
 
 # --------------------------------------------------------------------------- the model

@@ -32,13 +32,14 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
-from ghost import BatchReader, Ghost, Prediction, Read
+from ghost import Ghost, Prediction
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -46,6 +47,7 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from defi_int.chain import Chain, System
+from defi_int.chain.multiread import Read, read_many
 from defi_int.chain.views import batch_view, read_ledger
 from defi_int.exceptions import ContractRevert
 from defi_int.market.ledger import ceil_div
@@ -81,7 +83,7 @@ class Session:
     chain: Chain
     system: System
     traders: list[LocalAccount]
-    read: BatchReader
+    read: Callable[[Sequence[Read]], list[Any]]  # many views in one eth_call
     template: Ghost  # the chain's state when the module started, read once
 
     @property
@@ -106,7 +108,7 @@ def session() -> Iterator[Session]:
         wallets={t.address: chain.call(token.functions.balanceOf(t.address)) for t in traders},
         owner=system.owner.address,
     )
-    yield Session(chain, system, traders, BatchReader(chain, system.owner.address), template)
+    yield Session(chain, system, traders, partial(read_many, chain), template)
 
 
 # --------------------------------------------------------------------------- what the rules draw
