@@ -96,9 +96,7 @@ class OrderMaker:
 
     def settle(self, fills: Sequence[Fill], *, gas: int | None = None) -> Any:
         """Sends ``settle(fills)`` from the keeper."""
-        gas = gas or 400_000 + 120_000 * len(fills)
-        fn = self.system.settlement.functions.settle([f.as_tuple() for f in fills])
-        return self.system.chain.transact(self.system.keeper, fn, gas=gas)
+        return self.system.settle(fills, gas=gas)
 
 
 @dataclass
