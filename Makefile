@@ -24,7 +24,7 @@ $(NODE_STAMP): contracts/package.json contracts/package-lock.json
 install: $(STAMP) $(NODE_STAMP)
 
 demo: $(STAMP)
-	$(BIN)/defi-int demo
+	$(BIN)/defi-int run scripts/scenarios/basic.toml --out out/demo
 
 test: $(STAMP) $(NODE_STAMP) contracts-check
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)

@@ -129,9 +129,7 @@ def read_accounts(system: System, accounts: Iterable[str]) -> dict[str, AccountS
         _ask_books(batch, system, listing.markets, accounts)
 
     listing, values = _read_listed(system, ask)
-    return {
-        a: AccountState(values[("cash", a)], {m: values[("position", a, m)] for m in listing.markets}) for a in accounts
-    }
+    return _books(values, listing, accounts)
 
 
 def check_invariants(system: System, accounts: Iterable[str]) -> dict[str, bool]:
@@ -176,9 +174,17 @@ class MarketState:
 
 def market_state(system: System, *, now: int | None = None) -> dict[int, MarketState]:
     """Every listed market's state; ``fresh`` is judged at ``now`` (default: the next block's time)."""
+    return market_and_accounts(system, (), now=now)[0]
+
+
+def market_and_accounts(
+    system: System, accounts: Iterable[str], *, now: int | None = None
+) -> tuple[dict[int, MarketState], dict[str, AccountState]]:
+    """``market_state`` and ``read_accounts(accounts)`` in the same single ``eth_call``."""
     if now is None:
         now = system.chain.timestamp() + 1
     vault = str(system.vault.address)
+    accounts = list(dict.fromkeys(accounts))
 
     def ask(batch: _Batch, listing: _Listing) -> None:
         _ask_prices(batch, system, listing.markets)
@@ -186,6 +192,7 @@ def market_state(system: System, *, now: int | None = None) -> dict[int, MarketS
         for m in listing.markets:
             batch.add(("inventory", m), vault, "inventory(uint32)", (m,), ("int256",))
             batch.add(("cap", m), vault, "inventoryCap(uint32)", (m,))
+        _ask_books(batch, system, listing.markets, accounts)
 
     listing, values = _read_listed(system, ask)
     pools = _pools(values, listing.markets)
@@ -202,7 +209,7 @@ def market_state(system: System, *, now: int | None = None) -> dict[int, MarketS
             inventory=values[("inventory", m)],
             inventory_cap=values[("cap", m)],
         )
-    return states
+    return states, _books(values, listing, accounts)
 
 
 # --------------------------------------------------------------------------- batches
@@ -261,6 +268,12 @@ def _ask_books(batch: _Batch, system: System, markets: Iterable[int], accounts: 
         batch.add(("cash", a), vault, "cash(address)", (a,), ("int256",))
         for m in markets:
             batch.add(("position", a, m), vault, "position(address,uint32)", (a, m), ("int256",))
+
+
+def _books(values: dict[Hashable, Any], listing: _Listing, accounts: Iterable[str]) -> dict[str, AccountState]:
+    return {
+        a: AccountState(values[("cash", a)], {m: values[("position", a, m)] for m in listing.markets}) for a in accounts
+    }
 
 
 def _ledger_accounts(system: System, listing: _Listing, accounts: Iterable[str]) -> list[str]:

@@ -10,8 +10,10 @@ The chain of steps (DESIGN, keeper loop step 2):
 3. **Oracle band**: clamped to ``[s − band, s + band]``, the band the Settlement enforces.
 4. **Best execution**: clamped so that the trader pays no more (receives no less) than the AMM
    would charge (pay) for the same size at that moment, with the contract's rounding.
-5. **Edge**: the desk refuses a price that gives it less than ``min_edge_bps`` against the oracle,
-   and a price that best execution pushed back outside the band.
+5. **Edge**: the desk refuses a price that gives it less than ``min_edge_bps`` (of the oracle
+   price) against its own reservation price, and a price that best execution pushed back outside
+   the band. The edge is measured from ``r``, not from the oracle: a long desk selling below the
+   oracle is shedding risk at a price it prefers, which is the point of the skew.
 
 Everything is exact integer arithmetic on chain units, except the skew, a float turned into parts
 per billion once. No web3: the pool is the ``Pool`` mirror the keeper moves along its batch.
@@ -98,6 +100,7 @@ def desk_price(
     if size <= 0 or pool is None:
         return None
     low, high = band(mark, params.max_deviation_bps)
+    reservation = reservation_price(mark, inventory, params)
     price = min(high, max(low, quoted_price(trader_buys, mark, inventory, params)))
     bound = best_execution_bound(trader_buys, size, pool, params.price_scale)
     if bound is None:
@@ -105,7 +108,7 @@ def desk_price(
     price = min(price, bound) if trader_buys else max(price, bound)
     if not low <= price <= high:
         return None
-    edge = (price - mark) if trader_buys else (mark - price)
+    edge = (price - reservation) if trader_buys else (reservation - price)
     if edge * BPS < params.min_edge_bps * mark:
         return None
     return price

@@ -44,11 +44,8 @@ def hedge_order(
         quote = pool.quote_buy(size) if is_buy else pool.quote_sell(size)
     except AmmMathError:
         return None
-    if is_buy:
-        limit = quote + ceil_div(quote * slippage_bps, BPS)
-    else:
-        limit = quote - ceil_div(quote * slippage_bps, BPS)
-    return HedgeOrder(market, is_buy, size, max(limit, 0), quote)
+    slippage = ceil_div(quote * slippage_bps, BPS)
+    return HedgeOrder(market, is_buy, size, quote + slippage if is_buy else max(quote - slippage, 0), quote)
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,15 @@ def book(inventory: int = 0, risk_limit: int = 10 * ONE, mark: int | None = MARK
     return MarketBook(mark, inventory, risk_limit, pool())
 
 
-def buy(key: int, units: float, limit: int = MARK * 101 // 100, allow_amm: bool = True, toxic: bool = False) -> Candidate:
+def buy(
+    key: int, units: float, limit: int = MARK * 101 // 100, allow_amm: bool = True, toxic: bool = False
+) -> Candidate:
     return Candidate(key, True, int(units * ONE), limit, allow_amm, toxic)
 
 
-def sell(key: int, units: float, limit: int = MARK * 99 // 100, allow_amm: bool = True, toxic: bool = False) -> Candidate:
+def sell(
+    key: int, units: float, limit: int = MARK * 99 // 100, allow_amm: bool = True, toxic: bool = False
+) -> Candidate:
     return Candidate(key, False, int(units * ONE), limit, allow_amm, toxic)
 
 

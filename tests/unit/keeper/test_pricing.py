@@ -89,6 +89,14 @@ def test_the_desk_declines_when_the_amm_is_cheaper_than_its_minimum_edge() -> No
     assert desk_price(True, ONE, MARK, 0, cheap_amm, params(min_edge_bps=-200.0)) is not None
 
 
+def test_a_long_desk_sells_below_the_oracle_to_shed_inventory_but_not_below_its_reservation() -> None:
+    p = params(risk_aversion=20.0)
+    long = 10 * ONE
+    price = desk_price(True, ONE, MARK, long, pool_at(MARK), p)
+    assert price is not None and reservation_price(MARK, long, p) <= price < MARK
+    assert desk_price(True, ONE, MARK, long, pool_at(MARK), params(risk_aversion=20.0, min_edge_bps=50.0)) is None
+
+
 def test_the_desk_declines_a_size_the_amm_cannot_quote() -> None:
     assert desk_price(True, 2_000 * ONE, MARK, 0, pool_at(MARK), params()) is None
     assert best_execution_bound(True, 2_000 * ONE, pool_at(MARK), SCALE) is None
@@ -116,7 +124,7 @@ def test_every_desk_price_is_in_the_band_and_beats_the_amm(
     paid = notional(size, price, SCALE, is_buy=trader_buys)
     if trader_buys:
         assert paid <= pool.quote_buy(size)
-        assert price >= mark  # min_edge 0: the desk never sells below the oracle
+        assert price >= reservation_price(mark, inventory, p)  # min_edge 0: never below its own value
     else:
         assert paid >= pool.quote_sell(size)
-        assert price <= mark
+        assert price <= reservation_price(mark, inventory, p)

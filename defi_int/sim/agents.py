@@ -1,0 +1,168 @@
+"""The simulated market participants: what each one wants to do at a step, as plain decisions.
+
+- ``NoiseTraders``: Poisson arrivals per trader, lognormal sizes, random side, a limit a random
+  number of bps through the oracle on the trader's side, an expiry a few steps out, AMM routing
+  allowed with some probability.
+- ``InformedTraders``: they see the price path ``horizon`` steps ahead and trade in its direction
+  when the expected move beats ``min_edge_bps`` (their costs: the desk's spread and fee, or the
+  AMM's fee); their limit gives away at most half of that edge.
+- ``arbitrage_trade``: the size that moves an AMM pool's mid back to the oracle, when the gap is
+  beyond the arbitrageur's threshold.
+
+Agents decide; the runner turns decisions into real signed orders (EIP-712, eth-account) and real
+transactions. Every random number comes from the one ``numpy.random.Generator`` the runner owns,
+drawn in a fixed order, so the same seed gives the same decisions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from defi_int.market.amm import AmmMathError, Pool
+from defi_int.sim.scenario import ArbSpec, TraderSpec
+from defi_int.types import BPS, ONE
+
+#: Sizes and limit offsets are drawn as floats and rounded to these grids.
+SIZE_GRID = 10**12  # 1e-6 base units
+_PPM = 10**6
+
+
+@dataclass(frozen=True)
+class OrderIntent:
+    """What one trader wants: the runner fills in the nonce, signs and submits."""
+
+    trader: int  # index of the trader in its population
+    market: int
+    is_buy: bool
+    size: int
+    limit_price: int
+    expiry: int
+    allow_amm: bool
+    max_fee_bps: int
+
+
+def _size(rng: np.random.Generator, spec: TraderSpec) -> int:
+    mean = spec.size_mean / ONE
+    mu = math.log(mean) - spec.size_sigma**2 / 2
+    units = float(np.exp(mu + spec.size_sigma * rng.standard_normal()))
+    return max(SIZE_GRID, round(units * ONE / SIZE_GRID) * SIZE_GRID)
+
+
+def _through(mark: int, is_buy: bool, offset_bps: float) -> int:
+    """A price ``offset_bps`` through ``mark`` on the trader's side (above for a buy), never below 1."""
+    shift = mark * round(offset_bps * 100) // _PPM
+    return max(1, mark + shift if is_buy else mark - shift)
+
+
+class NoiseTraders:
+    """One population of uninformed traders; see the module docstring."""
+
+    def __init__(self, spec: TraderSpec, markets: tuple[int, ...]) -> None:
+        self.spec = spec
+        self.markets = spec.markets or markets
+
+    def intents(self, rng: np.random.Generator, marks: dict[int, int], now: int, block_time: int) -> list[OrderIntent]:
+        spec = self.spec
+        arrivals = rng.poisson(spec.rate, spec.count)
+        intents = []
+        for trader in np.flatnonzero(arrivals):
+            for _ in range(int(arrivals[trader])):
+                market = self.markets[int(rng.integers(len(self.markets)))]
+                is_buy = bool(rng.random() < 0.5)
+                size = _size(rng, spec)
+                offset = float(rng.uniform(*spec.limit_offset_bps))
+                expiry_steps = int(rng.integers(spec.expiry_steps[0], spec.expiry_steps[1] + 1))
+                allow_amm = bool(rng.random() < spec.allow_amm)
+                if market not in marks:
+                    continue  # no price to anchor a limit on
+                intents.append(
+                    OrderIntent(
+                        int(trader),
+                        market,
+                        is_buy,
+                        size,
+                        _through(marks[market], is_buy, offset),
+                        now + expiry_steps * block_time,
+                        allow_amm,
+                        spec.max_fee_bps,
+                    )
+                )
+        return intents
+
+
+class InformedTraders:
+    """One population of traders who see the path ``horizon`` steps ahead."""
+
+    def __init__(self, spec: TraderSpec, markets: tuple[int, ...], paths: dict[int, list[int]]) -> None:
+        self.spec = spec
+        self.markets = spec.markets or markets
+        self.paths = paths
+
+    def intents(
+        self, rng: np.random.Generator, marks: dict[int, int], now: int, block_time: int, step: int
+    ) -> list[OrderIntent]:
+        spec = self.spec
+        arrivals = rng.poisson(spec.rate, spec.count)
+        intents = []
+        for trader in np.flatnonzero(arrivals):
+            for _ in range(int(arrivals[trader])):
+                market = self.markets[int(rng.integers(len(self.markets)))]
+                size = _size(rng, spec)
+                expiry_steps = int(rng.integers(spec.expiry_steps[0], spec.expiry_steps[1] + 1))
+                allow_amm = bool(rng.random() < spec.allow_amm)
+                mark = marks.get(market)
+                if mark is None:
+                    continue
+                path = self.paths[market]
+                future = path[min(step + spec.horizon, len(path) - 1)]
+                edge_bps = (future - mark) * BPS / mark
+                if abs(edge_bps) <= spec.min_edge_bps:
+                    continue  # not worth the costs
+                is_buy = edge_bps > 0
+                intents.append(
+                    OrderIntent(
+                        int(trader),
+                        market,
+                        is_buy,
+                        size,
+                        _through(mark, is_buy, abs(edge_bps) / 2),
+                        now + expiry_steps * block_time,
+                        allow_amm,
+                        spec.max_fee_bps,
+                    )
+                )
+        return intents
+
+
+@dataclass(frozen=True)
+class ArbTrade:
+    market: int
+    is_buy: bool
+    size: int
+    limit_quote: int
+
+
+def arbitrage_trade(market: int, pool: Pool, mark: int, price_scale: int, spec: ArbSpec) -> ArbTrade | None:
+    """The trade that brings the pool's mid to ``mark`` (capped at ``max_size``), if the gap is worth it.
+
+    With reserves ``B`` (base) and ``Q`` (quote), the mid is ``Q·scale/B`` and ``B·Q`` stays ``k``,
+    so the mid equals ``mark`` when ``B* = √(k·scale/mark)``; the arbitrageur trades ``|B − B*|``.
+    The limit is the mirror's own quote: the runner sends the trade right after reading the pool.
+    """
+    mid = pool.mid(price_scale)
+    if abs(mid - mark) * BPS <= spec.threshold_bps * mark:
+        return None
+    target_base = math.isqrt(pool.base * pool.quote * price_scale // mark)
+    is_buy = target_base < pool.base  # the mid is below the oracle: buy base from the pool
+    size = min(abs(pool.base - target_base), spec.max_size)
+    size -= size % SIZE_GRID
+    if size <= 0:
+        return None
+    try:
+        quote = pool.quote_buy(size) if is_buy else pool.quote_sell(size)
+    except AmmMathError:
+        return None
+    return ArbTrade(market, is_buy, size, quote)

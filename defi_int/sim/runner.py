@@ -1,0 +1,279 @@
+"""Runs a scenario on a chain: ``run_scenario(scenario) -> RunResult``.
+
+Setup: connect (embedded py-evm, or a node by URL), deploy the protocol with the scenario's
+parameters, derive and fund every trader and arbitrageur from labels, draw every market's price
+path from the scenario's one ``numpy.random.Generator``.
+
+Each step ``t`` (one keeper batch) runs, at the scenario clock ``start_time + t·block_time``:
+
+1. the oracle posts the path's price (every ``cadence`` steps, not during a stale window);
+2. arbitrageurs trade the AMM back toward the oracle (real ``PerpAmm.swap`` transactions);
+3. noise and informed traders sign orders (EIP-712) and hand them to the keeper's intake;
+4. the keeper runs its loop: one ``settle`` transaction, reverts isolated, hedges;
+5. the recorder stores fills, desk events and the state of every market.
+
+Transactions inside a step get consecutive block times (one second apart), so a step must hold
+fewer transactions than ``block_time``; the clock catches up when a step overflows. At the end the
+invariants are read from the chain and the result goes to ``defi_int.metrics`` for the report.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+
+import numpy as np
+from eth_account.signers.local import LocalAccount
+
+from defi_int.chain import Chain, deploy_system
+from defi_int.chain.deploy import System
+from defi_int.chain.views import MarketState, check_invariants, market_and_accounts
+from defi_int.exceptions import ContractRevert
+from defi_int.keeper.keeper import Keeper, KeeperConfig
+from defi_int.keeper.pricing import PricingParams
+from defi_int.market.paths import price_path
+from defi_int.metrics.records import BookState, RunResult, TimePoint
+from defi_int.orders.model import Order
+from defi_int.orders.signing import sign_order
+from defi_int.sim.agents import InformedTraders, NoiseTraders, OrderIntent, arbitrage_trade
+from defi_int.sim.recorder import Recorder
+from defi_int.sim.scenario import Scenario
+
+SECONDS_PER_YEAR = 365 * 24 * 3600
+Progress = Callable[[int, int], None]  # (steps done, steps total)
+
+
+def keeper_config(scenario: Scenario) -> KeeperConfig:
+    k = scenario.keeper
+    pricing = {}
+    for m in scenario.markets:
+        sigma = k.volatility_for(m)
+        pricing[m.id] = PricingParams(
+            half_spread_bps=k.half_spread_bps,
+            risk_aversion=k.risk_aversion,
+            variance_per_second=sigma**2 / SECONDS_PER_YEAR,
+            horizon_seconds=k.horizon_seconds,
+            max_deviation_bps=scenario.protocol.max_deviation_bps,
+            min_edge_bps=k.min_edge_bps,
+            price_scale=10 ** (36 - scenario.protocol.decimals),
+        )
+    return KeeperConfig(
+        pricing=pricing,
+        risk_limits={m.id: min(k.risk_limit_for(m), m.inventory_cap) for m in scenario.markets},
+        soft_limits={m.id: k.soft_limit for m in scenario.markets},
+        hedge_to=k.hedge_to,
+        hedge_slippage_bps=k.hedge_slippage_bps,
+        fee_bps=k.fee_bps,
+        max_batch=k.max_batch,
+        toxicity_routing=k.toxicity_routing,
+        toxicity_horizon=k.toxicity_horizon,
+        toxicity_threshold_bps=k.toxicity_threshold_bps,
+        toxicity_min_fills=k.toxicity_min_fills,
+    )
+
+
+class _Population:
+    def __init__(self, accounts: list[LocalAccount], agent: NoiseTraders | InformedTraders) -> None:
+        self.accounts = accounts
+        self.agent = agent
+
+
+def run_scenario(
+    scenario: Scenario,
+    *,
+    rpc_url: str | None = None,
+    chain: Chain | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Runs ``scenario`` and returns what it recorded; see the module docstring."""
+    started = time.perf_counter()
+    url = rpc_url or (scenario.chain.rpc_url if scenario.chain.backend == "rpc" else None)
+    if chain is None:
+        chain = Chain.connect(url) if url else Chain.embedded()
+    run = _Run(scenario, chain)
+    run.setup()
+    for step in range(scenario.steps):
+        run.step(step)
+        if progress is not None:
+            progress(step + 1, scenario.steps)
+    run.finish()
+    run.result.wall_seconds = time.perf_counter() - started
+    return run.result
+
+
+class _Run:
+    """The state of one run; ``run_scenario`` drives it."""
+
+    def __init__(self, scenario: Scenario, chain: Chain) -> None:
+        self.scenario = scenario
+        self.chain = chain
+        self.rng = np.random.default_rng(scenario.seed)
+        self.markets = tuple(m.id for m in scenario.markets)
+
+    # ------------------------------------------------------------------ setup
+
+    def setup(self) -> None:
+        scenario, chain = self.scenario, self.chain
+        params = scenario.system_params()
+        self.system: System = deploy_system(chain, params)
+        system = self.system
+        unit = params.unit
+        self.populations: list[_Population] = []
+        trader_types: dict[str, str] = {}
+        self.paths = {m.id: price_path(m, scenario.steps, scenario.block_time, self.rng) for m in scenario.markets}
+        for spec in scenario.traders:
+            accounts = [chain.account(f"trader:{spec.name}:{i}") for i in range(spec.count)]
+            for account in accounts:
+                system.fund(account, spec.margin * unit)
+                trader_types[account.address.lower()] = spec.name
+            agent: NoiseTraders | InformedTraders = (
+                InformedTraders(spec, self.markets, self.paths)
+                if spec.type == "informed"
+                else NoiseTraders(spec, self.markets)
+            )
+            self.populations.append(_Population(accounts, agent))
+        self.arbs = [chain.account(f"arbitrageur:{i}") for i in range(scenario.arbitrage.count)]
+        for arb in self.arbs:
+            system.fund(arb, scenario.arbitrage.margin * unit)
+        self.accounts = [a.address for p in self.populations for a in p.accounts] + [a.address for a in self.arbs]
+        self.keeper = Keeper(system, keeper_config(scenario))
+        self.nonces = itertools.count(1)
+        self.marks = {m.id: m.price for m in scenario.markets}  # what the oracle posted last
+        self.posted_at: dict[int, int] = {}
+        self.result = RunResult(
+            scenario=scenario.name,
+            seed=scenario.seed,
+            backend=chain.url or "embedded",
+            contracts={
+                "CollateralToken": str(system.token.address),
+                "PriceOracle": str(system.oracle.address),
+                "Vault": str(system.vault.address),
+                "PerpAmm": str(system.amm.address),
+                "Settlement": str(system.settlement.address),
+            },
+            price_scale=params.price_scale,
+            decimals=params.decimals,
+            block_time=scenario.block_time,
+            markout_horizons=scenario.keeper.markout_horizons,
+        )
+        self.recorder = Recorder(self.result, trader_types)
+        self._read_state()
+        self.result.start = self._book_state()
+
+    def _read_state(self) -> None:
+        """One read of every market and of the desk's and fee account's books (end of a step)."""
+        system = self.system
+        self.states: dict[int, MarketState]
+        self.states, books = market_and_accounts(system, [system.desk, system.fee_recipient])
+        self.desk_book, self.fee_book = books[system.desk], books[system.fee_recipient]
+
+    def _book_state(self) -> BookState:
+        return BookState(self.desk_book.cash, self.fee_book.cash, dict(self.desk_book.positions), dict(self.marks))
+
+    # ------------------------------------------------------------------- step
+
+    def step(self, step: int) -> None:
+        scenario, chain = self.scenario, self.chain
+        target = scenario.start_time + step * scenario.block_time
+        if target > chain.timestamp() + 1:
+            chain.set_next_block_timestamp(target)
+        self._oracle(step)
+        self._arbitrage(step)
+        self._orders(step)
+        outcome = self.keeper.step(step)
+        self.recorder.batch(outcome)
+        self.keeper.observe_marks(step, dict(self.marks))
+        self._record_state(step)
+
+    def _oracle(self, step: int) -> None:
+        if not self.scenario.oracle.posts_at(step):
+            return
+        for market in self.markets:
+            price = self.paths[market][step]
+            self.system.set_price(market, price)
+            self.marks[market] = price
+            self.posted_at[market] = self.chain.timestamp()
+            self.recorder.mark(step, market, price)
+
+    def _arbitrage(self, step: int) -> None:
+        if not self.arbs:
+            return
+        arb = self.arbs[step % len(self.arbs)]
+        for market in self.markets:
+            # Nothing moved the pools since the end of the last step; the oracle may just have.
+            pool = self.states[market].pool
+            if pool is None or not self._fresh(market):
+                continue
+            trade = arbitrage_trade(market, pool, self.marks[market], self.result.price_scale, self.scenario.arbitrage)
+            if trade is None:
+                continue
+            try:
+                self.system.swap(arb, market, trade.is_buy, trade.size, trade.limit_quote)
+            except ContractRevert as exc:
+                self.recorder.rejected(f"arbitrage:{exc.error_name}")
+
+    def _fresh(self, market: int) -> bool:
+        """Whether the oracle price of ``market`` is still readable in the next block."""
+        state = self.states[market]
+        posted = self.posted_at.get(market, state.updated_at)
+        return self.chain.timestamp() + 1 <= posted + state.max_age
+
+    def _orders(self, step: int) -> None:
+        now = self.chain.timestamp() + 1
+        bt = self.scenario.block_time
+        for population in self.populations:
+            agent = population.agent
+            if isinstance(agent, InformedTraders):
+                intents = agent.intents(self.rng, self.marks, now, bt, step)
+            else:
+                intents = agent.intents(self.rng, self.marks, now, bt)
+            for intent in intents:
+                self._submit(step, now, population.accounts[intent.trader], intent)
+
+    def _submit(self, step: int, now: int, account: LocalAccount, intent: OrderIntent) -> None:
+        order = Order(
+            account.address,
+            intent.market,
+            intent.is_buy,
+            intent.size,
+            intent.limit_price,
+            intent.expiry,
+            next(self.nonces),
+            intent.max_fee_bps,
+            intent.allow_amm,
+        )
+        signature = sign_order(account, order, self.keeper.domain)
+        self.result.orders_total += 1
+        rejection = self.keeper.submit(order, signature, step=step, now=now)
+        if rejection is not None:
+            self.recorder.rejected(rejection.reason)
+
+    def _record_state(self, step: int) -> None:
+        self._read_state()
+        block = self.chain.block_number()
+        now = self.chain.timestamp()
+        for market in self.markets:
+            state = self.states[market]
+            self.result.timeseries.append(
+                TimePoint(
+                    step=step,
+                    block=block,
+                    time=now,
+                    market=market,
+                    index_price=self.paths[market][step],
+                    oracle_price=state.oracle_price,
+                    amm_mid=state.pool.mid(self.result.price_scale) if state.pool else 0,
+                    inventory=state.inventory,
+                    desk_cash=self.desk_book.cash,
+                    fee_cash=self.fee_book.cash,
+                )
+            )
+
+    # ----------------------------------------------------------------- finish
+
+    def finish(self) -> None:
+        system = self.system
+        self.result.end = self._book_state()
+        everyone = [*self.accounts, system.desk, str(system.amm.address), system.fee_recipient, system.owner.address]
+        self.result.invariants = check_invariants(system, everyone)

@@ -1,0 +1,141 @@
+"""``run_scenario`` and ``defi-int run`` end to end on the embedded chain.
+
+The shipped ``basic.toml`` runs once for the module (the demo the README promises); shorter runs
+check reproducibility and the report files. Rows of ``fills.csv`` are checked as a user would
+read them: no fill breaks its limit, and no internal fill is worse than the AMM's quote.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from defi_int import load_scenario, run_scenario, summarize, write_report
+from defi_int.cli import main
+from defi_int.metrics.records import RunResult
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "scripts" / "scenarios"
+BAD = ROOT / "tests" / "data" / "bad_scenarios"
+
+
+@pytest.fixture(scope="module")
+def basic(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunResult, dict, list[dict[str, str]]]:
+    result = run_scenario(load_scenario(SCENARIOS / "basic.toml"))
+    out = tmp_path_factory.mktemp("basic")
+    write_report(result, out)
+    with (out / "fills.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    return result, json.loads((out / "summary.json").read_text()), rows
+
+
+def test_basic_uses_both_venues_and_internalizes_part_of_the_flow(basic) -> None:
+    _, summary, rows = basic
+    assert {row["venue"] for row in rows} == {"internal", "amm"}
+    assert 0 < summary["internalization_rate"] < 1
+
+
+def test_basic_ends_with_the_ledger_invariants_holding(basic) -> None:
+    result, summary, _ = basic
+    assert result.invariants and all(result.invariants.values())
+    assert summary["invariants_ok"] is True
+    assert summary["pnl_residual_units"] == 0
+
+
+def test_no_fill_in_basic_breaks_its_limit(basic) -> None:
+    _, _, rows = basic
+    for row in rows:
+        price, limit = Decimal(row["price"]), Decimal(row["limit_price"])
+        assert price <= limit if row["side"] == "buy" else price >= limit, row
+
+
+def test_no_internal_fill_in_basic_is_worse_than_the_amm_for_the_same_size(basic) -> None:
+    _, _, rows = basic
+    internal = [row for row in rows if row["venue"] == "internal"]
+    assert internal
+    for row in internal:
+        price, amm = Decimal(row["price"]), Decimal(row["amm_quote_price"])
+        assert price <= amm if row["side"] == "buy" else price >= amm, row
+
+
+def test_the_desk_earns_the_spread_and_pays_for_hedges_in_basic(basic) -> None:
+    _, summary, _ = basic
+    assert summary["pnl_breakdown"]["spread"] > 0
+    assert summary["pnl_breakdown"]["fees"] > 0
+    assert summary["orders_filled"] > 0.5 * summary["orders_total"]
+
+
+def test_the_same_seed_gives_a_byte_identical_fills_csv(tmp_path: Path) -> None:
+    args = ["run", str(SCENARIOS / "basic.toml"), "--set", "steps=25", "--no-progress"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    assert main([*args, "--out", str(tmp_path / "b")]) == 0
+    first = (tmp_path / "a" / "fills.csv").read_bytes()
+    assert first.count(b"\n") > 5
+    assert first == (tmp_path / "b" / "fills.csv").read_bytes()
+    assert (tmp_path / "a" / "timeseries.csv").read_bytes() == (tmp_path / "b" / "timeseries.csv").read_bytes()
+    assert main([*args, "--seed", "2", "--out", str(tmp_path / "c")]) == 0
+    assert (tmp_path / "c" / "fills.csv").read_bytes() != first
+
+
+def test_run_writes_the_whole_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "report"
+    assert (
+        main(["run", str(SCENARIOS / "stress_jumps.toml"), "--set", "steps=15", "--no-progress", "--out", str(out)])
+        == 0
+    )
+    names = {p.name for p in out.iterdir()}
+    expected = {"fills.csv", "timeseries.csv", "summary.json", "report.html"}
+    expected |= {"inventory.png", "prices.png", "pnl.png", "markouts.png", "deviation.png"}
+    assert expected <= names
+    summary = json.loads((out / "summary.json").read_text())
+    for key in (
+        "orders_total",
+        "orders_filled",
+        "orders_rejected",
+        "internal_volume",
+        "amm_volume",
+        "internalization_rate",
+        "inventory_final",
+        "pnl_total",
+        "pnl_breakdown",
+        "price_deviation_bps",
+        "price_improvement_bps",
+        "markouts_bps",
+        "gas_per_fill",
+        "wall_seconds",
+        "orders_per_second",
+        "seed",
+        "backend",
+        "contracts",
+        "invariants_ok",
+    ):
+        assert key in summary
+    assert set(summary["pnl_breakdown"]) == {"spread", "inventory", "fees", "hedging"}
+    assert summary["backend"] == "embedded" and summary["seed"] == 3
+    assert "report written to" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("bad", sorted(BAD.glob("*.toml")), ids=lambda p: p.stem)
+def test_a_bad_scenario_file_exits_2_with_one_line_naming_the_problem(
+    bad: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", str(bad), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("defi-int: ") and err.count("\n") == 1, err
+    assert bad.name in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_override_exits_2_and_names_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["run", str(SCENARIOS / "basic.toml"), "--set", "keeper.half_sprad_bps=3", "--out", str(tmp_path)])
+    assert code == 2
+    assert "keeper.half_sprad_bps" in capsys.readouterr().err
+
+
+def test_the_summary_of_a_result_is_strict_json(basic) -> None:
+    result, _, _ = basic
+    json.dumps(summarize(result), allow_nan=False)
