@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := contracts/node_modules/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-fast contracts contracts-check gas-snapshot bench lint clean
+.PHONY: install demo test test-fast contracts contracts-check gas-snapshot bench bench-run lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ gas-snapshot: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_settle.py
+
+# Whole scenario runs: basic.toml and the 10,000-order bench_10k.toml (several minutes).
+bench-run: $(STAMP)
+	$(BIN)/python scripts/bench_run.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check defi_int tests scripts

@@ -81,7 +81,14 @@ def _run(args: argparse.Namespace) -> int:
             result = run_scenario(
                 scenario, rpc_url=args.rpc_url, progress=lambda done, total: bar.update(task, completed=done)
             )
-    paths = write_report(result, out, scenario=scenario.to_dict())
+    soft = scenario.keeper.soft_limit
+    paths = write_report(
+        result,
+        out,
+        scenario=scenario.to_dict(),
+        caps={m.id: m.inventory_cap for m in scenario.markets},
+        soft_limits=None if soft is None else {m.id: soft for m in scenario.markets},
+    )
     from defi_int.metrics.summary import summarize
 
     summary = summarize(result)

@@ -176,8 +176,8 @@ class Keeper:
         fills = []
         for market in sorted(by_market):
             pricing = self.config.pricing.get(market)
-            if pricing is None:
-                continue
+            if pricing is None or market not in view.prices:
+                continue  # no fresh oracle: the Vault cannot value any leg there, so the orders rest
             entries = dict(by_market[market])
             candidates = [
                 Candidate(

@@ -119,3 +119,4 @@ class RunResult:
     hedge_gas: int = 0
     invariants: dict[str, bool] = field(default_factory=dict)  # name -> holds, read from the chain at the end
     wall_seconds: float = 0.0
+    phase_seconds: dict[str, float] = field(default_factory=dict)  # where the wall time went (setup, oracle ...)

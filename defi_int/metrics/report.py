@@ -172,7 +172,7 @@ def report_html(summary: Mapping[str, Any], images: Mapping[str, bytes], scenari
 
 def write_report(
     result: RunResult,
-    out_dir: Path,
+    out_dir: str | Path,
     *,
     scenario: dict[str, Any] | None = None,
     caps: Mapping[int, int] | None = None,
@@ -183,6 +183,7 @@ def write_report(
     ``scenario`` is shown in the HTML as given; ``caps`` and ``soft_limits`` (market -> base units)
     are drawn on the inventory chart.
     """
+    out_dir = Path(out_dir)
     points = cumulative_pnl(result)
     summary = summarize(result)
     images = render_plots(result, points=points, caps=caps, soft_limits=soft_limits)

@@ -105,6 +105,7 @@ def summarize(result: RunResult) -> dict[str, Any]:
         "hedge_gas": result.hedge_gas,
         "wall_seconds": wall if math.isfinite(wall) else None,
         "orders_per_second": result.orders_total / wall if math.isfinite(wall) and wall > 0 else None,
+        "phase_seconds": {k: round(v, 3) for k, v in result.phase_seconds.items()},
         "invariants": dict(sorted(result.invariants.items())),
         "invariants_ok": all(result.invariants.values()) and pnl.residual == 0,
     }

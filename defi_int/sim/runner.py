@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
@@ -92,12 +93,15 @@ def run_scenario(
     if chain is None:
         chain = Chain.connect(url) if url else Chain.embedded()
     run = _Run(scenario, chain)
-    run.setup()
+    with run.timed("setup"):
+        run.setup()
     for step in range(scenario.steps):
         run.step(step)
         if progress is not None:
             progress(step + 1, scenario.steps)
-    run.finish()
+    with run.timed("finish"):
+        run.finish()
+    run.result.phase_seconds = dict(run.phases)
     run.result.wall_seconds = time.perf_counter() - started
     return run.result
 
@@ -110,6 +114,16 @@ class _Run:
         self.chain = chain
         self.rng = np.random.default_rng(scenario.seed)
         self.markets = tuple(m.id for m in scenario.markets)
+        self.phases: dict[str, float] = {}
+
+    @contextmanager
+    def timed(self, phase: str) -> Iterator[None]:
+        """Adds the wall time spent inside to ``phase`` (reported as ``phase_seconds``)."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases[phase] = self.phases.get(phase, 0.0) + time.perf_counter() - started
 
     # ------------------------------------------------------------------ setup
 
@@ -176,15 +190,21 @@ class _Run:
     def step(self, step: int) -> None:
         scenario, chain = self.scenario, self.chain
         target = scenario.start_time + step * scenario.block_time
-        if target > chain.timestamp() + 1:
-            chain.set_next_block_timestamp(target)
-        self._oracle(step)
-        self._arbitrage(step)
-        self._orders(step)
-        outcome = self.keeper.step(step)
-        self.recorder.batch(outcome)
-        self.keeper.observe_marks(step, dict(self.marks))
-        self._record_state(step)
+        with self.timed("clock"):
+            if target > chain.timestamp() + 1:
+                chain.set_next_block_timestamp(target)
+        with self.timed("oracle"):
+            self._oracle(step)
+        with self.timed("arbitrage"):
+            self._arbitrage(step)
+        with self.timed("orders"):
+            self._orders(step)
+        with self.timed("keeper"):
+            outcome = self.keeper.step(step)
+        with self.timed("record"):
+            self.recorder.batch(outcome)
+            self.keeper.observe_marks(step, dict(self.marks))
+            self._record_state(step)
 
     def _oracle(self, step: int) -> None:
         if not self.scenario.oracle.posts_at(step):
