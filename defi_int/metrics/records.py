@@ -112,6 +112,7 @@ class RunResult:
     orders_filled: int = 0  # orders with at least one settled leg
     orders_rejected: int = 0  # orders dropped with a reason (off-chain intake or isolated on-chain revert)
     orders_expired: int = 0  # orders that rested until expiry without any fill
+    orders_open: int = 0  # orders still resting in the keeper's book when the run ended
     rejections: dict[str, int] = field(default_factory=dict)  # reason code -> count
     settle_transactions: int = 0
     settle_gas: int = 0  # gas used by all settle transactions

