@@ -278,7 +278,7 @@ class Keeper:
 
     def _hedge(self, view: BatchView, outcome: BatchOutcome) -> None:
         """Trades the desk's book back toward ``hedge_to`` in every market past its soft limit."""
-        pools = outcome.pools_after or view.pools
+        pools = outcome.pools_after
         for market, soft in sorted(self.config.soft_limits.items()):
             inventory = view.ledger.position(view.desk, market) + _desk_delta(outcome, market)
             order = hedge_order(

@@ -1,6 +1,9 @@
-"""Simulation: scenario files (``scenario.py``, validated through ``schema.py``) and, later, the runner.
+"""Simulation: scenarios, the agents that act in them, and the runner that plays them on a chain.
 
-A scenario TOML fixes seed, clock, markets and their price paths, keeper parameters, trader
-populations, arbitrageurs, oracle cadence and chain backend; ``load_scenario`` turns it into a
-frozen ``Scenario`` or raises one ``ScenarioError`` naming the file and key.
+- ``scenario`` (validated through ``schema``): a TOML file fixes seed, clock, markets and their
+  price paths, keeper parameters, trader populations, arbitrageurs, oracle cadence and backend;
+  ``load_scenario`` turns it into a frozen ``Scenario`` or raises one ``ScenarioError``.
+- ``agents``: what noise traders, informed traders and arbitrageurs decide at a step.
+- ``runner``: ``run_scenario`` deploys, drives agents and keeper step by step, and returns a
+  ``RunResult``; ``recorder`` turns the keeper's outcomes into the metrics' records.
 """

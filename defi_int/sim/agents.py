@@ -17,6 +17,7 @@ drawn in a fixed order, so the same seed gives the same decisions.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,83 +58,87 @@ def _through(mark: int, is_buy: bool, offset_bps: float) -> int:
     return max(1, mark + shift if is_buy else mark - shift)
 
 
-class NoiseTraders:
-    """One population of uninformed traders; see the module docstring."""
+class _Traders:
+    """What both populations share: Poisson arrivals per trader and the common draws."""
 
     def __init__(self, spec: TraderSpec, markets: tuple[int, ...]) -> None:
         self.spec = spec
         self.markets = spec.markets or markets
 
-    def intents(self, rng: np.random.Generator, marks: dict[int, int], now: int, block_time: int) -> list[OrderIntent]:
-        spec = self.spec
-        arrivals = rng.poisson(spec.rate, spec.count)
-        intents = []
+    def _arrivals(self, rng: np.random.Generator) -> Iterator[int]:
+        """The index of the trader behind each order this step, in a fixed order."""
+        arrivals = rng.poisson(self.spec.rate, self.spec.count)
         for trader in np.flatnonzero(arrivals):
             for _ in range(int(arrivals[trader])):
-                market = self.markets[int(rng.integers(len(self.markets)))]
-                is_buy = bool(rng.random() < 0.5)
-                size = _size(rng, spec)
-                offset = float(rng.uniform(*spec.limit_offset_bps))
-                expiry_steps = int(rng.integers(spec.expiry_steps[0], spec.expiry_steps[1] + 1))
-                allow_amm = bool(rng.random() < spec.allow_amm)
-                if market not in marks:
-                    continue  # no price to anchor a limit on
-                intents.append(
-                    OrderIntent(
-                        int(trader),
-                        market,
-                        is_buy,
-                        size,
-                        _through(marks[market], is_buy, offset),
-                        now + expiry_steps * block_time,
-                        allow_amm,
-                        spec.max_fee_bps,
-                    )
-                )
+                yield int(trader)
+
+    def _market(self, rng: np.random.Generator) -> int:
+        return self.markets[int(rng.integers(len(self.markets)))]
+
+    def _expiry(self, rng: np.random.Generator, now: int, block_time: int) -> int:
+        low, high = self.spec.expiry_steps
+        return now + int(rng.integers(low, high + 1)) * block_time
+
+    def _allow_amm(self, rng: np.random.Generator) -> bool:
+        return bool(rng.random() < self.spec.allow_amm)
+
+    def intents(
+        self, rng: np.random.Generator, marks: dict[int, int], now: int, block_time: int, step: int
+    ) -> list[OrderIntent]:
+        """The orders this population wants at ``step`` (``marks``: the oracle's last posts)."""
+        raise NotImplementedError
+
+
+class NoiseTraders(_Traders):
+    """One population of uninformed traders; see the module docstring."""
+
+    def intents(
+        self, rng: np.random.Generator, marks: dict[int, int], now: int, block_time: int, step: int
+    ) -> list[OrderIntent]:
+        spec = self.spec
+        intents = []
+        for trader in self._arrivals(rng):
+            market = self._market(rng)
+            is_buy = bool(rng.random() < 0.5)
+            size = _size(rng, spec)
+            offset = float(rng.uniform(*spec.limit_offset_bps))
+            expiry = self._expiry(rng, now, block_time)
+            allow_amm = self._allow_amm(rng)
+            if market not in marks:
+                continue  # no price to anchor a limit on
+            limit = _through(marks[market], is_buy, offset)
+            intents.append(OrderIntent(trader, market, is_buy, size, limit, expiry, allow_amm, spec.max_fee_bps))
         return intents
 
 
-class InformedTraders:
+class InformedTraders(_Traders):
     """One population of traders who see the path ``horizon`` steps ahead."""
 
     def __init__(self, spec: TraderSpec, markets: tuple[int, ...], paths: dict[int, list[int]]) -> None:
-        self.spec = spec
-        self.markets = spec.markets or markets
+        super().__init__(spec, markets)
         self.paths = paths
 
     def intents(
         self, rng: np.random.Generator, marks: dict[int, int], now: int, block_time: int, step: int
     ) -> list[OrderIntent]:
         spec = self.spec
-        arrivals = rng.poisson(spec.rate, spec.count)
         intents = []
-        for trader in np.flatnonzero(arrivals):
-            for _ in range(int(arrivals[trader])):
-                market = self.markets[int(rng.integers(len(self.markets)))]
-                size = _size(rng, spec)
-                expiry_steps = int(rng.integers(spec.expiry_steps[0], spec.expiry_steps[1] + 1))
-                allow_amm = bool(rng.random() < spec.allow_amm)
-                mark = marks.get(market)
-                if mark is None:
-                    continue
-                path = self.paths[market]
-                future = path[min(step + spec.horizon, len(path) - 1)]
-                edge_bps = (future - mark) * BPS / mark
-                if abs(edge_bps) <= spec.min_edge_bps:
-                    continue  # not worth the costs
-                is_buy = edge_bps > 0
-                intents.append(
-                    OrderIntent(
-                        int(trader),
-                        market,
-                        is_buy,
-                        size,
-                        _through(mark, is_buy, abs(edge_bps) / 2),
-                        now + expiry_steps * block_time,
-                        allow_amm,
-                        spec.max_fee_bps,
-                    )
-                )
+        for trader in self._arrivals(rng):
+            market = self._market(rng)
+            size = _size(rng, spec)
+            expiry = self._expiry(rng, now, block_time)
+            allow_amm = self._allow_amm(rng)
+            mark = marks.get(market)
+            if mark is None:
+                continue
+            path = self.paths[market]
+            future = path[min(step + spec.horizon, len(path) - 1)]
+            edge_bps = (future - mark) * BPS / mark
+            if abs(edge_bps) <= spec.min_edge_bps:
+                continue  # not worth the costs
+            is_buy = edge_bps > 0
+            limit = _through(mark, is_buy, abs(edge_bps) / 2)
+            intents.append(OrderIntent(trader, market, is_buy, size, limit, expiry, allow_amm, spec.max_fee_bps))
         return intents
 
 

@@ -47,6 +47,7 @@ Progress = Callable[[int, int], None]  # (steps done, steps total)
 
 def keeper_config(scenario: Scenario) -> KeeperConfig:
     k = scenario.keeper
+    params = scenario.system_params()
     pricing = {}
     for m in scenario.markets:
         sigma = k.volatility_for(m)
@@ -57,7 +58,7 @@ def keeper_config(scenario: Scenario) -> KeeperConfig:
             horizon_seconds=k.horizon_seconds,
             max_deviation_bps=scenario.protocol.max_deviation_bps,
             min_edge_bps=k.min_edge_bps,
-            price_scale=10 ** (36 - scenario.protocol.decimals),
+            price_scale=params.price_scale,
         )
     return KeeperConfig(
         pricing=pricing,
@@ -243,12 +244,7 @@ class _Run:
         now = self.chain.timestamp() + 1
         bt = self.scenario.block_time
         for population in self.populations:
-            agent = population.agent
-            if isinstance(agent, InformedTraders):
-                intents = agent.intents(self.rng, self.marks, now, bt, step)
-            else:
-                intents = agent.intents(self.rng, self.marks, now, bt)
-            for intent in intents:
+            for intent in population.agent.intents(self.rng, self.marks, now, bt, step):
                 self._submit(step, now, population.accounts[intent.trader], intent)
 
     def _submit(self, step: int, now: int, account: LocalAccount, intent: OrderIntent) -> None:

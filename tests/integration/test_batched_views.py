@@ -83,21 +83,6 @@ def one_by_one(system, orders, now):
 
 
 @pytest.fixture
-def eth_calls(defi_chain, monkeypatch):
-    """The ``eth_call``s the embedded chain answers from here on, one entry per call."""
-    calls = []
-    tester = defi_chain.tester
-    original = tester.call
-
-    def counting(*args, **kwargs):
-        calls.append(args)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(tester, "call", counting)
-    return calls
-
-
-@pytest.fixture
 def orders_in_every_state(defi_system, defi_traders, defi_orders):
     """Orders by nonce state: two OPEN (one never seen, one sharing a trader), PARTIAL, FILLED, CANCELLED."""
     t = defi_traders

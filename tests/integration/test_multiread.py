@@ -16,21 +16,6 @@ MARKET = 0
 
 
 @pytest.fixture
-def eth_calls(defi_chain, monkeypatch):
-    """The ``eth_call``s the embedded chain answers from here on, one entry per call."""
-    calls = []
-    tester = defi_chain.tester
-    original = tester.call
-
-    def counting(*args, **kwargs):
-        calls.append(args)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(tester, "call", counting)
-    return calls
-
-
-@pytest.fixture
 def traded(defi_system, defi_traders, defi_orders):
     """Trader 0 bought internally, trader 1 sold to the AMM, trader 2 half-filled an order."""
     buy = defi_orders.fill(defi_traders[0], size=2 * ONE)

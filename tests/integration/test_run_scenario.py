@@ -62,7 +62,7 @@ def test_no_internal_fill_in_basic_is_worse_than_the_amm_for_the_same_size(basic
         assert price <= amm if row["side"] == "buy" else price >= amm, row
 
 
-def test_the_desk_earns_the_spread_and_pays_for_hedges_in_basic(basic) -> None:
+def test_the_desk_earns_spread_and_fees_and_fills_most_orders_in_basic(basic) -> None:
     _, summary, _ = basic
     assert summary["pnl_breakdown"]["spread"] > 0
     assert summary["pnl_breakdown"]["fees"] > 0
