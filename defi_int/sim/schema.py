@@ -245,11 +245,12 @@ class Node:
     def _file(self, path: str, written: str) -> Path:
         try:
             file = (self.ctx.base_dir / written).resolve()
-            found = file.is_file()
+            found, exists = file.is_file(), file.exists()
         except (OSError, ValueError):
-            found, file = False, self.ctx.base_dir / shown(written)
+            found, exists, file = False, False, self.ctx.base_dir / written
         if not found:
-            raise self.ctx.fail(path, f"file not found: {shown(repr(written))} (looked for {shown(str(file))})")
+            problem = "not a file" if exists else "file not found"
+            raise self.ctx.fail(path, f"{problem}: {shown(repr(written))} (looked for {shown(str(file))})")
         return file
 
 
@@ -293,11 +294,16 @@ def render_key_path(tokens: Sequence[str | int]) -> str:
 
 
 def parse_value(text: str) -> Any:
-    """An override's value read as TOML (``8``, ``true``, ``[1, 5]``, ``"x"``), else the plain string."""
+    """An override's value read as TOML (``8``, ``true``, ``[1, 5]``, ``"x"``), else the plain string.
+
+    Raises ValueError for an integer of more than 4300 digits (Python will not read it).
+    """
     try:
         document = tomllib.loads("v = " + text)
-    except ValueError:  # not TOML (TOMLDecodeError), or an integer of more than 4300 digits
+    except tomllib.TOMLDecodeError:
         return text.strip()
+    except ValueError:
+        raise ValueError("an integer of more than 4300 digits") from None
     return document["v"] if document.keys() == {"v"} else text.strip()
 
 
@@ -332,7 +338,10 @@ def apply_overrides(raw: dict[str, Any], overrides: Sequence[str], ctx: Context)
                     raise ScenarioError(SET, here, "no such array in the scenario")
                 node[token] = {}
             if last:
-                node[token] = parse_value(value_text)
+                try:
+                    node[token] = parse_value(value_text)
+                except ValueError as err:
+                    raise ScenarioError(SET, here, str(err)) from None
             else:
                 node = node[token]
         ctx.overridden[render_key_path(tokens)] = SET
