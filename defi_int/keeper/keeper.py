@@ -22,6 +22,7 @@ quotes comes from the receipts, and the AMM mirror it replays from them must agr
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -50,8 +51,8 @@ _DECLARED = KeeperParams()
 class KeeperConfig:
     """The keeper's parameters: ``KeeperParams`` (the scenario's ``[keeper]``) resolved per market.
 
-    The scalar fields take their defaults from the declaration; ``from_params`` derives the whole
-    configuration from it.
+    The scalar fields are the declared parameters of the same name, with their declared defaults;
+    ``from_params`` derives the whole configuration from the declaration.
     """
 
     pricing: dict[int, PricingParams]  # market -> pricing knobs
@@ -82,18 +83,12 @@ class KeeperConfig:
                 min_edge_bps=keeper.min_edge_bps,
                 price_scale=system.price_scale,
             )
+        same_name = {f.name for f in dataclasses.fields(cls)} & {f.name for f in dataclasses.fields(keeper)}
         return cls(
             pricing=pricing,
             risk_limits={m.market_id: keeper.risk_limit_for(m) for m in system.markets},
             soft_limits={m.market_id: keeper.soft_limit for m in system.markets},
-            hedge_to=keeper.hedge_to,
-            hedge_slippage_bps=keeper.hedge_slippage_bps,
-            fee_bps=keeper.fee_bps,
-            max_batch=keeper.max_batch,
-            toxicity_routing=keeper.toxicity_routing,
-            toxicity_horizon=keeper.toxicity_horizon,
-            toxicity_threshold_bps=keeper.toxicity_threshold_bps,
-            toxicity_min_fills=keeper.toxicity_min_fills,
+            **{name: getattr(keeper, name) for name in same_name},
         )
 
 
