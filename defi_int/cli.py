@@ -1,4 +1,5 @@
-"""Command line: ``defi-int run SCENARIO`` runs a scenario on a chain and writes its report.
+"""Command line: ``defi-int run SCENARIO`` runs a scenario on a chain and writes its report;
+``defi-int params`` lists every scenario key with its default, range, unit and on-chain type.
 
 Everything the user gives is checked before anything is deployed: the scenario file and its
 ``--set`` overrides (every value against what the contracts take), ``--rpc-url``, and the report
@@ -50,11 +51,14 @@ def _parser() -> argparse.ArgumentParser:
         help="override a scenario value, e.g. --set keeper.half_spread_bps=8 --set markets[0].volatility=1.2",
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sub.add_parser("params", help="list every scenario key: default, range, unit and on-chain type")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "params":
+        return _params()
     try:
         return _run(args)
     except ConfigError as exc:
@@ -122,6 +126,17 @@ def _run(args: argparse.Namespace) -> int:
     )
     print(f"report written to {paths.get('report.html', out / 'report.html')}")
     return 0 if summary["invariants_ok"] else EXIT_FAILED
+
+
+def _params() -> int:
+    """Prints every scenario key with its default, range, unit and on-chain type, one per line."""
+    from defi_int.sim.scenario import parameter_rows
+
+    rows = [("key", "default", "range", "unit", "on chain"), *parameter_rows()]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
 
 
 if __name__ == "__main__":

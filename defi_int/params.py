@@ -122,20 +122,25 @@ class Param:
     def _show(self, value: float | int, rounding: str = ROUND_HALF_EVEN) -> str:
         return show(value, amount=self.kind == "amount", rounding=rounding)
 
-    def range_text(self) -> str:
-        """``must be within 0..36 bps``: the range in words, bounds rounded inward when shortened."""
-        unit = f" {self.unit}" if self.unit else ""
+    def bounds_text(self) -> str:
+        """The range alone (``0..36``, ``> 0 and <= 5.19229e15``), bounds rounded inward when shortened."""
+        if self.kind == "choice":
+            return " | ".join(self.options)
         lo = None if self.lo is None else self._show(self.lo, ROUND_CEILING)
         hi = None if self.hi is None else self._show(self.hi, ROUND_FLOOR)
         if lo is not None and hi is not None:
-            if self.lo_open:
-                return f"must be > {lo} and <= {hi}{unit}"
-            return f"must be within {lo}..{hi}{unit}"
+            return f"> {lo} and <= {hi}" if self.lo_open else f"{lo}..{hi}"
         if lo is not None:
-            return f"must be {'>' if self.lo_open else '>='} {lo}{unit}"
-        if hi is not None:
-            return f"must be <= {hi}{unit}"
-        return "must be a finite number"
+            return f"{'>' if self.lo_open else '>='} {lo}"
+        return "" if hi is None else f"<= {hi}"
+
+    def range_text(self) -> str:
+        """``must be within 0..36 bps``: the range in words."""
+        unit = f" {self.unit}" if self.unit else ""
+        bounds = self.bounds_text()
+        if not bounds:
+            return "must be a finite number"
+        return f"must be {'within ' if '..' in bounds else ''}{bounds}{unit}"
 
     def range_problem(self, value: float | int) -> str | None:
         """The problem with a number against this parameter's range, or None."""

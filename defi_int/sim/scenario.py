@@ -25,6 +25,7 @@ read exactly from decimals; ``to_dict`` renders them back as decimal strings. Wh
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
@@ -310,6 +311,52 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return value
+
+
+#: Every table of a scenario file and the class that declares its keys.
+TABLES: Final[tuple[tuple[str, type], ...]] = (
+    ("", Scenario),
+    ("chain.", ChainSpec),
+    ("protocol.", ProtocolParams),
+    ("markets[].", MarketSpec),
+    ("oracle.", OracleSpec),
+    ("keeper.", KeeperParams),
+    ("traders[].", TraderSpec),
+    ("arbitrage.", ArbSpec),
+)
+
+
+#: Where the loader takes a default from elsewhere (shown next to, or instead of, the declared one).
+_DEFAULT_NOTES: Final = {
+    "name": "the file's name",
+    "markets[].id": "its index",
+    "markets[].price": "replay: the CSV's first",
+    "markets[].symbol": "M<id>",
+    "traders[].name": "its type",
+    "keeper.volatility": "the market's",
+    "keeper.risk_limit": "inventory_cap",
+}
+
+
+def parameter_rows() -> list[tuple[str, str, str, str, str]]:
+    """(key, default, range, unit, on-chain type) of every scenario key, read from the declarations."""
+    rows = []
+    for prefix, cls in TABLES:
+        for f, param in declared(cls):
+            key = prefix + (param.key or f.name)
+            if f.default is dataclasses.MISSING:
+                default = "required"
+            elif f.default is None or f.default == "":
+                default = "-"
+            elif param.kind == "amount":
+                default = fixed_to_str(f.default)
+            else:
+                default = json.dumps(_plain(f.default))
+            note = _DEFAULT_NOTES.get(key)
+            if note:
+                default = note if default in ("-", "required") else f"{default} ({note})"
+            rows.append((key, default, param.bounds_text(), param.unit, param.onchain))
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------
