@@ -71,7 +71,6 @@ TRADER_TYPES: Final = ("noise", "informed")
 BACKENDS: Final = ("embedded", "rpc")
 INFORMED_ONLY: Final = ("horizon", "min_edge_bps")
 JUMP_ONLY: Final = ("jump_intensity", "jump_mean", "jump_std")
-_TABLES: Final = frozenset({"chain", "protocol", "markets", "oracle", "keeper", "traders", "arbitrage"})
 _NAME_MAX: Final = 100
 
 Spec = TypeVar("Spec")
@@ -264,16 +263,11 @@ class Scenario(Declared):
         if problem:
             yield Problem("arbitrage.margin", problem, ("protocol.decimals",))
         supply = sum(tokens for _, tokens in deposits)
-        if supply * protocol.unit > INT128_MAX:
-            largest = max(deposits, key=lambda d: d[1])[0]
-            yield Problem(
-                largest,
-                protocol.deposit_problem(
-                    supply, "the token's supply (capital and every margin: one account may come to hold it all)"
-                )
-                or "",
-                ("protocol.decimals", *(path for path, _ in deposits)),
-            )
+        what = "the token's supply (capital and every margin: one account may come to hold it all)"
+        problem = protocol.deposit_problem(supply, what)
+        if problem:
+            largest = max(deposits, key=lambda deposit: deposit[1])[0]
+            yield Problem(largest, problem, ("protocol.decimals", *(path for path, _ in deposits)))
 
 
 def _protocol_path(path: str) -> str:
@@ -421,7 +415,7 @@ def _read(node: Node, cls: type[Spec], **defaults: Any) -> Spec:
 
 
 def _build(top: Node, default_name: str) -> Scenario:
-    top.check_keys(declared_keys(Scenario) | _TABLES)
+    top.check_keys(declared_keys(Scenario) | {prefix.rstrip(".[]") for prefix, _ in TABLES if prefix})
     values = read_declared(top, Scenario, defaults={"name": default_name})
     values["chain"] = _chain(top.table("chain"))
     values["protocol"] = _read(top.table("protocol"), ProtocolParams)

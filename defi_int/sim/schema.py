@@ -21,25 +21,16 @@ import math
 import re
 import tomllib
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import MISSING as _FIELD_MISSING
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 from defi_int.exceptions import ScenarioError
-from defi_int.params import Param, declared, show
+from defi_int.params import REQUIRED, Param, declared, show
 from defi_int.types import to_fixed
 
 SET: Final = "--set"
 
-
-class _Missing:
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-MISSING: Final = _Missing()
-"""Default meaning "the key is required"."""
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
 _KEY_PATH = re.compile(rf"^{_NAME}(\[\d+\])*(\.{_NAME}(\[\d+\])*)*$")
@@ -129,10 +120,11 @@ class Node:
             hint = f"did you mean '{close[0]}'?" if close else "known keys: " + ", ".join(sorted(known))
             raise self.fail(name, f"unknown key {name!r} ({hint})")
 
-    def read(self, name: str, param: Param, default: Any = MISSING) -> Any:
-        """The value of key ``name`` checked and converted as ``param`` declares; ``default`` when absent."""
+    def read(self, name: str, param: Param, default: Any = REQUIRED) -> Any:
+        """The value of key ``name`` checked and converted as ``param`` declares; ``default`` when absent
+        (``REQUIRED``: the key must be there)."""
         if name not in self.data:
-            if default is MISSING:
+            if default is REQUIRED:
                 raise self.fail(name, "required key is missing")
             return default
         value = self.data[name]
@@ -147,10 +139,6 @@ class Node:
                 for i, v in enumerate(items)
             )
         return self._value(path, param, value)
-
-    def text(self, name: str, default: str | _Missing = MISSING) -> str:
-        """The string at ``name`` (rules that read a key before its spec is built)."""
-        return str(self.read(name, Param("text"), default))
 
     def table(self, name: str) -> Node:
         """The sub-table ``name``; an empty one when absent (all its keys take their defaults)."""
@@ -262,14 +250,7 @@ def read_declared(node: Node, cls: type, *, defaults: Mapping[str, Any] | None =
     """
     values: dict[str, Any] = {}
     for f, param in declared(cls):
-        if defaults and f.name in defaults:
-            default = defaults[f.name]
-        elif f.default is not _FIELD_MISSING:
-            default = f.default
-        elif f.default_factory is not _FIELD_MISSING:
-            default = f.default_factory()
-        else:
-            default = MISSING
+        default = defaults[f.name] if defaults and f.name in defaults else f.default  # REQUIRED: none declared
         values[f.name] = node.read(param.key or f.name, param, default)
     return values
 
