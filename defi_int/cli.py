@@ -83,10 +83,11 @@ def _run(args: argparse.Namespace) -> int:
         if problem:
             raise ScenarioError("--rpc-url", None, problem)
     from defi_int.metrics.report import check_report_dir, write_report
-    from defi_int.sim.runner import run_scenario
 
     out = args.out or Path("out") / scenario.name
     check_report_dir(out)
+    from defi_int.sim.runner import run_scenario  # web3 and the EVM: only once the input is known good
+
     console = Console(stderr=True)
     if args.no_progress:
         result = run_scenario(scenario, rpc_url=args.rpc_url)
