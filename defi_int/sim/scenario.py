@@ -30,6 +30,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -243,7 +244,8 @@ class Scenario(Declared):
             yield Problem(
                 "start_time",
                 f"the run reaches t = {show(end)} (start_time + (steps + the longest expiry, {longest} steps) x "
-                f"block_time), past the last block time the chains take ({MAX_TIMESTAMP}, in the year 3017)",
+                f"block_time), past the last block time the chains take ({MAX_TIMESTAMP}, in the year "
+                f"{datetime.fromtimestamp(MAX_TIMESTAMP, UTC).year})",
                 ("steps", "block_time", *(f"traders[{i}].expiry_steps" for i in range(len(self.traders)))),
             )
 
