@@ -128,6 +128,7 @@ def write_directory(path: Path, contents: Mapping[str, bytes]) -> dict[str, Path
     cannot take it (checked again here: things may have changed while the run ran).
     """
     target = check_directory(path, contents)
+    made = [parent for parent in target.parents if not parent.exists()]
     temp: Path | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -142,6 +143,9 @@ def write_directory(path: Path, contents: Mapping[str, bytes]) -> dict[str, Path
     finally:
         if temp is not None:
             shutil.rmtree(temp, ignore_errors=True)
+            for parent in made:  # the directories made for the report, deepest first
+                with contextlib.suppress(OSError):
+                    parent.rmdir()
     return {name: target / name for name in contents}
 
 

@@ -148,3 +148,13 @@ def test_a_directory_holding_anything_else_is_refused_and_left_alone(tmp_path):
     with pytest.raises(OutputError, match=r"holds 'notes\.md', which no report writes"):
         output.write_directory(target, {"a.csv": b"new"})
     assert _listing(target) == ["a.csv", "notes.md"] and (target / "a.csv").read_bytes() == b"a report file"
+
+
+def test_a_failed_write_removes_the_directories_it_made_for_the_report(tmp_path, monkeypatch):
+    def full_disk(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(output, "_write_file", full_disk)
+    with pytest.raises(OutputError):
+        output.write_directory(tmp_path / "x" / "y" / "report", {"a.csv": b"a"})
+    assert _listing(tmp_path) == []
