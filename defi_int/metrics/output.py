@@ -130,6 +130,7 @@ def write_directory(path: Path, contents: Mapping[str, bytes]) -> dict[str, Path
     target = check_directory(path, contents)
     made = [parent for parent in target.parents if not parent.exists()]
     temp: Path | None = None
+    done = False
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
@@ -137,12 +138,13 @@ def write_directory(path: Path, contents: Mapping[str, bytes]) -> dict[str, Path
         for name, data in contents.items():
             _write_file(temp / name, data)
         _swap_in(temp, target)
-        temp = None
+        done = True
     except OSError as err:
         raise OutputError(str(path), f"cannot write the report: {err.strerror or err}") from None
     finally:
-        if temp is not None:
-            shutil.rmtree(temp, ignore_errors=True)
+        if not done:
+            if temp is not None:
+                shutil.rmtree(temp, ignore_errors=True)
             for parent in made:  # the directories made for the report, deepest first
                 with contextlib.suppress(OSError):
                     parent.rmdir()
