@@ -5,12 +5,15 @@ operators, the AMM learns its settlement, the keeper is allow-listed); then each
 price, vault listing with the desk's cap, AMM pool); then capital (the AMM's book and the desk are
 funded with freshly minted collateral). Every account is derived from a label, so the same
 parameters give the same addresses on every backend.
+
+``SystemParams`` and ``MarketParams`` are declared, with every default, range and unit, in
+``defi_int.params`` (re-exported here); building one checks what the contracts will take.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -18,9 +21,10 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 
 from defi_int.chain.backend import Chain
-from defi_int.exceptions import ConfigError, TransactionFailed
+from defi_int.exceptions import TransactionFailed
 from defi_int.orders.model import Fill
-from defi_int.types import BPS, ONE
+from defi_int.params import MarketParams as MarketParams  # re-exported: declared once in defi_int.params
+from defi_int.params import SystemParams as SystemParams
 
 #: Gas given to ``settle``: a base plus a per-fill allowance that covers a first-ever fill with
 #: both legs (the measured figures are in tests/gas_snapshot.json); unused gas is not paid.
@@ -28,66 +32,6 @@ SETTLE_BASE_GAS = 200_000
 SETTLE_GAS_PER_FILL = 130_000
 HEDGE_GAS = 200_000
 SWAP_GAS = 200_000
-
-
-@dataclass(frozen=True)
-class MarketParams:
-    """One market: index price, AMM virtual reserves and fee, the desk's inventory cap."""
-
-    market_id: int = 0
-    price: int = 2_000 * ONE  # USD per base unit, 1e18
-    amm_base: int = 1_000 * ONE  # virtual base reserve, 1e18 base units
-    amm_fee_bps: int = 30
-    inventory_cap: int = 100 * ONE  # base units
-
-
-@dataclass(frozen=True)
-class SystemParams:
-    """Everything ``deploy_system`` needs; the defaults give a small live market 0."""
-
-    decimals: int = 6
-    oracle_max_age: int = 3_600
-    initial_margin_bps: int = 1_000
-    maintenance_margin_bps: int = 500
-    max_deviation_bps: int = 100
-    desk_capital: int = 2_000_000  # whole collateral tokens
-    amm_capital: int = 5_000_000  # whole collateral tokens
-    markets: tuple[MarketParams, ...] = field(default_factory=lambda: (MarketParams(),))
-
-    def __post_init__(self) -> None:
-        if not 0 < self.maintenance_margin_bps <= self.initial_margin_bps <= BPS:
-            raise ConfigError(
-                f"margin ratios must satisfy 0 < maintenance ({self.maintenance_margin_bps}) "
-                f"<= initial ({self.initial_margin_bps}) <= {BPS} bps"
-            )
-        if not 0 <= self.max_deviation_bps <= BPS:
-            raise ConfigError(f"max_deviation_bps must be within 0..{BPS}, got {self.max_deviation_bps}")
-        if not 0 <= self.decimals <= 36:
-            raise ConfigError(f"decimals must be within 0..36, got {self.decimals}")
-        ids = [m.market_id for m in self.markets]
-        if len(set(ids)) != len(ids):
-            raise ConfigError(f"market ids must be distinct, got {ids}")
-        for m in self.markets:
-            if not 0 <= m.market_id < 2**32:
-                raise ConfigError(f"market id {m.market_id} does not fit uint32")
-            if m.price <= 0 or m.amm_base <= 0:
-                raise ConfigError(f"market {m.market_id}: price and amm_base must be positive")
-            if not 0 <= m.amm_fee_bps < BPS:
-                raise ConfigError(f"market {m.market_id}: amm_fee_bps must be within 0..{BPS - 1}")
-
-    @property
-    def unit(self) -> int:
-        """One whole collateral token in its smallest units."""
-        return int(10**self.decimals)
-
-    @property
-    def price_scale(self) -> int:
-        """size (1e18) x price (1e18) / price_scale = collateral units."""
-        return int(10 ** (36 - self.decimals))
-
-    def amm_quote(self, market: MarketParams) -> int:
-        """Virtual quote reserve (collateral units) that puts the AMM mid at the index price."""
-        return market.amm_base * market.price // self.price_scale
 
 
 @dataclass

@@ -22,7 +22,8 @@ quotes comes from the receipts, and the AMM mirror it replays from them must agr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from defi_int.chain.deploy import System
@@ -36,26 +37,59 @@ from defi_int.orders.eip712 import order_digest
 from defi_int.orders.model import Fill, Order
 from defi_int.orders.signing import recover_signer
 from defi_int.orders.validation import CANCELLED, FILLED, PARTIAL, BatchView, validate_batch
+from defi_int.params import YEAR_SECONDS, KeeperParams, SystemParams
 
 #: Reason recorded for an order whose nonce was consumed elsewhere while it rested.
 _CLOSED_REASON = {FILLED: "already-filled", CANCELLED: "cancelled"}
 
 
+#: The declared defaults of the keeper's parameters (``defi_int.params.KeeperParams``).
+_DECLARED = KeeperParams()
+
+
 @dataclass(frozen=True)
 class KeeperConfig:
-    """The keeper's parameters (the scenario's ``[keeper]`` table, resolved per market)."""
+    """The keeper's parameters: ``KeeperParams`` (the scenario's ``[keeper]``) resolved per market.
+
+    The scalar fields are the declared parameters of the same name, with their declared defaults;
+    ``from_params`` derives the whole configuration from the declaration.
+    """
 
     pricing: dict[int, PricingParams]  # market -> pricing knobs
     risk_limits: dict[int, int]  # market -> |inventory| the desk may reach through internal fills
     soft_limits: dict[int, int | None]  # market -> hedge beyond this |inventory| (None: never)
-    hedge_to: int = 0
-    hedge_slippage_bps: int = 100
-    fee_bps: int = 2
-    max_batch: int = 500
-    toxicity_routing: bool = False
-    toxicity_horizon: int = 5
-    toxicity_threshold_bps: float = 5.0
-    toxicity_min_fills: int = 5
+    hedge_to: int = _DECLARED.hedge_to
+    hedge_slippage_bps: int = _DECLARED.hedge_slippage_bps
+    fee_bps: int = _DECLARED.fee_bps
+    max_batch: int = _DECLARED.max_batch
+    toxicity_routing: bool = _DECLARED.toxicity_routing
+    toxicity_horizon: int = _DECLARED.toxicity_horizon
+    toxicity_threshold_bps: float = _DECLARED.toxicity_threshold_bps
+    toxicity_min_fills: int = _DECLARED.toxicity_min_fills
+
+    @classmethod
+    def from_params(cls, keeper: KeeperParams, system: SystemParams, volatility: Mapping[int, float]) -> KeeperConfig:
+        """The configuration for the markets of ``system``; ``volatility`` is each market's annualized σ,
+        used where ``keeper.volatility`` is None."""
+        pricing = {}
+        for m in system.markets:
+            sigma = volatility[m.market_id] if keeper.volatility is None else keeper.volatility
+            pricing[m.market_id] = PricingParams(
+                half_spread_bps=keeper.half_spread_bps,
+                risk_aversion=keeper.risk_aversion,
+                variance_per_second=sigma**2 / YEAR_SECONDS,
+                horizon_seconds=keeper.horizon_seconds,
+                max_deviation_bps=system.max_deviation_bps,
+                min_edge_bps=keeper.min_edge_bps,
+                price_scale=system.price_scale,
+            )
+        same_name = {f.name for f in dataclasses.fields(cls)} & {f.name for f in dataclasses.fields(keeper)}
+        return cls(
+            pricing=pricing,
+            risk_limits={m.market_id: keeper.risk_limit_for(m) for m in system.markets},
+            soft_limits={m.market_id: keeper.soft_limit for m in system.markets},
+            **{name: getattr(keeper, name) for name in same_name},
+        )
 
 
 @dataclass

@@ -14,7 +14,10 @@ Each step ``t`` (one keeper batch) runs, at the scenario clock ``start_time + tÂ
 
 Transactions inside a step get consecutive block times (one second apart), so a step must hold
 fewer transactions than ``block_time``; the clock catches up when a step overflows. At the end the
-invariants are read from the chain and the result goes to ``defi_int.metrics`` for the report.
+invariants are read from the chain and the result goes to ``defi_int.metrics`` for the report; a
+run in which nothing filled and every order was rejected raises ``RunFailed`` naming the reasons.
+The keeper's configuration is derived from the scenario's declared ``[keeper]`` parameters
+(``KeeperConfig.from_params``).
 """
 
 from __future__ import annotations
@@ -30,9 +33,8 @@ from eth_account.signers.local import LocalAccount
 from defi_int.chain import Chain, deploy_system
 from defi_int.chain.deploy import System
 from defi_int.chain.views import MarketState, check_invariants, market_and_accounts
-from defi_int.exceptions import ContractRevert
+from defi_int.exceptions import ContractRevert, RunFailed
 from defi_int.keeper.keeper import Keeper, KeeperConfig
-from defi_int.keeper.pricing import PricingParams
 from defi_int.market.paths import price_path
 from defi_int.metrics.records import BookState, RunResult, TimePoint
 from defi_int.orders.model import Order
@@ -41,38 +43,7 @@ from defi_int.sim.agents import InformedTraders, NoiseTraders, OrderIntent, arbi
 from defi_int.sim.recorder import Recorder
 from defi_int.sim.scenario import Scenario
 
-SECONDS_PER_YEAR = 365 * 24 * 3600
 Progress = Callable[[int, int], None]  # (steps done, steps total)
-
-
-def keeper_config(scenario: Scenario) -> KeeperConfig:
-    k = scenario.keeper
-    params = scenario.system_params()
-    pricing = {}
-    for m in scenario.markets:
-        sigma = k.volatility_for(m)
-        pricing[m.id] = PricingParams(
-            half_spread_bps=k.half_spread_bps,
-            risk_aversion=k.risk_aversion,
-            variance_per_second=sigma**2 / SECONDS_PER_YEAR,
-            horizon_seconds=k.horizon_seconds,
-            max_deviation_bps=scenario.protocol.max_deviation_bps,
-            min_edge_bps=k.min_edge_bps,
-            price_scale=params.price_scale,
-        )
-    return KeeperConfig(
-        pricing=pricing,
-        risk_limits={m.id: min(k.risk_limit_for(m), m.inventory_cap) for m in scenario.markets},
-        soft_limits={m.id: k.soft_limit for m in scenario.markets},
-        hedge_to=k.hedge_to,
-        hedge_slippage_bps=k.hedge_slippage_bps,
-        fee_bps=k.fee_bps,
-        max_batch=k.max_batch,
-        toxicity_routing=k.toxicity_routing,
-        toxicity_horizon=k.toxicity_horizon,
-        toxicity_threshold_bps=k.toxicity_threshold_bps,
-        toxicity_min_fills=k.toxicity_min_fills,
-    )
 
 
 class _Population:
@@ -136,7 +107,9 @@ class _Run:
         unit = params.unit
         self.populations: list[_Population] = []
         trader_types: dict[str, str] = {}
-        self.paths = {m.id: price_path(m, scenario.steps, scenario.block_time, self.rng) for m in scenario.markets}
+        self.paths = {
+            m.id: price_path(m, m.price, scenario.steps, scenario.block_time, self.rng) for m in scenario.markets
+        }
         for spec in scenario.traders:
             accounts = [chain.account(f"trader:{spec.name}:{i}") for i in range(spec.count)]
             for account in accounts:
@@ -152,7 +125,8 @@ class _Run:
         for arb in self.arbs:
             system.fund(arb, scenario.arbitrage.margin * unit)
         self.accounts = [a.address for p in self.populations for a in p.accounts] + [a.address for a in self.arbs]
-        self.keeper = Keeper(system, keeper_config(scenario))
+        volatility = {m.id: m.volatility for m in scenario.markets}
+        self.keeper = Keeper(system, KeeperConfig.from_params(scenario.keeper, params, volatility))
         self.nonces = itertools.count(1)
         self.marks = {m.id: m.price for m in scenario.markets}  # what the oracle posted last
         self.posted_at: dict[int, int] = {}
@@ -294,3 +268,24 @@ class _Run:
         self.result.orders_open = len(self.keeper.book)
         # Every trader and arbitrageur; check_invariants adds the desk, AMM, fee account and owner.
         self.result.invariants = check_invariants(system, self.accounts)
+        failure = nothing_filled(self.result)
+        if failure is not None:
+            raise RunFailed(failure, self.result.rejections)
+
+
+def nothing_filled(result: RunResult) -> str | None:
+    """Why a run failed as a whole, when no order filled and every order decided on was rejected.
+
+    A scenario the chain cannot play (say, every fill reverting with the same error) otherwise
+    ends with "0 filled, invariants ok". Orders that expired, or still rest when the run ends,
+    were not rejected; the arbitrageurs' own reverted swaps are not orders.
+    """
+    reasons = {r: n for r, n in result.rejections.items() if not r.startswith("arbitrage:")}
+    rejected = sum(reasons.values())
+    if result.orders_filled or not rejected or rejected < result.orders_total - result.orders_open:
+        return None
+    if len(reasons) == 1:
+        (reason,) = reasons
+        return f"no order was filled: all {rejected} orders were rejected with {reason}"
+    counts = ", ".join(f"{r} x{n}" for r, n in sorted(reasons.items(), key=lambda item: -item[1]))
+    return f"no order was filled: all {rejected} orders were rejected ({counts})"
