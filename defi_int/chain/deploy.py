@@ -165,6 +165,11 @@ def settle_gas(fills: int) -> int:
     return SETTLE_BASE_GAS + SETTLE_GAS_PER_FILL * fills
 
 
+def settle_capacity(block_gas_limit: int) -> int:
+    """The most fills one ``settle`` may carry: its ``settle_gas`` must fit in a block."""
+    return max(0, (block_gas_limit - SETTLE_BASE_GAS) // SETTLE_GAS_PER_FILL)
+
+
 def deploy_system(chain: Chain, params: SystemParams | None = None, *, label: str = "defi") -> System:
     """Deploys and wires the protocol on ``chain``; see the module docstring for the steps."""
     params = params or SystemParams()
