@@ -248,7 +248,13 @@ class Keeper:
         return min(self.config.max_batch, self.state.max_fills)
 
     def select(self) -> list[BookEntry]:
-        """The resting orders (not in flight) the next batch looks at, best priority first."""
+        """The resting orders (not in flight) the next batch looks at, best priority first.
+
+        Ranked at the latest snapshot's marks; a keeper that never read the venue reads the markets
+        first (a snapshot of no orders), so its first batch is ranked too.
+        """
+        if self.state.max_fills is None and len(self.book):
+            self.snapshot([])
         return self.book.select(self.capacity(), self.rank)
 
     def snapshot(self, entries: Sequence[BookEntry]) -> Snapshot:

@@ -35,12 +35,14 @@ def submit(keeper: Keeper, maker: Any, account: Any, **fields: Any) -> Any:
 
 
 def race(monkeypatch: pytest.MonkeyPatch, keeper: Keeper, action: Callable[[], None]) -> None:
-    """Runs ``action`` on-chain right after the keeper's read, before its settle."""
+    """Runs ``action`` on-chain once, right after the keeper's read of a batch, before its settle."""
     read = keeper.venue.snapshot
+    pending = [action]
 
-    def read_then_act(orders: Any) -> Any:
+    def read_then_act(orders):
         snapshot = read(orders)
-        action()
+        if orders and pending:  # the batch's read, not a read of the markets alone
+            pending.pop()()
         return snapshot
 
     monkeypatch.setattr(keeper.venue, "snapshot", read_then_act)
