@@ -230,6 +230,7 @@ class Keeper:
             mismatches = self.reconcile(settled.fills, settled.receipt, step=step)
             if mismatches:
                 raise ChainError("; ".join(str(m) for m in mismatches))
+        hedges = self.hedge(snapshot, settled.fills)
         return BatchOutcome(
             step=step,
             snapshot=snapshot,
@@ -237,7 +238,7 @@ class Keeper:
             receipt=settled.receipt,
             rejected=[*pruned.rejected, *rejected, *settled.rejected],
             expired=[e.order for e in pruned.expired],
-            hedges=self.hedge(snapshot, settled.fills),
+            hedges=hedges,
             resends=settled.resends,
         )
 
