@@ -426,7 +426,9 @@ class KeeperParams(Declared):
     soft_limit: int | None = amount(None, 0, INT128_MAX, unit="base units")
     hedge_to: int = amount(0, 0, INT128_MAX, unit="base units")
     hedge_slippage_bps: int = integer(100, 0, BPS, unit="bps")
-    max_batch: int = integer(500, 1, 10_000, unit="fills")
+    max_batch: int = integer(500, 1, 10_000, unit="fills")  # also bounded by the block gas limit
+    max_resting: int = integer(10_000, 1, 1_000_000, unit="orders")
+    max_resting_per_trader: int = integer(1_000, 1, 1_000_000, unit="orders")
     toxicity_routing: bool = flag(False)
     toxicity_horizon: int = integer(5, 1, MAX_STEPS, unit="steps")
     toxicity_threshold_bps: float = number(5.0, -BPS, BPS, unit="bps")

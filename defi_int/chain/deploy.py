@@ -109,6 +109,16 @@ def settle_gas(fills: int) -> int:
     return SETTLE_BASE_GAS + SETTLE_GAS_PER_FILL * fills
 
 
+def settle_capacity(block_gas_limit: int) -> int:
+    """The most fills one ``settle`` may carry: its ``settle_gas`` must fit in the next block.
+
+    A block's gas limit may be 1/1024 below its parent's, so the latest block's limit is taken
+    less that much.
+    """
+    usable = block_gas_limit - block_gas_limit // 1024
+    return max(0, (usable - SETTLE_BASE_GAS) // SETTLE_GAS_PER_FILL)
+
+
 def deploy_system(chain: Chain, params: SystemParams | None = None, *, label: str = "defi") -> System:
     """Deploys and wires the protocol on ``chain``; see the module docstring for the steps."""
     params = params or SystemParams()

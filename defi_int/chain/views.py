@@ -10,6 +10,8 @@ system was deployed with, ``markets()`` and ``feeRecipient()`` are read in the s
 batch is read again for the chain's own in the rare case they changed (a market listed later, a
 new fee recipient). ``batch_view`` needs a second round only for orders already filled in part:
 their running total is keyed by the order's digest, read once their nonce state is known.
+``read_batch`` returns the same view with every market's state built from the same reads: the
+keeper's snapshot (``defi_int.chain.venue``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from web3.logs import DISCARD
 from defi_int.chain.deploy import System
 from defi_int.chain.multiread import Read, read_many
 from defi_int.exceptions import ChainError
+from defi_int.keeper.venue import FillEvent, MarketState
 from defi_int.market.amm import Pool
 from defi_int.market.ledger import Ledger
 from defi_int.orders.eip712 import Domain, order_digest
@@ -65,8 +68,20 @@ def read_pools(system: System, markets: Iterable[int]) -> dict[int, Pool]:
     return _pools(batch.run(), markets)
 
 
-def batch_view(system: System, orders: Iterable[Order], *, now: int | None = None) -> BatchView:
-    """Everything ``validate_batch`` needs to judge ``orders`` in a batch landing at ``now``."""
+def batch_view(
+    system: System, orders: Iterable[Order], *, now: int | None = None, digests: Iterable[bytes] | None = None
+) -> BatchView:
+    """Everything ``validate_batch`` needs to judge ``orders`` in a batch landing at ``now``.
+
+    ``digests`` (one per order, in the same order) saves computing them again when the caller has.
+    """
+    return read_batch(system, orders, now=now, digests=digests)[0]
+
+
+def read_batch(
+    system: System, orders: Iterable[Order], *, now: int | None = None, digests: Iterable[bytes] | None = None
+) -> tuple[BatchView, dict[int, MarketState]]:
+    """``batch_view`` and every listed market's state, from the same reads (the keeper's snapshot)."""
     orders = list(orders)
     chain = system.chain
     if now is None:
@@ -103,7 +118,10 @@ def batch_view(system: System, orders: Iterable[Order], *, now: int | None = Non
     )
     for trader, nonce in nonces:
         view.nonce_states[(trader.lower(), nonce)] = values[("nonceState", trader, nonce)]
-    partial = [order_digest(o, dom) for o in orders if view.nonce_state(o.trader, o.nonce) == PARTIAL]
+    known = list(digests) if digests is not None else [order_digest(o, dom) for o in orders]
+    if len(known) != len(orders):
+        raise ChainError(f"{len(known)} digests given for {len(orders)} orders")
+    partial = [d for o, d in zip(orders, known, strict=True) if view.nonce_state(o.trader, o.nonce) == PARTIAL]
     if partial:
         batch = _Batch(system)
         for digest in partial:
@@ -111,7 +129,8 @@ def batch_view(system: System, orders: Iterable[Order], *, now: int | None = Non
         filled = batch.run()
         for digest in partial:
             view.filled[digest] = filled[digest]
-    return view
+    inventory = {m: ledger.position(system.desk, m) for m in listing.markets}
+    return view, _market_states(values, listing, now, inventory, _pools(values, listing.markets))
 
 
 class AccountState(NamedTuple):
@@ -158,20 +177,6 @@ def check_invariants(system: System, accounts: Iterable[str]) -> dict[str, bool]
     return checks
 
 
-@dataclass(frozen=True)
-class MarketState:
-    """One listed market: its oracle price, AMM pool and the desk's inventory."""
-
-    market: int
-    oracle_price: int  # the last posted price, 1e18 USD per base unit, stale or not
-    updated_at: int  # when it was posted (0: never)
-    max_age: int  # seconds a price stays readable
-    fresh: bool  # readable through ``price`` at the time the state was read for
-    pool: Pool | None  # None: no AMM pool
-    inventory: int  # the desk's position, base units
-    inventory_cap: int  # the most |inventory| the vault lets the desk hold
-
-
 def market_state(system: System, *, now: int | None = None) -> dict[int, MarketState]:
     """Every listed market's state; ``fresh`` is judged at ``now`` (default: the next block's time)."""
     return market_and_accounts(system, (), now=now)[0]
@@ -195,7 +200,15 @@ def market_and_accounts(
         _ask_books(batch, system, listing.markets, accounts)
 
     listing, values = _read_listed(system, ask)
-    pools = _pools(values, listing.markets)
+    inventory = {m: values[("inventory", m)] for m in listing.markets}
+    states = _market_states(values, listing, now, inventory, _pools(values, listing.markets))
+    return states, _books(values, listing, accounts)
+
+
+def _market_states(
+    values: dict[Hashable, Any], listing: _Listing, now: int, inventory: dict[int, int], pools: dict[int, Pool]
+) -> dict[int, MarketState]:
+    """Every listed market's state from a batch that read its prices and caps (``_ask_prices``, caps)."""
     states = {}
     for m in listing.markets:
         price, updated_at = values[("latest", m)]
@@ -206,10 +219,10 @@ def market_and_accounts(
             max_age=values["maxAge"],
             fresh=_is_fresh(updated_at, values["maxAge"], now),
             pool=pools.get(m),
-            inventory=values[("inventory", m)],
+            inventory=inventory[m],
             inventory_cap=values[("cap", m)],
         )
-    return states, _books(values, listing, accounts)
+    return states
 
 
 # --------------------------------------------------------------------------- batches
@@ -346,20 +359,6 @@ def _pools(values: dict[Hashable, Any], markets: Iterable[int]) -> dict[int, Poo
 
 
 # --------------------------------------------------------------------------- events
-
-
-@dataclass(frozen=True)
-class FillEvent:
-    """One ``OrderFilled`` log: both legs of a fill as the chain booked them."""
-
-    digest: bytes
-    trader: str
-    internal_size: int
-    internal_price: int
-    amm_size: int
-    amm_quote: int
-    fee: int
-    block: int
 
 
 def fill_events(system: System, receipt: Any) -> list[FillEvent]:

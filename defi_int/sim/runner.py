@@ -9,7 +9,8 @@ Each step ``t`` (one keeper batch) runs, at the scenario clock ``start_time + tÂ
 1. the oracle posts the path's price (every ``cadence`` steps, not during a stale window);
 2. arbitrageurs trade the AMM back toward the oracle (real ``PerpAmm.swap`` transactions);
 3. noise and informed traders sign orders (EIP-712) and hand them to the keeper's intake;
-4. the keeper runs its loop: one ``settle`` transaction, reverts isolated, hedges;
+4. the keeper runs its loop on the chain venue (``ChainVenue``), the same keeper as the bot's: one
+   ``settle`` transaction, reverts isolated, hedges;
 5. the recorder stores fills, desk events and the state of every market.
 
 Transactions inside a step get consecutive block times (one second apart), so a step must hold
@@ -32,9 +33,11 @@ from eth_account.signers.local import LocalAccount
 
 from defi_int.chain import Chain, deploy_system
 from defi_int.chain.deploy import System
-from defi_int.chain.views import MarketState, check_invariants, market_and_accounts
-from defi_int.exceptions import ContractRevert, RunFailed
+from defi_int.chain.venue import ChainVenue
+from defi_int.chain.views import check_invariants, market_and_accounts
+from defi_int.exceptions import ContractRevert, OrderRejected, RunFailed
 from defi_int.keeper.keeper import Keeper, KeeperConfig
+from defi_int.keeper.venue import MarketState
 from defi_int.market.paths import price_path
 from defi_int.metrics.records import BookState, RunResult, TimePoint
 from defi_int.orders.model import Order
@@ -126,7 +129,7 @@ class _Run:
             system.fund(arb, scenario.arbitrage.margin * unit)
         self.accounts = [a.address for p in self.populations for a in p.accounts] + [a.address for a in self.arbs]
         volatility = {m.id: m.volatility for m in scenario.markets}
-        self.keeper = Keeper(system, KeeperConfig.from_params(scenario.keeper, params, volatility))
+        self.keeper = Keeper(ChainVenue(system), KeeperConfig.from_params(scenario.keeper, params, volatility))
         self.nonces = itertools.count(1)
         self.marks = {m.id: m.price for m in scenario.markets}  # what the oracle posted last
         self.posted_at: dict[int, int] = {}
@@ -235,9 +238,13 @@ class _Run:
         )
         signature = sign_order(account, order, self.keeper.domain)
         self.result.orders_total += 1
-        rejection = self.keeper.submit(order, signature, step=step, now=now)
-        if rejection is not None:
+        try:
+            admission = self.keeper.intake(order, signature, step=step, now=now)
+        except OrderRejected as rejection:
             self.recorder.rejected(rejection.reason)
+            return
+        for _ in admission.evicted:
+            self.recorder.rejected("evicted")
 
     def _record_state(self, step: int) -> None:
         self._read_state()
