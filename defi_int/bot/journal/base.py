@@ -108,7 +108,7 @@ class Store:
     def _in_flight(self, conn: sqlite3.Connection, digest: bytes) -> InFlight | None:
         row = conn.execute(
             "SELECT s.id, s.stage, s.tx_hash FROM settle_fills f JOIN settles s ON s.id = f.settle_id "
-            f"WHERE f.digest = ? AND s.stage IN ({_IN_FLIGHT_SQL}) ORDER BY s.id DESC LIMIT 1",
+            f"WHERE f.digest = ? AND f.released = 0 AND s.stage IN ({_IN_FLIGHT_SQL}) ORDER BY s.id DESC LIMIT 1",
             (digest,),
         ).fetchone()
         return None if row is None else InFlight(digest, row[0], row[1], row[2])

@@ -33,7 +33,7 @@ from defi_int.orders.model import Order
 _LIVE_SQL = ", ".join(f"'{s}'" for s in LIVE)
 _NOT_IN_FLIGHT = (
     "NOT EXISTS (SELECT 1 FROM settle_fills f JOIN settles s ON s.id = f.settle_id "
-    f"WHERE f.digest = orders.digest AND s.stage IN ({_IN_FLIGHT_SQL}))"
+    f"WHERE f.digest = orders.digest AND f.released = 0 AND s.stage IN ({_IN_FLIGHT_SQL}))"
 )
 
 
@@ -163,7 +163,7 @@ class OrderJournal(Store):
     def orders_in_flight(self) -> list[InFlight]:
         rows = self._conn().execute(
             "SELECT f.digest, s.id, s.stage, s.tx_hash FROM settle_fills f JOIN settles s ON s.id = f.settle_id "
-            f"WHERE s.stage IN ({_IN_FLIGHT_SQL}) ORDER BY s.id, f.position"
+            f"WHERE f.released = 0 AND s.stage IN ({_IN_FLIGHT_SQL}) ORDER BY s.id, f.position"
         )
         return [InFlight(bytes(d), i, stage, None if tx is None else bytes(tx)) for d, i, stage, tx in rows]
 

@@ -98,6 +98,7 @@ CREATE TABLE settle_fills (
     amm_size       TEXT NOT NULL,
     amm_quote      TEXT NOT NULL,            -- the AMM leg's expected quote (0 without one)
     fee_bps        INTEGER NOT NULL,
+    released       INTEGER NOT NULL DEFAULT 0, -- 1: the mined transaction did not fill it; out of flight
     PRIMARY KEY (settle_id, position)
 );
 CREATE INDEX settle_fills_digest ON settle_fills (digest);

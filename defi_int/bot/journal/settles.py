@@ -218,6 +218,9 @@ class SettleJournal(Store):
                     self._refresh_fill(conn, digest, "filled", f"{booked[digest]} booked from {where}", settle_id)
                 else:
                     detail = f"{where} {'reverted' if status == 0 else 'did not fill it'}"
+                    conn.execute(
+                        "UPDATE settle_fills SET released = 1 WHERE settle_id = ? AND digest = ?", (settle_id, digest)
+                    )
                     self._event(conn, digest, "released", self._status(conn, digest), detail, settle_id)
             return self._settle(conn, settle_id)
 
@@ -343,7 +346,7 @@ class SettleJournal(Store):
             settles = conn.execute(f"SELECT COUNT(*) FROM settles WHERE stage IN ({_IN_FLIGHT_SQL})").fetchone()[0]
             orders = conn.execute(
                 "SELECT COUNT(*) FROM settle_fills f JOIN settles s ON s.id = f.settle_id "
-                f"WHERE s.stage IN ({_IN_FLIGHT_SQL})"
+                f"WHERE f.released = 0 AND s.stage IN ({_IN_FLIGHT_SQL})"
             ).fetchone()[0]
             unreconciled = conn.execute("SELECT COUNT(*) FROM settles WHERE stage = ?", (CONFIRMED,)).fetchone()[0]
         return {"settles_in_flight": settles, "orders_in_flight": orders, "settles_unreconciled": unreconciled}
