@@ -20,7 +20,7 @@ from defi_int.keeper.pricing import PricingParams
 from defi_int.market.amm import Pool
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Order
-from defi_int.orders.signing import sign_order
+from defi_int.orders.signing import sign_digest, sign_order
 from defi_int.types import ONE
 
 DOMAIN = Domain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")
@@ -80,7 +80,8 @@ class Orders:
         """The JSON body of ``POST /v1/orders`` for a fresh (or the given) order signed by ``who``."""
         order = order or self.order(who, **fields)
         message = {k: v if isinstance(v, (bool, str)) else str(v) for k, v in order.as_message().items()}
-        return {"order": message, "signature": "0x" + sign_order(who, order, domain).hex()}
+        signature = sign_digest(who, order_digest(order, domain))  # who may not be the trader
+        return {"order": message, "signature": "0x" + signature.hex()}
 
     def signed(self, who: LocalAccount, **fields: Any) -> tuple[Order, bytes, bytes]:
         order = self.order(who, **fields)

@@ -58,7 +58,7 @@ def test_a_file_that_is_not_sqlite_is_refused_with_its_path(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("this is not a database " * 100)
 
-    with pytest.raises(JournalError, match="notes.txt"):
+    with pytest.raises(JournalError, match=r"notes\.txt"):
         Journal(path)
 
 
