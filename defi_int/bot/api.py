@@ -20,6 +20,7 @@ connection. Nothing here blocks on the chain: quotes and markets read the loop's
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -102,6 +103,7 @@ def create_app(state: BotState) -> FastAPI:
             "Signed EIP-712 orders in, their status, fills and quotes out. Integers are decimal strings; "
             "every error is {code, message}."
         ),
+        redirect_slashes=False,  # a wrong path is a 404 with a code, never a redirect
     )
     app.add_middleware(_BodyLimit, max_bytes=state.config.limits.max_body_bytes, on_reject=state.metrics.rejected)
     _handlers(app, state)
@@ -260,7 +262,7 @@ def create_app(state: BotState) -> FastAPI:
 def _handlers(app: FastAPI, state: BotState) -> None:
     def reply(code: str, status: int, message: str) -> JSONResponse:
         state.metrics.rejected(code)
-        return JSONResponse({"code": code, "message": message}, status_code=status)
+        return JSONResponse({"code": code, "message": _single_line(message)}, status_code=status)
 
     async def rejection(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiRejection)
@@ -276,7 +278,7 @@ def _handlers(app: FastAPI, state: BotState) -> None:
             return reply("not_found", 404, f"no route {request.method} {request.url.path}")
         if exc.status_code == 405:
             return reply("method_not_allowed", 405, f"{request.method} is not allowed on {request.url.path}")
-        return reply("malformed", exc.status_code, str(exc.detail))
+        return reply("malformed", 422, f"the request does not parse: {exc.detail}")
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         _log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -293,7 +295,7 @@ def _one_line(errors: Any) -> str:
     if not errors:
         return "the request does not parse"
     error = errors[0]
-    loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+    loc = [_field(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
     where = ".".join(loc) or "body"
     kind = error.get("type", "")
     if kind == "json_invalid":
@@ -306,6 +308,16 @@ def _one_line(errors: Any) -> str:
     if kind == "missing":
         return f"{where}: missing"
     return f"{where}: {error.get('msg', 'invalid')}"
+
+
+def _field(part: object) -> str:
+    """A path segment of a field as written; quoted when it is not a plain name (a client's own key)."""
+    text = str(part)
+    return text if text.replace("_", "a").isalnum() and text.isascii() else json.dumps(text)
+
+
+def _single_line(message: str) -> str:
+    return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
 class _BodyLimit:
