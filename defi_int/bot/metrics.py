@@ -15,27 +15,33 @@ Two kinds of series:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from defi_int.bot.breakers import AMM_DEVIATION, DRAWDOWN, INVENTORY, KILL_SWITCH, STALE_ORACLE
+from defi_int.bot.breakers import AMM_DEVIATION, DRAWDOWN, INVENTORY, KILL_SWITCH, STALE_ORACLE, BreakerBoard
 from defi_int.bot.journal import Journal, SettleRecord
-
-if TYPE_CHECKING:
-    from defi_int.bot.state import BotState
+from defi_int.bot.snapshot import DeskSnapshot
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _LATENCY_BUCKETS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0, 300.0)
 _GAS_BUCKETS = (15_000, 20_000, 25_000, 30_000, 40_000, 50_000, 75_000, 100_000, 150_000, 250_000)
 
 
+class Live(Protocol):
+    """What the scrape reads besides the journal (``BotState`` has it)."""
+
+    def snapshot(self) -> DeskSnapshot | None: ...
+    def board(self) -> BreakerBoard: ...
+    def health(self) -> tuple[bool, float | None, str]: ...
+
+
 class BotMetrics:
     """The service's registry and the series the loop and the API feed (see the module docstring)."""
 
-    def __init__(self, journal: Journal, state: BotState) -> None:
+    def __init__(self, journal: Journal, live: Live, markets: tuple[int, ...]) -> None:
         self.registry = CollectorRegistry()
         self.settle_latency = Histogram(
             "defi_int_settle_latency_seconds",
@@ -55,7 +61,7 @@ class BotMetrics:
         self.api_rejections = Counter(
             "defi_int_api_rejections", "API requests refused, by error code.", ["code"], registry=self.registry
         )
-        self.registry.register(_Collector(journal, state))
+        self.registry.register(_Collector(journal, live, markets))
 
     def settle_confirmed(self, settle: SettleRecord) -> None:
         """Observes a confirmed settle: its latency and its gas per fill."""
@@ -78,9 +84,10 @@ class BotMetrics:
 class _Collector(Collector):
     """The series read at scrape time."""
 
-    def __init__(self, journal: Journal, state: BotState) -> None:
+    def __init__(self, journal: Journal, live: Live, markets: tuple[int, ...]) -> None:
         self.journal = journal
-        self.state = state
+        self.live = live
+        self.markets = markets
 
     def collect(self) -> Iterator[Metric]:
         orders = GaugeMetricFamily("defi_int_orders", "Orders in the journal, by status.", labels=["status"])
@@ -96,14 +103,14 @@ class _Collector(Collector):
             backlog.add_metric([kind], count)
         yield backlog
         yield from self._markets()
-        _, age, _ = self.state.health()
+        _, age, _ = self.live.health()
         loop = GaugeMetricFamily("defi_int_loop_age_seconds", "Seconds since the loop last finished an iteration.")
         loop.add_metric([], -1.0 if age is None else age)
         yield loop
 
     def _markets(self) -> Iterator[Metric]:
-        snapshot, board = self.state.snapshot(), self.state.board()
-        markets = sorted(snapshot.markets) if snapshot is not None else list(self.state.config.markets)
+        snapshot, board = self.live.snapshot(), self.live.board()
+        markets = sorted(snapshot.markets) if snapshot is not None else list(self.markets)
         inventory = GaugeMetricFamily("defi_int_inventory", "The desk's position (1e18 base units).", labels=["market"])
         age = GaugeMetricFamily("defi_int_oracle_age_seconds", "Age of the oracle price.", labels=["market"])
         if snapshot is not None:

@@ -66,7 +66,7 @@ class BotState:
         kill = journal.kill_switch()
         self._board = BreakerBoard(() if kill is None else (Trip(KILL_SWITCH, None, kill),))
         self._board_at = self.started_at
-        self.metrics = BotMetrics(journal, self)
+        self.metrics = BotMetrics(journal, self, config.markets)
 
     # ------------------------------------------------------------------ the loop's side
 
