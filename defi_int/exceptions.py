@@ -15,6 +15,12 @@
         ├── TransactionFailed        mined with status 0, or not mined; .tx_hash
         │   └── ContractRevert       decoded custom error: .error_name, .args, .contract
         └── ArtifactError            compiled contracts missing or not matching their sources
+    (defined in ``defi_int.bot.errors``, the keeper service's branch:)
+    └── BotError                     the keeper service refused or failed
+        ├── ApiRejection             an API request refused: .code (machine-readable), .status, .message
+        └── JournalError             the SQLite journal cannot do what was asked
+            ├── JournalVersionError  the file was written by a newer schema
+            └── OrderInFlight        an order in a settle transaction not yet final cannot change
 
 Context is kept as attributes so callers can act on it, not just print it.
 """

@@ -30,7 +30,7 @@ from eth_abi.abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
-from defi_int.orders.eip712 import Domain
+from defi_int.orders.eip712 import DOMAIN_FIELDS, Domain
 from defi_int.orders.signing import sign_digest
 
 CANCEL_TYPE = "CancelOrder(bytes32 order,uint64 deadline)"
@@ -52,12 +52,7 @@ def cancel_typed_data(order_digest: bytes, deadline: int, domain: Domain) -> dic
     """The full EIP-712 payload for ``eth_signTypedData_v4`` / ethers ``signTypedData``."""
     return {
         "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
+            "EIP712Domain": list(DOMAIN_FIELDS),
             "CancelOrder": [
                 {"name": "order", "type": "bytes32"},
                 {"name": "deadline", "type": "uint64"},

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from defi_int.bot.breakers import BreakerBoard
 from defi_int.bot.snapshot import DeskSnapshot
+from defi_int.keeper.matching import inventory_room
 from defi_int.keeper.pricing import PricingParams, desk_price
 from defi_int.market.amm import AmmMathError
-from defi_int.market.ledger import ceil_div
+from defi_int.orders.rules import amm_reference, average_price
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,7 @@ def quote(
         except AmmMathError as exc:
             amm_reason = f"the AMM cannot trade this size ({exc})"
         else:
-            scaled = amm_quote * snapshot.price_scale
-            amm_price = ceil_div(scaled, size) if trader_buys else scaled // size
+            amm_price = average_price(amm_quote, size, snapshot.price_scale, is_buy=trader_buys)
     price, reason = _desk(snapshot, board, pricing, risk_limit, market, trader_buys, size)
     return Quote(
         market,
@@ -91,11 +91,11 @@ def _desk(
     blocked = board.blocks_internal(market, trader_buys, state.inventory)
     if blocked is not None:
         return None, blocked.reason()
-    # A trader's buy makes the desk sell: how far may it go from where it stands?
-    room = risk_limit + state.inventory if trader_buys else risk_limit - state.inventory
+    room = inventory_room(trader_buys, state.inventory, risk_limit)
     if size > room:
-        return None, f"the desk's inventory room on this side is {max(room, 0)} base units"
-    price = desk_price(trader_buys, size, state.oracle_price, state.inventory, state.pool, pricing)
+        return None, f"the desk's inventory room on this side is {room} base units"
+    reference = amm_reference(state.pool, trader_buys, size)
+    price = desk_price(trader_buys, size, state.oracle_price, state.inventory, reference, pricing)
     if price is None:
         return None, "no price within the oracle band beats the AMM with the desk's minimum edge"
     return price, None

@@ -47,6 +47,15 @@ class MarketBook:
     pool: Pool | None
 
 
+def inventory_room(trader_buys: bool, inventory: int, risk_limit: int) -> int:
+    """How much the desk may take on the other side of a trader's order from where it stands.
+
+    A trader's buy makes the desk sell, so the room is ``risk_limit + inventory``; a sell,
+    ``risk_limit - inventory``; never below zero.
+    """
+    return max(0, risk_limit + inventory if trader_buys else risk_limit - inventory)
+
+
 def allocate(wants: Sequence[tuple[bool, int]], inventory: int, risk_limit: int) -> list[int]:
     """Internal size per order: netting first, then inventory within the risk room.
 
@@ -55,9 +64,8 @@ def allocate(wants: Sequence[tuple[bool, int]], inventory: int, risk_limit: int)
     """
     buy_total = sum(size for is_buy, size in wants if is_buy)
     sell_total = sum(size for is_buy, size in wants if not is_buy)
-    # Traders' buys make the desk sell: how far may it go each way from where it stands?
-    can_sell = max(0, risk_limit + inventory)
-    can_buy = max(0, risk_limit - inventory)
+    can_sell = inventory_room(True, inventory, risk_limit)
+    can_buy = inventory_room(False, inventory, risk_limit)
     netted = min(buy_total, sell_total)
     budget = {True: netted + min(buy_total - netted, can_sell), False: netted + min(sell_total - netted, can_buy)}
     sizes = []
