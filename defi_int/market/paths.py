@@ -163,7 +163,7 @@ def _abm_problem(params: PathParams, price: int, steps: int, block_time: int, ye
     terms = {"drift": abs(params.drift) * years, "volatility": SIGMAS * params.volatility * math.sqrt(years)}
     centre = start * (1 + params.drift * years)
     low, high = centre - start * terms["volatility"], centre + start * terms["volatility"]
-    if PRICE_MIN / ONE <= low and high <= PRICE_MAX / ONE:
+    if low >= PRICE_MIN / ONE and high <= PRICE_MAX / ONE:
         return None
     side, bound = ("above", PRICE_MAX) if high > PRICE_MAX / ONE else ("below", PRICE_MIN)
     reach = high if side == "above" else low

@@ -61,7 +61,7 @@ def run_specs(
     with ExitStack() as stack:
         if scheduler is None:
             cluster = stack.enter_context(
-                LocalCluster(
+                LocalCluster(  # type: ignore[no-untyped-call]
                     n_workers=workers,
                     threads_per_worker=1,
                     processes=True,
@@ -70,11 +70,11 @@ def run_specs(
                     silence_logs=40,
                 )
             )
-            client = stack.enter_context(Client(cluster))
+            client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
         else:
-            client = stack.enter_context(Client(scheduler, timeout="30s"))
+            client = stack.enter_context(Client(scheduler, timeout="30s"))  # type: ignore[no-untyped-call]
         futures = {client.submit(execute, spec, code, pure=False): spec for spec in todo}
-        for done, future in enumerate(as_completed(futures), start=1):
+        for done, future in enumerate(as_completed(futures), start=1):  # type: ignore[no-untyped-call]
             spec = futures[future]
             row = _row(future, spec, code)
             ledger.append(row)
