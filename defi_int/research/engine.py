@@ -65,7 +65,7 @@ def run_specs(
                     n_workers=workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address="127.0.0.1:0",  # its HTTP routes on a free loopback port
                     host="127.0.0.1",
                     silence_logs=40,
                 )

@@ -2,8 +2,7 @@
 
 ``summary(values)`` -> ``Estimate``: ``n``, ``mean``, ``sd`` (ddof 1), and the 95 % interval
 ``mean ± t(0.975, n−1)·sd/√n`` (Student's t: the seeds of a cell are independent draws). The t
-quantile is exact for 1 and 2 degrees of freedom and a Cornish–Fisher expansion beyond (within
-1e-4 of the exact quantile from 3 degrees of freedom on). Values that are not finite numbers
+quantile is found by bisection on the exact distribution function (integer degrees of freedom). Values that are not finite numbers
 (a figure that is ``None`` in a run, a failed run) are left out and counted in ``missing``.
 
 ``paired(a, b)``: the per-seed differences ``b − a`` of two policies run on the same flow, and
@@ -20,23 +19,39 @@ from dataclasses import dataclass
 _Z975 = 1.959963984540054
 
 
+def _t_two_sided(t: float, df: int) -> float:
+    """``P(|T| <= t)`` for Student's t with ``df`` degrees of freedom (Abramowitz & Stegun 26.7.3-4)."""
+    theta = math.atan(t / math.sqrt(df))
+    c2, s = math.cos(theta) ** 2, math.sin(theta)
+    if df % 2 == 0:
+        term, total = 1.0, 1.0
+        for j in range(2, df, 2):  # (1·3···(j−1))/(2·4···j) cos^j
+            term *= (j - 1) / j * c2
+            total += term
+        return s * total
+    if df == 1:
+        return 2 * theta / math.pi
+    term, total = math.cos(theta), math.cos(theta)
+    for j in range(3, df - 1, 2):  # (2·4···(j−1))/(1·3···j) cos^j
+        term *= (j - 1) / j * c2
+        total += term
+    return 2 / math.pi * (theta + s * total)
+
+
 def t_quantile_975(df: int) -> float:
-    """The 0.975 quantile of Student's t with ``df`` degrees of freedom."""
+    """The 0.975 quantile of Student's t with ``df`` degrees of freedom (exact to 1e-9 by bisection)."""
     if df < 1:
         raise ValueError(f"degrees of freedom must be >= 1, got {df}")
-    if df == 1:
-        return math.tan(math.pi * 0.475)
-    if df == 2:
-        p = 0.975
-        return (2 * p - 1) / math.sqrt(2 * p * (1 - p))
-    z, v = _Z975, float(df)
-    return (
-        z
-        + (z**3 + z) / (4 * v)
-        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * v**2)
-        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * v**3)
-        + (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / (92160 * v**4)
-    )
+    if df > 100_000:
+        return _Z975 + (_Z975**3 + _Z975) / (4 * df)
+    low, high = 0.0, 20.0
+    while high - low > 1e-10:
+        middle = (low + high) / 2
+        if _t_two_sided(middle, df) < 0.95:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
 
 
 @dataclass(frozen=True)
