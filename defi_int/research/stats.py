@@ -2,8 +2,9 @@
 
 ``summary(values)`` -> ``Estimate``: ``n``, ``mean``, ``sd`` (ddof 1), and the 95 % interval
 ``mean ± t(0.975, n−1)·sd/√n`` (Student's t: the seeds of a cell are independent draws). The t
-quantile is found by bisection on the exact distribution function (integer degrees of freedom). Values that are not finite numbers
-(a figure that is ``None`` in a run, a failed run) are left out and counted in ``missing``.
+quantile is found by bisection on the exact distribution function (integer degrees of freedom).
+Values that are not finite numbers (a figure that is ``None`` in a run, a failed run) are left out
+and counted in ``missing``.
 
 ``paired(a, b)``: the per-seed differences ``b − a`` of two policies run on the same flow, and
 their ``Estimate``: pairing removes the variance the two runs share (the same path, the same

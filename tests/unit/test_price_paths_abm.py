@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -26,8 +27,8 @@ def test_an_abm_path_moves_by_the_initial_price_times_sigma_root_dt() -> None:
 def test_an_abm_path_draws_the_same_normals_as_a_gbm_path() -> None:
     gbm = price_path(PathParams(path="gbm"), 2_000 * ONE, 50, 12, np.random.default_rng(9))
     abm = price_path(PathParams(path="abm"), 2_000 * ONE, 50, 12, np.random.default_rng(9))
-    rises = [b > a for a, b in zip(gbm, gbm[1:], strict=False)]
-    assert rises == [b > a for a, b in zip(abm, abm[1:], strict=False)]
+    rises = [b > a for a, b in itertools.pairwise(gbm)]
+    assert rises == [b > a for a, b in itertools.pairwise(abm)]
 
 
 def test_an_abm_path_whose_range_leaves_the_prices_the_contracts_take_is_refused() -> None:
