@@ -115,8 +115,8 @@ def _figure(width: float = 9.0, height: float = 5.0) -> Figure:
     return figure
 
 
-def pnl_vs_risk_png(points: Sequence[tuple[str, Row, Row]], pnl: str, risk: str) -> bytes:
-    """Each cell: mean ``pnl`` (y) against mean ``risk`` (x), 95 % intervals both ways, labelled."""
+def pnl_vs_risk_png(points: Sequence[tuple[str, Row, Row]], pnl: str, risk: str, keys: str = "") -> bytes:
+    """Each cell: mean ``pnl`` (y) against mean ``risk`` (x), 95 % intervals both ways, labelled by its values."""
     figure = _figure()
     axes = figure.add_subplot()
     for label, y, x in points:
@@ -128,7 +128,7 @@ def pnl_vs_risk_png(points: Sequence[tuple[str, Row, Row]], pnl: str, risk: str)
         axes.annotate(label, (x["mean"], y["mean"]), textcoords="offset points", xytext=(5, 5), fontsize=8)
     axes.set_xlabel(f"{risk} (mean over seeds, 95 % CI)")
     axes.set_ylabel(f"{pnl} (mean over seeds, 95 % CI)")
-    axes.set_title("PnL against inventory risk, per cell")
+    axes.set_title("PnL against inventory risk, per cell" + (f" (labels: {keys})" if keys else ""))
     axes.grid(alpha=0.3)
     return png_bytes(figure)
 

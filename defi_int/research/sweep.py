@@ -206,10 +206,6 @@ def numeric(text: str) -> float | None:
         return {"true": 1.0, "false": 0.0}.get(text)
 
 
-def describe_cell(cell: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in cell.items()) or "the scenario as written"
-
-
 # --------------------------------------------------------------------------- output
 
 PNL, RISK = "pnl_total", "inventory_sd"
@@ -225,8 +221,8 @@ def write_sweep(sweep: Sweep, out: Path, ledger: Ledger) -> dict[str, Path]:
     images: dict[str, bytes] = {}
     pnl, risk = cell_means(cells, PNL), cell_means(cells, RISK)
     labels = sweep.cells()
-    points = [(describe_cell(labels[i]), pnl[i], risk[i]) for i in sorted(pnl) if i in risk]
-    images["pnl_vs_risk.png"] = report.pnl_vs_risk_png(points, PNL, RISK)
+    points = [(", ".join(labels[i].values()) or "as written", pnl[i], risk[i]) for i in sorted(pnl) if i in risk]
+    images["pnl_vs_risk.png"] = report.pnl_vs_risk_png(points, PNL, RISK, ", ".join(sweep.keys))
     if len(sweep.axes) == 2:
         (ykey, ys), (xkey, xs) = sweep.axes
         means = [[pnl.get(i * len(xs) + j, {}).get("mean") for j in range(len(xs))] for i in range(len(ys))]
