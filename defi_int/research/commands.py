@@ -43,14 +43,11 @@ def _scheduler(text: str) -> str:
     return text
 
 
-def _common(parser: argparse.ArgumentParser, *, seeds_default: int | None) -> None:
-    parser.add_argument(
-        "--seeds",
-        type=_seeds,
-        default=seeds_default,
-        required=seeds_default is None,
-        help="runs per cell: the scenario's seed, +1, +2 ...",
-    )
+def _common(parser: argparse.ArgumentParser, *, seeds: bool = True) -> None:
+    if seeds:
+        parser.add_argument(
+            "--seeds", type=_seeds, required=True, help="runs per cell: the scenario's seed, +1, +2 ..."
+        )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--workers", type=_workers, default=2, help="processes of the local Dask cluster (default 2)")
     where.add_argument("--scheduler", type=_scheduler, default=None, help="a running Dask scheduler, tcp://HOST:PORT")
@@ -68,14 +65,14 @@ def add_commands(sub: Any) -> None:
         "--grid", action="append", default=[], metavar="KEY=V1,V2,...", help="one axis of the grid (repeatable)"
     )
     sweep.add_argument("--out", type=Path, required=True, help="the study directory (rerun to resume)")
-    _common(sweep, seeds_default=None)
+    _common(sweep)
 
     compare = sub.add_parser("compare", help="A/B of two keeper policies on identical order flow, paired over seeds")
     compare.add_argument("scenario", type=Path, help="the scenario file")
     compare.add_argument("--a", dest="a", action="append", default=[], metavar="KEY=VALUE", help="policy A's override")
     compare.add_argument("--b", dest="b", action="append", default=[], metavar="KEY=VALUE", help="policy B's override")
     compare.add_argument("--out", type=Path, required=True, help="the study directory (rerun to resume)")
-    _common(compare, seeds_default=None)
+    _common(compare)
 
     experiment = sub.add_parser("experiment", help="a published experiment reproduced through the project")
     experiment.add_argument("name", choices=["avellaneda-stoikov"], help="the experiment")
@@ -92,7 +89,7 @@ def add_commands(sub: Any) -> None:
         default=None,
         help="the scenario (default scripts/scenarios/avellaneda_stoikov.toml beside the package)",
     )
-    _common(experiment, seeds_default=1)
+    _common(experiment, seeds=False)
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -21,7 +21,6 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from defi_int.exceptions import ScenarioError
 from defi_int.research.runs import ID_COLUMNS, Ledger, Row, RunSpec, code_version, is_number, read_spec
