@@ -43,7 +43,7 @@ def test_a_study_directory_holding_other_files_is_refused(tmp_path: Path) -> Non
     (tmp_path / "runs.jsonl").write_text("")
     assert check_study_dir(tmp_path) == tmp_path.resolve()
     (tmp_path / "thesis.tex").write_text("")
-    with pytest.raises(OutputError, match="thesis.tex"):
+    with pytest.raises(OutputError, match=r"thesis\.tex"):
         check_study_dir(tmp_path)
 
 
