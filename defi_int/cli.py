@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from defi_int.chain import BACKENDS, DEFAULT_BACKEND
 from defi_int.exceptions import ConfigError, DefiIntError
 
 EXIT_FAILED = 1
@@ -24,7 +25,13 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a scenario (TOML) on the embedded chain or a node and write its report")
     run.add_argument("scenario", type=Path, help="the scenario file, e.g. scripts/scenarios/basic.toml")
     run.add_argument("--out", type=Path, default=None, help="report directory (default: out/<scenario name>)")
-    run.add_argument("--rpc-url", default=None, help="run against this JSON-RPC node instead of the embedded chain")
+    run.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help=f"the chain: {', '.join(BACKENDS)} (default: the scenario's [chain] backend, else {DEFAULT_BACKEND})",
+    )
+    run.add_argument("--rpc-url", default=None, help="run against this JSON-RPC node (the rpc backend)")
     run.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     run.add_argument(
         "--set",
@@ -65,7 +72,7 @@ def _run(args: argparse.Namespace) -> int:
     out = args.out or Path("out") / scenario.name
     console = Console(stderr=True)
     if args.no_progress:
-        result = run_scenario(scenario, rpc_url=args.rpc_url)
+        result = run_scenario(scenario, backend=args.backend, rpc_url=args.rpc_url)
     else:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -79,7 +86,10 @@ def _run(args: argparse.Namespace) -> int:
         with Progress(*columns, console=console, transient=False) as bar:
             task = bar.add_task("run", total=scenario.steps)
             result = run_scenario(
-                scenario, rpc_url=args.rpc_url, progress=lambda done, total: bar.update(task, completed=done)
+                scenario,
+                backend=args.backend,
+                rpc_url=args.rpc_url,
+                progress=lambda done, total: bar.update(task, completed=done),
             )
     soft = scenario.keeper.soft_limit
     paths = write_report(

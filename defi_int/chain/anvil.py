@@ -2,7 +2,8 @@
 
 ``Anvil()`` is a context manager: it finds the binary (``$DEFI_INT_ANVIL``, then ``anvil`` on
 PATH, then ``contracts/node_modules`` of a source checkout), starts it on 127.0.0.1 on a free
-port, waits until it answers JSON-RPC and kills it on exit.
+port, waits until it answers JSON-RPC and kills it on exit. Block times need no flag: ``Chain``
+sets every block's timestamp itself, on anvil as on every backend.
 """
 
 from __future__ import annotations
@@ -84,12 +85,6 @@ class Anvil:
             except requests.exceptions.ConnectionError:
                 time.sleep(0.05)
                 continue
-            # One second per block, as eth-tester does, so time-dependent behaviour matches.
-            requests.post(
-                self.url,
-                json={"jsonrpc": "2.0", "id": 2, "method": "anvil_setBlockTimestampInterval", "params": [1]},
-                timeout=5,
-            )
             return self
         self.stop()
         raise NodeUnavailable(self.url, f"anvil did not answer within {self.startup_timeout}s")

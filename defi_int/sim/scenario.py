@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from defi_int.chain import BACKENDS, DEFAULT_BACKEND
 from defi_int.exceptions import ScenarioError
 from defi_int.market.paths import load_price_csv, replay_coverage
 from defi_int.sim.schema import Context, Node, apply_overrides, fixed_to_str, shown
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
 PATHS: Final = ("gbm", "jump", "replay")
 TRADER_TYPES: Final = ("noise", "informed")
-BACKENDS: Final = ("embedded", "rpc")
 INFORMED_ONLY: Final = ("horizon", "min_edge_bps")
 JUMP_ONLY: Final = ("jump_intensity", "jump_mean", "jump_std")
 MAX_MARKET_ID: Final = 2**32 - 1
@@ -47,9 +47,9 @@ def _fixed(default: int | None) -> Any:
 
 @dataclass(frozen=True, kw_only=True)
 class ChainSpec:
-    """[chain]: the embedded EVM (default) or a JSON-RPC node at ``rpc_url``."""
+    """[chain]: one of ``chain.BACKENDS`` (default: revm, in process); ``rpc`` takes a node's ``rpc_url``."""
 
-    backend: str = "embedded"
+    backend: str = DEFAULT_BACKEND
     rpc_url: str | None = None
 
 
@@ -347,11 +347,11 @@ def _build(top: Node, default_name: str, base_dir: Path) -> Scenario:
 
 def _chain(node: Node) -> ChainSpec:
     node.check_keys(_known(ChainSpec))
-    backend = node.choice("backend", BACKENDS, "embedded")
+    backend = node.choice("backend", BACKENDS, DEFAULT_BACKEND)
     related = [node.key("backend")]
-    if backend == "embedded":
+    if backend != "rpc":
         if node.has("rpc_url"):
-            raise node.fail("rpc_url", "only for the rpc backend (backend is 'embedded')", related)
+            raise node.fail("rpc_url", f"only for the rpc backend (backend is {backend!r})", related)
         return ChainSpec(backend=backend)
     if not node.has("rpc_url"):
         raise node.fail("rpc_url", "required when backend is 'rpc' (e.g. http://127.0.0.1:8545)", related)

@@ -65,7 +65,7 @@ def test_the_other_scenarios_stress_what_their_names_say():
 def test_a_minimal_scenario_takes_the_documented_defaults():
     s = parse()
     assert (s.name, s.seed, s.block_time, s.start_time, s.source) == ("inline", 1, 12, 2_100_000_000, None)
-    assert (s.chain.backend, s.chain.rpc_url) == ("embedded", None)
+    assert (s.chain.backend, s.chain.rpc_url) == ("revm", None)
     p = s.protocol
     assert (p.decimals, p.oracle_max_age, p.initial_margin_bps, p.maintenance_margin_bps) == (6, 120, 1000, 500)
     assert (p.max_deviation_bps, p.desk_capital, p.amm_capital) == (100, 2_000_000, 5_000_000)
