@@ -192,8 +192,8 @@ class Chain:
 
     @property
     def name(self) -> str:
-        """The backend for people: ``revm``, ``pyevm``, or the node's URL."""
-        return self.url or self.kind
+        """The backend for people: ``revm``, ``pyevm``, ``anvil`` (one this chain started), or the node's URL."""
+        return self.url if self.kind == "rpc" and self.url else self.kind
 
     # ------------------------------------------------------------- helpers
 
@@ -246,7 +246,8 @@ class Chain:
                 tx_hash = self.node.send_transaction(tx)
             except TransactionRejected as exc:
                 raise TransactionFailed(f"funding {address} with ether: {exc}") from exc
-            self._mined(timestamp, self.node.receipt(tx_hash))
+            self.node.receipt(tx_hash)
+            self._mined(timestamp)
         self._funded.add(address)
 
     # -------------------------------------------------------- transactions
@@ -266,7 +267,7 @@ class Chain:
             data = bytes.fromhex(data.removeprefix("0x"))
         to = tx.get("to")
         nonce = self._next_nonce(sender.address)
-        raw, tx_hash = transactions.sign(
+        raw, _ = transactions.sign(
             bytes(sender.key),
             chain_id=self.chain_id,
             nonce=nonce,
@@ -277,18 +278,27 @@ class Chain:
             data=data,
             value=int(tx.get("value", 0)),
         )
-        timestamp = self._stamp()
         try:
-            self.node.send_raw_transaction(raw)
-        except TransactionRejected as exc:
+            receipt = self.send_raw(raw, label=label)
+        except TransactionFailed:
             self._nonces.pop(sender.address, None)
-            raise TransactionFailed(f"{label}: the node refused it: {exc}") from exc
+            raise
         self._nonces[sender.address] = nonce + 1
-        receipt = self.node.receipt(tx_hash)
-        self._mined(timestamp, receipt)
         if receipt.status == 1:
             return receipt
         raise self._explain_failure(sender.address, tx, data, receipt, label)
+
+    def send_raw(self, raw: bytes, *, label: str = "transaction") -> Receipt:
+        """Sends a transaction signed elsewhere in the next block and returns its receipt, status 0
+        included (``Node.output`` tells why); a transaction the node refuses raises ``TransactionFailed``."""
+        timestamp = self._stamp()
+        try:
+            tx_hash = self.node.send_raw_transaction(raw)
+        except TransactionRejected as exc:
+            raise TransactionFailed(f"{label}: the node refused it: {exc}") from exc
+        receipt = self.node.receipt(tx_hash)
+        self._mined(timestamp)
+        return receipt
 
     def _explain_failure(
         self, sender: str, tx: dict[str, Any], data: bytes, receipt: Receipt, label: str
@@ -387,7 +397,7 @@ class Chain:
         self.node.set_next_block_timestamp(timestamp)
         return timestamp
 
-    def _mined(self, timestamp: int | None, receipt: Receipt | None = None) -> None:
+    def _mined(self, timestamp: int | None) -> None:
         if timestamp is not None:
             self._clock = timestamp + 1
 

@@ -28,6 +28,10 @@ from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 from web3.datastructures import AttributeDict
 
+#: The chain id of the in-process backends (eth-tester's) and of the anvil this package starts: the
+#: same chain id signs every order to the same bytes, so calldata and gas are the same on all three.
+LOCAL_CHAIN_ID = 131_277_322_940_537
+
 #: A block by number, by hash, or by tag.
 BlockId = int | bytes | Literal["latest", "earliest", "pending"]
 

@@ -43,13 +43,21 @@ import pyrevm
 from eth_account import Account
 from eth_utils.crypto import keccak
 
-from defi_int.chain.node import Block, BlockId, Call, CallReverted, Log, Receipt, TransactionRejected, checksum
+from defi_int.chain.node import (
+    LOCAL_CHAIN_ID,
+    Block,
+    BlockId,
+    Call,
+    CallReverted,
+    Log,
+    Receipt,
+    TransactionRejected,
+    checksum,
+)
 from defi_int.chain.transactions import SignedTx, decode_transaction, sign
 from defi_int.exceptions import ChainError
 
 SPEC = "Cancun"
-#: eth-tester's chain id, so orders signed for either embedded backend hash alike.
-CHAIN_ID = 131277322940537
 GAS_LIMIT = 60_000_000
 GENESIS_BASE_FEE = 1_000_000_000
 #: The account the node signs for (eth-tester's first account: private key 1), with its ether.
@@ -130,13 +138,16 @@ class RevmNode:
     def __init__(
         self,
         *,
-        chain_id: int = CHAIN_ID,
+        chain_id: int = LOCAL_CHAIN_ID,
         genesis_time: int | None = None,
         gas_limit: int = GAS_LIMIT,
     ) -> None:
         self._chain_id = chain_id
         self._gas_limit = gas_limit
-        self._evm = pyrevm.EVM(env=pyrevm.Env(cfg=pyrevm.CfgEnv(chain_id=chain_id)), gas_limit=gas_limit, spec_id=SPEC)
+        # "raw": created code is kept as returned; revm's analysed form is padded with 33 zero bytes,
+        # which ``get_code`` (the output of a creation, the code written back) would include.
+        cfg = pyrevm.CfgEnv(chain_id=chain_id, perf_analyse_created_bytecodes="raw")
+        self._evm = pyrevm.EVM(env=pyrevm.Env(cfg=cfg), gas_limit=gas_limit, spec_id=SPEC)
         self._accounts: dict[str, _Account] = {}
         self._undo: list[tuple[str, Any, Any, Any]] = []
         self._snapshots: dict[int, _Snapshot] = {}
