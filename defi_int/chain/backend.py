@@ -266,6 +266,12 @@ class Chain:
         if isinstance(data, str):
             data = bytes.fromhex(data.removeprefix("0x"))
         to = tx.get("to")
+        needed = transactions.least_gas(data, create=not to)
+        if int(tx["gas"]) < needed:
+            raise TransactionFailed(
+                f"{label}: gas {tx['gas']} is below the {needed} it needs before execution "
+                "(intrinsic gas, and Prague's calldata floor)"
+            )
         nonce = self._next_nonce(sender.address)
         raw, _ = transactions.sign(
             bytes(sender.key),

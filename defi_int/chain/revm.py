@@ -54,7 +54,14 @@ from defi_int.chain.node import (
     TransactionRejected,
     checksum,
 )
-from defi_int.chain.transactions import SignedTx, decode_transaction, sign
+from defi_int.chain.transactions import (
+    MAX_INITCODE_SIZE,
+    SignedTx,
+    decode_transaction,
+    floor_gas,
+    intrinsic_gas,
+    sign,
+)
 from defi_int.exceptions import ChainError
 
 SPEC = "Cancun"
@@ -65,42 +72,11 @@ FUNDER_KEY = (1).to_bytes(32, "big")
 FUNDER_ETHER = 1_000_000 * 10**18
 COINBASE = "0x0000000000000000000000000000000000000000"
 
-# Intrinsic gas (EIP-2028, EIP-2930, EIP-3860) and the Prague calldata floor (EIP-7623).
-TX_GAS = 21_000
-CREATE_GAS = 32_000
-ZERO_BYTE_GAS, NONZERO_BYTE_GAS = 4, 16
-INITCODE_WORD_GAS = 2
-ACCESS_ADDRESS_GAS, ACCESS_SLOT_GAS = 2_400, 1_900
-FLOOR_PER_TOKEN = 10
-MAX_INITCODE_SIZE = 49_152
 EMPTY_CODE_HASH = keccak(b"")
 
 _ACCOUNT = re.compile(r"(0x[0-9a-f]{40}): Account \{ info: AccountInfo \{ balance: (\d+), nonce: (\d+), code_hash: 0x")
 _SLOT = re.compile(r"(\d+): StorageSlot \{ previous_or_original_value: (\d+), present_value: (\d+) \}")
 _OUTPUT = re.compile(r"output: 0x([0-9a-f]*)")
-_GAS_USED = re.compile(r"gas_used: (\d+)")
-
-
-def calldata_tokens(data: bytes) -> int:
-    """EIP-7623 tokens: one per zero byte, four per other byte."""
-    zeros = data.count(0)
-    return zeros + 4 * (len(data) - zeros)
-
-
-def intrinsic_gas(data: bytes, *, create: bool, access_list: tuple[Any, ...] = ()) -> int:
-    """Gas a transaction pays before its first opcode (Shanghai rules, as revm's Cancun)."""
-    zeros = data.count(0)
-    gas = TX_GAS + ZERO_BYTE_GAS * zeros + NONZERO_BYTE_GAS * (len(data) - zeros)
-    if create:
-        gas += CREATE_GAS + INITCODE_WORD_GAS * ((len(data) + 31) // 32)
-    for _, slots in access_list:
-        gas += ACCESS_ADDRESS_GAS + ACCESS_SLOT_GAS * len(slots)
-    return gas
-
-
-def floor_gas(data: bytes) -> int:
-    """EIP-7623: the least gas a transaction with ``data`` uses."""
-    return TX_GAS + FLOOR_PER_TOKEN * calldata_tokens(data)
 
 
 @dataclass(frozen=True)

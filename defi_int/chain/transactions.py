@@ -7,6 +7,8 @@ eth-account's ``sign_transaction`` validates and formats its way to ~0.8 ms a tr
 to ~0.1 ms, with byte-identical output (RFC 6979 nonces, low s).
 
 Formats: EIP-1559 (type 2, what ``Chain`` sends), EIP-2930 (type 1) and legacy (EIP-155 or not).
+Also here: the gas a transaction needs before its first opcode (``least_gas``), which a node
+checks before mining it (a node refuses it, or, like anvil, never mines it).
 """
 
 from __future__ import annotations
@@ -17,6 +19,15 @@ from typing import Any
 import rlp
 from coincurve import PrivateKey, PublicKey
 from eth_utils.crypto import keccak
+
+# Intrinsic gas (EIP-2028, EIP-2930, EIP-3860) and Prague's calldata floor (EIP-7623).
+TX_GAS = 21_000
+CREATE_GAS = 32_000
+ZERO_BYTE_GAS, NONZERO_BYTE_GAS = 4, 16
+INITCODE_WORD_GAS = 2
+ACCESS_ADDRESS_GAS, ACCESS_SLOT_GAS = 2_400, 1_900
+FLOOR_PER_TOKEN = 10
+MAX_INITCODE_SIZE = 49_152
 
 #: secp256k1's group order; EIP-2 refuses signatures with s above half of it.
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -38,6 +49,33 @@ class SignedTx:
     access_list: tuple[tuple[str, tuple[int, ...]], ...]
     chain_id: int | None
     type: int
+
+
+def calldata_tokens(data: bytes) -> int:
+    """EIP-7623 tokens: one per zero byte, four per other byte."""
+    zeros = data.count(0)
+    return zeros + 4 * (len(data) - zeros)
+
+
+def intrinsic_gas(data: bytes, *, create: bool, access_list: tuple[Any, ...] = ()) -> int:
+    """Gas a transaction pays before its first opcode."""
+    zeros = data.count(0)
+    gas = TX_GAS + ZERO_BYTE_GAS * zeros + NONZERO_BYTE_GAS * (len(data) - zeros)
+    if create:
+        gas += CREATE_GAS + INITCODE_WORD_GAS * ((len(data) + 31) // 32)
+    for _, slots in access_list:
+        gas += ACCESS_ADDRESS_GAS + ACCESS_SLOT_GAS * len(slots)
+    return gas
+
+
+def floor_gas(data: bytes) -> int:
+    """EIP-7623: the least gas a transaction carrying ``data`` uses (Prague)."""
+    return TX_GAS + FLOOR_PER_TOKEN * calldata_tokens(data)
+
+
+def least_gas(data: bytes, *, create: bool) -> int:
+    """The gas limit below which a node refuses a transaction: intrinsic gas or the calldata floor."""
+    return max(intrinsic_gas(data, create=create), floor_gas(data))
 
 
 def _int(value: bytes) -> int:
