@@ -43,14 +43,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from eth_abi.abi import decode, encode
 from eth_abi.exceptions import DecodingError
 from eth_abi.grammar import normalize, parse
 from eth_utils.crypto import keccak
 
 from defi_int.chain import artifacts
 from defi_int.chain.backend import Chain
-from defi_int.chain.codec import checksummed
+from defi_int.chain.codec import checksummed, decode_abi, encode_abi
 from defi_int.chain.errors import decode_revert
 from defi_int.chain.node import BlockId
 from defi_int.exceptions import ChainError, ContractRevert
@@ -79,12 +78,12 @@ class Read:
 
     def calldata(self) -> bytes:
         selector, types = _layout(self.signature)
-        return selector + encode(types, self.args) if types else selector
+        return selector + encode_abi(types, self.args) if types else selector
 
     def decoded(self, data: bytes) -> Any:
         """The view's return ``data`` decoded: one value, or a tuple when it returns several."""
         try:
-            values = decode(self.returns, data)
+            values = decode_abi(self.returns, data)
         except DecodingError as exc:
             raise ChainError(f"{self} returned {len(data)} bytes that do not decode as {self.returns}: {exc}") from exc
         values = tuple(checksummed(t, v) for t, v in zip(self.returns, values, strict=True))
