@@ -67,7 +67,9 @@ def _run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario, overrides=args.overrides, seed=args.seed)
     from defi_int.metrics.report import write_report
-    from defi_int.sim.runner import run_scenario
+    from defi_int.sim.runner import choose_backend, run_scenario
+
+    choose_backend(scenario, args.backend, args.rpc_url)  # a bad combination fails before anything starts
 
     out = args.out or Path("out") / scenario.name
     console = Console(stderr=True)

@@ -129,9 +129,9 @@ def setup_start(scenario: Scenario) -> int:
     return max(scenario.start_time - SETUP_SECONDS, 1)
 
 
-def open_chain(scenario: Scenario, *, backend: str | None = None, rpc_url: str | None = None) -> Chain:
-    """The chain a run of ``scenario`` uses; see ``run_scenario``. In-process chains start just
-    before the scenario's setup; a bad combination raises ``ConfigError`` before anything starts."""
+def choose_backend(scenario: Scenario, backend: str | None, rpc_url: str | None) -> tuple[str, str | None]:
+    """The backend and node URL of a run: ``rpc_url`` (a node), else ``backend``, else the scenario's
+    ``[chain]``; a combination that cannot be met raises ``ConfigError`` saying why."""
     if rpc_url is not None and backend not in (None, "rpc"):
         raise ConfigError(f"a node URL ({rpc_url}) goes with the rpc backend, not with {backend!r}")
     if backend is None:
@@ -140,7 +140,14 @@ def open_chain(scenario: Scenario, *, backend: str | None = None, rpc_url: str |
         rpc_url = scenario.chain.rpc_url
         if rpc_url is None:
             raise ConfigError("the rpc backend needs a node URL: --rpc-url URL, or [chain] rpc_url")
-    return Chain.open(backend, url=rpc_url, genesis_time=setup_start(scenario) - 1)
+    return backend, rpc_url
+
+
+def open_chain(scenario: Scenario, *, backend: str | None = None, rpc_url: str | None = None) -> Chain:
+    """The chain a run of ``scenario`` uses (see ``choose_backend``); in-process chains start just
+    before the scenario's setup."""
+    name, url = choose_backend(scenario, backend, rpc_url)
+    return Chain.open(name, url=url, genesis_time=setup_start(scenario) - 1)
 
 
 class _Run:
