@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from defi_int.chain import BACKENDS, DEFAULT_BACKEND
 from defi_int.exceptions import ConfigError, DefiIntError, ScenarioError
 
 EXIT_FAILED = 1
@@ -42,7 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a scenario (TOML) on the embedded chain or a node and write its report")
     run.add_argument("scenario", type=Path, help="the scenario file, e.g. scripts/scenarios/basic.toml")
     run.add_argument("--out", type=Path, default=None, help="report directory (default: out/<scenario name>)")
-    run.add_argument("--rpc-url", default=None, help="run against this JSON-RPC node instead of the embedded chain")
+    run.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help=f"the chain: {', '.join(BACKENDS)} (default: the scenario's [chain] backend, else {DEFAULT_BACKEND})",
+    )
+    run.add_argument("--rpc-url", default=None, help="run against this JSON-RPC node (the rpc backend)")
     run.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     run.add_argument(
         "--set",
@@ -84,13 +91,14 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from defi_int.sim.scenario import load_scenario, rpc_url_problem
+    from defi_int.sim.scenario import choose_backend, load_scenario, rpc_url_problem
 
     scenario = load_scenario(args.scenario, overrides=args.overrides, seed=args.seed)
     if args.rpc_url is not None:
         problem = rpc_url_problem(args.rpc_url)
         if problem:
             raise ScenarioError("--rpc-url", None, problem)
+    choose_backend(scenario, args.backend, args.rpc_url)  # a bad combination fails before anything starts
     from defi_int.metrics.report import check_report_dir, write_report
 
     out = args.out or Path("out") / scenario.name
@@ -99,7 +107,7 @@ def _run(args: argparse.Namespace) -> int:
 
     console = Console(stderr=True)
     if args.no_progress:
-        result = run_scenario(scenario, rpc_url=args.rpc_url)
+        result = run_scenario(scenario, backend=args.backend, rpc_url=args.rpc_url)
     else:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -113,7 +121,10 @@ def _run(args: argparse.Namespace) -> int:
         with Progress(*columns, console=console, transient=False) as bar:
             task = bar.add_task("run", total=scenario.steps)
             result = run_scenario(
-                scenario, rpc_url=args.rpc_url, progress=lambda done, total: bar.update(task, completed=done)
+                scenario,
+                backend=args.backend,
+                rpc_url=args.rpc_url,
+                progress=lambda done, total: bar.update(task, completed=done),
             )
     soft = scenario.keeper.soft_limit
     paths = write_report(

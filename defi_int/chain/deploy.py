@@ -18,9 +18,10 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
-from web3.logs import DISCARD
 
+from defi_int.chain import codec
 from defi_int.chain.backend import Chain
+from defi_int.chain.node import Receipt
 from defi_int.exceptions import TransactionFailed
 from defi_int.orders.model import Fill
 from defi_int.params import MarketParams as MarketParams  # re-exported: declared once in defi_int.params
@@ -72,36 +73,46 @@ class System:
 
     def set_price(self, market: int, price: int) -> None:
         """Posts an oracle price for ``market`` (owner is an updater)."""
-        self.chain.transact(self.owner, self.oracle.functions.setPrice(market, price), gas=80_000)
+        data = codec.function("PriceOracle", "setPrice").encode(market, price)
+        self.chain.send(self.owner, {"to": self.oracle.address, "data": data, "gas": 80_000}, label="setPrice")
 
     def swap(self, account: LocalAccount, market: int, is_buy: bool, size: int, limit_quote: int) -> int:
         """``account`` trades ``size`` base on the AMM directly (an arbitrageur); returns the quote traded."""
-        fn = self.amm.functions.swap(market, is_buy, size, limit_quote)
-        receipt = self.chain.transact(account, fn, gas=SWAP_GAS)
-        logs = self.amm.events.Swap().process_receipt(receipt, errors=DISCARD)
-        if len(logs) != 1:
-            raise TransactionFailed(f"swap emitted {len(logs)} Swap events, expected 1")
-        return int(logs[0].args.quote)
+        data = codec.function("PerpAmm", "swap").encode(market, is_buy, size, limit_quote)
+        receipt = self.chain.send(account, {"to": self.amm.address, "data": data, "gas": SWAP_GAS}, label="swap")
+        (swap,) = _events(receipt, "PerpAmm", "Swap", self.amm.address)
+        return int(swap["quote"])
 
-    def settle(self, fills: Sequence[Fill], *, gas: int | None = None) -> Any:
+    def settle(self, fills: Sequence[Fill], *, gas: int | None = None) -> Receipt:
         """Sends ``settle(fills)`` from the keeper; returns the receipt (a revert raises ``ContractRevert``)."""
         gas = gas or settle_gas(len(fills))
-        fn = self.settlement.functions.settle([f.as_tuple() for f in fills])
-        return self.chain.transact(self.keeper, fn, gas=gas)
+        tx = {"to": self.settlement.address, "data": _settle_calldata(fills), "gas": gas}
+        return self.chain.send(self.keeper, tx, label="settle")
 
     def simulate_settle(self, fills: Sequence[Fill]) -> None:
         """Runs ``settle(fills)`` as a call on the latest state; a revert raises ``ContractRevert``."""
-        fn = self.settlement.functions.settle([f.as_tuple() for f in fills])
-        self.chain.call(fn, sender=self.keeper.address)
+        self.chain.eth_call(_settle_calldata(fills), to=self.settlement.address, sender=self.keeper.address)
 
-    def hedge(self, market: int, is_buy: bool, size: int, limit_quote: int) -> tuple[int, Any]:
+    def hedge(self, market: int, is_buy: bool, size: int, limit_quote: int) -> tuple[int, Receipt]:
         """The desk trades its own book on the AMM (keeper); returns the quote traded and the receipt."""
-        fn = self.settlement.functions.hedge(market, is_buy, size, limit_quote)
-        receipt = self.chain.transact(self.keeper, fn, gas=HEDGE_GAS)
-        logs = self.settlement.events.Hedged().process_receipt(receipt, errors=DISCARD)
-        if len(logs) != 1:
-            raise TransactionFailed(f"hedge emitted {len(logs)} Hedged events, expected 1")
-        return int(logs[0].args.quote), receipt
+        data = codec.function("Settlement", "hedge").encode(market, is_buy, size, limit_quote)
+        receipt = self.chain.send(
+            self.keeper, {"to": self.settlement.address, "data": data, "gas": HEDGE_GAS}, label="hedge"
+        )
+        (hedged,) = _events(receipt, "Settlement", "Hedged", self.settlement.address)
+        return int(hedged["quote"]), receipt
+
+
+def _settle_calldata(fills: Sequence[Fill]) -> bytes:
+    return codec.function("Settlement", "settle").encode([f.as_tuple() for f in fills])
+
+
+def _events(receipt: Receipt, contract: str, name: str, address: str) -> list[dict[str, Any]]:
+    """The arguments of the one ``name`` event ``address`` emitted in ``receipt``."""
+    found = codec.event(contract, name).in_logs(receipt.logs, address)
+    if len(found) != 1:
+        raise TransactionFailed(f"{contract}.{name}: {len(found)} such events in the receipt, expected 1")
+    return found
 
 
 def settle_gas(fills: int) -> int:

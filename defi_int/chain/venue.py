@@ -17,10 +17,11 @@ settled earlier (by this process or one that died) can be reconciled from what t
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from defi_int.chain.deploy import System, settle_capacity
+from defi_int.chain.node import Receipt
 from defi_int.chain.views import domain, fill_events, read_batch
+from defi_int.exceptions import ChainError
 from defi_int.keeper.plan import PlannedFill
 from defi_int.keeper.risk import HedgeOrder
 from defi_int.keeper.venue import HedgeReceipt, SettleReceipt, Snapshot
@@ -40,8 +41,9 @@ class ChainVenue:
         return self._domain
 
     def snapshot(self, orders: Mapping[bytes, Order]) -> Snapshot:
-        number, timestamp, gas_limit = self._latest_block()
-        view, markets = read_batch(self.system, orders.values(), now=timestamp + 1, digests=orders.keys())
+        number, gas_limit = self._latest_block()
+        now = self.system.chain.next_timestamp()
+        view, markets = read_batch(self.system, orders.values(), now=now, digests=orders.keys())
         return Snapshot(view, markets, number, gas_limit, settle_capacity(gas_limit))
 
     def simulate(self, fills: Sequence[PlannedFill]) -> None:
@@ -49,32 +51,37 @@ class ChainVenue:
 
     def settle(self, fills: Sequence[PlannedFill]) -> SettleReceipt:
         receipt = self.system.settle([p.fill for p in fills])
-        return self._settle_receipt(receipt, self.system.chain.timestamp())
+        block = self.system.chain.node.block(receipt.block_number)
+        return self._settle_receipt(receipt, block.timestamp if block else self.system.chain.timestamp())
 
     def hedge(self, order: HedgeOrder) -> HedgeReceipt:
         quote, receipt = self.system.hedge(order.market, order.is_buy, order.size, order.limit_quote)
-        return HedgeReceipt(quote, int(receipt["gasUsed"]), int(receipt["blockNumber"]))
+        return HedgeReceipt(quote, receipt.gas_used, receipt.block_number)
 
     def settlement(self, tx_hash: str) -> SettleReceipt:
         """A settle transaction's receipt and events, read back from the chain."""
-        chain = self.system.chain
-        with chain._talking():
-            receipt = chain.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-            block = chain.w3.eth.get_block(receipt["blockNumber"])
-        return self._settle_receipt(receipt, int(block["timestamp"]))
+        node = self.system.chain.node
+        receipt = node.find_receipt(bytes.fromhex(tx_hash.removeprefix("0x")))
+        if receipt is None:
+            raise ChainError(f"settle transaction {tx_hash} is not mined on {node.name}")
+        block = node.block(receipt.block_number)
+        if block is None:
+            raise ChainError(f"{node.name} has no block {receipt.block_number} for {tx_hash}")
+        return self._settle_receipt(receipt, block.timestamp)
 
-    def _settle_receipt(self, receipt: Any, time: int) -> SettleReceipt:
+    def _settle_receipt(self, receipt: Receipt, time: int) -> SettleReceipt:
         return SettleReceipt(
-            tx_hash=receipt["transactionHash"].to_0x_hex(),
-            block=int(receipt["blockNumber"]),
+            tx_hash="0x" + receipt.transaction_hash.hex(),
+            block=receipt.block_number,
             time=time,
-            gas_used=int(receipt["gasUsed"]),
+            gas_used=receipt.gas_used,
             events=fill_events(self.system, receipt),
         )
 
-    def _latest_block(self) -> tuple[int, int, int]:
-        """(number, timestamp, gas limit) of the latest block, in one request."""
-        chain = self.system.chain
-        with chain._talking():
-            block = chain.w3.eth.get_block("latest")
-        return int(block["number"]), int(block["timestamp"]), int(block["gasLimit"])
+    def _latest_block(self) -> tuple[int, int]:
+        """(number, gas limit) of the latest block, in one request."""
+        node = self.system.chain.node
+        block = node.block("latest")
+        if block is None:
+            raise ChainError(f"{node.name} has no latest block")
+        return block.number, block.gas_limit

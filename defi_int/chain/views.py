@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from eth_utils.address import to_checksum_address
-from web3.logs import DISCARD
 
+from defi_int.chain import codec
 from defi_int.chain.deploy import System
 from defi_int.chain.multiread import Read, read_many
+from defi_int.chain.node import Receipt
 from defi_int.exceptions import ChainError
 from defi_int.keeper.venue import FillEvent, MarketState
 from defi_int.market.amm import Pool
@@ -85,7 +86,7 @@ def read_batch(
     orders = list(orders)
     chain = system.chain
     if now is None:
-        now = chain.timestamp() + 1
+        now = chain.next_timestamp()
     dom = domain(system)
     traders = list(dict.fromkeys(o.trader for o in orders))
     nonces = list(dict.fromkeys((o.trader, o.nonce) for o in orders))
@@ -187,7 +188,7 @@ def market_and_accounts(
 ) -> tuple[dict[int, MarketState], dict[str, AccountState]]:
     """``market_state`` and ``read_accounts(accounts)`` in the same single ``eth_call``."""
     if now is None:
-        now = system.chain.timestamp() + 1
+        now = system.chain.next_timestamp()
     vault = str(system.vault.address)
     accounts = list(dict.fromkeys(accounts))
 
@@ -361,19 +362,21 @@ def _pools(values: dict[Hashable, Any], markets: Iterable[int]) -> dict[int, Poo
 # --------------------------------------------------------------------------- events
 
 
-def fill_events(system: System, receipt: Any) -> list[FillEvent]:
+def fill_events(system: System, receipt: Receipt) -> list[FillEvent]:
     """The ``OrderFilled`` logs of a settlement receipt, in batch order (other logs are skipped)."""
-    logs = system.settlement.events.OrderFilled().process_receipt(receipt, errors=DISCARD)
+    event = codec.event("Settlement", "OrderFilled")
     return [
         FillEvent(
-            bytes(e.args.digest),
-            e.args.trader,
-            e.args.internalSize,
-            e.args.internalPrice,
-            e.args.ammSize,
-            e.args.ammQuote,
-            e.args.fee,
-            e.blockNumber,
+            bytes(args["digest"]),
+            args["trader"],
+            args["internalSize"],
+            args["internalPrice"],
+            args["ammSize"],
+            args["ammQuote"],
+            args["fee"],
+            log.block_number,
         )
-        for e in logs
+        for log in receipt.logs
+        if event.matches(log)
+        for args in (event.decode(log),)
     ]

@@ -1,8 +1,14 @@
 """Runs a scenario on a chain: ``run_scenario(scenario) -> RunResult``.
 
-Setup: connect (embedded py-evm, or a node by URL), deploy the protocol with the scenario's
-parameters, derive and fund every trader and arbitrageur from labels, draw every market's price
-path from the scenario's one ``numpy.random.Generator``.
+Setup: open the chain (``--backend``, ``--rpc-url`` or the scenario's ``[chain]``; revm in process
+by default), deploy the protocol with the scenario's parameters, derive and fund every trader and
+arbitrageur from labels, draw every market's price path from the scenario's one
+``numpy.random.Generator``.
+
+The clock is the scenario's on every backend: ``Chain`` sets every block's timestamp, setup starts
+``SETUP_SECONDS`` before ``start_time`` and step ``t`` at ``start_time + t·block_time``. A node
+whose clock is already past the setup's start (a previous run's blocks are there) runs the whole
+scenario that much later, everything relative to its own deployment, so the fills are the same.
 
 Each step ``t`` (one keeper batch) runs, at the scenario clock ``start_time + t·block_time``:
 
@@ -49,8 +55,10 @@ from defi_int.orders.model import Order
 from defi_int.orders.signing import sign_order
 from defi_int.sim.agents import InformedTraders, IntensityTraders, NoiseTraders, OrderIntent, arbitrage_trade
 from defi_int.sim.recorder import Recorder
-from defi_int.sim.scenario import Scenario
+from defi_int.sim.scenario import Scenario, choose_backend
 
+#: Setup (deployment, funding) starts this long before ``start_time``, one block a second.
+SETUP_SECONDS = 86_400
 Progress = Callable[[int, int], None]  # (steps done, steps total)
 
 
@@ -63,27 +71,48 @@ class _Population:
 def run_scenario(
     scenario: Scenario,
     *,
+    backend: str | None = None,
     rpc_url: str | None = None,
     chain: Chain | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
-    """Runs ``scenario`` and returns what it recorded; see the module docstring."""
+    """Runs ``scenario`` and returns what it recorded; see the module docstring.
+
+    The chain is ``chain`` if given (left open), else one opened for the run and closed after it:
+    ``rpc_url`` (a node), else ``backend`` (one of ``chain.BACKENDS``), else the scenario's.
+    """
     started = time.perf_counter()
-    url = rpc_url or (scenario.chain.rpc_url if scenario.chain.backend == "rpc" else None)
+    owned = chain is None
     if chain is None:
-        chain = Chain.connect(url) if url else Chain.embedded()
-    run = _Run(scenario, chain)
-    with run.timed("setup"):
-        run.setup()
-    for step in range(scenario.steps):
-        run.step(step)
-        if progress is not None:
-            progress(step + 1, scenario.steps)
-    with run.timed("finish"):
-        run.finish()
+        chain = open_chain(scenario, backend=backend, rpc_url=rpc_url)
+    try:
+        run = _Run(scenario, chain)
+        with run.timed("setup"):
+            run.setup()
+        for step in range(scenario.steps):
+            run.step(step)
+            if progress is not None:
+                progress(step + 1, scenario.steps)
+        with run.timed("finish"):
+            run.finish()
+    finally:
+        if owned:
+            chain.close()
     run.result.phase_seconds = dict(run.phases)
     run.result.wall_seconds = time.perf_counter() - started
     return run.result
+
+
+def setup_start(scenario: Scenario) -> int:
+    """The time of the scenario's first setup block (before any time shift on a used node)."""
+    return max(scenario.start_time - SETUP_SECONDS, 1)
+
+
+def open_chain(scenario: Scenario, *, backend: str | None = None, rpc_url: str | None = None) -> Chain:
+    """The chain a run of ``scenario`` uses (see ``choose_backend``); in-process chains start just
+    before the scenario's setup."""
+    name, url = choose_backend(scenario, backend, rpc_url)
+    return Chain.open(name, url=url, genesis_time=setup_start(scenario) - 1)
 
 
 class _Run:
@@ -110,6 +139,7 @@ class _Run:
     def setup(self) -> None:
         scenario, chain = self.scenario, self.chain
         params = scenario.system_params()
+        self._start_clock()
         self.system: System = deploy_system(chain, params)
         system = self.system
         unit = params.unit
@@ -146,7 +176,7 @@ class _Run:
         self.result = RunResult(
             scenario=scenario.name,
             seed=scenario.seed,
-            backend=chain.url or "embedded",
+            backend=chain.name,
             contracts={
                 "CollateralToken": str(system.token.address),
                 "PriceOracle": str(system.oracle.address),
@@ -164,6 +194,14 @@ class _Run:
         self._read_state()
         self.result.start = self._book_state()
 
+    def _start_clock(self) -> None:
+        """Puts the first setup block at ``setup_start``, or shifts the run past a used node's clock."""
+        start = setup_start(self.scenario)
+        now = self.chain.next_timestamp()
+        self.time_shift = max(0, now - start)
+        if now < start:
+            self.chain.set_next_block_timestamp(start)
+
     def _read_state(self) -> None:
         """One read of every market and of the desk's and fee account's books (end of a step)."""
         system = self.system
@@ -178,9 +216,9 @@ class _Run:
 
     def step(self, step: int) -> None:
         scenario, chain = self.scenario, self.chain
-        target = scenario.start_time + step * scenario.block_time
+        target = scenario.start_time + self.time_shift + step * scenario.block_time
         with self.timed("clock"):
-            if target > chain.timestamp() + 1:
+            if target > chain.next_timestamp():
                 chain.set_next_block_timestamp(target)
         with self.timed("oracle"):
             self._oracle(step)
@@ -226,14 +264,14 @@ class _Run:
         """Whether the oracle price of ``market`` is still readable in the next block."""
         state = self.states[market]
         posted = self.posted_at.get(market, state.updated_at)
-        return self.chain.timestamp() + 1 <= posted + state.max_age
+        return self.chain.next_timestamp() <= posted + state.max_age
 
     def _orders(self, step: int) -> None:
         # Agents decide on the scenario's clock, never on the chain's: how many transactions the
         # keeper and the arbitrageurs sent before them must not move an order's expiry (identical
         # flow, ``defi_int.sim.agents``). The keeper receives them at the chain's time.
         decided = self.scenario.time_of(step) + 1
-        now = self.chain.timestamp() + 1
+        now = self.chain.next_timestamp()
         bt = self.scenario.block_time
         for population in self.populations:
             for intent in population.agent.intents(self.rng, self.marks, decided, bt, step):

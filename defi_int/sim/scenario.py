@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
+from defi_int.chain import BACKENDS, DEFAULT_BACKEND
 from defi_int.exceptions import ParamError, ScenarioError
 from defi_int.market.paths import PathParams, load_price_csv, path_problem, replay_coverage
 from defi_int.params import (
@@ -69,7 +70,6 @@ from defi_int.sim.schema import Context, Node, apply_overrides, declared_keys, r
 from defi_int.types import BPS, ONE
 
 TRADER_TYPES: Final = ("noise", "informed", "intensity")
-BACKENDS: Final = ("embedded", "rpc")
 INFORMED_ONLY: Final = ("horizon", "min_edge_bps")
 INTENSITY_ONLY: Final = ("intensity", "decay")
 #: Keys an ``intensity`` population does not take: its orders are one of each side per step and market,
@@ -83,9 +83,9 @@ Spec = TypeVar("Spec")
 
 @dataclass(frozen=True, kw_only=True)
 class ChainSpec(Declared):
-    """[chain]: the embedded EVM (default) or a JSON-RPC node at ``rpc_url``."""
+    """[chain]: one of ``chain.BACKENDS`` (default: revm, in process); ``rpc`` takes a node's ``rpc_url``."""
 
-    backend: str = choice("embedded", BACKENDS)
+    backend: str = choice(DEFAULT_BACKEND, BACKENDS)
     rpc_url: str | None = text(None)
 
 
@@ -441,9 +441,9 @@ def _build(top: Node, default_name: str) -> Scenario:
 def _chain(node: Node) -> ChainSpec:
     spec = _read(node, ChainSpec)
     related = [node.key("backend")]
-    if spec.backend == "embedded":
+    if spec.backend != "rpc":
         if spec.rpc_url is not None:
-            raise node.fail("rpc_url", "only for the rpc backend (backend is 'embedded')", related)
+            raise node.fail("rpc_url", f"only for the rpc backend (backend is {spec.backend!r})", related)
         return spec
     if spec.rpc_url is None:
         raise node.fail("rpc_url", "required when backend is 'rpc' (e.g. http://127.0.0.1:8545)", related)
@@ -451,6 +451,24 @@ def _chain(node: Node) -> ChainSpec:
     if problem:
         raise node.fail("rpc_url", problem)
     return spec
+
+
+def choose_backend(scenario: Scenario, backend: str | None, rpc_url: str | None) -> tuple[str, str | None]:
+    """The backend and node URL of a run: ``rpc_url`` (a node), else ``backend``, else the scenario's
+    ``[chain]``; a combination that cannot be met raises ``ScenarioError`` saying why."""
+    if rpc_url is not None and backend not in (None, "rpc"):
+        raise ScenarioError(
+            "--backend", None, f"a node URL ({rpc_url}) goes with the rpc backend, not with {backend!r}"
+        )
+    if backend is None:
+        backend = "rpc" if rpc_url is not None else scenario.chain.backend
+    if backend == "rpc" and rpc_url is None:
+        rpc_url = scenario.chain.rpc_url
+        if rpc_url is None:
+            raise ScenarioError(
+                "--backend", None, "the rpc backend needs a node URL: --rpc-url URL, or [chain] rpc_url"
+            )
+    return backend, rpc_url
 
 
 def rpc_url_problem(url: str) -> str | None:

@@ -114,7 +114,7 @@ def test_run_writes_the_whole_report(tmp_path: Path, capsys: pytest.CaptureFixtu
     ):
         assert key in summary
     assert set(summary["pnl_breakdown"]) == {"spread", "inventory", "fees", "hedging"}
-    assert summary["backend"] == "embedded" and summary["seed"] == 3
+    assert summary["backend"] == "revm" and summary["seed"] == 3
     assert "report written to" in capsys.readouterr().out
 
 

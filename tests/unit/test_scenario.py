@@ -86,6 +86,7 @@ def test_a_minimal_scenario_takes_the_declared_defaults():
     s = parse()
     assert (s.name, s.seed, s.block_time, s.start_time, s.source) == ("inline", 1, 12, 2_100_000_000, None)
     assert (s.chain, s.oracle, s.arbitrage) == (ChainSpec(), OracleSpec(), ArbSpec())
+    assert (s.chain.backend, s.chain.rpc_url) == ("revm", None)
     assert (s.protocol, s.keeper) == (ProtocolParams(), KeeperParams())
     (m,) = s.markets
     assert m == MarketSpec() and (m.id, m.symbol, m.path, m.replay_csv) == (0, "M0", "gbm", None)
