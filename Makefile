@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := contracts/node_modules/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-fast contracts contracts-check gas-snapshot bench bench-run lint openapi clean
+.PHONY: install demo test test-fast contracts contracts-check gas-snapshot bench bench-run bench-sweep experiment lint openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ bench: $(STAMP)
 # Whole scenario runs: basic.toml and the 10,000-order bench_10k.toml (several minutes).
 bench-run: $(STAMP)
 	$(BIN)/python scripts/bench_run.py
+
+# A sweep of 8 cells x 20 seeds of basic.toml on Dask against a process pool, 1 and 2 workers (over an hour).
+bench-sweep: $(STAMP)
+	$(BIN)/python scripts/bench_sweep.py --json out/bench_sweep.json
+
+# The Avellaneda-Stoikov (2008) table through the project: 2,800 runs on chain (hours on py-evm).
+experiment: $(STAMP)
+	$(BIN)/defi-int experiment avellaneda-stoikov --out out/avellaneda-stoikov
 
 # The order API's OpenAPI document, committed as docs/openapi.json (a test fails when it is stale).
 openapi: $(STAMP)

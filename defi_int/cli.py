@@ -1,5 +1,7 @@
 """Command line: ``defi-int run SCENARIO`` runs a scenario on a chain and writes its report;
-``defi-int params`` lists every scenario key with its default, range, unit and on-chain type.
+``defi-int params`` lists every scenario key with its default, range, unit and on-chain type;
+``defi-int sweep``, ``compare`` and ``experiment`` run studies of many runs on Dask
+(``defi_int.research.commands``).
 
 Everything the user gives is checked before anything is deployed: the scenario file and its
 ``--set`` overrides (every value against what the contracts take), ``--rpc-url``, and the report
@@ -59,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     sub.add_parser("params", help="list every scenario key: default, range, unit and on-chain type")
+    from defi_int.research.commands import add_commands
+
+    add_commands(sub)  # sweep, compare, experiment (defi_int/research)
     return parser
 
 
@@ -67,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "params":
         return _params()
     try:
+        if args.command in ("sweep", "compare", "experiment"):
+            from defi_int.research.commands import run_command
+
+            return run_command(args)
         return _run(args)
     except ConfigError as exc:
         print(f"defi-int: {exc}", file=sys.stderr)

@@ -53,6 +53,7 @@ from defi_int.orders.model import Order
 from defi_int.orders.signing import recover_signer
 from defi_int.orders.validation import CANCELLED, FILLED, OPEN, PARTIAL, validate_plan
 from defi_int.params import YEAR_SECONDS, KeeperParams, SystemParams
+from defi_int.types import ONE
 
 #: Reason recorded for an order whose nonce was consumed elsewhere while it rested.
 _CLOSED_REASON = {FILLED: "already-filled", CANCELLED: "cancelled"}
@@ -87,9 +88,23 @@ class KeeperConfig:
     max_resting_per_trader: int = _DECLARED.max_resting_per_trader  # orders one trader may have resting
 
     @classmethod
-    def from_params(cls, keeper: KeeperParams, system: SystemParams, volatility: Mapping[int, float]) -> KeeperConfig:
+    def from_params(
+        cls,
+        keeper: KeeperParams,
+        system: SystemParams,
+        volatility: Mapping[int, float],
+        session: tuple[int, int] | None = None,
+    ) -> KeeperConfig:
         """The configuration for the markets of ``system``; ``volatility`` is each market's annualized σ,
-        used where ``keeper.volatility`` is None."""
+        used where ``keeper.volatility`` is None; ``session`` (start, end in unix seconds) is what the
+        paper's pricing modes (``keeper.pricing_mode = "as"``, ``"as_symmetric"``) run to the end of.
+
+        Those modes take σ in USD: the annualized σ times the market's initial price (exact for an
+        ``abm`` path, whose moves are scaled by that price), as a variance per second.
+        """
+        if keeper.pricing_mode != "bps" and session is None:
+            raise ValueError(f"keeper.pricing_mode = {keeper.pricing_mode!r} needs the session (start, end) it runs to")
+        start, end = session or (0, 0)
         pricing = {}
         for m in system.markets:
             sigma = volatility[m.market_id] if keeper.volatility is None else keeper.volatility
@@ -101,6 +116,11 @@ class KeeperConfig:
                 max_deviation_bps=system.max_deviation_bps,
                 min_edge_bps=keeper.min_edge_bps,
                 price_scale=system.price_scale,
+                mode=keeper.pricing_mode,
+                price_variance_per_second=(sigma * m.price / ONE) ** 2 / YEAR_SECONDS,
+                fill_decay=keeper.fill_decay,
+                session_start=start,
+                session_end=end,
             )
         same_name = {f.name for f in dataclasses.fields(cls)} & {f.name for f in dataclasses.fields(keeper)}
         return cls(
@@ -351,6 +371,7 @@ class Keeper:
                 view.ledger.position(view.desk, market),
                 self.config.risk_limits.get(market, 0),
                 view.pools.get(market),
+                view.now,
             )
             fills, _ = plan_market(by_market[market], book, pricing, fee_bps=self.config.fee_bps, toxic=self._toxic)
             plan.extend(fills)

@@ -45,6 +45,7 @@ class MarketBook:
     inventory: int  # the desk's position before the batch
     risk_limit: int  # the desk stays within ±risk_limit through internal fills
     pool: Pool | None
+    now: int | None = None  # when the batch lands (unix seconds): the paper's pricing modes need it
 
 
 def inventory_room(trader_buys: bool, inventory: int, risk_limit: int) -> int:
@@ -107,7 +108,7 @@ def _eligible(entry: BookEntry, book: MarketBook, params: PricingParams, toxic: 
     if book.mark is None or toxic(order.trader):
         return False
     reference = amm_reference(book.pool, order.is_buy, entry.remaining)
-    price = desk_price(order.is_buy, entry.remaining, book.mark, book.inventory, reference, params)
+    price = desk_price(order.is_buy, entry.remaining, book.mark, book.inventory, reference, params, book.now)
     return price is not None and meets_limit(order.is_buy, price, order.limit_price)
 
 
@@ -125,7 +126,7 @@ def _price_and_route(
         if internal:
             assert book.mark is not None
             reference = amm_reference(pool, order.is_buy, internal)
-            quoted = desk_price(order.is_buy, internal, book.mark, book.inventory, reference, params)
+            quoted = desk_price(order.is_buy, internal, book.mark, book.inventory, reference, params, book.now)
             if quoted is None or not meets_limit(order.is_buy, quoted, order.limit_price):
                 return [], pool, index
             price = quoted

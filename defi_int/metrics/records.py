@@ -103,6 +103,8 @@ class RunResult:
     decimals: int  # collateral token decimals
     block_time: int  # seconds per scenario step
     markout_horizons: tuple[int, ...]  # in steps
+    closing_prices: dict[int, int] = field(default_factory=dict)  # market -> the path at the run's end (not posted)
+    flow_digest: str = ""  # sha256 of every order the agents sent, in order (the run's order flow)
     fills: list[FillRecord] = field(default_factory=list)
     timeseries: list[TimePoint] = field(default_factory=list)
     desk_events: list[DeskEvent] = field(default_factory=list)
