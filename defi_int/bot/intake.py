@@ -72,7 +72,7 @@ def submit_order(state: BotState, body: OrderSubmission) -> Submitted:
     wait = state.rate_limiter.take(order.trader.lower())
     if wait is not None:
         raise ApiRejection("rate_limited", f"trader {order.trader} is over its order rate; retry in {wait:.2f} s")
-    admission = journal.add_order(order, signature, digest, max_resting=config.limits.max_resting_per_trader)
+    admission = journal.add_order(order, signature, digest, max_resting=config.max_resting_per_trader)
     if admission.outcome == "nonce_taken":
         other = "0x" + (admission.other or b"").hex()
         raise ApiRejection("duplicate", f"nonce {order.nonce} of {order.trader} is already used by live order {other}")

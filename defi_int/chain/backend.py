@@ -230,9 +230,9 @@ class Chain:
         """Gives ``address`` ether from the backend's unlocked account, once (if it has less than half)."""
         if address in self._funded:
             return
-        if self._funder is None:
-            raise ChainError(f"node at {self.name} has no unlocked account to fund {address} with ether")
         if self.node.balance(address) < amount // 2:
+            if self._funder is None:
+                raise ChainError(f"node at {self.name} has no unlocked account to fund {address} with ether")
             tx = {
                 "from": self._funder,
                 "to": checksum(address),

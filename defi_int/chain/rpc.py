@@ -6,8 +6,10 @@ middleware and formatters, and its receipt polling every 0.1 s, took most of a r
 local node; here a receipt is polled every millisecond.
 
 It is what ``Chain`` uses for every node, and what a keeper bot needs on its own: nonces
-(``transaction_count(address, "pending")``), raw sends, receipts (``receipt`` waits,
-``find_receipt`` does not), blocks by number or hash, and logs.
+(``transaction_count(address, "pending")``, or at a block), fee data (the latest block's base fee,
+``max_priority_fee``), raw sends and whether the node still holds a transaction
+(``knows_transaction``), receipts (``receipt`` waits, ``find_receipt`` does not), blocks by number
+or hash, and logs.
 
 Failures: a node that does not answer (refused, reset, timed out) raises ``NodeUnavailable``
 naming the URL; a JSON-RPC error raises ``RpcError`` (``.code``, ``.message``, ``.data``), except
@@ -175,6 +177,14 @@ class RpcNode:
 
     def code(self, address: str) -> bytes:
         return _bytes(self.request("eth_getCode", [address, "latest"]))
+
+    def max_priority_fee(self) -> int:
+        """The tip the node suggests (``eth_maxPriorityFeePerGas``), wei per gas."""
+        return _int(self.request("eth_maxPriorityFeePerGas"))
+
+    def knows_transaction(self, tx_hash: bytes) -> bool:
+        """Whether the node holds ``tx_hash``, pending in its pool or mined."""
+        return self.request("eth_getTransactionByHash", ["0x" + tx_hash.hex()]) is not None
 
     def call(self, call: Call, block: BlockId = "latest") -> bytes:
         tx: dict[str, Any] = {"from": call.sender, "input": "0x" + call.data.hex()}

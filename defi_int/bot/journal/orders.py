@@ -173,6 +173,39 @@ class OrderJournal(Store):
         rows = self._conn().execute(f"SELECT {ORDER_COLUMNS} FROM orders WHERE {where} ORDER BY received_at, digest")
         return [order_from_row(row) for row in rows]
 
+    def order_changes(self, after: int, events: tuple[str, ...] = ("accepted", "cancelled")) -> list[OrderEvent]:
+        """Order events of kinds ``events`` journaled after event id ``after``, oldest first (``OrderEvent.id``).
+
+        The loop follows the API's intake and cancels through this, never rereading the whole book.
+        """
+        marks = ", ".join("?" for _ in events)
+        rows = self._conn().execute(
+            f"SELECT at, event, status, detail, settle_id, id, digest FROM order_events WHERE id > ? "
+            f"AND event IN ({marks}) ORDER BY id",
+            (after, *events),
+        )
+        return [
+            OrderEvent(at, event, status, detail, settle, event_id, bytes(d))
+            for at, event, status, detail, settle, event_id, d in rows
+        ]
+
+    def last_event_id(self) -> int:
+        """The id of the latest order event (0: none)."""
+        row = self._conn().execute("SELECT MAX(id) FROM order_events").fetchone()
+        return int(row[0] or 0)
+
+    def get_orders(self, digests: list[bytes]) -> dict[bytes, OrderRecord]:
+        """The journaled records of ``digests`` (absent ones left out), in one read."""
+        found: dict[bytes, OrderRecord] = {}
+        conn = self._conn()
+        for start in range(0, len(digests), 500):
+            part = digests[start : start + 500]
+            marks = ", ".join("?" for _ in part)
+            for row in conn.execute(f"SELECT {ORDER_COLUMNS} FROM orders WHERE digest IN ({marks})", part):
+                record = order_from_row(row)
+                found[record.digest] = record
+        return found
+
     def live_count(self, trader: str) -> int:
         return self._live_count(self._conn(), trader.lower())
 

@@ -2,19 +2,24 @@
 
 Each method is one stage change in one SQLite transaction (see ``records`` for the stages):
 
-- ``plan_settle``: the batch and its expected legs; its orders are now in flight. An order already
-  in flight, not live, or with less left than planned is refused: never two transactions for the
-  same fills.
+- ``plan_settle``: the batch, from the keeper's typed plan (``keeper.plan.PlannedFill``): each
+  fill's expected legs and the market they were planned against; its orders are now in flight. An
+  order already in flight, not live, or with less left than planned is refused: never two
+  transactions for the same fills.
 - ``sign_settle``: the raw transaction, its hash and nonce (again for a replacement: same nonce,
   fees bumped; the old one may still land, so both are kept).
 - ``mark_sent``, ``mark_mined`` (the legs booked from the receipt's ``OrderFilled`` events; a
   receipt with status 0 fails the settle), ``mark_confirmed``, ``mark_reconciled``.
-- ``drop_settle``: a settle that never landed and never will (the loop's judgement).
-- ``unwind_reorg``: every settle mined at or above a block that is no longer canonical is
-  ``reorged``: its legs are unbooked and its orders return to their live status.
+- ``drop_settle``: a settle that never landed and never will (its nonce went to another
+  transaction): ``dropped``, or ``reorged`` when a reorg had taken its block away before.
+- ``unwind_reorg``: every settle mined at or above a block that is no longer canonical goes back
+  to ``sent``: its legs are unbooked, its orders stay in flight (its signed transaction may land
+  again, and nothing else may fill them until it does or its nonce is taken), and the hedges and
+  samples of those blocks are forgotten.
 
 Leaving flight without a fill releases an order to its live status; the loop's next
-``expire_orders`` expires those whose time has passed.
+``expire_orders`` expires those whose time has passed. Hedges and market samples (``desk``) are
+booked by block too, so a reorg unbooks them with the settles.
 """
 
 from __future__ import annotations
@@ -41,15 +46,16 @@ from defi_int.bot.journal.records import (
     SIGNED,
     BookedLeg,
     Cursor,
-    PlannedFill,
+    SettleFill,
     SettleRecord,
     SignedTx,
 )
+from defi_int.keeper.plan import PlannedFill
 from defi_int.metrics.records import FillRecord
 
 _SETTLE_COLUMNS = (
     "id, batch_id, stage, nonce, tx_hash, block_number, block_hash, block_time, status, gas_used, confirmations, "
-    "detail, planned_at, signed_at, sent_at, mined_at, confirmed_at, reconciled_at, closed_at"
+    "detail, planned_at, signed_at, sent_at, mined_at, confirmed_at, reconciled_at, closed_at, reorgs"
 )
 _TIME_NAMES = ("planned", "signed", "sent", "mined", "confirmed", "reconciled", "closed")
 
@@ -67,30 +73,37 @@ class SettleJournal(Store):
         with self._write() as conn:
             if conn.execute("SELECT 1 FROM settles WHERE batch_id = ?", (batch_id,)).fetchone():
                 raise JournalError(f"batch {batch_id} is already journaled")
-            for fill in fills:
-                self._check_plannable(conn, batch_id, fill)
+            for each in fills:
+                self._check_plannable(conn, batch_id, each)
             now = self.now()
             settle_id = conn.execute(
                 "INSERT INTO settles (batch_id, stage, planned_at, updated_at) VALUES (?, ?, ?, ?)",
                 (batch_id, PLANNED, now, now),
             ).lastrowid
             assert settle_id is not None
-            for position, fill in enumerate(fills):
+            for position, planned in enumerate(fills):
+                fill, legs = planned.fill, planned.expected
                 conn.execute(
                     "INSERT INTO settle_fills (settle_id, position, digest, internal_size, internal_price, amm_size, "
-                    "amm_quote, fee_bps) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "amm_quote, fee_bps, mark, amm_mid, amm_reference, internal_quote, internal_fee) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         settle_id,
                         position,
-                        fill.digest,
+                        planned.digest,
                         str(fill.internal_size),
                         str(fill.internal_price),
                         str(fill.amm_size),
-                        str(fill.amm_quote),
+                        str(legs.amm_quote),
                         fill.fee_bps,
+                        _text(legs.mark),
+                        str(legs.amm_mid),
+                        _text(legs.amm.reference),
+                        str(legs.internal_quote),
+                        str(legs.internal_fee),
                     ),
                 )
-                self._event(conn, fill.digest, "planned", self._status(conn, fill.digest), batch_id, settle_id)
+                self._event(conn, planned.digest, "planned", self._status(conn, planned.digest), batch_id, settle_id)
             return self._settle(conn, settle_id)
 
     def sign_settle(self, settle_id: int, tx: SignedTx) -> SettleRecord:
@@ -115,7 +128,7 @@ class SettleJournal(Store):
             now = self.now()
             conn.execute(
                 "INSERT INTO settle_txs (tx_hash, settle_id, nonce, raw, max_fee, priority_fee, gas_limit, replaces, "
-                "signed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "signed_at, cancel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     tx.tx_hash,
                     settle_id,
@@ -126,6 +139,7 @@ class SettleJournal(Store):
                     tx.gas_limit,
                     tx.replaces,
                     now,
+                    int(tx.cancel),
                 ),
             )
             conn.execute(
@@ -233,12 +247,15 @@ class SettleJournal(Store):
         return self._advance(settle_id, (CONFIRMED,), RECONCILED, "reconciled_at")
 
     def drop_settle(self, settle_id: int, detail: str) -> SettleRecord:
-        """Gives up a settle that never landed (planned, signed or sent); its orders are released."""
+        """Gives up a settle that never landed (planned, signed or sent); its orders are released.
+
+        It becomes ``reorged`` when a reorg had taken its block away before, ``dropped`` otherwise.
+        """
         with self._write() as conn:
             settle = self._settle(conn, settle_id)
             if settle.stage not in (PLANNED, SIGNED, SENT):
                 raise JournalError(f"settle {settle_id} is {settle.stage}; only one that never landed is dropped")
-            self._close(conn, settle, DROPPED, detail)
+            self._close(conn, settle, REORGED if settle.reorgs else DROPPED, detail)
             for fill in settle.fills:
                 self._event(conn, fill.digest, "released", self._status(conn, fill.digest), detail, settle_id)
             return self._settle(conn, settle_id)
@@ -246,9 +263,10 @@ class SettleJournal(Store):
     def unwind_reorg(self, from_block: int, detail: str) -> list[SettleRecord]:
         """Blocks from ``from_block`` up are no longer canonical: unbooks every settle mined there.
 
-        Each becomes ``reorged``, its legs are deleted, its orders' filled amounts and statuses are
-        recomputed from what stays booked (a filled order goes back to resting or partially
-        filled), and cursors at or above ``from_block`` are forgotten.
+        Each goes back to ``sent`` (its signed transactions kept: one may land again), its legs are
+        deleted, its orders' filled amounts and statuses are recomputed from what stays booked (a
+        filled order goes back to resting or partially filled) while they stay in flight; hedges,
+        samples and cursors at or above ``from_block`` are forgotten.
         """
         with self._write() as conn:
             rows = conn.execute(
@@ -256,14 +274,22 @@ class SettleJournal(Store):
                 (from_block, MINED, CONFIRMED, RECONCILED),
             ).fetchall()
             unwound = []
+            now = self.now()
             for (settle_id,) in rows:
                 settle = self._settle(conn, settle_id)
                 why = f"block {settle.block_number} no longer canonical: {detail}"
-                self._close(conn, settle, REORGED, why)
+                conn.execute(
+                    "UPDATE settles SET stage = ?, block_number = NULL, block_hash = NULL, block_time = NULL, "
+                    "status = NULL, gas_used = NULL, confirmations = NULL, mined_at = NULL, confirmed_at = NULL, "
+                    "reconciled_at = NULL, reorgs = reorgs + 1, detail = ?, updated_at = ? WHERE id = ?",
+                    (SENT, why, now, settle_id),
+                )
                 conn.execute("DELETE FROM fills WHERE settle_id = ?", (settle_id,))
                 for fill in settle.fills:
                     self._refresh_fill(conn, fill.digest, "unbooked", why, settle_id)
                 unwound.append(self._settle(conn, settle_id))
+            for table in ("hedges", "samples"):
+                conn.execute(f"DELETE FROM {table} WHERE block_number >= ?", (from_block,))
             conn.execute("DELETE FROM cursors WHERE block >= ?", (from_block,))
             return unwound
 
@@ -283,6 +309,15 @@ class SettleJournal(Store):
         """Settles not final yet (planned, signed, sent, mined), oldest first: what a restart resumes."""
         with self._read() as conn:
             ids = conn.execute(f"SELECT id FROM settles WHERE stage IN ({_IN_FLIGHT_SQL}) ORDER BY id").fetchall()
+            return [self._settle(conn, i) for (i,) in ids]
+
+    def settles_in(self, stages: tuple[str, ...], *, from_block: int | None = None) -> list[SettleRecord]:
+        """Settles in ``stages`` (mined at or above ``from_block``, when given), oldest first."""
+        marks = ", ".join("?" for _ in stages)
+        where = f"stage IN ({marks})" + ("" if from_block is None else " AND block_number >= ?")
+        args = (*stages, *(() if from_block is None else (from_block,)))
+        with self._read() as conn:
+            ids = conn.execute(f"SELECT id FROM settles WHERE {where} ORDER BY id", args).fetchall()
             return [self._settle(conn, i) for (i,) in ids]
 
     def settles_to_reconcile(self) -> list[SettleRecord]:
@@ -372,22 +407,36 @@ class SettleJournal(Store):
         if row is None:
             raise JournalError(f"no settle {settle_id} in the journal")
         fills = tuple(
-            PlannedFill(bytes(d), int(i_size), int(i_price), int(a_size), int(a_quote), fee)
-            for d, i_size, i_price, a_size, a_quote, fee in conn.execute(
-                "SELECT digest, internal_size, internal_price, amm_size, amm_quote, fee_bps FROM settle_fills "
-                "WHERE settle_id = ? ORDER BY position",
+            SettleFill(
+                bytes(d),
+                int(i_size),
+                int(i_price),
+                int(a_size),
+                int(a_quote),
+                fee,
+                _int(mark),
+                int(mid),
+                _int(reference),
+                int(i_quote),
+                int(i_fee),
+            )
+            for d, i_size, i_price, a_size, a_quote, fee, mark, mid, reference, i_quote, i_fee in conn.execute(
+                "SELECT digest, internal_size, internal_price, amm_size, amm_quote, fee_bps, mark, amm_mid, "
+                "amm_reference, internal_quote, internal_fee FROM settle_fills WHERE settle_id = ? ORDER BY position",
                 (settle_id,),
             )
         )
         txs = tuple(
-            SignedTx(bytes(h), bytes(raw), n, int(mf), int(pf), gl, None if rep is None else bytes(rep), sa, se)
-            for h, raw, n, mf, pf, gl, rep, sa, se in conn.execute(
-                "SELECT tx_hash, raw, nonce, max_fee, priority_fee, gas_limit, replaces, signed_at, sent_at "
-                "FROM settle_txs WHERE settle_id = ? ORDER BY signed_at, rowid",
+            SignedTx(
+                bytes(h), bytes(raw), n, int(mf), int(pf), gl, None if rep is None else bytes(rep), sa, se, bool(c)
+            )
+            for h, raw, n, mf, pf, gl, rep, sa, se, c in conn.execute(
+                "SELECT tx_hash, raw, nonce, max_fee, priority_fee, gas_limit, replaces, signed_at, sent_at, cancel "
+                "FROM settle_txs WHERE settle_id = ? ORDER BY rowid",
                 (settle_id,),
             )
         )
-        times = {name: t for name, t in zip(_TIME_NAMES, row[12:], strict=True) if t is not None}
+        times = {name: t for name, t in zip(_TIME_NAMES, row[12:19], strict=True) if t is not None}
         return SettleRecord(
             id=row[0],
             batch_id=row[1],
@@ -404,16 +453,18 @@ class SettleJournal(Store):
             confirmations=row[10],
             detail=row[11],
             times=times,
+            reorgs=row[19],
         )
 
-    def _check_plannable(self, conn: sqlite3.Connection, batch_id: str, fill: PlannedFill) -> None:
-        where = f"batch {batch_id}: order 0x{fill.digest.hex()}"
-        record = self._order_row(conn, fill.digest)
+    def _check_plannable(self, conn: sqlite3.Connection, batch_id: str, planned: PlannedFill) -> None:
+        where = f"batch {batch_id}: order 0x{planned.digest.hex()}"
+        fill = planned.fill
+        record = self._order_row(conn, planned.digest)
         if record is None:
             raise JournalError(f"{where} is not in the journal")
         if not record.live:
             raise JournalError(f"{where} is {record.status}")
-        flight = self._in_flight(conn, fill.digest)
+        flight = self._in_flight(conn, planned.digest)
         if flight is not None:
             raise JournalError(f"{where} is already in flight in settle {flight.settle_id} ({flight.stage})")
         amount = fill.internal_size + fill.amm_size
@@ -472,6 +523,14 @@ class SettleJournal(Store):
 
 def _bytes(value: Any) -> bytes | None:
     return None if value is None else bytes(value)
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _text(value: int | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def _hex(value: bytes | None) -> str:
