@@ -79,6 +79,7 @@ def submit_order(state: BotState, body: OrderSubmission) -> Submitted:
     if admission.outcome == "resting_cap":
         raise ApiRejection("resting_cap", f"trader {order.trader} already has {admission.count} live orders (the cap)")
     assert admission.record is not None
+    state.orders_arrived()
     return Submitted(admission.record, admission.outcome == "created")
 
 
@@ -98,7 +99,9 @@ def cancel_order(state: BotState, digest: bytes, body: CancelRequest) -> tuple[O
     signature = bytes.fromhex(body.signature[2:])
     check_signer(cancel_digest(digest, deadline, state.config.domain), signature, record.order.trader)
     try:
-        return journal.cancel_order(digest, f"cancelled by the trader's signature (deadline {deadline})")
+        cancelled = journal.cancel_order(digest, f"cancelled by the trader's signature (deadline {deadline})")
+        state.orders_arrived()
+        return cancelled
     except OrderInFlight as exc:
         tx = f" 0x{exc.tx_hash.hex()}" if exc.tx_hash else ""
         raise ApiRejection(

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from eth_account import Account
@@ -50,6 +50,9 @@ from defi_int.chain.anvil import Anvil
 from defi_int.chain.errors import decode_revert, revert_data
 from defi_int.chain.node import BlockId, Call, CallReverted, Node, Receipt, TransactionRejected, checksum
 from defi_int.exceptions import ChainError, ConfigError, NodeUnavailable, TransactionFailed
+
+if TYPE_CHECKING:
+    from defi_int.chain.rpc import RetryPolicy
 
 #: Fee cap for every transaction: far above any base fee a local chain reaches, paid only up to it.
 MAX_FEE_PER_GAS = 50 * 10**9
@@ -129,15 +132,18 @@ class Chain:
         return cls(node, Web3(provider), kind="revm")
 
     @classmethod
-    def connect(cls, url: str, *, timeout: float = 30.0, manage_clock: bool = True) -> Chain:
+    def connect(
+        cls, url: str, *, timeout: float = 30.0, manage_clock: bool = True, policy: RetryPolicy | None = None
+    ) -> Chain:
         """A JSON-RPC node at ``url``; raises ``NodeUnavailable`` when it does not answer.
 
         With ``manage_clock`` (the default, for local nodes: anvil, hardhat) every block's time is
-        set through ``evm_setNextBlockTimestamp``; turn it off for a node whose clock is not ours.
+        set through ``evm_setNextBlockTimestamp``; turn it off for a node whose clock is not ours
+        (a keeper bot's). ``policy`` retries requests that fail in transit (``rpc.RetryPolicy``).
         """
         from defi_int.chain.rpc import RpcNode
 
-        node = RpcNode(url, timeout=timeout)
+        node = RpcNode(url, timeout=timeout, policy=policy)
         w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout}))
         return cls(node, w3, kind="rpc", url=url, manage_clock=manage_clock)
 

@@ -53,6 +53,7 @@ class Deployment:
     params: SystemParams
     symbols: Mapping[int, str]  # market -> symbol
     volatility: Mapping[int, float]  # market -> annualized volatility the keeper prices with
+    rpc_url: str | None = None  # the node it was deployed through (the default node of its clients)
 
     @property
     def domain(self) -> Domain:
@@ -68,6 +69,7 @@ class Deployment:
             json.dumps(
                 {
                     "version": FORMAT_VERSION,
+                    "rpc_url": self.rpc_url,
                     "chain_id": self.chain_id,
                     "block": self.block,
                     "block_hash": "0x" + self.block_hash.hex(),
@@ -126,6 +128,7 @@ def deploy(
         params,
         {m: (symbols or {}).get(m, f"M{m}") for m in markets},
         {m: float((volatility or {}).get(m, DEFAULT_VOLATILITY)) for m in markets},
+        chain.url,
     )
 
 
@@ -282,7 +285,10 @@ class _Reader:
             params = SystemParams(**values_of(protocol, ProtocolParams), markets=tuple(markets))
         except ParamError as exc:
             raise self.fail(exc.path, exc.problem) from None
-        return Deployment(chain_id, block, hash_bytes, contracts, accounts, params, symbols, volatility)
+        rpc_url = top.get("rpc_url")
+        if rpc_url is not None and (not isinstance(rpc_url, str) or not rpc_url.startswith(("http://", "https://"))):
+            raise self.fail("rpc_url", f"must be an http(s) URL or null, got {rpc_url!r}")
+        return Deployment(chain_id, block, hash_bytes, contracts, accounts, params, symbols, volatility, rpc_url)
 
     def declared(self, raw: Mapping[str, Any], cls: type, path: str) -> Any:
         """An instance of the declared ``cls`` from ``raw`` (keys as the declarations name them)."""

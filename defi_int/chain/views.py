@@ -444,6 +444,7 @@ def fill_events(system: System, receipt: Receipt) -> list[FillEvent]:
             args["ammQuote"],
             args["fee"],
             log.block_number,
+            log.log_index,
         )
         for log in receipt.logs
         if event.matches(log)

@@ -99,6 +99,26 @@ class Store:
     def now(self) -> float:
         return self._clock()
 
+    def claim(self, key: str, value: str) -> str:
+        """Records ``value`` under ``key`` the first time; returns what the file holds under ``key``.
+
+        A journal belongs to one deployment: the keeper claims it with the deployment's identity and
+        refuses a file that holds another one.
+        """
+        with self._write() as conn:
+            conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Records ``value`` under ``key`` (replacing what was there)."""
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def meta(self, key: str) -> str | None:
+        row = self._conn().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
     # ------------------------------------------------------------------ shared helpers
 
     def _order_row(self, conn: sqlite3.Connection, digest: bytes) -> OrderRecord | None:

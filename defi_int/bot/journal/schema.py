@@ -208,6 +208,11 @@ CREATE TABLE samples (
     PRIMARY KEY (step, market)
 );
 CREATE INDEX samples_block ON samples (block_number);
+
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,                  -- deployment: the chain id and Settlement the journal belongs to
+    value TEXT NOT NULL
+);
 """
 
 #: Migration ``i`` brings a file from version ``i`` to ``i + 1``.

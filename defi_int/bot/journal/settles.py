@@ -46,6 +46,7 @@ from defi_int.bot.journal.records import (
     SIGNED,
     BookedLeg,
     Cursor,
+    LegRecord,
     SettleFill,
     SettleRecord,
     SignedTx,
@@ -367,6 +368,10 @@ class SettleJournal(Store):
                 )
             )
         return records
+
+    def settle_legs(self, settle_id: int) -> list[LegRecord]:
+        """The legs booked for settle ``settle_id``, in chain order."""
+        return leg_rows(self._conn(), "WHERE settle_id = ?", (settle_id,))
 
     def fill_counts(self) -> dict[str, int]:
         """Booked legs per venue (both venues present, zero included)."""
