@@ -32,6 +32,7 @@ signed for fills that are in flight.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -52,7 +53,7 @@ from defi_int.chain.deploy import System
 from defi_int.chain.node import Block
 from defi_int.chain.rpc import RpcNode
 from defi_int.chain.venue import ChainVenue
-from defi_int.chain.views import market_and_accounts
+from defi_int.chain.views import check_invariants, ledger_accounts, market_and_accounts
 from defi_int.exceptions import ChainError, DefiIntError, OrderRejected
 from defi_int.keeper.book import BookEntry, OrderBook
 from defi_int.keeper.keeper import Keeper, KeeperState, Rejection
@@ -139,6 +140,8 @@ class KeeperLoop:
         self._event_id = journal.last_event_id()
         last = journal.last_step()
         self._step = 0 if last is None else last + 1
+        self._sample(head, force=True)
+        self.record_invariants()
         _log.info("resumed: %d live orders (%d in flight), head %d", len(entries), len(in_flight), head.number)
 
     def run(self, stop: threading.Event) -> None:
@@ -190,10 +193,24 @@ class KeeperLoop:
         if self.settlements.advance():
             return self.params.receipt_poll * 10
         if self._batch(head):
+            self._sample(head)
             return 0.0
         self._hedge()
         self._sample(head)
         return self.params.loop_interval
+
+    def finish(self) -> None:
+        """A graceful stop: the markets sampled and the ledger invariants recorded for the report."""
+        head = self._head()
+        self._sample(head, force=True)
+        self.record_invariants()
+
+    def record_invariants(self) -> dict[str, bool]:
+        """Checks the ledger invariants over every account that ever held cash; journals the answer."""
+        accounts = ledger_accounts(self.system, from_block=self.settlements.start_block)
+        checks = check_invariants(self.system, accounts)
+        self.journal.set_meta("invariants", json.dumps(checks, sort_keys=True))
+        return checks
 
     # ------------------------------------------------------------------ the book
 
@@ -282,6 +299,8 @@ class KeeperLoop:
             accepted, rejected = keeper.trim(accepted, snapshot)
             self._reject(rejected)
         self._note_reasons(pruned.live, accepted, snapshot, board)
+        _log.debug("batch at block %d: %d selected, %d planned, %d to settle", head.number, len(selected), len(plan),
+                   len(accepted))  # fmt: skip
         if not accepted:
             return False
         keeper.hold(accepted)
@@ -346,8 +365,9 @@ class KeeperLoop:
                 _log.warning("hedge of %d on market %d reverted (the pool moved past its slippage)", order.size, market)
             return  # one transaction at a time
 
-    def _sample(self, head: Block) -> None:
-        if head.number == self._sampled_block or time.monotonic() - self._sampled_at < self.params.sample_interval:
+    def _sample(self, head: Block, *, force: bool = False) -> None:
+        due = time.monotonic() - self._sampled_at >= self.params.sample_interval
+        if not force and (head.number == self._sampled_block or not due):
             return
         system = self.system
         desk, fees = system.desk, system.fee_recipient

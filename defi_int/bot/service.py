@@ -35,7 +35,7 @@ from defi_int.bot.state import BotState, install_kill_signal
 from defi_int.chain.backend import Chain
 from defi_int.chain.deployment import Deployment, attach, read_deployment
 from defi_int.chain.rpc import CircuitBreaker, RetryPolicy, RpcNode
-from defi_int.exceptions import ConfigError
+from defi_int.exceptions import ConfigError, DefiIntError
 from defi_int.keeper.keeper import KeeperConfig
 
 _log = logging.getLogger(__name__)
@@ -62,6 +62,10 @@ class KeeperService:
             if on_ready is not None:
                 on_ready(self)
             self.loop.run(self.stop)
+            try:
+                self.loop.finish()
+            except DefiIntError as exc:
+                _log.warning("stopping without a final sample and invariant check: %s", exc)
         finally:
             self.close()
 

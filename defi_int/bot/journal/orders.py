@@ -206,6 +206,19 @@ class OrderJournal(Store):
                 found[record.digest] = record
         return found
 
+    def all_orders(self) -> list[OrderRecord]:
+        """Every journaled order, in arrival order."""
+        rows = self._conn().execute(f"SELECT {ORDER_COLUMNS} FROM orders ORDER BY received_at, digest")
+        return [order_from_row(row) for row in rows]
+
+    def rejection_counts(self) -> dict[str, int]:
+        """Rejected orders per reason code."""
+        rows = self._conn().execute(
+            "SELECT reason_code, COUNT(*) FROM orders WHERE status = ? GROUP BY reason_code ORDER BY reason_code",
+            (REJECTED,),
+        )
+        return {str(code): count for code, count in rows}
+
     def live_count(self, trader: str) -> int:
         return self._live_count(self._conn(), trader.lower())
 

@@ -369,6 +369,18 @@ class SettleJournal(Store):
             )
         return records
 
+    def settle_totals(self) -> tuple[int, int]:
+        """(settle transactions that went through, their gas): mined with status 1, final or not."""
+        row = self._conn().execute(
+            "SELECT COUNT(*), COALESCE(SUM(gas_used), 0) FROM settles WHERE status = 1 AND stage IN (?, ?, ?)",
+            (MINED, CONFIRMED, RECONCILED),
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def all_legs(self) -> list[LegRecord]:
+        """Every booked leg, in chain order."""
+        return leg_rows(self._conn(), "", ())
+
     def settle_legs(self, settle_id: int) -> list[LegRecord]:
         """The legs booked for settle ``settle_id``, in chain order."""
         return leg_rows(self._conn(), "WHERE settle_id = ?", (settle_id,))
