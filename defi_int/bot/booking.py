@@ -22,7 +22,9 @@ from defi_int.market.ledger import fee_for, notional
 from defi_int.orders.rules import average_price
 
 
-def booked_legs(settle: SettleRecord, receipt: SettleReceipt, price_scale: int, is_buy: dict[bytes, bool]) -> list[BookedLeg]:
+def booked_legs(
+    settle: SettleRecord, receipt: SettleReceipt, price_scale: int, is_buy: dict[bytes, bool]
+) -> list[BookedLeg]:
     """The legs of ``receipt``'s fills, in batch order (internal before AMM), gas shared among them.
 
     ``is_buy`` is each order's side by digest. The events must be the settle's own fills (each

@@ -25,7 +25,9 @@ def env_name(role: str) -> str:
     return f"DEFI_INT_{role.upper()}_KEY"
 
 
-def load_account(role: str, key_file: str | Path | None = None, *, environ: dict[str, str] | None = None) -> LocalAccount:
+def load_account(
+    role: str, key_file: str | Path | None = None, *, environ: dict[str, str] | None = None
+) -> LocalAccount:
     """The account of ``role`` (see the module docstring)."""
     env = os.environ if environ is None else environ
     name = env_name(role)

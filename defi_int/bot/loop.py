@@ -182,6 +182,7 @@ class KeeperLoop:
         self.progress.iterations += 1
         head = self._head()
         self.settlements.check_head(head)
+        self.txm.head = head
         self.state.node_status(True, f"head {head.number} at {head.timestamp}")
         self._follow_intake()
         self.settlements.scan(head)

@@ -25,6 +25,7 @@ releases its orders; a no-op that took the nonce drops it.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -33,7 +34,7 @@ from defi_int.bot.booking import booked_legs, mismatches
 from defi_int.bot.chainwatch import HeadWatch
 from defi_int.bot.config import LoopParams
 from defi_int.bot.errors import JournalError, OrderInFlight
-from defi_int.bot.journal import HedgeRecord, Journal, SettleRecord
+from defi_int.bot.journal import Cursor, HedgeRecord, Journal, SettleRecord
 from defi_int.bot.journal.records import CONFIRMED, MINED, PLANNED, RECONCILED, SENT, SIGNED
 from defi_int.bot.metrics import BotMetrics
 from defi_int.bot.txmanager import LOST, Landed, TxManager
@@ -43,13 +44,16 @@ from defi_int.chain.errors import decode_revert
 from defi_int.chain.node import Block
 from defi_int.chain.rpc import RpcNode
 from defi_int.chain.venue import ChainVenue
-from defi_int.chain.views import contract_events
+from defi_int.chain.views import contract_events, fill_events
 from defi_int.exceptions import ContractRevert
 from defi_int.keeper.venue import FillEvent
 
 _log = logging.getLogger(__name__)
 #: Blocks one ``eth_getLogs`` covers at most while the loop catches up.
 SCAN_SPAN = 2_000
+#: The scanned cursor is journaled when events were found, else at most this often (a restart rescans
+#: from it: every event's effect is idempotent).
+CURSOR_SECONDS = 5.0
 _EVENTS = (("Settlement", "OrderCancelled"), ("Settlement", "Hedged"), ("Settlement", "OrderFilled"))
 
 
@@ -96,6 +100,9 @@ class Settlements:
         self.start_block = start_block
         self.watch = HeadWatch(lambda n: node.block(n), params.reorg_window)
         self.counters = Counters()
+        self._scanned: int | None = None  # the last block scanned for events
+        self._scanned_at = 0.0
+        self._clock = time.monotonic
         self.price_scale = system.params.price_scale
         self.keeper_address = system.keeper_account.address
 
@@ -128,6 +135,7 @@ class Settlements:
         if below is not None:
             self.journal.set_cursor("scanned", below.number, below.hash)
             self.watch.remember(below.number, below.hash)
+        self._scanned = None  # read again from the journal
         self.txm.resync()
         self.on_orders(f.digest for s in unwound for f in s.fills)
         if unwound:
@@ -137,11 +145,14 @@ class Settlements:
 
     def scan(self, head: Block) -> None:
         """Applies the contracts' events from the last block scanned up to ``head``."""
-        cursor = self.journal.cursor("scanned")
-        start = (cursor.block + 1) if cursor is not None else self.start_block
-        while start <= head.number:
+        if self._scanned is None:
+            cursor = self.journal.cursor("scanned")
+            self._scanned = cursor.block if cursor is not None else self.start_block - 1
+        start = self._scanned + 1
+        while start <= head.number:  # nothing to do until the head moves past the last block scanned
             end = min(head.number, start + SCAN_SPAN - 1)
-            for event in contract_events(self.system, _EVENTS, from_block=start, to_block=end):
+            events = contract_events(self.system, _EVENTS, from_block=start, to_block=end)
+            for event in events:
                 if event.name == "OrderCancelled":
                     self._cancelled(event.args["digest"], event.tx_hash, event.block_number)
                 elif event.name == "Hedged":
@@ -151,11 +162,14 @@ class Settlements:
                     self.metrics.loop_event("unexpected_fill")
                     _log.error("OrderFilled 0x%s in tx 0x%s: no settle of this keeper", event.args["digest"].hex(),
                                event.tx_hash.hex())  # fmt: skip
-            block = head if end == head.number else self.node.block(end)
-            if block is None:
-                return
-            self.journal.set_cursor("scanned", block.number, block.hash)
             start = end + 1
+            if start <= head.number or events or self._clock() - self._scanned_at >= CURSOR_SECONDS:
+                block = head if end == head.number else self.node.block(end)
+                if block is None:
+                    return
+                self.journal.set_cursor("scanned", block.number, block.hash)
+                self._scanned_at = self._clock()
+            self._scanned = end
 
     def _cancelled(self, digest: bytes, tx_hash: bytes, block: int) -> None:
         record = self.journal.get_order(digest)
@@ -219,8 +233,8 @@ class Settlements:
             return settle
         self.watch.remember(receipt.block_number, receipt.block_hash)
         legs = []
+        read = self.venue.settle_receipt(receipt)
         if receipt.status:
-            read = self.venue.settle_receipt(receipt)
             sides = {d: r.order.is_buy for d, r in self.journal.get_orders(digests).items()}
             legs = booked_legs(settle, read, self.price_scale, sides)
             self._check(settle, read.events)
@@ -229,7 +243,7 @@ class Settlements:
             tx.tx_hash,
             block_number=receipt.block_number,
             block_hash=receipt.block_hash,
-            block_time=self._block_time(receipt.block_number),
+            block_time=read.time,
             status=receipt.status,
             gas_used=receipt.gas_used,
             legs=legs,
@@ -261,11 +275,12 @@ class Settlements:
                 self.on_orders(f.digest for f in settle.fills)
             failpoints.hit("before_reconciled")
             booked = {(leg.leg.digest, leg.leg.log_index) for leg in self.journal.settle_legs(settle.id)}
-            chain = {(e.digest, e.log_index) for e in self.venue.settle_receipt(receipt).events}
+            chain = {(e.digest, e.log_index) for e in fill_events(self.system, receipt)}
             if booked != chain:
-                raise JournalError(f"settle {settle.id}: booked fills {len(booked)} differ from the chain's {len(chain)}")
-            self.journal.mark_reconciled(settle.id)
-            self.journal.set_cursor("confirmed", receipt.block_number, receipt.block_hash)
+                raise JournalError(
+                    f"settle {settle.id}: booked fills {len(booked)} differ from the chain's {len(chain)}"
+                )
+            self.journal.mark_reconciled(settle.id, Cursor("confirmed", receipt.block_number, receipt.block_hash))
 
     # ------------------------------------------------------------------ helpers
 
@@ -275,10 +290,6 @@ class Settlements:
         self.metrics.loop_event("settle_dropped")
         self.on_orders(f.digest for f in settle.fills)
         return settle
-
-    def _block_time(self, number: int) -> int:
-        block = self.node.block(number)
-        return block.timestamp if block is not None else 0
 
     def _blame(self, settle: SettleRecord, tx_hash: bytes) -> None:
         """A settle that reverted: rejects the order its error names (the rest rest and are planned again)."""

@@ -41,13 +41,15 @@ from defi_int.bot.config import LoopParams
 from defi_int.bot.journal import Journal, SettleRecord, SignedTx
 from defi_int.bot.journal.records import SENT, SIGNED
 from defi_int.chain import transactions
-from defi_int.chain.node import Call, Receipt, TransactionRejected
+from defi_int.chain.node import Block, Call, Receipt, TransactionRejected
 from defi_int.chain.rpc import RpcError, RpcNode
 from defi_int.market.ledger import ceil_div
 from defi_int.types import BPS
 
 GWEI = 10**9
 NO_OP_GAS = 21_000
+#: Seconds the node's suggested tip is reused before asking again.
+TIP_SECONDS = 10.0
 #: Returned by ``advance`` for a settle whose nonce another transaction took.
 LOST = "lost"
 #: Returned by ``advance`` for a settle still on its way.
@@ -87,6 +89,8 @@ class TxManager:
         self._sleep = sleep
         self._next: int | None = None
         self.hedge: SignedTx | None = None  # a hedge sent and not mined yet
+        self.head: Block | None = None  # the latest block the loop read (its base fee prices new transactions)
+        self._tip: tuple[int, float] | None = None  # (the node's suggested tip, when asked)
         self.events: Counter[str] = Counter()  # replacement, cancel, rebroadcast, gap_filler
         self._on_event = on_event
 
@@ -113,13 +117,19 @@ class TxManager:
     # -------------------------------------------------------------------- fees
 
     def fees(self, above: SignedTx | None = None) -> tuple[int, int]:
-        """(max fee, tip) per gas for a new transaction, or for one replacing ``above``."""
-        block = self.node.block("latest")
-        base = block.base_fee if block is not None else 0
-        try:
-            tip = self.node.max_priority_fee()
-        except RpcError:
-            tip = GWEI
+        """(max fee, tip) per gas for a new transaction, or for one replacing ``above``.
+
+        The base fee is the head's (``head``, when the loop just read it, else read now); the tip
+        the node suggests is asked at most every ``TIP_SECONDS``.
+        """
+        head = self.head if self.head is not None else self.node.block("latest")
+        base = head.base_fee if head is not None else 0
+        if self._tip is None or self._clock() - self._tip[1] > TIP_SECONDS:
+            try:
+                self._tip = (self.node.max_priority_fee(), self._clock())
+            except RpcError:
+                self._tip = (GWEI, self._clock())
+        tip = self._tip[0]
         max_fee = 2 * base + tip
         if above is not None:
             bump = BPS + self.params.fee_bump_bps

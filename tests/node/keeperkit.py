@@ -88,9 +88,13 @@ class Desk:
     def domain(self) -> Any:
         return self.deployment.domain
 
-    def keeper_file(self, *, confirmations: int = 1, replace_after: float = 30.0, max_batch: int = 500) -> Path:
-        path = self.folder / f"keeper-{confirmations}-{replace_after}-{max_batch}.toml"
-        path.write_text(KEEPER_TOML.format(confirmations=confirmations, replace_after=replace_after, max_batch=max_batch))
+    def keeper_file(
+        self, *, confirmations: int = 1, replace_after: float = 30.0, max_batch: int = 500, extra: str = ""
+    ) -> Path:
+        """A keeper file for the tests (fast loop, short timeouts); ``extra`` is appended ([api], [breakers] ...)."""
+        text = KEEPER_TOML.format(confirmations=confirmations, replace_after=replace_after, max_batch=max_batch)
+        path = self.folder / f"keeper-{abs(hash(text + extra))}.toml"
+        path.write_text(text + extra)
         return path
 
     def order(self, trader: LocalAccount, *, is_buy: bool, size: int = ONE, through_bps: int = 100, expiry: int = 600,

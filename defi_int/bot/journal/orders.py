@@ -90,6 +90,10 @@ class OrderJournal(Store):
         resting; returns how many orders changed.
         """
         changed = 0
+        current = self._reasons(list(reasons))
+        reasons = {d: r for d, r in reasons.items() if current.get(d) != r}
+        if not reasons:
+            return 0
         with self._write() as conn:
             for digest, (code, detail) in reasons.items():
                 cursor = conn.execute(
@@ -103,6 +107,13 @@ class OrderJournal(Store):
 
     def expire_orders(self, chain_time: int) -> list[bytes]:
         """Live orders past their expiry at ``chain_time`` (and not in flight) become expired."""
+        due = (
+            self._conn()
+            .execute(f"SELECT 1 FROM orders WHERE status IN ({_LIVE_SQL}) AND expiry_at < ? LIMIT 1", (chain_time,))
+            .fetchone()
+        )
+        if due is None:
+            return []
         with self._write() as conn:
             rows = conn.execute(
                 f"SELECT digest, expiry FROM orders WHERE status IN ({_LIVE_SQL}) AND expiry_at < ? "
@@ -230,6 +241,21 @@ class OrderJournal(Store):
         return counts
 
     # ------------------------------------------------------------------ helpers
+
+    def _reasons(self, digests: list[bytes]) -> dict[bytes, tuple[str, str]]:
+        """The latest reason journaled for each of ``digests`` that has one."""
+        found: dict[bytes, tuple[str, str]] = {}
+        conn = self._conn()
+        for start in range(0, len(digests), 500):
+            part = digests[start : start + 500]
+            marks = ", ".join("?" for _ in part)
+            rows = conn.execute(
+                f"SELECT digest, reason_code, reason_detail FROM orders WHERE digest IN ({marks}) "
+                "AND reason_code IS NOT NULL",
+                part,
+            )
+            found.update((bytes(d), (code, detail or "")) for d, code, detail in rows)
+        return found
 
     def _live_count(self, conn: sqlite3.Connection, trader_key: str) -> int:
         row = conn.execute(

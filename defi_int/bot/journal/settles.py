@@ -243,9 +243,9 @@ class SettleJournal(Store):
         """The mined transaction is ``confirmations`` blocks deep: its fills are final."""
         return self._advance(settle_id, (MINED,), CONFIRMED, "confirmed_at", confirmations=confirmations)
 
-    def mark_reconciled(self, settle_id: int) -> SettleRecord:
-        """The loop checked the chain's events and ledger against the booked fills."""
-        return self._advance(settle_id, (CONFIRMED,), RECONCILED, "reconciled_at")
+    def mark_reconciled(self, settle_id: int, cursor: Cursor | None = None) -> SettleRecord:
+        """The loop checked the chain's events against the booked fills; ``cursor`` moves with it."""
+        return self._advance(settle_id, (CONFIRMED,), RECONCILED, "reconciled_at", cursor=cursor)
 
     def drop_settle(self, settle_id: int, detail: str) -> SettleRecord:
         """Gives up a settle that never landed (planned, signed or sent); its orders are released.
@@ -371,10 +371,14 @@ class SettleJournal(Store):
 
     def settle_totals(self) -> tuple[int, int]:
         """(settle transactions that went through, their gas): mined with status 1, final or not."""
-        row = self._conn().execute(
-            "SELECT COUNT(*), COALESCE(SUM(gas_used), 0) FROM settles WHERE status = 1 AND stage IN (?, ?, ?)",
-            (MINED, CONFIRMED, RECONCILED),
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                "SELECT COUNT(*), COALESCE(SUM(gas_used), 0) FROM settles WHERE status = 1 AND stage IN (?, ?, ?)",
+                (MINED, CONFIRMED, RECONCILED),
+            )
+            .fetchone()
+        )
         return int(row[0]), int(row[1])
 
     def all_legs(self) -> list[LegRecord]:
@@ -404,14 +408,17 @@ class SettleJournal(Store):
         return {"settles_in_flight": settles, "orders_in_flight": orders, "settles_unreconciled": unreconciled}
 
     def set_cursor(self, name: str, block: int, block_hash: bytes) -> None:
-        """Records that the loop has processed up to ``block`` (e.g. ``confirmed``, ``reconciled``)."""
+        """Records that the loop has processed up to ``block`` (e.g. ``confirmed``, ``scanned``)."""
         with self._write() as conn:
-            conn.execute(
-                "INSERT INTO cursors (name, block, block_hash, updated_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET block = excluded.block, block_hash = excluded.block_hash, "
-                "updated_at = excluded.updated_at",
-                (name, block, block_hash, self.now()),
-            )
+            self._set_cursor(conn, Cursor(name, block, block_hash))
+
+    def _set_cursor(self, conn: sqlite3.Connection, cursor: Cursor) -> None:
+        conn.execute(
+            "INSERT INTO cursors (name, block, block_hash, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET block = excluded.block, block_hash = excluded.block_hash, "
+            "updated_at = excluded.updated_at",
+            (cursor.name, cursor.block, cursor.block_hash, self.now()),
+        )
 
     def cursor(self, name: str) -> Cursor | None:
         row = self._conn().execute("SELECT block, block_hash FROM cursors WHERE name = ?", (name,)).fetchone()
@@ -495,9 +502,17 @@ class SettleJournal(Store):
             raise JournalError(f"settle {settle.id} never signed 0x{tx_hash.hex()}")
 
     def _advance(
-        self, settle_id: int, stages: tuple[str, ...], stage: str, time_column: str, **values: Any
+        self,
+        settle_id: int,
+        stages: tuple[str, ...],
+        stage: str,
+        time_column: str,
+        cursor: Cursor | None = None,
+        **values: Any,
     ) -> SettleRecord:
         with self._write() as conn:
+            if cursor is not None:
+                self._set_cursor(conn, cursor)
             settle = self._settle(conn, settle_id)
             if settle.stage not in stages:
                 raise JournalError(f"settle {settle_id} is {settle.stage}; it cannot become {stage}")
