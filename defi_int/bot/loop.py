@@ -264,7 +264,7 @@ class KeeperLoop:
             entry.in_flight = digest in in_flight
 
     def _reject(self, rejected: Iterable[Rejection]) -> None:
-        for order, why in rejected:
+        for _, why in rejected:
             digest = why.digest
             if digest is None:
                 continue

@@ -56,9 +56,8 @@ def why_not(entry: BookEntry, snapshot: Snapshot, board: BreakerBoard, config: K
     except AmmMathError as exc:
         return desk if desk[0] != "amm_better" else ("amm_better", f"the AMM cannot take {size} either ({exc})")
     if not amm_within_limit(buys, size, quote, order.limit_price, view.price_scale):
-        return (
-            desk if desk[0] != "amm_better" else ("limit_not_met", "the AMM's price for the size is beyond the limit")
-        )
+        beyond = ("limit_not_met", "the AMM's price for the size is beyond the limit")
+        return desk if desk[0] != "amm_better" else beyond
     return desk
 
 

@@ -108,9 +108,8 @@ def open_service(
     settings = load_keeper_file(config_path)
     keeper_account = load_account("keeper", key_file)
     if keeper_account.address != deployment.accounts["keeper"]:
-        raise ConfigError(
-            f"the keeper key is for {keeper_account.address}, the deployment's keeper is {deployment.accounts['keeper']}"
-        )
+        expected = deployment.accounts["keeper"]
+        raise ConfigError(f"the keeper key is for {keeper_account.address}, the deployment's keeper is {expected}")
     db = Path(db_path)
     if db.exists() and not db.is_file():
         raise ConfigError(f"--db {db}: not a file")

@@ -277,9 +277,7 @@ class Settlements:
             booked = {(leg.leg.digest, leg.leg.log_index) for leg in self.journal.settle_legs(settle.id)}
             chain = {(e.digest, e.log_index) for e in fill_events(self.system, receipt)}
             if booked != chain:
-                raise JournalError(
-                    f"settle {settle.id}: booked fills {len(booked)} differ from the chain's {len(chain)}"
-                )
+                raise JournalError(f"settle {settle.id}: {len(booked)} fills booked, {len(chain)} on the chain")
             self.journal.mark_reconciled(settle.id, Cursor("confirmed", receipt.block_number, receipt.block_hash))
 
     # ------------------------------------------------------------------ helpers

@@ -99,10 +99,10 @@ class _Poster:
         while (body := self.jobs.get()) is not None:
             try:
                 response = session.post(self.url, data=json.dumps(body), headers=headers, timeout=30)
-                outcome = (
-                    "201" if response.status_code == 201 else str(response.json().get("code", response.status_code))
-                )
-                digest = response.json().get("digest") if response.status_code == 201 else None
+                answer = response.json()
+                created = response.status_code == 201
+                outcome = "201" if created else str(answer.get("code", response.status_code))
+                digest = answer.get("digest") if created else None
             except (requests.RequestException, ValueError) as exc:
                 outcome, digest = f"transport:{type(exc).__name__}", None
             with self.lock:

@@ -15,6 +15,7 @@ Otherwise it is forwarded untouched. ``stats`` counts calls by outcome and metho
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import random
@@ -112,7 +113,5 @@ class ChaosProxy:
     @staticmethod
     def _drop(handler: http.server.BaseHTTPRequestHandler) -> None:
         handler.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             handler.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass

@@ -58,7 +58,7 @@ def test_reorgs_of_depth_one_to_five_leave_nothing_non_canonical_booked(anvil, t
             assert keeper.post(desk, signed).status_code == 201
         digests = [s[2] for s in orders]
         accepted += digests
-        wait_for(lambda: booked(db, digests)[0], 20, f"depth {depth} {how}: the orders settled")
+        wait_for(lambda d=digests: booked(db, d)[0], 20, f"depth {depth} {how}: the orders settled")
         settle_block = booked(db, digests)[1]
         while node.block_number() < settle_block + depth - 1:
             node.mine()
@@ -75,10 +75,10 @@ def test_reorgs_of_depth_one_to_five_leave_nothing_non_canonical_booked(anvil, t
             node.request("anvil_reorg", [depth, replay])
         node.mine()
 
-        def settled_again() -> bool:
+        def settled_again(settle_id: int = settle.id, digests: list[bytes] = digests) -> bool:
             node.mine()  # blocks on top, for the confirmations
             with Journal(db) as journal:
-                if journal.get_settle(settle.id).reorgs == 0:
+                if journal.get_settle(settle_id).reorgs == 0:
                     return False  # the keeper has not looked at the chain since
             return booked(db, digests)[0] and reconciled(db)
 

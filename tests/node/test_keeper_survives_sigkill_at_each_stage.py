@@ -65,7 +65,7 @@ def test_a_keeper_killed_at_a_stage_and_restarted_loses_nothing_and_fills_nothin
             for i, trader in enumerate(desk.traders)
         ]
         missed = post_all(dying, desk, wave[:3], digests)
-        wait_for(lambda: not dying.process.is_alive() or settled(db, digests), 20, "a first batch")
+        wait_for(lambda k=dying: not k.process.is_alive() or settled(db, digests), 20, "a first batch")
         if dying.process.is_alive():
             missed += post_all(dying, desk, wave[3:], digests)
         else:
