@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from defi_int.bot.breakers import BreakerConfig
-from defi_int.exceptions import ConfigError, ScenarioError
+from defi_int.exceptions import ConfigError, ParamError, ScenarioError
 from defi_int.keeper.keeper import KeeperConfig
 from defi_int.keeper.pricing import PricingParams
 from defi_int.orders.eip712 import Domain
@@ -111,12 +111,11 @@ def load_keeper_file(path: str | Path | None) -> KeeperFile:
     for name, cls in _TABLES.items():
         node = top.table(name)
         node.check_keys(declared_keys(cls))
+        read = read_declared(node, cls)  # a bad key or value raises ScenarioError naming it
         try:
-            values[name] = cls(**read_declared(node, cls))
-        except ConfigError as exc:
-            problem = getattr(exc, "problem", str(exc))
-            key = getattr(exc, "path", None)
-            raise ScenarioError(source, f"{name}.{key}" if key else name, problem) from None
+            values[name] = cls(**read)
+        except ParamError as exc:  # a rule across keys
+            raise ScenarioError(source, f"{name}.{exc.path}", exc.problem) from None
     return KeeperFile(values["keeper"], values["bot"], values["api"], values["breakers"])
 
 

@@ -270,7 +270,11 @@ class KeeperLoop:
                 continue
             self.keeper.book.remove(digest)
             record = self.journal.get_order(digest)
-            if record is not None and record.live and self.journal.in_flight(digest) is None:
+            if record is None or not record.live or self.journal.in_flight(digest) is not None:
+                continue
+            if why.reason == "cancelled":  # the trader cancelled it on chain (``Settlement.cancel``)
+                self.journal.cancel_order(digest, f"cancelled on chain: {why.detail}")
+            else:
                 self.journal.reject_order(digest, why.reason, why.detail)
 
     # ------------------------------------------------------------------ a batch

@@ -33,6 +33,7 @@ class ChaosProxy:
     def __init__(self, upstream: str, *, rate: float = 0.1, seed: int = 0) -> None:
         self.upstream = upstream
         self.rate = rate
+        self.kinds: tuple[str, ...] = KINDS  # the faults to choose from (a test may narrow them)
         self.random = random.Random(seed)
         self.lock = threading.Lock()
         self.stats: Counter[str] = Counter()
@@ -68,7 +69,7 @@ class ChaosProxy:
         with self.lock:
             if self.random.random() >= self.rate:
                 return "forward"
-            return self.random.choice(KINDS)
+            return self.random.choice(self.kinds)
 
     def handle(self, handler: http.server.BaseHTTPRequestHandler, body: bytes) -> None:
         kind = self._choose()
