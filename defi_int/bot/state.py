@@ -28,6 +28,7 @@ from types import FrameType
 from defi_int.bot.breakers import KILL_SWITCH, STALE_ORACLE, BreakerBoard, Trip, evaluate_breakers
 from defi_int.bot.config import ADMIN_TOKEN_ENV, ServiceConfig
 from defi_int.bot.journal import Journal
+from defi_int.bot.journal.groupcommit import GroupCommit
 from defi_int.bot.metrics import BotMetrics
 from defi_int.bot.ratelimit import RateLimiter
 from defi_int.bot.snapshot import DeskSnapshot
@@ -60,6 +61,8 @@ class BotState:
         self.started_at = clock()
         self.admin_token = environ.get(ADMIN_TOKEN_ENV) or None
         self.rate_limiter = RateLimiter(config.limits.orders_per_second, config.limits.burst)
+        limit = config.max_resting_per_trader
+        self.intake = GroupCommit(lambda items: journal.add_orders(items, max_resting=limit))
         self._snapshot: DeskSnapshot | None = None
         self._published_at: float | None = None
         self._loop_at: float | None = None

@@ -22,7 +22,10 @@ def entry(venue: MirrorVenue, *, is_buy: bool = True, size: int = ONE, limit: in
     return BookEntry(order, b"", b"\x01" * 32, 0)
 
 
-def reason(venue, e, board=BreakerBoard(), config=KEEPER):
+CLOSED = BreakerBoard()
+
+
+def reason(venue, e, board=CLOSED, config=KEEPER):
     return why_not(e, venue.snapshot({e.digest: e.order}), board, config)[0]
 
 

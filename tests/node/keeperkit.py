@@ -39,7 +39,11 @@ from defi_int.types import ONE
 OWNER = Account.from_key(keccak(text="defi-int keeper tests: owner"))
 KEEPER = Account.from_key(keccak(text="defi-int keeper tests: keeper"))
 ADMIN_TOKEN = "keeper-tests-admin"
-KEYS = {"DEFI_INT_OWNER_KEY": OWNER.key.hex(), "DEFI_INT_KEEPER_KEY": KEEPER.key.hex(), "DEFI_INT_ADMIN_TOKEN": ADMIN_TOKEN}
+KEYS = {
+    "DEFI_INT_OWNER_KEY": OWNER.key.hex(),
+    "DEFI_INT_KEEPER_KEY": KEEPER.key.hex(),
+    "DEFI_INT_ADMIN_TOKEN": ADMIN_TOKEN,
+}
 KEEPER_TOML = """
 [bot]
 confirmations = {confirmations}

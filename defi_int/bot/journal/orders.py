@@ -10,7 +10,7 @@ decides their fate first (``settles``).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -56,32 +56,47 @@ class OrderJournal(Store):
 
     def add_order(self, order: Order, signature: bytes, digest: bytes, *, max_resting: int | None = None) -> Admission:
         """Journals a verified order as resting, once; a repeat returns the journaled one."""
+        return self.add_orders([(order, signature, digest)], max_resting=max_resting)[0]
+
+    def add_orders(
+        self, orders: Sequence[tuple[Order, bytes, bytes]], *, max_resting: int | None = None
+    ) -> list[Admission]:
+        """``add_order`` for several orders in one transaction (one commit, one fsync), in order.
+
+        Each order is judged after the ones before it in the list, as if added one by one.
+        """
+        admissions = []
         with self._write() as conn:
-            existing = self._order_row(conn, digest)
-            if existing is not None:
-                return Admission("existing", existing)
-            key = order.trader.lower()
-            other = conn.execute(
-                f"SELECT digest FROM orders WHERE trader_key = ? AND nonce = ? AND status IN ({_LIVE_SQL})",
-                (key, str(order.nonce)),
-            ).fetchone()
-            if other is not None:
-                return Admission("nonce_taken", other=bytes(other[0]))
-            if max_resting is not None:
-                count = self._live_count(conn, key)
-                if count >= max_resting:
-                    return Admission("resting_cap", count=count)
-            now = self.now()
-            conn.execute(
-                "INSERT INTO orders (digest, trader, trader_key, market, is_buy, size, limit_price, expiry, expiry_at, "
-                "nonce, max_fee_bps, allow_amm, signature, status, received_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (digest, *order_values(order), signature, RESTING, now, now),
-            )
-            self._event(conn, digest, "accepted", RESTING)
-            record = self._order_row(conn, digest)
-        assert record is not None
-        return Admission("created", record)
+            for order, signature, digest in orders:
+                admissions.append(self._admit(conn, order, signature, digest, max_resting))
+        return admissions
+
+    def _admit(
+        self, conn: sqlite3.Connection, order: Order, signature: bytes, digest: bytes, max_resting: int | None
+    ) -> Admission:
+        existing = self._order_row(conn, digest)
+        if existing is not None:
+            return Admission("existing", existing)
+        key = order.trader.lower()
+        other = conn.execute(
+            f"SELECT digest FROM orders WHERE trader_key = ? AND nonce = ? AND status IN ({_LIVE_SQL})",
+            (key, str(order.nonce)),
+        ).fetchone()
+        if other is not None:
+            return Admission("nonce_taken", other=bytes(other[0]))
+        if max_resting is not None:
+            count = self._live_count(conn, key)
+            if count >= max_resting:
+                return Admission("resting_cap", count=count)
+        now = self.now()
+        conn.execute(
+            "INSERT INTO orders (digest, trader, trader_key, market, is_buy, size, limit_price, expiry, expiry_at, "
+            "nonce, max_fee_bps, allow_amm, signature, status, received_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (digest, *order_values(order), signature, RESTING, now, now),
+        )
+        self._event(conn, digest, "accepted", RESTING)
+        return Admission("created", OrderRecord(order, signature, digest, RESTING, 0, None, now, now))
 
     def note_reasons(self, reasons: Mapping[bytes, tuple[str, str]]) -> int:
         """Writes why each live order has not filled (code, sentence); unchanged ones are skipped.

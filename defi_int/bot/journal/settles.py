@@ -389,6 +389,14 @@ class SettleJournal(Store):
         """The legs booked for settle ``settle_id``, in chain order."""
         return leg_rows(self._conn(), "WHERE settle_id = ?", (settle_id,))
 
+    def fill_latencies(self) -> list[tuple[float, float, float | None]]:
+        """For every order with a fill: (received, first leg booked, its settle confirmed or None), wall seconds."""
+        rows = self._conn().execute(
+            "SELECT o.received_at, MIN(f.booked_at), MIN(s.confirmed_at) FROM orders o "
+            "JOIN fills f ON f.digest = o.digest JOIN settles s ON s.id = f.settle_id GROUP BY o.digest"
+        )
+        return [(float(r), float(b), None if c is None else float(c)) for r, b, c in rows]
+
     def fill_counts(self) -> dict[str, int]:
         """Booked legs per venue (both venues present, zero included)."""
         counts = {"internal": 0, "amm": 0}
