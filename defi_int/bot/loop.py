@@ -64,6 +64,14 @@ from defi_int.keeper.venue import MarketState, Snapshot
 from defi_int.metrics.pnl import value
 
 _log = logging.getLogger(__name__)
+#: Settle reverts that say the market or an account moved since the batch's read, not that the order
+#: is bad: the fill leaves the batch, the order rests and is tried again.
+PASSING_REVERTS = frozenset(
+    {
+        "WorseThanAmm", "PriceOutsideBand", "LimitPriceExceeded", "AmmLimitExceeded", "InsufficientLiquidity",
+        "InsufficientMargin", "InventoryCapExceeded", "Overfill", "Paused", "SettlementPaused",
+    }
+)  # fmt: skip
 
 
 @dataclass
@@ -264,9 +272,15 @@ class KeeperLoop:
             entry.in_flight = digest in in_flight
 
     def _reject(self, rejected: Iterable[Rejection]) -> None:
+        """Journals orders the keeper dropped: rejected, cancelled (on chain), or back to rest with the
+        reason when the chain refused the fill for a passing reason (the market moved, margin ...)."""
+        resting: dict[bytes, tuple[str, str]] = {}
         for _, why in rejected:
             digest = why.digest
             if digest is None:
+                continue
+            if why.reason.startswith("chain:") and why.reason[len("chain:") :] in PASSING_REVERTS:
+                resting[digest] = (why.reason, why.detail)
                 continue
             self.keeper.book.remove(digest)
             record = self.journal.get_order(digest)
@@ -276,6 +290,9 @@ class KeeperLoop:
                 self.journal.cancel_order(digest, f"cancelled on chain: {why.detail}")
             else:
                 self.journal.reject_order(digest, why.reason, why.detail)
+        if resting:
+            self.journal.note_reasons(resting)
+            self.sync_orders(resting)  # back in the book: the next batch tries again
 
     # ------------------------------------------------------------------ a batch
 

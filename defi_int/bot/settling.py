@@ -51,8 +51,8 @@ from defi_int.keeper.venue import FillEvent
 _log = logging.getLogger(__name__)
 #: Blocks one ``eth_getLogs`` covers at most while the loop catches up.
 SCAN_SPAN = 2_000
-#: The scanned cursor is journaled when events were found, else at most this often (a restart rescans
-#: from it: every event's effect is idempotent).
+#: The scanned cursor is journaled when an event changed the journal, else at most this often (a
+#: restart rescans from it: every event's effect is idempotent).
 CURSOR_SECONDS = 5.0
 _EVENTS = (("Settlement", "OrderCancelled"), ("Settlement", "Hedged"), ("Settlement", "OrderFilled"))
 
@@ -152,18 +152,25 @@ class Settlements:
         while start <= head.number:  # nothing to do until the head moves past the last block scanned
             end = min(head.number, start + SCAN_SPAN - 1)
             events = contract_events(self.system, _EVENTS, from_block=start, to_block=end)
+            known: dict[bytes, bool] = {}  # tx hash -> one of this keeper's settles
+            changed = False  # an event changed the journal: the cursor follows at once
             for event in events:
                 if event.name == "OrderCancelled":
-                    self._cancelled(event.args["digest"], event.tx_hash, event.block_number)
+                    changed |= self._cancelled(event.args["digest"], event.tx_hash, event.block_number)
                 elif event.name == "Hedged":
-                    self._hedged(event.args, event.tx_hash, event.log_index, event.block_number, event.block_hash)
-                elif self.journal.settle_by_tx(event.tx_hash) is None:
-                    self.counters.unexpected_fills += 1
-                    self.metrics.loop_event("unexpected_fill")
-                    _log.error("OrderFilled 0x%s in tx 0x%s: no settle of this keeper", event.args["digest"].hex(),
-                               event.tx_hash.hex())  # fmt: skip
+                    changed |= self._hedged(
+                        event.args, event.tx_hash, event.log_index, event.block_number, event.block_hash
+                    )
+                else:
+                    if event.tx_hash not in known:
+                        known[event.tx_hash] = self.journal.settle_of_tx(event.tx_hash) is not None
+                    if not known[event.tx_hash]:
+                        self.counters.unexpected_fills += 1
+                        self.metrics.loop_event("unexpected_fill")
+                        _log.error("OrderFilled 0x%s in tx 0x%s: no settle of this keeper",
+                                   event.args["digest"].hex(), event.tx_hash.hex())  # fmt: skip
             start = end + 1
-            if start <= head.number or events or self._clock() - self._scanned_at >= CURSOR_SECONDS:
+            if start <= head.number or changed or self._clock() - self._scanned_at >= CURSOR_SECONDS:
                 block = head if end == head.number else self.node.block(end)
                 if block is None:
                     return
@@ -171,18 +178,19 @@ class Settlements:
                 self._scanned_at = self._clock()
             self._scanned = end
 
-    def _cancelled(self, digest: bytes, tx_hash: bytes, block: int) -> None:
+    def _cancelled(self, digest: bytes, tx_hash: bytes, block: int) -> bool:
         record = self.journal.get_order(digest)
         if record is None or not record.live:
-            return
+            return False
         try:
             self.journal.cancel_order(digest, f"cancelled on chain (tx 0x{tx_hash.hex()}, block {block})")
         except OrderInFlight:
-            return  # its settle decides first; the order leaves the book when it is released
+            return False  # its settle decides first; the order leaves the book when it is released
         self.counters.onchain_cancels += 1
         self.on_orders([digest])
+        return True
 
-    def _hedged(self, args: dict[str, object], tx_hash: bytes, index: int, number: int, block_hash: bytes) -> None:
+    def _hedged(self, args: dict[str, object], tx_hash: bytes, index: int, number: int, block_hash: bytes) -> bool:
         block = self.node.block(number)
         receipt = self.node.find_receipt(tx_hash)
         market = int(args["market"])  # type: ignore[call-overload]
@@ -191,8 +199,10 @@ class Settlements:
             int(args["size"]), int(args["quote"]),  # type: ignore[call-overload]
             self.marks().get(market, 0), receipt.gas_used if receipt else 0,
         )  # fmt: skip
-        if self.journal.record_hedge(hedge):
-            self.counters.hedges += 1
+        if not self.journal.record_hedge(hedge):
+            return False
+        self.counters.hedges += 1
+        return True
 
     # ------------------------------------------------------------------ open settles
 

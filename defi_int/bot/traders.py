@@ -18,6 +18,7 @@ and code (``TradersSummary``); the keeper's journal says what became of each ord
 
 from __future__ import annotations
 
+import http.client
 import itertools
 import json
 import math
@@ -28,9 +29,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
-import requests
 from eth_account.signers.local import LocalAccount
 
 from defi_int.bot.keys import load_account
@@ -73,10 +74,17 @@ class TradersSummary:
 
 
 class _Poster:
-    """POSTs signed orders from a queue with ``workers`` threads, each with its own kept-alive session."""
+    """POSTs signed orders from a queue with ``workers`` threads, each on its own kept-alive connection.
+
+    The standard library's ``http.client`` rather than ``requests``: a fifth of its CPU per request,
+    and the load generator shares the machine with the keeper it measures.
+    """
 
     def __init__(self, api: str, workers: int, summary: TradersSummary) -> None:
-        self.url = api.rstrip("/") + "/v1/orders"
+        parts = urlsplit(api)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or (443 if parts.scheme == "https" else 80)
+        self.https = parts.scheme == "https"
+        self.path = parts.path.rstrip("/") + "/v1/orders"
         self.summary = summary
         self.jobs: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.lock = threading.Lock()
@@ -93,24 +101,31 @@ class _Poster:
         for thread in self.threads:
             thread.join()
 
+    def _connect(self) -> http.client.HTTPConnection:
+        kind = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
+        return kind(self.host, self.port, timeout=30)
+
     def _work(self) -> None:
-        session = requests.Session()
+        connection = self._connect()
         headers = {"content-type": "application/json"}
         while (body := self.jobs.get()) is not None:
             try:
-                response = session.post(self.url, data=json.dumps(body), headers=headers, timeout=30)
-                answer = response.json()
-                created = response.status_code == 201
-                outcome = "201" if created else str(answer.get("code", response.status_code))
+                connection.request("POST", self.path, json.dumps(body), headers)
+                response = connection.getresponse()
+                answer = json.loads(response.read())
+                created = response.status == 201
+                outcome = "201" if created else str(answer.get("code", response.status))
                 digest = answer.get("digest") if created else None
-            except (requests.RequestException, ValueError) as exc:
+            except (OSError, http.client.HTTPException, ValueError) as exc:
                 outcome, digest = f"transport:{type(exc).__name__}", None
+                connection.close()
+                connection = self._connect()
             with self.lock:
                 self.summary.posted += 1
                 self.summary.outcomes[outcome] += 1
                 if digest:
                     self.summary.digests.append(digest)
-        session.close()
+        connection.close()
 
 
 class TradersRun:

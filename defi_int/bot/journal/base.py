@@ -125,6 +125,34 @@ class Store:
         row = conn.execute(f"SELECT {ORDER_COLUMNS} FROM orders WHERE digest = ?", (digest,)).fetchone()
         return None if row is None else order_from_row(row)
 
+    def _orders_in(self, conn: sqlite3.Connection, digests: list[bytes]) -> dict[bytes, OrderRecord]:
+        """The records of ``digests`` (absent ones left out), 500 a query."""
+        found: dict[bytes, OrderRecord] = {}
+        for start in range(0, len(digests), 500):
+            part = digests[start : start + 500]
+            marks = ", ".join("?" for _ in part)
+            for row in conn.execute(f"SELECT {ORDER_COLUMNS} FROM orders WHERE digest IN ({marks})", part):
+                record = order_from_row(row)
+                found[record.digest] = record
+        return found
+
+    def _flights_in(self, conn: sqlite3.Connection, digests: list[bytes]) -> dict[bytes, InFlight]:
+        """Where each of ``digests`` that is in flight is (the latest settle holding it)."""
+        found: dict[bytes, InFlight] = {}
+        for start in range(0, len(digests), 500):
+            part = digests[start : start + 500]
+            marks = ", ".join("?" for _ in part)
+            rows = conn.execute(
+                "SELECT f.digest, s.id, s.stage, s.tx_hash FROM settle_fills f JOIN settles s ON s.id = f.settle_id "
+                f"WHERE f.digest IN ({marks}) AND f.released = 0 AND s.stage IN ({_IN_FLIGHT_SQL}) ORDER BY s.id",
+                part,
+            )
+            for digest, settle_id, stage, tx_hash in rows:
+                found[bytes(digest)] = InFlight(
+                    bytes(digest), settle_id, stage, None if tx_hash is None else bytes(tx_hash)
+                )
+        return found
+
     def _in_flight(self, conn: sqlite3.Connection, digest: bytes) -> InFlight | None:
         row = conn.execute(
             "SELECT s.id, s.stage, s.tx_hash FROM settle_fills f JOIN settles s ON s.id = f.settle_id "

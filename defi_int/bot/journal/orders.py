@@ -222,15 +222,7 @@ class OrderJournal(Store):
 
     def get_orders(self, digests: list[bytes]) -> dict[bytes, OrderRecord]:
         """The journaled records of ``digests`` (absent ones left out), in one read."""
-        found: dict[bytes, OrderRecord] = {}
-        conn = self._conn()
-        for start in range(0, len(digests), 500):
-            part = digests[start : start + 500]
-            marks = ", ".join("?" for _ in part)
-            for row in conn.execute(f"SELECT {ORDER_COLUMNS} FROM orders WHERE digest IN ({marks})", part):
-                record = order_from_row(row)
-                found[record.digest] = record
-        return found
+        return self._orders_in(self._conn(), digests)
 
     def all_orders(self) -> list[OrderRecord]:
         """Every journaled order, in arrival order."""

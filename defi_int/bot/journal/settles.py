@@ -46,7 +46,9 @@ from defi_int.bot.journal.records import (
     SIGNED,
     BookedLeg,
     Cursor,
+    InFlight,
     LegRecord,
+    OrderRecord,
     SettleFill,
     SettleRecord,
     SignedTx,
@@ -74,37 +76,40 @@ class SettleJournal(Store):
         with self._write() as conn:
             if conn.execute("SELECT 1 FROM settles WHERE batch_id = ?", (batch_id,)).fetchone():
                 raise JournalError(f"batch {batch_id} is already journaled")
+            records = self._orders_in(conn, digests)
+            flying = self._flights_in(conn, digests)
             for each in fills:
-                self._check_plannable(conn, batch_id, each)
+                self._check_plannable(batch_id, each, records.get(each.digest), flying.get(each.digest))
             now = self.now()
             settle_id = conn.execute(
                 "INSERT INTO settles (batch_id, stage, planned_at, updated_at) VALUES (?, ?, ?, ?)",
                 (batch_id, PLANNED, now, now),
             ).lastrowid
             assert settle_id is not None
-            for position, planned in enumerate(fills):
-                fill, legs = planned.fill, planned.expected
-                conn.execute(
-                    "INSERT INTO settle_fills (settle_id, position, digest, internal_size, internal_price, amm_size, "
-                    "amm_quote, fee_bps, mark, amm_mid, amm_reference, internal_quote, internal_fee) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            conn.executemany(
+                "INSERT INTO settle_fills (settle_id, position, digest, internal_size, internal_price, amm_size, "
+                "amm_quote, fee_bps, mark, amm_mid, amm_reference, internal_quote, internal_fee) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
                     (
                         settle_id,
                         position,
                         planned.digest,
-                        str(fill.internal_size),
-                        str(fill.internal_price),
-                        str(fill.amm_size),
-                        str(legs.amm_quote),
-                        fill.fee_bps,
-                        _text(legs.mark),
-                        str(legs.amm_mid),
-                        _text(legs.amm.reference),
-                        str(legs.internal_quote),
-                        str(legs.internal_fee),
-                    ),
-                )
-                self._event(conn, planned.digest, "planned", self._status(conn, planned.digest), batch_id, settle_id)
+                        str(planned.fill.internal_size),
+                        str(planned.fill.internal_price),
+                        str(planned.fill.amm_size),
+                        str(planned.expected.amm_quote),
+                        planned.fill.fee_bps,
+                        _text(planned.expected.mark),
+                        str(planned.expected.amm_mid),
+                        _text(planned.expected.amm.reference),
+                        str(planned.expected.internal_quote),
+                        str(planned.expected.internal_fee),
+                    )
+                    for position, planned in enumerate(fills)
+                ],
+            )
+            self._events(conn, [(p.digest, "planned", records[p.digest].status, batch_id) for p in fills], settle_id)
             return self._settle(conn, settle_id)
 
     def sign_settle(self, settle_id: int, tx: SignedTx) -> SettleRecord:
@@ -208,10 +213,11 @@ class SettleJournal(Store):
                 if leg.digest not in planned:
                     raise JournalError(f"settle {settle_id}: a leg for 0x{leg.digest.hex()}, which it did not plan")
                 booked[leg.digest] = booked.get(leg.digest, 0) + leg.size
-                conn.execute(
-                    "INSERT INTO fills (settle_id, tx_hash, block_number, block_hash, block_time, log_index, digest, "
-                    "venue, size, quote, price, fee, oracle_price, amm_mid, amm_quote, amm_quote_price, gas, "
-                    "booked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            conn.executemany(
+                "INSERT INTO fills (settle_id, tx_hash, block_number, block_hash, block_time, log_index, digest, "
+                "venue, size, quote, price, fee, oracle_price, amm_mid, amm_quote, amm_quote_price, gas, "
+                "booked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
                     (
                         settle_id,
                         tx_hash,
@@ -225,18 +231,39 @@ class SettleJournal(Store):
                         *(str(v) for v in (leg.amm_mid, leg.amm_quote, leg.amm_quote_price)),
                         leg.gas,
                         now,
-                    ),
-                )
-            where = f"tx 0x{tx_hash.hex()} in block {block_number}"
-            for digest in planned:
-                if digest in booked:
-                    self._refresh_fill(conn, digest, "filled", f"{booked[digest]} booked from {where}", settle_id)
-                else:
-                    detail = f"{where} {'reverted' if status == 0 else 'did not fill it'}"
-                    conn.execute(
-                        "UPDATE settle_fills SET released = 1 WHERE settle_id = ? AND digest = ?", (settle_id, digest)
                     )
-                    self._event(conn, digest, "released", self._status(conn, digest), detail, settle_id)
+                    for leg in legs
+                ],
+            )
+            where = f"tx 0x{tx_hash.hex()} in block {block_number}"
+            records = self._orders_in(conn, list(planned))
+            updates: list[tuple[str, str, float, bytes]] = []
+            events: list[tuple[bytes, str, str, str]] = []
+            released: list[tuple[int, bytes]] = []
+            for digest in planned:
+                record = records[digest]
+                if digest in booked:  # fills are only ever added here; a reorg recomputes them from the legs
+                    filled = record.filled + booked[digest]
+                    if filled > record.order.size:
+                        raise JournalError(
+                            f"order 0x{digest.hex()}: {filled} booked, over its size {record.order.size}"
+                        )
+                    after = _status_after(record.status, filled, record.order.size)
+                    updates.append((str(filled), after, now, digest))
+                    events.append((digest, "filled", after, f"{booked[digest]} booked from {where}"))
+                else:
+                    released.append((settle_id, digest))
+                    events.append(
+                        (
+                            digest,
+                            "released",
+                            record.status,
+                            f"{where} {'reverted' if status == 0 else 'did not fill it'}",
+                        )
+                    )
+            conn.executemany("UPDATE orders SET filled = ?, status = ?, updated_at = ? WHERE digest = ?", updates)
+            conn.executemany("UPDATE settle_fills SET released = 1 WHERE settle_id = ? AND digest = ?", released)
+            self._events(conn, events, settle_id)
             return self._settle(conn, settle_id)
 
     def mark_confirmed(self, settle_id: int, confirmations: int) -> SettleRecord:
@@ -305,6 +332,11 @@ class SettleJournal(Store):
         with self._read() as conn:
             row = conn.execute("SELECT settle_id FROM settle_txs WHERE tx_hash = ?", (tx_hash,)).fetchone()
             return None if row is None else self._settle(conn, row[0])
+
+    def settle_of_tx(self, tx_hash: bytes) -> int | None:
+        """The id of the settle that signed ``tx_hash`` (any of its replacements), without reading it."""
+        row = self._conn().execute("SELECT settle_id FROM settle_txs WHERE tx_hash = ?", (tx_hash,)).fetchone()
+        return None if row is None else int(row[0])
 
     def open_settles(self) -> list[SettleRecord]:
         """Settles not final yet (planned, signed, sent, mined), oldest first: what a restart resumes."""
@@ -488,15 +520,15 @@ class SettleJournal(Store):
             reorgs=row[19],
         )
 
-    def _check_plannable(self, conn: sqlite3.Connection, batch_id: str, planned: PlannedFill) -> None:
+    def _check_plannable(
+        self, batch_id: str, planned: PlannedFill, record: OrderRecord | None, flight: InFlight | None
+    ) -> None:
         where = f"batch {batch_id}: order 0x{planned.digest.hex()}"
         fill = planned.fill
-        record = self._order_row(conn, planned.digest)
         if record is None:
             raise JournalError(f"{where} is not in the journal")
         if not record.live:
             raise JournalError(f"{where} is {record.status}")
-        flight = self._in_flight(conn, planned.digest)
         if flight is not None:
             raise JournalError(f"{where} is already in flight in settle {flight.settle_id} ({flight.stage})")
         amount = fill.internal_size + fill.amm_size
@@ -544,6 +576,14 @@ class SettleJournal(Store):
         row = conn.execute("SELECT status FROM orders WHERE digest = ?", (digest,)).fetchone()
         return str(row[0])
 
+    def _events(self, conn: sqlite3.Connection, events: Sequence[tuple[bytes, str, str, str]], settle_id: int) -> None:
+        """Order events (digest, event, status after it, detail) of one settle, in one statement."""
+        now = self.now()
+        conn.executemany(
+            "INSERT INTO order_events (digest, at, event, status, detail, settle_id) VALUES (?, ?, ?, ?, ?, ?)",
+            [(digest, now, event, status, detail, settle_id) for digest, event, status, detail in events],
+        )
+
     def _refresh_fill(self, conn: sqlite3.Connection, digest: bytes, event: str, detail: str, settle_id: int) -> None:
         """Recomputes an order's filled amount from its booked legs, and its status from that."""
         record = self._order_row(conn, digest)
@@ -551,14 +591,19 @@ class SettleJournal(Store):
         filled = sum(int(size) for (size,) in conn.execute("SELECT size FROM fills WHERE digest = ?", (digest,)))
         if filled > record.order.size:
             raise JournalError(f"order 0x{digest.hex()}: {filled} booked, over its size {record.order.size}")
-        status = record.status
-        if status in (RESTING, PARTIALLY_FILLED, FILLED):
-            status = FILLED if filled == record.order.size else PARTIALLY_FILLED if filled else RESTING
+        status = _status_after(record.status, filled, record.order.size)
         conn.execute(
             "UPDATE orders SET filled = ?, status = ?, updated_at = ? WHERE digest = ?",
             (str(filled), status, self.now(), digest),
         )
         self._event(conn, digest, event, status, detail, settle_id)
+
+
+def _status_after(status: str, filled: int, size: int) -> str:
+    """A live or filled order's status once ``filled`` of its ``size`` is booked (others keep theirs)."""
+    if status in (RESTING, PARTIALLY_FILLED, FILLED):
+        return FILLED if filled == size else PARTIALLY_FILLED if filled else RESTING
+    return status
 
 
 def _bytes(value: Any) -> bytes | None:
