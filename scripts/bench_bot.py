@@ -89,7 +89,7 @@ def wait_ready(api: str, process: subprocess.Popen[bytes]) -> None:
 
 def intake(api: str, folder: Path, deployment_path: Path, count: int, workers: int) -> dict[str, Any]:
     """Signs ``count`` orders (funded traders of the scenario), then POSTs them as fast as it can."""
-    from defi_int.bot.traders import TradersRun
+    from defi_int.bot.traders import Poster, TradersRun, TradersSummary
     from defi_int.chain.backend import Chain
     from defi_int.chain.deployment import attach, read_deployment
     from defi_int.sim.scenario import load_scenario
@@ -107,28 +107,15 @@ def intake(api: str, folder: Path, deployment_path: Path, count: int, workers: i
             for intent in agent.intents(run.rng, run.marks, now, 120, 0):
                 bodies.append(run._body(accounts[intent.trader], intent))
     bodies = bodies[:count]
-    chunks = [bodies[i::workers] for i in range(workers)]
-    codes: dict[int, int] = {}
-    lock = threading.Lock()
-
-    def post(chunk: list[dict[str, Any]]) -> None:
-        session = requests.Session()
-        session.trust_env = False
-        for body in chunk:
-            status = session.post(f"{api}/v1/orders", data=json.dumps(body),
-                                  headers={"content-type": "application/json"}, timeout=30).status_code  # fmt: skip
-            with lock:
-                codes[status] = codes.get(status, 0) + 1
-
-    threads = [threading.Thread(target=post, args=(chunk,)) for chunk in chunks]
+    summary = TradersSummary()
     started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    poster = Poster(api, workers, summary)  # the traders' own client: kept-alive http.client connections
+    for body in bodies:
+        poster.post(body)
+    poster.close()
     seconds = time.perf_counter() - started
     return {"orders": count, "workers": workers, "seconds": seconds, "orders_per_second": count / seconds,
-            "statuses": codes}  # fmt: skip
+            "outcomes": dict(summary.outcomes)}  # fmt: skip
 
 
 def profiled_keeper(argv: list[str]) -> None:

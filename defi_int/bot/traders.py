@@ -73,7 +73,7 @@ class TradersSummary:
         )
 
 
-class _Poster:
+class Poster:
     """POSTs signed orders from a queue with ``workers`` threads, each on its own kept-alive connection.
 
     The standard library's ``http.client`` rather than ``requests``: a fifth of its CPU per request,
@@ -174,7 +174,7 @@ class TradersRun:
     def run(self, duration: float, step_seconds: float) -> TradersSummary:
         steps = max(1, math.ceil(duration / step_seconds))
         self.setup(steps)
-        poster = _Poster(self.api, self.workers, self.summary)
+        poster = Poster(self.api, self.workers, self.summary)
         started = time.monotonic()
         try:
             for step in range(steps):
@@ -188,7 +188,7 @@ class TradersRun:
             self.summary.seconds = time.monotonic() - started
         return self.summary
 
-    def _step(self, step: int, poster: _Poster) -> None:
+    def _step(self, step: int, poster: Poster) -> None:
         scenario, system = self.scenario, self.system
         if scenario.oracle.posts_at(step):
             for market in self.markets:
