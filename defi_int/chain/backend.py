@@ -49,6 +49,7 @@ from defi_int.chain import BACKENDS, DEFAULT_BACKEND, artifacts, transactions
 from defi_int.chain.anvil import Anvil
 from defi_int.chain.errors import decode_revert, revert_data
 from defi_int.chain.node import BlockId, Call, CallReverted, Node, Receipt, TransactionRejected, checksum
+from defi_int.chain.rpc import RpcError
 from defi_int.exceptions import ChainError, ConfigError, NodeUnavailable, TransactionFailed
 
 if TYPE_CHECKING:
@@ -406,7 +407,13 @@ class Chain:
         if not self.manage_clock:
             return None
         timestamp = self.next_timestamp()
-        self.node.set_next_block_timestamp(timestamp)
+        try:
+            self.node.set_next_block_timestamp(timestamp)
+        except RpcError:
+            # Another writer mined on this node since our clock was last set (a shared test node, a
+            # keeper on the same anvil): the clock resumes one second after the node's latest block.
+            timestamp = self._clock = self.timestamp() + 1
+            self.node.set_next_block_timestamp(timestamp)
         return timestamp
 
     def _mined(self, timestamp: int | None) -> None:

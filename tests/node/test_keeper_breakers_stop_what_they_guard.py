@@ -56,11 +56,11 @@ def test_the_kill_switch_stops_every_settle_until_released(anvil, tmp_path):
 def test_a_stale_oracle_lets_orders_rest_until_a_fresh_price(anvil, tmp_path):
     desk = make_desk(anvil.url, tmp_path / "desk")
     db = tmp_path / "keeper.sqlite"
-    keeper = KeeperProcess(desk, db, desk.keeper_file(extra="\n[breakers]\nmax_oracle_age = 2\n"))
+    keeper = KeeperProcess(desk, db, desk.keeper_file(extra="\n[breakers]\nmax_oracle_age = 6\n"))
     keeper.wait_ready()
     price = desk.system.chain.call(desk.system.oracle.functions.latest(0))[0]
     desk.system.set_price(0, price)
-    time.sleep(3)  # older than the keeper's limit
+    time.sleep(7)  # older than the keeper's limit (which leaves a loaded machine 6 s to fill a fresh one)
     orders = [desk.order(t, is_buy=i % 2 == 0) for i, t in enumerate(desk.traders[:2])]
     for signed in orders:
         assert keeper.post(desk, signed).status_code == 201
