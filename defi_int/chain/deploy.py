@@ -22,7 +22,7 @@ from web3.contract import Contract
 from defi_int.chain import codec
 from defi_int.chain.backend import Chain
 from defi_int.chain.node import Receipt
-from defi_int.exceptions import TransactionFailed
+from defi_int.exceptions import ChainError, TransactionFailed
 from defi_int.orders.model import Fill
 from defi_int.params import MarketParams as MarketParams  # re-exported: declared once in defi_int.params
 from defi_int.params import SystemParams as SystemParams
@@ -46,8 +46,8 @@ class System:
     vault: Contract
     amm: Contract
     settlement: Contract
-    owner: LocalAccount
-    keeper: LocalAccount
+    owner: LocalAccount | None  # None: attached without the owner's key (a keeper bot needs only its own)
+    keeper: LocalAccount | None  # None: attached without the keeper's key (a traders client)
     fee_recipient: str
 
     @property
@@ -55,9 +55,23 @@ class System:
         """The desk's account in the vault ledger: the vault's own address."""
         return str(self.vault.address)
 
+    @property
+    def owner_account(self) -> LocalAccount:
+        """The owner's account; a system attached without the owner's key cannot act as the owner."""
+        if self.owner is None:
+            raise ChainError("this deployment was attached without the owner's key (DEFI_INT_OWNER_KEY)")
+        return self.owner
+
+    @property
+    def keeper_account(self) -> LocalAccount:
+        """The keeper's account; a system attached without the keeper's key cannot settle."""
+        if self.keeper is None:
+            raise ChainError("this deployment was attached without the keeper's key (DEFI_INT_KEEPER_KEY)")
+        return self.keeper
+
     def mint(self, to: str, amount: int) -> None:
         """Mints ``amount`` collateral units to ``to`` (owner)."""
-        self.chain.transact(self.owner, self.token.functions.mint(to, amount), gas=100_000)
+        self.chain.transact(self.owner_account, self.token.functions.mint(to, amount), gas=100_000)
 
     def fund(self, account: LocalAccount, amount: int) -> None:
         """Mints ``amount`` collateral units to ``account``, which deposits them as margin."""
@@ -67,14 +81,15 @@ class System:
 
     def deposit_for(self, account: str, amount: int) -> None:
         """Mints ``amount`` to the owner and deposits it into ``account``'s cash."""
-        self.mint(self.owner.address, amount)
-        self.chain.transact(self.owner, self.token.functions.approve(self.vault.address, amount), gas=60_000)
-        self.chain.transact(self.owner, self.vault.functions.depositFor(account, amount), gas=100_000)
+        owner = self.owner_account
+        self.mint(owner.address, amount)
+        self.chain.transact(owner, self.token.functions.approve(self.vault.address, amount), gas=60_000)
+        self.chain.transact(owner, self.vault.functions.depositFor(account, amount), gas=100_000)
 
     def set_price(self, market: int, price: int) -> None:
         """Posts an oracle price for ``market`` (owner is an updater)."""
         data = codec.function("PriceOracle", "setPrice").encode(market, price)
-        self.chain.send(self.owner, {"to": self.oracle.address, "data": data, "gas": 80_000}, label="setPrice")
+        self.chain.send(self.owner_account, {"to": self.oracle.address, "data": data, "gas": 80_000}, label="setPrice")
 
     def swap(self, account: LocalAccount, market: int, is_buy: bool, size: int, limit_quote: int) -> int:
         """``account`` trades ``size`` base on the AMM directly (an arbitrageur); returns the quote traded."""
@@ -86,24 +101,25 @@ class System:
     def settle(self, fills: Sequence[Fill], *, gas: int | None = None) -> Receipt:
         """Sends ``settle(fills)`` from the keeper; returns the receipt (a revert raises ``ContractRevert``)."""
         gas = gas or settle_gas(len(fills))
-        tx = {"to": self.settlement.address, "data": _settle_calldata(fills), "gas": gas}
-        return self.chain.send(self.keeper, tx, label="settle")
+        tx = {"to": self.settlement.address, "data": settle_calldata(fills), "gas": gas}
+        return self.chain.send(self.keeper_account, tx, label="settle")
 
     def simulate_settle(self, fills: Sequence[Fill]) -> None:
         """Runs ``settle(fills)`` as a call on the latest state; a revert raises ``ContractRevert``."""
-        self.chain.eth_call(_settle_calldata(fills), to=self.settlement.address, sender=self.keeper.address)
+        self.chain.eth_call(settle_calldata(fills), to=self.settlement.address, sender=self.keeper_account.address)
 
     def hedge(self, market: int, is_buy: bool, size: int, limit_quote: int) -> tuple[int, Receipt]:
         """The desk trades its own book on the AMM (keeper); returns the quote traded and the receipt."""
         data = codec.function("Settlement", "hedge").encode(market, is_buy, size, limit_quote)
         receipt = self.chain.send(
-            self.keeper, {"to": self.settlement.address, "data": data, "gas": HEDGE_GAS}, label="hedge"
+            self.keeper_account, {"to": self.settlement.address, "data": data, "gas": HEDGE_GAS}, label="hedge"
         )
         (hedged,) = _events(receipt, "Settlement", "Hedged", self.settlement.address)
         return int(hedged["quote"]), receipt
 
 
-def _settle_calldata(fills: Sequence[Fill]) -> bytes:
+def settle_calldata(fills: Sequence[Fill]) -> bytes:
+    """The calldata of the keeper's settle transaction for ``fills``."""
     return codec.function("Settlement", "settle").encode([f.as_tuple() for f in fills])
 
 
@@ -130,11 +146,28 @@ def settle_capacity(block_gas_limit: int) -> int:
     return max(0, (usable - SETTLE_BASE_GAS) // SETTLE_GAS_PER_FILL)
 
 
-def deploy_system(chain: Chain, params: SystemParams | None = None, *, label: str = "defi") -> System:
-    """Deploys and wires the protocol on ``chain``; see the module docstring for the steps."""
+def deploy_system(
+    chain: Chain,
+    params: SystemParams | None = None,
+    *,
+    label: str = "defi",
+    owner: LocalAccount | None = None,
+    keeper: LocalAccount | None = None,
+) -> System:
+    """Deploys and wires the protocol on ``chain``; see the module docstring for the steps.
+
+    ``owner`` and ``keeper`` default to accounts derived from ``label``; given ones (keys from an
+    operator) are funded with ether only when they lack it and the node has an account to fund from.
+    """
     params = params or SystemParams()
-    owner = chain.account(f"{label}:owner")
-    keeper = chain.account(f"{label}:keeper")
+    if owner is None:
+        owner = chain.account(f"{label}:owner")
+    else:
+        chain.fund(owner.address)
+    if keeper is None:
+        keeper = chain.account(f"{label}:keeper")
+    else:
+        chain.fund(keeper.address)
     fee_recipient = chain.account(f"{label}:fees", fund=False).address
 
     token = chain.deploy(owner, "CollateralToken", "Defi-Int USD", "dUSD", params.decimals, owner.address)

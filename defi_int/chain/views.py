@@ -12,6 +12,11 @@ new fee recipient). ``batch_view`` needs a second round only for orders already 
 their running total is keyed by the order's digest, read once their nonce state is known.
 ``read_batch`` returns the same view with every market's state built from the same reads: the
 keeper's snapshot (``defi_int.chain.venue``).
+
+Events: ``fill_events`` decodes a settle receipt; ``contract_events`` scans a block range for the
+shipped contracts' logs (a keeper bot's cancels, hedges and fills since it last looked), and
+``ledger_accounts`` finds every account that ever held cash or a position (who deposited, who
+traded on the AMM, who was filled), the accounts ``check_invariants`` sums over on a live node.
 """
 
 from __future__ import annotations
@@ -160,7 +165,8 @@ def check_invariants(system: System, accounts: Iterable[str]) -> dict[str, bool]
     account that ever held cash or a position: pass all of them (each counts once, whatever its
     spelling).
     """
-    named = [*accounts, system.desk, str(system.amm.address), system.fee_recipient, system.owner.address]
+    owner = [] if system.owner is None else [system.owner.address]
+    named = [*accounts, system.desk, str(system.amm.address), system.fee_recipient, *owner]
     vault = str(system.vault.address)
 
     def everyone(listing: _Listing) -> list[str]:
@@ -362,6 +368,69 @@ def _pools(values: dict[Hashable, Any], markets: Iterable[int]) -> dict[int, Poo
 # --------------------------------------------------------------------------- events
 
 
+@dataclass(frozen=True)
+class ChainEvent:
+    """One decoded log of a shipped contract and where it was mined."""
+
+    contract: str
+    name: str
+    args: dict[str, Any]
+    block_number: int
+    block_hash: bytes
+    tx_hash: bytes
+    log_index: int
+
+
+def contract_events(
+    system: System, names: Iterable[tuple[str, str]], *, from_block: int, to_block: int | None = None
+) -> list[ChainEvent]:
+    """The logs of events ``names`` ((contract, event) pairs) in blocks ``from_block..to_block``, in chain order."""
+    addresses = {
+        "Settlement": str(system.settlement.address),
+        "Vault": str(system.vault.address),
+        "PerpAmm": str(system.amm.address),
+        "PriceOracle": str(system.oracle.address),
+        "CollateralToken": str(system.token.address),
+    }
+    wanted = [(contract, codec.event(contract, name)) for contract, name in names]
+    logs = system.chain.node.logs(
+        from_block=from_block,
+        to_block=to_block,
+        address=sorted({addresses[contract] for contract, _ in wanted}),
+        topics=[[event.topic for _, event in wanted]],
+    )
+    found = []
+    for log in logs:
+        for contract, event in wanted:
+            if log.address == addresses[contract] and event.matches(log):
+                found.append(
+                    ChainEvent(
+                        contract,
+                        event.name,
+                        event.decode(log),
+                        log.block_number,
+                        log.block_hash,
+                        log.transaction_hash,
+                        log.log_index,
+                    )
+                )
+                break
+    found.sort(key=lambda e: (e.block_number, e.log_index))
+    return found
+
+
+def ledger_accounts(system: System, *, from_block: int = 0, to_block: int | None = None) -> list[str]:
+    """Every account that received cash or traded in the block range: depositors, AMM traders, filled traders."""
+    events = contract_events(
+        system,
+        (("Vault", "Deposited"), ("PerpAmm", "Swap"), ("Settlement", "OrderFilled")),
+        from_block=from_block,
+        to_block=to_block,
+    )
+    keys = {"Deposited": "account", "Swap": "account", "OrderFilled": "trader"}
+    return list(dict.fromkeys(to_checksum_address(e.args[keys[e.name]]) for e in events))
+
+
 def fill_events(system: System, receipt: Receipt) -> list[FillEvent]:
     """The ``OrderFilled`` logs of a settlement receipt, in batch order (other logs are skipped)."""
     event = codec.event("Settlement", "OrderFilled")
@@ -375,6 +444,7 @@ def fill_events(system: System, receipt: Receipt) -> list[FillEvent]:
             args["ammQuote"],
             args["fee"],
             log.block_number,
+            log.log_index,
         )
         for log in receipt.logs
         if event.matches(log)

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 
 from defi_int.exceptions import ChainError, ContractRevert, OrderRejected
 from defi_int.keeper.book import BookEntry, OrderBook, Priority, priority
-from defi_int.keeper.matching import MarketBook, plan_market
+from defi_int.keeper.matching import Gate, MarketBook, plan_market
 from defi_int.keeper.plan import PlannedFill, desk_delta, pools_after
 from defi_int.keeper.pricing import PricingParams
 from defi_int.keeper.risk import MarkoutBook, hedge_order
@@ -354,8 +354,13 @@ class Keeper:
         bound = min(self.config.max_batch, snapshot.max_fills)
         return Pruned(sorted(live[:bound], key=lambda e: e.seq), expired, rejected)
 
-    def plan(self, live: Sequence[BookEntry], snapshot: Snapshot) -> list[PlannedFill]:
-        """The fills for ``live`` (arrival order), grouped by market: one booking run per market on-chain."""
+    def plan(
+        self, live: Sequence[BookEntry], snapshot: Snapshot, gates: Mapping[int, Gate] | None = None
+    ) -> list[PlannedFill]:
+        """The fills for ``live`` (arrival order), grouped by market: one booking run per market on-chain.
+
+        ``gates`` closes the desk's book (per side) or the AMM in a market (a service's breakers).
+        """
         view = snapshot.view
         by_market: dict[int, list[BookEntry]] = {}
         for entry in live:
@@ -366,12 +371,16 @@ class Keeper:
             mark = view.prices.get(market)
             if pricing is None or mark is None:
                 continue  # no fresh oracle: the Vault cannot value any leg there, so the orders rest
+            gate = (gates or {}).get(market, Gate())
             book = MarketBook(
                 mark,
                 view.ledger.position(view.desk, market),
                 self.config.risk_limits.get(market, 0),
                 view.pools.get(market),
                 view.now,
+                gate.internal_buys,
+                gate.internal_sells,
+                gate.amm,
             )
             fills, _ = plan_market(by_market[market], book, pricing, fee_bps=self.config.fee_bps, toxic=self._toxic)
             plan.extend(fills)
@@ -392,6 +401,27 @@ class Keeper:
     def release(self, plan: Sequence[PlannedFill]) -> None:
         """Returns a held batch's orders to selection (its transaction will not land)."""
         self._flight(plan, False)
+
+    def trim(self, plan: Sequence[PlannedFill], snapshot: Snapshot) -> tuple[list[PlannedFill], list[Rejection]]:
+        """Simulates ``settle(plan)`` on the venue and drops the fills that make it revert, one at a time.
+
+        What a service does before signing: the fills left settle together on the venue's current
+        state; each culprit leaves the book with the chain's reason, and the rest is validated again.
+        """
+        fills = list(plan)
+        rejected: list[Rejection] = []
+        while fills:
+            try:
+                self.venue.simulate(fills)
+            except ContractRevert as exc:
+                culprit = fills.pop(self._culprit(fills, exc))
+                self.book.remove(culprit.digest)
+                rejected.append((culprit.order, OrderRejected(f"chain:{exc.error_name}", str(exc), culprit.digest)))
+                fills, dropped = self.validate(fills, snapshot)
+                rejected.extend(dropped)
+                continue
+            break
+        return fills, rejected
 
     def settle(self, plan: Sequence[PlannedFill], snapshot: Snapshot) -> Settled:
         """Settles ``plan`` through the venue; on a revert drops the fill at fault and resends the rest.

@@ -171,8 +171,9 @@ class MirrorVenue:
                 legs.amm_quote,
                 legs.fee,
                 self.block,
+                index,  # one OrderFilled log per fill, in batch order
             )
-            for p, legs in zip(fills, expected, strict=True)
+            for index, (p, legs) in enumerate(zip(fills, expected, strict=True))
         ]
         self._commit(view)
         receipt = SettleReceipt(f"mirror:{self.block}", self.block, self.now, gas, events)

@@ -67,6 +67,7 @@ class FillEvent:
     amm_quote: int
     fee: int
     block: int
+    log_index: int = 0  # the log's index in its block
 
 
 @dataclass(frozen=True)
