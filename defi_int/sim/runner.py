@@ -270,7 +270,8 @@ class _Run:
         # Agents decide on the scenario's clock, never on the chain's: how many transactions the
         # keeper and the arbitrageurs sent before them must not move an order's expiry (identical
         # flow, ``defi_int.sim.agents``). The keeper receives them at the chain's time.
-        decided = self.scenario.time_of(step) + 1
+        # On a node that is not fresh the whole run is shifted past its clock (``time_shift``).
+        decided = self.scenario.time_of(step) + self.time_shift + 1
         now = self.chain.next_timestamp()
         bt = self.scenario.block_time
         for population in self.populations:

@@ -64,3 +64,17 @@ def anvil_traders(_anvil_deployment: tuple[System, list[LocalAccount]], anvil_ch
 def anvil_orders(anvil_system: System) -> OrderMaker:
     """Builds, signs and settles orders on anvil."""
     return OrderMaker(anvil_system, domain(anvil_system))
+
+
+@pytest.fixture
+def own_anvil() -> Iterator[Anvil]:
+    """An anvil of the test's own, on its wall clock, stopped at the end: the keeper bot's tests
+    never share a node whose clock the session fixtures set (its age checks read that clock)."""
+    try:
+        node = Anvil().start()
+    except NodeUnavailable as exc:
+        pytest.fail(f"the node tests need anvil: {exc.detail}", pytrace=False)
+    try:
+        yield node
+    finally:
+        node.stop()

@@ -13,8 +13,8 @@ from defi_int.bot.report import report_command
 pytestmark = pytest.mark.node
 
 
-def test_orders_posted_to_the_api_are_settled_confirmed_and_reported(anvil, tmp_path):
-    desk = make_desk(anvil.url, tmp_path / "desk")
+def test_orders_posted_to_the_api_are_settled_confirmed_and_reported(own_anvil, tmp_path):
+    desk = make_desk(own_anvil.url, tmp_path / "desk")
     db = tmp_path / "keeper.sqlite"
     keeper = KeeperProcess(desk, db, desk.keeper_file(confirmations=1))
     api = keeper.wait_ready()

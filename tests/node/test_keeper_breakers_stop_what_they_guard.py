@@ -33,8 +33,8 @@ def settles(db) -> int:
         return len(journal.settles_in(("planned", "signed", "sent", "mined", "confirmed", "reconciled")))
 
 
-def test_the_kill_switch_stops_every_settle_until_released(anvil, tmp_path):
-    desk = make_desk(anvil.url, tmp_path / "desk")
+def test_the_kill_switch_stops_every_settle_until_released(own_anvil, tmp_path):
+    desk = make_desk(own_anvil.url, tmp_path / "desk")
     db = tmp_path / "keeper.sqlite"
     keeper = KeeperProcess(desk, db, desk.keeper_file())
     api = keeper.wait_ready()
@@ -53,8 +53,8 @@ def test_the_kill_switch_stops_every_settle_until_released(anvil, tmp_path):
     assert keeper.stop() == 0
 
 
-def test_a_stale_oracle_lets_orders_rest_until_a_fresh_price(anvil, tmp_path):
-    desk = make_desk(anvil.url, tmp_path / "desk")
+def test_a_stale_oracle_lets_orders_rest_until_a_fresh_price(own_anvil, tmp_path):
+    desk = make_desk(own_anvil.url, tmp_path / "desk")
     db = tmp_path / "keeper.sqlite"
     keeper = KeeperProcess(desk, db, desk.keeper_file(extra="\n[breakers]\nmax_oracle_age = 6\n"))
     keeper.wait_ready()
@@ -73,8 +73,8 @@ def test_a_stale_oracle_lets_orders_rest_until_a_fresh_price(anvil, tmp_path):
     assert keeper.stop() == 0
 
 
-def test_the_inventory_hard_stop_fills_only_the_side_that_shrinks_the_desk(anvil, tmp_path):
-    desk = make_desk(anvil.url, tmp_path / "desk")
+def test_the_inventory_hard_stop_fills_only_the_side_that_shrinks_the_desk(own_anvil, tmp_path):
+    desk = make_desk(own_anvil.url, tmp_path / "desk")
     db = tmp_path / "keeper.sqlite"
     # the cap is 1,000 base units: 10 bps of it is 1; a first sell of 2 takes the desk long past it
     keeper = KeeperProcess(desk, db, desk.keeper_file(extra="\n[breakers]\ninventory_hard_stop_bps = 10\n"))
@@ -92,9 +92,9 @@ def test_the_inventory_hard_stop_fills_only_the_side_that_shrinks_the_desk(anvil
     assert keeper.stop() == 0
 
 
-def test_an_amm_far_from_the_oracle_gets_no_routing_and_the_desk_fills_what_it_can(anvil, tmp_path):
+def test_an_amm_far_from_the_oracle_gets_no_routing_and_the_desk_fills_what_it_can(own_anvil, tmp_path):
     params = SystemParams(markets=(MarketParams(inventory_cap=1_000 * ONE, amm_base=10_000 * ONE),))
-    desk = make_desk(anvil.url, tmp_path / "desk", params=params)
+    desk = make_desk(own_anvil.url, tmp_path / "desk", params=params)
     db = tmp_path / "keeper.sqlite"
     extra = "\n[breakers]\nmax_amm_deviation_bps = 20\n"
     keeper = KeeperProcess(desk, db, desk.keeper_file(extra=extra))

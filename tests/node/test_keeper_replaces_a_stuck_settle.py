@@ -18,9 +18,9 @@ from defi_int.chain.rpc import RpcNode
 pytestmark = pytest.mark.node
 
 
-def test_a_stuck_settle_is_replaced_at_its_nonce_with_fees_bumped_and_lands_once(anvil, tmp_path):
-    desk = make_desk(anvil.url, tmp_path / "desk")
-    node = RpcNode(anvil.url)
+def test_a_stuck_settle_is_replaced_at_its_nonce_with_fees_bumped_and_lands_once(own_anvil, tmp_path):
+    desk = make_desk(own_anvil.url, tmp_path / "desk")
+    node = RpcNode(own_anvil.url)
     db = tmp_path / "keeper.sqlite"
     keeper = KeeperProcess(desk, db, desk.keeper_file(confirmations=1, replace_after=0.3))
     keeper.wait_ready()

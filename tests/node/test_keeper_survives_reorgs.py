@@ -43,9 +43,9 @@ def reconciled(db) -> bool:
         return not any(journal.backlog().values())
 
 
-def test_reorgs_of_depth_one_to_five_leave_nothing_non_canonical_booked(anvil, tmp_path):
-    desk = make_desk(anvil.url, tmp_path / "desk")
-    node = RpcNode(anvil.url)
+def test_reorgs_of_depth_one_to_five_leave_nothing_non_canonical_booked(own_anvil, tmp_path):
+    desk = make_desk(own_anvil.url, tmp_path / "desk")
+    node = RpcNode(own_anvil.url)
     db = tmp_path / "keeper.sqlite"
     keeper = KeeperProcess(desk, db, desk.keeper_file(confirmations=CONFIRMATIONS))
     keeper.wait_ready()
@@ -90,4 +90,5 @@ def test_reorgs_of_depth_one_to_five_leave_nothing_non_canonical_booked(anvil, t
         assert again.reorgs == 1 and again.stage == "reconciled", (depth, how)  # the same settle landed again
         assert result.ok, f"depth {depth} {how}: {result.line()} {result.non_canonical[:3]}"
     assert keeper.stop() == 0
+    print(f"reorgs: {unwound} of {len(CASES)} cases unwound and settled again")
     assert unwound == len(CASES)

@@ -26,12 +26,12 @@ ORDERS = 600
 API = "\n[api]\norders_per_second = 10000\nburst = 10000\n"
 
 
-def test_two_hundred_batches_through_rpc_chaos_settle_every_order_once(anvil, tmp_path):
-    desk = make_desk(anvil.url, tmp_path / "desk", traders=8)
+def test_two_hundred_batches_through_rpc_chaos_settle_every_order_once(own_anvil, tmp_path):
+    desk = make_desk(own_anvil.url, tmp_path / "desk", traders=8)
     db = tmp_path / "keeper.sqlite"
     config = desk.keeper_file(confirmations=1, max_batch=3, extra=API)
     orders = [desk.order(t, is_buy=i % 2 == 0, size=ONE // 4, expiry=3_600) for i, t in enumerate(desk.traders * 75)]
-    with ChaosProxy(anvil.url, rate=0.1, seed=7) as proxy:
+    with ChaosProxy(own_anvil.url, rate=0.1, seed=7) as proxy:
         keeper = KeeperProcess(desk, db, config, url=proxy.url)
         keeper.wait_ready(timeout=60)
         for signed in orders:
@@ -49,6 +49,7 @@ def test_two_hundred_batches_through_rpc_chaos_settle_every_order_once(anvil, tm
         desk.system, (("Settlement", "OrderFilled"),), from_block=desk.deployment.block))  # fmt: skip
 
     faults = stats["calls"] - stats["forward"]
+    print(f"rpc chaos: {batches} batches, {faults} of {stats['calls']} calls faulted {stats}; {result.line()}")
     assert stats["calls"] > 2_000 and 0.07 < faults / stats["calls"] < 0.13, stats
     assert min(stats[k] for k in ("drop_before", "drop_after", "delay", "fail", "error")) > 20, stats
     assert batches >= 200 and failed == []

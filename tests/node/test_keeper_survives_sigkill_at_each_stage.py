@@ -46,9 +46,9 @@ def post_all(keeper: KeeperProcess, desk, orders, accepted: list[bytes]) -> list
 
 
 @pytest.mark.parametrize("stage", POINTS)
-def test_a_keeper_killed_at_a_stage_and_restarted_loses_nothing_and_fills_nothing_twice(anvil, tmp_path, stage):
+def test_a_keeper_killed_at_a_stage_and_restarted_loses_nothing_and_fills_nothing_twice(own_anvil, tmp_path, stage):
     rng = random.Random(stage)
-    desk = make_desk(anvil.url, tmp_path / stage)
+    desk = make_desk(own_anvil.url, tmp_path / stage)
     db, config = tmp_path / "keeper.sqlite", desk.keeper_file(confirmations=1)
     digests: list[bytes] = []
     for run in range(RUNS):
@@ -82,6 +82,7 @@ def test_a_keeper_killed_at_a_stage_and_restarted_loses_nothing_and_fills_nothin
         result = audit(desk.system, journal, desk.deployment.block, accepted=digests)
         statuses = {journal.get_order(d).status for d in digests}
         dropped = [s for s in journal.settles_in(("dropped",)) if "never signed" in s.detail]
+    print(f"killed {RUNS} times {stage}: {result.line()}")
     assert result.ok, result.line() + str(result.double_fills + result.non_canonical + result.lost_orders)[:2000]
     assert result.chain_fills > 0 and "filled" in statuses
     if stage == "after_planned":

@@ -17,9 +17,9 @@ from defi_int.chain.rpc import RpcNode
 pytestmark = pytest.mark.node
 
 
-def test_a_settle_that_can_no_longer_land_gives_its_nonce_back_and_its_cancelled_order_closes(anvil, tmp_path):
-    desk = make_desk(anvil.url, tmp_path / "desk")
-    node = RpcNode(anvil.url)
+def test_a_settle_that_can_no_longer_land_gives_its_nonce_back_and_its_cancelled_order_closes(own_anvil, tmp_path):
+    desk = make_desk(own_anvil.url, tmp_path / "desk")
+    node = RpcNode(own_anvil.url)
     db = tmp_path / "keeper.sqlite"
     keeper = KeeperProcess(desk, db, desk.keeper_file(confirmations=3))
     keeper.wait_ready()
