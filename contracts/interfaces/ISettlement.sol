@@ -32,8 +32,12 @@ interface ISettlement {
     error SettlementPaused();
     /// @notice Thrown when a batch holds no fills.
     error EmptyBatch();
-    /// @notice Thrown when fill `index` carries a value with bits beyond its Solidity type.
+    /// @notice Thrown when fill `index` carries a value with bits beyond its Solidity type (or, in
+    ///         `settleCompact`, unknown flag bits or a batch that is not a whole number of fills).
     error MalformedFill(uint256 index);
+    /// @notice Thrown when an order passed to `cancel`, `hashOrder` or `remaining` carries a value
+    ///         with bits beyond its Solidity type (its digest would not be the order's).
+    error MalformedOrder();
     /// @notice Thrown when a fill's two legs are both zero.
     error EmptyFill(bytes32 digest);
     /// @notice Thrown when the signature on order `digest` recovers to `signer`, not its `trader`.
@@ -101,6 +105,15 @@ interface ISettlement {
     function cancel(Order calldata order) external;
     /// @notice Settles a batch: for each fill, verify the order and apply its internal then its AMM leg.
     function settle(Fill[] calldata fills) external;
+    /// @notice `settle` with the fills packed: the same checks, effects and events, in about half
+    ///         the calldata. Each fill is `FILL_BYTES` = 214 bytes, big-endian, no padding:
+    ///         trader (20) ‖ market (4) ‖ flags (1: bit 0 isBuy, bit 1 allowAmm, others zero) ‖
+    ///         size (16) ‖ limitPrice (16) ‖ expiry (8) ‖ nonce (32) ‖ maxFeeBps (2) ‖
+    ///         internalSize (16) ‖ internalPrice (16) ‖ ammSize (16) ‖ feeBps (2) ‖ r (32) ‖ s (32) ‖ v (1).
+    ///         The Python encoder is `defi_int.chain.encoding.pack_fills`.
+    function settleCompact(bytes calldata packed) external;
+    /// @notice The size of one fill in `settleCompact`'s packing: 214 bytes.
+    function FILL_BYTES() external view returns (uint256);
     /// @notice Trades the desk's own book on the AMM. Keepers only.
     function hedge(uint32 market, bool isBuy, uint256 size, uint256 limitQuote) external returns (uint256 quote);
 

@@ -25,7 +25,8 @@ from defi_int.chain.deploy import System
 from defi_int.chain.multiread import Read, read_many
 from defi_int.exceptions import ChainError
 from defi_int.market.amm import Pool
-from defi_int.market.ledger import Ledger
+from defi_int.market.funding import Funding
+from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND, Ledger
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Order
 from defi_int.orders.validation import PARTIAL, BatchView
@@ -140,7 +141,15 @@ def check_invariants(system: System, accounts: Iterable[str]) -> dict[str, bool]
     account that ever held cash or a position: pass all of them (each counts once, whatever its
     spelling).
     """
-    named = [*accounts, system.desk, str(system.amm.address), system.fee_recipient, system.owner.address]
+    named = [
+        *accounts,
+        system.desk,
+        str(system.amm.address),
+        system.fee_recipient,
+        system.owner.address,
+        INSURANCE_FUND,
+        FUNDING_POOL,
+    ]
     vault = str(system.vault.address)
 
     def everyone(listing: _Listing) -> list[str]:
@@ -277,35 +286,55 @@ def _books(values: dict[Hashable, Any], listing: _Listing, accounts: Iterable[st
 
 
 def _ledger_accounts(system: System, listing: _Listing, accounts: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys([system.desk, str(system.amm.address), listing.fee_recipient, *accounts]))
+    house = [system.desk, str(system.amm.address), listing.fee_recipient, INSURANCE_FUND, FUNDING_POOL]
+    return list(dict.fromkeys([*house, *accounts]))
 
 
 def _ask_ledger(batch: _Batch, system: System, listing: _Listing, accounts: Iterable[str]) -> None:
     vault = str(system.vault.address)
-    for name in ("priceScale", "initialMarginBps", "maintenanceMarginBps"):
+    for name in ("priceScale", "initialMarginBps", "maintenanceMarginBps", "badDebt"):
         batch.add(name, vault, f"{name}()")
+    batch.add("liquidationParams", vault, "liquidationParams()", returns=("uint256", "uint256", "uint256"))
     for m in listing.markets:
         batch.add(("cap", m), vault, "inventoryCap(uint32)", (m,))
-    _ask_books(batch, system, listing.markets, _ledger_accounts(system, listing, accounts))
+        batch.add(("fundingParams", m), vault, "fundingParams(uint32)", (m,), ("uint256", "uint256", "uint256"))
+        batch.add(("fundingState", m), vault, "fundingState(uint32)", (m,), ("int256", "int256", "uint256"))
+    ledger_accounts = _ledger_accounts(system, listing, accounts)
+    _ask_books(batch, system, listing.markets, ledger_accounts)
+    for a in ledger_accounts:
+        for m in listing.markets:
+            batch.add(("mark", a, m), vault, "fundingMarkOf(address,uint32)", (a, m))
 
 
 def _ledger(system: System, listing: _Listing, values: dict[Hashable, Any], accounts: Iterable[str]) -> Ledger:
+    penalty, share, slippage = values["liquidationParams"]
     ledger = Ledger(
         price_scale=values["priceScale"],
         initial_margin_bps=values["initialMarginBps"],
         maintenance_margin_bps=values["maintenanceMarginBps"],
         desk=system.desk,
         fee_recipient=listing.fee_recipient,
-        exempt=frozenset({str(system.amm.address)}),
+        amm=str(system.amm.address),
         markets=list(listing.markets),
         caps={m: values[("cap", m)] for m in listing.markets},
+        penalty_bps=penalty,
+        liquidator_share_bps=share,
+        max_slippage_bps=slippage,
+        bad_debt=values["badDebt"],
     )
+    for m in listing.markets:
+        period, cap_bps, unit = values[("fundingParams", m)]
+        index, premium, updated_at = values[("fundingState", m)]
+        ledger.funding[m] = Funding(period, cap_bps, unit, index, premium, updated_at)
     for account in _ledger_accounts(system, listing, accounts):
         ledger.cash[account] = values[("cash", account)]
         for m in listing.markets:
             pos = values[("position", account, m)]
             if pos:
                 ledger.positions[(account, m)] = pos
+            mark = values[("mark", account, m)]
+            if mark:
+                ledger.marks[(account, m)] = mark
     return ledger
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from defi_int.exceptions import OrderRejected
 from defi_int.market.amm import AmmMathError, Pool
-from defi_int.market.ledger import Ledger, LedgerViolation, fee_for, notional
+from defi_int.market.ledger import Env, Ledger, LedgerViolation, fee_for, notional
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Fill, Order
 from defi_int.orders.signing import recover_signer
@@ -48,11 +48,14 @@ CHAIN_ERROR = {
     "margin": "InsufficientMargin",
     "inventory-cap": "InventoryCapExceeded",
     "market-not-listed": "MarketNotListed",
+    "amount-out-of-range": "AmountOutOfRange",
 }
 _LEDGER_REASON = {
     "InsufficientMargin": "margin",
     "InventoryCapExceeded": "inventory-cap",
     "MarketNotListed": "market-not-listed",
+    "StalePrice": "stale-oracle",
+    "AmountOutOfRange": "amount-out-of-range",
 }
 
 
@@ -75,6 +78,11 @@ class BatchView:
 
     def nonce_state(self, trader: str, nonce: int) -> int:
         return self.nonce_states.get((trader.lower(), nonce), OPEN)
+
+    @property
+    def env(self) -> Env:
+        """What the ledger reads when this batch touches a market: time, fresh prices, pools."""
+        return Env(self.now, self.prices, self.pools)
 
     def copy(self) -> BatchView:
         return BatchView(
@@ -162,10 +170,9 @@ def _flush(
 ) -> tuple[int, OrderRejected] | None:
     assert market is not None
     try:
-        view.ledger.book(market, [booking for _, _, booking in pending], view.prices)
-    except (LedgerViolation, KeyError) as exc:
-        leg = exc.leg if isinstance(exc, LedgerViolation) and exc.leg is not None else -1
-        position, digest, _ = pending[leg]
+        view.ledger.book(market, [booking for _, _, booking in pending], view.env)
+    except LedgerViolation as exc:
+        position, digest, _ = pending[-1 if exc.leg is None else exc.leg]
         return position, _ledger_rejection(exc, digest)
     return None
 
@@ -226,11 +233,9 @@ def _mark(market: int, digest: bytes, view: BatchView) -> int:
     return price
 
 
-def _ledger_rejection(exc: LedgerViolation | KeyError, digest: bytes) -> OrderRejected:
-    """The rejection for a ledger rule the Vault would enforce (a missing price is a stale oracle)."""
-    if isinstance(exc, LedgerViolation):
-        return OrderRejected(_LEDGER_REASON[exc.error], exc.detail, digest)
-    return OrderRejected("stale-oracle", f"no fresh oracle price for market {exc.args[0]}", digest)
+def _ledger_rejection(exc: LedgerViolation, digest: bytes) -> OrderRejected:
+    """The rejection for a ledger rule the Vault would enforce."""
+    return OrderRejected(_LEDGER_REASON[exc.error], exc.detail, digest)
 
 
 def _internal_leg(fill: Fill, digest: bytes, view: BatchView) -> tuple[str, int, int, int]:
@@ -280,8 +285,10 @@ def _amm_leg(fill: Fill, digest: bytes, view: BatchView) -> None:
         raise OrderRejected("amm-limit", f"AMM trades {size} for {quote}, beyond the limit {order.limit_price}", digest)
     fee = fee_for(quote, fill.fee_bps)
     base, signed_quote = (size, -quote) if order.is_buy else (-size, quote)
-    try:
-        view.ledger.trade(order.trader, view.amm, order.market, base, signed_quote, fee, view.prices)
-    except (LedgerViolation, KeyError) as exc:
-        raise _ledger_rejection(exc, digest) from exc
+    # The AMM moves its reserves before the Vault books the trade (and samples the funding premium).
     view.pools[order.market] = trial
+    try:
+        view.ledger.trade(order.trader, view.amm, order.market, base, signed_quote, fee, view.env)
+    except LedgerViolation as exc:
+        view.pools[order.market] = pool
+        raise _ledger_rejection(exc, digest) from exc

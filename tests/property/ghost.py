@@ -22,12 +22,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from defi_int.market.amm import AmmMathError, Pool
-from defi_int.market.ledger import LedgerViolation
+from defi_int.market.ledger import Env, LedgerViolation
 from defi_int.orders.eip712 import order_digest
 from defi_int.orders.model import Fill, Order
 from defi_int.orders.validation import CANCELLED, CHAIN_ERROR, FILLED, OPEN, BatchView, validate_batch
 
-INT128_MAX = 2**127 - 1
+INT96_MAX = 2**95 - 1
 UINT112_MAX = 2**112 - 1
 
 
@@ -116,7 +116,7 @@ class Ghost:
     def free_margin(self, account: str) -> int:
         """Equity above the initial margin: what a withdrawal may take while margin still holds."""
         ledger = self.view.ledger
-        equity, required = ledger.margin_state(account, self.view.prices, ledger.initial_margin_bps)
+        equity, required = ledger.margin_state(account, self.view.env, ledger.initial_margin_bps)
         return equity - required
 
     # ---------------------------------------------------------- predictions
@@ -160,14 +160,14 @@ class Ghost:
             return reject("Paused")
         if amount == 0:
             return reject("ZeroAmount")
-        if amount > INT128_MAX:
+        if amount > INT96_MAX:
             return reject("AmountOutOfRange")
         if self.wallets.get(account, 0) < amount:
             return reject("InsufficientBalance", detail=f"wallet {self.wallets.get(account, 0)} < {amount}")
 
         def commit() -> None:
             self.wallets[account] -= amount
-            self.view.ledger.deposit(account, amount)
+            self.view.ledger.deposit(account, amount, self.view.env)
             self.vault_balance += amount
 
         return Prediction(commit=commit)
@@ -180,7 +180,7 @@ class Ghost:
             return reject("ZeroAmount")
         ledger = self.view.ledger.copy()
         try:
-            ledger.withdraw(account, amount, self.view.prices)
+            ledger.withdraw(account, amount, self.view.env)
         except LedgerViolation as exc:
             return reject(exc.error, detail=str(exc))
 
@@ -210,8 +210,11 @@ class Ghost:
             return reject("Paused")
         ledger = self.view.ledger.copy()
         base_delta, quote_delta = (size, -quote) if is_buy else (-size, quote)
+        pools = {**self.view.pools, market: trial}  # the AMM moves before the Vault books
         try:
-            ledger.trade(account, self.amm, market, base_delta, quote_delta, 0, self.view.prices)
+            ledger.trade(
+                account, self.amm, market, base_delta, quote_delta, 0, Env(self.view.now, self.view.prices, pools)
+            )
         except LedgerViolation as exc:
             return reject(exc.error, detail=str(exc))
 

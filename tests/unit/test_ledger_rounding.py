@@ -2,7 +2,7 @@
 
 import pytest
 
-from defi_int.market.ledger import Ledger, LedgerViolation, ceil_div, fee_for, notional
+from defi_int.market.ledger import Env, Ledger, LedgerViolation, ceil_div, fee_for, notional
 
 PRICE_SCALE = 10**30  # 6-decimal collateral
 ONE = 10**18
@@ -78,20 +78,20 @@ ODD_PRICE = 2_000_123_456_789_000_000_001
 
 def test_margin_state_values_a_long_rounded_down_and_a_short_rounded_up():
     ledger = _ledger()
-    assert ledger.margin_state("long", {0: ODD_PRICE}, 0) == (2_000_123_456, 0)
-    assert ledger.margin_state("short", {0: ODD_PRICE}, 0) == (5_000_000_000 - 2_000_123_457, 0)
+    assert ledger.margin_state("long", Env(0, {0: ODD_PRICE}), 0) == (2_000_123_456, 0)
+    assert ledger.margin_state("short", Env(0, {0: ODD_PRICE}), 0) == (5_000_000_000 - 2_000_123_457, 0)
 
 
 def test_margin_state_rounds_the_requirement_up_for_longs_and_shorts():
     ledger = _ledger()
     # 1e18 * ODD_PRICE * 1000 / (1e30 * 1e4) = 200_012_345.6789...
-    assert ledger.margin_state("long", {0: ODD_PRICE}, 1_000)[1] == 200_012_346
-    assert ledger.margin_state("short", {0: ODD_PRICE}, 1_000)[1] == 200_012_346
+    assert ledger.margin_state("long", Env(0, {0: ODD_PRICE}), 1_000)[1] == 200_012_346
+    assert ledger.margin_state("short", Env(0, {0: ODD_PRICE}), 1_000)[1] == 200_012_346
 
 
 def test_withdraw_leaving_exactly_the_requirement_passes_and_one_more_unit_fails():
     ledger = _ledger()
-    prices = {0: ODD_PRICE}
+    prices = Env(0, {0: ODD_PRICE})
     largest = 5_000_000_000 - 2_000_123_457 - 200_012_346
     with pytest.raises(LedgerViolation) as info:
         ledger.withdraw("short", largest + 1, prices)
@@ -104,7 +104,7 @@ def test_withdraw_leaving_exactly_the_requirement_passes_and_one_more_unit_fails
 def test_withdraw_beyond_cash_names_insufficient_cash():
     ledger = _ledger()
     with pytest.raises(LedgerViolation) as info:
-        ledger.withdraw("long", 1, {0: ODD_PRICE})
+        ledger.withdraw("long", 1, Env(0, {0: ODD_PRICE}))
     assert info.value.error == "InsufficientCash"
 
 
@@ -112,7 +112,7 @@ def test_a_trade_moves_cash_and_fee_and_keeps_totals():
     ledger = _ledger()
     ledger.cash["desk"] = 10**15
     total = ledger.total_cash()
-    ledger.trade("short", "desk", 0, ONE, -2_000_000_001, 600_001, {0: 2_000 * ONE})
+    ledger.trade("short", "desk", 0, ONE, -2_000_000_001, 600_001, Env(0, {0: 2_000 * ONE}))
     assert ledger.cash["short"] == 5_000_000_000 - 2_000_000_001 - 600_001
     assert ledger.cash["desk"] == 10**15 + 2_000_000_001
     assert ledger.cash["fees"] == 600_001

@@ -12,6 +12,9 @@
   that tracks this in the chain layer.
 - ``expect_revert(sender, fn, "ErrorName", **args)`` — the same for a call that is not a batch
   (a cancel, a settle from the wrong caller).
+- ``defi_orders`` (overriding the plugin's) settles through ``settleCompact`` or ``settle(Fill[])``:
+  every test here runs once per entry point (the ``entry`` fixture), so both are held to the same
+  checks, errors and effects. A test that only one entry can express parametrizes ``entry`` itself.
 - ``read_book(trader=..., ...)`` — a snapshot of the ledger by role (named traders plus the desk,
   the AMM and the fee recipient), the vault's token balance and the AMM reserves; subtracting two
   snapshots gives exact deltas to assert on.
@@ -30,12 +33,34 @@ from typing import Any
 import pytest
 from web3.contract.contract import ContractFunction
 
-from defi_int.chain.views import batch_view
+from defi_int.chain.views import batch_view, domain
 from defi_int.exceptions import ContractRevert, TransactionFailed
 from defi_int.orders.model import Fill
 from defi_int.orders.validation import CHAIN_ERROR, validate_batch
+from defi_int.testing import OrderMaker
 
 MARKET = 0
+
+
+@dataclass
+class EntryOrderMaker(OrderMaker):
+    """The plugin's ``OrderMaker``, settling through one chosen entry point."""
+
+    compact: bool = True
+
+    def settle(self, fills: Sequence[Fill], *, gas: int | None = None) -> Any:
+        return self.system.settle(fills, gas=gas, compact=self.compact)
+
+
+@pytest.fixture(params=["compact", "abi"])
+def entry(request: pytest.FixtureRequest) -> str:
+    """The settlement entry point under test: ``settleCompact`` or ``settle(Fill[])``."""
+    return str(request.param)
+
+
+@pytest.fixture
+def defi_orders(defi_system, entry) -> EntryOrderMaker:
+    return EntryOrderMaker(defi_system, domain(defi_system), compact=entry == "compact")
 
 
 def _same(actual: Any, expected: Any) -> bool:
@@ -83,7 +108,7 @@ def expect_rejection(defi_system, defi_orders) -> Callable[..., ContractRevert]:
             defi_orders.settle(batch)
         revert = caught.value
         if replay_in_mined_block and not isinstance(revert, ContractRevert) and revert.tx_hash:
-            revert = _replay_in_mined_block(defi_system, batch, revert.tx_hash)
+            revert = _replay_in_mined_block(defi_system, defi_orders.compact, batch, revert.tx_hash)
         assert isinstance(revert, ContractRevert), f"settle failed without a decoded custom error: {revert}"
         assert revert.error_name == error, f"chain reverted with {revert}, expected {error}"
         if "digest" in revert.args_by_name:
@@ -94,10 +119,10 @@ def expect_rejection(defi_system, defi_orders) -> Callable[..., ContractRevert]:
     return check
 
 
-def _replay_in_mined_block(defi_system: Any, batch: Sequence[Fill], tx_hash: str) -> ContractRevert:
+def _replay_in_mined_block(defi_system: Any, compact: bool, batch: Sequence[Fill], tx_hash: str) -> ContractRevert:
     chain = defi_system.chain
     block = chain.w3.eth.get_transaction_receipt(tx_hash)["blockNumber"]
-    fn = defi_system.settlement.functions.settle([f.as_tuple() for f in batch])
+    fn = defi_system.settle_function(batch, compact=compact)
     with pytest.raises(ContractRevert) as caught:
         chain.call(fn, sender=defi_system.keeper.address, block=block)
     return caught.value
