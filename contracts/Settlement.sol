@@ -7,20 +7,13 @@ import {IPerpAmm} from "./interfaces/IPerpAmm.sol";
 import {IPriceOracle} from "./interfaces/IPriceOracle.sol";
 import {Order, OrderLib} from "./libraries/OrderLib.sol";
 import {SignatureLib} from "./libraries/SignatureLib.sol";
-import {AmmMath} from "./libraries/AmmMath.sol";
 import {Owned} from "./libraries/Owned.sol";
+import {FillSteps} from "./settlement/FillSteps.sol";
 
 /// @title Settlement
 /// @notice Verifies signed orders and settles the keeper's batches against the desk and the AMM.
-contract Settlement is ISettlement, Owned {
-    uint256 private constant BPS = 10_000;
-    uint256 private constant OPEN = 0;
-    uint256 private constant PARTIAL = 1;
-    uint256 private constant FILLED = 2;
-    uint256 private constant CANCELLED = 3;
-    /// @inheritdoc ISettlement
-    uint256 public constant FILL_BYTES = 214;
-
+/// @dev The flow lives here; the per-fill steps, written out for gas, in `FillSteps`.
+contract Settlement is FillSteps, Owned {
     /// @inheritdoc ISettlement
     IVault public immutable vault;
     /// @inheritdoc ISettlement
@@ -36,10 +29,6 @@ contract Settlement is ISettlement, Owned {
     mapping(address => bool) public isKeeper;
     /// @inheritdoc ISettlement
     uint256 public maxDeviationBps;
-    /// @inheritdoc ISettlement
-    mapping(bytes32 => uint256) public filled;
-    /// @dev trader => word index (nonce >> 7) => 128 two-bit nonce states.
-    mapping(address => mapping(uint256 => uint256)) private _nonceWords;
 
     modifier onlyKeeper() {
         if (!isKeeper[msg.sender]) revert NotKeeper(msg.sender);
@@ -82,7 +71,12 @@ contract Settlement is ISettlement, Owned {
 
     /// @inheritdoc ISettlement
     function nonceState(address trader, uint256 nonce) public view returns (uint8) {
-        return uint8((_nonceWords[trader][nonce >> 7] >> ((nonce & 127) << 1)) & 3);
+        uint256 slot = _nonceSlot(trader, nonce);
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(slot)
+        }
+        return uint8((word >> ((nonce & 127) << 1)) & 3);
     }
 
     // ----------------------------------------------------------- settlement
@@ -106,52 +100,24 @@ contract Settlement is ISettlement, Owned {
 
     /// @inheritdoc ISettlement
     function settleCompact(bytes calldata packed) external onlyKeeper {
-        uint256 count = packed.length / FILL_BYTES;
-        Batch memory b = _begin(count);
-        if (count * FILL_BYTES != packed.length) revert MalformedFill(count);
-        for (uint256 i; i < count; ++i) {
-            _readPacked(packed, i, b.t);
+        Batch memory b = _begin(packed.length == 0 ? 0 : packed.length / MIN_PACKED_FILL + 1);
+        uint256 cursor;
+        uint256 end;
+        assembly ("memory-safe") {
+            cursor := packed.offset
+            end := add(packed.offset, packed.length)
+        }
+        for (uint256 i; cursor < end; ++i) {
+            cursor = _readPacked(cursor, end, i, b.t);
             _fill(b);
         }
         _flush(b);
     }
 
-    /// @dev A fill's fields, laid out so that the first ten words are the EIP-712 struct encoding
-    ///      of its order (one `keccak256` over them is `hashStruct`). One per batch, rewritten per fill.
-    struct Terms {
-        bytes32 typehash;
-        address trader;
-        uint32 market;
-        bool isBuy;
-        uint256 size;
-        uint256 limitPrice;
-        uint256 expiry;
-        uint256 nonce;
-        uint256 maxFeeBps;
-        bool allowAmm;
-        uint256 internalSize;
-        uint256 internalPrice;
-        uint256 ammSize;
-        uint256 feeBps;
-        bytes32 r;
-        bytes32 s;
-        uint256 v;
-    }
-
-    /// @dev Oracle mark, AMM pool and band of the market being settled, read once per run of fills
-    ///      in that market and kept in step with the AMM legs this batch sends.
-    struct MarketCache {
-        bool loaded;
-        uint32 market;
-        uint256 mark;
-        uint256 base;
-        uint256 quote;
-        uint256 poolFee;
-        uint256 maxDeviationBps;
-    }
-
     /// @dev One batch in progress. `legs` is the Vault call being built: `book(market, legs)`'s
-    ///      calldata from `legs + 28`, the packed legs (4 words each) from `legs + 0x80`.
+    ///      calldata from `legs + 28`, the packed legs (4 words each) from `legs + 0x80`; the
+    ///      Vault's answer (the legs' funding) lands there too. `logs` is the `FillsSettled` being
+    ///      built (its ABI head at `logs`, then four words per fill since the last booking).
     struct Batch {
         Terms t;
         bytes32 separator;
@@ -159,70 +125,102 @@ contract Settlement is ISettlement, Owned {
         uint256 legs;
         uint256 booked;
         uint32 bookedMarket;
+        uint256 logs;
+        uint256 logged;
     }
 
-    function _begin(uint256 count) private view returns (Batch memory b) {
+    /// @dev Guards of the batch, and its buffers for up to `capacity` fills.
+    function _begin(uint256 capacity) private view returns (Batch memory b) {
         if (vault.paused()) revert SettlementPaused();
-        if (count == 0) revert EmptyBatch();
+        if (capacity == 0) revert EmptyBatch();
         b.t.typehash = OrderLib.TYPEHASH;
         b.separator = domainSeparator();
         b.cache.maxDeviationBps = maxDeviationBps;
         bytes4 selector = IVault.book.selector;
         uint256 legs;
+        uint256 logs;
         assembly ("memory-safe") {
             legs := mload(0x40)
-            mstore(0x40, add(legs, add(0x80, shl(7, count))))
+            logs := add(legs, add(0x80, shl(7, capacity)))
+            mstore(0x40, add(logs, add(0x40, shl(7, capacity))))
+            mstore(logs, 0x20)
             mstore(legs, shr(224, selector))
             mstore(add(legs, 0x40), 0x40)
         }
-        b.legs = legs;
+        (b.legs, b.logs) = (legs, logs);
     }
 
-    /// @dev One fill: its checks, its internal leg queued for the Vault, its AMM leg, its event.
+    /// @dev One fill: verify and record it, check and queue its internal leg (the Vault books the
+    ///      legs of a run of one market together: at a change of market and at the end), trade
+    ///      its AMM leg, queue its log (written once its run is booked, with its funding).
     function _fill(Batch memory b) private {
         Terms memory t = b.t;
-        bytes32 digest = _digest(b.separator, t);
-        _checkGuards(t, digest);
-        address signer = SignatureLib.recover(digest, t.r, t.s, t.v);
-        if (signer != t.trader || signer == address(0)) revert InvalidSigner(digest, signer, t.trader);
-        _recordFill(t, digest);
-        uint256 fee;
-        if (t.internalSize != 0) {
-            if (b.booked != 0 && t.market != b.bookedMarket) _flush(b);
-            fee = _internalLeg(b, t, digest);
+        bytes32 digest = _verify(b.separator, t);
+        // Offsets and counts below are bounded by the batch's calldata: no overflow.
+        unchecked {
+            if (t.internalSize != 0) {
+                uint32 market = t.market;
+                if (b.booked != 0 && market != b.bookedMarket) _flush(b);
+                _checkLimit(t, digest);
+                MarketCache memory cache = b.cache;
+                if (!cache.loaded || cache.market != market) _load(cache, market);
+                _priceLeg(t, digest, cache, _priceScale, b.legs + 0x80 + (b.booked << 7));
+                b.booked += 1;
+                b.bookedMarket = market;
+            }
+            uint256 ammQuote;
+            if (t.ammSize != 0) ammQuote = _settleAmm(t, digest, b.cache);
+            _queueLog(t, digest, ammQuote, b.logs + 0x40 + (b.logged << 7));
+            b.logged += 1;
         }
-        uint256 ammQuote;
-        if (t.ammSize != 0) {
-            uint256 ammFee;
-            (ammQuote, ammFee) = _settleAmm(t, digest, b.cache);
-            fee += ammFee;
-        }
-        uint256 internalPrice = t.internalSize == 0 ? 0 : t.internalPrice;
-        emit OrderFilled(digest, t.trader, t.internalSize, internalPrice, t.ammSize, ammQuote, fee);
     }
 
-    /// @dev Hands the queued legs of the current run to the Vault; its revert is the batch's.
+    /// @dev Hands the queued legs of the current run to the Vault (its revert is the batch's),
+    ///      then logs every fill since the last booking in one `FillsSettled`, each fill with an
+    ///      internal leg taking the funding the Vault settled for it.
     function _flush(Batch memory b) private {
         uint256 count = b.booked;
-        if (count == 0) return;
         uint256 legs = b.legs;
         uint32 market = b.bookedMarket;
         address target = address(vault);
+        bytes32 topic = FillsSettled.selector;
+        uint256 logs = b.logs;
+        uint256 logged = b.logged;
         assembly ("memory-safe") {
-            mstore(add(legs, 0x20), market)
-            mstore(add(legs, 0x60), shl(7, count))
-            if iszero(call(gas(), target, 0, add(legs, 28), add(0x64, shl(7, count)), 0, 0)) {
-                returndatacopy(0, 0, returndatasize())
-                revert(0, returndatasize())
+            // the Vault returns int256[]: offset, length, then one charge per leg
+            let charge := add(legs, 0xc0)
+            if count {
+                mstore(add(legs, 0x20), market)
+                mstore(add(legs, 0x60), shl(7, count))
+                if iszero(call(gas(), target, 0, add(legs, 28), add(0x64, shl(7, count)), 0, 0)) {
+                    returndatacopy(0, 0, returndatasize())
+                    revert(0, returndatasize())
+                }
+                returndatacopy(add(legs, 0x80), 0, returndatasize())
+            }
+            if logged {
+                let first := add(logs, 0x40)
+                for { let log := first } lt(log, add(first, shl(7, logged))) { log := add(log, 0x80) } {
+                    if and(shr(128, mload(add(log, 0x40))), 0x7fffffffffffffffffffffffffffffff) {
+                        // funding is within int96 (a book's cash range)
+                        let funding := mload(charge)
+                        charge := add(charge, 0x20)
+                        mstore(add(log, 0x20), or(mload(add(log, 0x20)), shl(160, funding)))
+                    }
+                }
+                mstore(add(logs, 0x20), shl(2, logged))
+                log1(logs, add(0x40, shl(7, logged)), topic)
             }
         }
-        b.booked = 0;
+        (b.booked, b.logged) = (0, 0);
     }
 
     /// @dev Reads fill `index` word by word and rejects any value with bits beyond its type, so
-    ///      the order hashed is exactly the order checked and booked.
+    ///      the order hashed is exactly the order checked and booked. A signature that is not 65
+    ///      bytes is reported by `_verify`, after the guards.
     function _readAbi(Fill calldata fill, uint256 index, Terms memory t) private pure {
         bool dirty = _copyOrder(fill.order, t);
+        bytes calldata signature = fill.signature;
         assembly ("memory-safe") {
             function word(src, dst, bits) -> extra {
                 let w := calldataload(src)
@@ -235,14 +233,12 @@ contract Settlement is ISettlement, Owned {
             x := or(x, word(add(fill, 0x180), add(t, 0x180), 128)) // ammSize
             x := or(x, word(add(fill, 0x1a0), add(t, 0x1a0), 16)) // feeBps
             dirty := or(dirty, iszero(iszero(x)))
+            mstore(add(t, 0x1c0), calldataload(signature.offset)) // r
+            mstore(add(t, 0x1e0), calldataload(add(signature.offset, 0x20))) // s
+            mstore(add(t, 0x200), byte(0, calldataload(add(signature.offset, 0x40)))) // v
+            mstore(add(t, 0x220), signature.length)
         }
         if (dirty) revert MalformedFill(index);
-        (t.r, t.s, t.v) = _split(fill.signature);
-    }
-
-    function _split(bytes calldata signature) private pure returns (bytes32, bytes32, uint256) {
-        (bytes32 r, bytes32 s, uint8 v) = SignatureLib.split(signature);
-        return (r, s, v);
     }
 
     /// @dev Copies an order's nine words after `t`'s typehash; returns whether any carries bits
@@ -267,130 +263,16 @@ contract Settlement is ISettlement, Owned {
         }
     }
 
-    /// @dev Unpacks fill `index` of `settleCompact`'s batch (layout on the interface).
-    function _readPacked(bytes calldata packed, uint256 index, Terms memory t) private pure {
-        bool dirty;
-        assembly ("memory-safe") {
-            let p := add(packed.offset, mul(index, 214))
-            let head := calldataload(p)
-            mstore(add(t, 0x20), shr(96, head)) // trader
-            mstore(add(t, 0x40), and(shr(64, head), 0xffffffff)) // market
-            let flags := and(shr(56, head), 0xff)
-            mstore(add(t, 0x60), and(flags, 1)) // isBuy
-            mstore(add(t, 0x120), and(shr(1, flags), 1)) // allowAmm
-            dirty := gt(flags, 3)
-            mstore(add(t, 0x80), shr(128, calldataload(add(p, 25)))) // size
-            mstore(add(t, 0xa0), shr(128, calldataload(add(p, 41)))) // limitPrice
-            mstore(add(t, 0xc0), shr(192, calldataload(add(p, 57)))) // expiry
-            mstore(add(t, 0xe0), calldataload(add(p, 65))) // nonce
-            mstore(add(t, 0x100), shr(240, calldataload(add(p, 97)))) // maxFeeBps
-            mstore(add(t, 0x140), shr(128, calldataload(add(p, 99)))) // internalSize
-            mstore(add(t, 0x160), shr(128, calldataload(add(p, 115)))) // internalPrice
-            mstore(add(t, 0x180), shr(128, calldataload(add(p, 131)))) // ammSize
-            mstore(add(t, 0x1a0), shr(240, calldataload(add(p, 147)))) // feeBps
-            mstore(add(t, 0x1c0), calldataload(add(p, 149))) // r
-            mstore(add(t, 0x1e0), calldataload(add(p, 181))) // s
-            mstore(add(t, 0x200), shr(248, calldataload(add(p, 213)))) // v
-        }
-        if (dirty) revert MalformedFill(index);
+    /// @dev Reads `market`'s oracle mark and pool into the cache (a run of fills in it reads them once).
+    function _load(MarketCache memory cache, uint32 market) private view {
+        cache.loaded = true;
+        cache.market = market;
+        cache.mark = oracle.price(market);
+        (cache.base, cache.quote, cache.poolFee) = amm.pool(market);
     }
 
-    /// @dev The EIP-712 digest of the order in `t`: `keccak256("\x19\x01" ‖ separator ‖ hashStruct)`.
-    function _digest(bytes32 separator, Terms memory t) private pure returns (bytes32 d) {
-        assembly ("memory-safe") {
-            let h := keccak256(t, 0x140)
-            let ptr := mload(0x40)
-            mstore(ptr, hex"1901")
-            mstore(add(ptr, 0x02), separator)
-            mstore(add(ptr, 0x22), h)
-            d := keccak256(ptr, 0x42)
-        }
-    }
-
-    function _load(MarketCache memory cache, uint32 market) private view returns (MarketCache memory) {
-        if (!cache.loaded || cache.market != market) {
-            cache.loaded = true;
-            cache.market = market;
-            cache.mark = oracle.price(market);
-            (cache.base, cache.quote, cache.poolFee) = amm.pool(market);
-        }
-        return cache;
-    }
-
-    function _checkGuards(Terms memory t, bytes32 digest) private view {
-        if (block.timestamp > t.expiry) revert OrderExpired(digest, t.expiry, block.timestamp);
-        if (t.feeBps > t.maxFeeBps) revert FeeAboveMax(digest, t.feeBps, t.maxFeeBps);
-        if (t.internalSize == 0 && t.ammSize == 0) revert EmptyFill(digest);
-    }
-
-    /// @dev Moves the order's nonce to PARTIAL or FILLED; only partial orders touch `filled`.
-    function _recordFill(Terms memory t, bytes32 digest) private {
-        uint256 amount = t.internalSize + t.ammSize;
-        mapping(uint256 => uint256) storage words = _nonceWords[t.trader];
-        uint256 wordPos = t.nonce >> 7;
-        uint256 shift = (t.nonce & 127) << 1;
-        uint256 word = words[wordPos];
-        uint256 state = (word >> shift) & 3;
-        if (state == FILLED) revert OrderAlreadyFilled(digest);
-        if (state == CANCELLED) revert OrderIsCancelled(digest);
-        uint256 prior = state == PARTIAL ? filled[digest] : 0;
-        uint256 left = t.size - prior;
-        if (amount > left) revert Overfill(digest, amount, left);
-        uint256 newState = amount == left ? FILLED : PARTIAL;
-        if (newState == PARTIAL || prior != 0) filled[digest] = prior + amount;
-        if (newState != state) words[wordPos] = word ^ ((state ^ newState) << shift);
-    }
-
-    /// @dev Checks the internal leg (limit first: it needs no price) and queues its booking.
-    function _internalLeg(Batch memory b, Terms memory t, bytes32 digest) private view returns (uint256 fee) {
-        uint256 price = t.internalPrice;
-        uint256 size = t.internalSize;
-        bool isBuy = t.isBuy;
-        if (isBuy ? price > t.limitPrice : price < t.limitPrice) revert LimitPriceExceeded(digest, price, t.limitPrice);
-        MarketCache memory cache = _load(b.cache, t.market);
-        uint256 mark = cache.mark;
-        uint256 band = (mark * cache.maxDeviationBps) / BPS;
-        if (price > mark + band || price + band < mark) {
-            revert PriceOutsideBand(digest, price, mark, cache.maxDeviationBps);
-        }
-        // Rounding against the trader: a buyer pays the notional rounded up, a seller gets it rounded down.
-        uint256 notional = isBuy ? _ceilDiv(size * price, _priceScale) : (size * price) / _priceScale;
-        _checkBestExecution(cache, isBuy, digest, size, notional);
-        fee = _ceilDiv(notional * t.feeBps, BPS);
-        uint256 slot = b.legs + 0x80 + (b.booked << 7);
-        uint256 head = uint256(uint160(t.trader)) | (isBuy ? 1 << 255 : 0);
-        assembly ("memory-safe") {
-            mstore(slot, head)
-            mstore(add(slot, 0x20), size)
-            mstore(add(slot, 0x40), notional)
-            mstore(add(slot, 0x60), fee)
-        }
-        b.booked += 1;
-        b.bookedMarket = t.market;
-    }
-
-    /// @dev The AMM quote for the same size at this moment; when the pool cannot fill a buy of that
-    ///      size at all, any price inside the band is the best available.
-    function _checkBestExecution(MarketCache memory cache, bool isBuy, bytes32 digest, uint256 size, uint256 notional)
-        private
-        pure
-    {
-        (uint256 base, uint256 quote, uint256 poolFee) = (cache.base, cache.quote, cache.poolFee);
-        if (base == 0) return;
-        if (isBuy) {
-            if (size >= base) return;
-            uint256 ammCost = AmmMath.getAmountIn(size, quote, base, poolFee);
-            if (notional > ammCost) revert WorseThanAmm(digest, notional, ammCost);
-        } else {
-            uint256 ammProceeds = AmmMath.getAmountOut(size, base, quote, poolFee);
-            if (notional < ammProceeds) revert WorseThanAmm(digest, notional, ammProceeds);
-        }
-    }
-
-    function _settleAmm(Terms memory t, bytes32 digest, MarketCache memory cache)
-        private
-        returns (uint256 quote, uint256 fee)
-    {
+    /// @dev Trades the AMM leg for the trader (its fee is charged by the AMM's booking); returns the quote.
+    function _settleAmm(Terms memory t, bytes32 digest, MarketCache memory cache) private returns (uint256 quote) {
         if (!t.allowAmm) revert AmmNotAllowed(digest);
         uint256 size = t.ammSize;
         uint256 limitQuote = t.isBuy ? (size * t.limitPrice) / _priceScale : _ceilDiv(size * t.limitPrice, _priceScale);
@@ -409,7 +291,7 @@ contract Settlement is ISettlement, Owned {
                 revert(add(ret, 0x20), mload(ret))
             }
         }
-        (quote, fee) = abi.decode(ret, (uint256, uint256));
+        (quote,) = abi.decode(ret, (uint256, uint256));
         if (cache.loaded && cache.market == t.market) {
             (cache.base, cache.quote) =
                 t.isBuy ? (cache.base - size, cache.quote + quote) : (cache.base + size, cache.quote - quote);
@@ -418,21 +300,24 @@ contract Settlement is ISettlement, Owned {
 
     // ------------------------------------------------------------ the rest
 
-    // ------------------------------------------------------------ the rest
-
     /// @inheritdoc ISettlement
     function cancel(Order calldata order) external {
         Terms memory t;
         bytes32 digest = _cleanDigest(order, t);
         if (msg.sender != t.trader) revert NotOrderTrader(msg.sender, t.trader);
-        mapping(uint256 => uint256) storage words = _nonceWords[t.trader];
-        uint256 wordPos = t.nonce >> 7;
+        uint256 slot = _nonceSlot(t.trader, t.nonce);
         uint256 shift = (t.nonce & 127) << 1;
-        uint256 word = words[wordPos];
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(slot)
+        }
         uint256 state = (word >> shift) & 3;
         if (state == FILLED) revert OrderAlreadyFilled(digest);
         if (state == CANCELLED) revert OrderIsCancelled(digest);
-        words[wordPos] = word | (CANCELLED << shift);
+        word |= CANCELLED << shift;
+        assembly ("memory-safe") {
+            sstore(slot, word)
+        }
         emit OrderCancelled(digest, t.trader, t.nonce);
     }
 

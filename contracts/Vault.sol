@@ -83,7 +83,7 @@ contract Vault is VaultLedger {
 
     /// @inheritdoc IVault
     function position(address account, uint32 market) public view returns (int256 pos) {
-        (pos,,) = BookLib.unpack(_books[account][market]);
+        (pos,,) = BookLib.unpack(_book(account, market));
     }
 
     /// @inheritdoc IVault
@@ -132,14 +132,14 @@ contract Vault is VaultLedger {
 
     /// @inheritdoc IVault
     function fundingMarkOf(address account, uint32 market) external view returns (uint256) {
-        return _books[account][market] >> 192;
+        return _book(account, market) >> 192;
     }
 
     /// @inheritdoc IVault
     function pendingFunding(address account, uint32 market) external view returns (int256) {
         Ctx memory c = _ctx();
         (uint64 mark, uint256 unit) = _markNow(c, _indexOf(c, market));
-        (int256 pos,, uint64 then) = BookLib.unpack(_books[account][market]);
+        (int256 pos,, uint64 then) = BookLib.unpack(_book(account, market));
         return BookLib.charge(pos, then, mark, unit, priceScale);
     }
 
@@ -188,9 +188,9 @@ contract Vault is VaultLedger {
         if (!token.transferFrom(msg.sender, address(this), amount)) revert TokenTransferFailed();
         if (_markets.length == 0) revert MarketNotListed(0);
         uint32 home = _markets[0];
-        (int256 pos, int256 c, uint64 then) = BookLib.unpack(_books[account][home]);
+        (int256 pos, int256 c, uint64 then) = BookLib.unpack(_book(account, home));
         if (pos == 0) {
-            _books[account][home] = BookLib.pack(0, c + int256(amount), then);
+            _setBook(account, home, BookLib.pack(0, c + int256(amount), then));
         } else {
             Ctx memory ctx = _ctx();
             (uint64 mark, uint256 unit) = _accrue(ctx, 0);
@@ -212,8 +212,8 @@ contract Vault is VaultLedger {
         int256 balance = _cashOf(account, c.markets);
         if (amount > MAX_AMOUNT || balance < int256(amount)) revert InsufficientCash(account, balance, amount);
         uint32 home = c.markets[0];
-        (int256 pos, int256 homeCash, uint64 then) = BookLib.unpack(_books[account][home]);
-        _books[account][home] = BookLib.pack(pos, homeCash - int256(amount), then);
+        (int256 pos, int256 homeCash, uint64 then) = BookLib.unpack(_book(account, home));
+        _setBook(account, home, BookLib.pack(pos, homeCash - int256(amount), then));
         _requireMargin(account, c, c.initialBps);
         if (!token.transfer(to, amount)) revert TokenTransferFailed();
         emit Withdrawn(account, to, amount);
@@ -247,61 +247,154 @@ contract Vault is VaultLedger {
     }
 
     /// @inheritdoc IVault
-    function book(uint32 market, bytes calldata legs) external onlyOperator whenNotPaused {
+    function book(uint32 market, bytes calldata legs)
+        external
+        onlyOperator
+        whenNotPaused
+        returns (int256[] memory charges)
+    {
         Ctx memory c = _ctx();
         (uint64 mark, uint256 unit) = _accrue(c, _indexOf(c, market));
         // With a single listed market an account's whole equity is the book being written, and the
-        // market being booked must have a fresh price, so margin needs no further reads.
+        // market being booked must have a fresh price: `_bookLeg` checks margin from the word.
         bool single = c.markets.length == 1;
-        uint256 price = single ? _price(c, 0) : 0;
+        Leg memory leg =
+            Leg(market, mark, unit, single ? _price(c, 0) : 0, c.initialBps, c.maintenanceBps, 0, 0, 0, 0, priceScale, 0, 0, 0);
         uint256 count = legs.length >> 7;
-        Charges memory ch = _newCharges(count + 2);
+        charges = new int256[](count);
+        if (single) {
+            _bookLegs(legs, 0, count, leg, charges);
+        } else {
+            for (uint256 k; k < count; ++k) {
+                (address account, int256 before, int256 after_) = _bookLegs(legs, k, k + 1, leg, charges);
+                _requireMargin(account, c, BookLib.isReducing(before, after_) ? c.maintenanceBps : c.initialBps);
+            }
+        }
+        Charges memory ch = _newCharges(2);
+        ch.total = leg.charged;
+        if (leg.fees != 0) {
+            (, int256 feeCharged,) = _apply(_feeRecipient, market, 0, _int(leg.fees), mark, unit);
+            _note(ch, _feeRecipient, feeCharged);
+        }
+        (int256 deskBefore, int256 deskCharged,) = _apply(address(this), market, leg.deskBase, leg.deskQuote, mark, unit);
+        _note(ch, address(this), deskCharged);
+        _closeCharges(market, ch, mark, unit);
+        _check(address(this), market, c, deskBefore, deskBefore + leg.deskBase);
+    }
+
+    /// @dev What every leg of a `book` call shares, the desk's side of them and their funding,
+    ///      summed. Offsets: market 0, mark 0x20, unit 0x40, price 0x60, initialBps 0x80,
+    ///      maintenanceBps 0xa0, deskBase 0xc0, deskQuote 0xe0, fees 0x100, charged 0x120,
+    ///      scale 0x140, and a failure's values: failure 0x160, errorA 0x180, errorB 0x1a0.
+    struct Leg {
+        uint32 market;
+        uint64 mark;
+        uint256 unit;
+        uint256 price; // nonzero: a single listed market, whose margin the leg checks itself
+        uint256 initialBps;
+        uint256 maintenanceBps;
         int256 deskBase;
         int256 deskQuote;
         uint256 fees;
-        for (uint256 k; k < count; ++k) {
-            (address account, bool isBuy, uint256 size, uint256 notional, uint256 fee) = _leg(legs, k);
-            (int256 base, int256 quote) = isBuy ? (_int(size), -_int(notional)) : (-_int(size), _int(notional));
-            (int256 before, int256 charged, uint256 word) = _apply(account, market, base, quote - _int(fee), mark, unit);
-            _note(ch, account, charged);
-            deskBase -= base;
-            deskQuote -= quote;
-            fees += fee;
-            uint256 ratio = BookLib.isReducing(before, before + base) ? c.maintenanceBps : c.initialBps;
-            if (single) {
-                (int256 pos, int256 cashNow,) = BookLib.unpack(word);
-                (int256 value, uint256 required) = BookLib.margin(pos, price, ratio, priceScale);
-                value += cashNow;
-                if (value < 0 || uint256(value) < required) revert InsufficientMargin(account, value, required);
-            } else {
-                _requireMargin(account, c, ratio);
-            }
-        }
-        if (fees != 0) {
-            (, int256 feeCharged,) = _apply(_feeRecipient, market, 0, _int(fees), mark, unit);
-            _note(ch, _feeRecipient, feeCharged);
-        }
-        (int256 deskBefore, int256 deskCharged,) = _apply(address(this), market, deskBase, deskQuote, mark, unit);
-        _note(ch, address(this), deskCharged);
-        _closeCharges(market, ch, mark, unit);
-        _check(address(this), market, c, deskBefore, deskBefore + deskBase);
+        int256 charged;
+        uint256 scale;
+        uint256 failure; // 1: AmountOutOfRange(errorA), 2: InsufficientMargin(account, errorA, errorB)
+        uint256 errorA;
+        uint256 errorB;
     }
 
-    /// @dev Leg `k` of `book`'s packed legs.
-    function _leg(bytes calldata legs, uint256 k)
+    /// @dev Legs `from` to `to` of `book`, written out for the hot path: for each, `_apply` for its
+    ///      account, its charge into `charges[k]` and, with a single market, the margin check
+    ///      (initial, or maintenance for a leg that only shrinks the position) from the book's
+    ///      word, with BookLib's rounding. A leg's four words are `uint160(account) | isBuy << 255`,
+    ///      size, notional, fee. Returns the last leg's account and its position before and after.
+    function _bookLegs(bytes calldata legs, uint256 from, uint256 to, Leg memory leg, int256[] memory charges)
         private
-        pure
-        returns (address account, bool isBuy, uint256 size, uint256 notional, uint256 fee)
+        returns (address account, int256 before, int256 after_)
     {
         assembly ("memory-safe") {
-            let p := add(legs.offset, shl(7, k))
-            let head := calldataload(p)
-            account := and(head, 0xffffffffffffffffffffffffffffffffffffffff)
-            isBuy := shr(255, head)
-            size := calldataload(add(p, 0x20))
-            notional := calldataload(add(p, 0x40))
-            fee := calldataload(add(p, 0x60))
+            function book(p, leg_, charge_) -> fail_, who_, was_, now_ {
+                let head := calldataload(p)
+                who_ := and(head, 0xffffffffffffffffffffffffffffffffffffffff)
+                let size := calldataload(add(p, 0x20))
+                let notional := calldataload(add(p, 0x40))
+                let fee := calldataload(add(p, 0x60))
+                let max := 0x7fffffffffffffffffffffff // int96 max
+                if gt(or(or(size, notional), fee), max) {
+                    let bad := fee
+                    if gt(notional, max) { bad := notional }
+                    if gt(size, max) { bad := size }
+                    mstore(add(leg_, 0x160), 1)
+                    mstore(add(leg_, 0x180), bad)
+                    fail_ := 1
+                    leave
+                }
+                // a buy: +size and -notional; a sell: -size and +notional
+                let sign := sub(shl(1, shr(255, head)), 1)
+                let base := mul(size, sign)
+                let quote := sub(0, mul(notional, sign))
+                // the book: keccak256(account ‖ market ‖ BOOKS)
+                let ptr := mload(0x40)
+                mstore(ptr, who_)
+                mstore(add(ptr, 0x20), mload(leg_))
+                mstore(add(ptr, 0x40), 0x1ae7fbd97eade76237dffcde2ad0825ec0656a95f0998be37f9f1e437e1dd854)
+                let slot := keccak256(ptr, 0x60)
+                let old := sload(slot)
+                was_ := signextend(11, old)
+                // BookLib.charge: position x mark difference (mod 2^64, signed) x unit / scale, rounded up
+                let mark := mload(add(leg_, 0x20))
+                let scale := mload(add(leg_, 0x140))
+                let owed := mul(mul(was_, signextend(7, sub(mark, shr(192, old)))), mload(add(leg_, 0x40)))
+                let charged := sdiv(add(owed, mul(sgt(owed, 0), sub(scale, 1))), scale)
+                now_ := add(was_, base)
+                let bal := sub(sub(add(signextend(11, shr(96, old)), quote), fee), charged)
+                if or(iszero(eq(signextend(11, now_), now_)), iszero(eq(signextend(11, bal), bal))) {
+                    let bad := bal
+                    if iszero(eq(signextend(11, now_), now_)) { bad := now_ }
+                    if slt(bad, 0) { bad := sub(0, bad) }
+                    mstore(add(leg_, 0x160), 1)
+                    mstore(add(leg_, 0x180), bad)
+                    fail_ := 1
+                    leave
+                }
+                let mask := 0xffffffffffffffffffffffff
+                sstore(slot, or(or(and(now_, mask), shl(96, and(bal, mask))), shl(192, mark)))
+                // the charge for the caller; the sums for the desk, the fee recipient and the pool
+                mstore(charge_, charged)
+                mstore(add(leg_, 0x120), add(mload(add(leg_, 0x120)), charged))
+                mstore(add(leg_, 0xc0), sub(mload(add(leg_, 0xc0)), base))
+                mstore(add(leg_, 0xe0), sub(mload(add(leg_, 0xe0)), quote))
+                mstore(add(leg_, 0x100), add(mload(add(leg_, 0x100)), fee))
+                // margin from the word: cash plus the position marked (rounded down: against the account)
+                let price := mload(add(leg_, 0x60))
+                if price {
+                    let x := mul(now_, price)
+                    let value := add(bal, sub(sdiv(x, scale), and(slt(x, 0), iszero(iszero(smod(x, scale))))))
+                    // a leg that only shrinks the position needs maintenance, any other initial
+                    let ratio := mload(add(leg_, 0x80))
+                    if and(iszero(slt(mul(now_, was_), 0)), lt(mul(now_, now_), mul(was_, was_))) {
+                        ratio := mload(add(leg_, 0xa0))
+                    }
+                    if slt(x, 0) { x := sub(0, x) }
+                    let required := 0
+                    if x { required := add(div(sub(mul(x, ratio), 1), mul(scale, 10000)), 1) }
+                    if or(slt(value, 0), lt(value, required)) {
+                        mstore(add(leg_, 0x160), 2)
+                        mstore(add(leg_, 0x180), value)
+                        mstore(add(leg_, 0x1a0), required)
+                        fail_ := 1
+                    }
+                }
+            }
+            for { let k := from } lt(k, to) { k := add(k, 1) } {
+                let fail := 0
+                fail, account, before, after_ := book(add(legs.offset, shl(7, k)), leg, add(charges, shl(5, add(k, 1))))
+                if fail { break }
+            }
         }
+        uint256 failure = leg.failure;
+        if (failure == 1) revert AmountOutOfRange(leg.errorA);
+        if (failure == 2) revert InsufficientMargin(account, int256(leg.errorA), leg.errorB);
     }
 
     // ------------------------------------------------------------- funding

@@ -219,8 +219,10 @@ interface IVault {
     ///         notional (paid by a buyer, received by a seller) and the fee. Each account settles
     ///         funding and has its margin checked after its own leg; the fee recipient, the desk
     ///         and the funding pool are written once at the end, the desk's cap and floor checked on
-    ///         its net move. Operators only.
-    function book(uint32 market, bytes calldata legs) external;
+    ///         its net move. Returns the funding each leg's account settled (positive: paid), for the
+    ///         caller to report (Settlement's `OrderFilled`); the desk's and the fee recipient's are in
+    ///         `FundingSettled`. Operators only.
+    function book(uint32 market, bytes calldata legs) external returns (int256[] memory charges);
 
     /// @notice Brings `market`'s funding index up to now and samples its premium anew. Anyone.
     function updateFunding(uint32 market) external;

@@ -25,6 +25,10 @@ abstract contract VaultLedger is IVault, Owned {
     uint256 internal constant FUNDING_RESOLUTION = 1e9;
     uint256 internal constant LOADED = 1 << 64;
     uint256 internal constant MAX_AMOUNT = uint256(uint96(type(int96).max));
+    /// @dev Book words live at `keccak256(account ‖ market ‖ BOOKS)`: one hash per book, and a
+    ///      three-word preimage is never the two-word one of a Solidity mapping's slot.
+    ///      BOOKS is `keccak256("DefiInt.books")`, written out so assembly can push it (a test checks it).
+    bytes32 internal constant BOOKS = 0x1ae7fbd97eade76237dffcde2ad0825ec0656a95f0998be37f9f1e437e1dd854;
 
     /// @inheritdoc IVault
     address public constant insuranceFund = address(uint160(uint256(keccak256("DefiInt.insuranceFund"))));
@@ -73,7 +77,6 @@ abstract contract VaultLedger is IVault, Owned {
         int256 total;
     }
 
-    mapping(address => mapping(uint32 => uint256)) internal _books;
     /// @inheritdoc IVault
     mapping(address => bool) public isOperator;
     mapping(uint32 => Market) internal _info;
@@ -97,6 +100,34 @@ abstract contract VaultLedger is IVault, Owned {
         token = token_;
         oracle = oracle_;
         priceScale = 10 ** (36 - uint256(token_.decimals()));
+    }
+
+    // -------------------------------------------------------------- books
+
+    function _bookSlot(address account, uint32 market) internal pure returns (uint256 slot) {
+        bytes32 namespace = BOOKS;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, and(account, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(ptr, 0x20), and(market, 0xffffffff))
+            mstore(add(ptr, 0x40), namespace)
+            slot := keccak256(ptr, 0x60)
+        }
+    }
+
+    /// @dev The word of `account`'s book in `market` (BookLib's layout).
+    function _book(address account, uint32 market) internal view returns (uint256 word) {
+        uint256 slot = _bookSlot(account, market);
+        assembly ("memory-safe") {
+            word := sload(slot)
+        }
+    }
+
+    function _setBook(address account, uint32 market, uint256 word) internal {
+        uint256 slot = _bookSlot(account, market);
+        assembly ("memory-safe") {
+            sstore(slot, word)
+        }
     }
 
     // ------------------------------------------------------------ context
@@ -189,11 +220,11 @@ abstract contract VaultLedger is IVault, Owned {
         internal
         returns (int256 before, int256 charged, uint256 word)
     {
-        (int256 pos, int256 c, uint64 then) = BookLib.unpack(_books[account][market]);
+        (int256 pos, int256 c, uint64 then) = BookLib.unpack(_book(account, market));
         before = pos;
         charged = BookLib.charge(pos, then, mark, unit, priceScale);
         word = BookLib.pack(pos + baseDelta, c + cashDelta - charged, mark);
-        _books[account][market] = word;
+        _setBook(account, market, word);
     }
 
     function _newCharges(uint256 capacity) internal pure returns (Charges memory) {
@@ -208,8 +239,8 @@ abstract contract VaultLedger is IVault, Owned {
 
     /// @dev Credits the charges to the funding pool and reports them.
     function _closeCharges(uint32 market, Charges memory ch, uint64 mark, uint256 unit) internal {
+        if (ch.total != 0) _apply(fundingPool, market, 0, ch.total, mark, unit);
         if (ch.count == 0) return;
-        _apply(fundingPool, market, 0, ch.total, mark, unit);
         bytes32[] memory words = ch.words;
         uint256 count = ch.count;
         assembly ("memory-safe") {
@@ -223,7 +254,7 @@ abstract contract VaultLedger is IVault, Owned {
         uint256 count = c.markets.length;
         for (uint256 i; i < count; ++i) {
             uint32 market = c.markets[i];
-            (int256 pos,,) = BookLib.unpack(_books[account][market]);
+            (int256 pos,,) = BookLib.unpack(_book(account, market));
             if (pos == 0) continue;
             (uint64 mark, uint256 unit) = _accrue(c, i);
             (, int256 charged,) = _apply(account, market, 0, 0, mark, unit);
@@ -272,7 +303,7 @@ abstract contract VaultLedger is IVault, Owned {
     {
         uint256 count = c.markets.length;
         for (uint256 i; i < count; ++i) {
-            uint256 word = _books[account][c.markets[i]];
+            uint256 word = _book(account, c.markets[i]);
             if (word == 0) continue;
             (int256 pos, int256 cash_, uint64 then) = BookLib.unpack(word);
             value += cash_;
@@ -288,7 +319,7 @@ abstract contract VaultLedger is IVault, Owned {
     function _cashOf(address account, uint32[] memory markets_) internal view returns (int256 total) {
         uint256 count = markets_.length;
         for (uint256 i; i < count; ++i) {
-            (, int256 c,) = BookLib.unpack(_books[account][markets_[i]]);
+            (, int256 c,) = BookLib.unpack(_book(account, markets_[i]));
             total += c;
         }
     }

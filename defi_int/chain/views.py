@@ -26,7 +26,7 @@ from defi_int.chain.multiread import Read, read_many
 from defi_int.exceptions import ChainError
 from defi_int.market.amm import Pool
 from defi_int.market.funding import Funding
-from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND, Ledger
+from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND, Ledger, fee_for, notional
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Order
 from defi_int.orders.validation import PARTIAL, BatchView
@@ -379,7 +379,7 @@ def _pools(values: dict[Hashable, Any], markets: Iterable[int]) -> dict[int, Poo
 
 @dataclass(frozen=True)
 class FillEvent:
-    """One ``OrderFilled`` log: both legs of a fill as the chain booked them."""
+    """One fill as the chain booked it (four words of a ``FillsSettled`` log), unpacked."""
 
     digest: bytes
     trader: str
@@ -387,23 +387,49 @@ class FillEvent:
     internal_price: int
     amm_size: int
     amm_quote: int
-    fee: int
+    fee: int  # both legs' fees, as the chain charged them
     block: int
+    funding: int = 0  # what the trader's book settled when the internal leg was booked (+: paid)
+    is_buy: bool = False
+    fee_bps: int = 0
+
+
+_LOW112 = 2**112 - 1
+_LOW128 = 2**128 - 1
 
 
 def fill_events(system: System, receipt: Any) -> list[FillEvent]:
-    """The ``OrderFilled`` logs of a settlement receipt, in batch order (other logs are skipped)."""
-    logs = system.settlement.events.OrderFilled().process_receipt(receipt, errors=DISCARD)
-    return [
-        FillEvent(
-            bytes(e.args.digest),
-            e.args.trader,
-            e.args.internalSize,
-            e.args.internalPrice,
-            e.args.ammSize,
-            e.args.ammQuote,
-            e.args.fee,
-            e.blockNumber,
-        )
-        for e in logs
-    ]
+    """Every fill a settlement receipt logged (``FillsSettled``), in batch order; other logs are skipped.
+
+    The log carries each fill's fee rate, not its fee: the fee is recomputed with the chain's
+    rounding (``notional`` and ``fee_for``, the ledger mirror's one home of those rules).
+    """
+    scale = system.params.price_scale
+    logs = system.settlement.events.FillsSettled().process_receipt(receipt, errors=DISCARD)
+    events = []
+    for log in logs:
+        words = [int.from_bytes(w, "big") for w in log.args.fills]
+        for i in range(0, len(words), 4):
+            digest, head, internal, amm = words[i : i + 4]
+            funding = head >> 160
+            is_buy = bool(internal >> 255)
+            size, price = (internal >> 128) & (2**127 - 1), internal & _LOW128
+            amm_size, fee_bps, amm_quote = amm >> 128, (amm >> 112) & 0xFFFF, amm & _LOW112
+            fee = fee_for(notional(size, price, scale, is_buy=is_buy), fee_bps) if size else 0
+            fee += fee_for(amm_quote, fee_bps) if amm_size else 0
+            events.append(
+                FillEvent(
+                    digest.to_bytes(32, "big"),
+                    to_checksum_address((head & (2**160 - 1)).to_bytes(20, "big")),
+                    size,
+                    price,
+                    amm_size,
+                    amm_quote,
+                    fee,
+                    log.blockNumber,
+                    funding - 2**96 if funding >= 2**95 else funding,
+                    is_buy,
+                    fee_bps,
+                )
+            )
+    return events

@@ -43,12 +43,11 @@ from ghost import Ghost, Prediction
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
-from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from defi_int.chain import Chain, System
 from defi_int.chain.multiread import Read, read_many
-from defi_int.chain.views import batch_view, read_ledger
+from defi_int.chain.views import batch_view, fill_events, read_ledger
 from defi_int.exceptions import ContractRevert
 from defi_int.market.ledger import ceil_div
 from defi_int.orders.model import Fill, Order
@@ -320,10 +319,8 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         if receipt is None:
             return
-        for event in self.system.settlement.events.OrderFilled().process_receipt(receipt, errors=DISCARD):
-            self.filled_by_events[bytes(event["args"]["digest"])] += (
-                event["args"]["internalSize"] + event["args"]["ammSize"]
-            )
+        for event in fill_events(self.system, receipt):
+            self.filled_by_events[event.digest] += event.internal_size + event.amm_size
 
     def settle_new(self, spec: OrderSpec, fill: FillSpec) -> Order:
         order, signature = self.make_order(spec)
