@@ -75,12 +75,13 @@ def batch_view(system: System, orders: Iterable[Order], *, now: int | None = Non
     dom = domain(system)
     traders = list(dict.fromkeys(o.trader for o in orders))
     nonces = list(dict.fromkeys((o.trader, o.nonce) for o in orders))
+    order_markets = list(dict.fromkeys(o.market for o in orders))  # listed or not: the chain reads them
     settlement = str(system.settlement.address)
 
     def ask(batch: _Batch, listing: _Listing) -> None:
         _ask_ledger(batch, system, listing, traders)
-        _ask_prices(batch, system, listing.markets)
-        _ask_pools(batch, system, listing.markets)
+        _ask_prices(batch, system, [*listing.markets, *order_markets])
+        _ask_pools(batch, system, [*listing.markets, *order_markets])
         batch.add("maxDeviationBps", settlement, "maxDeviationBps()")
         batch.add("paused", str(system.vault.address), "paused()", returns=("bool",))
         for trader, nonce in nonces:
@@ -90,17 +91,19 @@ def batch_view(system: System, orders: Iterable[Order], *, now: int | None = Non
 
     listing, values = _read_listed(system, ask)
     ledger = _ledger(system, listing, values, traders)
+    markets = list(dict.fromkeys([*listing.markets, *order_markets]))
     view = BatchView(
         domain=dom,
         now=now,
         price_scale=ledger.price_scale,
         max_deviation_bps=values["maxDeviationBps"],
         ledger=ledger,
-        prices=_fresh_prices(values, listing.markets, now),
-        pools=_pools(values, listing.markets),
+        prices=_fresh_prices(values, markets, now),
+        pools=_pools(values, markets),
         desk=system.desk,
         amm=str(system.amm.address),
         paused=values["paused"],
+        unknown_markets=frozenset(m for m in markets if not values[("latest", m)][1]),
     )
     for trader, nonce in nonces:
         view.nonce_states[(trader.lower(), nonce)] = values[("nonceState", trader, nonce)]

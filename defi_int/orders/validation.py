@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from defi_int.exceptions import OrderRejected
 from defi_int.market.amm import AmmMathError, Pool
-from defi_int.market.ledger import Env, Ledger, LedgerViolation, fee_for, notional
+from defi_int.market.ledger import INT96_MAX, Env, Ledger, LedgerViolation, fee_for, notional
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Fill, Order
 from defi_int.orders.signing import recover_signer
@@ -38,6 +38,7 @@ CHAIN_ERROR = {
     "cancelled": "OrderIsCancelled",
     "overfill": "Overfill",
     "stale-oracle": "StalePrice",
+    "unknown-market": "UnknownMarket",
     "limit": "LimitPriceExceeded",
     "band": "PriceOutsideBand",
     "worse-than-amm": "WorseThanAmm",
@@ -75,6 +76,7 @@ class BatchView:
     paused: bool = False
     nonce_states: dict[tuple[str, int], int] = field(default_factory=dict)
     filled: dict[bytes, int] = field(default_factory=dict)
+    unknown_markets: frozenset[int] = frozenset()  # never given an oracle price
 
     def nonce_state(self, trader: str, nonce: int) -> int:
         return self.nonce_states.get((trader.lower(), nonce), OPEN)
@@ -98,6 +100,7 @@ class BatchView:
             self.paused,
             dict(self.nonce_states),
             dict(self.filled),
+            self.unknown_markets,
         )
 
 
@@ -145,21 +148,24 @@ def _simulate(fills: list[Fill], view: BatchView) -> tuple[int, OrderRejected] |
     pending: list[tuple[int, bytes, tuple[str, int, int, int]]] = []
     pending_market: int | None = None
     for position, fill in enumerate(fills):
+        try:
+            digest = _verify_fill(fill, view)
+        except OrderRejected as exc:
+            return position, exc
         if fill.internal_size and pending and fill.order.market != pending_market:
-            # The contract books the previous market's run before this fill's legs run.
+            # The contract books the previous market's run once this fill is verified, before its legs.
             failure = _flush(pending_market, pending, view)
             if failure is not None:
                 return failure
             pending = []
         try:
-            leg = _apply_fill(fill, view)
+            leg = _fill_legs(fill, digest, view)
         except OrderRejected as exc:
             return position, exc
         if leg is None:
             continue
-        market, digest, booking = leg
-        pending_market = market
-        pending.append((position, digest, booking))
+        pending_market = fill.order.market
+        pending.append((position, digest, leg))
     if pending:
         return _flush(pending_market, pending, view)
     return None
@@ -177,8 +183,8 @@ def _flush(
     return None
 
 
-def _apply_fill(fill: Fill, view: BatchView) -> tuple[int, bytes, tuple[str, int, int, int]] | None:
-    """Checks one fill and applies its AMM leg; returns its internal leg for booking, if any."""
+def _verify_fill(fill: Fill, view: BatchView) -> bytes:
+    """The checks ``settle`` makes of a fill before its legs (guards, signature, nonce); records it."""
     order = fill.order
     digest = order_digest(order, view.domain)
     if view.paused:
@@ -196,10 +202,17 @@ def _apply_fill(fill: Fill, view: BatchView) -> tuple[int, bytes, tuple[str, int
     if fill.amount > left:
         raise OrderRejected("overfill", f"fill of {fill.amount} exceeds the {left} left", digest)
     _record(order, digest, fill.amount, left, view)
+    return digest
+
+
+def _fill_legs(fill: Fill, digest: bytes, view: BatchView) -> tuple[str, int, int, int] | None:
+    """Checks the internal leg and applies the AMM leg; returns the internal leg for booking, if any."""
     leg = _internal_leg(fill, digest, view) if fill.internal_size else None
+    if leg is not None and abs(leg[2]) > INT96_MAX:
+        raise OrderRejected("amount-out-of-range", f"notional {abs(leg[2])} is more than a ledger book holds", digest)
     if fill.amm_size:
         _amm_leg(fill, digest, view)
-    return None if leg is None else (order.market, digest, leg)
+    return leg
 
 
 def _check_signature(order: Order, signature: bytes, digest: bytes) -> None:
@@ -228,6 +241,8 @@ def _record(order: Order, digest: bytes, amount: int, left: int, view: BatchView
 
 def _mark(market: int, digest: bytes, view: BatchView) -> int:
     price = view.prices.get(market)
+    if market in view.unknown_markets:
+        raise OrderRejected("unknown-market", f"market {market} has never had an oracle price", digest)
     if price is None:
         raise OrderRejected("stale-oracle", f"market {market} has no fresh oracle price", digest)
     return price
