@@ -163,11 +163,15 @@ def expect_rejection(defi_system, defi_orders) -> Callable[..., ContractRevert]:
         error: str,
         *,
         culprit: Fill | None = None,
+        alone: bool = True,
         now: int | None = None,
         replay_in_mined_block: bool = False,
         **args: Any,
     ) -> ContractRevert:
-        """Off-chain rejection of ``culprit`` (default: the last fill), then the same revert on-chain."""
+        """Off-chain rejection of ``culprit`` (default: the last fill), then the same revert on-chain.
+
+        ``alone=False``: other fills of the batch may be refused too (the chain reverts on the first
+        fault it meets, the culprit; validation reports every fault)."""
         batch = [fills] if isinstance(fills, Fill) else list(fills)
         culprit = batch[-1] if culprit is None else culprit
 
@@ -180,7 +184,8 @@ def expect_rejection(defi_system, defi_orders) -> Callable[..., ContractRevert]:
         )
         assert reasons[0].detail, "an off-chain rejection must say why"
         assert reasons[0].digest == defi_orders.digest(culprit.order)
-        assert [f for f in batch if f is not culprit] == outcome.accepted, "only the culprit should be refused"
+        if alone:
+            assert [f for f in batch if f is not culprit] == outcome.accepted, "only the culprit should be refused"
 
         with pytest.raises(TransactionFailed) as caught:
             defi_orders.settle(batch)
@@ -260,3 +265,18 @@ def read_book(defi_system) -> Callable[..., Book]:
         )
 
     return read
+
+
+@pytest.fixture
+def holder(defi_system, account) -> Callable[[str, int], LocalAccount]:
+    """``holder(name, amount)``: a fresh account holding ``amount`` tokens, the vault approved for them."""
+
+    def make(name: str, amount: int) -> LocalAccount:
+        acct = account(name)
+        defi_system.mint(acct.address, amount)
+        defi_system.chain.transact(
+            acct, defi_system.token.functions.approve(defi_system.vault.address, amount), gas=60_000
+        )
+        return acct
+
+    return make
