@@ -26,7 +26,7 @@ from defi_int.chain.multiread import Read, read_many
 from defi_int.exceptions import ChainError
 from defi_int.market.amm import Pool
 from defi_int.market.funding import Funding
-from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND, Ledger, fee_for, notional
+from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND, Env, Ledger, LedgerViolation, fee_for, notional
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Order
 from defi_int.orders.validation import PARTIAL, BatchView
@@ -116,6 +116,45 @@ def batch_view(system: System, orders: Iterable[Order], *, now: int | None = Non
         for digest in partial:
             view.filled[digest] = filled[digest]
     return view
+
+
+@dataclass(frozen=True)
+class AccountHealth:
+    """An account's margin as a liquidator sees it (the Vault's rules, from the mirror)."""
+
+    equity: int | None  # cash less pending funding plus positions marked; None: a position's market is stale
+    maintenance: int | None  # the margin it needs at the maintenance ratio
+    liquidatable: bool  # holds a position and equity < maintenance (False when it cannot be valued)
+    pending_funding: dict[int, int]  # market -> what the book settles when next touched (+: pays)
+
+
+def account_health(system: System, accounts: Iterable[str], *, now: int | None = None) -> dict[str, AccountHealth]:
+    """Equity, maintenance margin, liquidatability and pending funding of ``accounts`` at ``now``
+    (default: the next block's time), in one read; what a liquidator scans every block."""
+    accounts = list(dict.fromkeys(accounts))
+    if now is None:
+        now = system.chain.timestamp() + 1
+
+    def ask(batch: _Batch, listing: _Listing) -> None:
+        _ask_ledger(batch, system, listing, accounts)
+        _ask_prices(batch, system, listing.markets)
+        _ask_pools(batch, system, listing.markets)
+
+    listing, values = _read_listed(system, ask)
+    ledger = _ledger(system, listing, values, accounts)
+    env = Env(now, _fresh_prices(values, listing.markets, now), _pools(values, listing.markets))
+    health = {}
+    for account in accounts:
+        pending = {m: ledger.pending_funding(account, m, now) for m in listing.markets}
+        try:
+            equity, maintenance = ledger.margin_state(account, env, ledger.maintenance_margin_bps)
+        except LedgerViolation:
+            health[account] = AccountHealth(None, None, False, pending)
+            continue
+        has_position = any(ledger.position(account, m) for m in listing.markets)
+        liquidatable = has_position and (equity < 0 or equity < maintenance)
+        health[account] = AccountHealth(equity, maintenance, liquidatable, pending)
+    return health
 
 
 class AccountState(NamedTuple):
@@ -436,3 +475,68 @@ def fill_events(system: System, receipt: Any) -> list[FillEvent]:
                 )
             )
     return events
+
+
+@dataclass(frozen=True)
+class FundingCharge:
+    """Funding one book settled outside a fill (a ``FundingSettled`` word): +: the account paid."""
+
+    account: str
+    market: int
+    amount: int
+    block: int
+
+
+def funding_events(system: System, receipt: Any) -> list[FundingCharge]:
+    """Every ``FundingSettled`` charge of a receipt, in order (a fill's own funding is on its ``FillEvent``)."""
+    charges = []
+    for log in system.vault.events.FundingSettled().process_receipt(receipt, errors=DISCARD):
+        for word in log.args.charges:
+            value = int.from_bytes(word, "big")
+            amount = value >> 160
+            account = to_checksum_address((value & (2**160 - 1)).to_bytes(20, "big"))
+            amount = amount - 2**96 if amount >= 2**95 else amount
+            charges.append(FundingCharge(account, log.args.market, amount, log.blockNumber))
+    return charges
+
+
+@dataclass(frozen=True)
+class LiquidationEvent:
+    """One ``Liquidated`` log, with the bad debt it realized (``BadDebtRealized``), if any."""
+
+    account: str
+    market: int
+    liquidator: str
+    size: int  # signed as the position was
+    to_desk: int
+    to_amm: int
+    amm_quote: int
+    mark: int
+    penalty: int
+    bad_debt: int
+    uncovered: int  # the part of the bad debt the insurance fund did not hold
+    block: int
+
+
+def liquidation_events(system: System, receipt: Any) -> list[LiquidationEvent]:
+    """The liquidations of a receipt, in order."""
+    debts = {
+        log.args.account: (log.args.amount, log.args.uncovered)
+        for log in system.vault.events.BadDebtRealized().process_receipt(receipt, errors=DISCARD)
+    }
+    return [
+        LiquidationEvent(
+            e.args.account,
+            e.args.market,
+            e.args.liquidator,
+            e.args.size,
+            e.args.toDesk,
+            e.args.toAmm,
+            e.args.ammQuote,
+            e.args.mark,
+            e.args.penalty,
+            *debts.get(e.args.account, (0, 0)),
+            e.blockNumber,
+        )
+        for e in system.vault.events.Liquidated().process_receipt(receipt, errors=DISCARD)
+    ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 
 from defi_int.market.amm import Pool
 from defi_int.types import BPS
@@ -29,24 +30,25 @@ MAX_PERIOD = 30 * 86_400
 RESOLUTION = 10**9
 
 
-def ceil_div_signed(a: int, b: int) -> int:
-    """``a / b`` rounded towards +infinity, for ``b > 0``."""
-    return -((-a) // b)
-
-
 def mark_of(index: int, unit: int) -> int:
     """The funding mark of ``index`` (0 while funding was never enabled)."""
     return 0 if unit == 0 else (index // unit) % MARK_MODULUS
 
 
-def charge(position: int, mark_then: int, mark_now: int, unit: int, price_scale: int) -> int:
-    """Funding a book of ``position`` owes between two marks; negative: it is owed."""
-    if position == 0 or mark_then == mark_now:
-        return 0
+def owed(position: int, mark_then: int, mark_now: int, unit: int, price_scale: int) -> Fraction:
+    """The exact funding a book of ``position`` owes between two marks (negative: it is owed)."""
     delta = (mark_now - mark_then) % MARK_MODULUS
     if delta >= MARK_MODULUS // 2:
         delta -= MARK_MODULUS
-    return ceil_div_signed(position * delta * unit, price_scale)
+    return Fraction(position * delta * unit, price_scale)
+
+
+def charge(position: int, mark_then: int, mark_now: int, unit: int, price_scale: int) -> int:
+    """What the book settles: ``owed`` rounded up (a payer pays more, a receiver gets less)."""
+    if position == 0 or mark_then == mark_now:
+        return 0
+    exact = owed(position, mark_then, mark_now, unit, price_scale)
+    return -((-exact.numerator) // exact.denominator)
 
 
 def unit_for(price: int) -> int:

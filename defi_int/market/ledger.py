@@ -20,12 +20,13 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from defi_int.market.amm import AmmMathError, Pool
-from defi_int.market.funding import MAX_PERIOD, MIN_PERIOD, Funding, charge, marks_now, unit_for
+from defi_int.market.funding import MAX_PERIOD, MIN_PERIOD, Funding, charge, marks_now, owed, unit_for
 from defi_int.types import BPS
 
 #: The accounts no key holds (``Vault.insuranceFund()``, ``Vault.fundingPool()``).
@@ -119,6 +120,9 @@ class Ledger:
     liquidator_share_bps: int = 0
     max_slippage_bps: int = 0
     bad_debt: int = 0
+    #: Σ (charged - owed exactly) over every funding settlement booked here: what rounding against
+    #: the books left in the funding pool; never negative.
+    funding_rounding: Fraction = Fraction(0)
 
     def copy(self) -> Ledger:
         return copy.deepcopy(self)
@@ -421,7 +425,10 @@ class Ledger:
         """Settles the book's funding at ``mark`` and applies the deltas; returns (position before, charge)."""
         key = (account, market)
         before = self.position(account, market)
-        charged = charge(before, self.marks.get(key, 0), mark, unit, self.price_scale)
+        then = self.marks.get(key, 0)
+        charged = charge(before, then, mark, unit, self.price_scale)
+        if before and then != mark:
+            self.funding_rounding += charged - owed(before, then, mark, unit, self.price_scale)
         after = before + base
         if abs(after) > INT96_MAX + (after < 0):
             raise LedgerViolation("AmountOutOfRange", f"{account} position {after} beyond int96")
@@ -457,6 +464,7 @@ class Ledger:
             dict(self.marks),
             {m: copy.copy(f) for m, f in self.funding.items()},
             self.bad_debt,
+            self.funding_rounding,
         )
         try:
             yield
@@ -470,4 +478,5 @@ class Ledger:
             self.funding.clear()
             self.funding.update(saved[3])
             self.bad_debt = saved[4]
+            self.funding_rounding = saved[5]
             raise

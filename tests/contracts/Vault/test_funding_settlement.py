@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from web3.logs import DISCARD
 
-from defi_int.chain.views import batch_view, fill_events, read_ledger
+from defi_int.chain.views import batch_view, fill_events, funding_events, read_ledger
 from defi_int.market.funding import charge
 from defi_int.market.ledger import FUNDING_POOL
 from defi_int.orders.validation import validate_batch
@@ -82,6 +82,7 @@ def test_a_withdrawal_settles_funding_on_every_book_that_holds_a_position(
     cash = s.chain.call(s.vault.functions.cash(trader.address))
     receipt = s.chain.transact(trader, s.vault.functions.withdraw(1_000), gas=300_000)
     paid = _settled(s, receipt)[int(trader.address, 16)]
+    assert [(c.account, c.market, c.amount) for c in funding_events(s, receipt)] == [(trader.address, 0, paid)]
     assert paid > pending >= 0
     assert s.chain.call(s.vault.functions.cash(trader.address)) == cash - paid - 1_000
     assert s.chain.call(s.vault.functions.pendingFunding(trader.address, 0)) == 0

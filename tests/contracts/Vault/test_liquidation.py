@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from web3.logs import DISCARD
 
-from defi_int.chain.views import batch_view, read_ledger
+from defi_int.chain.views import account_health, batch_view, liquidation_events, read_ledger
 from defi_int.exceptions import ContractRevert
 from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND, LedgerViolation, Liquidation
 from defi_int.types import ONE
@@ -241,3 +241,28 @@ def test_the_liquidator_can_withdraw_its_share_and_the_owner_the_insurance_fund(
     s.chain.transact(s.owner, s.vault.functions.withdrawInsurance(s.owner.address, 235 * UNIT), gas=300_000)
     assert s.chain.call(token.functions.balanceOf(stranger.address)) == 235 * UNIT
     assert s.chain.call(s.vault.functions.cash(INSURANCE_FUND)) == 0
+
+
+def test_account_health_finds_the_liquidatable_account_as_the_vault_does(defi_system, long_10, defi_traders):
+    s = defi_system
+    s.set_price(0, 1_880 * ONE)
+    health = account_health(s, [long_10.address, defi_traders[0].address])
+    assert health[long_10.address].liquidatable is True
+    assert health[defi_traders[0].address].liquidatable is False
+    assert health[long_10.address].equity == s.chain.call(s.vault.functions.equity(long_10.address))
+    assert health[long_10.address].maintenance == s.chain.call(s.vault.functions.marginRequired(long_10.address, 500))
+
+
+def test_liquidation_events_carry_the_close_and_the_bad_debt(defi_system, long_10, stranger):
+    s = defi_system
+    s.set_price(0, 1_750 * ONE)
+    _, receipt = s.liquidate(stranger, long_10.address, 0, SIZE)
+    (event,) = liquidation_events(s, receipt)
+    assert (event.account, event.liquidator, event.size, event.to_desk, event.penalty) == (
+        long_10.address,
+        stranger.address,
+        SIZE,
+        SIZE,
+        0,
+    )
+    assert (event.bad_debt, event.uncovered) == (500 * UNIT, 500 * UNIT)
