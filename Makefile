@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := contracts/node_modules/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-fast contracts contracts-check gas-snapshot bench bench-run lint clean
+.PHONY: install demo test test-fast contracts contracts-check gas-snapshot bench bench-run lint openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ bench: $(STAMP)
 # Whole scenario runs: basic.toml and the 10,000-order bench_10k.toml (several minutes).
 bench-run: $(STAMP)
 	$(BIN)/python scripts/bench_run.py
+
+# The order API's OpenAPI document, committed as docs/openapi.json (a test fails when it is stale).
+openapi: $(STAMP)
+	$(BIN)/python -m defi_int.bot.openapi docs/openapi.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check defi_int tests scripts

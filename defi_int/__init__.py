@@ -1,6 +1,7 @@
 """defi-int: an internalizing desk for on-chain derivatives, simulated and run against a node.
 
-Layers, from the chain up:
+Layers, from the chain up (all of them build on ``defi_int.params``, where every protocol and keeper
+parameter is declared once, and on ``types`` and ``exceptions``):
 
 - ``defi_int.chain``   — the only code that imports web3: backends, deployment, views, revert decoding.
 - ``defi_int.orders``  — the signed EIP-712 order, its digest, signing and off-chain validation.

@@ -1,8 +1,16 @@
-"""Command line: ``defi-int run SCENARIO`` runs a scenario on a chain and writes its report.
+"""Command line: ``defi-int run SCENARIO`` runs a scenario on a chain and writes its report;
+``defi-int params`` lists every scenario key with its default, range, unit and on-chain type.
 
-Exit codes: 0 done; 1 a run failed (a node stopped answering, a transaction failed unexpectedly);
-2 bad input (the scenario file or a ``--set`` override), with one line naming the key and what is
-wrong with it; 130 interrupted. Nothing is written to the output directory until the run is over.
+Everything the user gives is checked before anything is deployed: the scenario file and its
+``--set`` overrides (every value against what the contracts take), ``--rpc-url``, and the report
+directory (``--out``, default ``out/<scenario name>``: not under a file, not a file, writable, and
+either new or an earlier report, which the new one replaces whole; a directory holding anything
+else is refused, never emptied). The report is written at the end, all at once.
+
+Exit codes: 0 done; 1 a run failed (a node stopped answering, a transaction failed unexpectedly,
+every order was rejected, an invariant broke); 2 bad input (the scenario, an override, an option
+or the output directory), with one line naming the file or option, the key and what is wrong;
+130 interrupted. Nothing is written when the exit code is 2, or 1 before the report.
 """
 
 from __future__ import annotations
@@ -10,21 +18,36 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import NoReturn
 
-from defi_int.exceptions import ConfigError, DefiIntError
+from defi_int.chain import BACKENDS, DEFAULT_BACKEND
+from defi_int.exceptions import ConfigError, DefiIntError, ScenarioError
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad option in one line, like every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see {self.prog} -h)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="defi-int", description="An internalizing desk for on-chain derivatives.")
+    parser = _Parser(prog="defi-int", description="An internalizing desk for on-chain derivatives.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a scenario (TOML) on the embedded chain or a node and write its report")
     run.add_argument("scenario", type=Path, help="the scenario file, e.g. scripts/scenarios/basic.toml")
     run.add_argument("--out", type=Path, default=None, help="report directory (default: out/<scenario name>)")
-    run.add_argument("--rpc-url", default=None, help="run against this JSON-RPC node instead of the embedded chain")
+    run.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help=f"the chain: {', '.join(BACKENDS)} (default: the scenario's [chain] backend, else {DEFAULT_BACKEND})",
+    )
+    run.add_argument("--rpc-url", default=None, help="run against this JSON-RPC node (the rpc backend)")
     run.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     run.add_argument(
         "--set",
@@ -35,11 +58,14 @@ def _parser() -> argparse.ArgumentParser:
         help="override a scenario value, e.g. --set keeper.half_spread_bps=8 --set markets[0].volatility=1.2",
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sub.add_parser("params", help="list every scenario key: default, range, unit and on-chain type")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "params":
+        return _params()
     try:
         return _run(args)
     except ConfigError as exc:
@@ -56,16 +82,23 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from defi_int.sim.scenario import load_scenario
+    from defi_int.sim.scenario import choose_backend, load_scenario, rpc_url_problem
 
     scenario = load_scenario(args.scenario, overrides=args.overrides, seed=args.seed)
-    from defi_int.metrics.report import write_report
-    from defi_int.sim.runner import run_scenario
+    if args.rpc_url is not None:
+        problem = rpc_url_problem(args.rpc_url)
+        if problem:
+            raise ScenarioError("--rpc-url", None, problem)
+    choose_backend(scenario, args.backend, args.rpc_url)  # a bad combination fails before anything starts
+    from defi_int.metrics.report import check_report_dir, write_report
 
     out = args.out or Path("out") / scenario.name
+    check_report_dir(out)
+    from defi_int.sim.runner import run_scenario  # web3 and the EVM: only once the input is known good
+
     console = Console(stderr=True)
     if args.no_progress:
-        result = run_scenario(scenario, rpc_url=args.rpc_url)
+        result = run_scenario(scenario, backend=args.backend, rpc_url=args.rpc_url)
     else:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -79,7 +112,10 @@ def _run(args: argparse.Namespace) -> int:
         with Progress(*columns, console=console, transient=False) as bar:
             task = bar.add_task("run", total=scenario.steps)
             result = run_scenario(
-                scenario, rpc_url=args.rpc_url, progress=lambda done, total: bar.update(task, completed=done)
+                scenario,
+                backend=args.backend,
+                rpc_url=args.rpc_url,
+                progress=lambda done, total: bar.update(task, completed=done),
             )
     soft = scenario.keeper.soft_limit
     paths = write_report(
@@ -102,6 +138,17 @@ def _run(args: argparse.Namespace) -> int:
     )
     print(f"report written to {paths.get('report.html', out / 'report.html')}")
     return 0 if summary["invariants_ok"] else EXIT_FAILED
+
+
+def _params() -> int:
+    """Prints every scenario key with its default, range, unit and on-chain type, one per line."""
+    from defi_int.sim.scenario import parameter_rows
+
+    rows = [("key", "default", "range", "unit", "on chain"), *parameter_rows()]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
 
 
 if __name__ == "__main__":

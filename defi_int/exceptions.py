@@ -4,14 +4,23 @@
 
     DefiIntError
     ├── ConfigError                  bad parameters or input files, with what and where
-    │   └── ScenarioError            a scenario file's first problem: .source, .key, .problem
+    │   ├── ParamError               a declared parameter out of range or breaking a rule: .owner, .path, .problem
+    │   ├── ScenarioError            a scenario file's first problem: .source, .key, .problem
+    │   └── OutputError              the report directory cannot be written: .path, .problem
     ├── OrderError                   an order the chain would reject, caught off-chain
     │   └── OrderRejected            .reason (a code), .detail, .digest
+    ├── RunFailed                    a run that completed but went wrong as a whole (nothing filled ...)
     └── ChainError                   anything that went wrong talking to a chain
         ├── NodeUnavailable          the JSON-RPC node did not answer (.url)
         ├── TransactionFailed        mined with status 0, or not mined; .tx_hash
         │   └── ContractRevert       decoded custom error: .error_name, .args, .contract
         └── ArtifactError            compiled contracts missing or not matching their sources
+    (defined in ``defi_int.bot.errors``, the keeper service's branch:)
+    └── BotError                     the keeper service refused or failed
+        ├── ApiRejection             an API request refused: .code (machine-readable), .status, .message
+        └── JournalError             the SQLite journal cannot do what was asked
+            ├── JournalVersionError  the file was written by a newer schema
+            └── OrderInFlight        an order in a settle transaction not yet final cannot change
 
 Context is kept as attributes so callers can act on it, not just print it.
 """
@@ -30,6 +39,21 @@ class ConfigError(DefiIntError):
     """Parameters or an input file are invalid; the message says which and where."""
 
 
+class ParamError(ConfigError):
+    """A value of a declared parameter class (``defi_int.params``) is out of range or breaks a rule.
+
+    ``owner`` is the class (``SystemParams``), ``path`` the field at fault (``maintenance_margin_bps``,
+    ``markets[1].amm_base``), ``related`` the other fields of the rule, ``problem`` one sentence.
+    """
+
+    def __init__(self, owner: str, path: str, problem: str, related: tuple[str, ...] = ()) -> None:
+        self.owner = owner
+        self.path = path
+        self.problem = problem
+        self.related = related
+        super().__init__(f"{owner}.{path}: {problem}")
+
+
 class ScenarioError(ConfigError):
     """A scenario (its TOML file, a replay CSV, or a ``--set`` override) is invalid.
 
@@ -43,6 +67,26 @@ class ScenarioError(ConfigError):
         self.key = key
         self.problem = problem
         super().__init__(f"{source}: {key}: {problem}" if key is not None else f"{source}: {problem}")
+
+
+class OutputError(ConfigError):
+    """The report directory ``path`` cannot be written; ``problem`` says why in one sentence."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"--out {path}: {problem}")
+
+
+class RunFailed(DefiIntError):
+    """A run went through every step but failed as a whole, e.g. the chain rejected every order.
+
+    ``reasons`` counts the rejections by reason code (``chain:Panic``, ``expired`` ...).
+    """
+
+    def __init__(self, message: str, reasons: Mapping[str, int] | None = None) -> None:
+        self.reasons = dict(reasons or {})
+        super().__init__(message)
 
 
 class OrderError(DefiIntError):

@@ -11,7 +11,8 @@ batches. It runs each operation once and returns its gas from the receipt. Settl
 - ``fresh_word``: the same traders, each nonce in a word they never used (a new nonce slot);
 - ``new``: a trader's first fill (it has deposited, its nonce word is new).
 
-``internal_fill_<case>_100`` is the per-fill cost of the 100-fill batch of that case. The snapshot
+``internal_fill_<case>_100`` is the per-fill cost of the 100-fill batch of that case; ``liquidate``
+closes a whole position on the desk, funding settled first. The snapshot
 lives in ``tests/gas_snapshot.json``; ``python -m defi_int.gas`` prints the table, ``--update``
 rewrites the snapshot, ``--check`` fails on a regression over 2%.
 """
@@ -118,7 +119,21 @@ def measure(chain: Chain | None = None) -> dict[str, int]:
     gas["settle_100_existing_abi"] = _batch(maker, abi, nonce=2, compact=False)
     for case in ("existing", "scattered", "fresh_word", "new"):
         gas[f"internal_fill_{case}_100"] = gas[f"settle_100_{case}"] // 100
+    gas["liquidate"] = _liquidation(system, maker)
     return gas
+
+
+def _liquidation(system: System, maker: OrderMaker) -> int:
+    """An account long 9 base on 2,000 tokens of margin, liquidated whole by the desk after a 10 % fall."""
+    chain = system.chain
+    levered = chain.account("gas-levered")
+    system.fund(levered, 2_000 * system.params.unit)
+    maker.settle([maker.fill(levered, size=9 * ONE)])
+    price = chain.call(system.oracle.functions.latest(0))[0]
+    chain.set_next_block_timestamp(chain.timestamp() + BETWEEN_BATCHES)
+    system.set_price(0, price * 9 // 10)
+    _, receipt = system.liquidate(chain.account("gas-liquidator"), levered.address, 0, 9 * ONE)
+    return receipt.gas_used
 
 
 def compare(measured: dict[str, int], snapshot: dict[str, int], tolerance: float = TOLERANCE) -> list[str]:

@@ -2,8 +2,9 @@
 
 Fixtures for users' own integration tests, each test isolated by snapshot and revert:
 
-- ``defi_chain``   — the ``Chain``: embedded py-evm by default, a node with ``--defi-rpc-url URL``,
-                     or a fresh local anvil with ``--defi-anvil``.
+- ``defi_chain``   — the ``Chain``: py-evm in process by default (the reference), another backend
+                     with ``--defi-backend NAME`` (``revm``, ``anvil`` ...), a node with
+                     ``--defi-rpc-url URL``; ``--defi-anvil`` is ``--defi-backend anvil``.
 - ``defi_system``  — the deployed ``System``: market 0 live (oracle price, AMM liquidity, funded
                      desk, keeper allow-listed).
 - ``defi_traders`` — five funded ``LocalAccount`` traders with margin deposited.
@@ -23,8 +24,7 @@ from typing import Any
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from defi_int.chain import Chain, System, SystemParams, deploy_system
-from defi_int.chain.anvil import Anvil
+from defi_int.chain import BACKENDS, Chain, System, SystemParams, deploy_system
 from defi_int.chain.views import domain
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Fill, Order
@@ -104,13 +104,18 @@ class _Session:
     chain: Chain
     system: System
     traders: list[LocalAccount]
-    anvil: Anvil | None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("defi-int")
+    group.addoption(
+        "--defi-backend",
+        choices=BACKENDS,
+        default="pyevm",
+        help="the chain of the defi-int fixtures (default: pyevm, the reference; anvil starts a local one)",
+    )
     group.addoption("--defi-rpc-url", default=None, help="run defi-int fixtures against this JSON-RPC node")
-    group.addoption("--defi-anvil", action="store_true", help="start a local anvil for defi-int fixtures")
+    group.addoption("--defi-anvil", action="store_true", help="the same as --defi-backend anvil")
 
 
 def build_session(chain: Chain, params: SystemParams | None = None) -> tuple[System, list[LocalAccount]]:
@@ -125,17 +130,10 @@ def build_session(chain: Chain, params: SystemParams | None = None) -> tuple[Sys
 @pytest.fixture(scope="session")
 def _defi_session(pytestconfig: pytest.Config) -> Iterator[_Session]:
     url = pytestconfig.getoption("--defi-rpc-url")
-    anvil = None
-    if url is None and pytestconfig.getoption("--defi-anvil"):
-        anvil = Anvil().start()
-        url = anvil.url
-    try:
-        chain = Chain.connect(url) if url else Chain.embedded()
+    backend = "anvil" if pytestconfig.getoption("--defi-anvil") else pytestconfig.getoption("--defi-backend")
+    with Chain.open("rpc" if url else backend, url=url) as chain:
         system, traders = build_session(chain)
-        yield _Session(chain, system, traders, anvil)
-    finally:
-        if anvil is not None:
-            anvil.stop()
+        yield _Session(chain, system, traders)
 
 
 @contextmanager

@@ -25,7 +25,11 @@ BPS = 10_000
 
 
 def to_fixed(value: str | int | float) -> int:
-    """Converts a decimal written by a person ("1.5", 2) into 1e18 fixed point, exactly."""
+    """Converts a decimal written by a person ("1.5", 2) into 1e18 fixed point, exactly.
+
+    Raises ValueError for anything else: not a number, not finite, more than 18 decimals, or
+    more than 200 digits before the point (no amount on chain comes near; it keeps the conversion cheap).
+    """
     from decimal import Context, Decimal, InvalidOperation
 
     try:
@@ -34,7 +38,11 @@ def to_fixed(value: str | int | float) -> int:
         raise ValueError(f"{value!r} is not a number") from None
     if not number.is_finite():
         raise ValueError(f"{value!r} is not a finite number")
-    scaled = number.scaleb(18, context=Context(prec=200))
-    if scaled != scaled.to_integral_value(context=Context(prec=200)):
+    if number and number.adjusted() > 200:
+        raise ValueError(f"{value!r} is too large")
+    if number and number.adjusted() < -18:
+        raise ValueError(f"{value!r} has more than 18 decimals")
+    scaled = number.scaleb(18, context=Context(prec=300))
+    if scaled != scaled.to_integral_value(context=Context(prec=300)):
         raise ValueError(f"{value!r} has more than 18 decimals")
     return int(scaled)

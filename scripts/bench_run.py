@@ -1,10 +1,16 @@
-"""Benchmark: a whole scenario run, end to end, on a real chain.
+"""Benchmark: whole scenario runs, end to end, on the default backend and on py-evm in the same run.
 
 Run with ``make bench-run`` or ``.venv/bin/python scripts/bench_run.py [SCENARIO ...] [--set K=V]
-[--json PATH] [--rpc-url URL]``. For each scenario (default: ``basic.toml`` and ``bench_10k.toml``)
-it runs ``run_scenario`` once and prints the wall time, orders per second, steps per second, gas
-per fill and where the time went (setup, oracle posts, arbitrage, order signing and intake, the
-keeper's step, recording). It asserts nothing; ``--json`` writes the same figures.
+[--backend NAME | --rpc-url URL] [--pyevm-steps N] [--json PATH]``. For each scenario (default:
+``basic.toml`` and ``bench_10k.toml``) it runs ``run_scenario`` on the backend under test (default:
+the default of ``defi-int run``) and on py-evm, the reference, then prints wall time, orders per
+second, steps per second, gas per fill and where the time went (setup, oracle posts, arbitrage,
+order signing and intake, the keeper's step, recording), and the ratio of the two speeds.
+
+``--pyevm-steps N`` bounds the reference to the scenario's first N steps (the output says so);
+the ratio then compares orders per second over different lengths. Gas per fill must be the same
+on both backends over the same steps: when the reference is bounded, the backend under test is run
+a second time over those N steps to compare it. It asserts nothing; ``--json`` writes the figures.
 """
 
 from __future__ import annotations
@@ -17,15 +23,28 @@ from pathlib import Path
 from typing import Any
 
 from defi_int import load_scenario, run_scenario, summarize
+from defi_int.chain import BACKENDS, DEFAULT_BACKEND
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 DEFAULT = [SCENARIOS / "basic.toml", SCENARIOS / "bench_10k.toml"]
+REFERENCE = "pyevm"
+COLUMNS = (
+    "scenario",
+    "backend",
+    "steps",
+    "orders",
+    "settled_fills",
+    "wall_seconds",
+    "orders_per_second",
+    "gas_per_fill",
+)
 
 
-def measure(path: Path, overrides: list[str], rpc_url: str | None) -> dict[str, Any]:
+def measure(path: Path, overrides: list[str], backend: str | None, rpc_url: str | None) -> dict[str, Any]:
     scenario = load_scenario(path, overrides=overrides)
-    print(f"running {scenario.name} ({scenario.steps} steps) ...", file=sys.stderr)
-    summary = summarize(run_scenario(scenario, rpc_url=rpc_url))
+    name = rpc_url or backend
+    print(f"running {scenario.name} ({scenario.steps} steps) on {name} ...", file=sys.stderr, flush=True)
+    summary = summarize(run_scenario(scenario, backend=backend, rpc_url=rpc_url))
     wall = summary["wall_seconds"]
     return {
         "scenario": scenario.name,
@@ -37,9 +56,27 @@ def measure(path: Path, overrides: list[str], rpc_url: str | None) -> dict[str, 
         "wall_seconds": round(wall, 2),
         "orders_per_second": round(summary["orders_per_second"], 2),
         "steps_per_second": round(scenario.steps / wall, 2),
-        "gas_per_fill": None if summary["gas_per_fill"] is None else round(summary["gas_per_fill"]),
+        "gas_per_fill": None if summary["gas_per_fill"] is None else round(summary["gas_per_fill"], 4),
         "phase_seconds": summary["phase_seconds"],
         "invariants_ok": summary["invariants_ok"],
+    }
+
+
+def compare(path: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The backend under test and the reference on one scenario, and how they compare."""
+    steps = load_scenario(path, overrides=args.overrides).steps
+    bounded = args.pyevm_steps is not None and args.pyevm_steps < steps
+    reference_overrides = [*args.overrides, f"steps={args.pyevm_steps}"] if bounded else args.overrides
+    tested = measure(path, args.overrides, args.backend, args.rpc_url)
+    reference = measure(path, reference_overrides, REFERENCE, None)
+    same_steps = measure(path, reference_overrides, args.backend, args.rpc_url) if bounded else tested
+    return {
+        "tested": tested,
+        "reference": reference,
+        "reference_bounded": bounded,
+        "speedup": round(tested["orders_per_second"] / reference["orders_per_second"], 2),
+        "gas_per_fill_equal": same_steps["gas_per_fill"] == reference["gas_per_fill"],
+        "gas_compared_over_steps": reference["steps"],
     }
 
 
@@ -47,18 +84,30 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenarios", nargs="*", type=Path, default=DEFAULT)
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    parser.add_argument("--rpc-url", default=None)
+    parser.add_argument("--backend", choices=BACKENDS, default=DEFAULT_BACKEND, help="the backend under test")
+    parser.add_argument("--rpc-url", default=None, help="test this node instead (the rpc backend)")
+    parser.add_argument("--pyevm-steps", type=int, default=None, help="run the py-evm reference on the first N steps")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args(argv)
-    rows = [measure(path, args.overrides, args.rpc_url) for path in args.scenarios]
-    header = ("scenario", "steps", "orders", "settled_fills", "wall_seconds", "orders_per_second", "gas_per_fill")
-    print("  ".join(f"{h:>17}" for h in header))
-    for row in rows:
-        print("  ".join(f"{row[h]!s:>17}" for h in header))
-        phases = ", ".join(f"{k} {v:.1f}s" for k, v in row["phase_seconds"].items())
-        print(f"  {row['scenario']}: {phases}")
+    if args.rpc_url is not None:
+        args.backend = "rpc"
+    results = [compare(path, args) for path in args.scenarios]
+    print("  ".join(f"{h:>17}" for h in COLUMNS))
+    for result in results:
+        for run in (result["tested"], result["reference"]):
+            print("  ".join(f"{run[h]!s:>17}" for h in COLUMNS))
+            phases = ", ".join(f"{k} {v:.1f}s" for k, v in run["phase_seconds"].items())
+            print(f"  {run['backend']}: {phases}")
+        tested, reference = result["tested"], result["reference"]
+        bound = f" (py-evm ran only the first {reference['steps']} of {tested['steps']} steps)"
+        print(
+            f"{tested['scenario']}: {tested['backend']} {tested['orders_per_second']} orders/s, "
+            f"py-evm {reference['orders_per_second']} orders/s: {result['speedup']}x"
+            f"{bound if result['reference_bounded'] else ''}; gas per fill over {result['gas_compared_over_steps']} "
+            f"steps {'equal' if result['gas_per_fill_equal'] else 'DIFFERENT'}"
+        )
     if args.json:
-        report = {"python": platform.python_version(), "machine": platform.machine(), "runs": rows}
+        report = {"python": platform.python_version(), "machine": platform.machine(), "scenarios": results}
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 0
 

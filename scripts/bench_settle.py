@@ -1,11 +1,12 @@
 """Benchmark: order signing, off-chain validation and batch settlement, measured on a real chain.
 
 Run with ``make bench`` or ``.venv/bin/python scripts/bench_settle.py [--fills N] [--repeat R]
-[--json PATH] [--rpc-url URL]``. It measures and prints a table (and writes the figures as JSON
+[--json PATH] [--backend NAME | --rpc-url URL]``. It measures and prints a table (and writes the figures as JSON
 with ``--json``); it asserts nothing. Progress goes to stderr, the table to stdout.
 
-Every figure comes from a run on the embedded chain (eth-tester on py-evm), or on the node at
-``--rpc-url`` (which must support ``evm_snapshot``/``evm_revert``, as anvil and hardhat do). Each
+Every figure comes from a run on one backend: py-evm by default (the reference the gas snapshot
+is taken on), ``--backend revm`` or ``anvil``, or the node at ``--rpc-url`` (which must support
+``evm_snapshot``/``evm_revert``, as anvil and hardhat do); gas is the same on every one. Each
 measurement is repeated R times from the same chain state (snapshot, measure, revert) and reported
 as the median and the minimum over the R runs.
 
@@ -45,7 +46,7 @@ from typing import Any, TextIO
 from eth_account.signers.local import LocalAccount
 from eth_keys.backends import get_backend
 
-from defi_int.chain import Chain, System, deploy_system
+from defi_int.chain import BACKENDS, Chain, System, deploy_system
 from defi_int.chain.views import batch_view, domain
 from defi_int.orders import Fill, Order, sign_order, validate_batch
 from defi_int.testing import OrderMaker
@@ -281,18 +282,18 @@ def run_bench(
 
 def environment(chain: Chain) -> dict[str, Any]:
     versions: dict[str, str | None] = {}
-    for package in ("web3", "eth-tester", "py-evm", "eth-account", "eth-keys", "coincurve"):
+    for package in ("web3", "eth-tester", "py-evm", "pyrevm", "eth-account", "eth-keys", "coincurve"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = None
-    backend = "embedded eth-tester/py-evm" if chain.kind == "embedded" else f"JSON-RPC node {chain.url}"
+    names = {"pyevm": "in-process eth-tester/py-evm", "revm": "in-process revm (pyrevm, exact mode)"}
+    backend = names.get(chain.kind, f"JSON-RPC node {chain.url}")
     client: str | None = None
-    if chain.kind != "embedded":
-        try:
-            client = str(chain.w3.client_version)
-        except Exception:  # the client name is informative only
-            client = None
+    try:
+        client = str(chain.w3.client_version)
+    except Exception:  # the client name is informative only
+        client = None
     return {
         "backend": backend,
         "client_version": client,
@@ -349,6 +350,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--fills", type=int, default=100, metavar="N", help="fills per batch (default 100)")
     parser.add_argument("--repeat", type=int, default=3, metavar="R", help="runs per measurement (default 3)")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument("--backend", choices=BACKENDS, default="pyevm", help="the chain (default: pyevm)")
     parser.add_argument("--rpc-url", default=None, metavar="URL", help="run against this JSON-RPC node")
     parser.add_argument("--gas", type=int, default=None, help=f"settle gas limit (default {GAS_PER_FILL:,} per fill)")
     args = parser.parse_args(argv)
@@ -365,11 +367,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     gas = args.gas if args.gas is not None else GAS_PER_FILL * args.fills
     progress = Progress()
-    chain = Chain.connect(args.rpc_url) if args.rpc_url else Chain.embedded()
-    phases, setup = run_bench(chain, args.fills, args.repeat, gas, progress)
+    chain = Chain.open("rpc" if args.rpc_url else args.backend, url=args.rpc_url)
+    try:
+        phases, setup = run_bench(chain, args.fills, args.repeat, gas, progress)
+        env = environment(chain)
+    finally:
+        chain.close()
     progress.line("done")
     config = {"fills": args.fills, "repeat": args.repeat, "gas": gas}
-    env = environment(chain)
     print(render(phases, env, config, setup))
     if args.json is not None:
         payload = {

@@ -2,7 +2,8 @@
 
 ``Anvil()`` is a context manager: it finds the binary (``$DEFI_INT_ANVIL``, then ``anvil`` on
 PATH, then ``contracts/node_modules`` of a source checkout), starts it on 127.0.0.1 on a free
-port, waits until it answers JSON-RPC and kills it on exit.
+port, waits until it answers JSON-RPC and kills it on exit. Block times need no flag: ``Chain``
+sets every block's timestamp itself, on anvil as on every backend.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from types import TracebackType
 
 import requests
 
+from defi_int.chain.node import LOCAL_CHAIN_ID
 from defi_int.exceptions import NodeUnavailable
 
 _NPM_BINARY = Path("contracts/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
@@ -42,38 +44,35 @@ def _free_port() -> int:
 
 
 class Anvil:
-    """A local anvil on 127.0.0.1; ``url`` is set once it answers."""
+    """A local anvil on 127.0.0.1; ``url`` is set once it answers.
 
-    def __init__(self, *, chain_id: int = 31337, gas_limit: int = 60_000_000, startup_timeout: float = 30.0):
+    The project's anvil runs Prague (like py-evm) with a 60M block gas limit and the in-process
+    backends' chain id (so orders sign, and settles cost, the same); ``stock=True`` starts
+    it as a new user would, with no flag but the host and port (its own defaults for everything).
+    """
+
+    def __init__(
+        self,
+        *,
+        chain_id: int = LOCAL_CHAIN_ID,
+        gas_limit: int = 60_000_000,
+        startup_timeout: float = 30.0,
+        stock: bool = False,
+    ):
         self.chain_id = chain_id
         self.gas_limit = gas_limit
         self.startup_timeout = startup_timeout
+        self.stock = stock
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Anvil:
-        binary = find_anvil()
-        self._process = subprocess.Popen(
-            [
-                binary,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--chain-id",
-                str(self.chain_id),
-                "--gas-limit",
-                str(self.gas_limit),
-                "--hardfork",
-                "prague",
-                "--balance",
-                "100000000",
-                "--silent",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        command = [find_anvil(), "--host", "127.0.0.1", "--port", str(self.port)]
+        if not self.stock:
+            command += ["--chain-id", str(self.chain_id), "--gas-limit", str(self.gas_limit)]
+            command += ["--hardfork", "prague", "--balance", "100000000", "--silent"]
+        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -84,12 +83,6 @@ class Anvil:
             except requests.exceptions.ConnectionError:
                 time.sleep(0.05)
                 continue
-            # One second per block, as eth-tester does, so time-dependent behaviour matches.
-            requests.post(
-                self.url,
-                json={"jsonrpc": "2.0", "id": 2, "method": "anvil_setBlockTimestampInterval", "params": [1]},
-                timeout=5,
-            )
             return self
         self.stop()
         raise NodeUnavailable(self.url, f"anvil did not answer within {self.startup_timeout}s")

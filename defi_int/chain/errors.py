@@ -13,7 +13,6 @@ import ast
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 from eth_abi.abi import decode as abi_decode
 from eth_tester.exceptions import TransactionFailed as EthTesterTransactionFailed
@@ -21,6 +20,7 @@ from eth_utils.crypto import keccak
 from web3.exceptions import ContractLogicError
 
 from defi_int.chain import artifacts
+from defi_int.chain.codec import type_string
 from defi_int.exceptions import ContractRevert, TransactionFailed
 
 _PANIC_SELECTOR = keccak(text="Panic(uint256)")[:4]
@@ -45,13 +45,6 @@ class ErrorAbi:
     types: tuple[str, ...]
 
 
-def _type_string(param: dict[str, Any]) -> str:
-    if param["type"].startswith("tuple"):
-        inner = ",".join(_type_string(c) for c in param["components"])
-        return f"({inner}){param['type'][5:]}"
-    return str(param["type"])
-
-
 @cache
 def error_index() -> dict[bytes, ErrorAbi]:
     """Selector -> error, over every shipped contract's ABI."""
@@ -60,7 +53,7 @@ def error_index() -> dict[bytes, ErrorAbi]:
         for item in artifacts.load(name).abi:
             if item["type"] != "error":
                 continue
-            types = tuple(_type_string(p) for p in item["inputs"])
+            types = tuple(type_string(p) for p in item["inputs"])
             selector = keccak(text=f"{item['name']}({','.join(types)})")[:4]
             names = tuple(p["name"] or f"arg{i}" for i, p in enumerate(item["inputs"]))
             index.setdefault(selector, ErrorAbi(name, item["name"], names, types))

@@ -43,16 +43,15 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from eth_abi.abi import decode, encode
 from eth_abi.exceptions import DecodingError
 from eth_abi.grammar import normalize, parse
-from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
-from web3.types import BlockIdentifier
 
 from defi_int.chain import artifacts
 from defi_int.chain.backend import Chain
+from defi_int.chain.codec import checksummed, decode_abi, encode_abi
 from defi_int.chain.errors import decode_revert
+from defi_int.chain.node import BlockId
 from defi_int.exceptions import ChainError, ContractRevert
 
 #: EIP-3860: the largest creation code (``BatchRead``'s code plus its argument) a node runs.
@@ -79,15 +78,15 @@ class Read:
 
     def calldata(self) -> bytes:
         selector, types = _layout(self.signature)
-        return selector + encode(types, self.args) if types else selector
+        return selector + encode_abi(types, self.args) if types else selector
 
     def decoded(self, data: bytes) -> Any:
         """The view's return ``data`` decoded: one value, or a tuple when it returns several."""
         try:
-            values = decode(self.returns, data)
+            values = decode_abi(self.returns, data)
         except DecodingError as exc:
             raise ChainError(f"{self} returned {len(data)} bytes that do not decode as {self.returns}: {exc}") from exc
-        values = tuple(_checksummed(t, v) for t, v in zip(self.returns, values, strict=True))
+        values = tuple(checksummed(t, v) for t, v in zip(self.returns, values, strict=True))
         return values[0] if len(values) == 1 else values
 
     def __str__(self) -> str:
@@ -96,9 +95,7 @@ class Read:
         return f"{name}({args}) on {self.target}"
 
 
-def read_many(
-    chain: Chain, reads: Iterable[Read], *, block: BlockIdentifier = "latest", gas: int = READ_GAS
-) -> list[Any]:
+def read_many(chain: Chain, reads: Iterable[Read], *, block: BlockId = "latest", gas: int = READ_GAS) -> list[Any]:
     """The decoded value of every read, in order, in as few ``eth_call``s as fit (see the module)."""
     reads = list(reads)
     records = [_record(read) for read in reads]
@@ -159,7 +156,7 @@ def _fit(records: Sequence[bytes], start: int) -> int:
     return end
 
 
-def _run(chain: Chain, records: list[bytes], reads: Sequence[Read], block: BlockIdentifier, gas: int) -> list[bytes]:
+def _run(chain: Chain, records: list[bytes], reads: Sequence[Read], block: BlockId, gas: int) -> list[bytes]:
     """One ``eth_call`` of ``BatchRead`` over ``records`` (``reads`` name them in errors)."""
     body = b"".join(records)
     try:
@@ -181,12 +178,3 @@ def _run(chain: Chain, records: list[bytes], reads: Sequence[Read], block: Block
         results.append(output[position + 32 : position + 32 + length])
         position += 32 + _words(length)
     return results
-
-
-def _checksummed(abi_type: str, value: Any) -> Any:
-    """eth_abi decodes addresses lowercase; web3 (and the rest of the package) checksums them."""
-    if abi_type == "address":
-        return to_checksum_address(value)
-    if abi_type.startswith("address[") and abi_type.endswith("]") and abi_type.count("[") == 1:
-        return tuple(to_checksum_address(v) for v in value)
-    return value

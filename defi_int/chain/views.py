@@ -10,6 +10,8 @@ system was deployed with, ``markets()`` and ``feeRecipient()`` are read in the s
 batch is read again for the chain's own in the rare case they changed (a market listed later, a
 new fee recipient). ``batch_view`` needs a second round only for orders already filled in part:
 their running total is keyed by the order's digest, read once their nonce state is known.
+``read_batch`` returns the same view with every market's state built from the same reads: the
+keeper's snapshot (``defi_int.chain.venue``).
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from eth_utils.address import to_checksum_address
-from web3.logs import DISCARD
 
+from defi_int.chain import codec
 from defi_int.chain.deploy import System
 from defi_int.chain.multiread import Read, read_many
+from defi_int.chain.node import Receipt
 from defi_int.exceptions import ChainError
+from defi_int.keeper.venue import FillEvent, FundingCharge, LiquidationEvent, MarketState
 from defi_int.market.amm import Pool
 from defi_int.market.funding import Funding
 from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND, Env, Ledger, LedgerViolation, fee_for, notional
@@ -66,14 +70,32 @@ def read_pools(system: System, markets: Iterable[int]) -> dict[int, Pool]:
     return _pools(batch.run(), markets)
 
 
-def batch_view(system: System, orders: Iterable[Order], *, now: int | None = None) -> BatchView:
-    """Everything ``validate_batch`` needs to judge ``orders`` in a batch landing at ``now``."""
+def batch_view(
+    system: System, orders: Iterable[Order], *, now: int | None = None, digests: Iterable[bytes] | None = None
+) -> BatchView:
+    """Everything ``validate_batch`` needs to judge ``orders`` in a batch landing at ``now``.
+
+    ``digests`` (one per order, in the same order) saves computing them again when the caller has.
+    """
+    return read_batch(system, orders, now=now, digests=digests)[0]
+
+
+def read_batch(
+    system: System,
+    orders: Iterable[Order],
+    *,
+    now: int | None = None,
+    digests: Iterable[bytes] | None = None,
+    accounts: Iterable[str] = (),
+) -> tuple[BatchView, dict[int, MarketState]]:
+    """``batch_view`` and every listed market's state, from the same reads (the keeper's snapshot);
+    the ledger holds ``accounts``' books too (the accounts a liquidator watches)."""
     orders = list(orders)
     chain = system.chain
     if now is None:
-        now = chain.timestamp() + 1
+        now = chain.next_timestamp()
     dom = domain(system)
-    traders = list(dict.fromkeys(o.trader for o in orders))
+    traders = list(dict.fromkeys([*(o.trader for o in orders), *accounts]))
     nonces = list(dict.fromkeys((o.trader, o.nonce) for o in orders))
     order_markets = list(dict.fromkeys(o.market for o in orders))  # listed or not: the chain reads them
     settlement = str(system.settlement.address)
@@ -107,7 +129,10 @@ def batch_view(system: System, orders: Iterable[Order], *, now: int | None = Non
     )
     for trader, nonce in nonces:
         view.nonce_states[(trader.lower(), nonce)] = values[("nonceState", trader, nonce)]
-    partial = [order_digest(o, dom) for o in orders if view.nonce_state(o.trader, o.nonce) == PARTIAL]
+    known = list(digests) if digests is not None else [order_digest(o, dom) for o in orders]
+    if len(known) != len(orders):
+        raise ChainError(f"{len(known)} digests given for {len(orders)} orders")
+    partial = [d for o, d in zip(orders, known, strict=True) if view.nonce_state(o.trader, o.nonce) == PARTIAL]
     if partial:
         batch = _Batch(system)
         for digest in partial:
@@ -115,7 +140,8 @@ def batch_view(system: System, orders: Iterable[Order], *, now: int | None = Non
         filled = batch.run()
         for digest in partial:
             view.filled[digest] = filled[digest]
-    return view
+    inventory = {m: ledger.position(system.desk, m) for m in listing.markets}
+    return view, _market_states(values, listing, now, inventory, _pools(values, listing.markets))
 
 
 @dataclass(frozen=True)
@@ -133,7 +159,7 @@ def account_health(system: System, accounts: Iterable[str], *, now: int | None =
     (default: the next block's time), in one read; what a liquidator scans every block."""
     accounts = list(dict.fromkeys(accounts))
     if now is None:
-        now = system.chain.timestamp() + 1
+        now = system.chain.next_timestamp()
 
     def ask(batch: _Batch, listing: _Listing) -> None:
         _ask_ledger(batch, system, listing, accounts)
@@ -209,20 +235,6 @@ def check_invariants(system: System, accounts: Iterable[str]) -> dict[str, bool]
     return checks
 
 
-@dataclass(frozen=True)
-class MarketState:
-    """One listed market: its oracle price, AMM pool and the desk's inventory."""
-
-    market: int
-    oracle_price: int  # the last posted price, 1e18 USD per base unit, stale or not
-    updated_at: int  # when it was posted (0: never)
-    max_age: int  # seconds a price stays readable
-    fresh: bool  # readable through ``price`` at the time the state was read for
-    pool: Pool | None  # None: no AMM pool
-    inventory: int  # the desk's position, base units
-    inventory_cap: int  # the most |inventory| the vault lets the desk hold
-
-
 def market_state(system: System, *, now: int | None = None) -> dict[int, MarketState]:
     """Every listed market's state; ``fresh`` is judged at ``now`` (default: the next block's time)."""
     return market_and_accounts(system, (), now=now)[0]
@@ -233,7 +245,7 @@ def market_and_accounts(
 ) -> tuple[dict[int, MarketState], dict[str, AccountState]]:
     """``market_state`` and ``read_accounts(accounts)`` in the same single ``eth_call``."""
     if now is None:
-        now = system.chain.timestamp() + 1
+        now = system.chain.next_timestamp()
     vault = str(system.vault.address)
     accounts = list(dict.fromkeys(accounts))
 
@@ -246,7 +258,15 @@ def market_and_accounts(
         _ask_books(batch, system, listing.markets, accounts)
 
     listing, values = _read_listed(system, ask)
-    pools = _pools(values, listing.markets)
+    inventory = {m: values[("inventory", m)] for m in listing.markets}
+    states = _market_states(values, listing, now, inventory, _pools(values, listing.markets))
+    return states, _books(values, listing, accounts)
+
+
+def _market_states(
+    values: dict[Hashable, Any], listing: _Listing, now: int, inventory: dict[int, int], pools: dict[int, Pool]
+) -> dict[int, MarketState]:
+    """Every listed market's state from a batch that read its prices and caps (``_ask_prices``, caps)."""
     states = {}
     for m in listing.markets:
         price, updated_at = values[("latest", m)]
@@ -257,10 +277,10 @@ def market_and_accounts(
             max_age=values["maxAge"],
             fresh=_is_fresh(updated_at, values["maxAge"], now),
             pool=pools.get(m),
-            inventory=values[("inventory", m)],
+            inventory=inventory[m],
             inventory_cap=values[("cap", m)],
         )
-    return states, _books(values, listing, accounts)
+    return states
 
 
 # --------------------------------------------------------------------------- batches
@@ -419,41 +439,34 @@ def _pools(values: dict[Hashable, Any], markets: Iterable[int]) -> dict[int, Poo
 # --------------------------------------------------------------------------- events
 
 
-@dataclass(frozen=True)
-class FillEvent:
-    """One fill as the chain booked it (four words of a ``FillsSettled`` log), unpacked."""
-
-    digest: bytes
-    trader: str
-    internal_size: int
-    internal_price: int
-    amm_size: int
-    amm_quote: int
-    fee: int  # both legs' fees, as the chain charged them
-    block: int
-    funding: int = 0  # what the trader's book settled when the internal leg was booked (+: paid)
-    is_buy: bool = False
-    fee_bps: int = 0
-
-
 _LOW112 = 2**112 - 1
 _LOW128 = 2**128 - 1
+_ADDRESS = 2**160 - 1
 
 
-def fill_events(system: System, receipt: Any) -> list[FillEvent]:
-    """Every fill a settlement receipt logged (``FillsSettled``), in batch order; other logs are skipped.
+def _int96(value: int) -> int:
+    return value - 2**96 if value >= 2**95 else value
+
+
+def _address(value: int) -> str:
+    return to_checksum_address((value & _ADDRESS).to_bytes(20, "big"))
+
+
+def fill_events(system: System, receipt: Receipt) -> list[FillEvent]:
+    """Every fill a settlement receipt logged (``FillsSettled``, four words a fill), in batch order;
+    other logs are skipped.
 
     The log carries each fill's fee rate, not its fee: the fee is recomputed with the chain's
     rounding (``notional`` and ``fee_for``, the ledger mirror's one home of those rules).
     """
     scale = system.params.price_scale
-    logs = system.settlement.events.FillsSettled().process_receipt(receipt, errors=DISCARD)
     events = []
-    for log in logs:
-        words = [int.from_bytes(w, "big") for w in log.args.fills]
+    for log in receipt.logs:
+        if not _FILLS_SETTLED.matches(log) or log.address != system.settlement.address:
+            continue
+        words = [int.from_bytes(w, "big") for w in _FILLS_SETTLED.decode(log)["fills"]]
         for i in range(0, len(words), 4):
             digest, head, internal, amm = words[i : i + 4]
-            funding = head >> 160
             is_buy = bool(internal >> 255)
             size, price = (internal >> 128) & (2**127 - 1), internal & _LOW128
             amm_size, fee_bps, amm_quote = amm >> 128, (amm >> 112) & 0xFFFF, amm & _LOW112
@@ -461,82 +474,58 @@ def fill_events(system: System, receipt: Any) -> list[FillEvent]:
             fee += fee_for(amm_quote, fee_bps) if amm_size else 0
             events.append(
                 FillEvent(
-                    digest.to_bytes(32, "big"),
-                    to_checksum_address((head & (2**160 - 1)).to_bytes(20, "big")),
-                    size,
-                    price,
-                    amm_size,
-                    amm_quote,
-                    fee,
-                    log.blockNumber,
-                    funding - 2**96 if funding >= 2**95 else funding,
-                    is_buy,
-                    fee_bps,
+                    digest=digest.to_bytes(32, "big"),
+                    trader=_address(head),
+                    internal_size=size,
+                    internal_price=price,
+                    amm_size=amm_size,
+                    amm_quote=amm_quote,
+                    fee=fee,
+                    block=log.block_number,
+                    funding=_int96(head >> 160),
+                    is_buy=is_buy,
+                    fee_bps=fee_bps,
                 )
             )
     return events
 
 
-@dataclass(frozen=True)
-class FundingCharge:
-    """Funding one book settled outside a fill (a ``FundingSettled`` word): +: the account paid."""
-
-    account: str
-    market: int
-    amount: int
-    block: int
-
-
-def funding_events(system: System, receipt: Any) -> list[FundingCharge]:
+def funding_events(system: System, receipt: Receipt) -> list[FundingCharge]:
     """Every ``FundingSettled`` charge of a receipt, in order (a fill's own funding is on its ``FillEvent``)."""
-    charges = []
-    for log in system.vault.events.FundingSettled().process_receipt(receipt, errors=DISCARD):
-        for word in log.args.charges:
-            value = int.from_bytes(word, "big")
-            amount = value >> 160
-            account = to_checksum_address((value & (2**160 - 1)).to_bytes(20, "big"))
-            amount = amount - 2**96 if amount >= 2**95 else amount
-            charges.append(FundingCharge(account, log.args.market, amount, log.blockNumber))
-    return charges
+    event = codec.event("Vault", "FundingSettled")
+    return [
+        FundingCharge(_address(value), args["market"], _int96(value >> 160), log.block_number)
+        for log in receipt.logs
+        if event.matches(log) and log.address == system.vault.address
+        for args in (event.decode(log),)
+        for value in (int.from_bytes(word, "big") for word in args["charges"])
+    ]
 
 
-@dataclass(frozen=True)
-class LiquidationEvent:
-    """One ``Liquidated`` log, with the bad debt it realized (``BadDebtRealized``), if any."""
-
-    account: str
-    market: int
-    liquidator: str
-    size: int  # signed as the position was
-    to_desk: int
-    to_amm: int
-    amm_quote: int
-    mark: int
-    penalty: int
-    bad_debt: int
-    uncovered: int  # the part of the bad debt the insurance fund did not hold
-    block: int
-
-
-def liquidation_events(system: System, receipt: Any) -> list[LiquidationEvent]:
-    """The liquidations of a receipt, in order."""
+def liquidation_events(system: System, receipt: Receipt) -> list[LiquidationEvent]:
+    """The liquidations of a receipt, in order, each with the bad debt it realized."""
+    vault = system.vault.address
     debts = {
-        log.args.account: (log.args.amount, log.args.uncovered)
-        for log in system.vault.events.BadDebtRealized().process_receipt(receipt, errors=DISCARD)
+        args["account"]: (args["amount"], args["uncovered"])
+        for args in codec.event("Vault", "BadDebtRealized").in_logs(receipt.logs, vault)
     }
     return [
         LiquidationEvent(
-            e.args.account,
-            e.args.market,
-            e.args.liquidator,
-            e.args.size,
-            e.args.toDesk,
-            e.args.toAmm,
-            e.args.ammQuote,
-            e.args.mark,
-            e.args.penalty,
-            *debts.get(e.args.account, (0, 0)),
-            e.blockNumber,
+            account=args["account"],
+            market=args["market"],
+            liquidator=args["liquidator"],
+            size=args["size"],
+            to_desk=args["toDesk"],
+            to_amm=args["toAmm"],
+            amm_quote=args["ammQuote"],
+            mark=args["mark"],
+            penalty=args["penalty"],
+            bad_debt=debts.get(args["account"], (0, 0))[0],
+            uncovered=debts.get(args["account"], (0, 0))[1],
+            block=receipt.block_number,
         )
-        for e in system.vault.events.Liquidated().process_receipt(receipt, errors=DISCARD)
+        for args in codec.event("Vault", "Liquidated").in_logs(receipt.logs, vault)
     ]
+
+
+_FILLS_SETTLED = codec.event("Settlement", "FillsSettled")

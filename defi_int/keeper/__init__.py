@@ -1,5 +1,12 @@
-"""The keeper: intake, pricing, matching, routing, hedging, settlement and reconciliation.
+"""The keeper: it decides, a venue carries its decisions out. Pure: no web3, no chain import.
 
-``pricing``, ``matching`` and ``risk`` are the pure core (plain ints and the AMM mirror, no web3),
-tested on their own; ``keeper.Keeper`` is the bot that runs them against a deployed system.
+- ``pricing``, ``matching``, ``risk``: the desk's price, netting and routing, hedging and toxicity;
+- ``book``: the bounded book of resting orders and fair selection (marketability, price, time);
+- ``plan``: the typed plan, one ``PlannedFill`` per fill (digest and expected legs);
+- ``venue``: the interface a venue implements (snapshot, simulate, settle, hedge) and its types;
+- ``keeper``: ``Keeper``, the loop's steps (intake, select, plan, validate, settle, reconcile,
+  hedge) over a venue; ``defi_int.chain.venue.ChainVenue`` is the chain's, ``mirror.MirrorVenue``
+  one on the Python mirrors of the contracts.
+
+The settle rules the planner decides by are ``defi_int.orders.rules``, shared with the validator.
 """

@@ -1,72 +1,171 @@
-"""The keeper bot: one batch per call of ``Keeper.step``, the loop of DESIGN's "keeper's loop".
+"""The keeper: DESIGN's "keeper's loop" as separate steps over a venue, for a service or the simulator.
 
-Data flow of a step::
+Data flow of one batch (``Keeper.step`` runs them all; a service drives them one by one between
+its journal's stages)::
 
-    resting book ──batch_view──▶ BatchView (one snapshot of the chain)
-        │ drop expired / closed orders
+    intake(order, signature)      verify (market, size, expiry, signature), dedupe by digest,
+        │                         admit into the bounded book (the digest is computed here, once)
         ▼
-    plan_market per market (pricing, netting, inventory, routing; pure)
+    select()                      the resting orders a batch looks at: marketable first, then
+        │                         price, then time, up to the batch bound
         ▼
-    validate_batch (the off-chain replay of settle) ──▶ rejected orders, with reasons
+    snapshot(entries)             one read of the venue (Snapshot: BatchView, markets, gas bound)
         ▼
-    System.settle (one transaction) ──revert──▶ isolate the fill at fault, drop it, resend
+    prune(entries, snapshot)      expired orders leave the whole book; orders the chain closed
+        │                         leave; partial fills are read from the chain
         ▼
-    OrderFilled events ──▶ reconcile: book, markout history, AMM mirror (checked against events)
+    plan(live, snapshot)          pricing, netting, inventory, routing per market (pure):
+        │                         one PlannedFill per order, with the legs the chain should book
         ▼
-    hedge past the soft limit (System.hedge, one transaction per market)
+    validate(plan, snapshot)      the off-chain replay of settle; rejected orders leave the book
+        ▼
+    hold(plan) / settle(plan)     one transaction through the venue; on a revert the fill at
+        │                         fault is found (by digest, or by simulating prefixes), dropped,
+        │                         the rest revalidated and resent
+        ▼
+    reconcile(fills, receipt)     the chain's OrderFilled events are the truth: the book, the
+        │                         filled set and the markout history move by them; any event
+        │                         that differs from its planned legs is reported
+        ▼
+    hedge(snapshot, fills)        past the soft limit the desk trades its book on the AMM
 
-Events are the truth: what the keeper believes was filled, at what price and with what AMM
-quotes comes from the receipts, and the AMM mirror it replays from them must agree with every
-``ammQuote`` the chain reports, or the step fails loudly.
+The book and everything else the keeper remembers between batches is one ``KeeperState``, which
+a service may build from its own storage and pass in. A batch can be planned and held, settled
+later (by the venue or by the service's own transaction manager) and reconciled from events read
+back from the chain; ``release`` returns a held batch's orders to the book's selection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from defi_int.chain.deploy import System
-from defi_int.chain.views import FillEvent, batch_view, domain, fill_events
 from defi_int.exceptions import ChainError, ContractRevert, OrderRejected
-from defi_int.keeper.matching import Candidate, MarketBook, plan_market
+from defi_int.keeper.book import BookEntry, OrderBook, Priority, priority
+from defi_int.keeper.matching import MarketBook, plan_market
+from defi_int.keeper.plan import PlannedFill, desk_delta, pools_after
 from defi_int.keeper.pricing import PricingParams
 from defi_int.keeper.risk import MarkoutBook, hedge_order
-from defi_int.market.amm import Pool
+from defi_int.keeper.venue import FillEvent, SettleReceipt, Snapshot, Venue
 from defi_int.orders.eip712 import order_digest
-from defi_int.orders.model import Fill, Order
+from defi_int.orders.model import Order
 from defi_int.orders.signing import recover_signer
-from defi_int.orders.validation import CANCELLED, FILLED, PARTIAL, BatchView, validate_batch
+from defi_int.orders.validation import CANCELLED, FILLED, OPEN, PARTIAL, validate_plan
+from defi_int.params import YEAR_SECONDS, KeeperParams, SystemParams
 
 #: Reason recorded for an order whose nonce was consumed elsewhere while it rested.
 _CLOSED_REASON = {FILLED: "already-filled", CANCELLED: "cancelled"}
 
+Rejection = tuple[Order, OrderRejected]
+
+
+#: The declared defaults of the keeper's parameters (``defi_int.params.KeeperParams``).
+_DECLARED = KeeperParams()
+
 
 @dataclass(frozen=True)
 class KeeperConfig:
-    """The keeper's parameters (the scenario's ``[keeper]`` table, resolved per market)."""
+    """The keeper's parameters: ``KeeperParams`` (the scenario's ``[keeper]``) resolved per market.
+
+    The scalar fields are the declared parameters of the same name, with their declared defaults;
+    ``from_params`` derives the whole configuration from the declaration.
+    """
 
     pricing: dict[int, PricingParams]  # market -> pricing knobs
     risk_limits: dict[int, int]  # market -> |inventory| the desk may reach through internal fills
     soft_limits: dict[int, int | None]  # market -> hedge beyond this |inventory| (None: never)
-    hedge_to: int = 0
-    hedge_slippage_bps: int = 100
-    fee_bps: int = 2
-    max_batch: int = 500
-    toxicity_routing: bool = False
-    toxicity_horizon: int = 5
-    toxicity_threshold_bps: float = 5.0
-    toxicity_min_fills: int = 5
+    hedge_to: int = _DECLARED.hedge_to
+    hedge_slippage_bps: int = _DECLARED.hedge_slippage_bps
+    fee_bps: int = _DECLARED.fee_bps
+    max_batch: int = _DECLARED.max_batch
+    toxicity_routing: bool = _DECLARED.toxicity_routing
+    toxicity_horizon: int = _DECLARED.toxicity_horizon
+    toxicity_threshold_bps: float = _DECLARED.toxicity_threshold_bps
+    toxicity_min_fills: int = _DECLARED.toxicity_min_fills
+    max_resting: int = _DECLARED.max_resting  # orders the book holds at most
+    max_resting_per_trader: int = _DECLARED.max_resting_per_trader  # orders one trader may have resting
+
+    @classmethod
+    def from_params(cls, keeper: KeeperParams, system: SystemParams, volatility: Mapping[int, float]) -> KeeperConfig:
+        """The configuration for the markets of ``system``; ``volatility`` is each market's annualized σ,
+        used where ``keeper.volatility`` is None."""
+        pricing = {}
+        for m in system.markets:
+            sigma = volatility[m.market_id] if keeper.volatility is None else keeper.volatility
+            pricing[m.market_id] = PricingParams(
+                half_spread_bps=keeper.half_spread_bps,
+                risk_aversion=keeper.risk_aversion,
+                variance_per_second=sigma**2 / YEAR_SECONDS,
+                horizon_seconds=keeper.horizon_seconds,
+                max_deviation_bps=system.max_deviation_bps,
+                min_edge_bps=keeper.min_edge_bps,
+                price_scale=system.price_scale,
+            )
+        same_name = {f.name for f in dataclasses.fields(cls)} & {f.name for f in dataclasses.fields(keeper)}
+        return cls(
+            pricing=pricing,
+            risk_limits={m.market_id: keeper.risk_limit_for(m) for m in system.markets},
+            soft_limits={m.market_id: keeper.soft_limit for m in system.markets},
+            **{name: getattr(keeper, name) for name in same_name},
+        )
 
 
 @dataclass
-class Resting:
-    """An order in the keeper's book."""
+class KeeperState:
+    """What the keeper remembers between batches; a service may persist it and pass it back."""
 
-    order: Order
-    signature: bytes
+    book: OrderBook
+    markouts: MarkoutBook
+    filled: set[bytes] = field(default_factory=set)  # digests of orders the chain filled anything of
+    marks: dict[int, int] = field(default_factory=dict)  # fresh oracle prices of the latest snapshot
+    max_fills: int | None = None  # the gas bound of the latest snapshot
+
+    @classmethod
+    def empty(cls, config: KeeperConfig) -> KeeperState:
+        return cls(
+            OrderBook(config.max_resting, config.max_resting_per_trader),
+            MarkoutBook(config.toxicity_horizon, config.toxicity_threshold_bps, config.toxicity_min_fills),
+        )
+
+
+@dataclass(frozen=True)
+class Admission:
+    """An order taken into the book, and the resting orders it pushed out of a full book."""
+
+    entry: BookEntry
+    evicted: list[BookEntry]
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """The selected orders still live, and those that left the book before planning."""
+
+    live: list[BookEntry]  # in arrival order, within the batch bound
+    expired: list[BookEntry]  # rested to expiry without any fill (anywhere in the book)
+    rejected: list[Rejection]  # closed on-chain outside this keeper
+
+
+@dataclass(frozen=True)
+class Settled:
+    """The outcome of ``Keeper.settle``: the fills that went through and the ones dropped on the way."""
+
+    fills: list[PlannedFill]  # as settled, in batch order (one event each)
+    receipt: SettleReceipt | None  # None when every fill was dropped
+    rejected: list[Rejection]
+    resends: int  # settle transactions that reverted and were sent again without the culprit
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """An ``OrderFilled`` event whose legs differ from the planned ones (the chain is the truth)."""
+
     digest: bytes
-    received_step: int
-    filled: int = 0  # base units settled so far (from events)
+    planned: tuple[int, int, int, int, int]  # internal size, internal price, AMM size, AMM quote, fee
+    booked: tuple[int, int, int, int, int]
+
+    def __str__(self) -> str:
+        return f"OrderFilled for 0x{self.digest.hex()} booked {self.booked}, the plan expected {self.planned}"
 
 
 @dataclass(frozen=True)
@@ -84,234 +183,303 @@ class HedgeFill:
 
 @dataclass
 class BatchOutcome:
-    """What one step did, for the recorder: settled fills with their events, drops, hedges."""
+    """What one ``Keeper.step`` did, for the recorder: settled fills with their events, drops, hedges."""
 
     step: int
-    view: BatchView  # the snapshot the batch was planned on (pools and marks before settlement)
-    fills: list[Fill] = field(default_factory=list)  # as settled, in batch order
-    events: list[FillEvent] = field(default_factory=list)  # one per settled fill, same order
-    block: int | None = None
-    time: int | None = None
-    gas_used: int = 0
-    rejected: list[tuple[Order, OrderRejected]] = field(default_factory=list)
+    snapshot: Snapshot  # what the batch was planned on (pools and marks before settlement)
+    fills: list[PlannedFill] = field(default_factory=list)  # as settled, in batch order
+    receipt: SettleReceipt | None = None
+    rejected: list[Rejection] = field(default_factory=list)
     expired: list[Order] = field(default_factory=list)  # rested to expiry without any fill
     hedges: list[HedgeFill] = field(default_factory=list)
-    pools_after: dict[int, Pool] = field(default_factory=dict)  # the AMM mirror replayed from the events
-    resends: int = 0  # settle transactions that reverted and were sent again without the culprit
+    resends: int = 0
+
+    @property
+    def events(self) -> list[FillEvent]:
+        return [] if self.receipt is None else self.receipt.events
 
 
 class Keeper:
-    """Collects signed orders and settles them in batches; see the module docstring."""
+    """Collects signed orders and settles them in batches on a venue; see the module docstring."""
 
-    def __init__(self, system: System, config: KeeperConfig) -> None:
-        self.system = system
+    def __init__(self, venue: Venue, config: KeeperConfig, state: KeeperState | None = None) -> None:
+        self.venue = venue
         self.config = config
-        self.book: dict[bytes, Resting] = {}
-        self.filled_orders: set[bytes] = set()
-        self.markouts = MarkoutBook(config.toxicity_horizon, config.toxicity_threshold_bps, config.toxicity_min_fills)
-        self.domain = domain(system)
+        self.state = state if state is not None else KeeperState.empty(config)
+        self.domain = venue.domain
+        self._deviations = {m: p.max_deviation_bps for m, p in config.pricing.items()}
+
+    @property
+    def book(self) -> OrderBook:
+        return self.state.book
+
+    def rank(self, entry: BookEntry) -> Priority:
+        """``entry``'s selection priority at the latest snapshot's marks (smaller first)."""
+        return priority(entry, self.state.marks, self._deviations)
 
     # ------------------------------------------------------------------ intake
 
-    def submit(self, order: Order, signature: bytes, *, step: int, now: int) -> OrderRejected | None:
-        """Intake: checks what needs no chain state (expiry, signature, duplicates); queues the order."""
+    def intake(self, order: Order, signature: bytes, *, now: int, step: int = 0) -> Admission:
+        """Checks what needs no chain state and admits the order into the book.
+
+        Raises ``OrderRejected``: ``unknown-market``, ``empty-order``, ``expired``, a signature
+        reason (``wrong-signer``, ``bad-signature``, ``high-s`` ...), ``duplicate``,
+        ``trader-book-full`` or ``book-full``.
+        """
         digest = order_digest(order, self.domain)
-        try:
-            if now > order.expiry:
-                raise OrderRejected("expired", f"expired at {order.expiry}, received at {now}", digest)
-            signer = recover_signer(digest, signature)
-            if signer.lower() != order.trader.lower():
-                raise OrderRejected("wrong-signer", f"signature is by {signer}, not {order.trader}", digest)
-            if digest in self.book or digest in self.filled_orders:
-                raise OrderRejected("duplicate", "the keeper already holds this order", digest)
-        except OrderRejected as exc:
-            return exc
-        self.book[digest] = Resting(order, signature, digest, step)
-        return None
+        if order.market not in self.config.pricing:
+            raise OrderRejected("unknown-market", f"the keeper does not quote market {order.market}", digest)
+        if order.size == 0:
+            raise OrderRejected("empty-order", "the order's size is zero", digest)
+        if now > order.expiry:
+            raise OrderRejected("expired", f"expired at {order.expiry}, received at {now}", digest)
+        signer = recover_signer(digest, signature)
+        if signer.lower() != order.trader.lower():
+            raise OrderRejected("wrong-signer", f"signature is by {signer}, not {order.trader}", digest)
+        if digest in self.book or digest in self.state.filled:
+            raise OrderRejected("duplicate", "the keeper already holds this order", digest)
+        entry, evicted = self.book.admit(order, signature, digest, step, self.rank)
+        return Admission(entry, evicted)
 
     def observe_marks(self, step: int, marks: dict[int, int]) -> None:
         """Feeds the oracle marks of ``step`` to the markout history (toxicity)."""
-        self.markouts.observe(step, marks)
+        self.state.markouts.observe(step, marks)
 
-    # -------------------------------------------------------------------- step
+    # ------------------------------------------------------------------- a batch
 
     def step(self, step: int) -> BatchOutcome:
-        """One batch: view, plan, validate, settle (isolating reverts), reconcile, hedge."""
-        batch = list(self.book.values())[: self.config.max_batch]
-        view = batch_view(self.system, [r.order for r in batch])
-        outcome = BatchOutcome(step, view)
-        live = self._drop_closed(batch, view, outcome)
-        fills = self._plan(live, view)
-        check = validate_batch(fills, view)
-        for fill, reason in check.rejected:
-            self._drop(fill.order, reason, outcome)
-        accepted = self._settle(check.accepted, outcome)
-        self._reconcile(accepted, outcome)
-        self._hedge(view, outcome)
-        return outcome
+        """One batch: select, read, prune, plan, validate, settle (isolating reverts), reconcile, hedge."""
+        selected = self.select()
+        snapshot = self.snapshot(selected)
+        pruned = self.prune(selected, snapshot)
+        plan = self.plan(pruned.live, snapshot)
+        accepted, rejected = self.validate(plan, snapshot)
+        self.hold(accepted)
+        try:
+            settled = self.settle(accepted, snapshot)
+        except BaseException:
+            self.release(accepted)
+            raise
+        if settled.receipt is not None:
+            mismatches = self.reconcile(settled.fills, settled.receipt, step=step)
+            if mismatches:
+                raise ChainError("; ".join(str(m) for m in mismatches))
+        hedges = self.hedge(snapshot, settled.fills)
+        return BatchOutcome(
+            step=step,
+            snapshot=snapshot,
+            fills=settled.fills,
+            receipt=settled.receipt,
+            rejected=[*pruned.rejected, *rejected, *settled.rejected],
+            expired=[e.order for e in pruned.expired],
+            hedges=hedges,
+            resends=settled.resends,
+        )
 
-    def _drop_closed(self, batch: Sequence[Resting], view: BatchView, outcome: BatchOutcome) -> list[Resting]:
-        live = []
-        for resting in batch:
-            order = resting.order
+    def capacity(self) -> int:
+        """How many orders the next batch may take: ``max_batch``, and the latest gas bound."""
+        if self.state.max_fills is None:
+            return self.config.max_batch
+        return min(self.config.max_batch, self.state.max_fills)
+
+    def select(self) -> list[BookEntry]:
+        """The resting orders (not in flight) the next batch looks at, best priority first.
+
+        Ranked at the latest snapshot's marks; a keeper that never read the venue reads the markets
+        first (a snapshot of no orders), so its first batch is ranked too.
+        """
+        if self.state.max_fills is None and len(self.book):
+            self.snapshot([])
+        return self.book.select(self.capacity(), self.rank)
+
+    def snapshot(self, entries: Sequence[BookEntry]) -> Snapshot:
+        """Reads the venue for ``entries``; remembers its marks and gas bound for the next selection."""
+        snapshot = self.venue.snapshot({e.digest: e.order for e in entries})
+        self.state.marks = dict(snapshot.view.prices)
+        self.state.max_fills = snapshot.max_fills
+        return snapshot
+
+    def prune(self, entries: Sequence[BookEntry], snapshot: Snapshot) -> Pruned:
+        """Drops expired orders from the book and ``entries`` the chain closed; the rest, bounded.
+
+        Expiry is judged over the whole book at the snapshot's time. For ``entries``, the chain's
+        nonce state is the truth: a nonce filled or cancelled outside this keeper drops the order,
+        and what the chain filled of a partial order replaces what the book believed. The live
+        entries are cut to the snapshot's gas bound in ``entries``' (priority) order and returned
+        in arrival order, the order the planner serves them in.
+        """
+        view = snapshot.view
+        expired = []
+        for entry in self.book:
+            if view.now > entry.order.expiry and not entry.in_flight:
+                self.book.remove(entry.digest)
+                if not entry.filled:
+                    expired.append(entry)
+        live, rejected = [], []
+        for entry in entries:
+            order = entry.order
+            if entry.digest not in self.book:
+                continue
             state = view.nonce_state(order.trader, order.nonce)
-            if view.now > order.expiry:
-                del self.book[resting.digest]
-                if not resting.filled:
-                    outcome.expired.append(order)
-            elif state in _CLOSED_REASON and not (state == FILLED and resting.filled == order.size):
+            if state in _CLOSED_REASON and not (state == FILLED and entry.filled == order.size):
                 detail = f"nonce {order.nonce} was consumed outside this keeper"
-                self._drop(order, OrderRejected(_CLOSED_REASON[state], detail, resting.digest), outcome)
-            else:
-                if state == PARTIAL:
-                    resting.filled = view.filled.get(resting.digest, resting.filled)
-                live.append(resting)
-        return live
+                self.book.remove(entry.digest)
+                rejected.append((order, OrderRejected(_CLOSED_REASON[state], detail, entry.digest)))
+                continue
+            if state == PARTIAL:
+                entry.filled = view.filled.get(entry.digest, entry.filled)
+            elif state == OPEN:
+                entry.filled = 0
+            live.append(entry)
+        bound = min(self.config.max_batch, snapshot.max_fills)
+        return Pruned(sorted(live[:bound], key=lambda e: e.seq), expired, rejected)
 
-    def _plan(self, live: Sequence[Resting], view: BatchView) -> list[Fill]:
-        """Fills for the live orders, grouped by market (one booking run per market on-chain)."""
-        by_market: dict[int, list[tuple[int, Resting]]] = {}
-        for key, resting in enumerate(live):
-            by_market.setdefault(resting.order.market, []).append((key, resting))
-        fills = []
+    def plan(self, live: Sequence[BookEntry], snapshot: Snapshot) -> list[PlannedFill]:
+        """The fills for ``live`` (arrival order), grouped by market: one booking run per market on-chain."""
+        view = snapshot.view
+        by_market: dict[int, list[BookEntry]] = {}
+        for entry in live:
+            by_market.setdefault(entry.order.market, []).append(entry)
+        plan = []
         for market in sorted(by_market):
             pricing = self.config.pricing.get(market)
-            if pricing is None or market not in view.prices:
+            mark = view.prices.get(market)
+            if pricing is None or mark is None:
                 continue  # no fresh oracle: the Vault cannot value any leg there, so the orders rest
-            entries = dict(by_market[market])
-            candidates = [
-                Candidate(
-                    key,
-                    r.order.is_buy,
-                    r.order.size - r.filled,
-                    r.order.limit_price,
-                    r.order.allow_amm,
-                    self.config.toxicity_routing and self.markouts.is_toxic(r.order.trader),
-                )
-                for key, r in entries.items()
-            ]
             book = MarketBook(
-                view.prices.get(market),
+                mark,
                 view.ledger.position(view.desk, market),
                 self.config.risk_limits.get(market, 0),
                 view.pools.get(market),
             )
-            legs, _ = plan_market(candidates, book, pricing)
-            for leg in legs:
-                r = entries[leg.key]
-                fee = min(self.config.fee_bps, r.order.max_fee_bps)
-                fills.append(Fill(r.order, r.signature, leg.internal, leg.price, leg.amm, fee))
-        return fills
+            fills, _ = plan_market(by_market[market], book, pricing, fee_bps=self.config.fee_bps, toxic=self._toxic)
+            plan.extend(fills)
+        return plan
 
-    def _settle(self, fills: list[Fill], outcome: BatchOutcome) -> list[Fill]:
-        """Sends the batch; on a revert drops the fill at fault with its reason and resends the rest."""
+    def validate(self, plan: Sequence[PlannedFill], snapshot: Snapshot) -> tuple[list[PlannedFill], list[Rejection]]:
+        """The off-chain replay of ``settle``: the fills that settle together; rejected orders leave the book."""
+        check = validate_plan(plan, snapshot.view)
+        for planned, _ in check.rejected:
+            self.book.remove(planned.digest)
+        accepted = [planned.with_expected(legs) for planned, legs in check.accepted]
+        return accepted, [(planned.order, reason) for planned, reason in check.rejected]
+
+    def hold(self, plan: Sequence[PlannedFill]) -> None:
+        """Marks ``plan``'s orders in flight: no batch selects them until reconciled or released."""
+        self._flight(plan, True)
+
+    def release(self, plan: Sequence[PlannedFill]) -> None:
+        """Returns a held batch's orders to selection (its transaction will not land)."""
+        self._flight(plan, False)
+
+    def settle(self, plan: Sequence[PlannedFill], snapshot: Snapshot) -> Settled:
+        """Settles ``plan`` through the venue; on a revert drops the fill at fault and resends the rest.
+
+        The rest is validated again on ``snapshot`` first: without the dropped fill the AMM may
+        stand elsewhere for the fills behind it, and their expected legs follow it.
+        """
+        fills = list(plan)
+        rejected: list[Rejection] = []
+        resends = 0
         while fills:
             try:
-                receipt = self.system.settle(fills)
+                receipt = self.venue.settle(fills)
             except ContractRevert as exc:
-                culprit = self._culprit(fills, exc)
-                reason = OrderRejected(
-                    f"chain:{exc.error_name}", str(exc), order_digest(fills[culprit].order, self.domain)
-                )
-                self._drop(fills[culprit].order, reason, outcome)
-                fills = fills[:culprit] + fills[culprit + 1 :]
-                outcome.resends += 1
+                culprit = fills.pop(self._culprit(fills, exc))
+                self.book.remove(culprit.digest)
+                rejected.append((culprit.order, OrderRejected(f"chain:{exc.error_name}", str(exc), culprit.digest)))
+                fills, dropped = self.validate(fills, snapshot)
+                rejected.extend(dropped)
+                resends += 1
                 continue
-            outcome.block = int(receipt["blockNumber"])
-            outcome.gas_used = int(receipt["gasUsed"])
-            outcome.events = fill_events(self.system, receipt)
-            outcome.time = self.system.chain.timestamp()
-            if len(outcome.events) != len(fills):
-                raise ChainError(f"settle of {len(fills)} fills emitted {len(outcome.events)} OrderFilled events")
-            return fills
-        return []
+            if len(receipt.events) != len(fills):
+                raise ChainError(f"settle of {len(fills)} fills emitted {len(receipt.events)} OrderFilled events")
+            return Settled(fills, receipt, rejected, resends)
+        return Settled([], None, rejected, resends)
 
-    def _culprit(self, fills: Sequence[Fill], exc: ContractRevert) -> int:
-        """The index of the fill that made ``settle`` revert.
+    def reconcile(self, fills: Sequence[PlannedFill], receipt: SettleReceipt, *, step: int) -> list[Mismatch]:
+        """Moves the book, the filled set and the markout history by ``receipt``'s events.
 
-        Errors naming an order digest point at it directly; otherwise (margin, cap) the shortest
-        failing prefix is found by simulating ``settle`` on prefixes, and its last fill is at fault.
+        The events must be ``fills``' own, in batch order (else ``ChainError``); legs that differ
+        from the plan are booked as the chain booked them and returned as ``Mismatch``es.
         """
-        digest = exc.args_by_name.get("digest") if exc.args_by_name else None
-        if isinstance(digest, (bytes, bytearray)):
-            for index, fill in enumerate(fills):
-                if order_digest(fill.order, self.domain) == bytes(digest):
-                    return index
-        low, high = 1, len(fills)  # the prefix of length `high` fails
-        while low < high:
-            middle = (low + high) // 2
-            try:
-                self.system.simulate_settle(fills[:middle])
-            except ContractRevert:
-                high = middle
-            else:
-                low = middle + 1
-        return high - 1
-
-    def _reconcile(self, fills: Sequence[Fill], outcome: BatchOutcome) -> None:
-        """Updates the book and the markout history from the events, and checks the AMM mirror."""
-        pools = {m: Pool(p.base, p.quote, p.fee_bps) for m, p in outcome.view.pools.items()}
-        outcome.fills = list(fills)
-        for fill, event in zip(fills, outcome.events, strict=True):
-            order = fill.order
-            digest = event.digest
-            if digest != order_digest(order, self.domain):
-                raise ChainError(f"OrderFilled for {digest.hex()} where {order.trader}'s fill was expected")
-            if event.amm_size:
-                expected = pools[order.market].swap(order.is_buy, event.amm_size)
-                if expected != event.amm_quote:
-                    raise ChainError(
-                        f"AMM leg of {digest.hex()} traded for {event.amm_quote}, the mirror expected {expected}"
-                    )
+        if len(receipt.events) != len(fills):
+            raise ChainError(f"{len(receipt.events)} OrderFilled events for a batch of {len(fills)} fills")
+        mismatches = []
+        for planned, event in zip(fills, receipt.events, strict=True):
+            order = planned.order
+            if event.digest != planned.digest:
+                raise ChainError(f"OrderFilled for {event.digest.hex()} where {order.trader}'s fill was expected")
+            fill, legs = planned.fill, planned.expected
+            booked = (event.internal_size, event.internal_price, event.amm_size, event.amm_quote, event.fee)
+            expected = (fill.internal_size, fill.internal_price, fill.amm_size, legs.amm_quote, legs.fee)
+            if booked != expected:
+                mismatches.append(Mismatch(planned.digest, expected, booked))
             if event.internal_size:
-                self.markouts.record(
-                    outcome.step, order.trader, order.market, order.is_buy, event.internal_size, event.internal_price
+                self.state.markouts.record(
+                    step, order.trader, order.market, order.is_buy, event.internal_size, event.internal_price
                 )
-            self.filled_orders.add(digest)
-            resting = self.book.get(digest)
-            if resting is None:
+            self.state.filled.add(planned.digest)
+            entry = self.book.get(planned.digest)
+            if entry is None:
                 continue
-            resting.filled += event.internal_size + event.amm_size
-            if resting.filled >= order.size:
-                del self.book[digest]
-        outcome.pools_after = pools
+            entry.in_flight = False
+            entry.filled += event.internal_size + event.amm_size
+            if entry.filled >= order.size:
+                self.book.remove(planned.digest)
+        return mismatches
 
-    def _hedge(self, view: BatchView, outcome: BatchOutcome) -> None:
+    def hedge(self, snapshot: Snapshot, settled: Sequence[PlannedFill]) -> list[HedgeFill]:
         """Trades the desk's book back toward ``hedge_to`` in every market past its soft limit."""
-        pools = outcome.pools_after
+        view = snapshot.view
+        pools = pools_after(settled, view.pools)
+        hedges = []
         for market, soft in sorted(self.config.soft_limits.items()):
-            inventory = view.ledger.position(view.desk, market) + _desk_delta(outcome, market)
+            inventory = view.ledger.position(view.desk, market) + desk_delta(settled, market)
             order = hedge_order(
-                market,
-                inventory,
-                soft,
-                self.config.hedge_to,
-                pools.get(market),
-                self.config.hedge_slippage_bps,
+                market, inventory, soft, self.config.hedge_to, pools.get(market), self.config.hedge_slippage_bps
             )
             mark = view.prices.get(market)
             if order is None or mark is None:
                 continue
             try:
-                quote, receipt = self.system.hedge(market, order.is_buy, order.size, order.limit_quote)
+                receipt = self.venue.hedge(order)
             except ContractRevert:
                 continue  # the pool moved past the slippage limit; try again next step
-            outcome.hedges.append(
-                HedgeFill(
-                    market, order.is_buy, order.size, quote, int(receipt["gasUsed"]), int(receipt["blockNumber"]), mark
-                )
+            hedges.append(
+                HedgeFill(market, order.is_buy, order.size, receipt.quote, receipt.gas_used, receipt.block, mark)
             )
+        return hedges
 
-    def _drop(self, order: Order, reason: OrderRejected, outcome: BatchOutcome) -> None:
-        digest = reason.digest or order_digest(order, self.domain)
-        self.book.pop(digest, None)
-        outcome.rejected.append((order, reason))
+    # ------------------------------------------------------------------ helpers
 
+    def _toxic(self, trader: str) -> bool:
+        return self.config.toxicity_routing and self.state.markouts.is_toxic(trader)
 
-def _desk_delta(outcome: BatchOutcome, market: int) -> int:
-    """How the settled internal legs moved the desk's position in ``market`` (from the events)."""
-    delta = 0
-    for fill, event in zip(outcome.fills, outcome.events, strict=True):
-        if fill.order.market == market and event.internal_size:
-            delta += -event.internal_size if fill.order.is_buy else event.internal_size
-    return delta
+    def _flight(self, plan: Sequence[PlannedFill], held: bool) -> None:
+        for planned in plan:
+            entry = self.book.get(planned.digest)
+            if entry is not None:
+                entry.in_flight = held
+
+    def _culprit(self, fills: Sequence[PlannedFill], exc: ContractRevert) -> int:
+        """The index of the fill that made ``settle`` revert.
+
+        Errors naming an order digest point at it directly; otherwise (margin, cap) the shortest
+        failing prefix is found by simulating ``settle`` on prefixes, and its last fill is at fault.
+        """
+        digest = exc.args_by_name.get("digest")
+        if isinstance(digest, (bytes, bytearray)):
+            for index, planned in enumerate(fills):
+                if planned.digest == bytes(digest):
+                    return index
+        low, high = 1, len(fills)  # the prefix of length `high` fails
+        while low < high:
+            middle = (low + high) // 2
+            try:
+                self.venue.simulate(fills[:middle])
+            except ContractRevert:
+                high = middle
+            else:
+                low = middle + 1
+        return high - 1

@@ -1,6 +1,9 @@
 """Matching and routing: how much of each order the desk fills, how much goes to the AMM, what rests.
 
-``plan_market`` decides one market's part of a batch (DESIGN, keeper loop steps 3 and 4):
+``plan_market`` decides one market's part of a batch (DESIGN, keeper loop steps 3 and 4). Its input
+is the market's book entries in batch (arrival) order and what the desk knows of the market
+(``MarketBook``); its output is the typed plan, one ``PlannedFill`` per order that fills anything,
+carrying the legs the chain is expected to book (``rules.ExpectedLegs``).
 
 1. **Eligibility.** An order can be filled internally when it is not judged toxic, its oracle is
    fresh, and the desk's price for its whole remaining size meets its limit (``pricing``).
@@ -15,45 +18,23 @@
 5. **Routing.** The remainder goes to the AMM when the order allows it and the AMM meets the
    limit for the whole remainder; otherwise it rests in the keeper's book until expiry.
 
-Pure: plain ints and the ``Pool`` mirror. Properties the tests prove: no order is filled beyond
-its remaining size, no leg breaks its limit, and netting conserves size (internal buys minus
-internal sells is the desk's inventory change, within the risk room).
+The limit, band, best-execution and AMM-limit rules are ``defi_int.orders.rules``, the ones the
+validator checks. Pure: plain ints and the ``Pool`` mirror. Properties the tests prove: no order is
+filled beyond its remaining size, no leg breaks its limit, and netting conserves size (internal
+buys minus internal sells is the desk's inventory change, within the risk room).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from defi_int.keeper.pricing import PricingParams, desk_price, meets_limit
+from defi_int.keeper.book import BookEntry
+from defi_int.keeper.plan import PlannedFill
+from defi_int.keeper.pricing import PricingParams, desk_price
 from defi_int.market.amm import AmmMathError, Pool
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One order the desk considers in this batch (what is left of it)."""
-
-    key: int  # arrival order in the batch; earlier keys are served first
-    is_buy: bool  # the trader's side
-    size: int  # remaining base units
-    limit_price: int
-    allow_amm: bool
-    toxic: bool = False
-
-
-@dataclass(frozen=True)
-class Leg:
-    """The plan for one candidate: an internal leg at ``price`` and an AMM leg; the rest rests."""
-
-    key: int
-    internal: int
-    price: int  # 0 when there is no internal leg
-    amm: int
-    amm_quote: int  # what the AMM leg is expected to trade for (0 without one)
-
-    @property
-    def amount(self) -> int:
-        return self.internal + self.amm
+from defi_int.orders.model import Fill, Order
+from defi_int.orders.rules import AmmQuotes, amm_reference, amm_within_limit, expected_legs, meets_limit
 
 
 @dataclass(frozen=True)
@@ -66,85 +47,108 @@ class MarketBook:
     pool: Pool | None
 
 
-def allocate(candidates: Sequence[Candidate], inventory: int, risk_limit: int) -> dict[int, int]:
-    """Internal size per eligible candidate key: netting first, then inventory within the risk room."""
-    buys = [c for c in candidates if c.is_buy]
-    sells = [c for c in candidates if not c.is_buy]
-    buy_total = sum(c.size for c in buys)
-    sell_total = sum(c.size for c in sells)
-    # Traders' buys make the desk sell: how far may it go each way from where it stands?
-    can_sell = max(0, risk_limit + inventory)
-    can_buy = max(0, risk_limit - inventory)
+def inventory_room(trader_buys: bool, inventory: int, risk_limit: int) -> int:
+    """How much the desk may take on the other side of a trader's order from where it stands.
+
+    A trader's buy makes the desk sell, so the room is ``risk_limit + inventory``; a sell,
+    ``risk_limit - inventory``; never below zero.
+    """
+    return max(0, risk_limit + inventory if trader_buys else risk_limit - inventory)
+
+
+def allocate(wants: Sequence[tuple[bool, int]], inventory: int, risk_limit: int) -> list[int]:
+    """Internal size per order: netting first, then inventory within the risk room.
+
+    ``wants[i]`` is order ``i``'s side (the trader buys) and the size it may fill internally (0 when
+    it is not eligible); within a side earlier orders are served first.
+    """
+    buy_total = sum(size for is_buy, size in wants if is_buy)
+    sell_total = sum(size for is_buy, size in wants if not is_buy)
+    can_sell = inventory_room(True, inventory, risk_limit)
+    can_buy = inventory_room(False, inventory, risk_limit)
     netted = min(buy_total, sell_total)
-    buy_budget = netted + min(buy_total - netted, can_sell)
-    sell_budget = netted + min(sell_total - netted, can_buy)
-    sizes: dict[int, int] = {}
-    for side, budget in ((buys, buy_budget), (sells, sell_budget)):
-        for c in sorted(side, key=lambda c: c.key):
-            take = min(c.size, budget)
-            budget -= take
-            if take:
-                sizes[c.key] = take
+    budget = {True: netted + min(buy_total - netted, can_sell), False: netted + min(sell_total - netted, can_buy)}
+    sizes = []
+    for is_buy, size in wants:
+        take = min(size, budget[is_buy])
+        budget[is_buy] -= take
+        sizes.append(take)
     return sizes
 
 
 def plan_market(
-    candidates: Sequence[Candidate], book: MarketBook, params: PricingParams
-) -> tuple[list[Leg], Pool | None]:
-    """One market's legs in batch order (key order), and the AMM mirror after them."""
-    ordered = sorted(candidates, key=lambda c: c.key)
+    entries: Sequence[BookEntry],
+    book: MarketBook,
+    params: PricingParams,
+    *,
+    fee_bps: int,
+    toxic: Callable[[str], bool] = lambda trader: False,
+) -> tuple[list[PlannedFill], Pool | None]:
+    """One market's plan in batch order, and the AMM mirror after it.
+
+    ``entries`` are the market's orders in batch order; ``fee_bps`` the desk's fee (capped by each
+    order's ``maxFeeBps``); ``toxic`` says whose flow is routed out instead of filled.
+    """
+    eligible = [_eligible(e, book, params, toxic) for e in entries]
     excluded: set[int] = set()
     while True:
-        eligible = [c for c in ordered if c.key not in excluded and _eligible(c, book, params)]
-        sizes = allocate(eligible, book.inventory, book.risk_limit)
-        legs, pool, failed = _price_and_route(ordered, sizes, book, params)
+        wants = [
+            (e.order.is_buy, e.remaining if eligible[i] and i not in excluded else 0) for i, e in enumerate(entries)
+        ]
+        sizes = allocate(wants, book.inventory, book.risk_limit)
+        plan, pool, failed = _price_and_route(entries, sizes, book, params, fee_bps)
         if failed is None:
-            return legs, pool
+            return plan, pool
         excluded.add(failed)
 
 
-def _eligible(c: Candidate, book: MarketBook, params: PricingParams) -> bool:
-    if c.toxic or book.mark is None:
+def _eligible(entry: BookEntry, book: MarketBook, params: PricingParams, toxic: Callable[[str], bool]) -> bool:
+    order = entry.order
+    if book.mark is None or toxic(order.trader):
         return False
-    price = desk_price(c.is_buy, c.size, book.mark, book.inventory, book.pool, params)
-    return price is not None and meets_limit(c.is_buy, price, c.limit_price)
+    reference = amm_reference(book.pool, order.is_buy, entry.remaining)
+    price = desk_price(order.is_buy, entry.remaining, book.mark, book.inventory, reference, params)
+    return price is not None and meets_limit(order.is_buy, price, order.limit_price)
 
 
 def _price_and_route(
-    ordered: Sequence[Candidate], sizes: dict[int, int], book: MarketBook, params: PricingParams
-) -> tuple[list[Leg], Pool | None, int | None]:
-    """Walks the batch with a moving AMM mirror; returns the key of an internal leg that failed."""
+    entries: Sequence[BookEntry], sizes: Sequence[int], book: MarketBook, params: PricingParams, fee_bps: int
+) -> tuple[list[PlannedFill], Pool | None, int | None]:
+    """Walks the batch with a moving AMM mirror; returns the index of an internal leg that failed."""
     pool = None if book.pool is None else Pool(book.pool.base, book.pool.quote, book.pool.fee_bps)
-    legs = []
-    for c in ordered:
-        internal = sizes.get(c.key, 0)
+    plan = []
+    for index, (entry, internal) in enumerate(zip(entries, sizes, strict=True)):
+        order = entry.order
+        before = None if pool is None else Pool(pool.base, pool.quote, pool.fee_bps)
         price = 0
+        reference = None
         if internal:
             assert book.mark is not None
-            quoted = desk_price(c.is_buy, internal, book.mark, book.inventory, pool, params)
-            if quoted is None or not meets_limit(c.is_buy, quoted, c.limit_price):
-                return [], pool, c.key
+            reference = amm_reference(pool, order.is_buy, internal)
+            quoted = desk_price(order.is_buy, internal, book.mark, book.inventory, reference, params)
+            if quoted is None or not meets_limit(order.is_buy, quoted, order.limit_price):
+                return [], pool, index
             price = quoted
-        amm, amm_quote = _route(c, c.size - internal, pool, params.price_scale)
+        amm, leg = _route(order, entry.remaining - internal, pool, params.price_scale)
         if internal or amm:
-            legs.append(Leg(c.key, internal, price, amm, amm_quote))
-    return legs, pool, None
+            fill = Fill(order, entry.signature, internal, price, amm, min(fee_bps, order.max_fee_bps))
+            legs = expected_legs(fill, book.mark, AmmQuotes(before, reference, leg), params.price_scale)
+            plan.append(PlannedFill(fill, entry.digest, legs))
+    return plan, pool, None
 
 
-def _route(c: Candidate, remainder: int, pool: Pool | None, price_scale: int) -> tuple[int, int]:
+def _route(order: Order, remainder: int, pool: Pool | None, price_scale: int) -> tuple[int, int | None]:
     """Sends the whole remainder to the AMM when allowed and within the limit; moves the mirror."""
-    if remainder <= 0 or not c.allow_amm or pool is None:
-        return 0, 0
+    if remainder <= 0 or not order.allow_amm or pool is None:
+        return 0, None
     try:
-        quote = pool.quote_buy(remainder) if c.is_buy else pool.quote_sell(remainder)
+        quote = pool.quote_buy(remainder) if order.is_buy else pool.quote_sell(remainder)
     except AmmMathError:
-        return 0, 0
-    within = (
-        quote * price_scale <= remainder * c.limit_price
-        if c.is_buy
-        else quote * price_scale >= remainder * c.limit_price
-    )
-    if not within:
-        return 0, 0
-    pool.swap(c.is_buy, remainder)
+        return 0, None
+    if not amm_within_limit(order.is_buy, remainder, quote, order.limit_price, price_scale):
+        return 0, None
+    if order.is_buy:
+        pool.base, pool.quote = pool.base - remainder, pool.quote + quote
+    else:
+        pool.base, pool.quote = pool.base + remainder, pool.quote - quote
     return remainder, quote

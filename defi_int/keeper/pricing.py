@@ -15,16 +15,18 @@ The chain of steps (DESIGN, keeper loop step 2):
    the band. The edge is measured from ``r``, not from the oracle: a long desk selling below the
    oracle is shedding risk at a price it prefers, which is the point of the skew.
 
-Everything is exact integer arithmetic on chain units, except the skew, a float turned into parts
-per billion once. No web3: the pool is the ``Pool`` mirror the keeper moves along its batch.
+The band and best execution are the settle rules of ``defi_int.orders.rules``, the one home the
+validator checks them from too. Everything is exact integer arithmetic on chain units, except the
+skew, a float turned into parts per billion once. No web3, no pool: the caller hands over the
+AMM's quote for the size.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from defi_int.market.amm import AmmMathError, Pool
 from defi_int.market.ledger import ceil_div
+from defi_int.orders.rules import band, best_execution_bound
 from defi_int.types import BPS, ONE
 
 _PPB = 10**9
@@ -67,44 +69,22 @@ def quoted_price(trader_buys: bool, mark: int, inventory: int, params: PricingPa
     return r - ceil_div(r * spread_ppb, _PPB)
 
 
-def band(mark: int, max_deviation_bps: int) -> tuple[int, int]:
-    """The lowest and highest internal price the Settlement accepts at oracle price ``mark``."""
-    width = mark * max_deviation_bps // BPS
-    return mark - width, mark + width
-
-
-def best_execution_bound(trader_buys: bool, size: int, pool: Pool, price_scale: int) -> int | None:
-    """The worst price for the trader that still beats the AMM for ``size``, as the contract checks it.
-
-    A buyer pays ``ceil(size·price / scale)``, which must not exceed the AMM's cost, so the price is
-    at most ``floor(cost·scale / size)``; a seller receives ``floor(size·price / scale)``, at least
-    the AMM's proceeds, so at least ``ceil(proceeds·scale / size)``. ``None`` when the AMM cannot
-    quote the size at all (the desk then declines rather than price blind).
-    """
-    try:
-        if trader_buys:
-            return pool.quote_buy(size) * price_scale // size
-        return ceil_div(pool.quote_sell(size) * price_scale, size)
-    except AmmMathError:
-        return None
-
-
 def desk_price(
-    trader_buys: bool, size: int, mark: int, inventory: int, pool: Pool | None, params: PricingParams
+    trader_buys: bool, size: int, mark: int, inventory: int, amm_quote: int | None, params: PricingParams
 ) -> int | None:
     """The desk's price for filling ``size`` internally, or ``None`` when it will not fill.
 
-    See the module docstring for the steps. ``pool`` is the AMM as it will be when this fill's
-    internal leg runs on-chain (after earlier AMM legs of the same batch).
+    See the module docstring for the steps. ``amm_quote`` is the AMM's quote for the same size as
+    the AMM will stand when this fill's internal leg runs on-chain (after earlier AMM legs of the
+    same batch): ``rules.amm_reference``. Without one (no pool, or a size the AMM cannot quote) the
+    desk declines rather than price blind.
     """
-    if size <= 0 or pool is None:
+    if size <= 0 or amm_quote is None:
         return None
     low, high = band(mark, params.max_deviation_bps)
     reservation = reservation_price(mark, inventory, params)
     price = min(high, max(low, quoted_price(trader_buys, mark, inventory, params)))
-    bound = best_execution_bound(trader_buys, size, pool, params.price_scale)
-    if bound is None:
-        return None
+    bound = best_execution_bound(trader_buys, size, amm_quote, params.price_scale)
     price = min(price, bound) if trader_buys else max(price, bound)
     if not low <= price <= high:
         return None
@@ -112,8 +92,3 @@ def desk_price(
     if edge * BPS < params.min_edge_bps * mark:
         return None
     return price
-
-
-def meets_limit(trader_buys: bool, price: int, limit_price: int) -> bool:
-    """Whether ``price`` is no worse for the trader than the order's limit."""
-    return price <= limit_price if trader_buys else price >= limit_price

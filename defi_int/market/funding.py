@@ -23,9 +23,6 @@ from defi_int.types import BPS
 MARK_MODULUS = 2**64
 INT88_MAX = 2**87 - 1
 INT88_MIN = -(2**87)
-#: Funding periods the Vault accepts besides 0 (off): one hour to thirty days.
-MIN_PERIOD = 3_600
-MAX_PERIOD = 30 * 86_400
 #: A funding unit is this fraction of the market's price when funding is first enabled.
 RESOLUTION = 10**9
 

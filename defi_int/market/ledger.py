@@ -26,14 +26,13 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from defi_int.market.amm import AmmMathError, Pool
-from defi_int.market.funding import MAX_PERIOD, MIN_PERIOD, Funding, charge, marks_now, owed, unit_for
+from defi_int.market.funding import Funding, charge, marks_now, owed, unit_for
+from defi_int.params import FUNDING_PERIOD_MAX, FUNDING_PERIOD_MIN, INT96_MAX
 from defi_int.types import BPS
 
 #: The accounts no key holds (``Vault.insuranceFund()``, ``Vault.fundingPool()``).
 INSURANCE_FUND = to_checksum_address(keccak(text="DefiInt.insuranceFund")[-20:])
 FUNDING_POOL = to_checksum_address(keccak(text="DefiInt.fundingPool")[-20:])
-#: Books hold positions and cash as int96.
-INT96_MAX = 2**95 - 1
 
 
 class LedgerViolation(Exception):
@@ -123,6 +122,9 @@ class Ledger:
     #: Σ (charged - owed exactly) over every funding settlement booked here: what rounding against
     #: the books left in the funding pool; never negative.
     funding_rounding: Fraction = Fraction(0)
+    #: The funding settlements the Vault reports in ``FundingSettled``, in order: (account, market,
+    #: amount; +: paid), every book but the funding pool's and ``book``'s legs (whose charges it returns).
+    settled: list[tuple[str, int, int]] = field(default_factory=list)
 
     def copy(self) -> Ledger:
         return copy.deepcopy(self)
@@ -227,8 +229,9 @@ class Ledger:
             self._check(account, market, before, before + base_delta, env)
             self._check(counterparty, market, counter_before, counter_before - base_delta, env)
 
-    def book(self, market: int, legs: list[tuple[str, int, int, int]], env: Env) -> None:
-        """Books internal legs against the desk like ``Vault.book``.
+    def book(self, market: int, legs: list[tuple[str, int, int, int]], env: Env) -> list[int]:
+        """Books internal legs against the desk like ``Vault.book``; returns the funding each leg's
+        account settled (+: paid), as the Vault does.
 
         Each leg is ``(account, base_delta, quote_delta, fee)``; every account's margin is checked
         after its own leg, the desk's cap and floor once on its net move at the end. On a violation
@@ -236,6 +239,7 @@ class Ledger:
         leg for the desk's).
         """
         self._listed(market)
+        charges: list[int] = []
         with self._transaction():
             mark, unit = self._accrue(market, env)
             desk_base = desk_quote = fees = total = 0
@@ -243,7 +247,8 @@ class Ledger:
                 try:
                     if max(abs(base), abs(quote), fee) > INT96_MAX:
                         raise LedgerViolation("AmountOutOfRange", f"leg {base}/{quote}/{fee} beyond the ledger's range")
-                    before, charged = self._apply(account, market, base, quote - fee, mark, unit)
+                    before, charged = self._apply(account, market, base, quote - fee, mark, unit, log=False)
+                    charges.append(charged)
                     total += charged
                     desk_base -= base
                     desk_quote -= quote
@@ -264,6 +269,7 @@ class Ledger:
             except LedgerViolation as exc:
                 exc.leg = len(legs) - 1
                 raise
+        return charges
 
     # ------------------------------------------------------------ funding
 
@@ -274,7 +280,7 @@ class Ledger:
 
     def set_funding(self, market: int, period: int, cap_bps: int, last_price: int, env: Env) -> None:
         """``Vault.setFunding``; ``last_price`` is the oracle's last price, stale or not."""
-        if (period and not MIN_PERIOD <= period <= MAX_PERIOD) or cap_bps > BPS:
+        if (period and not FUNDING_PERIOD_MIN <= period <= FUNDING_PERIOD_MAX) or cap_bps > BPS:
             raise LedgerViolation("InvalidFundingParams", f"period {period}, cap {cap_bps} bps")
         self._listed(market)
         with self._transaction():
@@ -421,8 +427,12 @@ class Ledger:
         f.accrue(env.now, env.prices.get(market), pool, self.price_scale)
         return f.mark, f.unit
 
-    def _apply(self, account: str, market: int, base: int, cash: int, mark: int, unit: int) -> tuple[int, int]:
-        """Settles the book's funding at ``mark`` and applies the deltas; returns (position before, charge)."""
+    def _apply(
+        self, account: str, market: int, base: int, cash: int, mark: int, unit: int, *, log: bool = True
+    ) -> tuple[int, int]:
+        """Settles the book's funding at ``mark`` and applies the deltas; returns (position before, charge).
+
+        A nonzero charge is noted in ``settled`` (``log``), unless the book is the funding pool's."""
         key = (account, market)
         before = self.position(account, market)
         then = self.marks.get(key, 0)
@@ -435,6 +445,8 @@ class Ledger:
         self.positions[key] = after
         self.cash[account] = self.cash.get(account, 0) + cash - charged
         self.marks[key] = mark
+        if charged and log and account != FUNDING_POOL:
+            self.settled.append((account, market, charged))
         return before, charged
 
     def _pool(self, market: int, total: int, mark: int, unit: int) -> None:
@@ -465,6 +477,7 @@ class Ledger:
             {m: copy.copy(f) for m, f in self.funding.items()},
             self.bad_debt,
             self.funding_rounding,
+            len(self.settled),
         )
         try:
             yield
@@ -479,4 +492,5 @@ class Ledger:
             self.funding.update(saved[3])
             self.bad_debt = saved[4]
             self.funding_rounding = saved[5]
+            del self.settled[saved[6] :]
             raise

@@ -5,17 +5,29 @@ sizes and prices, ``units`` for collateral), basis-point floats become ``f"{x:.4
 CSV text with ``\\n`` line endings, and ``write_atomic`` puts the bytes on disk under a temporary
 name in the target directory before ``os.replace`` swaps them in, so a reader never sees half a file.
 No locale, no timestamps: the same records always give the same bytes.
+
+A whole directory of files (the report) goes through ``write_directory``: ``check_directory``
+first says whether the target can take it (one ``OutputError`` naming the path), then every file
+is written into a temporary directory beside the target, which is renamed into place; an existing
+target that holds only files of the same names (an earlier report) is replaced whole (exchanged
+with the new one in one rename where Linux allows, else moved aside first), anything else in the
+way is refused, never deleted. A reader never finds a half-written report at the target.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import ctypes
 import io
 import os
+import shutil
+import stat
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
+
+from defi_int.exceptions import OutputError
 
 
 def fixed(value: int, decimals: int = 18) -> str:
@@ -73,3 +85,107 @@ def write_atomic(path: Path, data: bytes) -> Path:
             os.unlink(temp_name)
         raise
     return path
+
+
+def check_directory(path: Path, names: Collection[str]) -> Path:
+    """The absolute target where a directory of files ``names`` can be written; else ``OutputError``.
+
+    Refused: a path under a file, a path that is a file, an existing directory holding anything but
+    regular files named in ``names`` (it is not ours to replace), and a place this process cannot
+    write in (tried by making and removing an empty directory there: nothing is left behind).
+    """
+    shown = str(path)
+    target = Path(os.path.abspath(path))
+    if target.parent == target:
+        raise OutputError(shown, "is the root directory")
+    for ancestor in reversed(target.parents):
+        if ancestor.exists() and not ancestor.is_dir():
+            raise OutputError(shown, f"{ancestor} is a file, not a directory")
+    if target.exists() or target.is_symlink():
+        if target.is_symlink() or not target.is_dir():
+            raise OutputError(shown, "exists and is not a directory")
+        for entry in sorted(os.scandir(target), key=lambda e: e.name):
+            if entry.name not in names:
+                raise OutputError(
+                    shown, f"holds {entry.name!r}, which no report writes; choose another --out or remove it"
+                )
+            if not stat.S_ISREG(entry.stat(follow_symlinks=False).st_mode):
+                raise OutputError(shown, f"holds {entry.name!r} but not as a file; choose another --out or remove it")
+    base = target.parent
+    while not base.exists():
+        base = base.parent
+    try:
+        os.rmdir(tempfile.mkdtemp(dir=base, prefix=".defi-int-probe-"))
+    except OSError as err:
+        raise OutputError(shown, f"cannot write in {base}: {err.strerror or err}") from None
+    return target
+
+
+def write_directory(path: Path, contents: Mapping[str, bytes]) -> dict[str, Path]:
+    """Writes ``contents`` (file name -> bytes) as the directory ``path``, all or nothing.
+
+    See the module docstring; returns file name -> path. Raises ``OutputError`` when the target
+    cannot take it (checked again here: things may have changed while the run ran).
+    """
+    target = check_directory(path, contents)
+    made = [parent for parent in target.parents if not parent.exists()]
+    temp: Path | None = None
+    done = False
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
+        os.chmod(temp, 0o755)  # mkdtemp makes 0700; reports are meant to be read
+        for name, data in contents.items():
+            _write_file(temp / name, data)
+        _swap_in(temp, target)
+        done = True
+    except OSError as err:
+        raise OutputError(str(path), f"cannot write the report: {err.strerror or err}") from None
+    finally:
+        if not done:
+            if temp is not None:
+                shutil.rmtree(temp, ignore_errors=True)
+            for parent in made:  # the directories made for the report, deepest first
+                with contextlib.suppress(OSError):
+                    parent.rmdir()
+    return {name: target / name for name in contents}
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    with open(path, "xb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    os.chmod(path, 0o644)
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    """Renames ``new`` to ``target``; an old ``target`` is exchanged with it in one step where the
+    system can (Linux ``renameat2``), else moved aside first, and removed after."""
+    if not target.exists():
+        os.rename(new, target)
+        return
+    if _exchange(new, target):
+        shutil.rmtree(new, ignore_errors=True)  # ``new`` now holds the old report
+        return
+    old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".old"))
+    os.rename(target, old / target.name)
+    try:
+        os.rename(new, target)
+    except OSError:
+        os.rename(old / target.name, target)  # put the old report back
+        os.rmdir(old)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swaps two paths atomically (``renameat2(RENAME_EXCHANGE)``); False where the system cannot."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+    return bool(done)

@@ -97,7 +97,7 @@ class RunResult:
 
     scenario: str
     seed: int
-    backend: str  # "embedded" or the node URL
+    backend: str  # the backend (revm, pyevm, anvil) or the node URL
     contracts: dict[str, str]  # contract name -> address
     price_scale: int  # size (1e18) * price (1e18) / price_scale = collateral units
     decimals: int  # collateral token decimals

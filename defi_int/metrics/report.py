@@ -3,9 +3,11 @@
 Data flow: every output is computed in memory first (``fills.csv`` from ``fills``,
 ``timeseries.csv`` from ``timeseries``, ``summary.json`` from ``summary.summarize``, the five PNGs
 from ``plots``, and ``report.html`` embedding those PNGs as base64 data URIs next to the key
-figures and the scenario parameters); only then is each file written, to a temporary name in
-``out_dir`` and renamed into place (``output.write_atomic``). A failure while computing writes
-nothing; a failure while writing never leaves a half-written file behind.
+figures and the scenario parameters); only then is the directory written, as a whole: into a
+temporary directory beside ``out_dir``, renamed into place (``output.write_directory``). A
+failure while computing writes nothing; a failure while writing never leaves a half-written
+report. An existing ``out_dir`` holding only report files (an earlier report) is replaced whole;
+one holding anything else is refused with ``OutputError``, before a run by ``check_report_dir``.
 
 The HTML is one self-contained file (no external CSS, scripts or images), every piece of text in
 it passes through ``html.escape``.
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from defi_int.metrics.fills import fills_csv
-from defi_int.metrics.output import write_atomic
+from defi_int.metrics.output import check_directory, write_directory
 from defi_int.metrics.plots import PLOT_FILES, render_plots
 from defi_int.metrics.pnl import cumulative_pnl
 from defi_int.metrics.records import RunResult
@@ -178,7 +180,7 @@ def write_report(
     caps: Mapping[int, int] | None = None,
     soft_limits: Mapping[int, int] | None = None,
 ) -> dict[str, Path]:
-    """Writes every report file into ``out_dir`` (created if needed); returns file name -> path.
+    """Writes the report directory ``out_dir`` (see the module docstring); returns file name -> path.
 
     ``scenario`` is shown in the HTML as given; ``caps`` and ``soft_limits`` (market -> base units)
     are drawn on the inventory chart.
@@ -194,5 +196,9 @@ def write_report(
         **images,
         "report.html": report_html(summary, images, scenario),
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return {name: write_atomic(out_dir / name, contents[name]) for name in REPORT_FILES}
+    return write_directory(out_dir, {name: contents[name] for name in REPORT_FILES})
+
+
+def check_report_dir(out_dir: str | Path) -> Path:
+    """Raises ``OutputError`` unless a report can be written at ``out_dir``; returns it made absolute."""
+    return check_directory(Path(out_dir), REPORT_FILES)

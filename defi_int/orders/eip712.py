@@ -23,6 +23,13 @@ ORDER_TYPE = (
 ORDER_TYPEHASH = keccak(text=ORDER_TYPE)
 DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 DOMAIN_TYPEHASH = keccak(text=DOMAIN_TYPE)
+#: The domain's fields as ``eth_signTypedData_v4`` lists them (every typed message of this domain).
+DOMAIN_FIELDS = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
 NAME = "DefiInt"
 VERSION = "1"
 _ORDER_ABI = ["bytes32", "address", "uint32", "bool", "uint128", "uint128", "uint64", "uint256", "uint16", "bool"]
@@ -67,12 +74,7 @@ def typed_data(order: Order, domain: Domain) -> dict[str, Any]:
     """The full EIP-712 payload (``eth_signTypedData_v4``, ethers ``signTypedData``)."""
     return {
         "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
+            "EIP712Domain": list(DOMAIN_FIELDS),
             "Order": [
                 {"name": "trader", "type": "address"},
                 {"name": "market", "type": "uint32"},

@@ -2,23 +2,39 @@
 
 ``BatchView`` is a plain snapshot of what the chain knows (time, oracle prices, pools, nonce
 states, partial fills, the ledger); ``defi_int.chain.views.batch_view`` reads one from a deployed
-system. ``validate_batch`` walks the fills in order exactly as the contract does, applying each
-accepted fill to its copy of the view so later fills see it (over-fill across one batch, margin
-after earlier fills), and returns the fills that can settle together plus a reason for each
-rejection. Every reason names the custom error the chain would have reverted with.
+system. ``replay`` walks fills in order exactly as the contract does, applying each fill to the
+view so later fills see it (over-fill across one batch, margin after earlier fills, the AMM moved
+by earlier AMM legs) and stopping at the first fill the chain would revert on. The price rules
+come from ``defi_int.orders.rules``, the ledger's (margin, caps, funding) from
+``defi_int.market.ledger``: the view's ``env`` gives the ledger the batch's time, fresh prices and
+pools, so a fill books the funding its accounts owe as the Vault does.
+
+A fill is replayed in the contract's order: its guards, signature and nonce first; then, when it
+has an internal leg in another market than the run before it, that run is booked (the Vault may
+refuse it: the fill at fault is the run's); then its internal leg's price rules, then its AMM leg
+(the pool moves before the Vault books the trade, as the AMM swaps before it calls the Vault).
+
+``validate_plan`` takes the keeper's plan (fills with the digest computed at intake and the legs
+the planner expects): it replays the batch, drops each fill at fault and replays the rest, and
+returns the fills that settle together with their ``ExpectedLegs`` (reused from the plan while the
+AMM is where the planner left it, derived again behind a dropped AMM leg). ``validate_batch`` does
+the same for bare ``Fill``s and also checks their signatures. Every reason names the custom error
+the chain would have reverted with.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
 
 from defi_int.exceptions import OrderRejected
-from defi_int.market.amm import AmmMathError, Pool
-from defi_int.market.ledger import INT96_MAX, Env, Ledger, LedgerViolation, fee_for, notional
+from defi_int.market.amm import Pool
+from defi_int.market.ledger import Env, Ledger, LedgerViolation
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Fill, Order
+from defi_int.orders.rules import ExpectedLegs, amm_quotes, check_legs, expected_legs
 from defi_int.orders.signing import recover_signer
-from defi_int.types import BPS
 
 OPEN, PARTIAL, FILLED, CANCELLED = 0, 1, 2, 3
 
@@ -104,6 +120,40 @@ class BatchView:
         )
 
 
+class Planned(Protocol):
+    """A fill as the keeper plans it: the order's digest from intake, the legs it expects (if any)."""
+
+    @property
+    def fill(self) -> Fill: ...
+
+    @property
+    def digest(self) -> bytes: ...
+
+    @property
+    def expected(self) -> ExpectedLegs | None: ...
+
+
+P = TypeVar("P", bound=Planned)
+
+
+@dataclass(frozen=True)
+class _Bare:
+    """A bare ``Fill`` given to ``validate_batch``: its digest computed here, nothing expected."""
+
+    fill: Fill
+    digest: bytes
+    expected: ExpectedLegs | None = None
+
+
+@dataclass
+class PlanCheck(Generic[P]):
+    """The outcome of ``validate_plan``: what settles together, with its legs, and the rest with reasons."""
+
+    accepted: list[tuple[P, ExpectedLegs]]  # in batch order
+    rejected: list[tuple[P, OrderRejected]]  # in batch order
+    view: BatchView  # the view after the accepted fills
+
+
 @dataclass
 class BatchCheck:
     """The outcome of ``validate_batch``: fills that settle together, and the rest with reasons."""
@@ -111,6 +161,15 @@ class BatchCheck:
     accepted: list[Fill]
     rejected: list[tuple[Fill, OrderRejected]]
     view: BatchView  # the view after the accepted fills
+
+
+@dataclass
+class Replay:
+    """One run of fills on a view: the legs of each fill that ran, and the first fill at fault."""
+
+    expected: list[ExpectedLegs]  # one per fill that ran (every fill when there is no failure)
+    failure: tuple[int, OrderRejected] | None  # (position, reason) of the fill the chain reverts on
+    funding: dict[int, int] = field(default_factory=dict)  # position -> what its internal leg's book settled
 
 
 def validate_order(order: Order, signature: bytes, view: BatchView) -> bytes:
@@ -123,70 +182,93 @@ def validate_order(order: Order, signature: bytes, view: BatchView) -> bytes:
     return digest
 
 
-def validate_batch(fills: list[Fill], view: BatchView) -> BatchCheck:
-    """Mirrors ``settle`` on a copy of ``view``; see the module docstring.
+def validate_plan(plan: Sequence[P], view: BatchView) -> PlanCheck[P]:
+    """Mirrors ``settle`` of ``plan`` on a copy of ``view``; see the module docstring.
 
+    The plan's signatures were verified at intake for the same digests and are not recovered again.
     Like the contract, internal legs are handed to the Vault in runs per market (at a change of
     market and at the end), so a margin or cap failure there is found after later fills ran; the
     fill at fault is dropped and the batch replayed without it.
     """
-    remaining = list(enumerate(fills))
-    rejected: list[tuple[int, Fill, OrderRejected]] = []
-    while True:
-        state = view.copy()
-        failure = _simulate([f for _, f in remaining], state)
-        if failure is None:
-            rejected.sort(key=lambda r: r[0])
-            return BatchCheck([f for _, f in remaining], [(f, e) for _, f, e in rejected], state)
-        position, exc = failure
-        index, fill = remaining.pop(position)
-        rejected.append((index, fill, exc))
+    return _validate(plan, view, signatures=False)
 
 
-def _simulate(fills: list[Fill], view: BatchView) -> tuple[int, OrderRejected] | None:
-    """Runs ``fills`` on ``view``; returns the position of the first fill at fault, if any."""
+def validate_batch(fills: Sequence[Fill], view: BatchView) -> BatchCheck:
+    """``validate_plan`` for bare fills, signatures included (digests computed from ``view.domain``)."""
+    check = _validate([_Bare(f, order_digest(f.order, view.domain)) for f in fills], view, signatures=True)
+    return BatchCheck([b.fill for b, _ in check.accepted], [(b.fill, e) for b, e in check.rejected], check.view)
+
+
+def replay(plan: Sequence[Planned], view: BatchView, *, signatures: bool = False) -> Replay:
+    """Runs ``plan`` on ``view`` (changing it) as ``settle`` would, up to the first fill at fault."""
+    run = Replay([], None)
     pending: list[tuple[int, bytes, tuple[str, int, int, int]]] = []
     pending_market: int | None = None
-    for position, fill in enumerate(fills):
+    for position, item in enumerate(plan):
+        fill = item.fill
         try:
-            digest = _verify_fill(fill, view)
+            _verify_fill(item, view, signatures)
         except OrderRejected as exc:
-            return position, exc
+            run.failure = (position, exc)
+            return run
         if fill.internal_size and pending and fill.order.market != pending_market:
             # The contract books the previous market's run once this fill is verified, before its legs.
-            failure = _flush(pending_market, pending, view)
-            if failure is not None:
-                return failure
+            run.failure = _flush(pending_market, pending, view, run.funding)
+            if run.failure is not None:
+                return run
             pending = []
         try:
-            leg = _fill_legs(fill, digest, view)
+            legs, booking = _fill_legs(item, view)
         except OrderRejected as exc:
-            return position, exc
-        if leg is None:
+            run.failure = (position, exc)
+            return run
+        run.expected.append(legs)
+        if booking is None:
             continue
         pending_market = fill.order.market
-        pending.append((position, digest, leg))
+        pending.append((position, item.digest, booking))
     if pending:
-        return _flush(pending_market, pending, view)
-    return None
+        run.failure = _flush(pending_market, pending, view, run.funding)
+    return run
+
+
+def _validate(plan: Sequence[P], view: BatchView, *, signatures: bool) -> PlanCheck[P]:
+    remaining = list(enumerate(plan))
+    rejected: list[tuple[int, P, OrderRejected]] = []
+    while True:
+        state = view.copy()
+        run = replay([item for _, item in remaining], state, signatures=signatures)
+        if run.failure is None:
+            rejected.sort(key=lambda r: r[0])
+            accepted = [(item, legs) for (_, item), legs in zip(remaining, run.expected, strict=True)]
+            return PlanCheck(accepted, [(item, e) for _, item, e in rejected], state)
+        position, exc = run.failure
+        index, item = remaining.pop(position)
+        rejected.append((index, item, exc))
 
 
 def _flush(
-    market: int | None, pending: list[tuple[int, bytes, tuple[str, int, int, int]]], view: BatchView
+    market: int | None,
+    pending: list[tuple[int, bytes, tuple[str, int, int, int]]],
+    view: BatchView,
+    funding: dict[int, int],
 ) -> tuple[int, OrderRejected] | None:
+    """Books a run of internal legs; notes each leg's funding by position, or returns the fill at fault."""
     assert market is not None
     try:
-        view.ledger.book(market, [booking for _, _, booking in pending], view.env)
+        charges = view.ledger.book(market, [booking for _, _, booking in pending], view.env)
     except LedgerViolation as exc:
         position, digest, _ = pending[-1 if exc.leg is None else exc.leg]
         return position, _ledger_rejection(exc, digest)
+    for (position, _, _), charge in zip(pending, charges, strict=True):
+        funding[position] = charge
     return None
 
 
-def _verify_fill(fill: Fill, view: BatchView) -> bytes:
+def _verify_fill(item: Planned, view: BatchView, signatures: bool) -> None:
     """The checks ``settle`` makes of a fill before its legs (guards, signature, nonce); records it."""
+    fill, digest = item.fill, item.digest
     order = fill.order
-    digest = order_digest(order, view.domain)
     if view.paused:
         raise OrderRejected("paused", "the vault is paused", digest)
     if view.now > order.expiry:
@@ -197,22 +279,27 @@ def _verify_fill(fill: Fill, view: BatchView) -> bytes:
         )
     if fill.amount == 0:
         raise OrderRejected("empty-fill", "both legs are zero", digest)
-    _check_signature(order, fill.signature, digest)
+    if signatures:
+        _check_signature(order, fill.signature, digest)
     left = _remaining(order, digest, view)
     if fill.amount > left:
         raise OrderRejected("overfill", f"fill of {fill.amount} exceeds the {left} left", digest)
     _record(order, digest, fill.amount, left, view)
-    return digest
 
 
-def _fill_legs(fill: Fill, digest: bytes, view: BatchView) -> tuple[str, int, int, int] | None:
-    """Checks the internal leg and applies the AMM leg; returns the internal leg for booking, if any."""
-    leg = _internal_leg(fill, digest, view) if fill.internal_size else None
-    if leg is not None and abs(leg[2]) > INT96_MAX:
-        raise OrderRejected("amount-out-of-range", f"notional {abs(leg[2])} is more than a ledger book holds", digest)
+def _fill_legs(item: Planned, view: BatchView) -> tuple[ExpectedLegs, tuple[str, int, int, int] | None]:
+    """Checks the fill's legs and applies its AMM leg; returns its legs and its internal booking, if any."""
+    fill, digest = item.fill, item.digest
+    order = fill.order
+    known = item.expected.amm if item.expected is not None else None
+    quotes = amm_quotes(view.pools.get(order.market), fill, known)
+    legs = expected_legs(fill, view.prices.get(order.market), quotes, view.price_scale)
+    unknown = order.market in view.unknown_markets
+    check_legs(fill, digest, legs, view.max_deviation_bps, view.price_scale, unknown_market=unknown)
+    booking = _internal_booking(fill, legs) if fill.internal_size else None
     if fill.amm_size:
-        _amm_leg(fill, digest, view)
-    return leg
+        _amm_leg(fill, digest, legs, view)
+    return legs, booking
 
 
 def _check_signature(order: Order, signature: bytes, digest: bytes) -> None:
@@ -239,71 +326,28 @@ def _record(order: Order, digest: bytes, amount: int, left: int, view: BatchView
     view.nonce_states[(order.trader.lower(), order.nonce)] = FILLED if complete else PARTIAL
 
 
-def _mark(market: int, digest: bytes, view: BatchView) -> int:
-    price = view.prices.get(market)
-    if market in view.unknown_markets:
-        raise OrderRejected("unknown-market", f"market {market} has never had an oracle price", digest)
-    if price is None:
-        raise OrderRejected("stale-oracle", f"market {market} has no fresh oracle price", digest)
-    return price
-
-
 def _ledger_rejection(exc: LedgerViolation, digest: bytes) -> OrderRejected:
     """The rejection for a ledger rule the Vault would enforce."""
     return OrderRejected(_LEDGER_REASON[exc.error], exc.detail, digest)
 
 
-def _internal_leg(fill: Fill, digest: bytes, view: BatchView) -> tuple[str, int, int, int]:
-    order, price, size = fill.order, fill.internal_price, fill.internal_size
-    if (price > order.limit_price) if order.is_buy else (price < order.limit_price):
-        raise OrderRejected("limit", f"internal price {price} is worse than the limit {order.limit_price}", digest)
-    mark = _mark(order.market, digest, view)
-    band = mark * view.max_deviation_bps // BPS
-    if price > mark + band or price + band < mark:
-        raise OrderRejected(
-            "band", f"internal price {price} is more than {view.max_deviation_bps} bps from the oracle {mark}", digest
-        )
-    amount = notional(size, price, view.price_scale, is_buy=order.is_buy)
-    pool = view.pools.get(order.market)
-    if pool is not None and pool.base:
-        if order.is_buy and size < pool.base:
-            amm_cost = pool.quote_buy(size)
-            if amount > amm_cost:
-                raise OrderRejected("worse-than-amm", f"internal cost {amount} > AMM cost {amm_cost}", digest)
-        elif not order.is_buy:
-            amm_proceeds = pool.quote_sell(size)
-            if amount < amm_proceeds:
-                raise OrderRejected("worse-than-amm", f"internal proceeds {amount} < AMM's {amm_proceeds}", digest)
-    fee = fee_for(amount, fill.fee_bps)
+def _internal_booking(fill: Fill, legs: ExpectedLegs) -> tuple[str, int, int, int]:
+    """The internal leg as the Vault books it: ``(trader, base, quote, fee)``."""
+    order, size, amount = fill.order, fill.internal_size, legs.internal_quote
     base, quote = (size, -amount) if order.is_buy else (-size, amount)
-    return (order.trader, base, quote, fee)
+    return (order.trader, base, quote, legs.internal_fee)
 
 
-def _amm_leg(fill: Fill, digest: bytes, view: BatchView) -> None:
-    order, size = fill.order, fill.amm_size
-    if not order.allow_amm:
-        raise OrderRejected("amm-not-allowed", "the order does not allow routing to the AMM", digest)
-    pool = view.pools.get(order.market)
-    if pool is None:
-        raise OrderRejected("no-pool", f"market {order.market} has no AMM pool", digest)
-    trial = Pool(pool.base, pool.quote, pool.fee_bps)
-    try:
-        quote = trial.swap(order.is_buy, size)
-    except AmmMathError as exc:
-        raise OrderRejected("amm-liquidity", f"the AMM cannot trade {size}: {exc}", digest) from exc
-    limit_ok = (
-        quote * view.price_scale <= size * order.limit_price
-        if order.is_buy
-        else (quote * view.price_scale >= size * order.limit_price)
-    )
-    if not limit_ok:
-        raise OrderRejected("amm-limit", f"AMM trades {size} for {quote}, beyond the limit {order.limit_price}", digest)
-    fee = fee_for(quote, fill.fee_bps)
+def _amm_leg(fill: Fill, digest: bytes, legs: ExpectedLegs, view: BatchView) -> None:
+    """Moves the pool, then books the AMM leg against the AMM's account (the Vault samples the
+    funding premium from the moved pool); a refused booking leaves the pool where it was."""
+    order, size, quote = fill.order, fill.amm_size, legs.amm_quote
     base, signed_quote = (size, -quote) if order.is_buy else (-size, quote)
-    # The AMM moves its reserves before the Vault books the trade (and samples the funding premium).
-    view.pools[order.market] = trial
+    before, after = view.pools[order.market], legs.amm.pool_after(order.is_buy, size)
+    assert after is not None  # check_legs refused an AMM leg without a pool
+    view.pools[order.market] = after
     try:
-        view.ledger.trade(order.trader, view.amm, order.market, base, signed_quote, fee, view.env)
+        view.ledger.trade(order.trader, view.amm, order.market, base, signed_quote, legs.amm_fee, view.env)
     except LedgerViolation as exc:
-        view.pools[order.market] = pool
+        view.pools[order.market] = before
         raise _ledger_rejection(exc, digest) from exc

@@ -2,7 +2,8 @@
 
 - ``scenario`` (validated through ``schema``): a TOML file fixes seed, clock, markets and their
   price paths, keeper parameters, trader populations, arbitrageurs, oracle cadence and backend;
-  ``load_scenario`` turns it into a frozen ``Scenario`` or raises one ``ScenarioError``.
+  each key is a declared parameter (``defi_int.params``); ``load_scenario`` turns the file into a
+  frozen ``Scenario`` or raises one ``ScenarioError``, before anything is deployed.
 - ``agents``: what noise traders, informed traders and arbitrageurs decide at a step.
 - ``runner``: ``run_scenario`` deploys, drives agents and keeper step by step, and returns a
   ``RunResult``; ``recorder`` turns the keeper's outcomes into the metrics' records.

@@ -23,11 +23,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from defi_int.market.amm import AmmMathError, Pool
+from defi_int.params import UINT128_MAX
 from defi_int.sim.scenario import ArbSpec, TraderSpec
 from defi_int.types import BPS, ONE
 
 #: Sizes and limit offsets are drawn as floats and rounded to these grids.
 SIZE_GRID = 10**12  # 1e-6 base units
+MAX_SIZE = UINT128_MAX - UINT128_MAX % SIZE_GRID
+_MAX_LOG_UNITS = math.log(MAX_SIZE / ONE)
 _PPM = 10**6
 
 
@@ -46,10 +49,11 @@ class OrderIntent:
 
 
 def _size(rng: np.random.Generator, spec: TraderSpec) -> int:
+    """A lognormal size on the grid, at most the largest size an order carries (uint128)."""
     mean = spec.size_mean / ONE
     mu = math.log(mean) - spec.size_sigma**2 / 2
-    units = float(np.exp(mu + spec.size_sigma * rng.standard_normal()))
-    return max(SIZE_GRID, round(units * ONE / SIZE_GRID) * SIZE_GRID)
+    log_units = min(mu + spec.size_sigma * float(rng.standard_normal()), _MAX_LOG_UNITS)
+    return min(MAX_SIZE, max(SIZE_GRID, round(float(np.exp(log_units)) * ONE / SIZE_GRID) * SIZE_GRID))
 
 
 def _through(mark: int, is_buy: bool, offset_bps: float) -> int:

@@ -1,10 +1,10 @@
 """Turns what the keeper and the runner saw into the records the metrics read (``defi_int.metrics.records``).
 
-The keeper's ``BatchOutcome`` carries the snapshot the batch was planned on (AMM pools and oracle
-marks just before the settle transaction) and the settle's ``OrderFilled`` events. The recorder
-walks the events in batch order with a mirror of each pool, so every leg is compared with the AMM
-*as it stood when that leg ran on-chain*: its mid, and its quote for the same size. AMM legs move
-the mirror; the keeper already checked that the mirror's quotes equal the events'.
+The keeper's ``BatchOutcome`` carries the typed plan as settled (one ``PlannedFill`` per fill,
+with the legs the planner expected: the oracle mark, the AMM's mid and its quote for the same size
+*as the AMM stood when that leg ran on-chain*) and the settle's ``OrderFilled`` events, which the
+keeper already reconciled with the plan. The recorder writes the booked legs from the events and
+the market around them from the plan: nothing is replayed here.
 
 Desk events (marks, internal legs, hedges, fees) are recorded in chain order for the PnL
 decomposition, with cash moved exactly as the Vault moved it (``notional``'s rounding).
@@ -15,14 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from defi_int.keeper.keeper import BatchOutcome
-from defi_int.market.amm import Pool
-from defi_int.market.ledger import ceil_div, fee_for, notional
 from defi_int.metrics.records import DeskEvent, FillRecord, RunResult
-
-
-def average_price(quote: int, size: int, price_scale: int, *, is_buy: bool) -> int:
-    """``quote`` for ``size`` as a 1e18 price, rounded against the trader (how limits are checked)."""
-    return ceil_div(quote * price_scale, size) if is_buy else quote * price_scale // size
+from defi_int.orders.rules import average_price
 
 
 @dataclass
@@ -58,16 +52,14 @@ class Recorder:
     def _fills(self, outcome: BatchOutcome) -> None:
         result = self.result
         scale = result.price_scale
-        view = outcome.view
-        assert outcome.block is not None and outcome.time is not None
-        pools = {m: Pool(p.base, p.quote, p.fee_bps) for m, p in view.pools.items()}
+        receipt = outcome.receipt
+        assert receipt is not None
         result.settle_transactions += 1
-        result.settle_gas += outcome.gas_used
+        result.settle_gas += receipt.gas_used
         legs: list[dict[str, object]] = []
-        for fill, event in zip(outcome.fills, outcome.events, strict=True):
-            order = fill.order
-            pool = pools[order.market]
-            mark = view.prices[order.market]
+        for planned, event in zip(outcome.fills, receipt.events, strict=True):
+            order, expected = planned.order, planned.expected
+            mark = expected.mark or 0
             digest = event.digest
             if digest not in self.counted_fills:
                 self.counted_fills.add(digest)
@@ -80,28 +72,25 @@ class Recorder:
                 "is_buy": order.is_buy,
                 "limit_price": order.limit_price,
                 "oracle_price": mark,
-                "amm_mid": pool.mid(scale),
+                "amm_mid": expected.amm_mid,
             }
-            internal_fee = 0
             if event.internal_size:
                 size, price = event.internal_size, event.internal_price
-                quote = notional(size, price, scale, is_buy=order.is_buy)
-                amm_quote = pool.quote_buy(size) if order.is_buy else pool.quote_sell(size)
-                internal_fee = fee_for(quote, fill.fee_bps)
+                reference = expected.amm.reference or 0
                 legs.append(
                     {
                         **common,
                         "venue": "internal",
                         "size": size,
-                        "quote": quote,
+                        "quote": expected.internal_quote,
                         "price": price,
-                        "amm_quote": amm_quote,
-                        "amm_quote_price": average_price(amm_quote, size, scale, is_buy=order.is_buy),
-                        "fee": internal_fee,
+                        "amm_quote": reference,
+                        "amm_quote_price": average_price(reference, size, scale, is_buy=order.is_buy),
+                        "fee": expected.internal_fee,
                     }
                 )
                 base = -size if order.is_buy else size
-                cash = quote if order.is_buy else -quote
+                cash = expected.internal_quote if order.is_buy else -expected.internal_quote
                 result.desk_events.append(DeskEvent(outcome.step, "internal", order.market, base, cash, mark))
             if event.amm_size:
                 size, quote = event.amm_size, event.amm_quote
@@ -115,19 +104,18 @@ class Recorder:
                         "price": price,
                         "amm_quote": quote,
                         "amm_quote_price": price,
-                        "fee": event.fee - internal_fee,
+                        "fee": event.fee - expected.internal_fee,
                     }
                 )
-                pool.swap(order.is_buy, size)
             if event.fee:
                 result.desk_events.append(DeskEvent(outcome.step, "fee", order.market, 0, event.fee, 0))
-        share, extra = divmod(outcome.gas_used, len(legs))
+        share, extra = divmod(receipt.gas_used, len(legs))
         for index, leg in enumerate(legs):
             result.fills.append(
                 FillRecord(
                     step=outcome.step,
-                    block=outcome.block,
-                    time=outcome.time,
+                    block=receipt.block,
+                    time=receipt.time,
                     gas=share + (1 if index < extra else 0),
                     **leg,  # type: ignore[arg-type]
                 )

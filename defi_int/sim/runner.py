@@ -1,20 +1,30 @@
 """Runs a scenario on a chain: ``run_scenario(scenario) -> RunResult``.
 
-Setup: connect (embedded py-evm, or a node by URL), deploy the protocol with the scenario's
-parameters, derive and fund every trader and arbitrageur from labels, draw every market's price
-path from the scenario's one ``numpy.random.Generator``.
+Setup: open the chain (``--backend``, ``--rpc-url`` or the scenario's ``[chain]``; revm in process
+by default), deploy the protocol with the scenario's parameters, derive and fund every trader and
+arbitrageur from labels, draw every market's price path from the scenario's one
+``numpy.random.Generator``.
+
+The clock is the scenario's on every backend: ``Chain`` sets every block's timestamp, setup starts
+``SETUP_SECONDS`` before ``start_time`` and step ``t`` at ``start_time + t·block_time``. A node
+whose clock is already past the setup's start (a previous run's blocks are there) runs the whole
+scenario that much later, everything relative to its own deployment, so the fills are the same.
 
 Each step ``t`` (one keeper batch) runs, at the scenario clock ``start_time + t·block_time``:
 
 1. the oracle posts the path's price (every ``cadence`` steps, not during a stale window);
 2. arbitrageurs trade the AMM back toward the oracle (real ``PerpAmm.swap`` transactions);
 3. noise and informed traders sign orders (EIP-712) and hand them to the keeper's intake;
-4. the keeper runs its loop: one ``settle`` transaction, reverts isolated, hedges;
+4. the keeper runs its loop on the chain venue (``ChainVenue``), the same keeper as the bot's: one
+   ``settle`` transaction, reverts isolated, hedges;
 5. the recorder stores fills, desk events and the state of every market.
 
 Transactions inside a step get consecutive block times (one second apart), so a step must hold
 fewer transactions than ``block_time``; the clock catches up when a step overflows. At the end the
-invariants are read from the chain and the result goes to ``defi_int.metrics`` for the report.
+invariants are read from the chain and the result goes to ``defi_int.metrics`` for the report; a
+run in which nothing filled and every order was rejected raises ``RunFailed`` naming the reasons.
+The keeper's configuration is derived from the scenario's declared ``[keeper]`` parameters
+(``KeeperConfig.from_params``).
 """
 
 from __future__ import annotations
@@ -29,50 +39,22 @@ from eth_account.signers.local import LocalAccount
 
 from defi_int.chain import Chain, deploy_system
 from defi_int.chain.deploy import System
-from defi_int.chain.views import MarketState, check_invariants, market_and_accounts
-from defi_int.exceptions import ContractRevert
+from defi_int.chain.venue import ChainVenue
+from defi_int.chain.views import check_invariants, market_and_accounts
+from defi_int.exceptions import ContractRevert, OrderRejected, RunFailed
 from defi_int.keeper.keeper import Keeper, KeeperConfig
-from defi_int.keeper.pricing import PricingParams
+from defi_int.keeper.venue import MarketState
 from defi_int.market.paths import price_path
 from defi_int.metrics.records import BookState, RunResult, TimePoint
 from defi_int.orders.model import Order
 from defi_int.orders.signing import sign_order
 from defi_int.sim.agents import InformedTraders, NoiseTraders, OrderIntent, arbitrage_trade
 from defi_int.sim.recorder import Recorder
-from defi_int.sim.scenario import Scenario
+from defi_int.sim.scenario import Scenario, choose_backend
 
-SECONDS_PER_YEAR = 365 * 24 * 3600
+#: Setup (deployment, funding) starts this long before ``start_time``, one block a second.
+SETUP_SECONDS = 86_400
 Progress = Callable[[int, int], None]  # (steps done, steps total)
-
-
-def keeper_config(scenario: Scenario) -> KeeperConfig:
-    k = scenario.keeper
-    params = scenario.system_params()
-    pricing = {}
-    for m in scenario.markets:
-        sigma = k.volatility_for(m)
-        pricing[m.id] = PricingParams(
-            half_spread_bps=k.half_spread_bps,
-            risk_aversion=k.risk_aversion,
-            variance_per_second=sigma**2 / SECONDS_PER_YEAR,
-            horizon_seconds=k.horizon_seconds,
-            max_deviation_bps=scenario.protocol.max_deviation_bps,
-            min_edge_bps=k.min_edge_bps,
-            price_scale=params.price_scale,
-        )
-    return KeeperConfig(
-        pricing=pricing,
-        risk_limits={m.id: min(k.risk_limit_for(m), m.inventory_cap) for m in scenario.markets},
-        soft_limits={m.id: k.soft_limit for m in scenario.markets},
-        hedge_to=k.hedge_to,
-        hedge_slippage_bps=k.hedge_slippage_bps,
-        fee_bps=k.fee_bps,
-        max_batch=k.max_batch,
-        toxicity_routing=k.toxicity_routing,
-        toxicity_horizon=k.toxicity_horizon,
-        toxicity_threshold_bps=k.toxicity_threshold_bps,
-        toxicity_min_fills=k.toxicity_min_fills,
-    )
 
 
 class _Population:
@@ -84,27 +66,48 @@ class _Population:
 def run_scenario(
     scenario: Scenario,
     *,
+    backend: str | None = None,
     rpc_url: str | None = None,
     chain: Chain | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
-    """Runs ``scenario`` and returns what it recorded; see the module docstring."""
+    """Runs ``scenario`` and returns what it recorded; see the module docstring.
+
+    The chain is ``chain`` if given (left open), else one opened for the run and closed after it:
+    ``rpc_url`` (a node), else ``backend`` (one of ``chain.BACKENDS``), else the scenario's.
+    """
     started = time.perf_counter()
-    url = rpc_url or (scenario.chain.rpc_url if scenario.chain.backend == "rpc" else None)
+    owned = chain is None
     if chain is None:
-        chain = Chain.connect(url) if url else Chain.embedded()
-    run = _Run(scenario, chain)
-    with run.timed("setup"):
-        run.setup()
-    for step in range(scenario.steps):
-        run.step(step)
-        if progress is not None:
-            progress(step + 1, scenario.steps)
-    with run.timed("finish"):
-        run.finish()
+        chain = open_chain(scenario, backend=backend, rpc_url=rpc_url)
+    try:
+        run = _Run(scenario, chain)
+        with run.timed("setup"):
+            run.setup()
+        for step in range(scenario.steps):
+            run.step(step)
+            if progress is not None:
+                progress(step + 1, scenario.steps)
+        with run.timed("finish"):
+            run.finish()
+    finally:
+        if owned:
+            chain.close()
     run.result.phase_seconds = dict(run.phases)
     run.result.wall_seconds = time.perf_counter() - started
     return run.result
+
+
+def setup_start(scenario: Scenario) -> int:
+    """The time of the scenario's first setup block (before any time shift on a used node)."""
+    return max(scenario.start_time - SETUP_SECONDS, 1)
+
+
+def open_chain(scenario: Scenario, *, backend: str | None = None, rpc_url: str | None = None) -> Chain:
+    """The chain a run of ``scenario`` uses (see ``choose_backend``); in-process chains start just
+    before the scenario's setup."""
+    name, url = choose_backend(scenario, backend, rpc_url)
+    return Chain.open(name, url=url, genesis_time=setup_start(scenario) - 1)
 
 
 class _Run:
@@ -131,12 +134,15 @@ class _Run:
     def setup(self) -> None:
         scenario, chain = self.scenario, self.chain
         params = scenario.system_params()
+        self._start_clock()
         self.system: System = deploy_system(chain, params)
         system = self.system
         unit = params.unit
         self.populations: list[_Population] = []
         trader_types: dict[str, str] = {}
-        self.paths = {m.id: price_path(m, scenario.steps, scenario.block_time, self.rng) for m in scenario.markets}
+        self.paths = {
+            m.id: price_path(m, m.price, scenario.steps, scenario.block_time, self.rng) for m in scenario.markets
+        }
         for spec in scenario.traders:
             accounts = [chain.account(f"trader:{spec.name}:{i}") for i in range(spec.count)]
             for account in accounts:
@@ -152,14 +158,15 @@ class _Run:
         for arb in self.arbs:
             system.fund(arb, scenario.arbitrage.margin * unit)
         self.accounts = [a.address for p in self.populations for a in p.accounts] + [a.address for a in self.arbs]
-        self.keeper = Keeper(system, keeper_config(scenario))
+        volatility = {m.id: m.volatility for m in scenario.markets}
+        self.keeper = Keeper(ChainVenue(system), KeeperConfig.from_params(scenario.keeper, params, volatility))
         self.nonces = itertools.count(1)
         self.marks = {m.id: m.price for m in scenario.markets}  # what the oracle posted last
         self.posted_at: dict[int, int] = {}
         self.result = RunResult(
             scenario=scenario.name,
             seed=scenario.seed,
-            backend=chain.url or "embedded",
+            backend=chain.name,
             contracts={
                 "CollateralToken": str(system.token.address),
                 "PriceOracle": str(system.oracle.address),
@@ -176,6 +183,14 @@ class _Run:
         self._read_state()
         self.result.start = self._book_state()
 
+    def _start_clock(self) -> None:
+        """Puts the first setup block at ``setup_start``, or shifts the run past a used node's clock."""
+        start = setup_start(self.scenario)
+        now = self.chain.next_timestamp()
+        self.time_shift = max(0, now - start)
+        if now < start:
+            self.chain.set_next_block_timestamp(start)
+
     def _read_state(self) -> None:
         """One read of every market and of the desk's and fee account's books (end of a step)."""
         system = self.system
@@ -190,9 +205,9 @@ class _Run:
 
     def step(self, step: int) -> None:
         scenario, chain = self.scenario, self.chain
-        target = scenario.start_time + step * scenario.block_time
+        target = scenario.start_time + self.time_shift + step * scenario.block_time
         with self.timed("clock"):
-            if target > chain.timestamp() + 1:
+            if target > chain.next_timestamp():
                 chain.set_next_block_timestamp(target)
         with self.timed("oracle"):
             self._oracle(step)
@@ -238,10 +253,10 @@ class _Run:
         """Whether the oracle price of ``market`` is still readable in the next block."""
         state = self.states[market]
         posted = self.posted_at.get(market, state.updated_at)
-        return self.chain.timestamp() + 1 <= posted + state.max_age
+        return self.chain.next_timestamp() <= posted + state.max_age
 
     def _orders(self, step: int) -> None:
-        now = self.chain.timestamp() + 1
+        now = self.chain.next_timestamp()
         bt = self.scenario.block_time
         for population in self.populations:
             for intent in population.agent.intents(self.rng, self.marks, now, bt, step):
@@ -261,9 +276,13 @@ class _Run:
         )
         signature = sign_order(account, order, self.keeper.domain)
         self.result.orders_total += 1
-        rejection = self.keeper.submit(order, signature, step=step, now=now)
-        if rejection is not None:
+        try:
+            admission = self.keeper.intake(order, signature, step=step, now=now)
+        except OrderRejected as rejection:
             self.recorder.rejected(rejection.reason)
+            return
+        for _ in admission.evicted:
+            self.recorder.rejected("evicted")
 
     def _record_state(self, step: int) -> None:
         self._read_state()
@@ -294,3 +313,24 @@ class _Run:
         self.result.orders_open = len(self.keeper.book)
         # Every trader and arbitrageur; check_invariants adds the desk, AMM, fee account and owner.
         self.result.invariants = check_invariants(system, self.accounts)
+        failure = nothing_filled(self.result)
+        if failure is not None:
+            raise RunFailed(failure, self.result.rejections)
+
+
+def nothing_filled(result: RunResult) -> str | None:
+    """Why a run failed as a whole, when no order filled and every order decided on was rejected.
+
+    A scenario the chain cannot play (say, every fill reverting with the same error) otherwise
+    ends with "0 filled, invariants ok". Orders that expired, or still rest when the run ends,
+    were not rejected; the arbitrageurs' own reverted swaps are not orders.
+    """
+    reasons = {r: n for r, n in result.rejections.items() if not r.startswith("arbitrage:")}
+    rejected = sum(reasons.values())
+    if result.orders_filled or not rejected or rejected < result.orders_total - result.orders_open:
+        return None
+    if len(reasons) == 1:
+        (reason,) = reasons
+        return f"no order was filled: all {rejected} orders were rejected with {reason}"
+    counts = ", ".join(f"{r} x{n}" for r, n in sorted(reasons.items(), key=lambda item: -item[1]))
+    return f"no order was filled: all {rejected} orders were rejected ({counts})"

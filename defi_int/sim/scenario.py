@@ -1,108 +1,116 @@
 """Scenarios: the TOML file that fixes a simulation, its frozen dataclasses, and the loader.
 
-Data flow: ``load_scenario(path, overrides=..., seed=...)`` reads the file, parses the TOML into
-a raw dict, writes each ``--set key=value`` override into it (``schema.apply_overrides``), then
-builds the specs table by table through ``schema.Node`` (type and range of every key), checks
-the rules that span keys (margins, hedge band, market ids, trader markets, replay CSVs), and
-returns a frozen :class:`Scenario` with every default resolved. The first problem found is
-raised as one :class:`ScenarioError` naming the file (or ``--set``) and the dotted key path.
+Each table of the file is a declared dataclass (``defi_int.params``): ``[protocol]`` is
+``ProtocolParams``, ``[keeper]`` is ``KeeperParams``, a ``[[markets]]`` entry is a
+:class:`MarketSpec` (the on-chain ``MarketParams`` plus the price path's ``PathParams`` and a
+symbol), and the tables only a simulation has (``[chain]``, ``[oracle]``, ``[[traders]]``,
+``[arbitrage]``, the top level) are declared here the same way. Each field's one line gives its
+key, default, range and unit.
+
+Data flow: ``load_scenario(path, overrides=..., seed=...)`` reads the file, parses the TOML into a
+raw dict, writes each ``--set key=value`` override into it (``schema.apply_overrides``), then
+builds the specs table by table: ``schema.read_declared`` reads and checks every declared key,
+the loader checks the keys that only make sense together (jump keys on jump paths, a replay CSV
+that covers the run ...), and building each spec checks the rules that span its fields. Last,
+building the :class:`Scenario` checks what the contracts will take over the whole run
+(:meth:`Scenario.problems`: the markets against the protocol, the clock, every deposit and the
+token's supply, each price path). The first problem is raised as one :class:`ScenarioError`
+naming the file (or ``--set``) and the dotted key path; nothing is deployed before that.
 
 Amounts that go on chain are 1e18 fixed-point ints (``price``, ``amm_base``, sizes, limits),
-read exactly from decimals with ``to_fixed``; ``to_dict`` renders them back as decimal strings.
-Whole-token amounts (``desk_capital``, ``margin``) stay whole tokens. The loader imports no web3:
-:meth:`Scenario.system_params` imports ``defi_int.chain.deploy`` only when called.
+read exactly from decimals; ``to_dict`` renders them back as decimal strings. Whole-token amounts
+(``desk_capital``, ``margin``) stay whole tokens. No web3 here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
+import json
+import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, TypeVar
 
-from defi_int.exceptions import ScenarioError
-from defi_int.market.paths import load_price_csv, replay_coverage
-from defi_int.sim.schema import Context, Node, apply_overrides, fixed_to_str, shown
-from defi_int.types import ONE
+from defi_int.chain import BACKENDS, DEFAULT_BACKEND
+from defi_int.exceptions import ParamError, ScenarioError
+from defi_int.market.paths import PathParams, load_price_csv, path_problem, replay_coverage
+from defi_int.params import (
+    INT96_MAX,
+    MAX_MARKET_ID,
+    MAX_STEPS,
+    MAX_TIMESTAMP,
+    REQUIRED,
+    UINT64_MAX,
+    UINT112_MAX,
+    UINT128_MAX,
+    Declared,
+    KeeperParams,
+    MarketParams,
+    Problem,
+    ProtocolParams,
+    SystemParams,
+    amount,
+    choice,
+    declared,
+    fixed_to_str,
+    integer,
+    integers,
+    market_problems,
+    number,
+    pair,
+    param_of,
+    show,
+    text,
+    values_of,
+)
+from defi_int.sim.schema import Context, Node, apply_overrides, declared_keys, read_declared, shown
+from defi_int.types import BPS, ONE
 
-if TYPE_CHECKING:
-    from defi_int.chain.deploy import SystemParams
-
-PATHS: Final = ("gbm", "jump", "replay")
 TRADER_TYPES: Final = ("noise", "informed")
-BACKENDS: Final = ("embedded", "rpc")
 INFORMED_ONLY: Final = ("horizon", "min_edge_bps")
 JUMP_ONLY: Final = ("jump_intensity", "jump_mean", "jump_std")
-MAX_MARKET_ID: Final = 2**32 - 1
-_FIXED: Final = {"fixed": True}
+_NAME_MAX: Final = 100
 
-
-def _fixed(default: int | None) -> Any:
-    """A 1e18 fixed-point field: ``to_dict`` renders it as a decimal string."""
-    return field(default=default, metadata=_FIXED)
+Spec = TypeVar("Spec")
 
 
 @dataclass(frozen=True, kw_only=True)
-class ChainSpec:
-    """[chain]: the embedded EVM (default) or a JSON-RPC node at ``rpc_url``."""
+class ChainSpec(Declared):
+    """[chain]: one of ``chain.BACKENDS`` (default: revm, in process); ``rpc`` takes a node's ``rpc_url``."""
 
-    backend: str = "embedded"
-    rpc_url: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class ProtocolSpec:
-    """[protocol]: what ``deploy_system`` needs besides the markets; capital in whole tokens."""
-
-    decimals: int = 6
-    oracle_max_age: int = 120
-    initial_margin_bps: int = 1_000
-    maintenance_margin_bps: int = 500
-    max_deviation_bps: int = 100
-    desk_capital: int = 2_000_000
-    amm_capital: int = 5_000_000
+    backend: str = choice(DEFAULT_BACKEND, BACKENDS)
+    rpc_url: str | None = text(None)
 
 
 @dataclass(frozen=True, kw_only=True)
-class MarketSpec:
-    """[[markets]]: one perp market, its price path, AMM pool and the desk's inventory cap.
+class MarketSpec(PathParams, MarketParams):
+    """[[markets]]: one perp market on chain (``MarketParams``), its price path (``PathParams``) and a
+    symbol for the report. For ``path = "replay"`` the ``price`` is the CSV's first price."""
 
-    ``price`` (USD per base unit), ``amm_base`` and ``inventory_cap`` (base units) are 1e18 ints.
-    ``volatility`` and ``drift`` are annualized; ``jump_intensity`` is jumps per year and
-    ``jump_mean``/``jump_std`` the normal law of each jump's log size. For ``path = "replay"``,
-    ``replay_csv`` is the resolved CSV and ``price`` its first price.
-    """
-
-    id: int = 0
-    symbol: str = ""
-    price: int = _fixed(2_000 * ONE)
-    path: str = "gbm"
-    volatility: float = 0.8
-    drift: float = 0.0
-    jump_intensity: float = 0.0
-    jump_mean: float = 0.0
-    jump_std: float = 0.05
-    replay_csv: Path | None = None
-    amm_base: int = _fixed(1_000 * ONE)
-    amm_fee_bps: int = 30
-    inventory_cap: int = _fixed(100 * ONE)
+    symbol: str = text("")
 
     def __post_init__(self) -> None:
         if not self.symbol:
-            object.__setattr__(self, "symbol", f"M{self.id}")
+            object.__setattr__(self, "symbol", f"M{self.market_id}")
+        super().__post_init__()
+
+    @property
+    def id(self) -> int:
+        """The market id (``market_id``; the scenario's key is ``id``)."""
+        return self.market_id
 
 
 @dataclass(frozen=True, kw_only=True)
-class OracleSpec:
+class OracleSpec(Declared):
     """[oracle]: the path's price is posted every ``cadence`` steps, except during
     ``[stale_from, stale_from + stale_steps)`` when nothing is posted."""
 
-    cadence: int = 1
-    stale_from: int | None = None
-    stale_steps: int = 0
+    cadence: int = integer(1, 1, MAX_STEPS, unit="steps")
+    stale_from: int | None = integer(None, 0, MAX_STEPS)
+    stale_steps: int = integer(0, 0, MAX_STEPS, unit="steps")
 
     def posts_at(self, step: int) -> bool:
         """Whether the oracle posts a price at ``step``."""
@@ -110,44 +118,15 @@ class OracleSpec:
             return False
         return step % self.cadence == 0
 
-
-@dataclass(frozen=True, kw_only=True)
-class KeeperSpec:
-    """[keeper]: pricing r = s·(1 − q·γ·σ²·τ) ± half-spread, limits, hedging, toxicity, markouts.
-
-    ``risk_aversion`` is γ (q in base units, σ² per second), ``horizon_seconds`` is τ.
-    ``risk_limit``, ``soft_limit`` and ``hedge_to`` are 1e18 base units; None means the market's
-    inventory cap (``risk_limit``) or never hedge (``soft_limit``).
-    """
-
-    half_spread_bps: float = 5.0
-    risk_aversion: float = 1.0
-    volatility: float | None = None
-    horizon_seconds: float = 3_600.0
-    fee_bps: int = 2
-    min_edge_bps: float = 0.0
-    risk_limit: int | None = _fixed(None)
-    soft_limit: int | None = _fixed(None)
-    hedge_to: int = _fixed(0)
-    hedge_slippage_bps: int = 100
-    max_batch: int = 500
-    toxicity_routing: bool = False
-    toxicity_horizon: int = 5
-    toxicity_threshold_bps: float = 5.0
-    toxicity_min_fills: int = 5
-    markout_horizons: tuple[int, ...] = (1, 5, 20)
-
-    def volatility_for(self, market: MarketSpec) -> float:
-        """σ (annualized) the keeper prices ``market`` with."""
-        return market.volatility if self.volatility is None else self.volatility
-
-    def risk_limit_for(self, market: MarketSpec) -> int:
-        """The inventory (1e18 base units) the keeper will not exceed in ``market``."""
-        return market.inventory_cap if self.risk_limit is None else self.risk_limit
+    def problems(self) -> Iterator[Problem]:
+        # A window starting after the last step is allowed: it never happens, so ``--set steps=N``
+        # can shorten a scenario that has an outage later on.
+        if self.stale_from is None and self.stale_steps > 0:
+            yield Problem("stale_steps", "has no effect without oracle.stale_from (the first stale step)")
 
 
 @dataclass(frozen=True, kw_only=True)
-class TraderSpec:
+class TraderSpec(Declared):
     """[[traders]]: a population of ``count`` traders sending Poisson(``rate``) orders per step.
 
     Sizes are lognormal with mean ``size_mean`` (1e18 base units); limits sit
@@ -156,51 +135,52 @@ class TraderSpec:
     traders see the price ``horizon`` steps ahead and trade when the edge beats ``min_edge_bps``.
     """
 
-    type: str
-    name: str = ""
-    count: int = 1
-    rate: float = 0.1
-    markets: tuple[int, ...] | None = None
-    size_mean: int = _fixed(ONE)
-    size_sigma: float = 0.5
-    limit_offset_bps: tuple[float, float] = (5.0, 50.0)
-    expiry_steps: tuple[int, int] = (1, 5)
-    allow_amm: float = 0.8
-    max_fee_bps: int = 30
-    margin: int = 100_000
-    horizon: int = 5
-    min_edge_bps: float = 20.0
+    type: str = choice(REQUIRED, TRADER_TYPES)
+    name: str = text("")
+    count: int = integer(1, 1, 10_000, unit="traders")
+    rate: float = number(0.1, 0, 10, lo_open=True, unit="orders per step")
+    markets: tuple[int, ...] | None = integers(None, 0, MAX_MARKET_ID)
+    size_mean: int = amount(ONE, 0, UINT128_MAX, lo_open=True, unit="base units", onchain="uint128")
+    size_sigma: float = number(0.5, 0, 5)
+    limit_offset_bps: tuple[float, float] = pair((5.0, 50.0), "float", -1_000, BPS, unit="bps")
+    expiry_steps: tuple[int, int] = pair((1, 5), "int", 1, 100_000, unit="steps")
+    allow_amm: float = number(0.8, 0, 1)
+    max_fee_bps: int = integer(30, 0, BPS, unit="bps", onchain="uint16")
+    margin: int = integer(100_000, 1, INT96_MAX, unit="whole tokens")
+    horizon: int = integer(5, 1, MAX_STEPS, unit="steps")
+    min_edge_bps: float = number(20.0, 0, unit="bps")
 
     def __post_init__(self) -> None:
         if not self.name:
             object.__setattr__(self, "name", self.type)
+        super().__post_init__()
 
 
 @dataclass(frozen=True, kw_only=True)
-class ArbSpec:
+class ArbSpec(Declared):
     """[arbitrage]: ``count`` arbitrageurs trade the AMM back toward the oracle past ``threshold_bps``."""
 
-    count: int = 1
-    threshold_bps: float = 10.0
-    max_size: int = _fixed(50 * ONE)
-    margin: int = 1_000_000
+    count: int = integer(1, 0, 100, unit="arbitrageurs")
+    threshold_bps: float = number(10.0, 0, unit="bps")
+    max_size: int = amount(50 * ONE, 0, UINT112_MAX, lo_open=True, unit="base units", onchain="uint112")
+    margin: int = integer(1_000_000, 1, INT96_MAX, unit="whole tokens")
 
 
 @dataclass(frozen=True, kw_only=True)
-class Scenario:
+class Scenario(Declared):
     """A whole simulation: clock, seed, chain, protocol, markets, oracle, keeper and agents."""
 
-    name: str
-    description: str = ""
-    seed: int = 1
-    steps: int
-    block_time: int = 12
-    start_time: int = 2_100_000_000
+    name: str = text(REQUIRED)
+    description: str = text("")
+    seed: int = integer(1, 0, UINT64_MAX)
+    steps: int = integer(REQUIRED, 1, MAX_STEPS, unit="steps")
+    block_time: int = integer(12, 2, 3_600, unit="seconds")
+    start_time: int = integer(2_100_000_000, 0, MAX_TIMESTAMP, unit="unix seconds")
     chain: ChainSpec = field(default_factory=ChainSpec)
-    protocol: ProtocolSpec = field(default_factory=ProtocolSpec)
+    protocol: ProtocolParams = field(default_factory=ProtocolParams)
     markets: tuple[MarketSpec, ...]
     oracle: OracleSpec = field(default_factory=OracleSpec)
-    keeper: KeeperSpec = field(default_factory=KeeperSpec)
+    keeper: KeeperParams = field(default_factory=KeeperParams)
     traders: tuple[TraderSpec, ...]
     arbitrage: ArbSpec = field(default_factory=ArbSpec)
     source: Path | None = None
@@ -212,54 +192,116 @@ class Scenario:
     def market(self, market_id: int) -> MarketSpec:
         """The market with id ``market_id``."""
         for market in self.markets:
-            if market.id == market_id:
+            if market.market_id == market_id:
                 return market
         raise KeyError(market_id)
 
     def with_seed(self, seed: int) -> Scenario:
         """The same scenario with another seed."""
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ScenarioError("--seed", "seed", f"must be an integer >= 0, got {seed!r}")
+        problem = param_of(Scenario, "seed").problem(seed)
+        if problem:
+            raise ScenarioError("--seed", "seed", problem)
         return dataclasses.replace(self, seed=seed)
 
     def to_dict(self) -> dict[str, Any]:
-        """Every resolved value, JSON-able: tuples as lists, paths as strings, amounts as decimals."""
+        """Every resolved value, JSON-able, by TOML key: tuples as lists, paths as strings, amounts as decimals."""
         plain = _plain(self)
         assert isinstance(plain, dict)
         return plain
 
     def system_params(self) -> SystemParams:
-        """The ``deploy_system`` parameters for this scenario (imports the web3 layer lazily)."""
-        from defi_int.chain.deploy import MarketParams, SystemParams
-
-        p = self.protocol
+        """The ``deploy_system`` parameters for this scenario."""
         return SystemParams(
-            decimals=p.decimals,
-            oracle_max_age=p.oracle_max_age,
-            initial_margin_bps=p.initial_margin_bps,
-            maintenance_margin_bps=p.maintenance_margin_bps,
-            max_deviation_bps=p.max_deviation_bps,
-            desk_capital=p.desk_capital,
-            amm_capital=p.amm_capital,
-            markets=tuple(
-                MarketParams(
-                    market_id=m.id,
-                    price=m.price,
-                    amm_base=m.amm_base,
-                    amm_fee_bps=m.amm_fee_bps,
-                    inventory_cap=m.inventory_cap,
-                )
-                for m in self.markets
-            ),
+            **values_of(self.protocol, ProtocolParams),
+            markets=tuple(MarketParams(**values_of(m, MarketParams)) for m in self.markets),
         )
+
+    def problems(self) -> Iterator[Problem]:
+        """What the contracts would refuse over the whole run; paths are the scenario's key paths."""
+        name = self.name
+        if not name or not name.isprintable() or name != name.strip() or len(name) > _NAME_MAX:
+            yield Problem(
+                "name",
+                f"must be 1..{_NAME_MAX} printable characters without surrounding spaces, got {shown(repr(name))}",
+            )
+        elif "/" in name or "\\" in name or name.startswith("."):
+            yield Problem("name", f"becomes the report directory out/<name>: no '/', '\\' or leading '.', got {name!r}")
+        for rule in market_problems(self.protocol, self.markets):
+            yield Problem(_protocol_path(rule.path), rule.message, tuple(_protocol_path(r) for r in rule.related))
+        for index, market in enumerate(self.markets):
+            found = path_problem(market, market.price, self.steps, self.block_time)
+            if found:
+                key, why = found
+                related = tuple(f"markets[{index}].{k}" for k in ("price", "path", *JUMP_ONLY, "drift", "volatility"))
+                yield Problem(f"markets[{index}].{key}", why, (*related, "steps", "block_time"))
+        yield from self._clock_problems()
+        yield from self._deposit_problems()
+
+    def _clock_problems(self) -> Iterator[Problem]:
+        longest = max((t.expiry_steps[1] for t in self.traders), default=0)
+        end = self.start_time + (self.steps + longest) * self.block_time
+        if end > MAX_TIMESTAMP:
+            yield Problem(
+                "start_time",
+                f"the run reaches t = {show(end)} (start_time + (steps + the longest expiry, {longest} steps) x "
+                f"block_time), past the last block time the chains take ({MAX_TIMESTAMP}, in the year "
+                f"{datetime.fromtimestamp(MAX_TIMESTAMP, UTC).year})",
+                ("steps", "block_time", *(f"traders[{i}].expiry_steps" for i in range(len(self.traders)))),
+            )
+
+    def _deposit_problems(self) -> Iterator[Problem]:
+        protocol = self.protocol
+        deposits = [
+            ("protocol.desk_capital", protocol.desk_capital),
+            ("protocol.amm_capital", protocol.amm_capital),
+            ("protocol.insurance_capital", protocol.insurance_capital),
+            *((f"traders[{i}].margin", t.count * t.margin) for i, t in enumerate(self.traders)),
+            ("arbitrage.margin", self.arbitrage.count * self.arbitrage.margin),
+        ]
+        for i, trader in enumerate(self.traders):
+            problem = protocol.deposit_problem(trader.margin, "a trader's margin")
+            if problem:
+                yield Problem(f"traders[{i}].margin", problem, ("protocol.decimals",))
+        problem = protocol.deposit_problem(self.arbitrage.margin, "an arbitrageur's margin")
+        if problem:
+            yield Problem("arbitrage.margin", problem, ("protocol.decimals",))
+        supply = sum(tokens for _, tokens in deposits)
+        what = "the token's supply (capital and every margin: one account may come to hold it all)"
+        problem = protocol.deposit_problem(supply, what)
+        if problem:
+            largest = max(deposits, key=lambda deposit: deposit[1])[0]
+            yield Problem(largest, problem, ("protocol.decimals", *(path for path, _ in deposits)))
+
+
+def _protocol_path(path: str) -> str:
+    """A ``SystemParams`` field path as the scenario's key path (``decimals`` -> ``protocol.decimals``)."""
+    if path.startswith("markets["):
+        return path
+    return f"protocol.{path}"
+
+
+_ALIASES: Final = {
+    f.name: param.key
+    for cls in (MarketParams, PathParams, ProtocolParams, KeeperParams)
+    for f, param in declared(cls)
+    if param.key
+}
+
+
+def toml_path(path: str) -> str:
+    """A field path (``markets[1].market_id``) as the scenario's key path (``markets[1].id``)."""
+    return re.sub(r"(?<=\.)(\w+)", lambda m: _ALIASES.get(m[1], m[1]), path) if "." in path else path
 
 
 def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out: dict[str, Any] = {}
+        params = {f.name: p for f, p in declared(type(value))}
         for f in dataclasses.fields(value):
             item = getattr(value, f.name)
-            out[f.name] = fixed_to_str(item) if f.metadata.get("fixed") and item is not None else _plain(item)
+            param = params.get(f.name)
+            key = param.key if param and param.key else f.name
+            out[key] = fixed_to_str(item) if param and param.kind == "amount" and item is not None else _plain(item)
         return out
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
@@ -268,8 +310,50 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _known(spec: type) -> frozenset[str]:
-    return frozenset(f.name for f in dataclasses.fields(spec)) - {"source"}
+#: Every table of a scenario file and the class that declares its keys.
+TABLES: Final[tuple[tuple[str, type], ...]] = (
+    ("", Scenario),
+    ("chain.", ChainSpec),
+    ("protocol.", ProtocolParams),
+    ("markets[].", MarketSpec),
+    ("oracle.", OracleSpec),
+    ("keeper.", KeeperParams),
+    ("traders[].", TraderSpec),
+    ("arbitrage.", ArbSpec),
+)
+
+
+#: Where the loader takes a default from elsewhere (shown next to, or instead of, the declared one).
+_DEFAULT_NOTES: Final = {
+    "name": "the file's name",
+    "markets[].id": "its index",
+    "markets[].price": "replay: the CSV's first",
+    "markets[].symbol": "M<id>",
+    "traders[].name": "its type",
+    "keeper.volatility": "the market's",
+    "keeper.risk_limit": "inventory_cap",
+}
+
+
+def parameter_rows() -> list[tuple[str, str, str, str, str]]:
+    """(key, default, range, unit, on-chain type) of every scenario key, read from the declarations."""
+    rows = []
+    for prefix, cls in TABLES:
+        for f, param in declared(cls):
+            key = prefix + (param.key or f.name)
+            if f.default is dataclasses.MISSING:
+                default = "required"
+            elif f.default is None or f.default == "":
+                default = "-"
+            elif param.kind == "amount":
+                default = fixed_to_str(f.default)
+            else:
+                default = json.dumps(_plain(f.default))
+            note = _DEFAULT_NOTES.get(key)
+            if note:
+                default = note if default in ("-", "required") else f"{default} ({note})"
+            rows.append((key, default, param.bounds_text(), param.unit, param.onchain))
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,15 +363,16 @@ def _known(spec: type) -> frozenset[str]:
 def load_scenario(path: str | Path, *, overrides: Sequence[str] = (), seed: int | None = None) -> Scenario:
     """Reads, overrides and validates the scenario file at ``path``; see the module docstring."""
     file = Path(path)
-    source = str(path)
+    source = shown(str(path))
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError(source, None, "file not found") from None
     except UnicodeDecodeError:
         raise ScenarioError(source, None, "cannot read: not UTF-8 text") from None
-    except OSError as err:
-        raise ScenarioError(source, None, f"cannot read: {err.strerror or err}") from None
+    except (OSError, ValueError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise ScenarioError(source, None, f"cannot read: {reason}") from None
     scenario = parse_scenario(text, source=source, base_dir=file.parent, overrides=overrides, seed=seed)
     return dataclasses.replace(scenario, source=file.resolve())
 
@@ -305,213 +390,143 @@ def parse_scenario(
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(source, None, f"invalid TOML: {err}") from None
-    ctx = Context(source)
+    except ValueError:  # tomllib lets Python's limit on integer digits through
+        raise ScenarioError(source, None, "invalid TOML: an integer of more than 4300 digits") from None
+    ctx = Context(source, base_dir)
     apply_overrides(raw, overrides, ctx)
     if seed is not None:
         raw["seed"] = seed
         ctx.overridden["seed"] = "--seed"
-    return _build(Node(ctx, raw), Path(source).stem, base_dir)
+    return _build(Node(ctx, raw), Path(source).stem)
 
 
-def _build(top: Node, default_name: str, base_dir: Path) -> Scenario:
-    top.check_keys(_known(Scenario))
-    name = top.text("name", default_name)
-    description = top.text("description", "")
-    seed = top.integer("seed", 1, 0)
-    steps = top.integer("steps", lo=1, hi=1_000_000)
-    block_time = top.integer("block_time", 12, 2, 3_600)
-    start_time = top.integer("start_time", 2_100_000_000, 0)
-    chain = _chain(top.table("chain"))
-    protocol = _protocol(top.table("protocol"))
-    markets = _markets(top, base_dir, steps, block_time)
-    oracle = _oracle(top.table("oracle"))
-    keeper = _keeper(top.table("keeper"))
-    traders = _traders(top, {m.id for m in markets})
-    arbitrage = _arbitrage(top.table("arbitrage"))
-    return Scenario(
-        name=name,
-        description=description,
-        seed=seed,
-        steps=steps,
-        block_time=block_time,
-        start_time=start_time,
-        chain=chain,
-        protocol=protocol,
-        markets=markets,
-        oracle=oracle,
-        keeper=keeper,
-        traders=traders,
-        arbitrage=arbitrage,
-    )
+def _spec(node: Node, build: Callable[..., Spec], values: dict[str, Any], prefix: str) -> Spec:
+    """``build(**values)``; a rule it breaks is reported against ``prefix`` + the field's key path."""
+    try:
+        return build(**values)
+    except ParamError as err:
+
+        def path(field_path: str) -> str:
+            return toml_path(f"{prefix}.{field_path}" if prefix else field_path)
+
+        raise node.ctx.fail(path(err.path), err.problem, [path(r) for r in err.related]) from None
+
+
+def _read(node: Node, cls: type[Spec], **defaults: Any) -> Spec:
+    node.check_keys(declared_keys(cls))
+    return _spec(node, cls, read_declared(node, cls, defaults=defaults), node.path)
+
+
+def _build(top: Node, default_name: str) -> Scenario:
+    top.check_keys(declared_keys(Scenario) | {prefix.rstrip(".[]") for prefix, _ in TABLES if prefix})
+    values = read_declared(top, Scenario, defaults={"name": default_name})
+    values["chain"] = _chain(top.table("chain"))
+    values["protocol"] = _read(top.table("protocol"), ProtocolParams)
+    values["markets"] = markets = _markets(top, values["steps"], values["block_time"])
+    values["oracle"] = _read(top.table("oracle"), OracleSpec)
+    values["keeper"] = _read(top.table("keeper"), KeeperParams)
+    values["traders"] = _traders(top, {m.market_id for m in markets})
+    values["arbitrage"] = _read(top.table("arbitrage"), ArbSpec)
+    return _spec(top, Scenario, values, "")
 
 
 def _chain(node: Node) -> ChainSpec:
-    node.check_keys(_known(ChainSpec))
-    backend = node.choice("backend", BACKENDS, "embedded")
+    spec = _read(node, ChainSpec)
     related = [node.key("backend")]
-    if backend == "embedded":
-        if node.has("rpc_url"):
-            raise node.fail("rpc_url", "only for the rpc backend (backend is 'embedded')", related)
-        return ChainSpec(backend=backend)
-    if not node.has("rpc_url"):
+    if spec.backend != "rpc":
+        if spec.rpc_url is not None:
+            raise node.fail("rpc_url", f"only for the rpc backend (backend is {spec.backend!r})", related)
+        return spec
+    if spec.rpc_url is None:
         raise node.fail("rpc_url", "required when backend is 'rpc' (e.g. http://127.0.0.1:8545)", related)
-    url = node.text("rpc_url")
-    if not url.startswith(("http://", "https://")):
-        raise node.fail("rpc_url", f"must start with http:// or https://, got {url!r}")
-    return ChainSpec(backend=backend, rpc_url=url)
-
-
-def _protocol(node: Node) -> ProtocolSpec:
-    node.check_keys(_known(ProtocolSpec))
-    spec = ProtocolSpec(
-        decimals=node.integer("decimals", 6, 0, 36),
-        oracle_max_age=node.integer("oracle_max_age", 120, 1),
-        initial_margin_bps=node.integer("initial_margin_bps", 1_000, 1, 10_000),
-        maintenance_margin_bps=node.integer("maintenance_margin_bps", 500, 1, 10_000),
-        max_deviation_bps=node.integer("max_deviation_bps", 100, 0, 10_000),
-        desk_capital=node.integer("desk_capital", 2_000_000, 1),
-        amm_capital=node.integer("amm_capital", 5_000_000, 0),
-    )
-    if spec.maintenance_margin_bps > spec.initial_margin_bps:
-        raise node.fail(
-            "maintenance_margin_bps",
-            f"must be <= initial_margin_bps ({spec.initial_margin_bps}), got {spec.maintenance_margin_bps}",
-            [node.key("initial_margin_bps")],
-        )
+    problem = rpc_url_problem(spec.rpc_url)
+    if problem:
+        raise node.fail("rpc_url", problem)
     return spec
 
 
-def _markets(top: Node, base_dir: Path, steps: int, block_time: int) -> tuple[MarketSpec, ...]:
+def choose_backend(scenario: Scenario, backend: str | None, rpc_url: str | None) -> tuple[str, str | None]:
+    """The backend and node URL of a run: ``rpc_url`` (a node), else ``backend``, else the scenario's
+    ``[chain]``; a combination that cannot be met raises ``ScenarioError`` saying why."""
+    if rpc_url is not None and backend not in (None, "rpc"):
+        raise ScenarioError(
+            "--backend", None, f"a node URL ({rpc_url}) goes with the rpc backend, not with {backend!r}"
+        )
+    if backend is None:
+        backend = "rpc" if rpc_url is not None else scenario.chain.backend
+    if backend == "rpc" and rpc_url is None:
+        rpc_url = scenario.chain.rpc_url
+        if rpc_url is None:
+            raise ScenarioError(
+                "--backend", None, "the rpc backend needs a node URL: --rpc-url URL, or [chain] rpc_url"
+            )
+    return backend, rpc_url
+
+
+def rpc_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a node's JSON-RPC URL, or None (also checks ``--rpc-url``)."""
+    if not url.startswith(("http://", "https://")) or not url.isprintable() or " " in url:
+        return f"must start with http:// or https://, got {shown(repr(url))}"
+    return None
+
+
+def _markets(top: Node, steps: int, block_time: int) -> tuple[MarketSpec, ...]:
     markets: list[MarketSpec] = []
-    seen: dict[int, str] = {}
     symbols: dict[str, str] = {}
     for index, node in enumerate(top.tables("markets")):
-        market = _market(node, index, base_dir, steps, block_time)
-        if market.id in seen:
-            raise node.fail("id", f"duplicate market id {market.id} (also {seen[market.id]})", [seen[market.id]])
+        market = _market(node, index, steps, block_time)
         if market.symbol in symbols:
             raise node.fail("symbol", f"duplicate symbol {market.symbol!r} (also {symbols[market.symbol]})")
-        seen[market.id] = node.path
         symbols[market.symbol] = node.path
         markets.append(market)
     return tuple(markets)
 
 
-def _market(node: Node, index: int, base_dir: Path, steps: int, block_time: int) -> MarketSpec:
-    node.check_keys(_known(MarketSpec))
-    market_id = node.integer("id", index, 0, MAX_MARKET_ID)
-    symbol = node.text("symbol", f"M{market_id}")
-    if not symbol.strip():
-        raise node.fail("symbol", "must not be empty")
-    path = node.choice("path", PATHS, "gbm")
+def _market(node: Node, index: int, steps: int, block_time: int) -> MarketSpec:
+    node.check_keys(declared_keys(MarketSpec))
+    path = node.read("path", param_of(PathParams, "path"), "gbm")
     on_path = [node.key("path")]
-    volatility = node.number("volatility", 0.8, 0, 10)
-    drift = node.number("drift", 0.0, -10, 10)
-    jump_intensity, jump_mean, jump_std = 0.0, 0.0, 0.05
     if path == "jump":
         if not node.has("jump_intensity"):
             raise node.fail("jump_intensity", "required for a jump path (jumps per year, > 0)", on_path)
-        jump_intensity = node.number("jump_intensity", lo=0, lo_open=True)
-        jump_mean = node.number("jump_mean", 0.0)
-        jump_std = node.number("jump_std", 0.05, 0)
+        if node.read("jump_intensity", param_of(PathParams, "jump_intensity")) == 0:
+            raise node.fail("jump_intensity", "must be > 0 for a jump path (jumps per year)", on_path)
     else:
         for key in JUMP_ONLY:
             if node.has(key):
                 raise node.fail(key, f"only for jump paths (path is '{path}')", on_path)
-    replay_csv: Path | None = None
+    defaults: dict[str, Any] = {"market_id": index}
     if path == "replay":
         if node.has("price"):
             raise node.fail("price", "must not be given for a replay path (the CSV gives the prices)", on_path)
         if not node.has("replay_csv"):
             raise node.fail("replay_csv", "required for a replay path (a CSV with timestamp,price)", on_path)
-        replay_csv, price = _replay_csv(node, base_dir, steps, block_time)
-    else:
-        if node.has("replay_csv"):
-            raise node.fail("replay_csv", f"only for replay paths (path is '{path}')", on_path)
-        price = node.fixed("price", 2_000 * ONE, 0, lo_open=True)
-    return MarketSpec(
-        id=market_id,
-        symbol=symbol,
-        price=price,
-        path=path,
-        volatility=volatility,
-        drift=drift,
-        jump_intensity=jump_intensity,
-        jump_mean=jump_mean,
-        jump_std=jump_std,
-        replay_csv=replay_csv,
-        amm_base=node.fixed("amm_base", 1_000 * ONE, 0, lo_open=True),
-        amm_fee_bps=node.integer("amm_fee_bps", 30, 0, 9_999),
-        inventory_cap=node.fixed("inventory_cap", 100 * ONE, 0),
-    )
+        defaults["price"] = _replay_price(node, steps, block_time)
+    elif node.has("replay_csv"):
+        raise node.fail("replay_csv", f"only for replay paths (path is '{path}')", on_path)
+    values = read_declared(node, MarketSpec, defaults=defaults)
+    if not values["symbol"].strip() and node.has("symbol"):
+        raise node.fail("symbol", "must not be empty")
+    return _spec(node, MarketSpec, values, node.path)
 
 
-def _replay_csv(node: Node, base_dir: Path, steps: int, block_time: int) -> tuple[Path, int]:
-    written = node.text("replay_csv")
-    file = (base_dir / written).resolve()
-    if not file.is_file():
-        raise node.fail("replay_csv", f"file not found: {written!r} (looked for {file})")
+def _replay_price(node: Node, steps: int, block_time: int) -> int:
+    """The first price of the market's replay CSV, after checking the CSV covers the run."""
+    file: Path = node.read("replay_csv", param_of(PathParams, "replay_csv"))
+    written = shown(str(node.data["replay_csv"]))
     try:
         rows = load_price_csv(file)
     except ScenarioError as err:
-        raise node.fail("replay_csv", f"{shown(written)}: {err.problem}") from None
+        raise node.fail("replay_csv", f"{written}: {err.problem}") from None
     covered = replay_coverage(rows, block_time)
     if covered < steps:
         raise node.fail(
             "replay_csv",
-            f"{shown(written)} covers {covered} steps of {block_time} s, the scenario needs {steps} "
+            f"{written} covers {covered} steps of {block_time} s, the scenario needs {steps} "
             f"(last row at t0 + {rows[-1][0] - rows[0][0]} s)",
             ["steps", "block_time"],
         )
-    return file, rows[0][1]
-
-
-def _oracle(node: Node) -> OracleSpec:
-    node.check_keys(_known(OracleSpec))
-    cadence = node.integer("cadence", 1, 1)
-    stale_from = node.optional_integer("stale_from", 0)
-    stale_steps = node.integer("stale_steps", 0, 0)
-    # A window starting after the last step is allowed: it never happens, so ``--set steps=N``
-    # can shorten a scenario that has an outage later on.
-    if stale_from is None and stale_steps > 0:
-        raise node.fail("stale_steps", "has no effect without oracle.stale_from (the first stale step)")
-    return OracleSpec(cadence=cadence, stale_from=stale_from, stale_steps=stale_steps)
-
-
-def _keeper(node: Node) -> KeeperSpec:
-    node.check_keys(_known(KeeperSpec))
-    horizons = KeeperSpec.markout_horizons
-    if node.has("markout_horizons"):
-        horizons = node.integers("markout_horizons", lo=1)
-        if len(horizons) < 3:
-            raise node.fail("markout_horizons", f"needs at least 3 horizons, got {list(horizons)}")
-        if any(b <= a for a, b in itertools.pairwise(horizons)):
-            raise node.fail("markout_horizons", f"must be strictly increasing, got {list(horizons)}")
-    spec = KeeperSpec(
-        half_spread_bps=node.number("half_spread_bps", 5.0, 0, 1_000),
-        risk_aversion=node.number("risk_aversion", 1.0, 0),
-        volatility=node.optional_number("volatility", 0, 10),
-        horizon_seconds=node.number("horizon_seconds", 3_600.0, 0, lo_open=True),
-        fee_bps=node.integer("fee_bps", 2, 0, 1_000),
-        min_edge_bps=node.number("min_edge_bps", 0.0, -1_000, 1_000),
-        risk_limit=node.optional_fixed("risk_limit", 0),
-        soft_limit=node.optional_fixed("soft_limit", 0),
-        hedge_to=node.fixed("hedge_to", 0, 0),
-        hedge_slippage_bps=node.integer("hedge_slippage_bps", 100, 0, 10_000),
-        max_batch=node.integer("max_batch", 500, 1),
-        toxicity_routing=node.flag("toxicity_routing", False),
-        toxicity_horizon=node.integer("toxicity_horizon", 5, 1),
-        toxicity_threshold_bps=node.number("toxicity_threshold_bps", 5.0),
-        toxicity_min_fills=node.integer("toxicity_min_fills", 5, 1),
-        markout_horizons=horizons,
-    )
-    if spec.soft_limit is not None and spec.hedge_to >= spec.soft_limit:
-        raise node.fail(
-            "hedge_to",
-            f"must be < soft_limit ({fixed_to_str(spec.soft_limit)}), got {fixed_to_str(spec.hedge_to)}",
-            [node.key("soft_limit")],
-        )
-    return spec
+    return rows[0][1]
 
 
 def _traders(top: Node, market_ids: set[int]) -> tuple[TraderSpec, ...]:
@@ -530,14 +545,17 @@ def _traders(top: Node, market_ids: set[int]) -> tuple[TraderSpec, ...]:
 
 
 def _trader(node: Node, market_ids: set[int]) -> TraderSpec:
-    node.check_keys(_known(TraderSpec))
-    kind = node.choice("type", TRADER_TYPES)
-    name = node.text("name", kind)
-    if not name.strip():
+    node.check_keys(declared_keys(TraderSpec))
+    kind = node.read("type", param_of(TraderSpec, "type"))
+    if kind == "noise":
+        for key in INFORMED_ONLY:
+            if node.has(key):
+                raise node.fail(key, "only for informed traders", [node.key("type")])
+    values = read_declared(node, TraderSpec)
+    if node.has("name") and not values["name"].strip():
         raise node.fail("name", "must not be empty")
-    markets: tuple[int, ...] | None = None
-    if node.has("markets"):
-        markets = node.integers("markets", 0, MAX_MARKET_ID)
+    markets = values["markets"]
+    if markets is not None:
         listed = ", ".join(str(i) for i in sorted(market_ids))
         if not markets:
             raise node.fail("markets", f"must list at least one market id (listed: {listed}), or be left out for all")
@@ -546,35 +564,4 @@ def _trader(node: Node, market_ids: set[int]) -> TraderSpec:
                 raise node.fail("markets", f"market {market_id} is not a listed market (listed: {listed})")
         if len(set(markets)) != len(markets):
             raise node.fail("markets", f"lists a market twice: {list(markets)}")
-    if kind == "noise":
-        for key in INFORMED_ONLY:
-            if node.has(key):
-                raise node.fail(key, "only for informed traders", [node.key("type")])
-    return TraderSpec(
-        type=kind,
-        name=name,
-        count=node.integer("count", 1, 1, 10_000),
-        rate=node.number("rate", 0.1, 0, 10, lo_open=True),
-        markets=markets,
-        size_mean=node.fixed("size_mean", ONE, 0, lo_open=True),
-        size_sigma=node.number("size_sigma", 0.5, 0),
-        limit_offset_bps=node.pair("limit_offset_bps", float, -1_000, 10_000)
-        if node.has("limit_offset_bps")
-        else (5.0, 50.0),
-        expiry_steps=node.pair("expiry_steps", int, 1, 100_000) if node.has("expiry_steps") else (1, 5),
-        allow_amm=node.number("allow_amm", 0.8, 0, 1),
-        max_fee_bps=node.integer("max_fee_bps", 30, 0, 10_000),
-        margin=node.integer("margin", 100_000, 1),
-        horizon=node.integer("horizon", 5, 1),
-        min_edge_bps=node.number("min_edge_bps", 20.0, 0),
-    )
-
-
-def _arbitrage(node: Node) -> ArbSpec:
-    node.check_keys(_known(ArbSpec))
-    return ArbSpec(
-        count=node.integer("count", 1, 0, 100),
-        threshold_bps=node.number("threshold_bps", 10.0, 0),
-        max_size=node.fixed("max_size", 50 * ONE, 0, lo_open=True),
-        margin=node.integer("margin", 1_000_000, 1),
-    )
+    return _spec(node, TraderSpec, values, node.path)

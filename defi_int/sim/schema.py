@@ -1,14 +1,16 @@
-"""Typed reading of a raw TOML dict, one key at a time, with one clear error per problem.
+"""Typed reading of a raw TOML dict against the parameters' declarations, one clear error per problem.
 
 ``scenario.py`` builds every spec through a :class:`Node`: a table of the raw dict plus its dotted
-key path (``markets[0]``). Each accessor (``integer``, ``number``, ``fixed`` ...) checks the type
-and the range of one key and returns the value, or raises :class:`ScenarioError` naming the key.
-:class:`Context` decides the error's source: the scenario file, or ``--set`` when the key (or a
-key the rule depends on) came from an override. :func:`apply_overrides` writes ``key=value``
-strings into the raw dict before any of this runs.
+key path (``markets[0]``). :func:`read_declared` reads every declared field of a spec class
+(``defi_int.params``) from its table: the field's :class:`~defi_int.params.Param` says the key, the
+type and the range, and the error message comes from it (``must be within 0..36, got 40``). The
+first problem raises :class:`ScenarioError` naming the key. :class:`Context` decides the error's
+source: the scenario file, or ``--set`` when the key (or a key the rule depends on) came from an
+override. :func:`apply_overrides` writes ``key=value`` strings into the raw dict before any of this.
 
 Rules of the reader: a bool is never an int or a float; an int is accepted where a float is
-expected; NaN and infinities are refused; fixed-point amounts are read exactly with ``to_fixed``.
+expected; NaN and infinities are refused; amounts are read exactly with ``to_fixed``; a file is
+resolved against the scenario's directory and must exist.
 """
 
 from __future__ import annotations
@@ -20,23 +22,15 @@ import re
 import tomllib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Context as DecimalContext
-from decimal import Decimal
+from pathlib import Path
 from typing import Any, Final
 
 from defi_int.exceptions import ScenarioError
+from defi_int.params import REQUIRED, Param, declared, show
 from defi_int.types import to_fixed
 
 SET: Final = "--set"
 
-
-class _Missing:
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-MISSING: Final = _Missing()
-"""Default meaning "the key is required"."""
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
 _KEY_PATH = re.compile(rf"^{_NAME}(\[\d+\])*(\.{_NAME}(\[\d+\])*)*$")
@@ -61,65 +55,32 @@ def shown(text: str) -> str:
     return text if text.isprintable() else repr(text)
 
 
-def fixed_to_str(value: int) -> str:
-    """Renders a 1e18 fixed-point int as the shortest exact decimal string (``1.5``, ``2000``)."""
-    exact = Decimal(value).scaleb(-18, context=DecimalContext(prec=200))
-    return format(exact.normalize(context=DecimalContext(prec=200)), "f")
-
-
 def describe(value: Any) -> str:
     """A value as a person reads it in an error: ``string '12'``, ``boolean true``, ``integer 5``."""
     if isinstance(value, bool):
         return f"boolean {str(value).lower()}"
     if isinstance(value, int):
-        return f"integer {value}"
+        return f"integer {show(value)}"
     if isinstance(value, float):
         return f"float {value!r}"
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"string {shown!r}"
+        text = value if len(value) <= 40 else value[:37] + "..."
+        return f"string {text!r}"
     if isinstance(value, list):
-        shown = repr(value)
-        return f"array {shown if len(shown) <= 40 else shown[:37] + '...'}"
+        text = repr(value)
+        return f"array {text if len(text) <= 40 else text[:37] + '...'}"
     if isinstance(value, dict):
         return "table"
     return f"{type(value).__name__} {value}"
 
 
-def _show(value: float | int) -> str:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value) if isinstance(value, float) else str(value)
-
-
-def range_problem(
-    value: float | int,
-    lo: float | int | None,
-    hi: float | int | None,
-    *,
-    lo_open: bool = False,
-    show: Any = _show,
-) -> str | None:
-    """The problem with ``value`` against ``[lo, hi]`` (``(lo, hi]`` if ``lo_open``), or None."""
-    below = lo is not None and (value <= lo if lo_open else value < lo)
-    above = hi is not None and value > hi
-    if not (below or above):
-        return None
-    got = show(value)
-    if lo is not None and hi is not None:
-        if lo_open:
-            return f"must be > {show(lo)} and <= {show(hi)}, got {got}"
-        return f"must be within {show(lo)}..{show(hi)}, got {got}"
-    if lo is not None:
-        return f"must be {'>' if lo_open else '>='} {show(lo)}, got {got}"
-    return f"must be <= {show(hi)}, got {got}"
-
-
 @dataclass
 class Context:
-    """Where the raw dict came from, and which key paths overrides wrote (path → ``--set``/``--seed``)."""
+    """Where the raw dict came from (``source``, and ``base_dir`` for the files it names), and which
+    key paths overrides wrote (path → ``--set``/``--seed``)."""
 
     source: str
+    base_dir: Path = Path()
     overridden: dict[str, str] = field(default_factory=dict)
 
     def fail(self, key: str | None, problem: str, related: Iterable[str] = ()) -> ScenarioError:
@@ -134,7 +95,7 @@ class Context:
 
 
 class Node:
-    """One TOML table with its key path; the accessors read, check and convert its keys."""
+    """One TOML table with its key path; ``read`` checks and converts one key by its declaration."""
 
     def __init__(self, ctx: Context, data: Mapping[str, Any], path: str = "") -> None:
         self.ctx = ctx
@@ -159,111 +120,25 @@ class Node:
             hint = f"did you mean '{close[0]}'?" if close else "known keys: " + ", ".join(sorted(known))
             raise self.fail(name, f"unknown key {name!r} ({hint})")
 
-    def _raw(self, name: str, default: Any) -> Any:
-        if name in self.data:
-            return self.data[name]
-        if default is MISSING:
-            raise self.fail(name, "required key is missing")
-        return default
-
-    def integer(
-        self, name: str, default: int | _Missing = MISSING, lo: int | None = None, hi: int | None = None
-    ) -> int:
-        value = self._raw(name, default)
-        if name in self.data:
-            value = self._int_value(self.key(name), value, lo, hi)
-        return int(value)
-
-    def optional_integer(self, name: str, lo: int | None = None, hi: int | None = None) -> int | None:
-        return self.integer(name, lo=lo, hi=hi) if name in self.data else None
-
-    def number(
-        self,
-        name: str,
-        default: float | _Missing = MISSING,
-        lo: float | None = None,
-        hi: float | None = None,
-        *,
-        lo_open: bool = False,
-    ) -> float:
-        value = self._raw(name, default)
-        if name in self.data:
-            value = self._float_value(self.key(name), value, lo, hi, lo_open)
-        return float(value)
-
-    def optional_number(self, name: str, lo: float | None = None, hi: float | None = None) -> float | None:
-        return self.number(name, lo=lo, hi=hi) if name in self.data else None
-
-    def text(self, name: str, default: str | _Missing = MISSING) -> str:
-        value = self._raw(name, default)
-        if not isinstance(value, str):
-            raise self.fail(name, f"expected a string, got {describe(value)}")
-        return value
-
-    def choice(self, name: str, options: Sequence[str], default: str | _Missing = MISSING) -> str:
-        value = self.text(name, default)
-        if value not in options:
-            allowed = ", ".join(f"'{o}'" for o in options)
-            raise self.fail(name, f"must be one of {allowed}, got {value!r}")
-        return value
-
-    def flag(self, name: str, default: bool) -> bool:
-        value = self._raw(name, default)
-        if not isinstance(value, bool):
-            raise self.fail(name, f"expected a boolean (true or false), got {describe(value)}")
-        return value
-
-    def fixed(
-        self, name: str, default: int | _Missing = MISSING, lo: int | None = None, *, lo_open: bool = False
-    ) -> int:
-        """A decimal amount (``1.5``, ``2000`` or ``"2000.5"``) as a 1e18 int, exactly; ``default`` is 1e18 too."""
+    def read(self, name: str, param: Param, default: Any = REQUIRED) -> Any:
+        """The value of key ``name`` checked and converted as ``param`` declares; ``default`` when absent
+        (``REQUIRED``: the key must be there)."""
         if name not in self.data:
-            return int(self._raw(name, default))
+            if default is REQUIRED:
+                raise self.fail(name, "required key is missing")
+            return default
         value = self.data[name]
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise self.fail(name, f'expected a decimal number (e.g. 1.5 or "1.5"), got {describe(value)}')
-        try:
-            amount = to_fixed(value)
-        except ValueError as err:
-            if "decimals" in str(err):
-                raise self.fail(name, f"{describe(value)} has more than 18 decimals") from None
-            raise self.fail(name, f"expected a decimal number, got {describe(value)}") from None
-        problem = range_problem(amount, lo, None, lo_open=lo_open, show=fixed_to_str)
-        if problem:
-            raise self.fail(name, problem)
-        return amount
-
-    def optional_fixed(self, name: str, lo: int | None = None, *, lo_open: bool = False) -> int | None:
-        return self.fixed(name, lo=lo, lo_open=lo_open) if name in self.data else None
-
-    def _list(self, name: str, default: Any) -> list[Any] | None:
-        value = self._raw(name, default)
-        if name not in self.data:
-            return None
-        if not isinstance(value, list):
-            raise self.fail(name, f"expected an array, got {describe(value)}")
-        return value
-
-    def integers(self, name: str, lo: int | None = None, hi: int | None = None) -> tuple[int, ...]:
-        """A required-when-read array of ints (callers check ``has`` for defaults)."""
-        items = self._list(name, MISSING) or []
-        return tuple(self._int_value(child_path(self.key(name), i), v, lo, hi) for i, v in enumerate(items))
-
-    def pair(self, name: str, kind: type[int] | type[float], lo: float, hi: float) -> tuple[Any, Any]:
-        """An array ``[low, high]`` of two numbers, each within ``lo..hi``, with ``low <= high``."""
-        items = self._list(name, MISSING) or []
-        if len(items) != 2:
-            raise self.fail(name, f"expected an array of two numbers [low, high], got {describe(items)}")
-        paths = [child_path(self.key(name), i) for i in range(2)]
-        values: list[Any]
-        if kind is int:
-            values = [self._int_value(p, v, int(lo), int(hi)) for p, v in zip(paths, items, strict=True)]
-        else:
-            values = [self._float_value(p, v, lo, hi) for p, v in zip(paths, items, strict=True)]
-        low, high = values
-        if low > high:
-            raise self.fail(name, f"low must be <= high, got [{_show(low)}, {_show(high)}]")
-        return low, high
+        path = self.key(name)
+        kind = param.kind
+        if kind == "pair":
+            return self._pair(name, param, value)
+        if kind == "ints":
+            items = self._array(name, value)
+            return tuple(
+                self._value(child_path(path, i), Param("int", param.lo, param.hi, unit=param.unit), v)
+                for i, v in enumerate(items)
+            )
+        return self._value(path, param, value)
 
     def table(self, name: str) -> Node:
         """The sub-table ``name``; an empty one when absent (all its keys take their defaults)."""
@@ -274,7 +149,9 @@ class Node:
 
     def tables(self, name: str) -> list[Node]:
         """The array of tables ``[[name]]``, at least one entry."""
-        value = self._raw(name, MISSING)
+        if name not in self.data:
+            raise self.fail(name, "required key is missing")
+        value = self.data[name]
         if not isinstance(value, list):
             raise self.fail(name, f"expected an array of tables ([[{name}]]), got {describe(value)}")
         if not value:
@@ -287,24 +164,100 @@ class Node:
             nodes.append(Node(self.ctx, item, path))
         return nodes
 
-    def _int_value(self, path: str, value: Any, lo: int | None, hi: int | None) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.ctx.fail(path, f"expected an integer, got {describe(value)}")
-        problem = range_problem(value, lo, hi)
-        if problem:
-            raise self.ctx.fail(path, problem)
+    def _array(self, name: str, value: Any) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(name, f"expected an array, got {describe(value)}")
         return value
 
-    def _float_value(self, path: str, value: Any, lo: float | None, hi: float | None, lo_open: bool = False) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.ctx.fail(path, f"expected a number, got {describe(value)}")
-        number = float(value)
-        if not math.isfinite(number):
-            raise self.ctx.fail(path, f"expected a finite number, got {describe(value)}")
-        problem = range_problem(number, lo, hi, lo_open=lo_open)
+    def _pair(self, name: str, param: Param, value: Any) -> tuple[Any, Any]:
+        items = self._array(name, value)
+        if len(items) != 2:
+            raise self.fail(name, f"expected an array of two numbers [low, high], got {describe(items)}")
+        item = Param(param.item, param.lo, param.hi, unit=param.unit)
+        low, high = (self._value(child_path(self.key(name), i), item, v) for i, v in enumerate(items))
+        if low > high:
+            raise self.fail(name, f"low must be <= high, got [{show(low)}, {show(high)}]")
+        return low, high
+
+    def _value(self, path: str, param: Param, value: Any) -> Any:
+        """One scalar checked and converted; errors name ``path``."""
+        fail = self.ctx.fail
+        kind = param.kind
+        if kind in ("text", "choice", "file"):
+            if not isinstance(value, str):
+                raise fail(path, f"expected a string, got {describe(value)}")
+            if kind == "choice" and value not in param.options:
+                allowed = ", ".join(f"'{o}'" for o in param.options)
+                raise fail(path, f"must be one of {allowed}, got {shown(repr(value))}")
+            return self._file(path, value) if kind == "file" else value
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise fail(path, f"expected a boolean (true or false), got {describe(value)}")
+            return value
+        number: int | float
+        if kind == "amount":
+            number = self._amount(path, param, value)
+        elif (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or (kind == "int" and isinstance(value, float))
+        ):
+            raise fail(path, f"expected {'an integer' if kind == 'int' else 'a number'}, got {describe(value)}")
+        elif kind == "float":
+            try:
+                number = float(value)
+            except OverflowError:  # an int beyond any float
+                raise fail(path, f"{param.range_text()}, got {describe(value)}") from None
+            if not math.isfinite(number):
+                raise fail(path, f"expected a finite number, got {describe(value)}")
+        else:
+            number = value
+        problem = param.range_problem(number)
         if problem:
-            raise self.ctx.fail(path, problem)
+            raise fail(path, problem)
         return number
+
+    def _amount(self, path: str, param: Param, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise self.ctx.fail(path, f'expected a decimal number (e.g. 1.5 or "1.5"), got {describe(value)}')
+        try:
+            return to_fixed(value)
+        except ValueError as err:
+            reason = str(err)
+            if "decimals" in reason:
+                raise self.ctx.fail(path, f"{describe(value)} has more than 18 decimals") from None
+            if "too large" in reason:
+                raise self.ctx.fail(path, f"{param.range_text()}, got {describe(value)}") from None
+            raise self.ctx.fail(path, f"expected a decimal number, got {describe(value)}") from None
+
+    def _file(self, path: str, written: str) -> Path:
+        try:
+            file = (self.ctx.base_dir / written).resolve()
+            found, exists = file.is_file(), file.exists()
+        except (OSError, ValueError):
+            found, exists, file = False, False, self.ctx.base_dir / written
+        if not found:
+            problem = "not a file" if exists else "file not found"
+            raise self.ctx.fail(path, f"{problem}: {shown(repr(written))} (looked for {shown(str(file))})")
+        return file
+
+
+def read_declared(node: Node, cls: type, *, defaults: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Every declared field of ``cls`` read from ``node``: field name -> value, each checked.
+
+    A key that is absent takes ``defaults[field]`` if given, else the field's declared default;
+    a field declared without a default must be present.
+    """
+    values: dict[str, Any] = {}
+    for f, param in declared(cls):
+        default = defaults[f.name] if defaults and f.name in defaults else f.default  # REQUIRED: none declared
+        values[f.name] = node.read(param.key or f.name, param, default)
+    return values
+
+
+def declared_keys(*classes: type) -> frozenset[str]:
+    """The TOML keys the declared fields of ``classes`` read."""
+    return frozenset(param.key or f.name for cls in classes for f, param in declared(cls))
 
 
 def parse_key_path(text: str) -> list[str | int]:
@@ -322,11 +275,16 @@ def render_key_path(tokens: Sequence[str | int]) -> str:
 
 
 def parse_value(text: str) -> Any:
-    """An override's value read as TOML (``8``, ``true``, ``[1, 5]``, ``"x"``), else the plain string."""
+    """An override's value read as TOML (``8``, ``true``, ``[1, 5]``, ``"x"``), else the plain string.
+
+    Raises ValueError for an integer of more than 4300 digits (Python will not read it).
+    """
     try:
         document = tomllib.loads("v = " + text)
     except tomllib.TOMLDecodeError:
         return text.strip()
+    except ValueError:
+        raise ValueError("an integer of more than 4300 digits") from None
     return document["v"] if document.keys() == {"v"} else text.strip()
 
 
@@ -361,7 +319,10 @@ def apply_overrides(raw: dict[str, Any], overrides: Sequence[str], ctx: Context)
                     raise ScenarioError(SET, here, "no such array in the scenario")
                 node[token] = {}
             if last:
-                node[token] = parse_value(value_text)
+                try:
+                    node[token] = parse_value(value_text)
+                except ValueError as err:
+                    raise ScenarioError(SET, here, str(err)) from None
             else:
                 node = node[token]
         ctx.overridden[render_key_path(tokens)] = SET

@@ -28,6 +28,7 @@ from eth_account.signers.local import LocalAccount
 from web3.contract.contract import ContractFunction
 from web3.logs import DISCARD
 
+from defi_int.chain.deploy import settle_calldata
 from defi_int.chain.views import batch_view, domain
 from defi_int.exceptions import ContractRevert, TransactionFailed
 from defi_int.orders.model import Fill
@@ -205,9 +206,9 @@ def expect_rejection(defi_system, defi_orders) -> Callable[..., ContractRevert]:
 def _replay_in_mined_block(defi_system: Any, compact: bool, batch: Sequence[Fill], tx_hash: str) -> ContractRevert:
     chain = defi_system.chain
     block = chain.w3.eth.get_transaction_receipt(tx_hash)["blockNumber"]
-    fn = defi_system.settle_function(batch, compact=compact)
+    data = settle_calldata(batch, compact=compact)
     with pytest.raises(ContractRevert) as caught:
-        chain.call(fn, sender=defi_system.keeper.address, block=block)
+        chain.eth_call(data, to=defi_system.settlement.address, sender=defi_system.keeper.address, block=block)
     return caught.value
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from defi_int.chain import Chain
 from defi_int.gas import TOLERANCE, compare, measure
 
 SNAPSHOT = Path(__file__).resolve().parents[1] / "gas_snapshot.json"
@@ -16,7 +17,13 @@ SNAPSHOT = Path(__file__).resolve().parents[1] / "gas_snapshot.json"
 
 @pytest.fixture(scope="module")
 def measured() -> dict[str, int]:
-    return measure()
+    with Chain.pyevm() as chain:
+        return measure(chain)
+
+
+def test_the_gas_measured_on_revm_equals_the_gas_measured_on_py_evm(measured):
+    with Chain.revm() as chain:
+        assert measure(chain) == measured
 
 
 def test_no_operation_costs_more_than_its_snapshot(measured):

@@ -1,4 +1,4 @@
-"""The keeper bot against the deployed protocol: one settle per batch, reverts isolated, events reconciled.
+"""The keeper on the chain venue of a deployed protocol: one settle per batch, reverts isolated, events reconciled.
 
 Races are real: the chain read the keeper plans on is taken, then a trader acts on-chain (cancels,
 withdraws its margin) before the settle lands, as another transaction in the same block would.
@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-import defi_int.keeper.keeper as keeper_module
-from defi_int.chain.views import batch_view
+from defi_int.chain.venue import ChainVenue
+from defi_int.exceptions import OrderRejected
 from defi_int.keeper.keeper import Keeper, KeeperConfig
 from defi_int.keeper.pricing import PricingParams
 from defi_int.types import ONE
@@ -24,25 +24,28 @@ def make_keeper(system: Any, *, soft_limit: int | None = None, risk_limit: int =
     config = KeeperConfig(
         pricing={0: PRICING}, risk_limits={0: risk_limit}, soft_limits={0: soft_limit}, hedge_to=ONE, fee_bps=2
     )
-    return Keeper(system, config)
+    return Keeper(ChainVenue(system), config)
 
 
 def submit(keeper: Keeper, maker: Any, account: Any, **fields: Any) -> Any:
     order = maker.order(account, **fields)
-    now = keeper.system.chain.timestamp() + 1
-    assert keeper.submit(order, maker.sign(account, order), step=0, now=now) is None
+    now = maker.system.chain.timestamp() + 1
+    keeper.intake(order, maker.sign(account, order), step=0, now=now)
     return order
 
 
-def race(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> None:
-    """Runs ``action`` on-chain right after the keeper's read, before its settle."""
+def race(monkeypatch: pytest.MonkeyPatch, keeper: Keeper, action: Callable[[], None]) -> None:
+    """Runs ``action`` on-chain once, right after the keeper's read of a batch, before its settle."""
+    read = keeper.venue.snapshot
+    pending = [action]
 
-    def read_then_act(*args: Any, **kwargs: Any) -> Any:
-        view = batch_view(*args, **kwargs)
-        action()
-        return view
+    def read_then_act(orders):
+        snapshot = read(orders)
+        if orders and pending:  # the batch's read, not a read of the markets alone
+            pending.pop()()
+        return snapshot
 
-    monkeypatch.setattr(keeper_module, "batch_view", read_then_act)
+    monkeypatch.setattr(keeper.venue, "snapshot", read_then_act)
 
 
 def test_opposing_orders_net_inside_one_settle(defi_system, defi_traders, defi_orders) -> None:
@@ -50,10 +53,10 @@ def test_opposing_orders_net_inside_one_settle(defi_system, defi_traders, defi_o
     submit(keeper, defi_orders, defi_traders[0], is_buy=True, size=3 * ONE)
     submit(keeper, defi_orders, defi_traders[1], is_buy=False, size=3 * ONE)
     outcome = keeper.step(0)
-    assert len(outcome.events) == 2 and outcome.block is not None
+    assert len(outcome.events) == 2 and outcome.receipt is not None
     assert all(e.internal_size == 3 * ONE and e.amm_size == 0 for e in outcome.events)
     assert defi_system.chain.call(defi_system.vault.functions.inventory(0)) == 0
-    assert keeper.book == {}
+    assert len(keeper.book) == 0
 
 
 def test_flow_beyond_the_risk_limit_goes_to_the_amm(defi_system, defi_traders, defi_orders) -> None:
@@ -72,7 +75,7 @@ def test_a_fill_whose_order_was_cancelled_in_the_race_is_dropped_and_the_rest_re
     victim = submit(keeper, defi_orders, defi_traders[1], is_buy=True)
     submit(keeper, defi_orders, defi_traders[2], is_buy=False)
     cancel = defi_system.settlement.functions.cancel(victim.as_tuple())
-    race(monkeypatch, lambda: defi_system.chain.transact(defi_traders[1], cancel, gas=200_000))
+    race(monkeypatch, keeper, lambda: defi_system.chain.transact(defi_traders[1], cancel, gas=200_000))
     outcome = keeper.step(0)
     assert outcome.resends == 1
     ((order, reason),) = outcome.rejected
@@ -90,7 +93,11 @@ def test_a_margin_revert_without_a_digest_is_isolated_by_simulating_prefixes(
     submit(keeper, defi_orders, defi_traders[2], is_buy=True)
     vault = defi_system.vault
     cash = defi_system.chain.call(vault.functions.cash(poor.address))
-    race(monkeypatch, lambda: defi_system.chain.transact(poor, vault.functions.withdraw(cash - 10**6), gas=200_000))
+    race(
+        monkeypatch,
+        keeper,
+        lambda: defi_system.chain.transact(poor, vault.functions.withdraw(cash - 10**6), gas=200_000),
+    )
     outcome = keeper.step(0)
     ((order, reason),) = outcome.rejected
     assert order == victim and reason.reason == "chain:InsufficientMargin"
@@ -107,16 +114,17 @@ def test_an_order_resting_past_its_expiry_is_dropped_as_expired(defi_system, def
     chain.mine()
     outcome = keeper.step(1)
     assert [o.trader for o in outcome.expired] == [defi_traders[0].address]
-    assert keeper.book == {}
+    assert len(keeper.book) == 0
 
 
 def test_intake_rejects_a_signature_by_someone_else(defi_system, defi_traders, defi_orders) -> None:
     keeper = make_keeper(defi_system)
     order = defi_orders.order(defi_traders[0])
     forged = defi_orders.sign(defi_traders[1], defi_orders.order(defi_traders[1]))
-    rejection = keeper.submit(order, forged, step=0, now=defi_system.chain.timestamp())
-    assert rejection is not None and rejection.reason == "wrong-signer"
-    assert keeper.book == {}
+    with pytest.raises(OrderRejected) as rejection:
+        keeper.intake(order, forged, step=0, now=defi_system.chain.timestamp())
+    assert rejection.value.reason == "wrong-signer"
+    assert len(keeper.book) == 0
 
 
 def test_the_desk_hedges_past_its_soft_limit(defi_system, defi_traders, defi_orders) -> None:

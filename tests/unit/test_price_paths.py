@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from defi_int.exceptions import ScenarioError
-from defi_int.market.paths import YEAR_SECONDS, load_price_csv, price_path, replay_path
-from defi_int.sim.scenario import MarketSpec
+from defi_int.market.paths import YEAR_SECONDS, PathParams, load_price_csv, price_path, replay_path
 from defi_int.types import ONE
 
-GBM = MarketSpec(price=2_000 * ONE, volatility=0.8)
+GBM = PathParams(volatility=0.8)
+START = 2_000 * ONE
 
 
 def log_returns(path: list[int]) -> np.ndarray:
@@ -19,29 +19,29 @@ def log_returns(path: list[int]) -> np.ndarray:
 
 
 def test_a_path_has_steps_plus_one_positive_int_prices_starting_at_the_market_price():
-    path = price_path(GBM, 100, 12, np.random.default_rng(1))
+    path = price_path(GBM, START, 100, 12, np.random.default_rng(1))
     assert len(path) == 101
-    assert path[0] == GBM.price
+    assert path[0] == START
     assert all(type(p) is int and p > 0 and p % 10**12 == 0 for p in path)
 
 
 def test_the_same_seed_gives_the_same_path_and_another_seed_another():
-    first = price_path(GBM, 500, 12, np.random.default_rng(7))
-    assert price_path(GBM, 500, 12, np.random.default_rng(7)) == first
-    assert price_path(GBM, 500, 12, np.random.default_rng(8)) != first
+    first = price_path(GBM, START, 500, 12, np.random.default_rng(7))
+    assert price_path(GBM, START, 500, 12, np.random.default_rng(7)) == first
+    assert price_path(GBM, START, 500, 12, np.random.default_rng(8)) != first
 
 
 def test_a_path_draws_all_its_randoms_up_front():
     rng = np.random.default_rng(3)
-    price_path(GBM, 50, 12, rng)
+    price_path(GBM, START, 50, 12, rng)
     after_one = rng.standard_normal()
     assert after_one == np.random.default_rng(3).standard_normal(51)[-1]
 
 
 def test_gbm_log_returns_have_the_theoretical_mean_and_std():
     steps, block_time, mu, sigma = 50_000, 3_600, 2.5, 0.5
-    market = MarketSpec(price=2_000 * ONE, volatility=sigma, drift=mu)
-    r = log_returns(price_path(market, steps, block_time, np.random.default_rng(2024)))
+    market = PathParams(volatility=sigma, drift=mu)
+    r = log_returns(price_path(market, START, steps, block_time, np.random.default_rng(2024)))
     dt = block_time / YEAR_SECONDS
     mean, std = (mu - sigma**2 / 2) * dt, sigma * math.sqrt(dt)
     standard_error = std / math.sqrt(steps)
@@ -51,10 +51,10 @@ def test_gbm_log_returns_have_the_theoretical_mean_and_std():
 
 
 def test_a_jump_path_with_huge_intensity_jumps_where_gbm_does_not():
-    jumpy = MarketSpec(price=2_000 * ONE, volatility=0.8, path="jump", jump_intensity=1e6, jump_std=0.05)
+    jumpy = PathParams(volatility=0.8, path="jump", jump_intensity=1e6, jump_std=0.05)
     steps, block_time = 20_000, 12
-    r_jump = log_returns(price_path(jumpy, steps, block_time, np.random.default_rng(5)))
-    r_gbm = log_returns(price_path(GBM, steps, block_time, np.random.default_rng(5)))
+    r_jump = log_returns(price_path(jumpy, START, steps, block_time, np.random.default_rng(5)))
+    r_gbm = log_returns(price_path(GBM, START, steps, block_time, np.random.default_rng(5)))
     diffusion = 0.8 * math.sqrt(block_time / YEAR_SECONDS)
     assert np.abs(r_gbm).max() < 6 * diffusion
     assert (np.abs(r_jump) > 10 * diffusion).sum() > steps // 10
@@ -65,17 +65,17 @@ def test_a_jump_path_with_huge_intensity_jumps_where_gbm_does_not():
 
 def test_the_merton_compensator_keeps_the_mean_log_return_at_theory():
     m, s, lam = -0.02, 0.01, 2e5
-    market = MarketSpec(price=2_000 * ONE, volatility=0.5, path="jump", jump_intensity=lam, jump_mean=m, jump_std=s)
+    market = PathParams(volatility=0.5, path="jump", jump_intensity=lam, jump_mean=m, jump_std=s)
     steps, block_time = 40_000, 12
-    r = log_returns(price_path(market, steps, block_time, np.random.default_rng(9)))
+    r = log_returns(price_path(market, START, steps, block_time, np.random.default_rng(9)))
     dt = block_time / YEAR_SECONDS
     mean = (0.0 - 0.5**2 / 2 - lam * (math.exp(m + s**2 / 2) - 1)) * dt + lam * dt * m
     assert abs(r.mean() - mean) < 4 * r.std() / math.sqrt(steps)
 
 
 def test_a_crash_never_takes_a_price_to_zero():
-    crash = MarketSpec(price=ONE // 1000, volatility=10, drift=-10, path="jump", jump_intensity=1e7, jump_mean=-1)
-    path = price_path(crash, 2_000, 3_600, np.random.default_rng(1))
+    crash = PathParams(volatility=10, drift=-10, path="jump", jump_intensity=1e7, jump_mean=-1)
+    path = price_path(crash, ONE // 1000, 2_000, 3_600, np.random.default_rng(1))
     assert min(path) == 10**12  # one millionth of a dollar, the floor
 
 
@@ -87,9 +87,9 @@ def write_csv(tmp_path, text):
 
 def test_replay_takes_the_last_row_at_or_before_each_step(tmp_path):
     file = write_csv(tmp_path, "timestamp,price\n1000,10\n1005,11.5\n1024,12\n1025,13\n1049,14\n")
-    market = MarketSpec(path="replay", replay_csv=file, price=10 * ONE)
+    market = PathParams(path="replay", replay_csv=file)
     rng = np.random.default_rng(1)
-    path = price_path(market, 4, 12, rng)
+    path = price_path(market, 10 * ONE, 4, 12, rng)
     # step times 1000, 1012, 1024, 1036, 1048
     assert path == [10 * ONE, 23 * ONE // 2, 12 * ONE, 13 * ONE, 13 * ONE]
     assert rng.standard_normal() == np.random.default_rng(1).standard_normal()  # no randomness consumed

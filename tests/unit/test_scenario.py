@@ -8,8 +8,28 @@ from pathlib import Path
 
 import pytest
 
-from defi_int.exceptions import ScenarioError
-from defi_int.sim.scenario import Scenario, load_scenario, parse_scenario
+from defi_int.exceptions import ParamError, ScenarioError
+from defi_int.keeper.keeper import KeeperConfig
+from defi_int.params import (
+    KeeperParams,
+    MarketParams,
+    ProtocolParams,
+    SystemParams,
+    declared,
+    fixed_to_str,
+    key_of,
+    param_of,
+)
+from defi_int.sim.scenario import (
+    ArbSpec,
+    ChainSpec,
+    MarketSpec,
+    OracleSpec,
+    Scenario,
+    TraderSpec,
+    load_scenario,
+    parse_scenario,
+)
 from defi_int.types import ONE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,38 +82,55 @@ def test_the_other_scenarios_stress_what_their_names_say():
     assert replay.markets[0].replay_csv == REPLAY_CSV.resolve()
 
 
-def test_a_minimal_scenario_takes_the_documented_defaults():
+def test_a_minimal_scenario_takes_the_declared_defaults():
     s = parse()
     assert (s.name, s.seed, s.block_time, s.start_time, s.source) == ("inline", 1, 12, 2_100_000_000, None)
-    assert (s.chain.backend, s.chain.rpc_url) == ("embedded", None)
-    p = s.protocol
-    assert (p.decimals, p.oracle_max_age, p.initial_margin_bps, p.maintenance_margin_bps) == (6, 120, 1000, 500)
-    assert (p.max_deviation_bps, p.desk_capital, p.amm_capital) == (100, 2_000_000, 5_000_000)
+    assert (s.chain, s.oracle, s.arbitrage) == (ChainSpec(), OracleSpec(), ArbSpec())
+    assert (s.chain.backend, s.chain.rpc_url) == ("revm", None)
+    assert (s.protocol, s.keeper) == (ProtocolParams(), KeeperParams())
     (m,) = s.markets
-    assert (m.id, m.symbol, m.price, m.path, m.volatility, m.drift) == (0, "M0", 2_000 * ONE, "gbm", 0.8, 0.0)
-    assert (m.jump_intensity, m.replay_csv, m.amm_base, m.amm_fee_bps, m.inventory_cap) == (
-        0.0,
-        None,
-        1_000 * ONE,
-        30,
-        100 * ONE,
-    )
-    assert (s.oracle.cadence, s.oracle.stale_from, s.oracle.stale_steps) == (1, None, 0)
-    k = s.keeper
-    assert (k.half_spread_bps, k.risk_aversion, k.volatility, k.horizon_seconds, k.fee_bps) == (5.0, 1.0, None, 3600, 2)
-    assert (k.risk_limit, k.soft_limit, k.hedge_to, k.max_batch, k.markout_horizons) == (None, None, 0, 500, (1, 5, 20))
-    assert k.volatility_for(m) == 0.8 and k.risk_limit_for(m) == 100 * ONE
+    assert m == MarketSpec() and (m.id, m.symbol, m.path, m.replay_csv) == (0, "M0", "gbm", None)
     (t,) = s.traders
-    assert (t.name, t.count, t.rate, t.markets, t.size_mean, t.limit_offset_bps, t.expiry_steps) == (
-        "noise",
-        1,
-        0.1,
-        None,
-        ONE,
-        (5.0, 50.0),
-        (1, 5),
+    assert t == TraderSpec(type="noise") and t.name == "noise"
+    assert s.oracle.posts_at(7) and s.keeper.risk_limit_for(m) == m.inventory_cap
+
+
+def test_a_minimal_scenario_deploys_exactly_what_code_gets_by_default():
+    s = parse()
+    assert s.system_params() == SystemParams()
+    assert s.protocol.oracle_max_age == SystemParams().oracle_max_age == 3_600  # once 120 here and 3600 there
+    config = KeeperConfig.from_params(s.keeper, s.system_params(), {0: s.markets[0].volatility})
+    assert config == KeeperConfig(
+        pricing=config.pricing, risk_limits=config.risk_limits, soft_limits=config.soft_limits
     )
-    assert (s.arbitrage.count, s.arbitrage.max_size, s.arbitrage.margin) == (1, 50 * ONE, 1_000_000)
+    assert config.risk_limits == {0: s.markets[0].inventory_cap} and config.soft_limits == {0: None}
+
+
+def _another_value(cls: type, name: str) -> str:
+    """A value of ``cls.name`` other than its default that the class accepts, as TOML."""
+    param = param_of(cls, name)
+    default = getattr(cls(), name)
+    for value in (default + 1, default - 1, param.hi):
+        try:
+            cls(**{name: value})
+        except ParamError:
+            continue
+        return f'"{fixed_to_str(value)}"' if param.kind == "amount" else str(value)
+    raise AssertionError(name)
+
+
+@pytest.mark.parametrize(
+    ("table", "cls", "name"),
+    [("protocol", ProtocolParams, f.name) for f, _ in declared(ProtocolParams)]
+    + [("markets[0]", MarketParams, f.name) for f, _ in declared(MarketParams)],
+)
+def test_every_declared_deploy_parameter_is_a_scenario_key_that_reaches_the_deploy_config(table, cls, name):
+    value = _another_value(cls, name)
+    s = parse(overrides=[f"{table}.{key_of(cls, name)}={value}"])
+    params = s.system_params()
+    target = params if cls is ProtocolParams else params.markets[0]
+    assert getattr(target, name) != getattr(cls(), name)
+    assert getattr(target, name) == getattr(s.protocol if cls is ProtocolParams else s.markets[0], name)
 
 
 def test_decimal_amounts_are_read_exactly_and_rendered_back_as_decimal_strings():

@@ -1,54 +1,34 @@
 """Every malformed scenario gives exactly one clear ScenarioError: one line, naming the file (or
 --set) and the dotted key, saying what is wrong. Never a traceback from somewhere else."""
 
-import tomllib
-from pathlib import Path
-
 import pytest
+from bad_inputs import BAD, BASIC, FILES, OVERRIDES, ROOT
 from hypothesis import given
 from hypothesis import strategies as st
 
 from defi_int.exceptions import ConfigError, ScenarioError
-from defi_int.sim.scenario import load_scenario, parse_scenario
-
-ROOT = Path(__file__).resolve().parents[2]
-BAD = ROOT / "tests" / "data" / "bad_scenarios"
-BASIC = ROOT / "scripts" / "scenarios" / "basic.toml"
-
-# file → (key, fragment of the problem)
-EXPECTED: dict[str, tuple[str | None, str]] = {
-    "unknown_top_level_key.toml": ("seeed", "unknown key 'seeed' (did you mean 'seed'?)"),
-    "typo_in_nested_key.toml": ("markets[0].volatilty", "did you mean 'volatility'?"),
-    "string_for_steps.toml": ("steps", "expected an integer, got string '12'"),
-    "bool_for_int.toml": ("traders[0].count", "expected an integer, got boolean true"),
-    "negative_volatility.toml": ("markets[0].volatility", "must be within 0..10, got -0.5"),
-    "fee_out_of_range.toml": ("keeper.fee_bps", "must be within 0..1000, got 20000"),
-    "missing_steps.toml": ("steps", "required key is missing"),
-    "invalid_toml.toml": (None, "invalid TOML: Invalid value (at line 3, column 13)"),
-    "maintenance_above_initial.toml": ("protocol.maintenance_margin_bps", "must be <= initial_margin_bps (500)"),
-    "replay_without_csv.toml": ("markets[0].replay_csv", "required for a replay path"),
-    "replay_csv_missing.toml": ("markets[0].replay_csv", "file not found: 'data/no_such_file.csv'"),
-    "replay_with_price.toml": ("markets[0].price", "the CSV gives the prices"),
-    "informed_key_on_noise_trader.toml": ("traders[0].horizon", "only for informed traders"),
-    "duplicate_market_ids.toml": ("markets[1].id", "duplicate market id 0 (also markets[0])"),
-    "horizons_not_increasing.toml": ("keeper.markout_horizons", "must be strictly increasing, got [1, 20, 5]"),
-    "jump_without_intensity.toml": ("markets[0].jump_intensity", "required for a jump path"),
-    "trader_unknown_market.toml": ("traders[0].markets", "market 3 is not a listed market (listed: 0)"),
-    "hedge_to_above_soft_limit.toml": ("keeper.hedge_to", "must be < soft_limit (5), got 10"),
-    "rpc_without_url.toml": ("chain.rpc_url", "required when backend is 'rpc'"),
-    "markets_as_table.toml": ("markets", "expected an array of tables ([[markets]]), got table"),
-    "price_not_a_number.toml": ("markets[0].price", "expected a decimal number, got string 'two thousand'"),
-}
+from defi_int.params import KeeperParams, ProtocolParams
+from defi_int.sim.scenario import (
+    ArbSpec,
+    ChainSpec,
+    MarketSpec,
+    OracleSpec,
+    Scenario,
+    TraderSpec,
+    load_scenario,
+    parse_scenario,
+)
+from defi_int.sim.schema import declared_keys
 
 
-def test_every_bad_file_has_an_expectation_and_there_are_at_least_ten():
-    assert sorted(p.name for p in BAD.glob("*.toml")) == sorted(EXPECTED)
-    assert len(EXPECTED) >= 10
+def test_every_bad_file_has_an_expectation_and_there_are_at_least_fifty_inputs():
+    assert sorted(p.name for p in BAD.glob("*.toml")) == sorted(FILES)
+    assert len(FILES) >= 50 and len(OVERRIDES) >= 50
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", sorted(FILES))
 def test_a_malformed_scenario_gives_one_line_naming_the_file_and_key(name):
-    key, fragment = EXPECTED[name]
+    key, fragment = FILES[name]
     path = BAD / name
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
@@ -86,34 +66,15 @@ def test_an_unknown_key_far_from_any_known_one_lists_the_known_keys():
         load_scenario(BASIC, overrides=["chain.zzz=1"])
 
 
-@pytest.mark.parametrize(
-    ("override", "key", "fragment"),
-    [
-        ("keeper.half_spred_bps=8", "keeper.half_spred_bps", "did you mean 'half_spread_bps'?"),
-        ("markets[0].volatility=-1", "markets[0].volatility", "must be within 0..10, got -1"),
-        ("traders[1].count=many", "traders[1].count", "expected an integer, got string 'many'"),
-        ("steps=0", "steps", "must be within 1..1000000, got 0"),
-        ("markets[3].volatility=1", "markets[3]", "no such entry: the scenario has 1"),
-        ("oracle[0].cadence=1", "oracle[0]", "oracle is not an array"),
-        ("steps.x=1", "steps.x", "steps is not a table"),
-        ("extra[0].x=1", "extra", "no such array"),
-        ("markets=3", "markets", "expected an array of tables"),
-        ("keeper.toxicity_routing=1", "keeper.toxicity_routing", "expected a boolean"),
-        ("protocol.maintenance_margin_bps=2000", "protocol.maintenance_margin_bps", "must be <="),
-        ("keeper.soft_limit=1", "keeper.hedge_to", "must be < soft_limit (1), got "),
-        ("chain.backend=rpc", "chain.rpc_url", "required when backend is 'rpc'"),
-        ("chain.rpc_url=ws://x", "chain.rpc_url", "only for the rpc backend"),
-        ("markets[0].path=replay", "markets[0].price", "the CSV gives the prices"),
-        ("markets[0].price=1e-19", "markets[0].price", "has more than 18 decimals"),
-    ],
-)
-def test_an_invalid_override_is_reported_against_set_and_its_key(override, key, fragment):
+@pytest.mark.parametrize(("overrides", "key", "fragment"), OVERRIDES, ids=lambda v: str(v)[:60])
+def test_an_invalid_override_is_reported_against_set_and_its_key(overrides, key, fragment):
     with pytest.raises(ScenarioError) as caught:
-        load_scenario(BASIC, overrides=[override])
+        load_scenario(BASIC, overrides=list(overrides))
     err = caught.value
     assert (err.source, err.key) == ("--set", key)
     assert fragment in err.problem
     assert str(err) == f"--set: {key}: {err.problem}"
+    assert "\n" not in str(err)
 
 
 @pytest.mark.parametrize(("override", "fragment"), [("steps", "expected key=value"), ("=3", "not a key path")])
@@ -139,26 +100,23 @@ _LITERALS = st.sampled_from(
     [
         *("true", "-1", "0", "1", "7", "1e400", "nan", "-inf", "[1, 2]", "[]", "[1, 20, 5]", "{ a = 1 }", "{}", "1.5"),
         *("-0.5", "2000", "99999999999999999999", '"x"', '"2000.5"', "[[1]]", "[true, 1]", "1979-05-27", "0.1"),
+        *("1e60", '"1e400"', '"1e999999"', "1e-300", "-1e308", str(2**64), str(2**128), str(2**256 - 1), "9" * 5000),
+        *('"../x"', '""', "4294967295", "0.000000000000000001", "[0, 100001]", "[-1000, 10000]"),
     ]
 )
-_RAW = tomllib.loads(BASIC.read_text())
-_KEYS = [
-    *_RAW,
-    *[f"{table}.{k}" for table in ("protocol", "keeper", "arbitrage", "oracle", "chain") for k in _RAW.get(table, {})],
-    *[f"markets[0].{k}" for k in _RAW["markets"][0]],
-    *[f"traders[{i}].{k}" for i in (0, 1) for k in _RAW["traders"][i]],
-    "keeper.volatility",
-    "keeper.risk_limit",
-    "chain.backend",
-    "chain.rpc_url",
-    "oracle.stale_from",
-    "oracle.stale_steps",
-    "markets[0].id",
-    "markets[0].replay_csv",
-    "markets[0].jump_intensity",
-    "traders[0].markets",
-    "traders[0].name",
-]
+_TABLES = {
+    "": Scenario,
+    "chain.": ChainSpec,
+    "protocol.": ProtocolParams,
+    "markets[0].": MarketSpec,
+    "oracle.": OracleSpec,
+    "keeper.": KeeperParams,
+    "traders[0].": TraderSpec,
+    "traders[1].": TraderSpec,
+    "arbitrage.": ArbSpec,
+}
+#: Every declared key of every table (the fuzz follows the declarations as they grow).
+_KEYS = sorted(f"{prefix}{key}" for prefix, cls in _TABLES.items() for key in declared_keys(cls))
 
 
 @given(key=st.sampled_from(_KEYS), value=st.one_of(_LITERALS, st.text(max_size=10)))

@@ -53,9 +53,10 @@ def _predict(s, liquidator: str, account: str, market: int, size: int) -> tuple[
 
 def _liquidate(s, liquidator, account: str, size: int, market: int = 0):
     view, predicted = _predict(s, liquidator.address, account, market, size)
-    args, _ = s.liquidate(liquidator, account, market, size)
+    _, receipt = s.liquidate(liquidator, account, market, size)
+    (args,) = liquidation_events(s, receipt)
     assert isinstance(predicted, Liquidation), predicted
-    assert (args.size, args.toDesk, args.toAmm, args.ammQuote, args.mark, args.penalty) == (
+    assert (args.size, args.to_desk, args.to_amm, args.amm_quote, args.mark, args.penalty) == (
         predicted.size,
         predicted.to_desk,
         predicted.to_amm,
@@ -92,7 +93,7 @@ def test_below_maintenance_the_desk_takes_the_position_at_the_oracle_and_the_pen
 
     args = _liquidate(s, stranger, long_10.address, SIZE)
 
-    assert (args.toDesk, args.toAmm, args.penalty) == (SIZE, 0, 470 * UNIT)  # 2.5 % of 18,800
+    assert (args.to_desk, args.to_amm, args.penalty) == (SIZE, 0, 470 * UNIT)  # 2.5 % of 18,800
     assert s.chain.call(s.vault.functions.cash(long_10.address)) == 800 * UNIT - 470 * UNIT
     assert s.chain.call(s.vault.functions.cash(stranger.address)) == 235 * UNIT
     assert s.chain.call(s.vault.functions.cash(INSURANCE_FUND)) == 235 * UNIT
@@ -110,7 +111,7 @@ def test_what_the_desk_cap_does_not_allow_is_closed_on_the_amm(defi_system, hold
 
     args = _liquidate(s, stranger, trader.address, SIZE)
 
-    assert (args.toDesk, args.toAmm) == (4 * ONE, 6 * ONE)
+    assert (args.to_desk, args.to_amm) == (4 * ONE, 6 * ONE)
     assert s.chain.call(s.vault.functions.inventory(0)) == 4 * ONE
     assert s.chain.call(s.vault.functions.position(trader.address, 0)) == 0
 

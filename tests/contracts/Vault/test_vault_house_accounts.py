@@ -61,15 +61,16 @@ def test_only_the_owner_withdraws_house_cash(defi_system, stranger, reverts):
             defi_system.chain.transact(stranger, fn(stranger.address, 1), gas=300_000)
 
 
-def test_a_desk_without_capital_cannot_take_inventory(defi_chain):
-    system, (trader, *_) = build_session(defi_chain, SystemParams(desk_capital=0))
+def test_a_desk_without_the_capital_for_its_margin_cannot_take_inventory(defi_chain):
+    # One whole token of capital (the least the declaration takes) against a 200 USD margin.
+    system, (trader, *_) = build_session(defi_chain, SystemParams(desk_capital=1))
     maker = OrderMaker(system, domain(system))
     try:
         maker.settle([maker.fill(trader)])
     except ContractRevert as exc:
         assert exc.error_name == "InsufficientMargin" and exc.args_by_name["account"].lower() == system.desk.lower()
     else:
-        raise AssertionError("the desk took a position with no capital behind it")
+        raise AssertionError("the desk took a position without the capital behind it")
 
 
 def test_deploying_twice_on_one_chain_is_independent(defi_chain):

@@ -5,14 +5,20 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from defi_int.keeper.matching import Candidate, MarketBook, allocate, plan_market
+from defi_int.keeper.book import BookEntry
+from defi_int.keeper.matching import MarketBook, allocate, plan_market
+from defi_int.keeper.plan import PlannedFill
 from defi_int.keeper.pricing import PricingParams
 from defi_int.market.amm import Pool
+from defi_int.orders.model import Order
+from defi_int.orders.rules import amm_quotes, expected_legs
 from defi_int.types import ONE
 
 SCALE = 10**30
 MARK = 2_000 * ONE
 PARAMS = PricingParams(5.0, 1.0, 0.64 / (365 * 24 * 3600), 3600.0, 100, 0.0, SCALE)
+TRADER = "0x" + "11" * 20
+TOXIC = "0x" + "22" * 20
 
 
 def pool() -> Pool:
@@ -24,72 +30,81 @@ def book(inventory: int = 0, risk_limit: int = 10 * ONE, mark: int | None = MARK
     return MarketBook(mark, inventory, risk_limit, pool())
 
 
-def buy(
-    key: int, units: float, limit: int = MARK * 101 // 100, allow_amm: bool = True, toxic: bool = False
-) -> Candidate:
-    return Candidate(key, True, int(units * ONE), limit, allow_amm, toxic)
+def entry(seq: int, is_buy: bool, size: int, limit: int, allow_amm: bool = True, toxic: bool = False) -> BookEntry:
+    order = Order(TOXIC if toxic else TRADER, 0, is_buy, size, limit, 2**40, seq, 30, allow_amm)
+    return BookEntry(order, b"\x01" * 65, seq.to_bytes(32, "big"), seq)
 
 
-def sell(
-    key: int, units: float, limit: int = MARK * 99 // 100, allow_amm: bool = True, toxic: bool = False
-) -> Candidate:
-    return Candidate(key, False, int(units * ONE), limit, allow_amm, toxic)
+def buy(seq: int, units: float, limit: int = MARK * 101 // 100, **kw: bool) -> BookEntry:
+    return entry(seq, True, int(units * ONE), limit, **kw)
+
+
+def sell(seq: int, units: float, limit: int = MARK * 99 // 100, **kw: bool) -> BookEntry:
+    return entry(seq, False, int(units * ONE), limit, **kw)
+
+
+def plan(entries: list[BookEntry], market: MarketBook) -> list[PlannedFill]:
+    fills, _ = plan_market(entries, market, PARAMS, fee_bps=2, toxic=lambda trader: trader == TOXIC)
+    return fills
 
 
 def test_opposing_orders_net_without_moving_the_desk_even_past_its_room() -> None:
-    sizes = allocate([buy(0, 30), sell(1, 30)], inventory=0, risk_limit=ONE)
-    assert sizes == {0: 30 * ONE, 1: 30 * ONE}
+    assert allocate([(True, 30 * ONE), (False, 30 * ONE)], inventory=0, risk_limit=ONE) == [30 * ONE, 30 * ONE]
 
 
 def test_the_excess_side_is_filled_from_inventory_up_to_the_room() -> None:
-    sizes = allocate([buy(0, 4), buy(1, 4), sell(2, 2)], inventory=0, risk_limit=5 * ONE)
+    sizes = allocate([(True, 4 * ONE), (True, 4 * ONE), (False, 2 * ONE)], inventory=0, risk_limit=5 * ONE)
     # The desk sells 8 and buys 2: a net short of 6 exceeds the room of 5, so one unit is left.
-    assert sizes == {0: 4 * ONE, 1: 3 * ONE, 2: 2 * ONE}
+    assert sizes == [4 * ONE, 3 * ONE, 2 * ONE]
 
 
 def test_a_long_desk_can_sell_more_than_its_limit_to_buyers() -> None:
-    sizes = allocate([buy(0, 12)], inventory=5 * ONE, risk_limit=5 * ONE)
-    assert sizes == {0: 10 * ONE}
+    assert allocate([(True, 12 * ONE)], inventory=5 * ONE, risk_limit=5 * ONE) == [10 * ONE]
 
 
 def test_earlier_orders_are_served_first() -> None:
-    sizes = allocate([buy(7, 3), buy(2, 3)], inventory=0, risk_limit=4 * ONE)
-    assert sizes == {2: 3 * ONE, 7: ONE}
+    assert allocate([(True, 3 * ONE), (True, 3 * ONE)], inventory=0, risk_limit=4 * ONE) == [3 * ONE, ONE]
 
 
 def test_the_remainder_goes_to_the_amm_when_allowed() -> None:
-    legs, _ = plan_market([buy(0, 15)], book(risk_limit=10 * ONE), PARAMS)
-    (leg,) = legs
-    assert (leg.internal, leg.amm) == (10 * ONE, 5 * ONE)
-    assert leg.amm_quote > 0
+    (planned,) = plan([buy(0, 15)], book(risk_limit=10 * ONE))
+    assert (planned.fill.internal_size, planned.fill.amm_size) == (10 * ONE, 5 * ONE)
+    assert planned.expected.amm_quote == pool().quote_buy(5 * ONE)
 
 
 def test_the_remainder_rests_when_the_order_does_not_allow_the_amm() -> None:
-    legs, _ = plan_market([buy(0, 15, allow_amm=False)], book(risk_limit=10 * ONE), PARAMS)
-    (leg,) = legs
-    assert (leg.internal, leg.amm) == (10 * ONE, 0)
+    (planned,) = plan([buy(0, 15, allow_amm=False)], book(risk_limit=10 * ONE))
+    assert (planned.fill.internal_size, planned.fill.amm_size) == (10 * ONE, 0)
 
 
 def test_the_remainder_rests_when_the_amm_would_break_the_limit() -> None:
-    legs, _ = plan_market([buy(0, 15, limit=MARK * 1_0006 // 10_000)], book(risk_limit=10 * ONE), PARAMS)
-    (leg,) = legs
-    assert (leg.internal, leg.amm) == (10 * ONE, 0)
+    (planned,) = plan([buy(0, 15, limit=MARK * 1_0006 // 10_000)], book(risk_limit=10 * ONE))
+    assert (planned.fill.internal_size, planned.fill.amm_size) == (10 * ONE, 0)
 
 
 def test_toxic_flow_is_routed_out() -> None:
-    legs, _ = plan_market([buy(0, 2, toxic=True)], book(), PARAMS)
-    (leg,) = legs
-    assert (leg.internal, leg.amm) == (0, 2 * ONE)
+    (planned,) = plan([buy(0, 2, toxic=True)], book())
+    assert (planned.fill.internal_size, planned.fill.amm_size) == (0, 2 * ONE)
 
 
 def test_nothing_is_internalized_without_a_fresh_oracle() -> None:
-    legs, _ = plan_market([buy(0, 2), sell(1, 2)], book(mark=None), PARAMS)
-    assert all(leg.internal == 0 for leg in legs)
+    assert all(p.fill.internal_size == 0 for p in plan([buy(0, 2), sell(1, 2)], book(mark=None)))
 
 
 def test_an_order_whose_limit_the_desk_cannot_meet_is_not_internalized() -> None:
-    legs, _ = plan_market([buy(0, 1, limit=MARK)], book(), PARAMS)  # the desk asks above the oracle
-    assert legs == [] or all(leg.internal == 0 for leg in legs)
+    fills = plan([buy(0, 1, limit=MARK)], book())  # the desk asks above the oracle
+    assert all(p.fill.internal_size == 0 for p in fills)
+
+
+def test_the_fee_is_the_desks_capped_by_the_orders_maximum() -> None:
+    cheap = Order(TRADER, 0, True, ONE, MARK * 101 // 100, 2**40, 9, 1, True)
+    fills, _ = plan_market([BookEntry(cheap, b"\x01" * 65, b"\x09" * 32, 9)], book(), PARAMS, fee_bps=5)
+    assert fills[0].fill.fee_bps == 1
+
+
+def test_each_fill_carries_its_digest_from_the_book() -> None:
+    entries = [buy(3, 1), sell(4, 1)]
+    assert [p.digest for p in plan(entries, book())] == [e.digest for e in entries]
 
 
 candidates = st.lists(
@@ -113,28 +128,36 @@ candidates = st.lists(
 def test_matching_never_overfills_never_breaks_a_limit_and_netting_conserves_size(
     orders: list[tuple[bool, int, int, bool, bool]], inventory: int, risk_limit: int, amm_offset: int
 ) -> None:
-    cands = [
-        Candidate(i, is_buy, size, MARK * (10_000 + off) // 10_000, allow, toxic)
+    entries = [
+        entry(i, is_buy, size, MARK * (10_000 + off) // 10_000, allow, toxic)
         for i, (is_buy, size, off, allow, toxic) in enumerate(orders)
     ]
     start = Pool(1_000 * ONE, 1_000 * ONE * MARK * (10_000 + amm_offset) // 10_000 // SCALE, 30)
     mirror = Pool(start.base, start.quote, start.fee_bps)
-    legs, after = plan_market(cands, MarketBook(MARK, inventory, risk_limit, start), PARAMS)
-    by_key = {c.key: c for c in cands}
-    assert [leg.key for leg in legs] == sorted(leg.key for leg in legs)
+    fills, after = plan_market(
+        entries, MarketBook(MARK, inventory, risk_limit, start), PARAMS, fee_bps=2, toxic=lambda t: t == TOXIC
+    )
+    by_digest = {e.digest: e for e in entries}
+    assert [p.order.nonce for p in fills] == sorted(p.order.nonce for p in fills)  # batch (arrival) order
     desk_change = 0
-    for leg in legs:
-        c = by_key[leg.key]
-        assert 0 < leg.amount <= c.size
-        if leg.internal:
-            assert not c.toxic
-            assert leg.price <= c.limit_price if c.is_buy else leg.price >= c.limit_price
-            desk_change += -leg.internal if c.is_buy else leg.internal
-        if leg.amm:
-            assert c.allow_amm
-            quote = mirror.swap(c.is_buy, leg.amm)  # the AMM legs replay in batch order
-            assert quote == leg.amm_quote
-            assert quote * SCALE <= leg.amm * c.limit_price if c.is_buy else quote * SCALE >= leg.amm * c.limit_price
+    for planned in fills:
+        fill, e = planned.fill, by_digest[planned.digest]
+        order = e.order
+        assert 0 < fill.amount <= e.remaining
+        # The legs the plan expects are those the rules derive on the AMM as it stands at this fill.
+        assert planned.expected == expected_legs(fill, MARK, amm_quotes(mirror, fill), SCALE)
+        if fill.internal_size:
+            assert order.trader != TOXIC
+            assert (
+                fill.internal_price <= order.limit_price if order.is_buy else fill.internal_price >= order.limit_price
+            )
+            desk_change += -fill.internal_size if order.is_buy else fill.internal_size
+        if fill.amm_size:
+            assert order.allow_amm
+            quote = mirror.swap(order.is_buy, fill.amm_size)  # the AMM legs replay in batch order
+            assert quote == planned.expected.amm_quote
+            limit = fill.amm_size * order.limit_price
+            assert quote * SCALE <= limit if order.is_buy else quote * SCALE >= limit
     assert after is not None and (after.base, after.quote) == (mirror.base, mirror.quote)
     # Netting conserves size: the desk's inventory moves by internal sells minus internal buys, and
     # only within its room (or back toward zero).
@@ -152,15 +175,14 @@ def test_matching_never_overfills_never_breaks_a_limit_and_netting_conserves_siz
 def test_netting_fills_the_smaller_side_whole_and_as_much_of_the_larger(
     sides: list[tuple[bool, int]], inventory: int, risk_limit: int
 ) -> None:
-    cands = [Candidate(i, is_buy, size, 0, False) for i, (is_buy, size) in enumerate(sides)]
-    sizes = allocate(cands, inventory, risk_limit)
-    bought = sum(sizes.get(c.key, 0) for c in cands if c.is_buy)
-    sold = sum(sizes.get(c.key, 0) for c in cands if not c.is_buy)
-    buys = sum(c.size for c in cands if c.is_buy)
-    sells = sum(c.size for c in cands if not c.is_buy)
+    sizes = allocate(sides, inventory, risk_limit)
+    bought = sum(s for s, (is_buy, _) in zip(sizes, sides, strict=True) if is_buy)
+    sold = sum(s for s, (is_buy, _) in zip(sizes, sides, strict=True) if not is_buy)
+    buys = sum(size for is_buy, size in sides if is_buy)
+    sells = sum(size for is_buy, size in sides if not is_buy)
     netted = min(buys, sells)
     assert min(bought, sold) >= netted  # opposing flow is netted in full
-    assert all(0 <= sizes.get(c.key, 0) <= c.size for c in cands)
+    assert all(0 <= s <= size for s, (_, size) in zip(sizes, sides, strict=True))
     # Beyond the netted part, the desk's move stays within its room on each side.
     assert bought - sold <= max(0, risk_limit + inventory)
     assert sold - bought <= max(0, risk_limit - inventory)

@@ -5,16 +5,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from defi_int.keeper.pricing import (
-    PricingParams,
-    band,
-    best_execution_bound,
-    desk_price,
-    quoted_price,
-    reservation_price,
-)
+from defi_int.keeper.pricing import PricingParams, desk_price, quoted_price, reservation_price
 from defi_int.market.amm import Pool
 from defi_int.market.ledger import notional
+from defi_int.orders.rules import amm_reference, band
 from defi_int.types import ONE
 
 SCALE = 10**30  # 6-decimal collateral
@@ -38,6 +32,11 @@ def params(**overrides: float) -> PricingParams:
 def pool_at(mark: int, base_units: int = 1_000, fee_bps: int = 30) -> Pool:
     base = base_units * ONE
     return Pool(base, base * mark // SCALE, fee_bps)
+
+
+def desk_price_at(trader_buys: bool, size: int, mark: int, inventory: int, pool: Pool, p: PricingParams) -> int | None:
+    """The desk's price against ``pool``'s quote for the same size (what the planner hands over)."""
+    return desk_price(trader_buys, size, mark, inventory, amm_reference(pool, trader_buys, size), p)
 
 
 def test_a_flat_desk_reserves_at_the_oracle_price() -> None:
@@ -66,40 +65,40 @@ def test_a_wide_spread_is_clamped_to_the_oracle_band() -> None:
     p = params(half_spread_bps=500.0, max_deviation_bps=100)
     pool = pool_at(MARK, fee_bps=9_000)  # an AMM so expensive it never binds
     low, high = band(MARK, 100)
-    assert desk_price(True, ONE, MARK, 0, pool, p) == high
-    assert desk_price(False, ONE, MARK, 0, pool, p) == low
+    assert desk_price_at(True, ONE, MARK, 0, pool, p) == high
+    assert desk_price_at(False, ONE, MARK, 0, pool, p) == low
 
 
 def test_best_execution_caps_the_price_at_the_amms_quote_for_the_same_size() -> None:
     p = params(half_spread_bps=80.0)  # wider than the AMM's 30 bps fee
     pool = pool_at(MARK)
     size = 3 * ONE
-    price = desk_price(True, size, MARK, 0, pool, p)
+    price = desk_price_at(True, size, MARK, 0, pool, p)
     assert price is not None
     assert notional(size, price, SCALE, is_buy=True) <= pool.quote_buy(size)
     assert notional(size, price + 1, SCALE, is_buy=True) > pool.quote_buy(size) or price + 1 > band(MARK, 100)[1]
-    sell = desk_price(False, size, MARK, 0, pool, p)
+    sell = desk_price_at(False, size, MARK, 0, pool, p)
     assert sell is not None
     assert notional(size, sell, SCALE, is_buy=False) >= pool.quote_sell(size)
 
 
 def test_the_desk_declines_when_the_amm_is_cheaper_than_its_minimum_edge() -> None:
     cheap_amm = pool_at(MARK * 99 // 100, fee_bps=0)  # the AMM sells 1% under the oracle
-    assert desk_price(True, ONE, MARK, 0, cheap_amm, params(min_edge_bps=0.0)) is None
-    assert desk_price(True, ONE, MARK, 0, cheap_amm, params(min_edge_bps=-200.0)) is not None
+    assert desk_price_at(True, ONE, MARK, 0, cheap_amm, params(min_edge_bps=0.0)) is None
+    assert desk_price_at(True, ONE, MARK, 0, cheap_amm, params(min_edge_bps=-200.0)) is not None
 
 
 def test_a_long_desk_sells_below_the_oracle_to_shed_inventory_but_not_below_its_reservation() -> None:
     p = params(risk_aversion=20.0)
     long = 10 * ONE
-    price = desk_price(True, ONE, MARK, long, pool_at(MARK), p)
+    price = desk_price_at(True, ONE, MARK, long, pool_at(MARK), p)
     assert price is not None and reservation_price(MARK, long, p) <= price < MARK
-    assert desk_price(True, ONE, MARK, long, pool_at(MARK), params(risk_aversion=20.0, min_edge_bps=50.0)) is None
+    assert desk_price_at(True, ONE, MARK, long, pool_at(MARK), params(risk_aversion=20.0, min_edge_bps=50.0)) is None
 
 
 def test_the_desk_declines_a_size_the_amm_cannot_quote() -> None:
-    assert desk_price(True, 2_000 * ONE, MARK, 0, pool_at(MARK), params()) is None
-    assert best_execution_bound(True, 2_000 * ONE, pool_at(MARK), SCALE) is None
+    assert desk_price_at(True, 2_000 * ONE, MARK, 0, pool_at(MARK), params()) is None
+    assert amm_reference(pool_at(MARK), True, 2_000 * ONE) is None
 
 
 @given(
@@ -116,7 +115,7 @@ def test_every_desk_price_is_in_the_band_and_beats_the_amm(
 ) -> None:
     pool = pool_at(mark * (10_000 + amm_offset_bps) // 10_000)
     p = params(half_spread_bps=half_spread, max_deviation_bps=deviation)
-    price = desk_price(trader_buys, size, mark, inventory, pool, p)
+    price = desk_price_at(trader_buys, size, mark, inventory, pool, p)
     if price is None:
         return
     low, high = band(mark, deviation)

@@ -1,9 +1,10 @@
-"""write_report: every file, a self-contained HTML page, nothing half-written."""
+"""write_report: every file, a self-contained HTML page, the directory written whole or not at all."""
 
 import json
 
 import pytest
 
+from defi_int.exceptions import OutputError
 from defi_int.metrics import output, summarize, write_report
 from defi_int.metrics.plots import PLOT_FILES, inventory_figure, png_bytes
 from defi_int.metrics.report import REPORT_FILES, report_html
@@ -94,3 +95,66 @@ def test_a_failure_while_computing_writes_nothing(sample_result, tmp_path, monke
     with pytest.raises(RuntimeError, match="boom"):
         write_report(sample_result, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_summary_json_taken_by_a_directory_stops_the_report_before_anything_is_written(empty_result, tmp_path):
+    out = tmp_path / "out"
+    (out / "summary.json").mkdir(parents=True)
+    with pytest.raises(OutputError, match=r"holds 'summary\.json' but not as a file"):
+        write_report(empty_result, out)
+    assert [p.name for p in out.iterdir()] == ["summary.json"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def _listing(directory):
+    return sorted(p.name for p in directory.iterdir())
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["renameat2 exchange", "moved aside"])
+def test_an_earlier_report_is_replaced_whole_and_nothing_is_left_beside_it(tmp_path, monkeypatch, exchange):
+    if not exchange:
+        monkeypatch.setattr(output, "_exchange", lambda a, b: False)
+    target = tmp_path / "report"
+    output.write_directory(target, {"a.csv": b"old a"})
+    paths = output.write_directory(target, {"a.csv": b"new a", "b.csv": b"new b"})
+    assert paths == {"a.csv": target / "a.csv", "b.csv": target / "b.csv"}
+    assert [(target / n).read_bytes() for n in _listing(target)] == [b"new a", b"new b"]
+    assert _listing(tmp_path) == ["report"]
+
+
+def test_a_failure_while_writing_keeps_the_earlier_report_and_no_temporary_directory(tmp_path, monkeypatch):
+    target = tmp_path / "report"
+    output.write_directory(target, {"a.csv": b"old a", "b.csv": b"old b"})
+    written = []
+
+    def fill_the_disk(path, data):
+        if written:
+            raise OSError(28, "No space left on device")
+        written.append(path)
+        path.write_bytes(data)
+
+    monkeypatch.setattr(output, "_write_file", fill_the_disk)
+    with pytest.raises(OutputError, match="cannot write the report: No space left on device"):
+        output.write_directory(target, {"a.csv": b"new a", "b.csv": b"new b"})
+    assert [(target / n).read_bytes() for n in ("a.csv", "b.csv")] == [b"old a", b"old b"]
+    assert _listing(tmp_path) == ["report"]
+
+
+def test_a_directory_holding_anything_else_is_refused_and_left_alone(tmp_path):
+    target = tmp_path / "mine"
+    target.mkdir()
+    (target / "a.csv").write_bytes(b"a report file")
+    (target / "notes.md").write_bytes(b"not ours")
+    with pytest.raises(OutputError, match=r"holds 'notes\.md', which no report writes"):
+        output.write_directory(target, {"a.csv": b"new"})
+    assert _listing(target) == ["a.csv", "notes.md"] and (target / "a.csv").read_bytes() == b"a report file"
+
+
+def test_a_failed_write_removes_the_directories_it_made_for_the_report(tmp_path, monkeypatch):
+    def full_disk(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(output, "_write_file", full_disk)
+    with pytest.raises(OutputError):
+        output.write_directory(tmp_path / "x" / "y" / "report", {"a.csv": b"a"})
+    assert _listing(tmp_path) == []

@@ -1,0 +1,453 @@
+"""The order API (FastAPI on Starlette, served by uvicorn): ``create_app(state)`` builds it.
+
+Routes (the OpenAPI document is ``/openapi.json``, committed as ``docs/openapi.json``)::
+
+    POST /v1/orders                    a signed order          -> 201 {digest, status}
+    GET  /v1/orders/{digest}           status, fills, why not filled, history
+    POST /v1/orders/{digest}/cancel    the trader's signed CancelOrder -> 200 {digest, status}
+    GET  /v1/quote?market=&side=&size= the desk's price now and the AMM's for the same size
+    GET  /v1/markets                   every listed market at the loop's latest snapshot
+    POST /v1/admin/kill-switch         engage/release the kill switch (Bearer token from the env)
+    GET  /healthz  /readyz  /metrics
+
+Every refusal is ``{"code", "message"}`` with a 4xx status (``errors.CODES``): ``_BodyLimit``
+refuses oversized or non-JSON bodies before anything is parsed, pydantic's strict models refuse
+unknown fields and wrong types (one line naming the field), ``intake`` does the rest. Handlers
+are plain functions: Starlette runs them in its thread pool, and each thread has its own journal
+connection. Nothing here blocks on the chain: quotes and markets read the loop's snapshot.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import defi_int
+from defi_int.bot import intake
+from defi_int.bot.breakers import BreakerBoard
+from defi_int.bot.errors import ApiRejection
+from defi_int.bot.journal import OrderRecord, Reason
+from defi_int.bot.metrics import CONTENT_TYPE
+from defi_int.bot.models import (
+    PATTERN_MEANING,
+    BreakerOut,
+    CancelRequest,
+    CheckOut,
+    ErrorBody,
+    EventOut,
+    HealthOut,
+    InFlightOut,
+    KillSwitchIn,
+    KillSwitchOut,
+    LegOut,
+    MarketOut,
+    MarketsOut,
+    OrderAccepted,
+    OrderMessage,
+    OrderOut,
+    OrderSubmission,
+    QuoteOut,
+    ReadyOut,
+    ReasonOut,
+    Side,
+    Uint,
+)
+from defi_int.bot.quote import quote as price_quote
+from defi_int.bot.state import BotState
+
+_log = logging.getLogger(__name__)
+_DIGEST = re.compile(r"0x[0-9a-fA-F]{64}")
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in (
+        (401, "the admin token is missing or wrong"),
+        (403, "no admin token is configured"),
+        (404, "no such order or route"),
+        (409, "duplicate nonce, order in flight, or nothing left to cancel"),
+        (413, "the body is over the size limit"),
+        (415, "the body is not JSON"),
+        (422, "malformed, bad_signature, wrong_domain, expired or unknown_market"),
+        (429, "rate_limited or resting_cap"),
+        (503, "no snapshot from the loop yet"),
+    )
+}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` entries of a route's possible errors."""
+    return {status: _ERRORS[status] for status in statuses}
+
+
+_bearer = HTTPBearer(auto_error=False, description="the admin token (environment variable DEFI_INT_ADMIN_TOKEN)")
+
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+
+
+def create_app(state: BotState) -> FastAPI:
+    """The API over ``state``; see the module docstring."""
+    app = FastAPI(
+        title="defi-int keeper API",
+        version=defi_int.__version__,
+        description=(
+            "Signed EIP-712 orders in, their status, fills and quotes out. Integers are decimal strings; "
+            "every error is {code, message}."
+        ),
+        redirect_slashes=False,  # a wrong path is a 404 with a code, never a redirect
+    )
+    app.add_middleware(_BodyLimit, max_bytes=state.config.limits.max_body_bytes, on_reject=state.metrics.rejected)
+    _handlers(app, state)
+
+    @app.post(
+        "/v1/orders",
+        status_code=201,
+        response_model=OrderAccepted,
+        tags=["orders"],
+        responses=_errors(409, 413, 415, 422, 429),
+    )
+    def post_order(body: OrderSubmission) -> OrderAccepted:
+        """Submits a signed order. A repeat of an order already taken gives its digest and current status."""
+        submitted = intake.submit_order(state, body)
+        return OrderAccepted(digest=_hex(submitted.record.digest), status=submitted.record.status)
+
+    @app.get("/v1/orders/{digest}", response_model=OrderOut, tags=["orders"], responses=_errors(404, 422))
+    def get_order(digest: str) -> OrderOut:
+        """An order's status, its fills, why it has not filled, and its history."""
+        key = _digest(digest)
+        record = state.journal.get_order(key)
+        if record is None:
+            raise ApiRejection("not_found", f"no order {digest}")
+        return _order_out(state, record)
+
+    @app.post(
+        "/v1/orders/{digest}/cancel",
+        response_model=OrderAccepted,
+        tags=["orders"],
+        responses=_errors(404, 409, 413, 415, 422),
+    )
+    def cancel_order(digest: str, body: CancelRequest) -> OrderAccepted:
+        """Cancels the rest of an order, on its trader's EIP-712 signature of ``CancelOrder(order, deadline)``."""
+        record, _ = intake.cancel_order(state, _digest(digest), body)
+        return OrderAccepted(digest=_hex(record.digest), status=record.status)
+
+    @app.get("/v1/quote", response_model=QuoteOut, tags=["market"], responses=_errors(422, 503))
+    def get_quote(
+        market: Annotated[int, Query(ge=0, lt=2**32)],
+        side: Annotated[Side, Query()],
+        size: Annotated[Uint, Query(description="base units, 1e18 fixed point")],
+    ) -> QuoteOut:
+        """The price the desk would fill ``size`` at now, and the AMM's price for the same size."""
+        snapshot = state.snapshot()
+        if snapshot is None:
+            raise ApiRejection("no_snapshot", "the loop has not published a market snapshot yet")
+        if market not in state.config.markets or market not in snapshot.markets:
+            raise ApiRejection("unknown_market", f"market {market} is not listed")
+        amount = int(size)
+        if amount == 0:
+            raise ApiRejection("malformed", "size: must be positive")
+        config = state.config
+        q = price_quote(
+            snapshot,
+            state.board(),
+            config.pricing[market],
+            config.risk_limits.get(market, 0),
+            market,
+            side == "buy",
+            amount,
+        )
+        return QuoteOut(
+            market=q.market,
+            side=side,
+            size=str(q.size),
+            deskPrice=_str(q.desk_price),
+            deskReason=q.desk_reason,
+            ammPrice=_str(q.amm_price),
+            ammQuote=_str(q.amm_quote),
+            ammReason=q.amm_reason,
+            oraclePrice=str(q.oracle_price),
+            oracleFresh=q.oracle_fresh,
+            block=q.block,
+            time=q.time,
+        )
+
+    @app.get("/v1/markets", response_model=MarketsOut, tags=["market"], responses=_errors(503))
+    def get_markets() -> MarketsOut:
+        """Every listed market: oracle, AMM, the desk's inventory and the breakers open on it."""
+        snapshot = state.snapshot()
+        if snapshot is None:
+            raise ApiRejection("no_snapshot", "the loop has not published a market snapshot yet")
+        board = state.board()
+        markets = []
+        for m in sorted(snapshot.markets):
+            s = snapshot.markets[m]
+            pool = s.pool
+            markets.append(
+                MarketOut(
+                    market=m,
+                    oraclePrice=str(s.oracle_price),
+                    oracleUpdatedAt=s.updated_at,
+                    oracleMaxAge=s.max_age,
+                    oracleFresh=s.fresh,
+                    ammMid=_str(s.amm_mid(snapshot.price_scale)),
+                    ammBase=None if pool is None else str(pool.base),
+                    ammQuote=None if pool is None else str(pool.quote),
+                    ammFeeBps=None if pool is None else pool.fee_bps,
+                    inventory=str(s.inventory),
+                    inventoryCap=str(s.inventory_cap),
+                    breakers=_breakers(board, m),
+                )
+            )
+        return MarketsOut(block=snapshot.block, time=snapshot.time, markets=markets)
+
+    @app.post(
+        "/v1/admin/kill-switch",
+        response_model=KillSwitchOut,
+        tags=["admin"],
+        responses=_errors(401, 403, 413, 415, 422),
+    )
+    def kill_switch(
+        body: KillSwitchIn, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ) -> KillSwitchOut:
+        """Engages (stops every settle and hedge) or releases the kill switch; journaled, kept across restarts."""
+        _check_admin(state, credentials)
+        state.set_kill_switch(body.engaged, body.reason)
+        reason = state.journal.kill_switch()
+        return KillSwitchOut(engaged=reason is not None, reason=reason)
+
+    @app.get("/healthz", response_model=HealthOut, tags=["service"], responses={503: {"model": HealthOut}})
+    def healthz() -> JSONResponse:
+        """200 while the loop ran within 5x its interval, 503 otherwise."""
+        ok, age, detail = state.health()
+        body = HealthOut(status="ok" if ok else "stalled", loopAgeSeconds=age, detail=detail)
+        return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+
+    @app.get("/readyz", response_model=ReadyOut, tags=["service"], responses={503: {"model": ReadyOut}})
+    def readyz() -> JSONResponse:
+        """200 when the node is reachable, every oracle fresh and every breaker closed; 503 otherwise."""
+        checks = state.readiness()
+        ready = all(c.ok for c in checks.values())
+        body = ReadyOut(
+            ready=ready,
+            checks={k: CheckOut(ok=c.ok, detail=c.detail) for k, c in checks.items()},
+            breakers=_breakers(state.board(), None),
+        )
+        return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+
+    @app.get(
+        "/metrics",
+        tags=["service"],
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE.split(";")[0]: {}}, "description": "Prometheus text format"}},
+    )
+    def metrics() -> Response:
+        """The service's metrics in Prometheus text format."""
+        return Response(state.metrics.render(), media_type=CONTENT_TYPE)
+
+    return app
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _handlers(app: FastAPI, state: BotState) -> None:
+    def reply(code: str, status: int, message: str) -> JSONResponse:
+        state.metrics.rejected(code)
+        return JSONResponse({"code": code, "message": _single_line(message)}, status_code=status)
+
+    async def rejection(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiRejection)
+        return reply(exc.code, exc.status, exc.message)
+
+    async def invalid(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return reply("malformed", 422, _one_line(exc.errors()))
+
+    async def http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 404:
+            return reply("not_found", 404, f"no route {request.method} {request.url.path}")
+        if exc.status_code == 405:
+            return reply("method_not_allowed", 405, f"{request.method} is not allowed on {request.url.path}")
+        return reply("malformed", 422, f"the request does not parse: {exc.detail}")
+
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        _log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        return reply("internal", 500, f"internal error ({type(exc).__name__}); the request changed nothing")
+
+    app.add_exception_handler(ApiRejection, rejection)
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(StarletteHTTPException, http)
+    app.add_exception_handler(Exception, unexpected)
+
+
+def _one_line(errors: Any) -> str:
+    """The first validation error as ``where: what`` (the field's dotted path, and what was expected)."""
+    if not errors:
+        return "the request does not parse"
+    error = errors[0]
+    loc = [_field(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+    where = ".".join(loc) or "body"
+    kind = error.get("type", "")
+    if kind == "json_invalid":
+        return f"the body is not valid JSON ({error.get('ctx', {}).get('error', 'parse error')})"
+    if kind == "string_pattern_mismatch":
+        pattern = error.get("ctx", {}).get("pattern", "")
+        return f"{where}: must be {PATTERN_MEANING.get(pattern, 'of the form ' + pattern)}"
+    if kind == "extra_forbidden":
+        return f"{where}: unknown field"
+    if kind == "missing":
+        return f"{where}: missing"
+    return f"{where}: {error.get('msg', 'invalid')}"
+
+
+def _field(part: object) -> str:
+    """A path segment of a field as written; quoted when it is not a plain name (a client's own key)."""
+    text = str(part)
+    return text if text.replace("_", "a").isalnum() and text.isascii() else json.dumps(text)
+
+
+def _single_line(message: str) -> str:
+    return message.replace("\r", "\\r").replace("\n", "\\n")
+
+
+class _BodyLimit:
+    """Refuses a body over ``max_bytes`` (413) or a POST body that is not JSON (415), before parsing."""
+
+    def __init__(self, app: Any, max_bytes: int, on_reject: Callable[[str], None]) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.on_reject = on_reject
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(send, "too_large", 413, f"the body is {declared} bytes, over {self.max_bytes}")
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(send, "too_large", 413, f"the body is over {self.max_bytes} bytes")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        media = headers.get("content-type", "").split(";")[0].strip().lower()
+        if size and media != "application/json":
+            await self._refuse(send, "unsupported_media_type", 415, f"the body must be application/json, not {media!r}")
+            return
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> MutableMapping[str, Any]:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send: Send, code: str, status: int, message: str) -> None:
+        self.on_reject(code)
+        response = JSONResponse({"code": code, "message": message}, status_code=status)
+        await response({"type": "http"}, _no_receive, send)
+
+
+async def _no_receive() -> MutableMapping[str, Any]:
+    return {"type": "http.disconnect"}
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _order_out(state: BotState, record: OrderRecord) -> OrderOut:
+    journal = state.journal
+    order = record.order
+    flight = journal.in_flight(record.digest)
+    reason = record.reason
+    if record.live and flight is None:
+        blocked = state.board().blocks_settle(order.market)
+        if blocked is not None:  # the board is newer than the loop's last word
+            reason = Reason("breaker_open", blocked.reason(), state.board_at())
+    return OrderOut(
+        digest=_hex(record.digest),
+        status=record.status,  # type: ignore[arg-type]
+        order=OrderMessage(**{k: _json(v) for k, v in order.as_message().items()}),
+        filled=str(record.filled),
+        remaining=str(record.remaining),
+        reason=None if reason is None else ReasonOut(code=reason.code, message=reason.detail, at=reason.at),
+        inFlight=None
+        if flight is None
+        else InFlightOut(settleId=flight.settle_id, stage=flight.stage, txHash=_hex_or_none(flight.tx_hash)),
+        fills=[
+            LegOut(
+                txHash=_hex(leg.tx_hash),
+                block=leg.block_number,
+                blockHash=_hex(leg.block_hash),
+                venue=leg.leg.venue,
+                size=str(leg.leg.size),
+                price=str(leg.leg.price),
+                quote=str(leg.leg.quote),
+                fee=str(leg.leg.fee),
+            )
+            for leg in journal.order_fills(record.digest)
+        ],
+        history=[
+            EventOut(at=e.at, event=e.event, status=e.status, detail=e.detail)
+            for e in journal.order_history(record.digest)
+        ],
+    )
+
+
+def _breakers(board: BreakerBoard, market: int | None) -> list[BreakerOut]:
+    trips = board.trips if market is None else [t for t in board.trips if t.market in (None, market)]
+    return [BreakerOut(name=t.name, market=t.market, detail=t.detail) for t in trips]
+
+
+def _check_admin(state: BotState, credentials: HTTPAuthorizationCredentials | None) -> None:
+    if state.admin_token is None:
+        raise ApiRejection("admin_disabled", "no admin token is configured (set DEFI_INT_ADMIN_TOKEN)")
+    given = "" if credentials is None else credentials.credentials
+    if not hmac.compare_digest(given.encode(), state.admin_token.encode()):
+        raise ApiRejection("unauthorized", "missing or wrong admin token (Authorization: Bearer ...)")
+
+
+def _digest(text: str) -> bytes:
+    if not _DIGEST.fullmatch(text):
+        raise ApiRejection("malformed", "digest: must be 0x and 64 hex digits")
+    return bytes.fromhex(text[2:])
+
+
+def _json(value: Any) -> Any:
+    return value if isinstance(value, (bool, str)) else str(value)
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def _hex_or_none(value: bytes | None) -> str | None:
+    return None if value is None else _hex(value)
+
+
+def _str(value: int | None) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,161 @@
+"""Order intake and off-chain cancels: from a parsed request body to a journaled order (or a code).
+
+Verification reuses ``defi_int.orders`` and nothing else: ``Order.from_message`` (field names and
+uint ranges), ``order_digest`` in the deployment's ``Domain``, ``recover_signer`` (strict: 65
+bytes, low s, v in {27, 28}). Then, in this order, so that each refusal names the first thing
+wrong and costs the least:
+
+1. the body's optional ``domain`` equals the deployment's  → else ``wrong_domain``
+2. the order parses                                        → else ``malformed``
+3. the signature is strict and the trader's                → else ``bad_signature``
+4. the digest is already journaled                         → the same answer again (idempotent)
+5. not expired at the chain's time, a listed market, size > 0 → ``expired``, ``unknown_market``, ``malformed``
+6. the trader's rate limit                                 → ``rate_limited``
+7. journaled; a live order on the same nonce               → ``duplicate``; the resting cap → ``resting_cap``
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_utils.address import to_checksum_address
+
+from defi_int.bot.cancel import cancel_digest
+from defi_int.bot.errors import ApiRejection, JournalError, OrderInFlight
+from defi_int.bot.journal import OrderRecord
+from defi_int.bot.models import CancelRequest, DomainIn, OrderMessage, OrderSubmission
+from defi_int.bot.state import BotState
+from defi_int.exceptions import OrderRejected
+from defi_int.orders.eip712 import NAME, VERSION, Domain, order_digest
+from defi_int.orders.model import Order
+from defi_int.orders.signing import recover_signer
+
+#: ``OrderRejected.reason`` codes of ``defi_int.orders`` -> the API's codes.
+_ORDER_CODES = {
+    "malformed": "malformed",
+    "bad-signature-length": "bad_signature",
+    "high-s": "bad_signature",
+    "bad-v": "bad_signature",
+    "bad-signature": "bad_signature",
+    "wrong-signer": "bad_signature",
+}
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """An accepted order: its journal record, and whether this request created it."""
+
+    record: OrderRecord
+    created: bool
+
+
+def submit_order(state: BotState, body: OrderSubmission) -> Submitted:
+    """Verifies and journals one signed order; raises ``ApiRejection``. See the module docstring."""
+    config = state.config
+    if body.domain is not None:
+        check_domain(body.domain, config.domain)
+    order = parse_order(body.order)
+    digest = order_digest(order, config.domain)
+    signature = bytes.fromhex(body.signature[2:])
+    check_signer(digest, signature, order.trader)
+    journal = state.journal
+    existing = journal.get_order(digest)
+    if existing is not None:
+        return Submitted(existing, False)
+    now = state.chain_time()
+    if now > order.expiry:
+        raise ApiRejection("expired", f"the order expired at {order.expiry}; the chain's time is {now}")
+    if order.market not in config.markets:
+        raise ApiRejection("unknown_market", f"market {order.market} is not listed (listed: {list(config.markets)})")
+    if order.size == 0:
+        raise ApiRejection("malformed", "order.size: must be positive")
+    wait = state.rate_limiter.take(order.trader.lower())
+    if wait is not None:
+        raise ApiRejection("rate_limited", f"trader {order.trader} is over its order rate; retry in {wait:.2f} s")
+    admission = journal.add_order(order, signature, digest, max_resting=config.limits.max_resting_per_trader)
+    if admission.outcome == "nonce_taken":
+        other = "0x" + (admission.other or b"").hex()
+        raise ApiRejection("duplicate", f"nonce {order.nonce} of {order.trader} is already used by live order {other}")
+    if admission.outcome == "resting_cap":
+        raise ApiRejection("resting_cap", f"trader {order.trader} already has {admission.count} live orders (the cap)")
+    assert admission.record is not None
+    return Submitted(admission.record, admission.outcome == "created")
+
+
+def cancel_order(state: BotState, digest: bytes, body: CancelRequest) -> tuple[OrderRecord, bool]:
+    """Cancels an order on its trader's signed ``CancelOrder``; returns the record and whether it changed."""
+    journal = state.journal
+    record = journal.get_order(digest)
+    if record is None:
+        raise ApiRejection("not_found", f"no order 0x{digest.hex()}")
+    deadline = int(body.deadline)
+    now = state.chain_time()
+    if deadline < now:
+        raise ApiRejection("expired", f"the cancel's deadline {deadline} has passed; the chain's time is {now}")
+    window = state.config.limits.max_cancel_window
+    if deadline > now + window:
+        raise ApiRejection("malformed", f"deadline: at most {window} s ahead of the chain's time {now}")
+    signature = bytes.fromhex(body.signature[2:])
+    check_signer(cancel_digest(digest, deadline, state.config.domain), signature, record.order.trader)
+    try:
+        return journal.cancel_order(digest, f"cancelled by the trader's signature (deadline {deadline})")
+    except OrderInFlight as exc:
+        tx = f" 0x{exc.tx_hash.hex()}" if exc.tx_hash else ""
+        raise ApiRejection(
+            "in_flight", f"the order is in settle transaction{tx} ({exc.stage}); retry once it is final"
+        ) from exc
+    except JournalError as exc:
+        current = journal.get_order(digest)
+        status = current.status if current is not None else "gone"
+        raise ApiRejection("not_cancellable", f"the order is {status}; nothing is left to cancel") from exc
+
+
+def parse_order(message: OrderMessage) -> Order:
+    """The ``Order`` of a request (checksummed trader); ``malformed`` names the field at fault."""
+    fields = message.model_dump()
+    for name in ("market", "size", "limitPrice", "expiry", "nonce", "maxFeeBps"):
+        fields[name] = int(fields[name])
+    fields["trader"] = to_checksum_address(fields["trader"]) if _one_case(fields["trader"]) else fields["trader"]
+    try:
+        return Order.from_message(fields)
+    except OrderRejected as exc:
+        raise ApiRejection(_ORDER_CODES.get(exc.reason, "malformed"), f"order: {exc.detail}") from exc
+
+
+def check_signer(digest: bytes, signature: bytes, trader: str) -> None:
+    """Raises ``bad_signature`` unless ``signature`` is strict and recovers to ``trader``."""
+    try:
+        signer = recover_signer(digest, signature)
+    except OrderRejected as exc:
+        raise ApiRejection("bad_signature", f"signature: {exc.detail}") from exc
+    if signer.lower() != trader.lower():
+        raise ApiRejection(
+            "bad_signature",
+            f"signature: recovers to {signer}, not {trader} (signed another message, chain or contract?)",
+        )
+
+
+def check_domain(claimed: DomainIn, domain: Domain) -> None:
+    """Raises ``wrong_domain`` naming the first field of ``claimed`` that differs from ``domain``."""
+    expected = {
+        "name": NAME,
+        "version": VERSION,
+        "chainId": domain.chain_id,
+        "verifyingContract": domain.verifying_contract,
+    }
+    given = {
+        "name": claimed.name,
+        "version": claimed.version,
+        "chainId": int(claimed.chainId),
+        "verifyingContract": claimed.verifyingContract,
+    }
+    for key, value in expected.items():
+        same = str(given[key]).lower() == str(value).lower()
+        if not same:
+            raise ApiRejection("wrong_domain", f"domain.{key} is {given[key]!r}; this keeper signs in {value!r}")
+
+
+def _one_case(address: str) -> bool:
+    """A lower- or upper-case address (no checksum to check); a mixed-case one keeps its EIP-55 check."""
+    body = address[2:]
+    return body in (body.lower(), body.upper())

@@ -1,0 +1,195 @@
+"""The journal's plumbing: a connection per thread, one SQLite transaction per change, row decoding.
+
+``Store`` is the base of the journal's parts (orders, settles, risk). Every change runs inside
+``_write``: ``BEGIN IMMEDIATE`` (the writer lock is taken up front, so two threads never deadlock
+upgrading a read), the statements, ``COMMIT``; any exception rolls everything back. A process
+killed between statements leaves the file as it was before the ``BEGIN``: WAL replays only
+committed transactions. Multi-statement reads run inside ``_read`` to see one snapshot.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Self
+
+from defi_int.bot.errors import JournalError
+from defi_int.bot.journal.records import IN_FLIGHT, BookedLeg, InFlight, LegRecord, OrderRecord, Reason
+from defi_int.bot.journal.schema import connect as _connect
+from defi_int.bot.journal.schema import migrate
+from defi_int.orders.model import Order
+
+#: The largest value SQLite's INTEGER holds; longer expiries are clamped to it in ``expiry_at``.
+INT63 = 2**63 - 1
+
+ORDER_COLUMNS = (
+    "digest, trader, market, is_buy, size, limit_price, expiry, nonce, max_fee_bps, allow_amm, signature, "
+    "status, filled, reason_code, reason_detail, reason_at, received_at, updated_at"
+)
+_IN_FLIGHT_SQL = ", ".join(f"'{s}'" for s in IN_FLIGHT)
+
+
+class Store:
+    """A journal file; see the module docstring. ``clock`` gives the wall time recorded on changes."""
+
+    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = str(path)
+        if self.path == ":memory:" or self.path.startswith("file::memory:"):
+            raise JournalError("the journal must be a file: every thread opens its own connection to it")
+        self._clock = clock
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._closed = False
+        self.version = migrate(self._conn(), self.path)
+
+    # ------------------------------------------------------------------ connections
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            with self._lock:
+                if self._closed:
+                    raise JournalError(f"{self.path}: the journal is closed")
+                conn = _connect(self.path)
+                self._connections.append(conn)
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        """Closes every thread's connection; the journal cannot be used afterwards."""
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One atomic change: everything inside commits together or not at all."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """Several reads that see one snapshot of the file."""
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    def now(self) -> float:
+        return self._clock()
+
+    # ------------------------------------------------------------------ shared helpers
+
+    def _order_row(self, conn: sqlite3.Connection, digest: bytes) -> OrderRecord | None:
+        row = conn.execute(f"SELECT {ORDER_COLUMNS} FROM orders WHERE digest = ?", (digest,)).fetchone()
+        return None if row is None else order_from_row(row)
+
+    def _in_flight(self, conn: sqlite3.Connection, digest: bytes) -> InFlight | None:
+        row = conn.execute(
+            "SELECT s.id, s.stage, s.tx_hash FROM settle_fills f JOIN settles s ON s.id = f.settle_id "
+            f"WHERE f.digest = ? AND f.released = 0 AND s.stage IN ({_IN_FLIGHT_SQL}) ORDER BY s.id DESC LIMIT 1",
+            (digest,),
+        ).fetchone()
+        return None if row is None else InFlight(digest, row[0], row[1], row[2])
+
+    def _event(
+        self,
+        conn: sqlite3.Connection,
+        digest: bytes,
+        event: str,
+        status: str,
+        detail: str = "",
+        settle_id: int | None = None,
+    ) -> None:
+        conn.execute(
+            "INSERT INTO order_events (digest, at, event, status, detail, settle_id) VALUES (?, ?, ?, ?, ?, ?)",
+            (digest, self.now(), event, status, detail, settle_id),
+        )
+
+    def _set_status(
+        self,
+        conn: sqlite3.Connection,
+        digest: bytes,
+        status: str,
+        event: str,
+        detail: str = "",
+        *,
+        settle_id: int | None = None,
+        reason: tuple[str, str] | None = None,
+    ) -> None:
+        """Moves an order to ``status`` and writes the event; ``reason`` replaces its latest reason."""
+        now = self.now()
+        if reason is None:
+            conn.execute("UPDATE orders SET status = ?, updated_at = ? WHERE digest = ?", (status, now, digest))
+        else:
+            conn.execute(
+                "UPDATE orders SET status = ?, reason_code = ?, reason_detail = ?, reason_at = ?, updated_at = ? "
+                "WHERE digest = ?",
+                (status, reason[0], reason[1], now, now, digest),
+            )
+        self._event(conn, digest, event, status, detail, settle_id)
+
+
+def order_from_row(row: tuple[Any, ...]) -> OrderRecord:
+    """An ``OrderRecord`` from a row selected with ``ORDER_COLUMNS``."""
+    (digest, trader, market, is_buy, size, limit_price, expiry, nonce, max_fee_bps, allow_amm, signature) = row[:11]
+    status, filled, reason_code, reason_detail, reason_at, received_at, updated_at = row[11:]
+    order = Order(
+        trader, market, bool(is_buy), int(size), int(limit_price), int(expiry), int(nonce), max_fee_bps, bool(allow_amm)
+    )
+    reason = None if reason_code is None else Reason(reason_code, reason_detail or "", reason_at)
+    return OrderRecord(order, bytes(signature), bytes(digest), status, int(filled), reason, received_at, updated_at)
+
+
+def order_values(order: Order) -> tuple[Any, ...]:
+    """The order's columns from ``trader`` to ``allow_amm`` (with ``trader_key`` and ``expiry_at``)."""
+    return (
+        order.trader,
+        order.trader.lower(),
+        order.market,
+        int(order.is_buy),
+        str(order.size),
+        str(order.limit_price),
+        str(order.expiry),
+        min(order.expiry, INT63),
+        str(order.nonce),
+        order.max_fee_bps,
+        int(order.allow_amm),
+    )
+
+
+def leg_rows(conn: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> list[LegRecord]:
+    """Booked legs (``fills`` rows) matching ``where``, in chain order (block, log index, internal first)."""
+    rows = conn.execute(
+        "SELECT settle_id, tx_hash, block_number, block_hash, block_time, digest, log_index, venue, size, quote, "
+        "price, fee, oracle_price, amm_mid, amm_quote, amm_quote_price, gas FROM fills "
+        f"{where} ORDER BY block_number, log_index, venue DESC",
+        args,
+    )
+    records = []
+    for settle_id, tx_hash, block, block_hash, block_time, digest, index, venue, *amounts, gas in rows:
+        size, quote, price, fee, oracle, mid, amm_quote, amm_price = (int(a) for a in amounts)
+        leg = BookedLeg(bytes(digest), index, venue, size, quote, price, fee, oracle, mid, amm_quote, amm_price, gas)
+        records.append(LegRecord(settle_id, bytes(tx_hash), block, bytes(block_hash), block_time, leg))
+    return records

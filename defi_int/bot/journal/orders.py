@@ -1,0 +1,203 @@
+"""The orders part of the journal: intake, the loop's reasons, expiry, rejection, cancel, queries.
+
+Intake (``add_order``) is idempotent on the digest and, in the same transaction, refuses a second
+live order on a (trader, nonce) and a trader past the resting cap, so concurrent API threads cannot
+slip past either rule. Every status change writes one ``order_events`` line in the same
+transaction. Orders in a settle in flight are never expired, rejected or cancelled here: the settle
+decides their fate first (``settles``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from defi_int.bot.errors import JournalError, OrderInFlight
+from defi_int.bot.journal.base import _IN_FLIGHT_SQL, ORDER_COLUMNS, Store, leg_rows, order_from_row, order_values
+from defi_int.bot.journal.records import (
+    CANCELLED,
+    EXPIRED,
+    LIVE,
+    ORDER_STATUSES,
+    REJECTED,
+    RESTING,
+    InFlight,
+    LegRecord,
+    OrderEvent,
+    OrderRecord,
+)
+from defi_int.orders.model import Order
+
+_LIVE_SQL = ", ".join(f"'{s}'" for s in LIVE)
+_NOT_IN_FLIGHT = (
+    "NOT EXISTS (SELECT 1 FROM settle_fills f JOIN settles s ON s.id = f.settle_id "
+    f"WHERE f.digest = orders.digest AND f.released = 0 AND s.stage IN ({_IN_FLIGHT_SQL}))"
+)
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What ``add_order`` did: ``created`` or ``existing`` (with the record), or why it refused.
+
+    ``nonce_taken``: ``other`` is the live order already using the trader's nonce;
+    ``resting_cap``: ``count`` is how many live orders the trader has.
+    """
+
+    outcome: Literal["created", "existing", "nonce_taken", "resting_cap"]
+    record: OrderRecord | None = None
+    other: bytes | None = None
+    count: int = 0
+
+
+class OrderJournal(Store):
+    """Orders: see the module docstring."""
+
+    def add_order(self, order: Order, signature: bytes, digest: bytes, *, max_resting: int | None = None) -> Admission:
+        """Journals a verified order as resting, once; a repeat returns the journaled one."""
+        with self._write() as conn:
+            existing = self._order_row(conn, digest)
+            if existing is not None:
+                return Admission("existing", existing)
+            key = order.trader.lower()
+            other = conn.execute(
+                f"SELECT digest FROM orders WHERE trader_key = ? AND nonce = ? AND status IN ({_LIVE_SQL})",
+                (key, str(order.nonce)),
+            ).fetchone()
+            if other is not None:
+                return Admission("nonce_taken", other=bytes(other[0]))
+            if max_resting is not None:
+                count = self._live_count(conn, key)
+                if count >= max_resting:
+                    return Admission("resting_cap", count=count)
+            now = self.now()
+            conn.execute(
+                "INSERT INTO orders (digest, trader, trader_key, market, is_buy, size, limit_price, expiry, expiry_at, "
+                "nonce, max_fee_bps, allow_amm, signature, status, received_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (digest, *order_values(order), signature, RESTING, now, now),
+            )
+            self._event(conn, digest, "accepted", RESTING)
+            record = self._order_row(conn, digest)
+        assert record is not None
+        return Admission("created", record)
+
+    def note_reasons(self, reasons: Mapping[bytes, tuple[str, str]]) -> int:
+        """Writes why each live order has not filled (code, sentence); unchanged ones are skipped.
+
+        The loop calls this once per iteration with its latest word on every order it left
+        resting; returns how many orders changed.
+        """
+        changed = 0
+        with self._write() as conn:
+            for digest, (code, detail) in reasons.items():
+                cursor = conn.execute(
+                    "UPDATE orders SET reason_code = ?, reason_detail = ?, reason_at = ? "
+                    f"WHERE digest = ? AND status IN ({_LIVE_SQL}) "
+                    "AND (reason_code IS NOT ? OR reason_detail IS NOT ?)",
+                    (code, detail, self.now(), digest, code, detail),
+                )
+                changed += cursor.rowcount
+        return changed
+
+    def expire_orders(self, chain_time: int) -> list[bytes]:
+        """Live orders past their expiry at ``chain_time`` (and not in flight) become expired."""
+        with self._write() as conn:
+            rows = conn.execute(
+                f"SELECT digest, expiry FROM orders WHERE status IN ({_LIVE_SQL}) AND expiry_at < ? "
+                f"AND {_NOT_IN_FLIGHT}",
+                (chain_time,),
+            ).fetchall()
+            expired = [bytes(d) for d, expiry in rows if int(expiry) < chain_time]
+            for digest in expired:
+                detail = f"expired before chain time {chain_time}"
+                self._set_status(conn, digest, EXPIRED, "expired", detail, reason=("expired", detail))
+        return expired
+
+    def reject_order(self, digest: bytes, code: str, detail: str) -> OrderRecord:
+        """A live order the chain would refuse (nonce used elsewhere, signature ...) becomes rejected."""
+        with self._write() as conn:
+            record = self._live(conn, digest, "reject")
+            self._set_status(conn, digest, REJECTED, "rejected", f"{code}: {detail}", reason=(code, detail))
+            return self._order_row(conn, digest) or record
+
+    def cancel_order(self, digest: bytes, detail: str) -> tuple[OrderRecord, bool]:
+        """Cancels what is left of a live order; returns the record and whether it changed.
+
+        An order already cancelled is returned unchanged (a repeated cancel is harmless); an order
+        in a settle in flight raises ``OrderInFlight``; a filled, expired or rejected one raises
+        ``JournalError``.
+        """
+        with self._write() as conn:
+            record = self._order_row(conn, digest)
+            if record is None:
+                raise JournalError(f"no order 0x{digest.hex()} in the journal")
+            if record.status == CANCELLED:
+                return record, False
+            record = self._live(conn, digest, "cancel")
+            self._set_status(conn, digest, CANCELLED, "cancelled", detail, reason=("cancelled", detail))
+            updated = self._order_row(conn, digest)
+        assert updated is not None
+        return updated, True
+
+    # ------------------------------------------------------------------ queries
+
+    def get_order(self, digest: bytes) -> OrderRecord | None:
+        return self._order_row(self._conn(), digest)
+
+    def order_history(self, digest: bytes) -> list[OrderEvent]:
+        rows = self._conn().execute(
+            "SELECT at, event, status, detail, settle_id FROM order_events WHERE digest = ? ORDER BY id", (digest,)
+        )
+        return [OrderEvent(*row) for row in rows]
+
+    def order_fills(self, digest: bytes) -> list[LegRecord]:
+        """The legs booked for ``digest``, in chain order."""
+        return leg_rows(self._conn(), "WHERE digest = ?", (digest,))
+
+    def in_flight(self, digest: bytes) -> InFlight | None:
+        """The settle in flight that holds ``digest``, if any."""
+        return self._in_flight(self._conn(), digest)
+
+    def orders_in_flight(self) -> list[InFlight]:
+        rows = self._conn().execute(
+            "SELECT f.digest, s.id, s.stage, s.tx_hash FROM settle_fills f JOIN settles s ON s.id = f.settle_id "
+            f"WHERE f.released = 0 AND s.stage IN ({_IN_FLIGHT_SQL}) ORDER BY s.id, f.position"
+        )
+        return [InFlight(bytes(d), i, stage, None if tx is None else bytes(tx)) for d, i, stage, tx in rows]
+
+    def live_orders(self, *, include_in_flight: bool = False) -> list[OrderRecord]:
+        """Resting and partially filled orders in arrival order: what the loop reloads on restart."""
+        where = f"status IN ({_LIVE_SQL})" + ("" if include_in_flight else f" AND {_NOT_IN_FLIGHT}")
+        rows = self._conn().execute(f"SELECT {ORDER_COLUMNS} FROM orders WHERE {where} ORDER BY received_at, digest")
+        return [order_from_row(row) for row in rows]
+
+    def live_count(self, trader: str) -> int:
+        return self._live_count(self._conn(), trader.lower())
+
+    def status_counts(self) -> dict[str, int]:
+        """Orders per status (every status present, zero included)."""
+        counts = dict.fromkeys(ORDER_STATUSES, 0)
+        for status, count in self._conn().execute("SELECT status, COUNT(*) FROM orders GROUP BY status"):
+            counts[status] = count
+        return counts
+
+    # ------------------------------------------------------------------ helpers
+
+    def _live_count(self, conn: sqlite3.Connection, trader_key: str) -> int:
+        row = conn.execute(
+            f"SELECT COUNT(*) FROM orders WHERE trader_key = ? AND status IN ({_LIVE_SQL})", (trader_key,)
+        ).fetchone()
+        return int(row[0])
+
+    def _live(self, conn: sqlite3.Connection, digest: bytes, action: str) -> OrderRecord:
+        record = self._order_row(conn, digest)
+        if record is None:
+            raise JournalError(f"cannot {action} order 0x{digest.hex()}: it is not in the journal")
+        flight = self._in_flight(conn, digest)
+        if flight is not None:
+            raise OrderInFlight(digest, flight.settle_id, flight.stage, flight.tx_hash)
+        if not record.live:
+            raise JournalError(f"cannot {action} order 0x{digest.hex()}: it is already {record.status}")
+        return record

@@ -1,0 +1,215 @@
+"""What goes into the journal and what comes out: plain frozen records, no SQLite.
+
+Order statuses (``OrderRecord.status``) — an order is *live* while resting or partially filled::
+
+    resting ──fills booked──▶ partially_filled ──▶ filled
+       │ ▲                         │ ▲
+       │ └──── fills unbooked (reorg) ┘
+       └──────────┴──▶ cancelled | expired | rejected   (terminal; never while in flight)
+
+Settle stages (``SettleRecord.stage``); *in flight* = planned, signed, sent or mined::
+
+    planned ─▶ signed ─▶ sent ─▶ mined ─▶ confirmed ─▶ reconciled
+       │         │ ▲ (replaced: same nonce, fees bumped)
+       │         │ │          │ status 0 ─▶ failed
+       └─────────┴─┴──────────┴──▶ dropped          (never landed; the loop gave it up)
+                     mined / confirmed ──▶ reorged  (no longer canonical; fills unbooked)
+
+An order in a settle in flight cannot be cancelled, expired or rejected; leaving flight (failed,
+dropped, reorged, or mined without its fill) releases it back to its live status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from defi_int.orders.model import Order
+
+RESTING = "resting"
+PARTIALLY_FILLED = "partially_filled"
+FILLED = "filled"
+CANCELLED = "cancelled"
+EXPIRED = "expired"
+REJECTED = "rejected"
+ORDER_STATUSES = (RESTING, PARTIALLY_FILLED, FILLED, CANCELLED, EXPIRED, REJECTED)
+LIVE = (RESTING, PARTIALLY_FILLED)
+TERMINAL = (FILLED, CANCELLED, EXPIRED, REJECTED)
+
+PLANNED, SIGNED, SENT, MINED = "planned", "signed", "sent", "mined"
+CONFIRMED, RECONCILED = "confirmed", "reconciled"
+FAILED, DROPPED, REORGED = "failed", "dropped", "reorged"
+SETTLE_STAGES = (PLANNED, SIGNED, SENT, MINED, CONFIRMED, RECONCILED, FAILED, DROPPED, REORGED)
+IN_FLIGHT = (PLANNED, SIGNED, SENT, MINED)
+CLOSED = (FAILED, DROPPED, REORGED)
+
+#: Reason codes the loop writes for an order that has not filled (``Journal.note_reasons``).
+WAIT_REASONS = {
+    "limit_not_met": "the desk's price does not meet the order's limit",
+    "outside_band": "the price the limit needs is outside the oracle band",
+    "inventory_cap": "the desk's inventory room is used up on this side",
+    "amm_better": "the AMM would give a better price than the desk can",
+    "amm_not_allowed": "the order does not allow routing to the AMM",
+    "breaker_open": "a circuit breaker is open",
+    "stale_oracle": "the market's oracle price is stale",
+    "not_selected": "the batch was full; the order waits its turn",
+}
+
+Venue = Literal["internal", "amm"]
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why an order has not filled (or why it was rejected): a code, a sentence, when."""
+
+    code: str
+    detail: str
+    at: float
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    """An order as the journal holds it."""
+
+    order: Order
+    signature: bytes
+    digest: bytes
+    status: str
+    filled: int  # base units booked from the chain's events
+    reason: Reason | None
+    received_at: float
+    updated_at: float
+
+    @property
+    def remaining(self) -> int:
+        return self.order.size - self.filled
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE
+
+
+@dataclass(frozen=True)
+class OrderEvent:
+    """One line of an order's history."""
+
+    at: float
+    event: str
+    status: str
+    detail: str
+    settle_id: int | None
+
+
+@dataclass(frozen=True)
+class PlannedFill:
+    """One fill of a planned batch: the legs the keeper expects the chain to book."""
+
+    digest: bytes
+    internal_size: int
+    internal_price: int  # 0 without an internal leg
+    amm_size: int
+    amm_quote: int  # the AMM leg's expected quote, collateral units (0 without one)
+    fee_bps: int
+
+
+@dataclass(frozen=True)
+class SignedTx:
+    """A signed settle transaction (or a replacement of one at the same nonce)."""
+
+    tx_hash: bytes
+    raw: bytes
+    nonce: int
+    max_fee: int  # wei per gas
+    priority_fee: int  # wei per gas
+    gas_limit: int
+    replaces: bytes | None = None
+    signed_at: float = 0.0
+    sent_at: float | None = None
+
+
+@dataclass(frozen=True)
+class BookedLeg:
+    """One leg of one fill as the chain's ``OrderFilled`` event booked it (``FillRecord``'s columns).
+
+    A fill with an internal and an AMM leg gives two legs with the same ``log_index``.
+    """
+
+    digest: bytes
+    log_index: int
+    venue: Venue
+    size: int  # base units
+    quote: int  # collateral paid (buy) or received (sell) for ``size``, before the fee
+    price: int  # 1e18: the internal price, or the AMM leg's average price
+    fee: int  # collateral units
+    oracle_price: int
+    amm_mid: int  # the AMM's mid just before this leg
+    amm_quote: int  # what the AMM would have charged/paid for ``size`` just before this leg
+    amm_quote_price: int
+    gas: int  # this leg's share of the settle transaction's gas
+
+
+@dataclass(frozen=True)
+class LegRecord:
+    """A booked leg with the transaction and block it came from."""
+
+    settle_id: int
+    tx_hash: bytes
+    block_number: int
+    block_hash: bytes
+    block_time: int
+    leg: BookedLeg
+
+
+@dataclass(frozen=True)
+class SettleRecord:
+    """A settle transaction through its stages."""
+
+    id: int
+    batch_id: str
+    stage: str
+    fills: tuple[PlannedFill, ...]
+    txs: tuple[SignedTx, ...]  # signed in order; the last one is the current
+    nonce: int | None
+    tx_hash: bytes | None  # the transaction expected to land, or that landed
+    block_number: int | None
+    block_hash: bytes | None
+    block_time: int | None
+    status: int | None
+    gas_used: int | None
+    confirmations: int | None
+    detail: str
+    times: dict[str, float]  # stage -> when it was reached (planned, signed, sent, mined ...)
+
+    @property
+    def in_flight(self) -> bool:
+        return self.stage in IN_FLIGHT
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """Where an order in flight is: its settle, the stage, the current transaction."""
+
+    digest: bytes
+    settle_id: int
+    stage: str
+    tx_hash: bytes | None
+
+
+@dataclass(frozen=True)
+class BreakerChange:
+    """A breaker that opened or closed."""
+
+    name: str
+    market: int | None
+    open: bool
+    detail: str
+    at: float
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A block the loop has processed up to (``confirmed``, ``reconciled`` ...)."""
+
+    name: str
+    block: int
+    block_hash: bytes

@@ -1,0 +1,231 @@
+"""The journal's SQLite schema, its version and its migrations, and how a connection is opened.
+
+A journal file carries its schema version in ``PRAGMA user_version``. ``migrate`` applies every
+migration above the file's version, each in one transaction together with the new version number,
+so a process killed mid-migration leaves the file at the previous version, whole. A file written
+by a newer version of the code is refused (``JournalVersionError``), never guessed at.
+
+Every connection runs in WAL mode with ``synchronous=FULL`` (a committed stage change survives a
+power cut, not only a crash) and waits up to ``BUSY_TIMEOUT_MS`` for another writer. Integers
+that do not fit SQLite's 64 bits (uint128 sizes and prices, uint256 nonces, uint64 expiries) are
+stored as decimal TEXT; ``expiry_at`` repeats the expiry clamped to 63 bits for range queries.
+
+To change the schema, append a migration to ``MIGRATIONS``; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from defi_int.bot.errors import JournalError, JournalVersionError
+
+BUSY_TIMEOUT_MS = 30_000
+
+_V1 = """
+CREATE TABLE orders (
+    digest        BLOB PRIMARY KEY,
+    trader        TEXT NOT NULL,             -- EIP-55 checksum address
+    trader_key    TEXT NOT NULL,             -- lower case, for per-trader queries
+    market        INTEGER NOT NULL,
+    is_buy        INTEGER NOT NULL,
+    size          TEXT NOT NULL,             -- decimal: uint128
+    limit_price   TEXT NOT NULL,             -- decimal: uint128
+    expiry        TEXT NOT NULL,             -- decimal: uint64
+    expiry_at     INTEGER NOT NULL,          -- min(expiry, 2^63 - 1), for range queries
+    nonce         TEXT NOT NULL,             -- decimal: uint256
+    max_fee_bps   INTEGER NOT NULL,
+    allow_amm     INTEGER NOT NULL,
+    signature     BLOB NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN
+                      ('resting', 'partially_filled', 'filled', 'cancelled', 'expired', 'rejected')),
+    filled        TEXT NOT NULL DEFAULT '0', -- decimal: base units booked from the chain's events
+    reason_code   TEXT,                      -- why the order has not filled (the loop's latest word)
+    reason_detail TEXT,
+    reason_at     REAL,
+    received_at   REAL NOT NULL,
+    updated_at    REAL NOT NULL
+);
+CREATE INDEX orders_live ON orders (received_at) WHERE status IN ('resting', 'partially_filled');
+CREATE INDEX orders_trader ON orders (trader_key, status);
+CREATE UNIQUE INDEX orders_live_nonce ON orders (trader_key, nonce)
+    WHERE status IN ('resting', 'partially_filled');
+
+CREATE TABLE order_events (
+    id        INTEGER PRIMARY KEY,
+    digest    BLOB NOT NULL REFERENCES orders (digest),
+    at        REAL NOT NULL,
+    event     TEXT NOT NULL,                 -- accepted, planned, released, filled, unbooked, cancelled ...
+    status    TEXT NOT NULL,                 -- the order's status after the event
+    detail    TEXT NOT NULL DEFAULT '',
+    settle_id INTEGER REFERENCES settles (id)
+);
+CREATE INDEX order_events_digest ON order_events (digest, id);
+
+CREATE TABLE settles (
+    id            INTEGER PRIMARY KEY,
+    batch_id      TEXT NOT NULL UNIQUE,
+    stage         TEXT NOT NULL CHECK (stage IN
+                      ('planned', 'signed', 'sent', 'mined', 'confirmed', 'reconciled',
+                       'failed', 'dropped', 'reorged')),
+    nonce         INTEGER,
+    tx_hash       BLOB,                      -- the transaction now expected to land (or that landed)
+    block_number  INTEGER,
+    block_hash    BLOB,
+    block_time    INTEGER,
+    status        INTEGER,                   -- the receipt's status
+    gas_used      INTEGER,
+    confirmations INTEGER,
+    detail        TEXT NOT NULL DEFAULT '',  -- why it failed, was dropped or reorged
+    planned_at    REAL NOT NULL,
+    signed_at     REAL,
+    sent_at       REAL,
+    mined_at      REAL,
+    confirmed_at  REAL,
+    reconciled_at REAL,
+    closed_at     REAL,
+    updated_at    REAL NOT NULL
+);
+CREATE INDEX settles_open ON settles (id) WHERE stage IN ('planned', 'signed', 'sent', 'mined');
+CREATE INDEX settles_block ON settles (block_number);
+
+CREATE TABLE settle_fills (
+    settle_id      INTEGER NOT NULL REFERENCES settles (id),
+    position       INTEGER NOT NULL,
+    digest         BLOB NOT NULL REFERENCES orders (digest),
+    internal_size  TEXT NOT NULL,
+    internal_price TEXT NOT NULL,
+    amm_size       TEXT NOT NULL,
+    amm_quote      TEXT NOT NULL,            -- the AMM leg's expected quote (0 without one)
+    fee_bps        INTEGER NOT NULL,
+    released       INTEGER NOT NULL DEFAULT 0, -- 1: the mined transaction did not fill it; out of flight
+    PRIMARY KEY (settle_id, position)
+);
+CREATE INDEX settle_fills_digest ON settle_fills (digest);
+
+CREATE TABLE settle_txs (
+    tx_hash      BLOB PRIMARY KEY,
+    settle_id    INTEGER NOT NULL REFERENCES settles (id),
+    nonce        INTEGER NOT NULL,
+    raw          BLOB NOT NULL,
+    max_fee      TEXT NOT NULL,              -- decimal wei
+    priority_fee TEXT NOT NULL,              -- decimal wei
+    gas_limit    INTEGER NOT NULL,
+    replaces     BLOB,                       -- the transaction this one replaced (same nonce)
+    signed_at    REAL NOT NULL,
+    sent_at      REAL
+);
+CREATE INDEX settle_txs_settle ON settle_txs (settle_id, signed_at);
+
+CREATE TABLE fills (
+    id              INTEGER PRIMARY KEY,
+    settle_id       INTEGER NOT NULL REFERENCES settles (id),
+    tx_hash         BLOB NOT NULL,
+    block_number    INTEGER NOT NULL,
+    block_hash      BLOB NOT NULL,
+    block_time      INTEGER NOT NULL,
+    log_index       INTEGER NOT NULL,
+    digest          BLOB NOT NULL REFERENCES orders (digest),
+    venue           TEXT NOT NULL CHECK (venue IN ('internal', 'amm')),
+    size            TEXT NOT NULL,
+    quote           TEXT NOT NULL,
+    price           TEXT NOT NULL,
+    fee             TEXT NOT NULL,
+    oracle_price    TEXT NOT NULL,
+    amm_mid         TEXT NOT NULL,
+    amm_quote       TEXT NOT NULL,
+    amm_quote_price TEXT NOT NULL,
+    gas             INTEGER NOT NULL,
+    booked_at       REAL NOT NULL,
+    UNIQUE (tx_hash, log_index, venue)
+);
+CREATE INDEX fills_digest ON fills (digest);
+CREATE INDEX fills_settle ON fills (settle_id);
+
+CREATE TABLE breaker_events (
+    id     INTEGER PRIMARY KEY,
+    name   TEXT NOT NULL,
+    market INTEGER,                          -- NULL: desk-wide
+    open   INTEGER NOT NULL,
+    detail TEXT NOT NULL,
+    at     REAL NOT NULL
+);
+CREATE INDEX breaker_events_key ON breaker_events (name, market, id);
+
+CREATE TABLE cursors (
+    name       TEXT PRIMARY KEY,             -- confirmed, reconciled, ...
+    block      INTEGER NOT NULL,
+    block_hash BLOB NOT NULL,
+    updated_at REAL NOT NULL
+);
+
+CREATE TABLE equity (
+    time   INTEGER NOT NULL,
+    block  INTEGER NOT NULL,
+    equity TEXT NOT NULL                     -- decimal collateral units
+);
+CREATE INDEX equity_time ON equity (time);
+"""
+
+#: Migration ``i`` brings a file from version ``i`` to ``i + 1``.
+MIGRATIONS: tuple[str, ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """A connection to the journal at ``path`` with the journal's pragmas (autocommit; see ``transaction``)."""
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.DatabaseError as exc:
+        raise JournalError(f"{path}: cannot open the journal: {exc}") from exc
+    if str(mode).lower() != "wal" and path != ":memory:":
+        conn.close()
+        raise JournalError(f"{path}: the journal needs WAL mode, SQLite gave {mode!r}")
+    return conn
+
+
+def version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, path: str, migrations: Sequence[str] = MIGRATIONS) -> int:
+    """Brings the file to ``len(migrations)``, one transaction per migration; returns the version."""
+    known = len(migrations)
+    try:
+        current = version(conn)
+        if current > known:
+            raise JournalVersionError(path, current, known)
+        for target in range(current + 1, known + 1):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if version(conn) >= target:  # another process migrated meanwhile
+                    conn.execute("ROLLBACK")
+                    continue
+                for statement in _statements(migrations[target - 1]):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {target}")
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return version(conn)
+    except sqlite3.DatabaseError as exc:
+        raise JournalError(f"{path}: cannot migrate the journal: {exc}") from exc
+
+
+def _statements(script: str) -> list[str]:
+    """Splits a migration into statements (``executescript`` would commit on its own)."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        raise JournalError(f"an incomplete statement in a migration: {buffer.strip()[:60]!r}")
+    return statements

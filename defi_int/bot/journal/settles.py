@@ -1,0 +1,478 @@
+"""The settle part of the journal: a settle transaction through its stages, and the fills it booked.
+
+Each method is one stage change in one SQLite transaction (see ``records`` for the stages):
+
+- ``plan_settle``: the batch and its expected legs; its orders are now in flight. An order already
+  in flight, not live, or with less left than planned is refused: never two transactions for the
+  same fills.
+- ``sign_settle``: the raw transaction, its hash and nonce (again for a replacement: same nonce,
+  fees bumped; the old one may still land, so both are kept).
+- ``mark_sent``, ``mark_mined`` (the legs booked from the receipt's ``OrderFilled`` events; a
+  receipt with status 0 fails the settle), ``mark_confirmed``, ``mark_reconciled``.
+- ``drop_settle``: a settle that never landed and never will (the loop's judgement).
+- ``unwind_reorg``: every settle mined at or above a block that is no longer canonical is
+  ``reorged``: its legs are unbooked and its orders return to their live status.
+
+Leaving flight without a fill releases an order to its live status; the loop's next
+``expire_orders`` expires those whose time has passed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from defi_int.bot.errors import JournalError
+from defi_int.bot.journal.base import _IN_FLIGHT_SQL, Store, leg_rows
+from defi_int.bot.journal.records import (
+    CLOSED,
+    CONFIRMED,
+    DROPPED,
+    FAILED,
+    FILLED,
+    MINED,
+    PARTIALLY_FILLED,
+    PLANNED,
+    RECONCILED,
+    REORGED,
+    RESTING,
+    SENT,
+    SIGNED,
+    BookedLeg,
+    Cursor,
+    PlannedFill,
+    SettleRecord,
+    SignedTx,
+)
+from defi_int.metrics.records import FillRecord
+
+_SETTLE_COLUMNS = (
+    "id, batch_id, stage, nonce, tx_hash, block_number, block_hash, block_time, status, gas_used, confirmations, "
+    "detail, planned_at, signed_at, sent_at, mined_at, confirmed_at, reconciled_at, closed_at"
+)
+_TIME_NAMES = ("planned", "signed", "sent", "mined", "confirmed", "reconciled", "closed")
+
+
+class SettleJournal(Store):
+    """Settle transactions: see the module docstring."""
+
+    def plan_settle(self, batch_id: str, fills: Sequence[PlannedFill]) -> SettleRecord:
+        """Journals a planned batch; its orders are in flight from now on."""
+        if not fills:
+            raise JournalError(f"batch {batch_id}: a settle needs at least one fill")
+        digests = [f.digest for f in fills]
+        if len(set(digests)) != len(digests):
+            raise JournalError(f"batch {batch_id}: an order appears twice in one settle")
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM settles WHERE batch_id = ?", (batch_id,)).fetchone():
+                raise JournalError(f"batch {batch_id} is already journaled")
+            for fill in fills:
+                self._check_plannable(conn, batch_id, fill)
+            now = self.now()
+            settle_id = conn.execute(
+                "INSERT INTO settles (batch_id, stage, planned_at, updated_at) VALUES (?, ?, ?, ?)",
+                (batch_id, PLANNED, now, now),
+            ).lastrowid
+            assert settle_id is not None
+            for position, fill in enumerate(fills):
+                conn.execute(
+                    "INSERT INTO settle_fills (settle_id, position, digest, internal_size, internal_price, amm_size, "
+                    "amm_quote, fee_bps) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        settle_id,
+                        position,
+                        fill.digest,
+                        str(fill.internal_size),
+                        str(fill.internal_price),
+                        str(fill.amm_size),
+                        str(fill.amm_quote),
+                        fill.fee_bps,
+                    ),
+                )
+                self._event(conn, fill.digest, "planned", self._status(conn, fill.digest), batch_id, settle_id)
+            return self._settle(conn, settle_id)
+
+    def sign_settle(self, settle_id: int, tx: SignedTx) -> SettleRecord:
+        """Records a signed transaction: the first one (planned → signed) or a replacement.
+
+        A replacement names the transaction it ``replaces`` (the current one) and keeps its nonce;
+        until one of them is mined, either may land.
+        """
+        with self._write() as conn:
+            settle = self._settle(conn, settle_id)
+            if settle.stage == PLANNED:
+                if tx.replaces is not None:
+                    raise JournalError(f"settle {settle_id}: the first transaction cannot replace another")
+            elif settle.stage in (SIGNED, SENT):
+                if tx.replaces != settle.tx_hash or tx.nonce != settle.nonce:
+                    raise JournalError(
+                        f"settle {settle_id}: a replacement must replace 0x{_hex(settle.tx_hash)} "
+                        f"at nonce {settle.nonce}"
+                    )
+            else:
+                raise JournalError(f"settle {settle_id} is {settle.stage}; only a planned or pending one is signed")
+            now = self.now()
+            conn.execute(
+                "INSERT INTO settle_txs (tx_hash, settle_id, nonce, raw, max_fee, priority_fee, gas_limit, replaces, "
+                "signed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    tx.tx_hash,
+                    settle_id,
+                    tx.nonce,
+                    tx.raw,
+                    str(tx.max_fee),
+                    str(tx.priority_fee),
+                    tx.gas_limit,
+                    tx.replaces,
+                    now,
+                ),
+            )
+            conn.execute(
+                "UPDATE settles SET stage = ?, nonce = ?, tx_hash = ?, signed_at = ?, updated_at = ? WHERE id = ?",
+                (SIGNED, tx.nonce, tx.tx_hash, now, now, settle_id),
+            )
+            return self._settle(conn, settle_id)
+
+    def mark_sent(self, settle_id: int, tx_hash: bytes) -> SettleRecord:
+        """The node accepted ``tx_hash`` (again, for a rebroadcast)."""
+        with self._write() as conn:
+            settle = self._settle(conn, settle_id)
+            self._check_tx(settle, tx_hash, (SIGNED, SENT), "sent")
+            now = self.now()
+            conn.execute("UPDATE settle_txs SET sent_at = ? WHERE tx_hash = ?", (now, tx_hash))
+            conn.execute(
+                "UPDATE settles SET stage = ?, sent_at = ?, updated_at = ? WHERE id = ?", (SENT, now, now, settle_id)
+            )
+            return self._settle(conn, settle_id)
+
+    def mark_mined(
+        self,
+        settle_id: int,
+        tx_hash: bytes,
+        *,
+        block_number: int,
+        block_hash: bytes,
+        block_time: int,
+        status: int,
+        gas_used: int,
+        legs: Sequence[BookedLeg],
+    ) -> SettleRecord:
+        """``tx_hash`` was mined: books ``legs`` (from its events) or, with status 0, fails the settle.
+
+        Orders of the plan without a booked leg leave flight (released to their live status).
+        """
+        with self._write() as conn:
+            settle = self._settle(conn, settle_id)
+            self._check_tx(settle, tx_hash, (SIGNED, SENT), "mined")
+            if status == 0 and legs:
+                raise JournalError(f"settle {settle_id}: a reverted transaction books no fills")
+            stage = MINED if status else FAILED
+            now = self.now()
+            conn.execute(
+                "UPDATE settles SET stage = ?, tx_hash = ?, block_number = ?, block_hash = ?, block_time = ?, "
+                "status = ?, gas_used = ?, mined_at = ?, closed_at = ?, detail = ?, updated_at = ? WHERE id = ?",
+                (
+                    stage,
+                    tx_hash,
+                    block_number,
+                    block_hash,
+                    block_time,
+                    status,
+                    gas_used,
+                    now,
+                    None if status else now,
+                    "" if status else f"reverted in block {block_number}",
+                    now,
+                    settle_id,
+                ),
+            )
+            planned = {f.digest: f for f in settle.fills}
+            booked: dict[bytes, int] = {}
+            for leg in legs:
+                if leg.digest not in planned:
+                    raise JournalError(f"settle {settle_id}: a leg for 0x{leg.digest.hex()}, which it did not plan")
+                booked[leg.digest] = booked.get(leg.digest, 0) + leg.size
+                conn.execute(
+                    "INSERT INTO fills (settle_id, tx_hash, block_number, block_hash, block_time, log_index, digest, "
+                    "venue, size, quote, price, fee, oracle_price, amm_mid, amm_quote, amm_quote_price, gas, "
+                    "booked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        settle_id,
+                        tx_hash,
+                        block_number,
+                        block_hash,
+                        block_time,
+                        leg.log_index,
+                        leg.digest,
+                        leg.venue,
+                        *(str(v) for v in (leg.size, leg.quote, leg.price, leg.fee, leg.oracle_price)),
+                        *(str(v) for v in (leg.amm_mid, leg.amm_quote, leg.amm_quote_price)),
+                        leg.gas,
+                        now,
+                    ),
+                )
+            where = f"tx 0x{tx_hash.hex()} in block {block_number}"
+            for digest in planned:
+                if digest in booked:
+                    self._refresh_fill(conn, digest, "filled", f"{booked[digest]} booked from {where}", settle_id)
+                else:
+                    detail = f"{where} {'reverted' if status == 0 else 'did not fill it'}"
+                    conn.execute(
+                        "UPDATE settle_fills SET released = 1 WHERE settle_id = ? AND digest = ?", (settle_id, digest)
+                    )
+                    self._event(conn, digest, "released", self._status(conn, digest), detail, settle_id)
+            return self._settle(conn, settle_id)
+
+    def mark_confirmed(self, settle_id: int, confirmations: int) -> SettleRecord:
+        """The mined transaction is ``confirmations`` blocks deep: its fills are final."""
+        return self._advance(settle_id, (MINED,), CONFIRMED, "confirmed_at", confirmations=confirmations)
+
+    def mark_reconciled(self, settle_id: int) -> SettleRecord:
+        """The loop checked the chain's events and ledger against the booked fills."""
+        return self._advance(settle_id, (CONFIRMED,), RECONCILED, "reconciled_at")
+
+    def drop_settle(self, settle_id: int, detail: str) -> SettleRecord:
+        """Gives up a settle that never landed (planned, signed or sent); its orders are released."""
+        with self._write() as conn:
+            settle = self._settle(conn, settle_id)
+            if settle.stage not in (PLANNED, SIGNED, SENT):
+                raise JournalError(f"settle {settle_id} is {settle.stage}; only one that never landed is dropped")
+            self._close(conn, settle, DROPPED, detail)
+            for fill in settle.fills:
+                self._event(conn, fill.digest, "released", self._status(conn, fill.digest), detail, settle_id)
+            return self._settle(conn, settle_id)
+
+    def unwind_reorg(self, from_block: int, detail: str) -> list[SettleRecord]:
+        """Blocks from ``from_block`` up are no longer canonical: unbooks every settle mined there.
+
+        Each becomes ``reorged``, its legs are deleted, its orders' filled amounts and statuses are
+        recomputed from what stays booked (a filled order goes back to resting or partially
+        filled), and cursors at or above ``from_block`` are forgotten.
+        """
+        with self._write() as conn:
+            rows = conn.execute(
+                "SELECT id FROM settles WHERE block_number >= ? AND stage IN (?, ?, ?) ORDER BY id",
+                (from_block, MINED, CONFIRMED, RECONCILED),
+            ).fetchall()
+            unwound = []
+            for (settle_id,) in rows:
+                settle = self._settle(conn, settle_id)
+                why = f"block {settle.block_number} no longer canonical: {detail}"
+                self._close(conn, settle, REORGED, why)
+                conn.execute("DELETE FROM fills WHERE settle_id = ?", (settle_id,))
+                for fill in settle.fills:
+                    self._refresh_fill(conn, fill.digest, "unbooked", why, settle_id)
+                unwound.append(self._settle(conn, settle_id))
+            conn.execute("DELETE FROM cursors WHERE block >= ?", (from_block,))
+            return unwound
+
+    # ------------------------------------------------------------------ queries
+
+    def get_settle(self, settle_id: int) -> SettleRecord:
+        with self._read() as conn:
+            return self._settle(conn, settle_id)
+
+    def settle_by_tx(self, tx_hash: bytes) -> SettleRecord | None:
+        """The settle that signed ``tx_hash`` (any of its replacements), if any."""
+        with self._read() as conn:
+            row = conn.execute("SELECT settle_id FROM settle_txs WHERE tx_hash = ?", (tx_hash,)).fetchone()
+            return None if row is None else self._settle(conn, row[0])
+
+    def open_settles(self) -> list[SettleRecord]:
+        """Settles not final yet (planned, signed, sent, mined), oldest first: what a restart resumes."""
+        with self._read() as conn:
+            ids = conn.execute(f"SELECT id FROM settles WHERE stage IN ({_IN_FLIGHT_SQL}) ORDER BY id").fetchall()
+            return [self._settle(conn, i) for (i,) in ids]
+
+    def settles_to_reconcile(self) -> list[SettleRecord]:
+        """Confirmed settles the loop has not reconciled yet, oldest first."""
+        with self._read() as conn:
+            ids = conn.execute("SELECT id FROM settles WHERE stage = ? ORDER BY id", (CONFIRMED,)).fetchall()
+            return [self._settle(conn, i) for (i,) in ids]
+
+    def fill_records(self, trader_types: Mapping[str, str] | None = None) -> list[FillRecord]:
+        """Every booked leg as a ``FillRecord`` (the columns of ``defi-int run``'s fills.csv).
+
+        ``step`` is the settle's id (one batch per settle); ``trader_type`` comes from
+        ``trader_types`` (lower-case address -> population), ``"unknown"`` otherwise.
+        """
+        types = {k.lower(): v for k, v in (trader_types or {}).items()}
+        with self._read() as conn:
+            legs = leg_rows(conn, "", ())
+            orders = {
+                bytes(d): (t, m, bool(b), int(lp))
+                for d, t, m, b, lp in conn.execute("SELECT digest, trader, market, is_buy, limit_price FROM orders")
+            }
+        records = []
+        for rec in legs:
+            leg = rec.leg
+            trader, market, is_buy, limit_price = orders[leg.digest]
+            records.append(
+                FillRecord(
+                    step=rec.settle_id,
+                    block=rec.block_number,
+                    time=rec.block_time,
+                    order_digest="0x" + leg.digest.hex(),
+                    trader=trader,
+                    trader_type=types.get(trader.lower(), "unknown"),
+                    market=market,
+                    is_buy=is_buy,
+                    venue=leg.venue,
+                    size=leg.size,
+                    quote=leg.quote,
+                    price=leg.price,
+                    limit_price=limit_price,
+                    oracle_price=leg.oracle_price,
+                    amm_mid=leg.amm_mid,
+                    amm_quote=leg.amm_quote,
+                    amm_quote_price=leg.amm_quote_price,
+                    fee=leg.fee,
+                    gas=leg.gas,
+                )
+            )
+        return records
+
+    def fill_counts(self) -> dict[str, int]:
+        """Booked legs per venue (both venues present, zero included)."""
+        counts = {"internal": 0, "amm": 0}
+        for venue, count in self._conn().execute("SELECT venue, COUNT(*) FROM fills GROUP BY venue"):
+            counts[venue] = count
+        return counts
+
+    def backlog(self) -> dict[str, int]:
+        """What is not final yet: settles in flight, their orders, and confirmed settles to reconcile."""
+        with self._read() as conn:
+            settles = conn.execute(f"SELECT COUNT(*) FROM settles WHERE stage IN ({_IN_FLIGHT_SQL})").fetchone()[0]
+            orders = conn.execute(
+                "SELECT COUNT(*) FROM settle_fills f JOIN settles s ON s.id = f.settle_id "
+                f"WHERE f.released = 0 AND s.stage IN ({_IN_FLIGHT_SQL})"
+            ).fetchone()[0]
+            unreconciled = conn.execute("SELECT COUNT(*) FROM settles WHERE stage = ?", (CONFIRMED,)).fetchone()[0]
+        return {"settles_in_flight": settles, "orders_in_flight": orders, "settles_unreconciled": unreconciled}
+
+    def set_cursor(self, name: str, block: int, block_hash: bytes) -> None:
+        """Records that the loop has processed up to ``block`` (e.g. ``confirmed``, ``reconciled``)."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO cursors (name, block, block_hash, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET block = excluded.block, block_hash = excluded.block_hash, "
+                "updated_at = excluded.updated_at",
+                (name, block, block_hash, self.now()),
+            )
+
+    def cursor(self, name: str) -> Cursor | None:
+        row = self._conn().execute("SELECT block, block_hash FROM cursors WHERE name = ?", (name,)).fetchone()
+        return None if row is None else Cursor(name, row[0], bytes(row[1]))
+
+    # ------------------------------------------------------------------ helpers
+
+    def _settle(self, conn: sqlite3.Connection, settle_id: int) -> SettleRecord:
+        row = conn.execute(f"SELECT {_SETTLE_COLUMNS} FROM settles WHERE id = ?", (settle_id,)).fetchone()
+        if row is None:
+            raise JournalError(f"no settle {settle_id} in the journal")
+        fills = tuple(
+            PlannedFill(bytes(d), int(i_size), int(i_price), int(a_size), int(a_quote), fee)
+            for d, i_size, i_price, a_size, a_quote, fee in conn.execute(
+                "SELECT digest, internal_size, internal_price, amm_size, amm_quote, fee_bps FROM settle_fills "
+                "WHERE settle_id = ? ORDER BY position",
+                (settle_id,),
+            )
+        )
+        txs = tuple(
+            SignedTx(bytes(h), bytes(raw), n, int(mf), int(pf), gl, None if rep is None else bytes(rep), sa, se)
+            for h, raw, n, mf, pf, gl, rep, sa, se in conn.execute(
+                "SELECT tx_hash, raw, nonce, max_fee, priority_fee, gas_limit, replaces, signed_at, sent_at "
+                "FROM settle_txs WHERE settle_id = ? ORDER BY signed_at, rowid",
+                (settle_id,),
+            )
+        )
+        times = {name: t for name, t in zip(_TIME_NAMES, row[12:], strict=True) if t is not None}
+        return SettleRecord(
+            id=row[0],
+            batch_id=row[1],
+            stage=row[2],
+            fills=fills,
+            txs=txs,
+            nonce=row[3],
+            tx_hash=_bytes(row[4]),
+            block_number=row[5],
+            block_hash=_bytes(row[6]),
+            block_time=row[7],
+            status=row[8],
+            gas_used=row[9],
+            confirmations=row[10],
+            detail=row[11],
+            times=times,
+        )
+
+    def _check_plannable(self, conn: sqlite3.Connection, batch_id: str, fill: PlannedFill) -> None:
+        where = f"batch {batch_id}: order 0x{fill.digest.hex()}"
+        record = self._order_row(conn, fill.digest)
+        if record is None:
+            raise JournalError(f"{where} is not in the journal")
+        if not record.live:
+            raise JournalError(f"{where} is {record.status}")
+        flight = self._in_flight(conn, fill.digest)
+        if flight is not None:
+            raise JournalError(f"{where} is already in flight in settle {flight.settle_id} ({flight.stage})")
+        amount = fill.internal_size + fill.amm_size
+        if amount <= 0 or amount > record.remaining:
+            raise JournalError(f"{where}: a fill of {amount} where {record.remaining} is left")
+
+    def _check_tx(self, settle: SettleRecord, tx_hash: bytes, stages: tuple[str, ...], what: str) -> None:
+        if settle.stage not in stages:
+            raise JournalError(f"settle {settle.id} is {settle.stage}; it cannot be {what} now")
+        if tx_hash not in {tx.tx_hash for tx in settle.txs}:
+            raise JournalError(f"settle {settle.id} never signed 0x{tx_hash.hex()}")
+
+    def _advance(
+        self, settle_id: int, stages: tuple[str, ...], stage: str, time_column: str, **values: Any
+    ) -> SettleRecord:
+        with self._write() as conn:
+            settle = self._settle(conn, settle_id)
+            if settle.stage not in stages:
+                raise JournalError(f"settle {settle_id} is {settle.stage}; it cannot become {stage}")
+            now = self.now()
+            extra = "".join(f", {k} = ?" for k in values)
+            conn.execute(
+                f"UPDATE settles SET stage = ?, {time_column} = ?, updated_at = ?{extra} WHERE id = ?",
+                (stage, now, now, *values.values(), settle_id),
+            )
+            return self._settle(conn, settle_id)
+
+    def _close(self, conn: sqlite3.Connection, settle: SettleRecord, stage: str, detail: str) -> None:
+        assert stage in CLOSED
+        now = self.now()
+        conn.execute(
+            "UPDATE settles SET stage = ?, detail = ?, closed_at = ?, updated_at = ? WHERE id = ?",
+            (stage, detail, now, now, settle.id),
+        )
+
+    def _status(self, conn: sqlite3.Connection, digest: bytes) -> str:
+        row = conn.execute("SELECT status FROM orders WHERE digest = ?", (digest,)).fetchone()
+        return str(row[0])
+
+    def _refresh_fill(self, conn: sqlite3.Connection, digest: bytes, event: str, detail: str, settle_id: int) -> None:
+        """Recomputes an order's filled amount from its booked legs, and its status from that."""
+        record = self._order_row(conn, digest)
+        assert record is not None
+        filled = sum(int(size) for (size,) in conn.execute("SELECT size FROM fills WHERE digest = ?", (digest,)))
+        if filled > record.order.size:
+            raise JournalError(f"order 0x{digest.hex()}: {filled} booked, over its size {record.order.size}")
+        status = record.status
+        if status in (RESTING, PARTIALLY_FILLED, FILLED):
+            status = FILLED if filled == record.order.size else PARTIALLY_FILLED if filled else RESTING
+        conn.execute(
+            "UPDATE orders SET filled = ?, status = ?, updated_at = ? WHERE digest = ?",
+            (str(filled), status, self.now(), digest),
+        )
+        self._event(conn, digest, event, status, detail, settle_id)
+
+
+def _bytes(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)
+
+
+def _hex(value: bytes | None) -> str:
+    return "" if value is None else value.hex()

@@ -1,0 +1,206 @@
+"""The corpus of malformed scenarios and overrides, shared by the loader's and the CLI's tests.
+
+``FILES``: each file of tests/data/bad_scenarios/ -> (the dotted key the error names, or None when
+the problem is the whole file; a fragment of the problem). ``OVERRIDES``: ``--set`` values applied
+to scripts/scenarios/basic.toml -> (key, fragment). Every one of them must give exactly one line,
+exit code 2, no traceback, and nothing written or deployed.
+"""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BAD = ROOT / "tests" / "data" / "bad_scenarios"
+BASIC = ROOT / "scripts" / "scenarios" / "basic.toml"
+
+PRICE_RANGE = "must be within 0.000001..1.70141e20 USD per base unit"
+INT96_CASH = "above what a Vault book's int96 cash holds (3.961e28)"
+MAX_AGE_RANGE = "must be within 1..31536000 seconds"
+
+FILES: dict[str, tuple[str | None, str]] = {
+    # keys, types and structure
+    "unknown_top_level_key.toml": ("seeed", "unknown key 'seeed' (did you mean 'seed'?)"),
+    "typo_in_nested_key.toml": ("markets[0].volatilty", "did you mean 'volatility'?"),
+    "string_for_steps.toml": ("steps", "expected an integer, got string '12'"),
+    "steps_as_float.toml": ("steps", "expected an integer, got float 10.5"),
+    "steps_as_table.toml": ("steps", "expected an integer, got table"),
+    "steps_with_5000_digits.toml": (None, "invalid TOML: an integer of more than 4300 digits"),
+    "bool_for_int.toml": ("traders[0].count", "expected an integer, got boolean true"),
+    "missing_steps.toml": ("steps", "required key is missing"),
+    "invalid_toml.toml": (None, "invalid TOML: Invalid value (at line 3, column 13)"),
+    "markets_as_table.toml": ("markets", "expected an array of tables ([[markets]]), got table"),
+    "markets_empty.toml": ("markets", "at least one [[markets]] entry is required"),
+    "traders_missing.toml": ("traders", "required key is missing"),
+    "price_not_a_number.toml": ("markets[0].price", "expected a decimal number, got string 'two thousand'"),
+    "nan_volatility.toml": ("markets[0].volatility", "expected a finite number, got float nan"),
+    "rate_infinite.toml": ("traders[0].rate", "expected a finite number, got float inf"),
+    "horizon_seconds_infinite.toml": ("keeper.horizon_seconds", "expected a finite number, got float inf"),
+    "limit_offset_not_a_pair.toml": ("traders[0].limit_offset_bps", "expected an array of two numbers [low, high]"),
+    "expiry_steps_reversed.toml": ("traders[0].expiry_steps", "low must be <= high, got [5, 1]"),
+    "trader_type_unknown.toml": ("traders[0].type", "must be one of 'noise', 'informed', got 'whale'"),
+    "backend_unknown.toml": ("chain.backend", "must be one of 'revm', 'pyevm', 'anvil', 'rpc', got 'ganache'"),
+    # ranges of one key
+    "negative_volatility.toml": ("markets[0].volatility", "must be within 0..10, got -0.5"),
+    "fee_out_of_range.toml": ("keeper.fee_bps", "must be within 0..1000 bps, got 20000"),
+    "block_time_one_second.toml": ("block_time", "must be within 2..3600 seconds, got 1"),
+    "seed_above_uint64.toml": ("seed", "must be within 0..18446744073709551615, got 18446744073709551616"),
+    "amm_fee_is_everything.toml": ("markets[0].amm_fee_bps", "must be within 0..9999 bps, got 10000"),
+    "max_fee_above_10000.toml": ("traders[0].max_fee_bps", "must be within 0..10000 bps, got 20000"),
+    "initial_margin_above_100_percent.toml": ("protocol.initial_margin_bps", "must be within 1..10000 bps, got 20000"),
+    "oracle_cadence_zero.toml": ("oracle.cadence", "must be within 1..1000000 steps, got 0"),
+    "risk_aversion_huge.toml": ("keeper.risk_aversion", "must be within 0..1000000, got 1e+300"),
+    "size_sigma_huge.toml": ("traders[0].size_sigma", "must be within 0..5, got 1e+200"),
+    "jump_std_huge.toml": ("markets[0].jump_std", "must be within 0..5, got 1e+200"),
+    "decimals_37.toml": ("protocol.decimals", "must be within 0..36, got 37"),
+    # what the contracts' types take
+    "price_above_uint128_limits.toml": ("markets[0].price", f"{PRICE_RANGE}, got 1e60"),
+    "price_overflows_any_decimal.toml": ("markets[0].price", f"{PRICE_RANGE}, got string '1e400'"),
+    "price_exponent_absurd.toml": ("markets[0].price", f"{PRICE_RANGE}, got string '1e999999'"),
+    "price_below_the_path_grid.toml": ("markets[0].price", f"{PRICE_RANGE}, got 0.0000001"),
+    "inventory_cap_beyond_uint96.toml": (
+        "markets[0].inventory_cap",
+        "must be within 0..7.92281e10 base units, got 100000000000",
+    ),
+    "soft_limit_beyond_int96.toml": ("keeper.soft_limit", "must be within 0..3.9614e10 base units, got 100000000000"),
+    "amm_base_above_uint112.toml": ("markets[0].amm_base", "must be > 0 and <= 5.19229e15 base units, got 1e40"),
+    "arbitrage_max_size_above_uint112.toml": ("arbitrage.max_size", "must be > 0 and <= 5.19229e15 base units"),
+    "size_mean_above_uint128.toml": ("traders[0].size_mean", "must be > 0 and <= 3.40282e20 base units, got 1e40"),
+    "amm_quote_reserve_above_uint112.toml": ("markets[0].amm_base", "is 1e41 units, above uint112 (5.192e33)"),
+    "amm_quote_reserve_zero.toml": ("markets[0].amm_base", "is 0 units, below 1"),
+    "market_id_is_the_sentinel.toml": ("markets[0].id", "must be within 0..4294967294, got 4294967295"),
+    "market_id_negative.toml": ("markets[0].id", "must be within 0..4294967294, got -1"),
+    "oracle_max_age_above_a_year.toml": ("protocol.oracle_max_age", f"{MAX_AGE_RANGE}, got 31536001"),
+    "oracle_max_age_zero.toml": ("protocol.oracle_max_age", f"{MAX_AGE_RANGE}, got 0"),
+    "start_time_beyond_uint64.toml": ("start_time", "must be within 0..33040162799 unix seconds"),
+    "run_past_the_last_block_time.toml": ("start_time", "past the last block time the chains take (33040162799"),
+    "decimals_36.toml": ("protocol.desk_capital", f"2000000 whole tokens is 2e42 units at 36 decimals, {INT96_CASH}"),
+    "desk_capital_beyond_int96.toml": ("protocol.desk_capital", f"is 1e29 units at 6 decimals, {INT96_CASH}"),
+    "insurance_capital_beyond_int96.toml": ("protocol.insurance_capital", f"is 1e29 units at 6 decimals, {INT96_CASH}"),
+    "trader_margin_beyond_int96.toml": ("traders[0].margin", "a trader's margin of 1e23 whole tokens is 1e29 units"),
+    "arbitrage_margin_beyond_int96.toml": ("arbitrage.margin", "an arbitrageur's margin of 1e23 whole tokens"),
+    "token_supply_beyond_int96.toml": ("traders[0].margin", "the token's supply"),
+    # funding and liquidation
+    "funding_period_below_an_hour.toml": (
+        "markets[0].funding_period",
+        "must be 0 (off) or 3600..2592000 seconds, got 600",
+    ),
+    "funding_cap_above_10000.toml": ("markets[0].funding_cap_bps", "must be within 0..10000 bps, got 20000"),
+    "liquidation_penalty_above_10000.toml": (
+        "protocol.liquidation_penalty_bps",
+        "must be within 0..10000 bps, got 12000",
+    ),
+    # price paths
+    "drift_leaves_the_price_range.toml": (
+        "markets[0].drift",
+        "6-sigma range reaches 3.01e505 USD per base unit, above",
+    ),
+    "jump_path_leaves_the_price_range.toml": ("markets[0].jump_mean", "below the prices the contracts take (0.000001)"),
+    "jump_without_intensity.toml": ("markets[0].jump_intensity", "required for a jump path"),
+    "jump_intensity_zero.toml": ("markets[0].jump_intensity", "must be > 0 for a jump path"),
+    "replay_without_csv.toml": ("markets[0].replay_csv", "required for a replay path"),
+    "replay_csv_missing.toml": ("markets[0].replay_csv", "file not found: 'data/no_such_file.csv'"),
+    "replay_csv_is_a_directory.toml": ("markets[0].replay_csv", "not a file: 'data'"),
+    "replay_with_price.toml": ("markets[0].price", "the CSV gives the prices"),
+    "replay_csv_price_too_large.toml": (
+        "markets[0].replay_csv",
+        f"data/price_1e60.csv: line 4: price '1e60' {PRICE_RANGE}",
+    ),
+    "replay_csv_timestamp_beyond_uint64.toml": (
+        "markets[0].replay_csv",
+        "line 4: timestamp '200000000000000000000' is",
+    ),
+    # rules across keys
+    "maintenance_above_initial.toml": ("protocol.maintenance_margin_bps", "must be <= initial_margin_bps (500)"),
+    "informed_key_on_noise_trader.toml": ("traders[0].horizon", "only for informed traders"),
+    "duplicate_market_ids.toml": ("markets[1].id", "duplicate market id 0 (also markets[0])"),
+    "duplicate_symbols.toml": ("markets[1].symbol", "duplicate symbol 'ETH' (also markets[0])"),
+    "horizons_not_increasing.toml": ("keeper.markout_horizons", "must be strictly increasing, got [1, 20, 5]"),
+    "markout_horizons_too_few.toml": ("keeper.markout_horizons", "needs at least 3 horizons, got [1, 5]"),
+    "trader_unknown_market.toml": ("traders[0].markets", "market 3 is not a listed market (listed: 0)"),
+    "hedge_to_above_soft_limit.toml": ("keeper.hedge_to", "must be < soft_limit (5), got 10"),
+    "rpc_without_url.toml": ("chain.rpc_url", "required when backend is 'rpc'"),
+    "rpc_url_not_http.toml": ("chain.rpc_url", "must start with http:// or https://, got 'ws://127.0.0.1:8545'"),
+    # the name becomes a path
+    "name_escapes_out.toml": ("name", "becomes the report directory out/<name>"),
+    "name_absolute.toml": ("name", "no '/', '\\' or leading '.', got '/nonexistent-defi-int-root/x'"),
+    "name_empty.toml": ("name", "must be 1..100 printable characters"),
+    "name_with_newline.toml": ("name", "got 'a\\nb'"),
+}
+
+MAX_UINT256 = 2**256 - 1
+
+OVERRIDES: list[tuple[tuple[str, ...], str, str]] = [
+    (("keeper.half_spred_bps=8",), "keeper.half_spred_bps", "did you mean 'half_spread_bps'?"),
+    (("markets[0].volatility=-1",), "markets[0].volatility", "must be within 0..10, got -1"),
+    (("markets[0].volatility=1e200",), "markets[0].volatility", "must be within 0..10, got 1e+200"),
+    (("traders[1].count=many",), "traders[1].count", "expected an integer, got string 'many'"),
+    (("steps=0",), "steps", "must be within 1..1000000 steps, got 0"),
+    (("steps=" + "9" * 5000,), "steps", "an integer of more than 4300 digits"),
+    (("markets[3].volatility=1",), "markets[3]", "no such entry: the scenario has 1"),
+    (("oracle[0].cadence=1",), "oracle[0]", "oracle is not an array"),
+    (("steps.x=1",), "steps.x", "steps is not a table"),
+    (("extra[0].x=1",), "extra", "no such array"),
+    (("markets=3",), "markets", "expected an array of tables"),
+    (("keeper.toxicity_routing=1",), "keeper.toxicity_routing", "expected a boolean"),
+    (("protocol.decimals=true",), "protocol.decimals", "expected an integer, got boolean true"),
+    (("protocol.maintenance_margin_bps=2000",), "protocol.maintenance_margin_bps", "must be <="),
+    (("protocol.maintenance_margin_bps=0",), "protocol.maintenance_margin_bps", "must be within 1..10000 bps, got 0"),
+    (("keeper.soft_limit=1",), "keeper.hedge_to", "must be < soft_limit (1), got "),
+    (("keeper.markout_horizons=[]",), "keeper.markout_horizons", "needs at least 3 horizons, got []"),
+    (("keeper.max_batch=0",), "keeper.max_batch", "must be within 1..10000 fills, got 0"),
+    (("keeper.hedge_slippage_bps=-1",), "keeper.hedge_slippage_bps", "must be within 0..10000 bps, got -1"),
+    (("keeper.volatility=-1",), "keeper.volatility", "must be within 0..10, got -1"),
+    (("keeper.risk_aversion=nan",), "keeper.risk_aversion", "expected a finite number, got float nan"),
+    (("chain.backend=rpc",), "chain.rpc_url", "required when backend is 'rpc'"),
+    (("chain.rpc_url=ws://x",), "chain.rpc_url", "only for the rpc backend"),
+    (("markets[0].path=replay",), "markets[0].price", "the CSV gives the prices"),
+    (("markets[0].path=jump",), "markets[0].jump_intensity", "required for a jump path"),
+    (("markets[0].jump_std=0.1",), "markets[0].jump_std", "only for jump paths (path is 'gbm')"),
+    (("markets[0].price=1e-19",), "markets[0].price", "has more than 18 decimals"),
+    (("markets[0].price=1e60",), "markets[0].price", f"{PRICE_RANGE}, got 1e60"),
+    (('markets[0].price="1e400"',), "markets[0].price", f"{PRICE_RANGE}, got string '1e400'"),
+    (('markets[0].inventory_cap="1e70"',), "markets[0].inventory_cap", "must be within 0..7.92281e10 base units"),
+    (('markets[0].amm_base="1e40"',), "markets[0].amm_base", "must be > 0 and <= 5.19229e15 base units"),
+    (("markets[0].amm_base=1e15", "markets[0].price=1e20"), "markets[0].amm_base", "above uint112 (5.192e33)"),
+    (("markets[0].id=4294967295",), "markets[0].id", "must be within 0..4294967294, got 4294967295"),
+    (("markets[0].symbol=",), "markets[0].symbol", "must not be empty"),
+    (("markets[0].drift=10", "steps=1000000", "block_time=3600"), "markets[0].drift", "6-sigma range reaches"),
+    (("protocol.decimals=36",), "protocol.desk_capital", "2e42 units at 36 decimals"),
+    (("protocol.desk_capital=" + str(10**33),), "protocol.desk_capital", "within 1..3.961e28 whole tokens, got 1e33"),
+    (("protocol.desk_capital=" + str(10**23),), "protocol.desk_capital", INT96_CASH),
+    (("protocol.oracle_max_age=" + str(MAX_UINT256),), "protocol.oracle_max_age", MAX_AGE_RANGE),
+    (("markets[0].funding_period=1",), "markets[0].funding_period", "must be 0 (off) or 3600..2592000 seconds"),
+    (("markets[0].funding_period=-3600",), "markets[0].funding_period", "got -3600"),
+    (("markets[0].funding_cap_bps=10001",), "markets[0].funding_cap_bps", "must be within 0..10000 bps, got 10001"),
+    (("protocol.liquidator_share_bps=10001",), "protocol.liquidator_share_bps", "must be within 0..10000 bps"),
+    (("protocol.liquidation_slippage_bps=-1",), "protocol.liquidation_slippage_bps", "within 0..10000 bps, got -1"),
+    (("protocol.liquidation_penalty_bps=1.5",), "protocol.liquidation_penalty_bps", "expected an integer, got float"),
+    (("protocol.insurance_capital=-1",), "protocol.insurance_capital", "must be within 0..3.961e28 whole tokens"),
+    (
+        ("start_time=" + str(2**64),),
+        "start_time",
+        "must be within 0..33040162799 unix seconds, got 18446744073709551616",
+    ),
+    (("start_time=33040162000",), "start_time", "the run reaches t = 33040164940"),
+    (
+        ("traders[0].margin=" + str(10**34),),
+        "traders[0].margin",
+        "must be within 1..3.961e28 whole tokens, got 1e34",
+    ),
+    (
+        ("traders[0].margin=" + str(10**23),),
+        "traders[0].margin",
+        "a trader's margin of 1e23 whole tokens is 1e29 units",
+    ),
+    (("traders[0].margin=1e40",), "traders[0].margin", "expected an integer, got float 1e+40"),
+    (("traders[0].limit_offset_bps=[1, 2, 3]",), "traders[0].limit_offset_bps", "expected an array of two numbers"),
+    (("traders[0].expiry_steps=[0, 1]",), "traders[0].expiry_steps[0]", "must be within 1..100000 steps, got 0"),
+    (("traders[0].markets=[4294967295]",), "traders[0].markets[0]", "must be within 0..4294967294, got 4294967295"),
+    (("traders[1].horizon=0",), "traders[1].horizon", "must be within 1..1000000 steps, got 0"),
+    (("arbitrage.count=101",), "arbitrage.count", "must be within 0..100 arbitrageurs, got 101"),
+    (("oracle.stale_steps=5",), "oracle.stale_steps", "has no effect without oracle.stale_from"),
+    (("seed=-1",), "seed", "must be within 0..18446744073709551615, got -1"),
+    (("name=../../x",), "name", "becomes the report directory out/<name>"),
+    (("name=/tmp/defi-int-escaped",), "name", "no '/', '\\' or leading '.'"),
+    (('name=""',), "name", "must be 1..100 printable characters"),
+    (("name=..",), "name", "no '/', '\\' or leading '.', got '..'"),
+]
