@@ -202,7 +202,8 @@ def read_accounts(system: System, accounts: Iterable[str]) -> dict[str, AccountS
 
 
 def check_invariants(system: System, accounts: Iterable[str]) -> dict[str, bool]:
-    """The ledger invariants, over ``accounts`` plus the desk, the AMM, the fee recipient and the owner.
+    """The ledger invariants, over ``accounts`` plus the house accounts (desk, AMM, fee recipient,
+    owner, keeper, insurance fund, funding pool).
 
     ``"cash_sum_equals_vault_balance"``: ``token.balanceOf(vault) == Σ cash``, to the unit, and
     ``"positions_sum_to_zero[<market>]"`` for every listed market. The sums hold only over every
@@ -215,6 +216,7 @@ def check_invariants(system: System, accounts: Iterable[str]) -> dict[str, bool]
         str(system.amm.address),
         system.fee_recipient,
         system.owner.address,
+        system.keeper.address,  # the liquidator's share of penalties
         INSURANCE_FUND,
         FUNDING_POOL,
     ]

@@ -29,6 +29,9 @@ its journal's stages)::
         ▼
     hedge(snapshot, fills)        past the soft limit the desk trades its book on the AMM
 
+Besides the batch, ``liquidate(accounts)`` is the liquidator's role: the watched accounts below
+maintenance margin are closed through the venue (``keeper.liquidator`` decides, purely).
+
 The book and everything else the keeper remembers between batches is one ``KeeperState``, which
 a service may build from its own storage and pass in. A batch can be planned and held, settled
 later (by the venue or by the service's own transaction manager) and reconciled from events read
@@ -43,11 +46,12 @@ from dataclasses import dataclass, field
 
 from defi_int.exceptions import ChainError, ContractRevert, OrderRejected
 from defi_int.keeper.book import BookEntry, OrderBook, Priority, priority
+from defi_int.keeper.liquidator import plan_liquidations
 from defi_int.keeper.matching import MarketBook, plan_market
 from defi_int.keeper.plan import PlannedFill, desk_delta, pools_after
 from defi_int.keeper.pricing import PricingParams
 from defi_int.keeper.risk import MarkoutBook, hedge_order
-from defi_int.keeper.venue import FillEvent, SettleReceipt, Snapshot, Venue
+from defi_int.keeper.venue import FillEvent, LiquidationReceipt, SettleReceipt, Snapshot, Venue
 from defi_int.orders.eip712 import order_digest
 from defi_int.orders.model import Order
 from defi_int.orders.signing import recover_signer
@@ -179,6 +183,7 @@ class HedgeFill:
     gas: int
     block: int
     oracle_price: int
+    funding: int = 0  # what the desk's book settled before the trade (+: paid)
 
 
 @dataclass
@@ -275,6 +280,25 @@ class Keeper:
             hedges=hedges,
             resends=settled.resends,
         )
+
+    def liquidate(self, accounts: Sequence[str], *, limit: int = 10) -> list[LiquidationReceipt]:
+        """The liquidator's role: closes the watched ``accounts`` that are below maintenance margin.
+
+        One read of the venue for their books (``snapshot``), the pure decision of
+        ``liquidator.plan_liquidations`` (at most ``limit`` closes), then each close through the
+        venue; a close the chain refuses (the world moved since the read) is skipped until the next call.
+        """
+        liquidator = self.venue.liquidator
+        snapshot = self.venue.snapshot({}, [*accounts, liquidator])
+        view = snapshot.view
+        orders = plan_liquidations(view.ledger, view.env, accounts, liquidator, limit=limit)
+        receipts = []
+        for order in orders:
+            try:
+                receipts.append(self.venue.liquidate(order))
+            except ContractRevert:
+                continue
+        return receipts
 
     def capacity(self) -> int:
         """How many orders the next batch may take: ``max_batch``, and the latest gas bound."""
@@ -446,8 +470,11 @@ class Keeper:
                 receipt = self.venue.hedge(order)
             except ContractRevert:
                 continue  # the pool moved past the slippage limit; try again next step
+            funding = sum(c.amount for c in receipt.funding if c.account == view.desk)
             hedges.append(
-                HedgeFill(market, order.is_buy, order.size, receipt.quote, receipt.gas_used, receipt.block, mark)
+                HedgeFill(
+                    market, order.is_buy, order.size, receipt.quote, receipt.gas_used, receipt.block, mark, funding
+                )
             )
         return hedges
 

@@ -12,7 +12,11 @@ second per transaction, and a block gas limit. It implements ``keeper.venue.Venu
   Vault's and the AMM's do not), otherwise the copy becomes the world and each fill emits its
   ``FillEvent``; a batch whose gas (``base_gas + gas_per_fill·n``) passes the block gas limit is
   refused, as a node refuses it;
-- ``hedge``: the desk's own swap on the AMM, held to its quote limit (``SlippageExceeded``).
+- ``hedge``: the desk's own swap on the AMM, held to its quote limit (``SlippageExceeded``);
+- ``liquidate``: ``Ledger.liquidate`` from the venue's ``liquidator``, as ``Vault.liquidate``.
+
+Every call that writes books reports the funding they settled as the Vault logs it (a fill's own
+on its ``FillEvent``, the other books' as ``FundingCharge``s, from ``Ledger.settled``).
 
 What the world does between batches is up to the test: ``fund`` (starting margin, in no block),
 ``post_price``, ``advance``, ``cancel``, ``deposit``, ``withdraw``, ``swap``. The mirrors are the
@@ -22,21 +26,30 @@ here is tested against the chain's rules.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from eth_utils.address import to_checksum_address
 
 from defi_int.exceptions import ContractRevert, TransactionFailed
+from defi_int.keeper.liquidator import LiquidationOrder
 from defi_int.keeper.plan import PlannedFill
 from defi_int.keeper.risk import HedgeOrder
-from defi_int.keeper.venue import FillEvent, HedgeReceipt, MarketState, SettleReceipt, Snapshot
+from defi_int.keeper.venue import (
+    FillEvent,
+    FundingCharge,
+    HedgeReceipt,
+    LiquidationEvent,
+    LiquidationReceipt,
+    MarketState,
+    SettleReceipt,
+    Snapshot,
+)
 from defi_int.market.amm import AmmMathError, Pool
-from defi_int.market.ledger import Ledger, LedgerViolation
+from defi_int.market.ledger import INSURANCE_FUND, Ledger, LedgerViolation
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Order
-from defi_int.orders.rules import ExpectedLegs
-from defi_int.orders.validation import CANCELLED, CHAIN_ERROR, FILLED, BatchView, replay
+from defi_int.orders.validation import CANCELLED, CHAIN_ERROR, FILLED, BatchView, Replay, replay
 from defi_int.types import ONE
 
 #: Reasons whose custom error carries the order's digest (the Settlement's own checks).
@@ -61,6 +74,7 @@ _SETTLEMENT = to_checksum_address("0x" + "5e" * 20)
 _DESK = to_checksum_address("0x" + "de" * 20)
 _AMM = to_checksum_address("0x" + "a3" * 20)
 _FEES = to_checksum_address("0x" + "fe" * 20)
+_LIQUIDATOR = to_checksum_address("0x" + "11" * 20)
 
 
 @dataclass(frozen=True)
@@ -146,7 +160,11 @@ class MirrorVenue:
         """The latest block's time."""
         return self.world.now
 
-    def snapshot(self, orders: Mapping[bytes, Order]) -> Snapshot:
+    @property
+    def liquidator(self) -> str:
+        return _LIQUIDATOR
+
+    def snapshot(self, orders: Mapping[bytes, Order], accounts: Iterable[str] = ()) -> Snapshot:
         view = self._at(self.now + 1)
         markets = {}
         for m in view.ledger.markets:
@@ -174,7 +192,8 @@ class MirrorVenue:
         if gas > self.gas_limit:
             raise TransactionFailed(f"settle of {len(fills)} fills needs {gas} gas, over the block's {self.gas_limit}")
         self._mine()
-        view, expected = self._run(fills)
+        logged = len(self.world.ledger.settled)
+        view, run = self._run(fills)
         events = [
             FillEvent(
                 p.digest,
@@ -185,11 +204,15 @@ class MirrorVenue:
                 legs.amm_quote,
                 legs.fee,
                 self.block,
+                funding=run.funding.get(i, 0),
+                is_buy=p.order.is_buy,
+                fee_bps=p.fill.fee_bps,
             )
-            for p, legs in zip(fills, expected, strict=True)
+            for i, (p, legs) in enumerate(zip(fills, run.expected, strict=True))
         ]
         self._commit(view)
-        receipt = SettleReceipt(f"mirror:{self.block}", self.block, self.now, gas, events)
+        funding = self._funding(logged)
+        receipt = SettleReceipt(f"mirror:{self.block}", self.block, self.now, gas, events, funding)
         self.settled.append(receipt)
         return receipt
 
@@ -199,9 +222,38 @@ class MirrorVenue:
         pool = view.pools.get(order.market)
         if pool is None:
             raise ContractRevert("PoolNotInitialized", {"market": order.market}, "PerpAmm")
+        logged = len(view.ledger.settled)
         quote = self._swap(view, view.desk, pool, order.market, order.is_buy, order.size, order.limit_quote)
         self._commit(view)
-        return HedgeReceipt(quote, 100_000, self.block)
+        return HedgeReceipt(quote, 100_000, self.block, self._funding(logged))
+
+    def liquidate(self, order: LiquidationOrder) -> LiquidationReceipt:
+        self._mine()
+        view = self._at(self.now)
+        logged = len(view.ledger.settled)
+        fund_before = max(view.ledger.cash.get(INSURANCE_FUND, 0), 0)
+        try:
+            done = view.ledger.liquidate(_LIQUIDATOR, order.account, order.market, order.size, view.env)
+        except LedgerViolation as exc:
+            raise ContractRevert(exc.error, {"account": order.account}, "Vault") from exc
+        except AmmMathError as exc:
+            raise ContractRevert(str(exc).split("(")[0], {}, "PerpAmm") from exc
+        self._commit(view)
+        event = LiquidationEvent(
+            account=done.account,
+            market=done.market,
+            liquidator=done.liquidator,
+            size=done.size,
+            to_desk=done.to_desk,
+            to_amm=done.to_amm,
+            amm_quote=done.amm_quote,
+            mark=done.mark,
+            penalty=done.penalty,
+            bad_debt=done.bad_debt,
+            uncovered=max(done.bad_debt - fund_before, 0),
+            block=self.block,
+        )
+        return LiquidationReceipt(event, 150_000, self.block, self._funding(logged))
 
     # ----------------------------------------------------------------- the world
 
@@ -273,7 +325,15 @@ class MirrorVenue:
         view.now = self.world.now
         self.world = view
 
-    def _run(self, fills: Sequence[PlannedFill]) -> tuple[BatchView, list[ExpectedLegs]]:
+    def _funding(self, logged: int) -> list[FundingCharge]:
+        """The funding settlements the world's ledger noted since it held ``logged`` of them; the
+        notes are then dropped (the world's copies stay small)."""
+        settled = self.world.ledger.settled
+        charges = [FundingCharge(a, m, amount, self.block) for a, m, amount in settled[logged:]]
+        del settled[:]
+        return charges
+
+    def _run(self, fills: Sequence[PlannedFill]) -> tuple[BatchView, Replay]:
         """``settle(fills)`` on a copy of the world; raises the chain's revert for the first fill at fault."""
         if not fills:
             raise ContractRevert("EmptyBatch", {}, "Settlement")
@@ -283,7 +343,7 @@ class MirrorVenue:
             _, rejection = run.failure
             args = {"digest": rejection.digest} if rejection.reason in _NAMES_DIGEST else {}
             raise ContractRevert(CHAIN_ERROR.get(rejection.reason, rejection.reason), args, "Settlement")
-        return view, run.expected
+        return view, run
 
     @staticmethod
     def _swap(view: BatchView, account: str, pool: Pool, market: int, is_buy: bool, size: int, limit: int) -> int:

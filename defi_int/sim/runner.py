@@ -14,10 +14,13 @@ Each step ``t`` (one keeper batch) runs, at the scenario clock ``start_time + tÂ
 
 1. the oracle posts the path's price (every ``cadence`` steps, not during a stale window);
 2. arbitrageurs trade the AMM back toward the oracle (real ``PerpAmm.swap`` transactions);
-3. noise and informed traders sign orders (EIP-712) and hand them to the keeper's intake;
-4. the keeper runs its loop on the chain venue (``ChainVenue``), the same keeper as the bot's: one
+3. the keeper's liquidator closes the traders and arbitrageurs below maintenance margin
+   (``Keeper.liquidate``: one read, the pure decision of ``keeper.liquidator``, ``Vault.liquidate``);
+4. noise and informed traders sign orders (EIP-712) and hand them to the keeper's intake;
+5. the keeper runs its loop on the chain venue (``ChainVenue``), the same keeper as the bot's: one
    ``settle`` transaction, reverts isolated, hedges;
-5. the recorder stores fills, desk events and the state of every market.
+6. the recorder stores fills, liquidations, desk events (the desk's funding included) and the
+   state of every market.
 
 Transactions inside a step get consecutive block times (one second apart), so a step must hold
 fewer transactions than ``block_time``; the clock catches up when a step overflows. At the end the
@@ -44,6 +47,7 @@ from defi_int.chain.views import check_invariants, market_and_accounts
 from defi_int.exceptions import ContractRevert, OrderRejected, RunFailed
 from defi_int.keeper.keeper import Keeper, KeeperConfig
 from defi_int.keeper.venue import MarketState
+from defi_int.market.ledger import INSURANCE_FUND
 from defi_int.market.paths import price_path
 from defi_int.metrics.records import BookState, RunResult, TimePoint
 from defi_int.orders.model import Order
@@ -195,8 +199,9 @@ class _Run:
         """One read of every market and of the desk's and fee account's books (end of a step)."""
         system = self.system
         self.states: dict[int, MarketState]
-        self.states, books = market_and_accounts(system, [system.desk, system.fee_recipient])
+        self.states, books = market_and_accounts(system, [system.desk, system.fee_recipient, INSURANCE_FUND])
         self.desk_book, self.fee_book = books[system.desk], books[system.fee_recipient]
+        self.result.insurance_fund = books[INSURANCE_FUND].cash
 
     def _book_state(self) -> BookState:
         return BookState(self.desk_book.cash, self.fee_book.cash, dict(self.desk_book.positions), dict(self.marks))
@@ -213,6 +218,9 @@ class _Run:
             self._oracle(step)
         with self.timed("arbitrage"):
             self._arbitrage(step)
+        with self.timed("liquidations"):
+            for receipt in self.keeper.liquidate(self.accounts):
+                self.recorder.liquidation(step, self.system.desk, receipt)
         with self.timed("orders"):
             self._orders(step)
         with self.timed("keeper"):
