@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := contracts/node_modules/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-fast contracts contracts-check gas-snapshot bench bench-run lint openapi clean
+.PHONY: install demo bot-demo test test-fast contracts contracts-check gas-snapshot bench bench-run bench-bot bench-sweep experiment lint openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ install: $(STAMP) $(NODE_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/defi-int run scripts/scenarios/basic.toml --out out/demo
+
+# The keeper bot on a local anvil for about a minute: deploy, keeper, traders, a SIGKILL and a
+# restart, the report in out/bot-demo/report/, the audit ("0 double fills, 0 lost orders").
+bot-demo: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python scripts/bot_demo.py
 
 test: $(STAMP) $(NODE_STAMP) contracts-check
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
@@ -48,6 +53,19 @@ bench: $(STAMP)
 # Whole scenario runs: basic.toml and the 10,000-order bench_10k.toml (several minutes).
 bench-run: $(STAMP)
 	$(BIN)/python scripts/bench_run.py
+
+# A sweep of 8 cells x 20 seeds of basic.toml on Dask against a process pool, 1 and 2 workers (over an hour).
+bench-sweep: $(STAMP)
+	$(BIN)/python scripts/bench_sweep.py --json out/bench_sweep.json
+
+# The Avellaneda-Stoikov (2008) table through the project: 2,800 runs on chain (under an hour on the default backend, 2 workers).
+experiment: $(STAMP)
+	$(BIN)/defi-int experiment avellaneda-stoikov --out out/avellaneda-stoikov
+
+# The keeper bot under the traders' load on a local anvil: intake orders/s, fills/s from POST to a
+# confirmed fill, latency percentiles, and where the keeper's time goes (--json PATH writes them).
+bench-bot: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python scripts/bench_bot.py
 
 # The order API's OpenAPI document, committed as docs/openapi.json (a test fails when it is stale).
 openapi: $(STAMP)

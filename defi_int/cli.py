@@ -1,5 +1,13 @@
 """Command line: ``defi-int run SCENARIO`` runs a scenario on a chain and writes its report;
-``defi-int params`` lists every scenario key with its default, range, unit and on-chain type.
+``defi-int params`` lists every scenario key with its default, range, unit and on-chain type;
+``defi-int sweep``, ``compare`` and ``experiment`` run studies of many runs on Dask
+(``defi_int.research.commands``).
+
+The keeper bot (``defi_int.bot``): ``defi-int deploy`` puts the protocol on a node and writes a
+deployment file; ``defi-int keeper`` runs the order API and the keeper's loop against it until
+SIGTERM/SIGINT; ``defi-int keeper report`` writes the report of a keeper's journal; ``defi-int
+traders`` plays a scenario's traders, oracle and arbitrageur against a running keeper. Keys come
+from ``DEFI_INT_OWNER_KEY`` / ``DEFI_INT_KEEPER_KEY`` or ``--key-file``, never from a flag.
 
 Everything the user gives is checked before anything is deployed: the scenario file and its
 ``--set`` overrides (every value against what the contracts take), ``--rpc-url``, and the report
@@ -18,7 +26,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from defi_int.chain import BACKENDS, DEFAULT_BACKEND
 from defi_int.exceptions import ConfigError, DefiIntError, ScenarioError
@@ -59,15 +67,54 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     sub.add_parser("params", help="list every scenario key: default, range, unit and on-chain type")
+    from defi_int.research.commands import add_commands
+
+    add_commands(sub)  # sweep, compare, experiment (defi_int/research)
+    _bot_commands(sub)
     return parser
+
+
+def _bot_commands(sub: Any) -> None:
+    key_help = "a TOML key file (chmod 600) with owner_key / keeper_key; else DEFI_INT_OWNER_KEY / DEFI_INT_KEEPER_KEY"
+    deploy = sub.add_parser("deploy", help="deploy the protocol on a node and write a deployment file")
+    deploy.add_argument("--rpc-url", required=True, help="the node's JSON-RPC URL")
+    deploy.add_argument("--out", type=Path, required=True, help="the deployment file to write, e.g. deployment.json")
+    deploy.add_argument("--config", type=Path, default=None, help="a scenario file: its [protocol] and [[markets]]")
+    deploy.add_argument("--key-file", type=Path, default=None, help=key_help)
+    keeper = sub.add_parser("keeper", help="run the keeper bot (order API and loop) until SIGTERM/SIGINT")
+    keeper.add_argument("--rpc-url", help="the node's JSON-RPC URL")
+    keeper.add_argument("--deployment", type=Path, help="the deployment file (defi-int deploy)")
+    keeper.add_argument("--config", type=Path, default=None, help="keeper file: [keeper] [bot] [api] [breakers]")
+    keeper.add_argument("--db", type=Path, default=Path("keeper.sqlite"), help="the journal (SQLite file)")
+    keeper.add_argument("--listen", default="127.0.0.1:8700", help="where the API listens (HOST:PORT)")
+    keeper.add_argument("--key-file", type=Path, default=None, help=key_help)
+    keeper.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
+    keeper_sub = keeper.add_subparsers(dest="keeper_command")
+    report = keeper_sub.add_parser("report", help="write the report of a keeper's journal")
+    report.add_argument("--db", type=Path, required=True, dest="report_db", help="the journal (SQLite file)")
+    report.add_argument("--out", type=Path, required=True, help="the report directory")
+    traders = sub.add_parser("traders", help="play a scenario's traders, oracle and arbitrageur against a keeper")
+    traders.add_argument("--api", required=True, help="the keeper's API, e.g. http://127.0.0.1:8700")
+    traders.add_argument("--deployment", type=Path, required=True, help="the deployment file")
+    traders.add_argument("--scenario", type=Path, required=True, help="the scenario file whose agents to play")
+    traders.add_argument("--duration", type=float, default=60.0, help="seconds to run (default 60)")
+    traders.add_argument("--rpc-url", default=None, help="the node (default: the one the keeper's API names)")
+    traders.add_argument("--step-seconds", type=float, default=1.0, help="wall seconds per scenario step")
+    traders.add_argument("--key-file", type=Path, default=None, help=key_help)
+    traders.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "params":
         return _params()
+    commands = {"run": _run, "deploy": _deploy, "keeper": _keeper, "traders": _traders}
     try:
-        return _run(args)
+        if args.command in ("sweep", "compare", "experiment"):
+            from defi_int.research.commands import run_command
+
+            return run_command(args)
+        return commands[args.command](args)
     except ConfigError as exc:
         print(f"defi-int: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -138,6 +185,56 @@ def _run(args: argparse.Namespace) -> int:
     )
     print(f"report written to {paths.get('report.html', out / 'report.html')}")
     return 0 if summary["invariants_ok"] else EXIT_FAILED
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from defi_int.bot.deploying import deploy_command
+
+    deployment = deploy_command(args.rpc_url, args.out, config=args.config, key_file=args.key_file)
+    contracts = ", ".join(f"{name} {address}" for name, address in deployment.contracts.items())
+    print(f"deployed on chain {deployment.chain_id} at block {deployment.block}: {contracts}")
+    print(f"deployment written to {args.out}")
+    return 0
+
+
+def _keeper(args: argparse.Namespace) -> int:
+    if args.keeper_command == "report":
+        from defi_int.bot.report import report_command
+
+        paths = report_command(args.report_db, args.out)
+        print(f"report written to {paths.get('report.html', args.out / 'report.html')}")
+        return 0
+    missing = [flag for flag, value in (("--rpc-url", args.rpc_url), ("--deployment", args.deployment)) if not value]
+    if missing:
+        raise ConfigError(f"keeper: {' and '.join(missing)} required (see defi-int keeper -h)")
+    import logging
+
+    from defi_int.bot.service import open_service
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    service = open_service(
+        args.rpc_url, args.deployment, config_path=args.config, db_path=args.db, listen=args.listen,
+        key_file=args.key_file,
+    )  # fmt: skip
+    service.install_signals()
+
+    def ready(running: object) -> None:
+        print(f"keeper ready: API on {service.url}, journal {args.db}, node {args.rpc_url}", flush=True)
+
+    service.run(on_ready=ready)
+    print("keeper stopped", flush=True)
+    return 0
+
+
+def _traders(args: argparse.Namespace) -> int:
+    from defi_int.bot.traders import traders_command
+
+    summary = traders_command(
+        args.api, args.deployment, args.scenario, duration=args.duration, rpc_url=args.rpc_url,
+        step_seconds=args.step_seconds, key_file=args.key_file, seed=args.seed,
+    )  # fmt: skip
+    print(summary.line())
+    return 0
 
 
 def _params() -> int:

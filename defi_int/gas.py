@@ -95,7 +95,8 @@ def measure(chain: Chain | None = None) -> dict[str, int]:
     gas["cancel"] = int(send(bob, system.settlement.functions.cancel(order.as_tuple()), gas=100_000)["gasUsed"])
     quote = chain.call(system.amm.functions.quoteBuy(0, ONE))
     gas["amm_swap"] = int(send(alice, system.amm.functions.swap(0, True, ONE, quote), gas=250_000)["gasUsed"])
-    gas["hedge"] = int(send(system.keeper, system.settlement.functions.hedge(0, False, ONE, 0), gas=300_000)["gasUsed"])
+    hedge = system.settlement.functions.hedge(0, False, ONE, 0)
+    gas["hedge"] = int(send(system.keeper_account, hedge, gas=300_000)["gasUsed"])
     gas["withdraw_with_position"] = int(
         send(alice, system.vault.functions.withdraw(100 * system.params.unit), gas=200_000)["gasUsed"]
     )

@@ -447,13 +447,19 @@ class KeeperParams(Declared):
     limits, hedging, toxicity routing, markouts.
 
     ``risk_aversion`` is γ (q in base units, σ² per second), ``horizon_seconds`` is τ,
-    ``volatility`` the annualized σ (None: each market's path volatility). ``risk_limit``,
+    ``volatility`` the annualized σ (None: each market's path volatility). ``pricing_mode`` picks the
+    mode: ``bps`` as above; ``as`` Avellaneda–Stoikov's
+    r = s − q·γ·σ²·(T − t) ± ½[γ·σ²·(T − t) + (2/γ)·ln(1 + γ/k)] with σ in USD, T the end of the
+    run and k = ``fill_decay`` (γ per USD there; ``half_spread_bps`` and ``horizon_seconds`` unused);
+    ``as_symmetric`` the paper's benchmark, that spread's session average around s. ``risk_limit``,
     ``soft_limit`` and ``hedge_to`` are 1e18 base units; None means the market's inventory cap
     (``risk_limit``) or never hedge (``soft_limit``).
     """
 
+    pricing_mode: str = choice("bps", ("bps", "as", "as_symmetric"))
     half_spread_bps: float = number(5.0, 0, 1_000, unit="bps")
     risk_aversion: float = number(1.0, 0, 1e6)
+    fill_decay: float = number(1.5, 0, 1e9, lo_open=True, unit="per USD")
     volatility: float | None = number(None, 0, 10)
     horizon_seconds: float = number(3_600.0, 0, YEAR_SECONDS, lo_open=True, unit="seconds")
     fee_bps: int = integer(2, 0, 1_000, unit="bps", onchain="uint16")

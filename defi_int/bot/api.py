@@ -13,8 +13,9 @@ Routes (the OpenAPI document is ``/openapi.json``, committed as ``docs/openapi.j
 Every refusal is ``{"code", "message"}`` with a 4xx status (``errors.CODES``): ``_BodyLimit``
 refuses oversized or non-JSON bodies before anything is parsed, pydantic's strict models refuse
 unknown fields and wrong types (one line naming the field), ``intake`` does the rest. Handlers
-are plain functions: Starlette runs them in its thread pool, and each thread has its own journal
-connection. Nothing here blocks on the chain: quotes and markets read the loop's snapshot.
+are plain functions (Starlette runs them in its thread pool; each thread has its own journal
+connection), except order intake, the hot path: it verifies on the event loop and awaits the
+journal's group commit. Nothing here blocks on the chain: quotes and markets read the loop's snapshot.
 """
 
 from __future__ import annotations
@@ -115,10 +116,11 @@ def create_app(state: BotState) -> FastAPI:
         tags=["orders"],
         responses=_errors(409, 413, 415, 422, 429),
     )
-    def post_order(body: OrderSubmission) -> OrderAccepted:
+    async def post_order(body: OrderSubmission) -> JSONResponse:
         """Submits a signed order. A repeat of an order already taken gives its digest and current status."""
-        submitted = intake.submit_order(state, body)
-        return OrderAccepted(digest=_hex(submitted.record.digest), status=submitted.record.status)
+        submitted = await intake.submit_order_async(state, body)  # the journal's commit is awaited, not blocked on
+        record = submitted.record
+        return JSONResponse({"digest": _hex(record.digest), "status": record.status}, status_code=201)
 
     @app.get("/v1/orders/{digest}", response_model=OrderOut, tags=["orders"], responses=_errors(404, 422))
     def get_order(digest: str) -> OrderOut:

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from defi_int.bot.snapshot import DeskSnapshot
-from defi_int.exceptions import ConfigError
+from defi_int.params import YEAR_SECONDS, Declared, integer
 from defi_int.types import BPS
 
 KILL_SWITCH = "kill_switch"
@@ -41,25 +41,15 @@ INVENTORY = "inventory"
 BREAKERS = (KILL_SWITCH, STALE_ORACLE, AMM_DEVIATION, DRAWDOWN, INVENTORY)
 
 
-@dataclass(frozen=True)
-class BreakerConfig:
-    """Thresholds of the breakers (see the module docstring)."""
+@dataclass(frozen=True, kw_only=True)
+class BreakerConfig(Declared):
+    """[breakers]: the thresholds of the breakers (see the module docstring), each declared once."""
 
-    max_oracle_age: int | None = None  # seconds; None: only the oracle's own staleness counts
-    max_amm_deviation_bps: int = 200
-    max_drawdown_bps: int = 1_000
-    drawdown_window: int = 86_400  # seconds
-    inventory_hard_stop_bps: int = 9_500  # of the market's inventory cap
-
-    def __post_init__(self) -> None:
-        if self.max_oracle_age is not None and self.max_oracle_age <= 0:
-            raise ConfigError(f"breakers.max_oracle_age must be positive seconds, got {self.max_oracle_age}")
-        for name in ("max_amm_deviation_bps", "max_drawdown_bps", "inventory_hard_stop_bps"):
-            value = getattr(self, name)
-            if not 0 < value <= BPS:
-                raise ConfigError(f"breakers.{name} must be within 1..{BPS} bps, got {value}")
-        if self.drawdown_window <= 0:
-            raise ConfigError(f"breakers.drawdown_window must be positive seconds, got {self.drawdown_window}")
+    max_oracle_age: int | None = integer(None, 1, YEAR_SECONDS, unit="seconds")  # None: the oracle's own
+    max_amm_deviation_bps: int = integer(200, 1, BPS, unit="bps")
+    max_drawdown_bps: int = integer(1_000, 1, BPS, unit="bps")
+    drawdown_window: int = integer(86_400, 1, YEAR_SECONDS, unit="seconds")
+    inventory_hard_stop_bps: int = integer(9_500, 1, BPS, unit="bps")  # of the market's inventory cap
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ wrong and costs the least:
 4. the digest is already journaled                         → the same answer again (idempotent)
 5. not expired at the chain's time, a listed market, size > 0 → ``expired``, ``unknown_market``, ``malformed``
 6. the trader's rate limit                                 → ``rate_limited``
-7. journaled; a live order on the same nonce               → ``duplicate``; the resting cap → ``resting_cap``
+7. journaled (group commit: concurrent requests share one transaction, and each answer waits for
+   its commit); a live order on the same nonce               → ``duplicate``; the resting cap → ``resting_cap``
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from eth_utils.address import to_checksum_address
 
 from defi_int.bot.cancel import cancel_digest
 from defi_int.bot.errors import ApiRejection, JournalError, OrderInFlight
-from defi_int.bot.journal import OrderRecord
+from defi_int.bot.journal import Admission, OrderRecord
 from defi_int.bot.models import CancelRequest, DomainIn, OrderMessage, OrderSubmission
 from defi_int.bot.state import BotState
 from defi_int.exceptions import OrderRejected
@@ -51,6 +52,22 @@ class Submitted:
 
 def submit_order(state: BotState, body: OrderSubmission) -> Submitted:
     """Verifies and journals one signed order; raises ``ApiRejection``. See the module docstring."""
+    checked = verify_order(state, body)
+    if isinstance(checked, Submitted):
+        return checked
+    return _admitted(state, checked[0], state.intake.add(*checked))
+
+
+async def submit_order_async(state: BotState, body: OrderSubmission) -> Submitted:
+    """``submit_order`` on the event loop: verified inline, the commit awaited (no thread per request)."""
+    checked = verify_order(state, body)
+    if isinstance(checked, Submitted):
+        return checked
+    return _admitted(state, checked[0], await state.intake.add_async(*checked))
+
+
+def verify_order(state: BotState, body: OrderSubmission) -> tuple[Order, bytes, bytes] | Submitted:
+    """Steps 1-6 of the module docstring: the order, its signature and digest, or the journaled twin."""
     config = state.config
     if body.domain is not None:
         check_domain(body.domain, config.domain)
@@ -58,8 +75,7 @@ def submit_order(state: BotState, body: OrderSubmission) -> Submitted:
     digest = order_digest(order, config.domain)
     signature = bytes.fromhex(body.signature[2:])
     check_signer(digest, signature, order.trader)
-    journal = state.journal
-    existing = journal.get_order(digest)
+    existing = state.journal.get_order(digest)
     if existing is not None:
         return Submitted(existing, False)
     now = state.chain_time()
@@ -72,13 +88,18 @@ def submit_order(state: BotState, body: OrderSubmission) -> Submitted:
     wait = state.rate_limiter.take(order.trader.lower())
     if wait is not None:
         raise ApiRejection("rate_limited", f"trader {order.trader} is over its order rate; retry in {wait:.2f} s")
-    admission = journal.add_order(order, signature, digest, max_resting=config.limits.max_resting_per_trader)
+    return order, signature, digest
+
+
+def _admitted(state: BotState, order: Order, admission: Admission) -> Submitted:
+    """Step 7: the journal's answer, as the API gives it."""
     if admission.outcome == "nonce_taken":
         other = "0x" + (admission.other or b"").hex()
         raise ApiRejection("duplicate", f"nonce {order.nonce} of {order.trader} is already used by live order {other}")
     if admission.outcome == "resting_cap":
         raise ApiRejection("resting_cap", f"trader {order.trader} already has {admission.count} live orders (the cap)")
     assert admission.record is not None
+    state.orders_arrived()
     return Submitted(admission.record, admission.outcome == "created")
 
 
@@ -98,7 +119,9 @@ def cancel_order(state: BotState, digest: bytes, body: CancelRequest) -> tuple[O
     signature = bytes.fromhex(body.signature[2:])
     check_signer(cancel_digest(digest, deadline, state.config.domain), signature, record.order.trader)
     try:
-        return journal.cancel_order(digest, f"cancelled by the trader's signature (deadline {deadline})")
+        cancelled = journal.cancel_order(digest, f"cancelled by the trader's signature (deadline {deadline})")
+        state.orders_arrived()
+        return cancelled
     except OrderInFlight as exc:
         tx = f" 0x{exc.tx_hash.hex()}" if exc.tx_hash else ""
         raise ApiRejection(

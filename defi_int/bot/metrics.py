@@ -9,7 +9,8 @@ Two kinds of series:
   0 closed; ``market=""`` for desk-wide breakers) and ``defi_int_loop_age_seconds``;
 - observed as they happen, fed by the loop and the API: ``defi_int_settle_latency_seconds``
   (histogram, first signature to confirmation), ``defi_int_gas_per_fill`` (histogram),
-  ``defi_int_rpc_errors_total{method}`` and ``defi_int_api_rejections_total{code}``.
+  ``defi_int_rpc_errors_total{method}``, ``defi_int_api_rejections_total{code}`` and
+  ``defi_int_loop_events_total{event}`` (reorgs, replacements, cancels, failed or dropped settles).
 """
 
 from __future__ import annotations
@@ -61,6 +62,13 @@ class BotMetrics:
         self.api_rejections = Counter(
             "defi_int_api_rejections", "API requests refused, by error code.", ["code"], registry=self.registry
         )
+        self.loop_events = Counter(
+            "defi_int_loop_events",
+            "What the loop met: reorg, replacement, cancel, rebroadcast, settle_failed, settle_dropped, "
+            "unexpected_fill, plan_mismatch.",
+            ["event"],
+            registry=self.registry,
+        )
         self.registry.register(_Collector(journal, live, markets))
 
     def settle_confirmed(self, settle: SettleRecord) -> None:
@@ -70,6 +78,9 @@ class BotMetrics:
             self.settle_latency.observe(max(0.0, confirmed - signed))
         if settle.gas_used and settle.fills:
             self.gas_per_fill.observe(settle.gas_used / len(settle.fills))
+
+    def loop_event(self, event: str) -> None:
+        self.loop_events.labels(event=event).inc()
 
     def rpc_error(self, method: str) -> None:
         self.rpc_errors.labels(method=method).inc()

@@ -18,6 +18,7 @@ from defi_int.bot.api import create_app
 from defi_int.bot.config import ServiceConfig
 from defi_int.bot.journal import Journal
 from defi_int.bot.state import BotState
+from defi_int.keeper.keeper import KeeperConfig
 from defi_int.orders.eip712 import Domain
 
 DEFAULT_PATH = Path("docs/openapi.json")
@@ -26,7 +27,8 @@ DEFAULT_PATH = Path("docs/openapi.json")
 def document() -> dict[str, Any]:
     """The app's OpenAPI document."""
     with tempfile.TemporaryDirectory() as folder, Journal(Path(folder) / "openapi.sqlite") as journal:
-        config = ServiceConfig(domain=Domain(1, "0x" + "00" * 20), markets=(), pricing={}, risk_limits={})
+        keeper = KeeperConfig(pricing={}, risk_limits={}, soft_limits={})
+        config = ServiceConfig(domain=Domain(1, "0x" + "00" * 20), markets=(), keeper=keeper)
         return create_app(BotState(config, journal, environ={})).openapi()
 
 

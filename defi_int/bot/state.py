@@ -9,7 +9,8 @@ One ``BotState`` per service. The loop (another thread) drives it:
   the node (``/readyz``), ``metrics.rpc_error(method)`` on an RPC error and
   ``metrics.settle_confirmed(settle)`` when a settle is confirmed (``/metrics``).
 
-The API reads it (``snapshot()``, ``board()``, ``chain_time()``, ``health()``, ``readiness()``)
+The API reads it (``snapshot()``, ``board()``, ``chain_time()``, ``health()``, ``readiness()``),
+tells the loop when orders arrive (``orders_arrived``: the ``wake`` event an idle loop waits on),
 and the operator sets the kill switch (``set_kill_switch``, from the admin endpoint or a signal).
 Everything is guarded by one lock; the journal has its own connection per thread.
 """
@@ -27,6 +28,7 @@ from types import FrameType
 from defi_int.bot.breakers import KILL_SWITCH, STALE_ORACLE, BreakerBoard, Trip, evaluate_breakers
 from defi_int.bot.config import ADMIN_TOKEN_ENV, ServiceConfig
 from defi_int.bot.journal import Journal
+from defi_int.bot.journal.groupcommit import GroupCommit
 from defi_int.bot.metrics import BotMetrics
 from defi_int.bot.ratelimit import RateLimiter
 from defi_int.bot.snapshot import DeskSnapshot
@@ -59,10 +61,13 @@ class BotState:
         self.started_at = clock()
         self.admin_token = environ.get(ADMIN_TOKEN_ENV) or None
         self.rate_limiter = RateLimiter(config.limits.orders_per_second, config.limits.burst)
+        limit = config.max_resting_per_trader
+        self.intake = GroupCommit(lambda items: journal.add_orders(items, max_resting=limit))
         self._snapshot: DeskSnapshot | None = None
         self._published_at: float | None = None
         self._loop_at: float | None = None
         self._node = Check(False, "the loop has not reached the node yet")
+        self.wake = threading.Event()  # set by intake, waited on by an idle loop
         kill = journal.kill_switch()
         self._board = BreakerBoard(() if kill is None else (Trip(KILL_SWITCH, None, kill),))
         self._board_at = self.started_at
@@ -70,10 +75,14 @@ class BotState:
 
     # ------------------------------------------------------------------ the loop's side
 
-    def publish(self, snapshot: DeskSnapshot) -> BreakerBoard:
-        """Makes ``snapshot`` current and evaluates the breakers on it; returns the board."""
+    def publish(self, snapshot: DeskSnapshot, *, record_equity: bool = True) -> BreakerBoard:
+        """Makes ``snapshot`` current and evaluates the breakers on it; returns the board.
+
+        ``record_equity=False`` evaluates without journaling the equity point (a batch's own read;
+        the loop journals equity at its sampling cadence).
+        """
         journal = self.journal
-        if snapshot.equity is not None:
+        if snapshot.equity is not None and record_equity:
             journal.record_equity(snapshot.time, snapshot.block, snapshot.equity)
         window_start = snapshot.time - self.config.breakers.drawdown_window
         history = journal.equity_history(window_start)
@@ -86,6 +95,10 @@ class BotState:
                 self._board_at = self._published_at
             self._board = board
         return board
+
+    def orders_arrived(self) -> None:
+        """The API journaled a new order or cancel: wakes the loop if it is waiting."""
+        self.wake.set()
 
     def loop_ran(self) -> None:
         """The loop finished an iteration (whatever it did)."""

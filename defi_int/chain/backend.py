@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from eth_account import Account
@@ -49,7 +49,11 @@ from defi_int.chain import BACKENDS, DEFAULT_BACKEND, artifacts, transactions
 from defi_int.chain.anvil import Anvil
 from defi_int.chain.errors import decode_revert, revert_data
 from defi_int.chain.node import BlockId, Call, CallReverted, Node, Receipt, TransactionRejected, checksum
+from defi_int.chain.rpc import RpcError
 from defi_int.exceptions import ChainError, ConfigError, NodeUnavailable, TransactionFailed
+
+if TYPE_CHECKING:
+    from defi_int.chain.rpc import RetryPolicy
 
 #: Fee cap for every transaction: far above any base fee a local chain reaches, paid only up to it.
 MAX_FEE_PER_GAS = 50 * 10**9
@@ -129,15 +133,18 @@ class Chain:
         return cls(node, Web3(provider), kind="revm")
 
     @classmethod
-    def connect(cls, url: str, *, timeout: float = 30.0, manage_clock: bool = True) -> Chain:
+    def connect(
+        cls, url: str, *, timeout: float = 30.0, manage_clock: bool = True, policy: RetryPolicy | None = None
+    ) -> Chain:
         """A JSON-RPC node at ``url``; raises ``NodeUnavailable`` when it does not answer.
 
         With ``manage_clock`` (the default, for local nodes: anvil, hardhat) every block's time is
-        set through ``evm_setNextBlockTimestamp``; turn it off for a node whose clock is not ours.
+        set through ``evm_setNextBlockTimestamp``; turn it off for a node whose clock is not ours
+        (a keeper bot's). ``policy`` retries requests that fail in transit (``rpc.RetryPolicy``).
         """
         from defi_int.chain.rpc import RpcNode
 
-        node = RpcNode(url, timeout=timeout)
+        node = RpcNode(url, timeout=timeout, policy=policy)
         w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout}))
         return cls(node, w3, kind="rpc", url=url, manage_clock=manage_clock)
 
@@ -230,9 +237,9 @@ class Chain:
         """Gives ``address`` ether from the backend's unlocked account, once (if it has less than half)."""
         if address in self._funded:
             return
-        if self._funder is None:
-            raise ChainError(f"node at {self.name} has no unlocked account to fund {address} with ether")
         if self.node.balance(address) < amount // 2:
+            if self._funder is None:
+                raise ChainError(f"node at {self.name} has no unlocked account to fund {address} with ether")
             tx = {
                 "from": self._funder,
                 "to": checksum(address),
@@ -400,7 +407,13 @@ class Chain:
         if not self.manage_clock:
             return None
         timestamp = self.next_timestamp()
-        self.node.set_next_block_timestamp(timestamp)
+        try:
+            self.node.set_next_block_timestamp(timestamp)
+        except RpcError:
+            # Another writer mined on this node since our clock was last set (a shared test node, a
+            # keeper on the same anvil): the clock resumes one second after the node's latest block.
+            timestamp = self._clock = self.timestamp() + 1
+            self.node.set_next_block_timestamp(timestamp)
         return timestamp
 
     def _mined(self, timestamp: int | None) -> None:

@@ -24,7 +24,7 @@ from defi_int.chain import codec
 from defi_int.chain.backend import Chain
 from defi_int.chain.encoding import pack_fills
 from defi_int.chain.node import Receipt
-from defi_int.exceptions import TransactionFailed
+from defi_int.exceptions import ChainError, TransactionFailed
 from defi_int.market.ledger import INSURANCE_FUND
 from defi_int.orders.model import Fill
 from defi_int.params import MarketParams as MarketParams  # re-exported: declared once in defi_int.params
@@ -51,8 +51,8 @@ class System:
     vault: Contract
     amm: Contract
     settlement: Contract
-    owner: LocalAccount
-    keeper: LocalAccount
+    owner: LocalAccount | None  # None: attached without the owner's key (a keeper bot needs only its own)
+    keeper: LocalAccount | None  # None: attached without the keeper's key (a traders client)
     fee_recipient: str
 
     @property
@@ -60,9 +60,23 @@ class System:
         """The desk's account in the vault ledger: the vault's own address."""
         return str(self.vault.address)
 
+    @property
+    def owner_account(self) -> LocalAccount:
+        """The owner's account; a system attached without the owner's key cannot act as the owner."""
+        if self.owner is None:
+            raise ChainError("this deployment was attached without the owner's key (DEFI_INT_OWNER_KEY)")
+        return self.owner
+
+    @property
+    def keeper_account(self) -> LocalAccount:
+        """The keeper's account; a system attached without the keeper's key cannot settle."""
+        if self.keeper is None:
+            raise ChainError("this deployment was attached without the keeper's key (DEFI_INT_KEEPER_KEY)")
+        return self.keeper
+
     def mint(self, to: str, amount: int) -> None:
         """Mints ``amount`` collateral units to ``to`` (owner)."""
-        self.chain.transact(self.owner, self.token.functions.mint(to, amount), gas=100_000)
+        self.chain.transact(self.owner_account, self.token.functions.mint(to, amount), gas=100_000)
 
     def fund(self, account: LocalAccount, amount: int) -> None:
         """Mints ``amount`` collateral units to ``account``, which deposits them as margin."""
@@ -72,14 +86,15 @@ class System:
 
     def deposit_for(self, account: str, amount: int) -> None:
         """Mints ``amount`` to the owner and deposits it into ``account``'s cash."""
-        self.mint(self.owner.address, amount)
-        self.chain.transact(self.owner, self.token.functions.approve(self.vault.address, amount), gas=60_000)
-        self.chain.transact(self.owner, self.vault.functions.depositFor(account, amount), gas=150_000)
+        owner = self.owner_account
+        self.mint(owner.address, amount)
+        self.chain.transact(owner, self.token.functions.approve(self.vault.address, amount), gas=60_000)
+        self.chain.transact(owner, self.vault.functions.depositFor(account, amount), gas=150_000)
 
     def set_price(self, market: int, price: int) -> None:
         """Posts an oracle price for ``market`` (owner is an updater)."""
         data = codec.function("PriceOracle", "setPrice").encode(market, price)
-        self.chain.send(self.owner, {"to": self.oracle.address, "data": data, "gas": 80_000}, label="setPrice")
+        self.chain.send(self.owner_account, {"to": self.oracle.address, "data": data, "gas": 80_000}, label="setPrice")
 
     def swap(self, account: LocalAccount, market: int, is_buy: bool, size: int, limit_quote: int) -> int:
         """``account`` trades ``size`` base on the AMM directly (an arbitrageur); returns the quote traded."""
@@ -93,12 +108,12 @@ class System:
         (``settle(Fill[])``); returns the receipt (a revert raises ``ContractRevert``)."""
         gas = gas or settle_gas(len(fills))
         tx = {"to": self.settlement.address, "data": settle_calldata(fills, compact=compact), "gas": gas}
-        return self.chain.send(self.keeper, tx, label="settle")
+        return self.chain.send(self.keeper_account, tx, label="settle")
 
     def simulate_settle(self, fills: Sequence[Fill], *, compact: bool = True) -> None:
         """Runs the batch as a call on the latest state; a revert raises ``ContractRevert``."""
         data = settle_calldata(fills, compact=compact)
-        self.chain.eth_call(data, to=self.settlement.address, sender=self.keeper.address)
+        self.chain.eth_call(data, to=self.settlement.address, sender=self.keeper_account.address)
 
     def liquidate(
         self, liquidator: LocalAccount, account: str, market: int, size: int
@@ -116,19 +131,19 @@ class System:
         """Brings ``market``'s funding index up to now and samples its premium (anyone; the owner by default)."""
         data = codec.function("Vault", "updateFunding").encode(market)
         tx = {"to": self.vault.address, "data": data, "gas": FUNDING_GAS}
-        return self.chain.send(sender or self.owner, tx, label="updateFunding")
+        return self.chain.send(sender or self.owner_account, tx, label="updateFunding")
 
     def set_funding(self, market: int, period: int, cap_bps: int) -> Receipt:
         """Sets ``market``'s funding parameters (owner); ``period`` 0 turns funding off."""
         data = codec.function("Vault", "setFunding").encode(market, period, cap_bps)
         tx = {"to": self.vault.address, "data": data, "gas": 200_000}
-        return self.chain.send(self.owner, tx, label="setFunding")
+        return self.chain.send(self.owner_account, tx, label="setFunding")
 
     def hedge(self, market: int, is_buy: bool, size: int, limit_quote: int) -> tuple[int, Receipt]:
         """The desk trades its own book on the AMM (keeper); returns the quote traded and the receipt."""
         data = codec.function("Settlement", "hedge").encode(market, is_buy, size, limit_quote)
         receipt = self.chain.send(
-            self.keeper, {"to": self.settlement.address, "data": data, "gas": HEDGE_GAS}, label="hedge"
+            self.keeper_account, {"to": self.settlement.address, "data": data, "gas": HEDGE_GAS}, label="hedge"
         )
         (hedged,) = _events(receipt, "Settlement", "Hedged", self.settlement.address)
         return int(hedged["quote"]), receipt
@@ -164,11 +179,28 @@ def settle_capacity(block_gas_limit: int) -> int:
     return max(0, (usable - SETTLE_BASE_GAS) // SETTLE_GAS_PER_FILL)
 
 
-def deploy_system(chain: Chain, params: SystemParams | None = None, *, label: str = "defi") -> System:
-    """Deploys and wires the protocol on ``chain``; see the module docstring for the steps."""
+def deploy_system(
+    chain: Chain,
+    params: SystemParams | None = None,
+    *,
+    label: str = "defi",
+    owner: LocalAccount | None = None,
+    keeper: LocalAccount | None = None,
+) -> System:
+    """Deploys and wires the protocol on ``chain``; see the module docstring for the steps.
+
+    ``owner`` and ``keeper`` default to accounts derived from ``label``; given ones (keys from an
+    operator) are funded with ether only when they lack it and the node has an account to fund from.
+    """
     params = params or SystemParams()
-    owner = chain.account(f"{label}:owner")
-    keeper = chain.account(f"{label}:keeper")
+    if owner is None:
+        owner = chain.account(f"{label}:owner")
+    else:
+        chain.fund(owner.address)
+    if keeper is None:
+        keeper = chain.account(f"{label}:keeper")
+    else:
+        chain.fund(keeper.address)
     fee_recipient = chain.account(f"{label}:fees", fund=False).address
 
     token = chain.deploy(owner, "CollateralToken", "Defi-Int USD", "dUSD", params.decimals, owner.address)

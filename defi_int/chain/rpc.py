@@ -6,19 +6,30 @@ middleware and formatters, and its receipt polling every 0.1 s, took most of a r
 local node; here a receipt is polled every millisecond.
 
 It is what ``Chain`` uses for every node, and what a keeper bot needs on its own: nonces
-(``transaction_count(address, "pending")``), raw sends, receipts (``receipt`` waits,
-``find_receipt`` does not), blocks by number or hash, and logs.
+(``transaction_count(address, "pending")``, or at a block), fee data (the latest block's base fee,
+``max_priority_fee``), raw sends and whether the node still holds a transaction
+(``knows_transaction``), receipts (``receipt`` waits, ``find_receipt`` does not), blocks by number
+or hash, and logs.
 
 Failures: a node that does not answer (refused, reset, timed out) raises ``NodeUnavailable``
 naming the URL; a JSON-RPC error raises ``RpcError`` (``.code``, ``.message``, ``.data``), except
 where the node interface names a better one: a reverted ``eth_call`` is ``CallReverted`` with its
 data, and a transaction the node refuses is ``TransactionRejected``.
+
+A long-running client (the keeper bot) gives the node a ``RetryPolicy``: a request that fails in
+transit (no answer, not JSON-RPC, or the node's own internal error) is retried after a backoff that
+doubles, and a ``CircuitBreaker`` counts failures in a row: past its threshold it opens, and
+requests fail at once with ``NodeUnavailable`` ("circuit open") for its cooldown, then one request
+tries the node again. An answer that is an ordinary JSON-RPC error (a revert, a nonce too low) is
+the node working: it is neither retried nor counted.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -119,25 +130,104 @@ def _block(raw: dict[str, Any]) -> Block:
     )
 
 
+#: JSON-RPC error codes a node gives when it failed itself (internal error, over its limits): worth a retry.
+TRANSIENT_CODES = frozenset({-32603, -32005})
+
+
+@dataclass
+class CircuitBreaker:
+    """Opens after ``failures`` failed requests in a row, for ``cooldown`` seconds; then one request tries."""
+
+    failures: int = 5
+    cooldown: float = 1.0
+    clock: Callable[[], float] = time.monotonic
+    in_a_row: int = 0
+    open_until: float | None = None
+    opened: int = 0  # times it opened
+
+    def check(self, url: str) -> None:
+        """Raises ``NodeUnavailable`` while open; lets one request through once the cooldown is over."""
+        if self.open_until is not None and self.clock() < self.open_until:
+            raise NodeUnavailable(url, f"circuit open after {self.in_a_row} failed requests in a row")
+
+    def failed(self) -> None:
+        self.in_a_row += 1
+        if self.in_a_row >= self.failures:
+            if self.open_until is None or self.clock() >= self.open_until:
+                self.opened += 1
+            self.open_until = self.clock() + self.cooldown
+
+    def succeeded(self) -> None:
+        self.in_a_row = 0
+        self.open_until = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.open_until is not None and self.clock() < self.open_until
+
+
+@dataclass
+class RetryPolicy:
+    """Retries a request that failed in transit ``retries`` times, ``backoff`` seconds apart and doubling."""
+
+    retries: int = 3
+    backoff: float = 0.05
+    circuit: CircuitBreaker = field(default_factory=CircuitBreaker)
+    on_error: Callable[[str], None] | None = None  # called with the method of every failed attempt
+    sleep: Callable[[float], None] = time.sleep
+
+
+def transient(exc: Exception) -> bool:
+    """Whether a request that raised ``exc`` failed in transit (worth a retry) rather than being answered."""
+    return isinstance(exc, NodeUnavailable) or (isinstance(exc, RpcError) and exc.code in TRANSIENT_CODES)
+
+
 class RpcNode:
     """A JSON-RPC node at ``url``; see the module docstring."""
 
-    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 30.0, policy: RetryPolicy | None = None) -> None:
         self.name = url
         self.url = url
         self.timeout = timeout
+        self.policy = policy
         self._session = requests.Session()
+        self._session.trust_env = False  # no proxy lookup in the environment on every request (~1 ms each)
         self._ids = itertools.count(1)
 
     def request(self, method: str, params: list[Any] | None = None) -> Any:
-        """The ``result`` of one JSON-RPC request; see the module docstring for failures."""
+        """The ``result`` of one JSON-RPC request, retried under the node's policy; see the module docstring."""
+        policy = self.policy
+        if policy is None:
+            return self._request(method, params)
+        attempt = 0
+        while True:
+            policy.circuit.check(self.url)
+            try:
+                result = self._request(method, params)
+            except (NodeUnavailable, RpcError) as exc:
+                if not transient(exc):
+                    policy.circuit.succeeded()
+                    raise
+                policy.circuit.failed()
+                if policy.on_error is not None:
+                    policy.on_error(method)
+                if attempt >= policy.retries or policy.circuit.is_open:
+                    raise
+                policy.sleep(policy.backoff * 2**attempt)
+                attempt += 1
+                continue
+            policy.circuit.succeeded()
+            return result
+
+    def _request(self, method: str, params: list[Any] | None) -> Any:
         body: dict[str, Any] = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params or []}
         try:
             response = self._session.post(self.url, json=body, timeout=self.timeout)
+        except (requests.exceptions.RequestException, OSError) as exc:
+            raise NodeUnavailable(self.url, f"{method}: {str(exc).splitlines()[0]}") from exc
+        try:
             answer = response.json()
-        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout, OSError) as exc:
-            raise NodeUnavailable(self.url, str(exc).splitlines()[0]) from exc
-        except ValueError as exc:
+        except (ValueError, requests.exceptions.RequestException) as exc:
             raise NodeUnavailable(self.url, f"{method}: not a JSON-RPC answer (HTTP {response.status_code})") from exc
         if not isinstance(answer, dict):
             raise NodeUnavailable(self.url, f"{method}: not a JSON-RPC answer: {str(answer)[:200]}")
@@ -178,6 +268,14 @@ class RpcNode:
 
     def storage(self, address: str, slot: int) -> int:
         return _int(self.request("eth_getStorageAt", [address, hex(slot), "latest"]))
+
+    def max_priority_fee(self) -> int:
+        """The tip the node suggests (``eth_maxPriorityFeePerGas``), wei per gas."""
+        return _int(self.request("eth_maxPriorityFeePerGas"))
+
+    def knows_transaction(self, tx_hash: bytes) -> bool:
+        """Whether the node holds ``tx_hash``, pending in its pool or mined."""
+        return self.request("eth_getTransactionByHash", ["0x" + tx_hash.hex()]) is not None
 
     def call(self, call: Call, block: BlockId = "latest") -> bytes:
         tx: dict[str, Any] = {"from": call.sender, "input": "0x" + call.data.hex()}

@@ -15,14 +15,21 @@ Each call is a thin translation between the keeper's plain types and the chain:
 
 ``settlement(tx_hash)`` reads a settle transaction's receipt back from the chain, so a batch
 settled earlier (by this process or one that died) can be reconciled from what the chain holds.
+
+A keeper bot sends its transactions itself (its own nonces, fees and replacements): it asks the
+venue for the call (``settle_call``, ``hedge_call``: sender, contract, calldata and gas, whatever
+the settle entry point) and hands the receipt back (``settle_receipt``). On a node whose clock is
+not the caller's (``clock`` given), a batch is judged at the later of the wall clock and one second
+after the latest block, and simulated on the node's pending block.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from defi_int.chain.deploy import System, settle_capacity
-from defi_int.chain.node import Receipt
+from defi_int.chain import codec
+from defi_int.chain.deploy import HEDGE_GAS, System, settle_calldata, settle_capacity, settle_gas
+from defi_int.chain.node import Block, Call, Receipt
 from defi_int.chain.views import domain, fill_events, funding_events, liquidation_events, read_batch
 from defi_int.exceptions import ChainError
 from defi_int.keeper.liquidator import LiquidationOrder
@@ -36,9 +43,10 @@ from defi_int.orders.model import Order
 class ChainVenue:
     """The venue of a deployed ``System``; see the module docstring."""
 
-    def __init__(self, system: System) -> None:
+    def __init__(self, system: System, *, clock: Callable[[], float] | None = None) -> None:
         self.system = system
         self._domain = domain(system)
+        self._clock = clock
 
     @property
     def domain(self) -> Domain:
@@ -46,16 +54,50 @@ class ChainVenue:
 
     @property
     def liquidator(self) -> str:
-        return str(self.system.keeper.address)
+        return str(self.system.keeper_account.address)
 
     def snapshot(self, orders: Mapping[bytes, Order], accounts: Iterable[str] = ()) -> Snapshot:
-        number, gas_limit = self._latest_block()
-        now = self.system.chain.next_timestamp()
+        block = self._latest_block()
+        if self._clock is None:
+            now = self.system.chain.next_timestamp()
+        else:
+            now = max(block.timestamp + 1, int(self._clock()))
         view, markets = read_batch(self.system, orders.values(), now=now, digests=orders.keys(), accounts=accounts)
-        return Snapshot(view, markets, number, gas_limit, settle_capacity(gas_limit))
+        return Snapshot(view, markets, block.number, block.gas_limit, settle_capacity(block.gas_limit))
 
     def simulate(self, fills: Sequence[PlannedFill]) -> None:
-        self.system.simulate_settle([p.fill for p in fills])
+        if self._clock is None:
+            self.system.simulate_settle([p.fill for p in fills])
+            return
+        call = self.settle_call(fills)
+        self.system.chain.eth_call(call.data, to=call.to, sender=call.sender, block="pending")
+
+    def settle_call(self, fills: Sequence[PlannedFill]) -> Call:
+        """The keeper's settle transaction for ``fills``: sender, contract, calldata and gas limit."""
+        system = self.system
+        data = settle_calldata([p.fill for p in fills])
+        return Call(system.keeper_account.address, str(system.settlement.address), data, settle_gas(len(fills)))
+
+    def hedge_call(self, order: HedgeOrder) -> Call:
+        """The keeper's hedge transaction for ``order``."""
+        system = self.system
+        data = codec.function("Settlement", "hedge").encode(order.market, order.is_buy, order.size, order.limit_quote)
+        return Call(system.keeper_account.address, str(system.settlement.address), data, HEDGE_GAS)
+
+    def settle_receipt(self, receipt: Receipt) -> SettleReceipt:
+        """A mined settle transaction's receipt as the keeper reads it (one ``FillEvent`` per fill)."""
+        node = self.system.chain.node
+        block = node.block(receipt.block_number)
+        if block is None:
+            raise ChainError(f"{node.name} has no block {receipt.block_number} for a settle receipt")
+        return self._settle_receipt(receipt, block.timestamp)
+
+    def hedge_quote(self, receipt: Receipt) -> int:
+        """The quote a mined hedge traded for (its ``Hedged`` event)."""
+        found = codec.event("Settlement", "Hedged").in_logs(receipt.logs, str(self.system.settlement.address))
+        if len(found) != 1:
+            raise ChainError(f"a hedge receipt with {len(found)} Hedged events, expected 1")
+        return int(found[0]["quote"])
 
     def settle(self, fills: Sequence[PlannedFill]) -> SettleReceipt:
         receipt = self.system.settle([p.fill for p in fills])
@@ -67,7 +109,7 @@ class ChainVenue:
         return HedgeReceipt(quote, receipt.gas_used, receipt.block_number, funding_events(self.system, receipt))
 
     def liquidate(self, order: LiquidationOrder) -> LiquidationReceipt:
-        _, receipt = self.system.liquidate(self.system.keeper, order.account, order.market, order.size)
+        _, receipt = self.system.liquidate(self.system.keeper_account, order.account, order.market, order.size)
         (event,) = liquidation_events(self.system, receipt)
         return LiquidationReceipt(event, receipt.gas_used, receipt.block_number, funding_events(self.system, receipt))
 
@@ -92,10 +134,10 @@ class ChainVenue:
             funding=funding_events(self.system, receipt),
         )
 
-    def _latest_block(self) -> tuple[int, int]:
-        """(number, gas limit) of the latest block, in one request."""
+    def _latest_block(self) -> Block:
+        """The latest block (number, time, gas limit), in one request."""
         node = self.system.chain.node
         block = node.block("latest")
         if block is None:
             raise ChainError(f"{node.name} has no latest block")
-        return block.number, block.gas_limit
+        return block

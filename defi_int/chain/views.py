@@ -12,6 +12,14 @@ new fee recipient). ``batch_view`` needs a second round only for orders already 
 their running total is keyed by the order's digest, read once their nonce state is known.
 ``read_batch`` returns the same view with every market's state built from the same reads: the
 keeper's snapshot (``defi_int.chain.venue``).
+
+Events: ``settle_fills`` is the one decoder of settled fills (``FillsSettled``, several fills a
+log) into one ``FillEvent`` per fill, for a receipt (``fill_events``) or a block range
+(``fill_events_between``); ``funding_events`` and ``liquidation_events`` decode the Vault's;
+``contract_events`` scans a block range for the shipped contracts' other logs (a keeper bot's
+cancels and hedges since it last looked), and
+``ledger_accounts`` finds every account that ever held cash or a position (who deposited, who
+traded on the AMM, who was filled), the accounts ``check_invariants`` sums over on a live node.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from eth_utils.address import to_checksum_address
 from defi_int.chain import codec
 from defi_int.chain.deploy import System
 from defi_int.chain.multiread import Read, read_many
-from defi_int.chain.node import Receipt
+from defi_int.chain.node import Log, Receipt
 from defi_int.exceptions import ChainError
 from defi_int.keeper.venue import FillEvent, FundingCharge, LiquidationEvent, MarketState
 from defi_int.market.amm import Pool
@@ -210,13 +218,15 @@ def check_invariants(system: System, accounts: Iterable[str]) -> dict[str, bool]
     account that ever held cash or a position: pass all of them (each counts once, whatever its
     spelling).
     """
+    owner = [] if system.owner is None else [system.owner.address]
+    keeper = [] if system.keeper is None else [system.keeper.address]  # the liquidator's share of penalties
     named = [
         *accounts,
         system.desk,
         str(system.amm.address),
         system.fee_recipient,
-        system.owner.address,
-        system.keeper.address,  # the liquidator's share of penalties
+        *owner,
+        *keeper,
         INSURANCE_FUND,
         FUNDING_POOL,
     ]
@@ -454,17 +464,82 @@ def _address(value: int) -> str:
     return to_checksum_address((value & _ADDRESS).to_bytes(20, "big"))
 
 
-def fill_events(system: System, receipt: Receipt) -> list[FillEvent]:
-    """Every fill a settlement receipt logged (``FillsSettled``, four words a fill), in batch order;
-    other logs are skipped.
+@dataclass(frozen=True)
+class ChainEvent:
+    """One decoded log of a shipped contract and where it was mined."""
 
-    The log carries each fill's fee rate, not its fee: the fee is recomputed with the chain's
-    rounding (``notional`` and ``fee_for``, the ledger mirror's one home of those rules).
+    contract: str
+    name: str
+    args: dict[str, Any]
+    block_number: int
+    block_hash: bytes
+    tx_hash: bytes
+    log_index: int
+
+
+def contract_events(
+    system: System, names: Iterable[tuple[str, str]], *, from_block: int, to_block: int | None = None
+) -> list[ChainEvent]:
+    """The logs of events ``names`` ((contract, event) pairs) in blocks ``from_block..to_block``, in chain order."""
+    addresses = {
+        "Settlement": str(system.settlement.address),
+        "Vault": str(system.vault.address),
+        "PerpAmm": str(system.amm.address),
+        "PriceOracle": str(system.oracle.address),
+        "CollateralToken": str(system.token.address),
+    }
+    wanted = [(contract, codec.event(contract, name)) for contract, name in names]
+    logs = system.chain.node.logs(
+        from_block=from_block,
+        to_block=to_block,
+        address=sorted({addresses[contract] for contract, _ in wanted}),
+        topics=[[event.topic for _, event in wanted]],
+    )
+    found = []
+    for log in logs:
+        for contract, event in wanted:
+            if log.address == addresses[contract] and event.matches(log):
+                found.append(
+                    ChainEvent(
+                        contract,
+                        event.name,
+                        event.decode(log),
+                        log.block_number,
+                        log.block_hash,
+                        log.transaction_hash,
+                        log.log_index,
+                    )
+                )
+                break
+    found.sort(key=lambda e: (e.block_number, e.log_index))
+    return found
+
+
+def ledger_accounts(system: System, *, from_block: int = 0, to_block: int | None = None) -> list[str]:
+    """Every account that received cash or traded in the block range: depositors, AMM traders, filled traders."""
+    events = contract_events(
+        system, (("Vault", "Deposited"), ("PerpAmm", "Swap")), from_block=from_block, to_block=to_block
+    )
+    fills = fill_events_between(system, from_block=from_block, to_block=to_block)
+    return list(dict.fromkeys([*(to_checksum_address(e.args["account"]) for e in events), *(f.trader for f in fills)]))
+
+
+def settle_fills(system: System, logs: Iterable[Log]) -> list[FillEvent]:
+    """Every fill the Settlement logged in ``logs`` (its ``FillsSettled``, four words a fill), in
+    chain order, as ``FillEvent``s: the one decoder of settled fills, for a receipt
+    (``fill_events``) or a block range (``fill_events_between``); other logs are skipped.
+
+    A fill's ``index`` is its position among its transaction's fills (the batch order), counted
+    over the transaction's ``FillsSettled`` logs, so a fill reads the same from its receipt and
+    from a scan. The log carries each fill's fee rate, not its fee: the fee is recomputed with the
+    chain's rounding (``notional`` and ``fee_for``, the ledger mirror's one home of those rules).
     """
     scale = system.params.price_scale
+    settlement = system.settlement.address
+    counts: dict[bytes, int] = {}
     events = []
-    for log in receipt.logs:
-        if not _FILLS_SETTLED.matches(log) or log.address != system.settlement.address:
+    for log in logs:
+        if not _FILLS_SETTLED.matches(log) or log.address != settlement:
             continue
         words = [int.from_bytes(w, "big") for w in _FILLS_SETTLED.decode(log)["fills"]]
         for i in range(0, len(words), 4):
@@ -474,6 +549,8 @@ def fill_events(system: System, receipt: Receipt) -> list[FillEvent]:
             amm_size, fee_bps, amm_quote = amm >> 128, (amm >> 112) & 0xFFFF, amm & _LOW112
             fee = fee_for(notional(size, price, scale, is_buy=is_buy), fee_bps) if size else 0
             fee += fee_for(amm_quote, fee_bps) if amm_size else 0
+            index = counts.get(log.transaction_hash, 0)
+            counts[log.transaction_hash] = index + 1
             events.append(
                 FillEvent(
                     digest=digest.to_bytes(32, "big"),
@@ -487,9 +564,28 @@ def fill_events(system: System, receipt: Receipt) -> list[FillEvent]:
                     funding=_int96(head >> 160),
                     is_buy=is_buy,
                     fee_bps=fee_bps,
+                    index=index,
+                    log_index=log.log_index,
+                    tx_hash=log.transaction_hash,
                 )
             )
     return events
+
+
+def fill_events(system: System, receipt: Receipt) -> list[FillEvent]:
+    """The fills of a settle receipt, in batch order (``settle_fills``)."""
+    return settle_fills(system, receipt.logs)
+
+
+def fill_events_between(system: System, *, from_block: int, to_block: int | None = None) -> list[FillEvent]:
+    """Every fill settled in blocks ``from_block..to_block`` (default: the latest), in chain order."""
+    logs = system.chain.node.logs(
+        from_block=from_block,
+        to_block=to_block,
+        address=[str(system.settlement.address)],
+        topics=[[_FILLS_SETTLED.topic]],
+    )
+    return settle_fills(system, sorted(logs, key=lambda log: (log.block_number, log.log_index)))
 
 
 def funding_events(system: System, receipt: Receipt) -> list[FundingCharge]:

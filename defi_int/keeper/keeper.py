@@ -23,7 +23,7 @@ its journal's stages)::
         │                         fault is found (by digest, or by simulating prefixes), dropped,
         │                         the rest revalidated and resent
         ▼
-    reconcile(fills, receipt)     the chain's OrderFilled events are the truth: the book, the
+    reconcile(fills, receipt)     the chain's fills (FillEvent) are the truth: the book, the
         │                         filled set and the markout history move by them; any event
         │                         that differs from its planned legs is reported
         ▼
@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from defi_int.exceptions import ChainError, ContractRevert, OrderRejected
 from defi_int.keeper.book import BookEntry, OrderBook, Priority, priority
 from defi_int.keeper.liquidator import plan_liquidations
-from defi_int.keeper.matching import MarketBook, plan_market
+from defi_int.keeper.matching import Gate, MarketBook, plan_market
 from defi_int.keeper.plan import PlannedFill, desk_delta, pools_after
 from defi_int.keeper.pricing import PricingParams
 from defi_int.keeper.risk import MarkoutBook, hedge_order
@@ -57,6 +57,7 @@ from defi_int.orders.model import Order
 from defi_int.orders.signing import recover_signer
 from defi_int.orders.validation import CANCELLED, FILLED, OPEN, PARTIAL, validate_plan
 from defi_int.params import YEAR_SECONDS, KeeperParams, SystemParams
+from defi_int.types import ONE
 
 #: Reason recorded for an order whose nonce was consumed elsewhere while it rested.
 _CLOSED_REASON = {FILLED: "already-filled", CANCELLED: "cancelled"}
@@ -91,9 +92,23 @@ class KeeperConfig:
     max_resting_per_trader: int = _DECLARED.max_resting_per_trader  # orders one trader may have resting
 
     @classmethod
-    def from_params(cls, keeper: KeeperParams, system: SystemParams, volatility: Mapping[int, float]) -> KeeperConfig:
+    def from_params(
+        cls,
+        keeper: KeeperParams,
+        system: SystemParams,
+        volatility: Mapping[int, float],
+        session: tuple[int, int] | None = None,
+    ) -> KeeperConfig:
         """The configuration for the markets of ``system``; ``volatility`` is each market's annualized σ,
-        used where ``keeper.volatility`` is None."""
+        used where ``keeper.volatility`` is None; ``session`` (start, end in unix seconds) is what the
+        paper's pricing modes (``keeper.pricing_mode = "as"``, ``"as_symmetric"``) run to the end of.
+
+        Those modes take σ in USD: the annualized σ times the market's initial price (exact for an
+        ``abm`` path, whose moves are scaled by that price), as a variance per second.
+        """
+        if keeper.pricing_mode != "bps" and session is None:
+            raise ValueError(f"keeper.pricing_mode = {keeper.pricing_mode!r} needs the session (start, end) it runs to")
+        start, end = session or (0, 0)
         pricing = {}
         for m in system.markets:
             sigma = volatility[m.market_id] if keeper.volatility is None else keeper.volatility
@@ -105,6 +120,11 @@ class KeeperConfig:
                 max_deviation_bps=system.max_deviation_bps,
                 min_edge_bps=keeper.min_edge_bps,
                 price_scale=system.price_scale,
+                mode=keeper.pricing_mode,
+                price_variance_per_second=(sigma * m.price / ONE) ** 2 / YEAR_SECONDS,
+                fill_decay=keeper.fill_decay,
+                session_start=start,
+                session_end=end,
             )
         same_name = {f.name for f in dataclasses.fields(cls)} & {f.name for f in dataclasses.fields(keeper)}
         return cls(
@@ -162,14 +182,14 @@ class Settled:
 
 @dataclass(frozen=True)
 class Mismatch:
-    """An ``OrderFilled`` event whose legs differ from the planned ones (the chain is the truth)."""
+    """A fill the chain booked with legs other than the planned ones (the chain is the truth)."""
 
     digest: bytes
     planned: tuple[int, int, int, int, int]  # internal size, internal price, AMM size, AMM quote, fee
     booked: tuple[int, int, int, int, int]
 
     def __str__(self) -> str:
-        return f"OrderFilled for 0x{self.digest.hex()} booked {self.booked}, the plan expected {self.planned}"
+        return f"the fill of 0x{self.digest.hex()} booked {self.booked}, the plan expected {self.planned}"
 
 
 @dataclass(frozen=True)
@@ -358,8 +378,13 @@ class Keeper:
         bound = min(self.config.max_batch, snapshot.max_fills)
         return Pruned(sorted(live[:bound], key=lambda e: e.seq), expired, rejected)
 
-    def plan(self, live: Sequence[BookEntry], snapshot: Snapshot) -> list[PlannedFill]:
-        """The fills for ``live`` (arrival order), grouped by market: one booking run per market on-chain."""
+    def plan(
+        self, live: Sequence[BookEntry], snapshot: Snapshot, gates: Mapping[int, Gate] | None = None
+    ) -> list[PlannedFill]:
+        """The fills for ``live`` (arrival order), grouped by market: one booking run per market on-chain.
+
+        ``gates`` closes the desk's book (per side) or the AMM in a market (a service's breakers).
+        """
         view = snapshot.view
         by_market: dict[int, list[BookEntry]] = {}
         for entry in live:
@@ -370,11 +395,16 @@ class Keeper:
             mark = view.prices.get(market)
             if pricing is None or mark is None:
                 continue  # no fresh oracle: the Vault cannot value any leg there, so the orders rest
+            gate = (gates or {}).get(market, Gate())
             book = MarketBook(
                 mark,
                 view.ledger.position(view.desk, market),
                 self.config.risk_limits.get(market, 0),
                 view.pools.get(market),
+                view.now,
+                gate.internal_buys,
+                gate.internal_sells,
+                gate.amm,
             )
             fills, _ = plan_market(by_market[market], book, pricing, fee_bps=self.config.fee_bps, toxic=self._toxic)
             plan.extend(fills)
@@ -395,6 +425,27 @@ class Keeper:
     def release(self, plan: Sequence[PlannedFill]) -> None:
         """Returns a held batch's orders to selection (its transaction will not land)."""
         self._flight(plan, False)
+
+    def trim(self, plan: Sequence[PlannedFill], snapshot: Snapshot) -> tuple[list[PlannedFill], list[Rejection]]:
+        """Simulates ``settle(plan)`` on the venue and drops the fills that make it revert, one at a time.
+
+        What a service does before signing: the fills left settle together on the venue's current
+        state; each culprit leaves the book with the chain's reason, and the rest is validated again.
+        """
+        fills = list(plan)
+        rejected: list[Rejection] = []
+        while fills:
+            try:
+                self.venue.simulate(fills)
+            except ContractRevert as exc:
+                culprit = fills.pop(self._culprit(fills, exc))
+                self.book.remove(culprit.digest)
+                rejected.append((culprit.order, OrderRejected(f"chain:{exc.error_name}", str(exc), culprit.digest)))
+                fills, dropped = self.validate(fills, snapshot)
+                rejected.extend(dropped)
+                continue
+            break
+        return fills, rejected
 
     def settle(self, plan: Sequence[PlannedFill], snapshot: Snapshot) -> Settled:
         """Settles ``plan`` through the venue; on a revert drops the fill at fault and resends the rest.
@@ -417,7 +468,7 @@ class Keeper:
                 resends += 1
                 continue
             if len(receipt.events) != len(fills):
-                raise ChainError(f"settle of {len(fills)} fills emitted {len(receipt.events)} OrderFilled events")
+                raise ChainError(f"settle of {len(fills)} fills logged {len(receipt.events)} fills")
             return Settled(fills, receipt, rejected, resends)
         return Settled([], None, rejected, resends)
 
@@ -428,12 +479,12 @@ class Keeper:
         from the plan are booked as the chain booked them and returned as ``Mismatch``es.
         """
         if len(receipt.events) != len(fills):
-            raise ChainError(f"{len(receipt.events)} OrderFilled events for a batch of {len(fills)} fills")
+            raise ChainError(f"{len(receipt.events)} fills logged for a batch of {len(fills)} fills")
         mismatches = []
         for planned, event in zip(fills, receipt.events, strict=True):
             order = planned.order
             if event.digest != planned.digest:
-                raise ChainError(f"OrderFilled for {event.digest.hex()} where {order.trader}'s fill was expected")
+                raise ChainError(f"a fill of {event.digest.hex()} where {order.trader}'s fill was expected")
             fill, legs = planned.fill, planned.expected
             booked = (event.internal_size, event.internal_price, event.amm_size, event.amm_quote, event.fee)
             expected = (fill.internal_size, fill.internal_price, fill.amm_size, legs.amm_quote, legs.fee)

@@ -39,12 +39,30 @@ from defi_int.orders.rules import AmmQuotes, amm_reference, amm_within_limit, ex
 
 @dataclass(frozen=True)
 class MarketBook:
-    """What the desk knows about one market when it plans a batch."""
+    """What the desk knows about one market when it plans a batch.
+
+    ``internal_buys``/``internal_sells`` say whether the desk may fill traders' buys/sells from
+    its book, ``amm`` whether remainders may go to the AMM (a service's circuit breakers close
+    them; the AMM still prices best execution).
+    """
 
     mark: int | None  # fresh oracle price; None when stale (nothing internal then)
     inventory: int  # the desk's position before the batch
     risk_limit: int  # the desk stays within ±risk_limit through internal fills
     pool: Pool | None
+    now: int | None = None  # when the batch lands (unix seconds): the paper's pricing modes need it
+    internal_buys: bool = True
+    internal_sells: bool = True
+    amm: bool = True
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What a market allows a batch (all of it unless a service's breakers say otherwise)."""
+
+    internal_buys: bool = True  # the desk may fill traders' buys from its book
+    internal_sells: bool = True
+    amm: bool = True  # remainders may be routed to the AMM
 
 
 def inventory_room(trader_buys: bool, inventory: int, risk_limit: int) -> int:
@@ -106,8 +124,10 @@ def _eligible(entry: BookEntry, book: MarketBook, params: PricingParams, toxic: 
     order = entry.order
     if book.mark is None or toxic(order.trader):
         return False
+    if not (book.internal_buys if order.is_buy else book.internal_sells):
+        return False
     reference = amm_reference(book.pool, order.is_buy, entry.remaining)
-    price = desk_price(order.is_buy, entry.remaining, book.mark, book.inventory, reference, params)
+    price = desk_price(order.is_buy, entry.remaining, book.mark, book.inventory, reference, params, book.now)
     return price is not None and meets_limit(order.is_buy, price, order.limit_price)
 
 
@@ -125,11 +145,11 @@ def _price_and_route(
         if internal:
             assert book.mark is not None
             reference = amm_reference(pool, order.is_buy, internal)
-            quoted = desk_price(order.is_buy, internal, book.mark, book.inventory, reference, params)
+            quoted = desk_price(order.is_buy, internal, book.mark, book.inventory, reference, params, book.now)
             if quoted is None or not meets_limit(order.is_buy, quoted, order.limit_price):
                 return [], pool, index
             price = quoted
-        amm, leg = _route(order, entry.remaining - internal, pool, params.price_scale)
+        amm, leg = _route(order, entry.remaining - internal, pool if book.amm else None, params.price_scale)
         if internal or amm:
             fill = Fill(order, entry.signature, internal, price, amm, min(fee_bps, order.max_fee_bps))
             legs = expected_legs(fill, book.mark, AmmQuotes(before, reference, leg), params.price_scale)

@@ -204,11 +204,12 @@ class MirrorVenue:
                 legs.amm_quote,
                 legs.fee,
                 self.block,
-                funding=run.funding.get(i, 0),
+                funding=run.funding.get(index, 0),
                 is_buy=p.order.is_buy,
                 fee_bps=p.fill.fee_bps,
+                index=index,  # one fill after the other, in batch order
             )
-            for i, (p, legs) in enumerate(zip(fills, run.expected, strict=True))
+            for index, (p, legs) in enumerate(zip(fills, run.expected, strict=True))
         ]
         self._commit(view)
         funding = self._funding(logged)

@@ -62,7 +62,11 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class FillEvent:
-    """One fill as the chain booked it (four words of a ``FillsSettled`` log): both legs and the fee."""
+    """One fill as the chain booked it (four words of a ``FillsSettled`` log): both legs and the fee.
+
+    A settle logs one ``FillsSettled`` per market run, so several fills share a log: a fill is
+    identified in its transaction by ``index``, its position in the batch.
+    """
 
     digest: bytes
     trader: str
@@ -75,6 +79,9 @@ class FillEvent:
     funding: int = 0  # what the trader's book settled when the internal leg was booked (+: paid)
     is_buy: bool = False
     fee_bps: int = 0
+    index: int = 0  # the fill's position in its transaction's batch (unique in the transaction)
+    log_index: int = 0  # its ``FillsSettled`` log's index in the block
+    tx_hash: bytes = b""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Price paths for the simulation: geometric Brownian motion, Merton jumps, or a replayed CSV.
+"""Price paths for the simulation: geometric or arithmetic Brownian motion, Merton jumps, or a replayed CSV.
 
 ``price_path(params, price, steps, block_time, rng)`` returns ``steps + 1`` prices (1e18 ints, USD
 per base unit); index 0 is ``price`` and index t the path's price at scenario step t. The oracle
@@ -6,6 +6,9 @@ posts these prices and informed traders peek ahead in the same list, so the whol
 up front from the simulation's one ``numpy.random.Generator``:
 
 - ``gbm``: ``S[t+1] = S[t]·exp((μ − σ²/2)·dt + σ·√dt·Z)`` with ``dt = block_time / year``.
+- ``abm`` (arithmetic, Avellaneda–Stoikov's ``dS = σ dW``): ``S[t+1] = S[t] + S₀·(μ·dt + σ·√dt·Z)``:
+  the same annualized ``volatility`` and ``drift``, taken as fractions of the initial price ``S₀``,
+  so the moves are ``S₀·σ`` USD per √year whatever the price does (it may fall to the clip).
 - ``jump`` (Merton): the same diffusion plus ``Σ_{k≤N} Y_k``, ``N ~ Poisson(λ·dt)``,
   ``Y ~ Normal(jump_mean, jump_std)``, and the compensator ``−λ·(exp(jump_mean + jump_std²/2) − 1)·dt``
   in the drift so the expected price still grows at μ.
@@ -15,7 +18,7 @@ up front from the simulation's one ``numpy.random.Generator``:
 :class:`PathParams` declares the path's parameters (``defi_int.params``); a scenario's market is
 its ``MarketParams`` plus these. Randoms are drawn as whole arrays in a fixed order (diffusion
 normals, then jump counts), so a seed always consumes the stream the same way, and a jump path
-shares its diffusion with the gbm path of the same seed. Floats become ints as
+shares its diffusion with the gbm path of the same seed (an abm path draws the same normals too). Floats become ints as
 ``int(round(S·1e6))·10**12`` (6 decimals), clipped to the prices the contracts take
 (``params.PRICE_MIN``..``PRICE_MAX``); ``path_problem`` refuses the parameters whose path would
 reach that clip, so the clip only guards against a freak draw. CSV prices are exact and must lie
@@ -49,7 +52,7 @@ from defi_int.params import (
 )
 from defi_int.types import ONE, to_fixed
 
-PATHS: Final = ("gbm", "jump", "replay")
+PATHS: Final = ("gbm", "abm", "jump", "replay")
 CSV_HEADER: Final = ("timestamp", "price")
 #: How far (in standard deviations of the log price over the run) a path must stay inside the range.
 SIGMAS: Final = 6
@@ -87,6 +90,11 @@ def price_path(params: PathParams, price: int, steps: int, block_time: int, rng:
 
     dt = block_time / YEAR_SECONDS
     sigma, mu = params.volatility, params.drift
+    if params.path == "abm":
+        start = price / ONE
+        moves = start * (mu * dt + sigma * math.sqrt(dt) * rng.standard_normal(steps))
+        levels = np.clip(start + np.cumsum(moves), PRICE_MIN / ONE, _CEILING / ONE)
+        return [price] + [min(_CEILING, max(1, round(x)) * _GRID) for x in (levels * 1e6).tolist()]
     if params.path == "gbm":
         normals = rng.standard_normal(steps)
         log_returns = (mu - 0.5 * sigma**2) * dt + sigma * math.sqrt(dt) * normals
@@ -121,6 +129,8 @@ def path_problem(params: PathParams, price: int, steps: int, block_time: int) ->
     if params.path == "replay":
         return None
     years = steps * block_time / YEAR_SECONDS
+    if params.path == "abm":
+        return _abm_problem(params, price, steps, block_time, years)
     terms = {
         "drift": abs(params.drift - 0.5 * params.volatility**2) * years,
         "volatility": SIGMAS * params.volatility * math.sqrt(years),
@@ -144,6 +154,24 @@ def path_problem(params: PathParams, price: int, steps: int, block_time: int) ->
         f"over the run ({steps} steps of {block_time} s) the price path's {SIGMAS}-sigma range reaches "
         f"{_exp_text(reach)} USD per base unit, {side} the prices the contracts take "
         f"({show(bound, amount=True)}); the path would be clipped"
+    )
+
+
+def _abm_problem(params: PathParams, price: int, steps: int, block_time: int, years: float) -> tuple[str, str] | None:
+    """``path_problem`` for an arithmetic path: ``S₀·(1 + μ·T ± SIGMAS·σ·√T)`` within the price range."""
+    start = price / ONE
+    terms = {"drift": abs(params.drift) * years, "volatility": SIGMAS * params.volatility * math.sqrt(years)}
+    centre = start * (1 + params.drift * years)
+    low, high = centre - start * terms["volatility"], centre + start * terms["volatility"]
+    if low >= PRICE_MIN / ONE and high <= PRICE_MAX / ONE:
+        return None
+    side, bound = ("above", PRICE_MAX) if high > PRICE_MAX / ONE else ("below", PRICE_MIN)
+    reach = high if side == "above" else low
+    blame = max(terms, key=lambda name: terms[name])
+    return blame, (
+        f"over the run ({steps} steps of {block_time} s) the arithmetic path's {SIGMAS}-sigma range reaches "
+        f"{reach:.6g} USD per base unit, {side} the prices the contracts take ({show(bound, amount=True)}); "
+        "the path would be clipped"
     )
 
 

@@ -18,7 +18,7 @@ DeskEventKind = Literal["mark", "internal", "hedge", "fee", "funding", "liquidat
 
 @dataclass(frozen=True)
 class FillRecord:
-    """One leg of one settled order, as the chain's ``OrderFilled`` event booked it.
+    """One leg of one settled order, as the chain booked it (``FillsSettled``).
 
     A fill with both an internal and an AMM leg gives two records (venue ``internal`` then
     ``amm``). Prices of AMM legs are averages: ``quote * price_scale / size`` rounded against the
@@ -125,6 +125,8 @@ class RunResult:
     decimals: int  # collateral token decimals
     block_time: int  # seconds per scenario step
     markout_horizons: tuple[int, ...]  # in steps
+    closing_prices: dict[int, int] = field(default_factory=dict)  # market -> the path at the run's end (not posted)
+    flow_digest: str = ""  # sha256 of every order the agents sent, in order (the run's order flow)
     fills: list[FillRecord] = field(default_factory=list)
     timeseries: list[TimePoint] = field(default_factory=list)
     desk_events: list[DeskEvent] = field(default_factory=list)

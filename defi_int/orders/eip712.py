@@ -32,7 +32,6 @@ DOMAIN_FIELDS = [
 ]
 NAME = "DefiInt"
 VERSION = "1"
-_ORDER_ABI = ["bytes32", "address", "uint32", "bool", "uint128", "uint128", "uint64", "uint256", "uint16", "bool"]
 
 
 @dataclass(frozen=True)
@@ -61,8 +60,29 @@ class Domain:
 
 
 def struct_hash(order: Order) -> bytes:
-    """``hashStruct(order)``."""
-    return keccak(encode(_ORDER_ABI, [ORDER_TYPEHASH, *order.as_tuple()]))
+    """``hashStruct(order)``: keccak of the type hash and the fields, each one 32-byte ABI word.
+
+    Every field is static and ``Order`` has checked its range, so the words are packed directly
+    (the same bytes as ``eth_abi`` encodes, in a tenth of the time: intake hashes every order it
+    receives; the tests hold it equal to ``Settlement.hashOrder`` and to eth-account's encoding).
+    """
+    o = order
+    return keccak(
+        b"".join(
+            (
+                ORDER_TYPEHASH,
+                bytes(12) + bytes.fromhex(o.trader[2:]),
+                o.market.to_bytes(32, "big"),
+                int(o.is_buy).to_bytes(32, "big"),
+                o.size.to_bytes(32, "big"),
+                o.limit_price.to_bytes(32, "big"),
+                o.expiry.to_bytes(32, "big"),
+                o.nonce.to_bytes(32, "big"),
+                o.max_fee_bps.to_bytes(32, "big"),
+                int(o.allow_amm).to_bytes(32, "big"),
+            )
+        )
+    )
 
 
 def order_digest(order: Order, domain: Domain) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import astuple, dataclass, fields
+from functools import lru_cache
 from typing import Any
 
 from eth_utils.address import is_checksum_address
@@ -11,6 +12,8 @@ from eth_utils.address import is_checksum_address
 from defi_int.exceptions import OrderRejected
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+#: Checking an EIP-55 checksum hashes the address; a service sees few traders, many orders each.
+_is_checksum = lru_cache(maxsize=1 << 16)(is_checksum_address)
 _UINT_BITS = {"market": 32, "size": 128, "limit_price": 128, "expiry": 64, "nonce": 256, "max_fee_bps": 16}
 
 
@@ -32,7 +35,7 @@ class Order:
         if not (isinstance(self.trader, str) and _ADDRESS.fullmatch(self.trader)):
             raise OrderRejected("malformed", f"trader must be a 0x-prefixed 20-byte hex address, got {self.trader!r}")
         mixed_case = self.trader[2:] not in (self.trader[2:].lower(), self.trader[2:].upper())
-        if mixed_case and not is_checksum_address(self.trader):
+        if mixed_case and not _is_checksum(self.trader):
             raise OrderRejected("malformed", f"trader {self.trader} has a wrong EIP-55 checksum")
         for name, bits in _UINT_BITS.items():
             value = getattr(self, name)

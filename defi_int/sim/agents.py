@@ -6,12 +6,24 @@
 - ``InformedTraders``: they see the price path ``horizon`` steps ahead and trade in its direction
   when the expected move beats ``min_edge_bps`` (their costs: the desk's spread and fee, or the
   AMM's fee); their limit gives away at most half of that edge.
+- ``IntensityTraders`` (Avellaneda–Stoikov's market orders): every step, in every market, one
+  buyer and one seller, each with a limit ``D`` USD through the oracle, where
+  ``D = (ln(A·dt) + X)/k`` and ``X ~ Exp(1)``. A quote ``δ`` USD from the oracle fills when
+  ``D ≥ δ``, which happens with probability ``min(1, A·dt·e^(−k·δ))``: the paper's "with
+  probability λ(δ)·dt", exactly, for any ``δ``, including quotes through the oracle. The orders
+  live for half a step (the step's batch sees them, the next one does not) and never allow the AMM.
 - ``arbitrage_trade``: the size that moves an AMM pool's mid back to the oracle, when the gap is
   beyond the arbitrageur's threshold.
 
 Agents decide; the runner turns decisions into real signed orders (EIP-712, eth-account) and real
 transactions. Every random number comes from the one ``numpy.random.Generator`` the runner owns,
 drawn in a fixed order, so the same seed gives the same decisions.
+
+Identical flow: what an agent draws, and how many draws it takes, never depends on the keeper or on
+what filled: arrivals, sides, sizes, limits, expiries and AMM permissions are functions of the seed,
+the step and the oracle path only (informed traders read the path, never the desk). So two keeper
+policies run on the same scenario and seed receive the same orders (``defi-int compare`` relies on
+it, and a test checks it order by order).
 """
 
 from __future__ import annotations
@@ -143,6 +155,31 @@ class InformedTraders(_Traders):
             is_buy = edge_bps > 0
             limit = _through(mark, is_buy, abs(edge_bps) / 2)
             intents.append(OrderIntent(trader, market, is_buy, size, limit, expiry, allow_amm, spec.max_fee_bps))
+        return intents
+
+
+class IntensityTraders(_Traders):
+    """Market orders whose fills arrive with intensity ``A·e^(−k·δ)`` (``intensity`` = A·dt, ``decay`` = k)."""
+
+    def intents(
+        self, rng: np.random.Generator, marks: dict[int, int], now: int, block_time: int, step: int
+    ) -> list[OrderIntent]:
+        spec = self.spec
+        draws = rng.standard_exponential(2 * len(self.markets)).tolist()
+        shift = math.log(spec.intensity)
+        intents = []
+        for index, market in enumerate(self.markets):
+            mark = marks.get(market)
+            if mark is None:
+                continue
+            for side, is_buy in enumerate((True, False)):
+                distance = round((shift + draws[2 * index + side]) / spec.decay * ONE)  # D, 1e18 USD
+                limit = min(UINT128_MAX, max(1, mark + distance if is_buy else mark - distance))
+                trader = (2 * step + side) % spec.count
+                expiry = now + max(1, block_time // 2)
+                intents.append(
+                    OrderIntent(trader, market, is_buy, spec.size_mean, limit, expiry, False, spec.max_fee_bps)
+                )
         return intents
 
 

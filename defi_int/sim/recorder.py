@@ -2,7 +2,7 @@
 
 The keeper's ``BatchOutcome`` carries the typed plan as settled (one ``PlannedFill`` per fill,
 with the legs the planner expected: the oracle mark, the AMM's mid and its quote for the same size
-*as the AMM stood when that leg ran on-chain*) and the settle's ``OrderFilled`` events, which the
+*as the AMM stood when that leg ran on-chain*) and the settle's fills (``FillEvent``), which the
 keeper already reconciled with the plan. The recorder writes the booked legs from the events and
 the market around them from the plan: nothing is replayed here.
 

@@ -22,6 +22,10 @@ Each step ``t`` (one keeper batch) runs, at the scenario clock ``start_time + tÂ
 6. the recorder stores fills, liquidations, desk events (the desk's funding included) and the
    state of every market.
 
+Agents decide at the scenario's clock (``start_time + tÂ·block_time + 1``), so the orders of a
+scenario and seed do not depend on the keeper; ``RunResult.flow_digest`` hashes every order sent,
+in order, so two runs can be shown to have had the same flow.
+
 Transactions inside a step get consecutive block times (one second apart), so a step must hold
 fewer transactions than ``block_time``; the clock catches up when a step overflows. At the end the
 invariants are read from the chain and the result goes to ``defi_int.metrics`` for the report; a
@@ -32,6 +36,7 @@ The keeper's configuration is derived from the scenario's declared ``[keeper]`` 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import time
 from collections.abc import Callable, Iterator
@@ -52,7 +57,7 @@ from defi_int.market.paths import price_path
 from defi_int.metrics.records import BookState, RunResult, TimePoint
 from defi_int.orders.model import Order
 from defi_int.orders.signing import sign_order
-from defi_int.sim.agents import InformedTraders, NoiseTraders, OrderIntent, arbitrage_trade
+from defi_int.sim.agents import InformedTraders, IntensityTraders, NoiseTraders, OrderIntent, arbitrage_trade
 from defi_int.sim.recorder import Recorder
 from defi_int.sim.scenario import Scenario, choose_backend
 
@@ -62,7 +67,7 @@ Progress = Callable[[int, int], None]  # (steps done, steps total)
 
 
 class _Population:
-    def __init__(self, accounts: list[LocalAccount], agent: NoiseTraders | InformedTraders) -> None:
+    def __init__(self, accounts: list[LocalAccount], agent: NoiseTraders | InformedTraders | IntensityTraders) -> None:
         self.accounts = accounts
         self.agent = agent
 
@@ -152,19 +157,24 @@ class _Run:
             for account in accounts:
                 system.fund(account, spec.margin * unit)
                 trader_types[account.address.lower()] = spec.name
-            agent: NoiseTraders | InformedTraders = (
-                InformedTraders(spec, self.markets, self.paths)
-                if spec.type == "informed"
-                else NoiseTraders(spec, self.markets)
-            )
+            agent: NoiseTraders | InformedTraders | IntensityTraders
+            if spec.type == "informed":
+                agent = InformedTraders(spec, self.markets, self.paths)
+            elif spec.type == "intensity":
+                agent = IntensityTraders(spec, self.markets)
+            else:
+                agent = NoiseTraders(spec, self.markets)
             self.populations.append(_Population(accounts, agent))
         self.arbs = [chain.account(f"arbitrageur:{i}") for i in range(scenario.arbitrage.count)]
         for arb in self.arbs:
             system.fund(arb, scenario.arbitrage.margin * unit)
         self.accounts = [a.address for p in self.populations for a in p.accounts] + [a.address for a in self.arbs]
         volatility = {m.id: m.volatility for m in scenario.markets}
-        self.keeper = Keeper(ChainVenue(system), KeeperConfig.from_params(scenario.keeper, params, volatility))
+        session = (scenario.start_time, scenario.time_of(scenario.steps))
+        config = KeeperConfig.from_params(scenario.keeper, params, volatility, session)
+        self.keeper = Keeper(ChainVenue(system), config)
         self.nonces = itertools.count(1)
+        self.flow = hashlib.sha256()  # every order the agents sent, in order: the run's flow
         self.marks = {m.id: m.price for m in scenario.markets}  # what the oracle posted last
         self.posted_at: dict[int, int] = {}
         self.result = RunResult(
@@ -182,6 +192,7 @@ class _Run:
             decimals=params.decimals,
             block_time=scenario.block_time,
             markout_horizons=scenario.keeper.markout_horizons,
+            closing_prices={m: path[scenario.steps] for m, path in self.paths.items()},
         )
         self.recorder = Recorder(self.result, trader_types)
         self._read_state()
@@ -264,10 +275,14 @@ class _Run:
         return self.chain.next_timestamp() <= posted + state.max_age
 
     def _orders(self, step: int) -> None:
+        # Agents decide on the scenario's clock, never on the chain's: how many transactions the
+        # keeper and the arbitrageurs sent before them must not move an order's expiry (identical
+        # flow, ``defi_int.sim.agents``). The keeper receives them at the chain's time.
+        decided = self.scenario.time_of(step) + 1
         now = self.chain.next_timestamp()
         bt = self.scenario.block_time
         for population in self.populations:
-            for intent in population.agent.intents(self.rng, self.marks, now, bt, step):
+            for intent in population.agent.intents(self.rng, self.marks, decided, bt, step):
                 self._submit(step, now, population.accounts[intent.trader], intent)
 
     def _submit(self, step: int, now: int, account: LocalAccount, intent: OrderIntent) -> None:
@@ -283,6 +298,7 @@ class _Run:
             intent.allow_amm,
         )
         signature = sign_order(account, order, self.keeper.domain)
+        self.flow.update(repr(order.as_tuple()).encode())
         self.result.orders_total += 1
         try:
             admission = self.keeper.intake(order, signature, step=step, now=now)
@@ -318,6 +334,7 @@ class _Run:
     def finish(self) -> None:
         system = self.system
         self.result.end = self._book_state()
+        self.result.flow_digest = self.flow.hexdigest()
         self.result.orders_open = len(self.keeper.book)
         # Every trader and arbitrageur; check_invariants adds the desk, AMM, fee account and owner.
         self.result.invariants = check_invariants(system, self.accounts)

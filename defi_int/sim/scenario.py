@@ -69,8 +69,12 @@ from defi_int.params import (
 from defi_int.sim.schema import Context, Node, apply_overrides, declared_keys, read_declared, shown
 from defi_int.types import BPS, ONE
 
-TRADER_TYPES: Final = ("noise", "informed")
+TRADER_TYPES: Final = ("noise", "informed", "intensity")
 INFORMED_ONLY: Final = ("horizon", "min_edge_bps")
+INTENSITY_ONLY: Final = ("intensity", "decay")
+#: Keys an ``intensity`` population does not take: its orders are one of each side per step and market,
+#: of ``size_mean`` exactly, through the oracle by a drawn distance, for half a step, never to the AMM.
+NOT_FOR_INTENSITY: Final = ("rate", "size_sigma", "limit_offset_bps", "expiry_steps", "allow_amm", *INFORMED_ONLY)
 JUMP_ONLY: Final = ("jump_intensity", "jump_mean", "jump_std")
 _NAME_MAX: Final = 100
 
@@ -133,6 +137,9 @@ class TraderSpec(Declared):
     ``limit_offset_bps`` from the oracle on the trader's side; orders expire after
     ``expiry_steps`` steps; ``allow_amm`` is the probability an order allows the AMM. Informed
     traders see the price ``horizon`` steps ahead and trade when the edge beats ``min_edge_bps``.
+    ``intensity`` traders are Avellaneda–Stoikov's market orders: a quote ``δ`` USD from the oracle
+    is taken with probability ``min(1, intensity·e^(−decay·δ))`` per step and side (``intensity``
+    is A·dt, ``decay`` is k), orders of ``size_mean`` exactly (``defi_int.sim.agents``).
     """
 
     type: str = choice(REQUIRED, TRADER_TYPES)
@@ -149,6 +156,8 @@ class TraderSpec(Declared):
     margin: int = integer(100_000, 1, INT96_MAX, unit="whole tokens")
     horizon: int = integer(5, 1, MAX_STEPS, unit="steps")
     min_edge_bps: float = number(20.0, 0, unit="bps")
+    intensity: float = number(0.7, 0, 1e6, lo_open=True, unit="fills per step at the oracle (A·dt)")
+    decay: float = number(1.5, 0, 1e9, lo_open=True, unit="per USD (k)")
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -551,6 +560,14 @@ def _trader(node: Node, market_ids: set[int]) -> TraderSpec:
         for key in INFORMED_ONLY:
             if node.has(key):
                 raise node.fail(key, "only for informed traders", [node.key("type")])
+    if kind != "intensity":
+        for key in INTENSITY_ONLY:
+            if node.has(key):
+                raise node.fail(key, "only for intensity traders", [node.key("type")])
+    else:
+        for key in NOT_FOR_INTENSITY:
+            if node.has(key):
+                raise node.fail(key, "not for intensity traders (see defi-int params)", [node.key("type")])
     values = read_declared(node, TraderSpec)
     if node.has("name") and not values["name"].strip():
         raise node.fail("name", "must not be empty")

@@ -14,12 +14,16 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
-from defi_int.bot.journal import BookedLeg, PlannedFill, SignedTx
+from defi_int.bot.journal import BookedLeg, SignedTx
 from defi_int.bot.snapshot import DeskSnapshot, MarketSnapshot
+from defi_int.keeper.keeper import KeeperConfig
+from defi_int.keeper.plan import PlannedFill
 from defi_int.keeper.pricing import PricingParams
 from defi_int.market.amm import Pool
+from defi_int.market.ledger import fee_for, notional
 from defi_int.orders.eip712 import Domain, order_digest
-from defi_int.orders.model import Order
+from defi_int.orders.model import Fill, Order
+from defi_int.orders.rules import AmmQuotes, ExpectedLegs
 from defi_int.orders.signing import sign_digest, sign_order
 from defi_int.types import ONE
 
@@ -35,6 +39,9 @@ PRICING = PricingParams(
     min_edge_bps=0.0,
     price_scale=10**30,
 )
+KEEPER = KeeperConfig(pricing={0: PRICING}, risk_limits={0: 50 * ONE}, soft_limits={0: None})
+#: Every order ``Orders.signed`` made, by digest: ``planned`` builds the keeper's fill from it.
+SIGNED: dict[bytes, tuple[Order, bytes]] = {}
 
 
 @dataclass
@@ -80,12 +87,16 @@ class Orders:
         """The JSON body of ``POST /v1/orders`` for a fresh (or the given) order signed by ``who``."""
         order = order or self.order(who, **fields)
         message = {k: v if isinstance(v, (bool, str)) else str(v) for k, v in order.as_message().items()}
-        signature = sign_digest(who, order_digest(order, domain))  # who may not be the trader
+        digest = order_digest(order, domain)
+        signature = sign_digest(who, digest)  # who may not be the trader
+        SIGNED[digest] = (order, signature)
         return {"order": message, "signature": "0x" + signature.hex()}
 
     def signed(self, who: LocalAccount, **fields: Any) -> tuple[Order, bytes, bytes]:
         order = self.order(who, **fields)
-        return order, sign_order(who, order, DOMAIN), order_digest(order, DOMAIN)
+        signature, digest = sign_order(who, order, DOMAIN), order_digest(order, DOMAIN)
+        SIGNED[digest] = (order, signature)
+        return order, signature, digest
 
 
 def market_snapshot(**fields: Any) -> MarketSnapshot:
@@ -111,15 +122,29 @@ def tx(n: int, *, nonce: int = 7, replaces: bytes | None = None, fee: int = 10**
 
 
 def planned(digest: bytes, size: int = 2 * ONE, *, amm: int = 0) -> PlannedFill:
-    return PlannedFill(digest, size - amm, 2_001 * ONE if size - amm else 0, amm, 4_010 * 10**6 if amm else 0, 2)
+    """The keeper's fill of ``size`` of an order ``Orders.signed`` made (``amm`` of it on the AMM)."""
+    order, signature = SIGNED[digest]
+    internal = size - amm
+    fill = Fill(order, signature, internal, 2_001 * ONE if internal else 0, amm, 2)
+    quote = notional(internal, fill.internal_price, 10**30, is_buy=order.is_buy)
+    amm_quote = 4_010 * 10**6 if amm else None
+    legs = ExpectedLegs(
+        mark=2_000 * ONE,
+        amm=AmmQuotes(Pool(1_000 * ONE, 2_000_000 * 10**6, 30), quote + 1 if internal else None, amm_quote),
+        amm_mid=2_000 * ONE,
+        internal_quote=quote,
+        internal_fee=fee_for(quote, 2),
+        amm_fee=fee_for(amm_quote, 2) if amm_quote else 0,
+    )
+    return PlannedFill(fill, digest, legs)
 
 
-def leg(digest: bytes, size: int = 2 * ONE, *, venue: str = "internal", log_index: int = 0) -> BookedLeg:
+def leg(digest: bytes, size: int = 2 * ONE, *, venue: str = "internal", fill_index: int = 0) -> BookedLeg:
     price = 2_001 * ONE
     quote = size * price // 10**30
     return BookedLeg(
         digest,
-        log_index,
+        fill_index,
         venue,
         size,
         quote,

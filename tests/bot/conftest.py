@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from botkit import ADMIN_TOKEN, DOMAIN, PRICING, Clock, Orders, account
+from botkit import ADMIN_TOKEN, DOMAIN, KEEPER, Clock, Orders, account
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 
@@ -16,7 +16,7 @@ from defi_int.bot.api import create_app
 from defi_int.bot.config import ApiLimits, ServiceConfig
 from defi_int.bot.journal import Journal
 from defi_int.bot.state import BotState
-from defi_int.types import ONE
+from defi_int.keeper.keeper import KeeperConfig
 
 
 @pytest.fixture
@@ -36,8 +36,13 @@ def limits() -> ApiLimits:
 
 
 @pytest.fixture
-def config(limits) -> ServiceConfig:
-    return ServiceConfig(domain=DOMAIN, markets=(0,), pricing={0: PRICING}, risk_limits={0: 50 * ONE}, limits=limits)
+def keeper_config() -> KeeperConfig:
+    return KEEPER
+
+
+@pytest.fixture
+def config(limits, keeper_config) -> ServiceConfig:
+    return ServiceConfig(domain=DOMAIN, markets=(0,), keeper=keeper_config, limits=limits)
 
 
 @pytest.fixture

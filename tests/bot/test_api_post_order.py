@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
-from botkit import DOMAIN, NOW, account
+from botkit import DOMAIN, KEEPER, NOW, account
 
 from defi_int.bot.config import ApiLimits
 from defi_int.orders.eip712 import Domain, order_digest
@@ -143,8 +145,8 @@ def test_a_trader_over_the_rate_limit_is_refused_and_others_are_not(client, orde
     assert client.post("/v1/orders", json=orders.body(bob)).status_code == 201
 
 
-@pytest.mark.parametrize("limits", [ApiLimits(max_resting_per_trader=2)])
-def test_a_trader_at_the_resting_cap_is_refused(client, orders, alice, limits):
+@pytest.mark.parametrize("keeper_config", [dataclasses.replace(KEEPER, max_resting_per_trader=2)])
+def test_a_trader_at_the_resting_cap_is_refused(client, orders, alice, keeper_config):
     for _ in range(2):
         assert client.post("/v1/orders", json=orders.body(alice)).status_code == 201
 

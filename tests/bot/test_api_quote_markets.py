@@ -16,6 +16,7 @@ from defi_int.bot.journal import Journal
 from defi_int.bot.snapshot import DeskSnapshot
 from defi_int.bot.state import BotState
 from defi_int.chain.views import domain, market_state
+from defi_int.keeper.keeper import KeeperConfig
 from defi_int.keeper.pricing import PricingParams
 from defi_int.types import ONE
 
@@ -37,7 +38,8 @@ def chain_state(defi_system, tmp_path):
     pricing = PricingParams(
         5.0, 1.0, 0.64 / (365 * 24 * 3600), 3600.0, params.max_deviation_bps, 0.0, params.price_scale
     )
-    config = ServiceConfig(domain=domain(defi_system), markets=(0,), pricing={0: pricing}, risk_limits={0: 50 * ONE})
+    keeper = KeeperConfig(pricing={0: pricing}, risk_limits={0: 50 * ONE}, soft_limits={0: None})
+    config = ServiceConfig(domain=domain(defi_system), markets=(0,), keeper=keeper)
     with Journal(tmp_path / "keeper.sqlite") as journal:
         yield BotState(config, journal, environ={})
 

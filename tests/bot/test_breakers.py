@@ -75,5 +75,5 @@ def test_the_kill_switch_blocks_everything_and_comes_first():
     [{"max_oracle_age": 0}, {"max_amm_deviation_bps": 0}, {"max_drawdown_bps": 10_001}, {"drawdown_window": 0}],
 )
 def test_a_breaker_config_out_of_range_is_refused_with_its_key(fields):
-    with pytest.raises(ConfigError, match=f"breakers.{next(iter(fields))}"):
+    with pytest.raises(ConfigError, match=f"BreakerConfig.{next(iter(fields))}: must be within"):
         BreakerConfig(**fields)

@@ -31,7 +31,7 @@ def test_a_shipped_scenario_fills_alike_on_revm_and_py_evm(path: Path) -> None:
     on_pyevm = run_scenario(scenario, backend="pyevm")
 
     assert (on_revm.backend, on_pyevm.backend) == ("revm", "pyevm")
-    assert len(on_revm.fills) > STEPS
+    assert len(on_revm.fills) >= 10  # enough to compare (avellaneda_stoikov fills ~1 in 3 steps)
     assert fills(on_revm) == fills(on_pyevm)
     assert summarize(on_revm)["gas_per_fill"] == summarize(on_pyevm)["gas_per_fill"]
     assert on_revm.contracts == on_pyevm.contracts

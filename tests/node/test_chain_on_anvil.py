@@ -62,3 +62,15 @@ def test_an_account_first_funded_inside_a_reverted_snapshot_is_funded_again(anvi
     anvil_chain.transact(newcomer, anvil_system.token.functions.approve(anvil_system.vault.address, 1), gas=60_000)
 
     assert anvil_chain.call(anvil_system.token.functions.allowance(newcomer.address, anvil_system.vault.address)) == 1
+
+
+def test_a_block_another_writer_mined_later_moves_the_clock_on(anvil_chain, anvil_system, anvil_traders, anvil_orders):
+    node, buyer = anvil_chain.node, anvil_traders[0]
+    ahead = anvil_chain.next_timestamp() + 500
+    node.set_next_block_timestamp(ahead)  # another process on the same node, behind this Chain's back
+    node.mine()
+
+    anvil_orders.settle([anvil_orders.fill(buyer, size=ONE)])
+
+    assert anvil_chain.timestamp() == ahead + 1
+    assert anvil_chain.call(anvil_system.vault.functions.position(buyer.address, 0)) == ONE

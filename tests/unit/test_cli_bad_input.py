@@ -90,3 +90,26 @@ def test_an_option_argparse_refuses_exits_2_with_one_line(run_cli, capsys, args)
 def test_a_missing_scenario_file_exits_2(run_cli):
     code, lines, left = run_cli("no_such.toml")
     assert (code, lines, left) == (2, ["defi-int: no_such.toml: file not found"], set())
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["sweep", str(BASIC), "--seeds", "2", "--grid", "keeper.fee_bps=1,x"], "--grid: keeper.fee_bps"),
+        (["sweep", str(BASIC), "--seeds", "0", "--grid", "keeper.fee_bps=1"], "--seeds"),
+        (["sweep", str(BASIC), "--seeds", "2", "--workers", "0"], "--workers"),
+        (["sweep", str(BASIC), "--seeds", "2", "--scheduler", "localhost"], "--scheduler"),
+        (["compare", str(BASIC), "--seeds", "2", "--a", "steps=3"], "--a: steps"),
+        (["experiment", "avellaneda-stoikov", "--paths", "0"], "--paths"),
+    ],
+)
+def test_a_bad_study_option_exits_2_with_one_line_and_writes_nothing(
+    args: list[str], fragment: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "study"
+    with pytest.raises(SystemExit) as caught:
+        raise SystemExit(cli.main([*args, "--out", str(out)]))
+    assert caught.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], lines
+    assert not out.exists()

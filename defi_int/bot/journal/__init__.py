@@ -8,25 +8,30 @@ reconciled block). The API threads and the loop share one ``Journal``: each thre
 connection, and every stage change is one SQLite transaction.
 
 Parts: ``schema`` (DDL, version, migrations), ``records`` (what goes in and out; the state
-diagrams), ``base`` (connections, transactions), ``orders``, ``settles``, ``risk``.
+diagrams), ``base`` (connections, transactions), ``orders``, ``settles``, ``desk`` (hedges and
+the report's market samples), ``risk``.
 
-What a restarting loop reads: ``live_orders()`` (to reload its book), ``open_settles()`` (signed
-transactions to rebroadcast or find mined; planned ones to drop or sign — never a second
-transaction for fills in flight), ``orders_in_flight()``, ``settles_to_reconcile()``,
-``cursor("confirmed")``, ``kill_switch()`` and ``equity_history()``.
+What a restarting loop reads: ``live_orders(include_in_flight=True)`` (to reload its book),
+``open_settles()`` (signed transactions to rebroadcast or find mined; planned ones to drop —
+never a second transaction for fills in flight), ``settles_to_reconcile()``, ``cursor(...)``,
+``kill_switch()`` and ``equity_history()``; while running it follows the API's intake through
+``order_changes(after)`` (the order events since the last it saw).
 """
 
+from defi_int.bot.journal.desk import DeskJournal
 from defi_int.bot.journal.orders import Admission, OrderJournal
 from defi_int.bot.journal.records import (
     BookedLeg,
     BreakerChange,
     Cursor,
+    HedgeRecord,
     InFlight,
     LegRecord,
     OrderEvent,
     OrderRecord,
-    PlannedFill,
     Reason,
+    Sample,
+    SettleFill,
     SettleRecord,
     SignedTx,
 )
@@ -35,8 +40,8 @@ from defi_int.bot.journal.schema import SCHEMA_VERSION
 from defi_int.bot.journal.settles import SettleJournal
 
 
-class Journal(OrderJournal, SettleJournal, RiskJournal):
-    """The journal file: orders, settles and risk in one SQLite database (see the module docstring)."""
+class Journal(OrderJournal, SettleJournal, DeskJournal, RiskJournal):
+    """The journal file: orders, settles, the desk and risk in one SQLite database (see the module docstring)."""
 
 
 __all__ = [
@@ -45,13 +50,15 @@ __all__ = [
     "BookedLeg",
     "BreakerChange",
     "Cursor",
+    "HedgeRecord",
     "InFlight",
     "Journal",
     "LegRecord",
     "OrderEvent",
     "OrderRecord",
-    "PlannedFill",
     "Reason",
+    "Sample",
+    "SettleFill",
     "SettleRecord",
     "SignedTx",
 ]

@@ -99,11 +99,59 @@ class Store:
     def now(self) -> float:
         return self._clock()
 
+    def claim(self, key: str, value: str) -> str:
+        """Records ``value`` under ``key`` the first time; returns what the file holds under ``key``.
+
+        A journal belongs to one deployment: the keeper claims it with the deployment's identity and
+        refuses a file that holds another one.
+        """
+        with self._write() as conn:
+            conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Records ``value`` under ``key`` (replacing what was there)."""
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def meta(self, key: str) -> str | None:
+        row = self._conn().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
     # ------------------------------------------------------------------ shared helpers
 
     def _order_row(self, conn: sqlite3.Connection, digest: bytes) -> OrderRecord | None:
         row = conn.execute(f"SELECT {ORDER_COLUMNS} FROM orders WHERE digest = ?", (digest,)).fetchone()
         return None if row is None else order_from_row(row)
+
+    def _orders_in(self, conn: sqlite3.Connection, digests: list[bytes]) -> dict[bytes, OrderRecord]:
+        """The records of ``digests`` (absent ones left out), 500 a query."""
+        found: dict[bytes, OrderRecord] = {}
+        for start in range(0, len(digests), 500):
+            part = digests[start : start + 500]
+            marks = ", ".join("?" for _ in part)
+            for row in conn.execute(f"SELECT {ORDER_COLUMNS} FROM orders WHERE digest IN ({marks})", part):
+                record = order_from_row(row)
+                found[record.digest] = record
+        return found
+
+    def _flights_in(self, conn: sqlite3.Connection, digests: list[bytes]) -> dict[bytes, InFlight]:
+        """Where each of ``digests`` that is in flight is (the latest settle holding it)."""
+        found: dict[bytes, InFlight] = {}
+        for start in range(0, len(digests), 500):
+            part = digests[start : start + 500]
+            marks = ", ".join("?" for _ in part)
+            rows = conn.execute(
+                "SELECT f.digest, s.id, s.stage, s.tx_hash FROM settle_fills f JOIN settles s ON s.id = f.settle_id "
+                f"WHERE f.digest IN ({marks}) AND f.released = 0 AND s.stage IN ({_IN_FLIGHT_SQL}) ORDER BY s.id",
+                part,
+            )
+            for digest, settle_id, stage, tx_hash in rows:
+                found[bytes(digest)] = InFlight(
+                    bytes(digest), settle_id, stage, None if tx_hash is None else bytes(tx_hash)
+                )
+        return found
 
     def _in_flight(self, conn: sqlite3.Connection, digest: bytes) -> InFlight | None:
         row = conn.execute(
@@ -180,11 +228,12 @@ def order_values(order: Order) -> tuple[Any, ...]:
 
 
 def leg_rows(conn: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> list[LegRecord]:
-    """Booked legs (``fills`` rows) matching ``where``, in chain order (block, log index, internal first)."""
+    """Booked legs (``fills`` rows) matching ``where``, in chain order (block, settle, the fill's
+    place in its batch, internal first)."""
     rows = conn.execute(
-        "SELECT settle_id, tx_hash, block_number, block_hash, block_time, digest, log_index, venue, size, quote, "
+        "SELECT settle_id, tx_hash, block_number, block_hash, block_time, digest, fill_index, venue, size, quote, "
         "price, fee, oracle_price, amm_mid, amm_quote, amm_quote_price, gas FROM fills "
-        f"{where} ORDER BY block_number, log_index, venue DESC",
+        f"{where} ORDER BY block_number, settle_id, fill_index, venue DESC",
         args,
     )
     records = []

@@ -10,7 +10,7 @@ decides their fate first (``settles``).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -56,32 +56,47 @@ class OrderJournal(Store):
 
     def add_order(self, order: Order, signature: bytes, digest: bytes, *, max_resting: int | None = None) -> Admission:
         """Journals a verified order as resting, once; a repeat returns the journaled one."""
+        return self.add_orders([(order, signature, digest)], max_resting=max_resting)[0]
+
+    def add_orders(
+        self, orders: Sequence[tuple[Order, bytes, bytes]], *, max_resting: int | None = None
+    ) -> list[Admission]:
+        """``add_order`` for several orders in one transaction (one commit, one fsync), in order.
+
+        Each order is judged after the ones before it in the list, as if added one by one.
+        """
+        admissions = []
         with self._write() as conn:
-            existing = self._order_row(conn, digest)
-            if existing is not None:
-                return Admission("existing", existing)
-            key = order.trader.lower()
-            other = conn.execute(
-                f"SELECT digest FROM orders WHERE trader_key = ? AND nonce = ? AND status IN ({_LIVE_SQL})",
-                (key, str(order.nonce)),
-            ).fetchone()
-            if other is not None:
-                return Admission("nonce_taken", other=bytes(other[0]))
-            if max_resting is not None:
-                count = self._live_count(conn, key)
-                if count >= max_resting:
-                    return Admission("resting_cap", count=count)
-            now = self.now()
-            conn.execute(
-                "INSERT INTO orders (digest, trader, trader_key, market, is_buy, size, limit_price, expiry, expiry_at, "
-                "nonce, max_fee_bps, allow_amm, signature, status, received_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (digest, *order_values(order), signature, RESTING, now, now),
-            )
-            self._event(conn, digest, "accepted", RESTING)
-            record = self._order_row(conn, digest)
-        assert record is not None
-        return Admission("created", record)
+            for order, signature, digest in orders:
+                admissions.append(self._admit(conn, order, signature, digest, max_resting))
+        return admissions
+
+    def _admit(
+        self, conn: sqlite3.Connection, order: Order, signature: bytes, digest: bytes, max_resting: int | None
+    ) -> Admission:
+        existing = self._order_row(conn, digest)
+        if existing is not None:
+            return Admission("existing", existing)
+        key = order.trader.lower()
+        other = conn.execute(
+            f"SELECT digest FROM orders WHERE trader_key = ? AND nonce = ? AND status IN ({_LIVE_SQL})",
+            (key, str(order.nonce)),
+        ).fetchone()
+        if other is not None:
+            return Admission("nonce_taken", other=bytes(other[0]))
+        if max_resting is not None:
+            count = self._live_count(conn, key)
+            if count >= max_resting:
+                return Admission("resting_cap", count=count)
+        now = self.now()
+        conn.execute(
+            "INSERT INTO orders (digest, trader, trader_key, market, is_buy, size, limit_price, expiry, expiry_at, "
+            "nonce, max_fee_bps, allow_amm, signature, status, received_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (digest, *order_values(order), signature, RESTING, now, now),
+        )
+        self._event(conn, digest, "accepted", RESTING)
+        return Admission("created", OrderRecord(order, signature, digest, RESTING, 0, None, now, now))
 
     def note_reasons(self, reasons: Mapping[bytes, tuple[str, str]]) -> int:
         """Writes why each live order has not filled (code, sentence); unchanged ones are skipped.
@@ -90,6 +105,10 @@ class OrderJournal(Store):
         resting; returns how many orders changed.
         """
         changed = 0
+        current = self._reasons(list(reasons))
+        reasons = {d: r for d, r in reasons.items() if current.get(d) != r}
+        if not reasons:
+            return 0
         with self._write() as conn:
             for digest, (code, detail) in reasons.items():
                 cursor = conn.execute(
@@ -103,6 +122,13 @@ class OrderJournal(Store):
 
     def expire_orders(self, chain_time: int) -> list[bytes]:
         """Live orders past their expiry at ``chain_time`` (and not in flight) become expired."""
+        due = (
+            self._conn()
+            .execute(f"SELECT 1 FROM orders WHERE status IN ({_LIVE_SQL}) AND expiry_at < ? LIMIT 1", (chain_time,))
+            .fetchone()
+        )
+        if due is None:
+            return []
         with self._write() as conn:
             rows = conn.execute(
                 f"SELECT digest, expiry FROM orders WHERE status IN ({_LIVE_SQL}) AND expiry_at < ? "
@@ -173,6 +199,44 @@ class OrderJournal(Store):
         rows = self._conn().execute(f"SELECT {ORDER_COLUMNS} FROM orders WHERE {where} ORDER BY received_at, digest")
         return [order_from_row(row) for row in rows]
 
+    def order_changes(self, after: int, events: tuple[str, ...] = ("accepted", "cancelled")) -> list[OrderEvent]:
+        """Order events of kinds ``events`` journaled after event id ``after``, oldest first (``OrderEvent.id``).
+
+        The loop follows the API's intake and cancels through this, never rereading the whole book.
+        """
+        marks = ", ".join("?" for _ in events)
+        rows = self._conn().execute(
+            f"SELECT at, event, status, detail, settle_id, id, digest FROM order_events WHERE id > ? "
+            f"AND event IN ({marks}) ORDER BY id",
+            (after, *events),
+        )
+        return [
+            OrderEvent(at, event, status, detail, settle, event_id, bytes(d))
+            for at, event, status, detail, settle, event_id, d in rows
+        ]
+
+    def last_event_id(self) -> int:
+        """The id of the latest order event (0: none)."""
+        row = self._conn().execute("SELECT MAX(id) FROM order_events").fetchone()
+        return int(row[0] or 0)
+
+    def get_orders(self, digests: list[bytes]) -> dict[bytes, OrderRecord]:
+        """The journaled records of ``digests`` (absent ones left out), in one read."""
+        return self._orders_in(self._conn(), digests)
+
+    def all_orders(self) -> list[OrderRecord]:
+        """Every journaled order, in arrival order."""
+        rows = self._conn().execute(f"SELECT {ORDER_COLUMNS} FROM orders ORDER BY received_at, digest")
+        return [order_from_row(row) for row in rows]
+
+    def rejection_counts(self) -> dict[str, int]:
+        """Rejected orders per reason code."""
+        rows = self._conn().execute(
+            "SELECT reason_code, COUNT(*) FROM orders WHERE status = ? GROUP BY reason_code ORDER BY reason_code",
+            (REJECTED,),
+        )
+        return {str(code): count for code, count in rows}
+
     def live_count(self, trader: str) -> int:
         return self._live_count(self._conn(), trader.lower())
 
@@ -184,6 +248,21 @@ class OrderJournal(Store):
         return counts
 
     # ------------------------------------------------------------------ helpers
+
+    def _reasons(self, digests: list[bytes]) -> dict[bytes, tuple[str, str]]:
+        """The latest reason journaled for each of ``digests`` that has one."""
+        found: dict[bytes, tuple[str, str]] = {}
+        conn = self._conn()
+        for start in range(0, len(digests), 500):
+            part = digests[start : start + 500]
+            marks = ", ".join("?" for _ in part)
+            rows = conn.execute(
+                f"SELECT digest, reason_code, reason_detail FROM orders WHERE digest IN ({marks}) "
+                "AND reason_code IS NOT NULL",
+                part,
+            )
+            found.update((bytes(d), (code, detail or "")) for d, code, detail in rows)
+        return found
 
     def _live_count(self, conn: sqlite3.Connection, trader_key: str) -> int:
         row = conn.execute(

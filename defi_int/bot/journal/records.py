@@ -10,10 +10,13 @@ Order statuses (``OrderRecord.status``) — an order is *live* while resting or 
 Settle stages (``SettleRecord.stage``); *in flight* = planned, signed, sent or mined::
 
     planned ─▶ signed ─▶ sent ─▶ mined ─▶ confirmed ─▶ reconciled
-       │         │ ▲ (replaced: same nonce, fees bumped)
-       │         │ │          │ status 0 ─▶ failed
-       └─────────┴─┴──────────┴──▶ dropped          (never landed; the loop gave it up)
-                     mined / confirmed ──▶ reorged  (no longer canonical; fills unbooked)
+       │         │ ▲ (replaced: same nonce, fees bumped; or a no-op cancel taking the nonce back)
+       │         │ │  ▲       │ status 0 ─▶ failed
+       │         │ │  └───────┴── mined / confirmed / reconciled, block no longer canonical: back to
+       │         │ │              sent, fills unbooked, orders still in flight (the same signed
+       │         │ │              transaction may land again, so nothing else may fill them)
+       └─────────┴─┴──▶ dropped   (never landed: its nonce went to another transaction, or it was
+                                   never signed); ``reorged`` instead when it had been mined once
 
 An order in a settle in flight cannot be cancelled, expired or rejected; leaving flight (failed,
 dropped, reorged, or mined without its fill) releases it back to its live status.
@@ -91,18 +94,21 @@ class OrderRecord:
 
 @dataclass(frozen=True)
 class OrderEvent:
-    """One line of an order's history."""
+    """One line of an order's history (``id`` and ``digest`` when read as a change feed)."""
 
     at: float
     event: str
     status: str
     detail: str
     settle_id: int | None
+    id: int = 0
+    digest: bytes = b""
 
 
 @dataclass(frozen=True)
-class PlannedFill:
-    """One fill of a planned batch: the legs the keeper expects the chain to book."""
+class SettleFill:
+    """One fill of a settle as journaled from the keeper's ``PlannedFill``: the legs it expects, and
+    the market they were planned against (what a booked leg records besides the chain's event)."""
 
     digest: bytes
     internal_size: int
@@ -110,6 +116,11 @@ class PlannedFill:
     amm_size: int
     amm_quote: int  # the AMM leg's expected quote, collateral units (0 without one)
     fee_bps: int
+    mark: int | None = None  # the oracle price the legs were planned at (None: stale)
+    amm_mid: int = 0  # the AMM's mid before this fill's legs (0: no pool)
+    amm_reference: int | None = None  # the AMM's quote for the internal size (best execution), if compared
+    internal_quote: int = 0  # the internal leg's notional, rounded against the trader
+    internal_fee: int = 0
 
 
 @dataclass(frozen=True)
@@ -125,17 +136,19 @@ class SignedTx:
     replaces: bytes | None = None
     signed_at: float = 0.0
     sent_at: float | None = None
+    cancel: bool = False  # a no-op to the keeper itself, taking the nonce back from a settle that cannot land
 
 
 @dataclass(frozen=True)
 class BookedLeg:
-    """One leg of one fill as the chain's ``OrderFilled`` event booked it (``FillRecord``'s columns).
+    """One leg of one fill as the chain booked it (its ``FillEvent``; ``FillRecord``'s columns).
 
-    A fill with an internal and an AMM leg gives two legs with the same ``log_index``.
+    ``fill_index`` is the fill's position in its settle transaction's batch (``FillEvent.index``);
+    a fill with an internal and an AMM leg gives two legs with the same ``fill_index``.
     """
 
     digest: bytes
-    log_index: int
+    fill_index: int
     venue: Venue
     size: int  # base units
     quote: int  # collateral paid (buy) or received (sell) for ``size``, before the fee
@@ -167,7 +180,7 @@ class SettleRecord:
     id: int
     batch_id: str
     stage: str
-    fills: tuple[PlannedFill, ...]
+    fills: tuple[SettleFill, ...]
     txs: tuple[SignedTx, ...]  # signed in order; the last one is the current
     nonce: int | None
     tx_hash: bytes | None  # the transaction expected to land, or that landed
@@ -179,10 +192,49 @@ class SettleRecord:
     confirmations: int | None
     detail: str
     times: dict[str, float]  # stage -> when it was reached (planned, signed, sent, mined ...)
+    reorgs: int = 0  # times a reorg took its block away (it went back to sent)
 
     @property
     def in_flight(self) -> bool:
         return self.stage in IN_FLIGHT
+
+    @property
+    def current(self) -> SignedTx | None:
+        """The transaction now expected to land (the latest signed), if any."""
+        return self.txs[-1] if self.txs else None
+
+
+@dataclass(frozen=True)
+class HedgeRecord:
+    """A hedge of the desk's own book on the AMM, booked from its ``Hedged`` event."""
+
+    tx_hash: bytes
+    log_index: int
+    block_number: int
+    block_hash: bytes
+    block_time: int
+    market: int
+    is_buy: bool  # the desk buys
+    size: int
+    quote: int
+    oracle_price: int
+    gas: int
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One market at one step of the loop's samples (the report's time series)."""
+
+    step: int
+    market: int
+    block_number: int
+    block_hash: bytes
+    time: int
+    oracle_price: int
+    amm_mid: int
+    inventory: int
+    desk_cash: int
+    fee_cash: int
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,9 @@ class RiskJournal(Store):
     def record_breakers(self, trips: Iterable[Trip]) -> list[BreakerChange]:
         """Journals what changed between the open breakers and ``trips`` (the kill switch aside)."""
         wanted = {t.key: t for t in trips if t.name != KILL_SWITCH}
+        opened = {(c.name, c.market) for c in self._open(self._conn()) if c.name != KILL_SWITCH}
+        if opened == set(wanted):
+            return []  # nothing changed: no write
         with self._write() as conn:
             current = {(c.name, c.market): c for c in self._open(conn) if c.name != KILL_SWITCH}
             changes = []

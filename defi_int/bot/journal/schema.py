@@ -167,8 +167,62 @@ CREATE TABLE equity (
 CREATE INDEX equity_time ON equity (time);
 """
 
+_V2 = """
+ALTER TABLE settle_fills ADD COLUMN mark TEXT;              -- the oracle price the legs were planned at (NULL: stale)
+ALTER TABLE settle_fills ADD COLUMN amm_mid TEXT NOT NULL DEFAULT '0';
+ALTER TABLE settle_fills ADD COLUMN amm_reference TEXT;     -- the AMM's quote for the internal size (NULL: none)
+ALTER TABLE settle_fills ADD COLUMN internal_quote TEXT NOT NULL DEFAULT '0';
+ALTER TABLE settle_fills ADD COLUMN internal_fee TEXT NOT NULL DEFAULT '0';
+ALTER TABLE settles ADD COLUMN reorgs INTEGER NOT NULL DEFAULT 0;  -- times a reorg took its block away
+ALTER TABLE settle_txs ADD COLUMN cancel INTEGER NOT NULL DEFAULT 0; -- 1: a no-op taking the nonce back
+
+CREATE TABLE hedges (
+    tx_hash      BLOB NOT NULL,
+    log_index    INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    block_hash   BLOB NOT NULL,
+    block_time   INTEGER NOT NULL,
+    market       INTEGER NOT NULL,
+    is_buy       INTEGER NOT NULL,            -- the desk buys
+    size         TEXT NOT NULL,
+    quote        TEXT NOT NULL,
+    oracle_price TEXT NOT NULL,               -- the mark when the loop booked it
+    gas          INTEGER NOT NULL,
+    booked_at    REAL NOT NULL,
+    PRIMARY KEY (tx_hash, log_index)
+);
+CREATE INDEX hedges_block ON hedges (block_number);
+
+CREATE TABLE samples (
+    step         INTEGER NOT NULL,
+    market       INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    block_hash   BLOB NOT NULL,
+    time         INTEGER NOT NULL,
+    oracle_price TEXT NOT NULL,
+    amm_mid      TEXT NOT NULL,
+    inventory    TEXT NOT NULL,
+    desk_cash    TEXT NOT NULL,
+    fee_cash     TEXT NOT NULL,
+    at           REAL NOT NULL,
+    PRIMARY KEY (step, market)
+);
+CREATE INDEX samples_block ON samples (block_number);
+
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,                  -- deployment: the chain id and Settlement the journal belongs to
+    value TEXT NOT NULL
+);
+"""
+
+# Protocol v2 logs one FillsSettled per market run, several fills a log: a fill is identified in
+# its transaction by its position in the batch, no longer by a log of its own.
+_V3 = """
+ALTER TABLE fills RENAME COLUMN log_index TO fill_index;
+"""
+
 #: Migration ``i`` brings a file from version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

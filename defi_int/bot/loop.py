@@ -1,0 +1,437 @@
+"""The keeper bot's loop: the same keeper as the simulator's, driven from the journal against a node.
+
+One ``KeeperLoop`` per process, in the main thread beside the API's. ``resume()`` once at start,
+then ``iterate()`` until stopped (``run``). One iteration::
+
+    head ─▶ reorg?  (Settlements.check_head: unwind from the fork, settles back in flight)
+      ▼
+    intake          the API's new orders and cancels, from the journal's change feed, into the
+      ▼             keeper's book (a cache of the journal's live orders; evictions journaled)
+    events          on-chain cancels close orders, hedges are booked, unknown fills counted
+      ▼
+    confirm         settles ``confirmations`` deep: confirmed, reconciled, cursor moved
+      ▼
+    open settles    anything signed and not mined: landed? booked : lost? dropped : resent /
+      │             replaced / cancelled. While one is open nothing new is signed (one nonce at a time)
+      ▼
+    batch           expire; select (marketable first, price, time) ; snapshot (one read) ;
+      │             breakers (publish) ; prune ; plan with the breakers' gates ; validate ; trim by
+      │             simulating on the node ; reasons for what rests ;
+      │             journal planned ─▶ sign (journal) ─▶ send (journal) ─▶ receipt ─▶ book (journal)
+      ▼
+    hedge / sample  past a soft limit the desk trades its book on the AMM; the markets and the
+                    desk's books are sampled for the report and the drawdown breaker
+
+Fail points (``failpoints``) mark the journal stages a crash test kills at. ``resume()`` is the
+restart: nonces from the node and the journal, the head watch seeded with the journal's recent
+blocks (a reorg while the keeper was down is found at the first look), the book reloaded with
+the orders in flight marked so, and the open settles left to the first ``advance`` (planned:
+dropped; signed or sent: found mined, sent again, or their nonce found taken). Nothing is ever
+signed for fills that are in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from defi_int.bot import failpoints
+from defi_int.bot.breakers import BreakerBoard
+from defi_int.bot.config import ServiceConfig
+from defi_int.bot.journal import OrderRecord, Sample
+from defi_int.bot.reasons import why_not
+from defi_int.bot.settling import Settlements
+from defi_int.bot.snapshot import DeskSnapshot
+from defi_int.bot.state import BotState
+from defi_int.bot.txmanager import TxManager
+from defi_int.chain.deploy import System
+from defi_int.chain.node import Block
+from defi_int.chain.rpc import RpcNode
+from defi_int.chain.venue import ChainVenue
+from defi_int.chain.views import check_invariants, ledger_accounts, market_and_accounts
+from defi_int.exceptions import ChainError, DefiIntError, OrderRejected
+from defi_int.keeper.book import BookEntry, OrderBook
+from defi_int.keeper.keeper import Keeper, KeeperState, Rejection
+from defi_int.keeper.matching import Gate
+from defi_int.keeper.plan import PlannedFill
+from defi_int.keeper.risk import MarkoutBook, hedge_order
+from defi_int.keeper.venue import MarketState, Snapshot
+from defi_int.metrics.pnl import value
+
+_log = logging.getLogger(__name__)
+#: Settle reverts that say the market or an account moved since the batch's read, not that the order
+#: is bad: the fill leaves the batch, the order rests and is tried again.
+PASSING_REVERTS = frozenset(
+    {
+        "WorseThanAmm", "PriceOutsideBand", "LimitPriceExceeded", "AmmLimitExceeded", "InsufficientLiquidity",
+        "InsufficientMargin", "InventoryCapExceeded", "Overfill", "Paused", "SettlementPaused",
+    }
+)  # fmt: skip
+
+
+@dataclass
+class Progress:
+    """What the loop did since start (the tests and the demo read it)."""
+
+    iterations: int = 0
+    batches: int = 0
+    fills: int = 0
+    node_errors: int = 0
+    errors: int = 0
+
+
+class KeeperLoop:
+    """See the module docstring."""
+
+    def __init__(self, state: BotState, system: System, node: RpcNode, *, start_block: int) -> None:
+        self.state = state
+        self.config: ServiceConfig = state.config
+        self.params = state.config.loop
+        self.journal = state.journal
+        self.system = system
+        self.node = node
+        self.venue = ChainVenue(system, clock=time.time)
+        keeper_config = state.config.keeper
+        self.keeper = Keeper(self.venue, keeper_config)
+        self.txm = TxManager(
+            node,
+            system.keeper_account,
+            system.chain.chain_id,
+            self.journal,
+            self.params,
+            on_event=state.metrics.loop_event,
+        )
+        self.settlements = Settlements(
+            system,
+            self.venue,
+            node,
+            self.journal,
+            self.txm,
+            self.params,
+            state.metrics,
+            on_orders=self.sync_orders,
+            marks=lambda: dict(self.keeper.state.marks),
+            start_block=start_block,
+        )
+        self.progress = Progress()
+        self._event_id = 0
+        self._sampled_at = 0.0
+        self._sampled_block = -1
+        self._published_at = 0.0
+        self._step = 0
+        self._markets = tuple(self.config.markets)
+
+    # ------------------------------------------------------------------ start and run
+
+    def resume(self) -> None:
+        """The restart (see the module docstring); also the first start, on an empty journal."""
+        journal = self.journal
+        head = self._head()
+        self.settlements.seed(head)
+        self.settlements.check_head(head)
+        self.txm.resync()
+        records = journal.live_orders(include_in_flight=True)
+        in_flight = {f.digest for f in journal.orders_in_flight()}
+        config = self.config.keeper
+        entries = [
+            BookEntry(r.order, r.signature, r.digest, seq, 0, r.filled, r.digest in in_flight)
+            for seq, r in enumerate(records)
+        ]
+        book = OrderBook(config.max_resting, config.max_resting_per_trader, entries)
+        markouts = MarkoutBook(config.toxicity_horizon, config.toxicity_threshold_bps, config.toxicity_min_fills)
+        self.keeper.state = KeeperState(book, markouts)
+        self._event_id = journal.last_event_id()
+        last = journal.last_step()
+        self._step = 0 if last is None else last + 1
+        self._sample(head, force=True)
+        self.record_invariants()
+        _log.info("resumed: %d live orders (%d in flight), head %d", len(entries), len(in_flight), head.number)
+
+    def run(self, stop: threading.Event) -> None:
+        """Iterates until ``stop`` is set; a failing iteration is logged and the loop carries on."""
+        while not stop.is_set():
+            wait = self.step_once()
+            if stop.is_set():
+                break
+            if wait > 0:
+                self.state.wake.wait(wait)
+                if self.state.wake.is_set():
+                    self.state.wake.clear()
+                    stop.wait(self.params.batch_wait)
+
+    def step_once(self) -> float:
+        """One iteration with its errors handled; returns how long to wait before the next."""
+        try:
+            wait = self.iterate()
+        except ChainError as exc:  # the node: unreachable, the circuit open, a call refused
+            self.progress.node_errors += 1
+            self.state.node_status(False, str(exc).splitlines()[0])
+            self.state.loop_ran()
+            _log.warning("node: %s", exc)
+            return self.params.loop_interval
+        except DefiIntError as exc:
+            self.progress.errors += 1
+            _log.error("loop iteration failed: %s", exc)
+            return self.params.loop_interval
+        except Exception:
+            self.progress.errors += 1
+            _log.exception("loop iteration failed unexpectedly")
+            return self.params.loop_interval
+        self.state.loop_ran()
+        return wait
+
+    def iterate(self) -> float:
+        """One iteration (see the module docstring); returns how long to wait before the next."""
+        self.progress.iterations += 1
+        head = self._head()
+        self.settlements.check_head(head)
+        self.txm.head = head
+        self.state.node_status(True, f"head {head.number} at {head.timestamp}")
+        self._follow_intake()
+        self.settlements.scan(head)
+        self.settlements.confirm(head)
+        if self.txm.hedge is not None:
+            self.txm.advance_hedge()
+            if self.txm.hedge is not None:
+                return self.params.receipt_poll * 10
+        if self.settlements.advance():
+            return self.params.receipt_poll * 10
+        if self._batch(head):
+            self._sample(head)
+            return 0.0
+        self._hedge()
+        self._sample(head)
+        return self.params.loop_interval
+
+    def finish(self) -> None:
+        """A graceful stop: the markets sampled and the ledger invariants recorded for the report."""
+        head = self._head()
+        self._sample(head, force=True)
+        self.record_invariants()
+
+    def record_invariants(self) -> dict[str, bool]:
+        """Checks the ledger invariants over every account that ever held cash; journals the answer."""
+        accounts = ledger_accounts(self.system, from_block=self.settlements.start_block)
+        checks = check_invariants(self.system, accounts)
+        self.journal.set_meta("invariants", json.dumps(checks, sort_keys=True))
+        return checks
+
+    # ------------------------------------------------------------------ the book
+
+    def _follow_intake(self) -> None:
+        changes = self.journal.order_changes(self._event_id)
+        if not changes:
+            return
+        self._event_id = changes[-1].id
+        accepted = [c.digest for c in changes if c.event == "accepted"]
+        records = self.journal.get_orders(accepted)
+        for digest in accepted:
+            record = records.get(digest)
+            if record is not None and record.live and digest not in self.keeper.book:
+                self._admit(record)
+        for change in changes:
+            if change.event == "cancelled":
+                self.keeper.book.remove(change.digest)
+
+    def _admit(self, record: OrderRecord) -> None:
+        book = self.keeper.book
+        try:
+            entry, evicted = book.admit(record.order, record.signature, record.digest, self._step, self.keeper.rank)
+        except OrderRejected as exc:
+            self._reject([(record.order, OrderRejected(exc.reason, exc.detail, record.digest))])
+            return
+        entry.filled = record.filled
+        for out in evicted:
+            self._reject([(out.order, OrderRejected("evicted", "a better-ranked order took its place", out.digest))])
+
+    def sync_orders(self, digests: Iterable[bytes]) -> None:
+        """Brings the book's entries of ``digests`` in line with the journal (the truth)."""
+        wanted = list(dict.fromkeys(digests))
+        if not wanted:
+            return
+        records = self.journal.get_orders(wanted)
+        in_flight = {f.digest for f in self.journal.orders_in_flight()}
+        book = self.keeper.book
+        for digest in wanted:
+            record = records.get(digest)
+            if record is None or not record.live:
+                book.remove(digest)
+                continue
+            entry = book.get(digest)
+            if entry is None:
+                self._admit(record)
+                entry = book.get(digest)
+                if entry is None:
+                    continue
+            entry.filled = record.filled
+            entry.in_flight = digest in in_flight
+
+    def _reject(self, rejected: Iterable[Rejection]) -> None:
+        """Journals orders the keeper dropped: rejected, cancelled (on chain), or back to rest with the
+        reason when the chain refused the fill for a passing reason (the market moved, margin ...)."""
+        resting: dict[bytes, tuple[str, str]] = {}
+        for _, why in rejected:
+            digest = why.digest
+            if digest is None:
+                continue
+            if why.reason.startswith("chain:") and why.reason[len("chain:") :] in PASSING_REVERTS:
+                resting[digest] = (why.reason, why.detail)
+                continue
+            self.keeper.book.remove(digest)
+            record = self.journal.get_order(digest)
+            if record is None or not record.live or self.journal.in_flight(digest) is not None:
+                continue
+            if why.reason == "cancelled":  # the trader cancelled it on chain (``Settlement.cancel``)
+                self.journal.cancel_order(digest, f"cancelled on chain: {why.detail}")
+            else:
+                self.journal.reject_order(digest, why.reason, why.detail)
+        if resting:
+            self.journal.note_reasons(resting)
+            self.sync_orders(resting)  # back in the book: the next batch tries again
+
+    # ------------------------------------------------------------------ a batch
+
+    def _batch(self, head: Block) -> bool:
+        """Plans, journals, signs, sends and books one batch; False when there was nothing to settle."""
+        keeper = self.keeper
+        now = max(head.timestamp + 1, int(time.time()))
+        for digest in self.journal.expire_orders(now):
+            keeper.book.remove(digest)
+        selected = keeper.select()
+        if not selected:
+            if time.monotonic() - self._published_at >= self.params.loop_interval:
+                self._publish(keeper.snapshot([]), record=False)
+            return False
+        snapshot = keeper.snapshot(selected)
+        board = self._publish(snapshot, record=False)
+        pruned = keeper.prune(selected, snapshot)
+        self._reject(pruned.rejected)
+        if pruned.expired:
+            self.journal.expire_orders(snapshot.view.now)
+        live = [e for e in pruned.live if board.blocks_settle(e.order.market) is None]
+        plan = keeper.plan(live, snapshot, self._gates(snapshot, board))
+        accepted, rejected = keeper.validate(plan, snapshot)
+        self._reject(rejected)
+        if accepted:
+            accepted, rejected = keeper.trim(accepted, snapshot)
+            self._reject(rejected)
+        self._note_reasons(pruned.live, accepted, snapshot, board)
+        _log.debug("batch at block %d: %d selected, %d planned, %d to settle", head.number, len(selected), len(plan),
+                   len(accepted))  # fmt: skip
+        if not accepted:
+            return False
+        keeper.hold(accepted)
+        journal = self.journal
+        settle = journal.plan_settle(f"{head.number}-{uuid.uuid4().hex[:12]}", accepted)
+        failpoints.hit("after_planned")
+        settle = self.txm.sign_settle(settle, self.venue.settle_call(accepted))
+        failpoints.hit("after_signed")
+        settle = self.txm.send(settle)
+        failpoints.hit("after_sent")
+        self.progress.batches += 1
+        self.progress.fills += len(accepted)
+        landed = self.txm.wait(settle)
+        if landed is not None:
+            self.settlements.book(settle, landed)
+        return True
+
+    def _gates(self, snapshot: Snapshot, board: BreakerBoard) -> dict[int, Gate]:
+        view = snapshot.view
+        gates = {}
+        for market in snapshot.markets:
+            inventory = view.ledger.position(view.desk, market)
+            gates[market] = Gate(
+                internal_buys=board.blocks_internal(market, True, inventory) is None,
+                internal_sells=board.blocks_internal(market, False, inventory) is None,
+                amm=board.blocks_amm(market) is None,
+            )
+        return gates
+
+    def _note_reasons(
+        self, live: list[BookEntry], accepted: list[PlannedFill], snapshot: Snapshot, board: BreakerBoard
+    ) -> None:
+        filled = {p.digest: p.fill.internal_size + p.fill.amm_size for p in accepted}
+        reasons = {}
+        config = self.config.keeper
+        for entry in live:
+            if filled.get(entry.digest, 0) < entry.remaining:
+                reasons[entry.digest] = why_not(entry, snapshot, board, config)
+        if reasons:
+            self.journal.note_reasons(reasons)
+
+    # ------------------------------------------------------------------ hedging, sampling
+
+    def _hedge(self) -> None:
+        config = self.config.keeper
+        if all(soft is None for soft in config.soft_limits.values()):
+            return
+        snapshot = self.keeper.snapshot([])
+        board = self._publish(snapshot, record=False)
+        view = snapshot.view
+        for market, soft in sorted(config.soft_limits.items()):
+            if board.blocks_amm(market) is not None or market not in snapshot.markets:
+                continue
+            state = snapshot.markets[market]
+            order = hedge_order(
+                market, state.inventory, soft, config.hedge_to, view.pools.get(market), config.hedge_slippage_bps
+            )
+            if order is None:
+                continue
+            landed = self.txm.send_call(self.venue.hedge_call(order))
+            if landed is not None and not landed.receipt.status:
+                _log.warning("hedge of %d on market %d reverted (the pool moved past its slippage)", order.size, market)
+            return  # one transaction at a time
+
+    def _sample(self, head: Block, *, force: bool = False) -> None:
+        due = time.monotonic() - self._sampled_at >= self.params.sample_interval
+        if not force and (head.number == self._sampled_block or not due):
+            return
+        system = self.system
+        desk, fees = system.desk, system.fee_recipient
+        states, books = market_and_accounts(system, [desk, fees], now=max(head.timestamp, int(time.time())))
+        price_scale = system.params.price_scale
+        samples = []
+        for market, state in sorted(states.items()):
+            mid = state.pool.mid(price_scale) if state.pool is not None and state.pool.base else 0
+            samples.append(
+                Sample(
+                    self._step, market, head.number, head.hash, head.timestamp, state.oracle_price, mid,
+                    state.inventory, books[desk].cash, books[fees].cash,
+                )
+            )  # fmt: skip
+        self.journal.record_samples(samples)
+        self.keeper.observe_marks(self._step, {m: s.oracle_price for m, s in states.items() if s.fresh})
+        self._step += 1
+        self._sampled_at, self._sampled_block = time.monotonic(), head.number
+        equity = books[desk].cash + sum(value(s.inventory, s.oracle_price, price_scale) for s in states.values())
+        snapshot = DeskSnapshot.from_states(
+            states, block=head.number, time=head.timestamp, price_scale=price_scale, equity=equity
+        )
+        self.state.publish(snapshot, record_equity=True)
+        self._published_at = time.monotonic()
+
+    def _publish(self, snapshot: Snapshot, *, record: bool) -> BreakerBoard:
+        view = snapshot.view
+        equity = view.ledger.cash.get(view.desk, 0) + sum(
+            value(state.inventory, state.oracle_price, view.price_scale) for state in snapshot.markets.values()
+        )
+        desk = _desk_snapshot(snapshot.markets, snapshot.block, view.now, view.price_scale, equity)
+        self._published_at = time.monotonic()
+        return self.state.publish(desk, record_equity=record)
+
+    def _head(self) -> Block:
+        head = self.node.block("latest")
+        if head is None:
+            raise ChainError(f"{self.node.url} has no latest block")
+        return head
+
+
+def _desk_snapshot(
+    markets: dict[int, MarketState], block: int, now: int, price_scale: int, equity: int
+) -> DeskSnapshot:
+    return DeskSnapshot.from_states(markets, block=block, time=now, price_scale=price_scale, equity=equity)

@@ -1,0 +1,179 @@
+"""The research subcommands of ``defi-int``: ``sweep``, ``compare`` and ``experiment``.
+
+``add_commands(sub)`` adds their parsers to the CLI's; ``run_command(args)`` runs one. Every input
+is checked before anything runs (the scenario, each ``--set``, each ``--grid`` value and cell, each
+policy, ``--seeds``, ``--workers``, ``--scheduler``, ``--out``); a problem is one line and exit code
+2, raised as a ``ConfigError`` for ``defi_int.cli`` to print. Runs go to Dask (a ``LocalCluster``
+of ``--workers`` processes, or the scheduler at ``--scheduler``); a rich progress bar counts them.
+Exit code 0 when every run finished ``ok``, 1 when any failed (the tables and report say which).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from defi_int.exceptions import ScenarioError
+
+EXIT_FAILED = 1
+_SCHEDULER = re.compile(r"^(tcp|tls|inproc|ws|wss)://[^\s/]+(:\d{1,5})?$")
+
+
+def _workers(text: str) -> int:
+    value = int(text) if text.isdigit() else -1
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"must be a whole number within 1..256, got {text!r}")
+    return value
+
+
+def _seeds(text: str) -> int:
+    value = int(text) if text.isdigit() else -1
+    if not 1 <= value <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"must be a whole number within 1..1000000, got {text!r}")
+    return value
+
+
+def _scheduler(text: str) -> str:
+    if not _SCHEDULER.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"expected an address like tcp://127.0.0.1:8786, got {text!r}")
+    return text
+
+
+def _common(parser: argparse.ArgumentParser, *, seeds: bool = True) -> None:
+    if seeds:
+        parser.add_argument(
+            "--seeds", type=_seeds, required=True, help="runs per cell: the scenario's seed, +1, +2 ..."
+        )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_workers, default=2, help="processes of the local Dask cluster (default 2)")
+    where.add_argument("--scheduler", type=_scheduler, default=None, help="a running Dask scheduler, tcp://HOST:PORT")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override for every run"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_commands(sub: Any) -> None:
+    """Adds ``sweep``, ``compare`` and ``experiment`` to the CLI's subparsers."""
+    sweep = sub.add_parser("sweep", help="run a grid of overrides x seeds on Dask; tables, plots and a report")
+    sweep.add_argument("scenario", type=Path, help="the scenario file")
+    sweep.add_argument(
+        "--grid", action="append", default=[], metavar="KEY=V1,V2,...", help="one axis of the grid (repeatable)"
+    )
+    sweep.add_argument("--out", type=Path, required=True, help="the study directory (rerun to resume)")
+    _common(sweep)
+
+    compare = sub.add_parser("compare", help="A/B of two keeper policies on identical order flow, paired over seeds")
+    compare.add_argument("scenario", type=Path, help="the scenario file")
+    compare.add_argument("--a", dest="a", action="append", default=[], metavar="KEY=VALUE", help="policy A's override")
+    compare.add_argument("--b", dest="b", action="append", default=[], metavar="KEY=VALUE", help="policy B's override")
+    compare.add_argument("--out", type=Path, required=True, help="the study directory (rerun to resume)")
+    _common(compare)
+
+    experiment = sub.add_parser("experiment", help="a published experiment reproduced through the project")
+    experiment.add_argument("name", choices=["avellaneda-stoikov"], help="the experiment")
+    experiment.add_argument("--out", type=Path, required=True, help="the study directory (rerun to resume)")
+    experiment.add_argument(
+        "--paths",
+        type=_seeds,
+        default=None,
+        help="paths per row instead of the paper's (1,000 at gamma = 0.1, 200 for the others)",
+    )
+    experiment.add_argument(
+        "--scenario",
+        type=Path,
+        default=None,
+        help="the scenario (default scripts/scenarios/avellaneda_stoikov.toml beside the package)",
+    )
+    _common(experiment, seeds=False)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Runs ``args.command``; see the module docstring for exit codes."""
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "sweep": _sweep,
+        "compare": _compare,
+        "experiment": _experiment,
+    }
+    return handlers[args.command](args)
+
+
+def _progress(args: argparse.Namespace, label: str) -> Any:
+    """A context manager yielding ``progress(done, total)``; a no-op with ``--no-progress``."""
+    from contextlib import contextmanager
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    @contextmanager
+    def bar() -> Any:
+        if args.no_progress:
+            yield None
+            return
+        columns = (TextColumn(f"[bold]{label}[/bold]"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"))
+        with Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True)) as progress:
+            task = progress.add_task("runs", total=None)
+            yield lambda done, total: progress.update(task, completed=done, total=total)
+
+    return bar()
+
+
+def _run_all(args: argparse.Namespace, specs: list[Any], out: Path, label: str) -> None:
+    from defi_int.research.engine import run_specs
+    from defi_int.research.report import LEDGER
+    from defi_int.research.runs import Ledger
+
+    ledger = Ledger(out / LEDGER)
+    with _progress(args, label) as progress:
+        run_specs(specs, ledger, workers=args.workers, scheduler=args.scheduler, progress=progress)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from defi_int.research.report import LEDGER, check_study_dir
+    from defi_int.research.runs import Ledger
+    from defi_int.research.sweep import plan_sweep, run_rows, write_sweep
+
+    if not args.scenario.is_file():
+        raise ScenarioError(str(args.scenario), None, "file not found")
+    sweep = plan_sweep(args.scenario, args.grid, args.overrides, args.seeds)
+    out = check_study_dir(args.out)
+    _run_all(args, [spec for _, spec in sweep.specs], out, sweep.name)
+    ledger = Ledger(out / LEDGER)
+    paths = write_sweep(sweep, out, ledger)
+    rows = run_rows(sweep, ledger)
+    failed = sum(r["status"] != "ok" for r in rows)
+    print(f"{len(rows)} runs in {len(sweep.cells())} cells, {failed} failed; report written to {paths['report.html']}")
+    return EXIT_FAILED if failed else 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from defi_int.research.compare import plan_compare, write_compare
+    from defi_int.research.report import LEDGER, check_study_dir
+    from defi_int.research.runs import Ledger
+
+    if not args.scenario.is_file():
+        raise ScenarioError(str(args.scenario), None, "file not found")
+    study = plan_compare(args.scenario, args.a, args.b, args.overrides, args.seeds)
+    out = check_study_dir(args.out)
+    _run_all(args, [spec for _, spec in study.specs], out, study.name)
+    outcome = write_compare(study, out, Ledger(out / LEDGER))
+    print(outcome.text)
+    return EXIT_FAILED if outcome.failed or not outcome.identical else 0
+
+
+def _experiment(args: argparse.Namespace) -> int:
+    from defi_int.research.avellaneda import plan_experiment, write_experiment
+    from defi_int.research.report import LEDGER, check_study_dir
+    from defi_int.research.runs import Ledger
+
+    study = plan_experiment(args.scenario, args.paths, args.overrides)
+    out = check_study_dir(args.out)
+    started = time.perf_counter()
+    _run_all(args, [spec for _, _, spec in study.specs], out, "avellaneda-stoikov")
+    outcome = write_experiment(study, out, Ledger(out / LEDGER), time.perf_counter() - started)
+    print(outcome.text)
+    return EXIT_FAILED if outcome.failed else 0
