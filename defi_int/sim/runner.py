@@ -170,7 +170,8 @@ class _Run:
             system.fund(arb, scenario.arbitrage.margin * unit)
         self.accounts = [a.address for p in self.populations for a in p.accounts] + [a.address for a in self.arbs]
         volatility = {m.id: m.volatility for m in scenario.markets}
-        session = (scenario.start_time, scenario.time_of(scenario.steps))
+        shift = self.time_shift  # a used node runs the whole scenario later: the session too
+        session = (scenario.start_time + shift, scenario.time_of(scenario.steps) + shift)
         config = KeeperConfig.from_params(scenario.keeper, params, volatility, session)
         self.keeper = Keeper(ChainVenue(system), config)
         self.nonces = itertools.count(1)
@@ -277,8 +278,9 @@ class _Run:
     def _orders(self, step: int) -> None:
         # Agents decide on the scenario's clock, never on the chain's: how many transactions the
         # keeper and the arbitrageurs sent before them must not move an order's expiry (identical
-        # flow, ``defi_int.sim.agents``). The keeper receives them at the chain's time.
-        decided = self.scenario.time_of(step) + 1
+        # flow, ``defi_int.sim.agents``). The keeper receives them at the chain's time. On a used
+        # node the scenario's clock is shifted past its earlier blocks (``time_shift``).
+        decided = self.scenario.time_of(step) + self.time_shift + 1
         now = self.chain.next_timestamp()
         bt = self.scenario.block_time
         for population in self.populations:
