@@ -11,7 +11,6 @@ Each call is a thin translation between the keeper's plain types and the chain:
 - ``settle(fills)``: ``System.settle``, one ``settleCompact`` transaction, decoded into one
   ``FillEvent`` per fill (``FillsSettled``) and the other books' funding (``FundingSettled``);
 - ``hedge(order)``: ``System.hedge``;
-- ``liquidatable(accounts)``: ``views.liquidatable``, the Vault's ``isLiquidatable`` of each, one read;
 - ``liquidate(order)``: ``System.liquidate`` from the keeper's account (the ``liquidator``).
 
 ``settlement(tx_hash)`` reads a settle transaction's receipt back from the chain, so a batch
@@ -31,7 +30,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from defi_int.chain import codec
 from defi_int.chain.deploy import HEDGE_GAS, System, settle_calldata, settle_capacity, settle_gas
 from defi_int.chain.node import Block, Call, Receipt
-from defi_int.chain.views import domain, fill_events, funding_events, liquidatable, liquidation_events, read_batch
+from defi_int.chain.views import domain, fill_events, funding_events, liquidation_events, read_batch
 from defi_int.exceptions import ChainError
 from defi_int.keeper.liquidator import LiquidationOrder
 from defi_int.keeper.plan import PlannedFill
@@ -108,9 +107,6 @@ class ChainVenue:
     def hedge(self, order: HedgeOrder) -> HedgeReceipt:
         quote, receipt = self.system.hedge(order.market, order.is_buy, order.size, order.limit_quote)
         return HedgeReceipt(quote, receipt.gas_used, receipt.block_number, funding_events(self.system, receipt))
-
-    def liquidatable(self, accounts: Iterable[str]) -> list[str]:
-        return liquidatable(self.system, accounts)
 
     def liquidate(self, order: LiquidationOrder) -> LiquidationReceipt:
         _, receipt = self.system.liquidate(self.system.keeper_account, order.account, order.market, order.size)

@@ -34,7 +34,7 @@ from defi_int.chain import codec
 from defi_int.chain.deploy import System
 from defi_int.chain.multiread import Read, read_many
 from defi_int.chain.node import Log, Receipt
-from defi_int.exceptions import ChainError, ContractRevert
+from defi_int.exceptions import ChainError
 from defi_int.keeper.venue import FillEvent, FundingCharge, LiquidationEvent, MarketState
 from defi_int.market.amm import Pool
 from defi_int.market.funding import Funding
@@ -160,22 +160,6 @@ class AccountHealth:
     maintenance: int | None  # the margin it needs at the maintenance ratio
     liquidatable: bool  # holds a position and equity < maintenance (False when it cannot be valued)
     pending_funding: dict[int, int]  # market -> what the book settles when next touched (+: pays)
-
-
-def liquidatable(system: System, accounts: Iterable[str]) -> list[str]:
-    """Which ``accounts`` the Vault's ``isLiquidatable`` holds below maintenance margin on the latest
-    state, in one read: a liquidator's cheap screen before it reads the books. When the Vault cannot
-    tell (a stale market makes the view revert) every account is returned, for the full read to judge.
-    """
-    accounts = list(dict.fromkeys(accounts))
-    if not accounts:
-        return []
-    vault = str(system.vault.address)
-    try:
-        flags = read_many(system.chain, [Read(vault, "isLiquidatable(address)", (a,), ("bool",)) for a in accounts])
-    except ContractRevert:
-        return accounts
-    return [account for account, flag in zip(accounts, flags, strict=True) if flag]
 
 
 def account_health(system: System, accounts: Iterable[str], *, now: int | None = None) -> dict[str, AccountHealth]:

@@ -304,18 +304,14 @@ class Keeper:
     def liquidate(self, accounts: Sequence[str], *, limit: int = 10) -> list[LiquidationReceipt]:
         """The liquidator's role: closes the watched ``accounts`` that are below maintenance margin.
 
-        The venue's cheap screen (``liquidatable``) first; for the accounts it flags, one read of
-        their books (``snapshot``), the pure decision of ``liquidator.plan_liquidations`` (at most
-        ``limit`` closes), then each close through the venue; a close the chain refuses (the world
-        moved since the read) is skipped until the next call.
+        One read of the venue for their books (``snapshot``), the pure decision of
+        ``liquidator.plan_liquidations`` (at most ``limit`` closes), then each close through the
+        venue; a close the chain refuses (the world moved since the read) is skipped until the next call.
         """
         liquidator = self.venue.liquidator
-        candidates = self.venue.liquidatable(a for a in accounts if a != liquidator)
-        if not candidates:
-            return []
-        snapshot = self.venue.snapshot({}, [*candidates, liquidator])
+        snapshot = self.venue.snapshot({}, [*accounts, liquidator])
         view = snapshot.view
-        orders = plan_liquidations(view.ledger, view.env, candidates, liquidator, limit=limit)
+        orders = plan_liquidations(view.ledger, view.env, accounts, liquidator, limit=limit)
         receipts = []
         for order in orders:
             try:

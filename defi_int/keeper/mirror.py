@@ -228,17 +228,6 @@ class MirrorVenue:
         self._commit(view)
         return HedgeReceipt(quote, 100_000, self.block, self._funding(logged))
 
-    def liquidatable(self, accounts: Iterable[str]) -> list[str]:
-        view = self._at(self.now)
-        found = []
-        for account in dict.fromkeys(accounts):
-            try:
-                if view.ledger.is_liquidatable(account, view.env):
-                    found.append(account)
-            except LedgerViolation:  # a stale market: the venue cannot tell
-                found.append(account)
-        return found
-
     def liquidate(self, order: LiquidationOrder) -> LiquidationReceipt:
         self._mine()
         view = self._at(self.now)

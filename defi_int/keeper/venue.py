@@ -1,6 +1,6 @@
 """The venue: the small interface through which the keeper reads and changes the world.
 
-The keeper decides; a venue carries its decisions out. Six calls, in the package's own plain types:
+The keeper decides; a venue carries its decisions out. Five calls, in the package's own plain types:
 
 - ``snapshot(orders, accounts)`` -> ``Snapshot``: what ``settle`` would see for these orders (the
   ``BatchView``: time, fresh oracle prices, pools, the ledger of the orders' traders and of
@@ -11,7 +11,6 @@ The keeper decides; a venue carries its decisions out. Six calls, in the package
   order (both legs, the fee, the funding the trader's book settled) and the funding every other
   book settled; a revert raises ``ContractRevert`` (the batch did nothing);
 - ``hedge(order)`` -> ``HedgeReceipt``: the desk trades its own book on the AMM;
-- ``liquidatable(accounts)`` -> the accounts below maintenance margin now (a cheap screen);
 - ``liquidate(order)`` -> ``LiquidationReceipt``: the venue's ``liquidator`` closes an account
   below maintenance margin (``Vault.liquidate``).
 
@@ -175,11 +174,6 @@ class Venue(Protocol):
 
     def hedge(self, order: HedgeOrder) -> HedgeReceipt:
         """The desk trades its own book on the AMM; a revert raises ``ContractRevert``."""
-        ...
-
-    def liquidatable(self, accounts: Iterable[str]) -> list[str]:
-        """Which ``accounts`` are below maintenance margin now (a cheap screen; every one of them when
-        the venue cannot tell, a stale market)."""
         ...
 
     def liquidate(self, order: LiquidationOrder) -> LiquidationReceipt:

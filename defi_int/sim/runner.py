@@ -14,8 +14,9 @@ Each step ``t`` (one keeper batch) runs, at the scenario clock ``start_time + tÂ
 
 1. the oracle posts the path's price (every ``cadence`` steps, not during a stale window);
 2. arbitrageurs trade the AMM back toward the oracle (real ``PerpAmm.swap`` transactions);
-3. the keeper's liquidator closes the traders and arbitrageurs below maintenance margin
-   (``Keeper.liquidate``: one read, the pure decision of ``keeper.liquidator``, ``Vault.liquidate``);
+3. the keeper's liquidator closes the traders and arbitrageurs below maintenance margin (of those
+   that ever traded: ``Keeper.liquidate``, one read of their books, the pure decision of
+   ``keeper.liquidator``, ``Vault.liquidate``);
 4. noise and informed traders sign orders (EIP-712) and hand them to the keeper's intake;
 5. the keeper runs its loop on the chain venue (``ChainVenue``), the same keeper as the bot's: one
    ``settle`` transaction, reverts isolated, hedges;
@@ -169,6 +170,9 @@ class _Run:
         for arb in self.arbs:
             system.fund(arb, scenario.arbitrage.margin * unit)
         self.accounts = [a.address for p in self.populations for a in p.accounts] + [a.address for a in self.arbs]
+        #: The accounts that ever traded (a fill or a swap): the only ones that can hold a position,
+        #: so the only ones the liquidator watches, in the order they first traded.
+        self.holders: dict[str, None] = {}
         volatility = {m.id: m.volatility for m in scenario.markets}
         shift = self.time_shift  # a used node runs the whole scenario later: the session too
         session = (scenario.start_time + shift, scenario.time_of(scenario.steps) + shift)
@@ -231,7 +235,7 @@ class _Run:
         with self.timed("arbitrage"):
             self._arbitrage(step)
         with self.timed("liquidations"):
-            for receipt in self.keeper.liquidate(self.accounts):
+            for receipt in self.keeper.liquidate(list(self.holders)):
                 self.recorder.liquidation(step, self.system.desk, receipt)
         with self.timed("orders"):
             self._orders(step)
@@ -239,6 +243,7 @@ class _Run:
             outcome = self.keeper.step(step)
         with self.timed("record"):
             self.recorder.batch(outcome)
+            self.holders.update(dict.fromkeys(event.trader for event in outcome.events))
             self.keeper.observe_marks(step, dict(self.marks))
             self._record_state(step)
 
@@ -268,6 +273,8 @@ class _Run:
                 self.system.swap(arb, market, trade.is_buy, trade.size, trade.limit_quote)
             except ContractRevert as exc:
                 self.recorder.rejected(f"arbitrage:{exc.error_name}")
+            else:
+                self.holders[arb.address] = None
 
     def _fresh(self, market: int) -> bool:
         """Whether the oracle price of ``market`` is still readable in the next block."""
