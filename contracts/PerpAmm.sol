@@ -91,12 +91,34 @@ contract PerpAmm is IPerpAmm, Owned {
         return _swap(account, market, isBuy, size, limitQuote, fee);
     }
 
+    /// @inheritdoc IPerpAmm
+    function liquidationSwap(address account, uint32 market, bool isBuy, uint256 size, uint256 limitQuote)
+        external
+        returns (uint256 quote)
+    {
+        if (msg.sender != address(vault)) revert NotVault(msg.sender);
+        quote = _move(account, market, isBuy, size, limitQuote);
+    }
+
     /// @dev Reserves move before the ledger so the Vault's margin check sees the trade done;
     ///      the Vault reverts the whole call if the account cannot carry it.
     function _swap(address account, uint32 market, bool isBuy, uint256 size, uint256 limitQuote, uint256 feeBps_)
         private
         returns (uint256 quote, uint256 fee)
     {
+        quote = _move(account, market, isBuy, size, limitQuote);
+        fee = quote * feeBps_ == 0 ? 0 : (quote * feeBps_ - 1) / AmmMath.BPS + 1;
+        int256 signedSize = int256(size);
+        int256 signedQuote = int256(quote);
+        vault.trade(account, address(this), market, isBuy ? signedSize : -signedSize, isBuy ? -signedQuote : signedQuote, fee);
+    }
+
+    /// @dev Prices a trade on the pool, holds it to `limitQuote` and moves the reserves.
+    function _move(address account, uint32 market, bool isBuy, uint256 size, uint256 limitQuote)
+        private
+        returns (uint256 quote)
+    {
+        if (size > type(uint128).max) revert SizeOutOfRange(size);
         Pool memory p = _pool(market);
         if (isBuy) {
             quote = AmmMath.getAmountIn(size, p.quote, p.base, p.feeBps);
@@ -110,10 +132,6 @@ contract PerpAmm is IPerpAmm, Owned {
             p.quote -= uint112(quote);
         }
         _pools[market] = p;
-        fee = quote * feeBps_ == 0 ? 0 : (quote * feeBps_ - 1) / AmmMath.BPS + 1;
-        int256 signedSize = int256(size);
-        int256 signedQuote = int256(quote);
-        vault.trade(account, address(this), market, isBuy ? signedSize : -signedSize, isBuy ? -signedQuote : signedQuote, fee);
         emit Swap(account, market, isBuy, size, quote, p.base, p.quote);
     }
 

@@ -2,23 +2,18 @@
 pragma solidity 0.8.37;
 
 import {ISettlement, Fill} from "./interfaces/ISettlement.sol";
-import {IVault, Booking} from "./interfaces/IVault.sol";
+import {IVault} from "./interfaces/IVault.sol";
 import {IPerpAmm} from "./interfaces/IPerpAmm.sol";
 import {IPriceOracle} from "./interfaces/IPriceOracle.sol";
 import {Order, OrderLib} from "./libraries/OrderLib.sol";
 import {SignatureLib} from "./libraries/SignatureLib.sol";
-import {AmmMath} from "./libraries/AmmMath.sol";
 import {Owned} from "./libraries/Owned.sol";
+import {FillSteps} from "./settlement/FillSteps.sol";
 
 /// @title Settlement
 /// @notice Verifies signed orders and settles the keeper's batches against the desk and the AMM.
-contract Settlement is ISettlement, Owned {
-    uint256 private constant BPS = 10_000;
-    uint256 private constant OPEN = 0;
-    uint256 private constant PARTIAL = 1;
-    uint256 private constant FILLED = 2;
-    uint256 private constant CANCELLED = 3;
-
+/// @dev The flow lives here; the per-fill steps, written out for gas, in `FillSteps`.
+contract Settlement is FillSteps, Owned {
     /// @inheritdoc ISettlement
     IVault public immutable vault;
     /// @inheritdoc ISettlement
@@ -34,10 +29,6 @@ contract Settlement is ISettlement, Owned {
     mapping(address => bool) public isKeeper;
     /// @inheritdoc ISettlement
     uint256 public maxDeviationBps;
-    /// @inheritdoc ISettlement
-    mapping(bytes32 => uint256) public filled;
-    /// @dev trader => word index (nonce >> 7) => 128 two-bit nonce states.
-    mapping(address => mapping(uint256 => uint256)) private _nonceWords;
 
     modifier onlyKeeper() {
         if (!isKeeper[msg.sender]) revert NotKeeper(msg.sender);
@@ -64,20 +55,28 @@ contract Settlement is ISettlement, Owned {
 
     /// @inheritdoc ISettlement
     function hashOrder(Order calldata order) external view returns (bytes32) {
-        return OrderLib.digest(domainSeparator(), order);
+        Terms memory t;
+        return _cleanDigest(order, t);
     }
 
     /// @inheritdoc ISettlement
     function remaining(Order calldata order) external view returns (uint256) {
-        uint256 state = nonceState(order.trader, order.nonce);
+        Terms memory t;
+        bytes32 digest = _cleanDigest(order, t);
+        uint256 state = nonceState(t.trader, t.nonce);
         if (state == FILLED || state == CANCELLED) return 0;
-        if (state == OPEN) return order.size;
-        return order.size - filled[OrderLib.digest(domainSeparator(), order)];
+        if (state == OPEN) return t.size;
+        return t.size - filled[digest];
     }
 
     /// @inheritdoc ISettlement
     function nonceState(address trader, uint256 nonce) public view returns (uint8) {
-        return uint8((_nonceWords[trader][nonce >> 7] >> ((nonce & 127) << 1)) & 3);
+        uint256 slot = _nonceSlot(trader, nonce);
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(slot)
+        }
+        return uint8((word >> ((nonce & 127) << 1)) & 3);
     }
 
     // ----------------------------------------------------------- settlement
@@ -85,200 +84,195 @@ contract Settlement is ISettlement, Owned {
     /// @inheritdoc ISettlement
     /// @dev For each fill, in order: guards (expiry, fee cap, non-empty), signature, the order's
     ///      remaining size (recorded before any external call), the internal leg (limit, oracle
-    ///      band, best execution, then the Vault books it and checks margin and the desk's cap),
-    ///      the AMM leg (allowed, then the AMM trades and the average price is held to the limit).
-    ///      Any failing fill reverts the whole batch; the keeper drops it and resends.
+    ///      band, best execution; the Vault books it with the other legs of its run and checks
+    ///      margin and the desk's cap), the AMM leg (allowed, then the AMM trades and the average
+    ///      price is held to the limit). Internal legs are handed to the Vault in runs of one market:
+    ///      at a change of market and at the end. Any failing fill reverts the whole batch; the
+    ///      keeper drops it and resends.
     function settle(Fill[] calldata fills) external onlyKeeper {
-        if (vault.paused()) revert SettlementPaused();
-        if (fills.length == 0) revert EmptyBatch();
-        bytes32 separator = domainSeparator();
-        MarketCache memory cache = MarketCache(type(uint32).max, 0, 0, 0, 0, maxDeviationBps);
-        Booking[] memory bookings = new Booking[](fills.length);
+        Batch memory b = _begin(fills.length);
+        for (uint256 i; i < fills.length; ++i) {
+            _readAbi(fills[i], i, b.t);
+            _fill(b);
+        }
+        _flush(b);
+    }
+
+    /// @inheritdoc ISettlement
+    function settleCompact(bytes calldata packed) external onlyKeeper {
+        Batch memory b = _begin(packed.length == 0 ? 0 : packed.length / MIN_PACKED_FILL + 1);
+        uint256 cursor;
+        uint256 end;
+        assembly ("memory-safe") {
+            cursor := packed.offset
+            end := add(packed.offset, packed.length)
+        }
+        for (uint256 i; cursor < end; ++i) {
+            cursor = _readPacked(cursor, end, i, b.t);
+            _fill(b);
+        }
+        _flush(b);
+    }
+
+    /// @dev One batch in progress. `legs` is the Vault call being built: `book(market, legs)`'s
+    ///      calldata from `legs + 28`, the packed legs (4 words each) from `legs + 0x80`; the
+    ///      Vault's answer (the legs' funding) lands there too. `logs` is the `FillsSettled` being
+    ///      built (its ABI head at `logs`, then four words per fill since the last booking).
+    struct Batch {
+        Terms t;
+        bytes32 separator;
+        MarketCache cache;
+        uint256 legs;
         uint256 booked;
         uint32 bookedMarket;
-        for (uint256 i; i < fills.length; ++i) {
-            Fill calldata fill = fills[i];
-            Terms memory t = _read(fill, i);
-            bytes32 digest = OrderLib.digest(separator, fill.order);
-            _checkGuards(t, digest);
-            _checkSignature(digest, t.trader, fill.signature);
-            _recordFill(t, digest);
-            uint256 fee;
+        uint256 logs;
+        uint256 logged;
+    }
+
+    /// @dev Guards of the batch, and its buffers for up to `capacity` fills.
+    function _begin(uint256 capacity) private view returns (Batch memory b) {
+        if (vault.paused()) revert SettlementPaused();
+        if (capacity == 0) revert EmptyBatch();
+        b.t.typehash = OrderLib.TYPEHASH;
+        b.separator = domainSeparator();
+        b.cache.maxDeviationBps = maxDeviationBps;
+        bytes4 selector = IVault.book.selector;
+        uint256 legs;
+        uint256 logs;
+        assembly ("memory-safe") {
+            legs := mload(0x40)
+            logs := add(legs, add(0x80, shl(7, capacity)))
+            mstore(0x40, add(logs, add(0x40, shl(7, capacity))))
+            mstore(logs, 0x20)
+            mstore(legs, shr(224, selector))
+            mstore(add(legs, 0x40), 0x40)
+        }
+        (b.legs, b.logs) = (legs, logs);
+    }
+
+    /// @dev One fill: verify and record it, check and queue its internal leg (the Vault books the
+    ///      legs of a run of one market together: at a change of market and at the end), trade
+    ///      its AMM leg, queue its log (written once its run is booked, with its funding).
+    function _fill(Batch memory b) private {
+        Terms memory t = b.t;
+        bytes32 digest = _verify(b.separator, t);
+        // Offsets and counts below are bounded by the batch's calldata: no overflow.
+        unchecked {
             if (t.internalSize != 0) {
-                if (booked != 0 && t.market != bookedMarket) {
-                    _book(bookedMarket, bookings, booked);
-                    booked = 0;
-                }
-                Booking memory leg = _internalLeg(t, digest, _load(cache, t.market));
-                bookedMarket = t.market;
-                bookings[booked++] = leg;
-                fee = leg.fee;
+                uint32 market = t.market;
+                if (b.booked != 0 && market != b.bookedMarket) _flush(b);
+                _checkLimit(t, digest);
+                MarketCache memory cache = b.cache;
+                if (!cache.loaded || cache.market != market) _load(cache, market);
+                _priceLeg(t, digest, cache, _priceScale, b.legs + 0x80 + (b.booked << 7));
+                b.booked += 1;
+                b.bookedMarket = market;
             }
             uint256 ammQuote;
-            if (t.ammSize != 0) {
-                uint256 ammFee;
-                (ammQuote, ammFee) = _settleAmm(t, digest, cache);
-                fee += ammFee;
+            if (t.ammSize != 0) ammQuote = _settleAmm(t, digest, b.cache);
+            _queueLog(t, digest, ammQuote, b.logs + 0x40 + (b.logged << 7));
+            b.logged += 1;
+        }
+    }
+
+    /// @dev Hands the queued legs of the current run to the Vault (its revert is the batch's),
+    ///      then logs every fill since the last booking in one `FillsSettled`, each fill with an
+    ///      internal leg taking the funding the Vault settled for it.
+    function _flush(Batch memory b) private {
+        uint256 count = b.booked;
+        uint256 legs = b.legs;
+        uint32 market = b.bookedMarket;
+        address target = address(vault);
+        bytes32 topic = FillsSettled.selector;
+        uint256 logs = b.logs;
+        uint256 logged = b.logged;
+        assembly ("memory-safe") {
+            // the Vault returns int256[]: offset, length, then one charge per leg
+            let charge := add(legs, 0xc0)
+            if count {
+                mstore(add(legs, 0x20), market)
+                mstore(add(legs, 0x60), shl(7, count))
+                if iszero(call(gas(), target, 0, add(legs, 28), add(0x64, shl(7, count)), 0, 0)) {
+                    returndatacopy(0, 0, returndatasize())
+                    revert(0, returndatasize())
+                }
+                returndatacopy(add(legs, 0x80), 0, returndatasize())
             }
-            uint256 internalPrice = t.internalSize == 0 ? 0 : t.internalPrice;
-            emit OrderFilled(digest, t.trader, t.internalSize, internalPrice, t.ammSize, ammQuote, fee);
+            if logged {
+                let first := add(logs, 0x40)
+                for { let log := first } lt(log, add(first, shl(7, logged))) { log := add(log, 0x80) } {
+                    if and(shr(128, mload(add(log, 0x40))), 0x7fffffffffffffffffffffffffffffff) {
+                        // funding is within int96 (a book's cash range)
+                        let funding := mload(charge)
+                        charge := add(charge, 0x20)
+                        mstore(add(log, 0x20), or(mload(add(log, 0x20)), shl(160, funding)))
+                    }
+                }
+                mstore(add(logs, 0x20), shl(2, logged))
+                log1(logs, add(0x40, shl(7, logged)), topic)
+            }
         }
-        if (booked != 0) _book(bookedMarket, bookings, booked);
-    }
-
-    /// @dev Hands the first `count` legs to the Vault, then restores the array for reuse.
-    function _book(uint32 market, Booking[] memory bookings, uint256 count) private {
-        uint256 capacity = bookings.length;
-        assembly ("memory-safe") {
-            mstore(bookings, count)
-        }
-        vault.book(market, bookings);
-        assembly ("memory-safe") {
-            mstore(bookings, capacity)
-        }
-    }
-
-    /// @dev A fill's scalar fields, read from calldata once.
-    struct Terms {
-        address trader;
-        uint32 market;
-        bool isBuy;
-        uint256 size;
-        uint256 limitPrice;
-        uint256 expiry;
-        uint256 nonce;
-        uint256 maxFeeBps;
-        bool allowAmm;
-        uint256 internalSize;
-        uint256 internalPrice;
-        uint256 ammSize;
-        uint256 feeBps;
+        (b.booked, b.logged) = (0, 0);
     }
 
     /// @dev Reads fill `index` word by word and rejects any value with bits beyond its type, so
-    ///      the order hashed from calldata is exactly the order checked and booked.
-    function _read(Fill calldata fill, uint256 index) private pure returns (Terms memory t) {
-        bool dirty;
+    ///      the order hashed is exactly the order checked and booked. A signature that is not 65
+    ///      bytes is reported by `_verify`, after the guards.
+    function _readAbi(Fill calldata fill, uint256 index, Terms memory t) private pure {
+        bool dirty = _copyOrder(fill.order, t);
+        bytes calldata signature = fill.signature;
         assembly ("memory-safe") {
             function word(src, dst, bits) -> extra {
                 let w := calldataload(src)
                 mstore(dst, w)
                 extra := shr(bits, w)
             }
-            let x := word(fill, t, 160) // trader
-            x := or(x, word(add(fill, 0x20), add(t, 0x20), 32)) // market
-            x := or(x, word(add(fill, 0x40), add(t, 0x40), 1)) // isBuy
-            x := or(x, word(add(fill, 0x60), add(t, 0x60), 128)) // size
-            x := or(x, word(add(fill, 0x80), add(t, 0x80), 128)) // limitPrice
-            x := or(x, word(add(fill, 0xa0), add(t, 0xa0), 64)) // expiry
-            mstore(add(t, 0xc0), calldataload(add(fill, 0xc0))) // nonce: all 256 bits
-            x := or(x, word(add(fill, 0xe0), add(t, 0xe0), 16)) // maxFeeBps
-            x := or(x, word(add(fill, 0x100), add(t, 0x100), 1)) // allowAmm
             // 0x120 holds the signature's offset
-            x := or(x, word(add(fill, 0x140), add(t, 0x120), 128)) // internalSize
-            x := or(x, word(add(fill, 0x160), add(t, 0x140), 128)) // internalPrice
-            x := or(x, word(add(fill, 0x180), add(t, 0x160), 128)) // ammSize
-            x := or(x, word(add(fill, 0x1a0), add(t, 0x180), 16)) // feeBps
-            dirty := iszero(iszero(x))
+            let x := word(add(fill, 0x140), add(t, 0x140), 128) // internalSize
+            x := or(x, word(add(fill, 0x160), add(t, 0x160), 128)) // internalPrice
+            x := or(x, word(add(fill, 0x180), add(t, 0x180), 128)) // ammSize
+            x := or(x, word(add(fill, 0x1a0), add(t, 0x1a0), 16)) // feeBps
+            dirty := or(dirty, iszero(iszero(x)))
+            mstore(add(t, 0x1c0), calldataload(signature.offset)) // r
+            mstore(add(t, 0x1e0), calldataload(add(signature.offset, 0x20))) // s
+            mstore(add(t, 0x200), byte(0, calldataload(add(signature.offset, 0x40)))) // v
+            mstore(add(t, 0x220), signature.length)
         }
         if (dirty) revert MalformedFill(index);
     }
 
-    /// @dev Oracle mark, AMM pool and band of the market being settled, read once per run of fills
-    ///      in that market and kept in step with the AMM legs this batch sends.
-    struct MarketCache {
-        uint32 market;
-        uint256 mark;
-        uint256 base;
-        uint256 quote;
-        uint256 poolFee;
-        uint256 maxDeviationBps;
-    }
-
-    function _load(MarketCache memory cache, uint32 market) private view returns (MarketCache memory) {
-        if (cache.market != market) {
-            cache.market = market;
-            cache.mark = oracle.price(market);
-            (cache.base, cache.quote, cache.poolFee) = amm.pool(market);
-        }
-        return cache;
-    }
-
-    function _checkGuards(Terms memory t, bytes32 digest) private view {
-        if (block.timestamp > t.expiry) revert OrderExpired(digest, t.expiry, block.timestamp);
-        if (t.feeBps > t.maxFeeBps) revert FeeAboveMax(digest, t.feeBps, t.maxFeeBps);
-        if (t.internalSize == 0 && t.ammSize == 0) revert EmptyFill(digest);
-    }
-
-    function _checkSignature(bytes32 digest, address trader, bytes calldata signature) private view {
-        address signer = SignatureLib.recover(digest, signature);
-        if (signer != trader || signer == address(0)) revert InvalidSigner(digest, signer, trader);
-    }
-
-    /// @dev Moves the order's nonce to PARTIAL or FILLED; only partial orders touch `filled`.
-    function _recordFill(Terms memory t, bytes32 digest) private {
-        uint256 amount = t.internalSize + t.ammSize;
-        mapping(uint256 => uint256) storage words = _nonceWords[t.trader];
-        uint256 wordPos = t.nonce >> 7;
-        uint256 shift = (t.nonce & 127) << 1;
-        uint256 word = words[wordPos];
-        uint256 state = (word >> shift) & 3;
-        if (state == FILLED) revert OrderAlreadyFilled(digest);
-        if (state == CANCELLED) revert OrderIsCancelled(digest);
-        uint256 prior = state == PARTIAL ? filled[digest] : 0;
-        uint256 left = t.size - prior;
-        if (amount > left) revert Overfill(digest, amount, left);
-        uint256 newState = amount == left ? FILLED : PARTIAL;
-        if (newState == PARTIAL || prior != 0) filled[digest] = prior + amount;
-        if (newState != state) words[wordPos] = word ^ ((state ^ newState) << shift);
-    }
-
-    /// @dev Checks the internal leg and returns its booking; the Vault books all legs at the end.
-    function _internalLeg(Terms memory t, bytes32 digest, MarketCache memory cache)
-        private
-        view
-        returns (Booking memory)
-    {
-        uint256 mark = cache.mark;
-        uint256 price = t.internalPrice;
-        uint256 size = t.internalSize;
-        bool isBuy = t.isBuy;
-        if (isBuy ? price > t.limitPrice : price < t.limitPrice) revert LimitPriceExceeded(digest, price, t.limitPrice);
-        uint256 band = (mark * cache.maxDeviationBps) / BPS;
-        if (price > mark + band || price + band < mark) {
-            revert PriceOutsideBand(digest, price, mark, cache.maxDeviationBps);
-        }
-        // Rounding against the trader: a buyer pays the notional rounded up, a seller gets it rounded down.
-        uint256 notional = isBuy ? _ceilDiv(size * price, _priceScale) : (size * price) / _priceScale;
-        _checkBestExecution(cache, isBuy, digest, size, notional);
-        // Cannot overflow: size and price are below 2**128, so the notional is below 2**255.
-        int256 base = int256(size);
-        int256 quote = int256(notional);
-        return Booking(t.trader, isBuy ? base : -base, isBuy ? -quote : quote, _ceilDiv(notional * t.feeBps, BPS));
-    }
-
-    /// @dev The AMM quote for the same size at this moment; when the pool cannot fill a buy of that
-    ///      size at all, any price inside the band is the best available.
-    function _checkBestExecution(MarketCache memory cache, bool isBuy, bytes32 digest, uint256 size, uint256 notional)
-        private
-        pure
-    {
-        (uint256 base, uint256 quote, uint256 poolFee) = (cache.base, cache.quote, cache.poolFee);
-        if (base == 0) return;
-        if (isBuy) {
-            if (size >= base) return;
-            uint256 ammCost = AmmMath.getAmountIn(size, quote, base, poolFee);
-            if (notional > ammCost) revert WorseThanAmm(digest, notional, ammCost);
-        } else {
-            uint256 ammProceeds = AmmMath.getAmountOut(size, base, quote, poolFee);
-            if (notional < ammProceeds) revert WorseThanAmm(digest, notional, ammProceeds);
+    /// @dev Copies an order's nine words after `t`'s typehash; returns whether any carries bits
+    ///      beyond its type.
+    function _copyOrder(Order calldata order, Terms memory t) private pure returns (bool dirty) {
+        assembly ("memory-safe") {
+            function word(src, dst, bits) -> extra {
+                let w := calldataload(src)
+                mstore(dst, w)
+                extra := shr(bits, w)
+            }
+            let x := word(order, add(t, 0x20), 160) // trader
+            x := or(x, word(add(order, 0x20), add(t, 0x40), 32)) // market
+            x := or(x, word(add(order, 0x40), add(t, 0x60), 1)) // isBuy
+            x := or(x, word(add(order, 0x60), add(t, 0x80), 128)) // size
+            x := or(x, word(add(order, 0x80), add(t, 0xa0), 128)) // limitPrice
+            x := or(x, word(add(order, 0xa0), add(t, 0xc0), 64)) // expiry
+            mstore(add(t, 0xe0), calldataload(add(order, 0xc0))) // nonce: all 256 bits
+            x := or(x, word(add(order, 0xe0), add(t, 0x100), 16)) // maxFeeBps
+            x := or(x, word(add(order, 0x100), add(t, 0x120), 1)) // allowAmm
+            dirty := iszero(iszero(x))
         }
     }
 
-    function _settleAmm(Terms memory t, bytes32 digest, MarketCache memory cache)
-        private
-        returns (uint256 quote, uint256 fee)
-    {
+    /// @dev Reads `market`'s oracle mark and pool into the cache (a run of fills in it reads them once).
+    function _load(MarketCache memory cache, uint32 market) private view {
+        cache.loaded = true;
+        cache.market = market;
+        cache.mark = oracle.price(market);
+        (cache.base, cache.quote, cache.poolFee) = amm.pool(market);
+    }
+
+    /// @dev Trades the AMM leg for the trader (its fee is charged by the AMM's booking); returns the quote.
+    function _settleAmm(Terms memory t, bytes32 digest, MarketCache memory cache) private returns (uint256 quote) {
         if (!t.allowAmm) revert AmmNotAllowed(digest);
         uint256 size = t.ammSize;
         uint256 limitQuote = t.isBuy ? (size * t.limitPrice) / _priceScale : _ceilDiv(size * t.limitPrice, _priceScale);
@@ -297,8 +291,8 @@ contract Settlement is ISettlement, Owned {
                 revert(add(ret, 0x20), mload(ret))
             }
         }
-        (quote, fee) = abi.decode(ret, (uint256, uint256));
-        if (cache.market == t.market) {
+        (quote,) = abi.decode(ret, (uint256, uint256));
+        if (cache.loaded && cache.market == t.market) {
             (cache.base, cache.quote) =
                 t.isBuy ? (cache.base - size, cache.quote + quote) : (cache.base + size, cache.quote - quote);
         }
@@ -308,17 +302,30 @@ contract Settlement is ISettlement, Owned {
 
     /// @inheritdoc ISettlement
     function cancel(Order calldata order) external {
-        if (msg.sender != order.trader) revert NotOrderTrader(msg.sender, order.trader);
-        bytes32 digest = OrderLib.digest(domainSeparator(), order);
-        mapping(uint256 => uint256) storage words = _nonceWords[order.trader];
-        uint256 wordPos = order.nonce >> 7;
-        uint256 shift = (order.nonce & 127) << 1;
-        uint256 word = words[wordPos];
+        Terms memory t;
+        bytes32 digest = _cleanDigest(order, t);
+        if (msg.sender != t.trader) revert NotOrderTrader(msg.sender, t.trader);
+        uint256 slot = _nonceSlot(t.trader, t.nonce);
+        uint256 shift = (t.nonce & 127) << 1;
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(slot)
+        }
         uint256 state = (word >> shift) & 3;
         if (state == FILLED) revert OrderAlreadyFilled(digest);
         if (state == CANCELLED) revert OrderIsCancelled(digest);
-        words[wordPos] = word | (CANCELLED << shift);
-        emit OrderCancelled(digest, order.trader, order.nonce);
+        word |= CANCELLED << shift;
+        assembly ("memory-safe") {
+            sstore(slot, word)
+        }
+        emit OrderCancelled(digest, t.trader, t.nonce);
+    }
+
+    /// @dev The digest of `order`, copied into `t` first; reverts on bits beyond a field's type.
+    function _cleanDigest(Order calldata order, Terms memory t) private view returns (bytes32) {
+        if (_copyOrder(order, t)) revert MalformedOrder();
+        t.typehash = OrderLib.TYPEHASH;
+        return _digest(domainSeparator(), t);
     }
 
     /// @inheritdoc ISettlement

@@ -1,60 +1,24 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {IVault, Booking} from "./interfaces/IVault.sol";
+import {IVault} from "./interfaces/IVault.sol";
 import {ICollateralToken} from "./interfaces/ICollateralToken.sol";
 import {IPriceOracle} from "./interfaces/IPriceOracle.sol";
-import {Owned} from "./libraries/Owned.sol";
+import {IPerpAmm} from "./interfaces/IPerpAmm.sol";
+import {BookLib} from "./libraries/BookLib.sol";
+import {VaultLedger} from "./vault/VaultLedger.sol";
 
 /// @title Vault
-/// @notice Collateral custody and the signed ledger of every account.
-contract Vault is IVault, Owned {
-    uint256 private constant BPS = 10_000;
-
-    /// @inheritdoc IVault
-    ICollateralToken public immutable token;
-    /// @inheritdoc IVault
-    IPriceOracle public immutable oracle;
-    /// @inheritdoc IVault
-    uint256 public immutable priceScale;
-
-    /// @dev Per account and market: position (low 128 bits) and cash (high 128 bits), both signed,
-    ///      in one slot, so a fill reads and writes a single cold slot per trader. An account's cash is the sum over its books; deposits and
-    ///      withdrawals go through the book of the first listed market (the home book).
-    mapping(address => mapping(uint32 => uint256)) private _books;
-    /// @inheritdoc IVault
-    mapping(address => bool) public isOperator;
-    /// @inheritdoc IVault
-    mapping(uint32 => uint256) public inventoryCap;
-    mapping(uint32 => bool) private _listed;
-    uint32[] private _markets;
-    /// @inheritdoc IVault
-    address public feeRecipient;
-    /// @inheritdoc IVault
-    uint256 public initialMarginBps;
-    /// @inheritdoc IVault
-    uint256 public maintenanceMarginBps;
-    /// @inheritdoc IVault
-    bool public paused;
-
-    /// @dev Oracle marks read during one call, loaded on first use (the oracle cannot change
-    ///      within a call: the Vault makes no calls but these static reads).
-    struct Marks {
-        uint32[] markets;
-        uint256[] prices;
-        uint256 initialBps;
-        uint256 maintenanceBps;
-        uint256 knownIndex; // the market whose book word is already in hand, or type(uint256).max
-        uint256 knownWord;
-    }
-
+/// @notice Collateral custody and the signed ledger of every account, with funding and liquidation.
+/// @dev The entry points; the shared ledger machinery and the storage live in `VaultLedger`.
+contract Vault is VaultLedger {
     modifier onlyOperator() {
         if (!isOperator[msg.sender]) revert NotOperator(msg.sender);
         _;
     }
 
     modifier whenNotPaused() {
-        if (paused) revert Paused();
+        if (_paused) revert Paused();
         _;
     }
 
@@ -65,11 +29,7 @@ contract Vault is IVault, Owned {
         address feeRecipient_,
         uint256 initialBps,
         uint256 maintenanceBps
-    ) Owned(owner_) {
-        if (address(token_) == address(0) || address(oracle_) == address(0)) revert ZeroAddress();
-        token = token_;
-        oracle = oracle_;
-        priceScale = 10 ** (36 - uint256(token_.decimals()));
+    ) VaultLedger(token_, oracle_, owner_) {
         _setFeeRecipient(feeRecipient_);
         _setMarginRatios(initialBps, maintenanceBps);
     }
@@ -82,24 +42,33 @@ contract Vault is IVault, Owned {
     }
 
     /// @inheritdoc IVault
-    function cash(address account) public view returns (int256 total) {
-        uint256 count = _markets.length;
-        for (uint256 i; i < count; ++i) {
-            (, int256 c) = _unpack(_books[account][_markets[i]]);
-            total += c;
-        }
+    function amm() external view returns (IPerpAmm) {
+        return _amm;
     }
 
     /// @inheritdoc IVault
-    function position(address account, uint32 market) external view returns (int256) {
-        (int256 pos,) = _unpack(_books[account][market]);
-        return pos;
+    function feeRecipient() external view returns (address) {
+        return _feeRecipient;
     }
 
     /// @inheritdoc IVault
-    function inventory(uint32 market) external view returns (int256) {
-        (int256 pos,) = _unpack(_books[address(this)][market]);
-        return pos;
+    function paused() external view returns (bool) {
+        return _paused;
+    }
+
+    /// @inheritdoc IVault
+    function initialMarginBps() external view returns (uint256) {
+        return _initialBps;
+    }
+
+    /// @inheritdoc IVault
+    function maintenanceMarginBps() external view returns (uint256) {
+        return _maintenanceBps;
+    }
+
+    /// @inheritdoc IVault
+    function inventoryCap(uint32 market) external view returns (uint256) {
+        return _info[market].cap;
     }
 
     /// @inheritdoc IVault
@@ -108,13 +77,75 @@ contract Vault is IVault, Owned {
     }
 
     /// @inheritdoc IVault
+    function cash(address account) public view returns (int256) {
+        return _cashOf(account, _markets);
+    }
+
+    /// @inheritdoc IVault
+    function position(address account, uint32 market) public view returns (int256 pos) {
+        (pos,,) = BookLib.unpack(_book(account, market));
+    }
+
+    /// @inheritdoc IVault
+    function inventory(uint32 market) external view returns (int256) {
+        return position(address(this), market);
+    }
+
+    /// @inheritdoc IVault
     function equity(address account) external view returns (int256 value) {
-        (value,) = _marginState(account, _newMarks(), 0);
+        (value,) = _marginState(account, _ctx(), 0);
     }
 
     /// @inheritdoc IVault
     function marginRequired(address account, uint256 ratioBps) external view returns (uint256 required) {
-        (, required) = _marginState(account, _newMarks(), ratioBps);
+        (, required) = _marginState(account, _ctx(), ratioBps);
+    }
+
+    /// @inheritdoc IVault
+    function isLiquidatable(address account) external view returns (bool) {
+        Ctx memory c = _ctx();
+        bool open;
+        for (uint256 i; i < c.markets.length; ++i) {
+            if (position(account, c.markets[i]) != 0) open = true;
+        }
+        if (!open) return false;
+        (int256 value, uint256 required) = _marginState(account, c, c.maintenanceBps);
+        return value < 0 || uint256(value) < required;
+    }
+
+    /// @inheritdoc IVault
+    function fundingParams(uint32 market) external view returns (uint256, uint256, uint256) {
+        Market memory info = _info[market];
+        return (info.fundingPeriod, info.fundingCapBps, info.fundingUnit);
+    }
+
+    /// @inheritdoc IVault
+    function fundingState(uint32 market) external view returns (int256, int256, uint256) {
+        Funding memory f = _funding[market];
+        return (f.index, f.premium, f.updatedAt);
+    }
+
+    /// @inheritdoc IVault
+    function fundingIndex(uint32 market) external view returns (int256) {
+        return _indexAt(_funding[market], _info[market].fundingPeriod);
+    }
+
+    /// @inheritdoc IVault
+    function fundingMarkOf(address account, uint32 market) external view returns (uint256) {
+        return _book(account, market) >> 192;
+    }
+
+    /// @inheritdoc IVault
+    function pendingFunding(address account, uint32 market) external view returns (int256) {
+        Ctx memory c = _ctx();
+        (uint64 mark, uint256 unit) = _markNow(c, _indexOf(c, market));
+        (int256 pos,, uint64 then) = BookLib.unpack(_book(account, market));
+        return BookLib.charge(pos, then, mark, unit, priceScale);
+    }
+
+    /// @inheritdoc IVault
+    function liquidationParams() external view returns (uint256, uint256, uint256) {
+        return (_penaltyBps, _liquidatorShareBps, _maxSlippageBps);
     }
 
     // ------------------------------------------------------------- custody
@@ -139,25 +170,51 @@ contract Vault is IVault, Owned {
         _withdraw(address(this), to, amount);
     }
 
+    /// @inheritdoc IVault
+    function withdrawAmm(address to, uint256 amount) external onlyOwner {
+        _withdraw(address(_amm), to, amount);
+    }
+
+    /// @inheritdoc IVault
+    function withdrawInsurance(address to, uint256 amount) external onlyOwner {
+        _withdraw(insuranceFund, to, amount);
+    }
+
+    /// @dev Cash enters through the home book (the first listed market); a home book holding a
+    ///      position settles its funding first, a flat one needs no index.
     function _deposit(address account, uint256 amount) private whenNotPaused {
         if (amount == 0) revert ZeroAmount();
-        if (amount > uint256(uint128(type(int128).max))) revert AmountOutOfRange(amount);
+        if (amount > MAX_AMOUNT) revert AmountOutOfRange(amount);
         if (!token.transferFrom(msg.sender, address(this), amount)) revert TokenTransferFailed();
-        _move(account, _homeMarket(), 0, int256(amount));
+        if (_markets.length == 0) revert MarketNotListed(0);
+        uint32 home = _markets[0];
+        (int256 pos, int256 c, uint64 then) = BookLib.unpack(_book(account, home));
+        if (pos == 0) {
+            _setBook(account, home, BookLib.pack(0, c + int256(amount), then));
+        } else {
+            Ctx memory ctx = _ctx();
+            (uint64 mark, uint256 unit) = _accrue(ctx, 0);
+            (, int256 charged,) = _apply(account, home, 0, int256(amount), mark, unit);
+            Charges memory ch = _newCharges(1);
+            _note(ch, account, charged);
+            _closeCharges(home, ch, mark, unit);
+        }
         emit Deposited(account, msg.sender, amount);
     }
 
-    /// @dev Cash leaves through the home book, which may go negative while the account's total
-    ///      cash covers the amount.
+    /// @dev Settles the account's funding everywhere, then pays out through the home book, which
+    ///      may go negative while the account's total cash covers the amount.
     function _withdraw(address account, address to, uint256 amount) private whenNotPaused {
         if (amount == 0) revert ZeroAmount();
-        int256 balance = cash(account);
-        if (amount > uint256(uint128(type(int128).max)) || balance < int256(amount)) {
-            revert InsufficientCash(account, balance, amount);
-        }
-        _move(account, _homeMarket(), 0, -int256(amount));
-        Marks memory marks = _newMarks();
-        _requireMargin(account, marks, marks.initialBps);
+        Ctx memory c = _ctx();
+        if (c.markets.length == 0) revert MarketNotListed(0);
+        _settleAll(account, c);
+        int256 balance = _cashOf(account, c.markets);
+        if (amount > MAX_AMOUNT || balance < int256(amount)) revert InsufficientCash(account, balance, amount);
+        uint32 home = c.markets[0];
+        (int256 pos, int256 homeCash, uint64 then) = BookLib.unpack(_book(account, home));
+        _setBook(account, home, BookLib.pack(pos, homeCash - int256(amount), then));
+        _requireMargin(account, c, c.initialBps);
         if (!token.transfer(to, amount)) revert TokenTransferFailed();
         emit Withdrawn(account, to, amount);
     }
@@ -173,174 +230,343 @@ contract Vault is IVault, Owned {
         int256 quoteDelta,
         uint256 fee
     ) external onlyOperator whenNotPaused {
-        Marks memory marks = _newMarks();
-        _indexOf(marks, market);
-        (int256 before,) = _move(account, market, baseDelta, quoteDelta - int256(fee));
-        (int256 counterBefore,) = _move(counterparty, market, -baseDelta, -quoteDelta);
-        if (fee != 0) _move(feeRecipient, market, 0, int256(fee));
-
-        _checkAccount(account, marks, before, before + baseDelta);
-        int256 counterAfter = counterBefore - baseDelta;
-        if (counterparty == address(this)) {
-            _checkInventoryCap(market, counterBefore, counterAfter);
-        } else if (counterparty != msg.sender) {
-            _checkAccount(counterparty, marks, counterBefore, counterAfter);
+        Ctx memory c = _ctx();
+        (uint64 mark, uint256 unit) = _accrue(c, _indexOf(c, market));
+        Charges memory ch = _newCharges(3);
+        (int256 before, int256 charged,) = _apply(account, market, baseDelta, quoteDelta - _int(fee), mark, unit);
+        _note(ch, account, charged);
+        (int256 counterBefore, int256 counterCharged,) = _apply(counterparty, market, -baseDelta, -quoteDelta, mark, unit);
+        _note(ch, counterparty, counterCharged);
+        if (fee != 0) {
+            (, int256 feeCharged,) = _apply(_feeRecipient, market, 0, int256(fee), mark, unit);
+            _note(ch, _feeRecipient, feeCharged);
         }
+        _closeCharges(market, ch, mark, unit);
+        _check(account, market, c, before, before + baseDelta);
+        _check(counterparty, market, c, counterBefore, counterBefore - baseDelta);
     }
 
     /// @inheritdoc IVault
-    function book(uint32 market, Booking[] calldata bookings) external onlyOperator whenNotPaused {
-        Marks memory marks = _newMarks();
-        uint256 idx = _indexOf(marks, market);
-        // With a single listed market an account's whole equity is the book being written, so the
-        // margin check needs no further storage reads.
-        bool single = marks.markets.length == 1;
-        uint256 mark = single ? _mark(marks, 0) : 0;
+    function book(uint32 market, bytes calldata legs)
+        external
+        onlyOperator
+        whenNotPaused
+        returns (int256[] memory charges)
+    {
+        Ctx memory c = _ctx();
+        (uint64 mark, uint256 unit) = _accrue(c, _indexOf(c, market));
+        // With a single listed market an account's whole equity is the book being written, and the
+        // market being booked must have a fresh price: `_bookLeg` checks margin from the word.
+        bool single = c.markets.length == 1;
+        Leg memory leg =
+            Leg(market, mark, unit, single ? _price(c, 0) : 0, c.initialBps, c.maintenanceBps, 0, 0, 0, 0, priceScale, 0, 0, 0);
+        uint256 count = legs.length >> 7;
+        charges = new int256[](count);
+        if (single) {
+            _bookLegs(legs, 0, count, leg, charges);
+        } else {
+            for (uint256 k; k < count; ++k) {
+                (address account, int256 before, int256 after_) = _bookLegs(legs, k, k + 1, leg, charges);
+                _requireMargin(account, c, BookLib.isReducing(before, after_) ? c.maintenanceBps : c.initialBps);
+            }
+        }
+        Charges memory ch = _newCharges(2);
+        ch.total = leg.charged;
+        if (leg.fees != 0) {
+            (, int256 feeCharged,) = _apply(_feeRecipient, market, 0, _int(leg.fees), mark, unit);
+            _note(ch, _feeRecipient, feeCharged);
+        }
+        (int256 deskBefore, int256 deskCharged,) = _apply(address(this), market, leg.deskBase, leg.deskQuote, mark, unit);
+        _note(ch, address(this), deskCharged);
+        _closeCharges(market, ch, mark, unit);
+        _check(address(this), market, c, deskBefore, deskBefore + leg.deskBase);
+    }
+
+    /// @dev What every leg of a `book` call shares, the desk's side of them and their funding,
+    ///      summed. Offsets: market 0, mark 0x20, unit 0x40, price 0x60, initialBps 0x80,
+    ///      maintenanceBps 0xa0, deskBase 0xc0, deskQuote 0xe0, fees 0x100, charged 0x120,
+    ///      scale 0x140, and a failure's values: failure 0x160, errorA 0x180, errorB 0x1a0.
+    struct Leg {
+        uint32 market;
+        uint64 mark;
+        uint256 unit;
+        uint256 price; // nonzero: a single listed market, whose margin the leg checks itself
+        uint256 initialBps;
+        uint256 maintenanceBps;
         int256 deskBase;
         int256 deskQuote;
         uint256 fees;
-        for (uint256 i; i < bookings.length; ++i) {
-            Booking calldata b = bookings[i];
-            (int256 baseDelta, int256 quoteDelta, uint256 fee) = (b.baseDelta, b.quoteDelta, b.fee);
-            (int256 before, uint256 word) = _move(b.account, market, baseDelta, quoteDelta - int256(fee));
-            deskBase -= baseDelta;
-            deskQuote -= quoteDelta;
-            fees += fee;
-            int256 after_ = before + baseDelta;
-            uint256 ratio = _isReducing(before, after_) ? marks.maintenanceBps : marks.initialBps;
-            if (single) {
-                (int256 value, uint256 required) = _bookMargin(word, mark, ratio);
-                if (value < 0 || uint256(value) < required) revert InsufficientMargin(b.account, value, required);
-            } else {
-                marks.knownIndex = idx;
-                marks.knownWord = word;
-                _requireMargin(b.account, marks, ratio);
+        int256 charged;
+        uint256 scale;
+        uint256 failure; // 1: AmountOutOfRange(errorA), 2: InsufficientMargin(account, errorA, errorB)
+        uint256 errorA;
+        uint256 errorB;
+    }
+
+    /// @dev Legs `from` to `to` of `book`, written out for the hot path: for each, `_apply` for its
+    ///      account, its charge into `charges[k]` and, with a single market, the margin check
+    ///      (initial, or maintenance for a leg that only shrinks the position) from the book's
+    ///      word, with BookLib's rounding. A leg's four words are `uint160(account) | isBuy << 255`,
+    ///      size, notional, fee. Returns the last leg's account and its position before and after.
+    function _bookLegs(bytes calldata legs, uint256 from, uint256 to, Leg memory leg, int256[] memory charges)
+        private
+        returns (address account, int256 before, int256 after_)
+    {
+        assembly ("memory-safe") {
+            function book(p, leg_, charge_) -> fail_, who_, was_, now_ {
+                let head := calldataload(p)
+                who_ := and(head, 0xffffffffffffffffffffffffffffffffffffffff)
+                let size := calldataload(add(p, 0x20))
+                let notional := calldataload(add(p, 0x40))
+                let fee := calldataload(add(p, 0x60))
+                let max := 0x7fffffffffffffffffffffff // int96 max
+                if gt(or(or(size, notional), fee), max) {
+                    let bad := fee
+                    if gt(notional, max) { bad := notional }
+                    if gt(size, max) { bad := size }
+                    mstore(add(leg_, 0x160), 1)
+                    mstore(add(leg_, 0x180), bad)
+                    fail_ := 1
+                    leave
+                }
+                // a buy: +size and -notional; a sell: -size and +notional
+                let sign := sub(shl(1, shr(255, head)), 1)
+                let base := mul(size, sign)
+                let quote := sub(0, mul(notional, sign))
+                // the book: keccak256(account ‖ market ‖ BOOKS)
+                let ptr := mload(0x40)
+                mstore(ptr, who_)
+                mstore(add(ptr, 0x20), mload(leg_))
+                mstore(add(ptr, 0x40), 0x1ae7fbd97eade76237dffcde2ad0825ec0656a95f0998be37f9f1e437e1dd854)
+                let slot := keccak256(ptr, 0x60)
+                let old := sload(slot)
+                was_ := signextend(11, old)
+                // BookLib.charge: position x mark difference (mod 2^64, signed) x unit / scale, rounded up
+                let mark := mload(add(leg_, 0x20))
+                let scale := mload(add(leg_, 0x140))
+                let owed := mul(mul(was_, signextend(7, sub(mark, shr(192, old)))), mload(add(leg_, 0x40)))
+                let charged := sdiv(add(owed, mul(sgt(owed, 0), sub(scale, 1))), scale)
+                now_ := add(was_, base)
+                let bal := sub(sub(add(signextend(11, shr(96, old)), quote), fee), charged)
+                if or(iszero(eq(signextend(11, now_), now_)), iszero(eq(signextend(11, bal), bal))) {
+                    let bad := bal
+                    if iszero(eq(signextend(11, now_), now_)) { bad := now_ }
+                    if slt(bad, 0) { bad := sub(0, bad) }
+                    mstore(add(leg_, 0x160), 1)
+                    mstore(add(leg_, 0x180), bad)
+                    fail_ := 1
+                    leave
+                }
+                let mask := 0xffffffffffffffffffffffff
+                sstore(slot, or(or(and(now_, mask), shl(96, and(bal, mask))), shl(192, mark)))
+                // the charge for the caller; the sums for the desk, the fee recipient and the pool
+                mstore(charge_, charged)
+                mstore(add(leg_, 0x120), add(mload(add(leg_, 0x120)), charged))
+                mstore(add(leg_, 0xc0), sub(mload(add(leg_, 0xc0)), base))
+                mstore(add(leg_, 0xe0), sub(mload(add(leg_, 0xe0)), quote))
+                mstore(add(leg_, 0x100), add(mload(add(leg_, 0x100)), fee))
+                // margin from the word: cash plus the position marked (rounded down: against the account)
+                let price := mload(add(leg_, 0x60))
+                if price {
+                    let x := mul(now_, price)
+                    let value := add(bal, sub(sdiv(x, scale), and(slt(x, 0), iszero(iszero(smod(x, scale))))))
+                    // a leg that only shrinks the position needs maintenance, any other initial
+                    let ratio := mload(add(leg_, 0x80))
+                    if and(iszero(slt(mul(now_, was_), 0)), lt(mul(now_, now_), mul(was_, was_))) {
+                        ratio := mload(add(leg_, 0xa0))
+                    }
+                    if slt(x, 0) { x := sub(0, x) }
+                    let required := 0
+                    if x { required := add(div(sub(mul(x, ratio), 1), mul(scale, 10000)), 1) }
+                    if or(slt(value, 0), lt(value, required)) {
+                        mstore(add(leg_, 0x160), 2)
+                        mstore(add(leg_, 0x180), value)
+                        mstore(add(leg_, 0x1a0), required)
+                        fail_ := 1
+                    }
+                }
+            }
+            for { let k := from } lt(k, to) { k := add(k, 1) } {
+                let fail := 0
+                fail, account, before, after_ := book(add(legs.offset, shl(7, k)), leg, add(charges, shl(5, add(k, 1))))
+                if fail { break }
             }
         }
-        if (fees != 0) _move(feeRecipient, market, 0, int256(fees));
-        (int256 deskBefore,) = _move(address(this), market, deskBase, deskQuote);
-        _checkInventoryCap(market, deskBefore, deskBefore + deskBase);
+        uint256 failure = leg.failure;
+        if (failure == 1) revert AmountOutOfRange(leg.errorA);
+        if (failure == 2) revert InsufficientMargin(account, int256(leg.errorA), leg.errorB);
     }
 
-    /// @dev Applies deltas to one book in a single slot write; returns the position before.
-    function _move(address account, uint32 market, int256 baseDelta, int256 cashDelta)
-        private
-        returns (int256 before, uint256 word)
+    // ------------------------------------------------------------- funding
+
+    /// @inheritdoc IVault
+    function updateFunding(uint32 market) external {
+        Ctx memory c = _ctx();
+        _accrue(c, _indexOf(c, market));
+    }
+
+    // ---------------------------------------------------------- liquidation
+
+    /// @inheritdoc IVault
+    /// @dev Steps: settle the account's funding in `market`; it must be below maintenance; the desk
+    ///      takes what its cap allows at the oracle price (rounded against the account), the AMM
+    ///      the rest within `maxSlippageBps`; the penalty, capped at the equity left, is split; bad
+    ///      debt is realized if no position is left; the house books are held to their floor.
+    function liquidate(address account, uint32 market, uint256 size)
+        external
+        whenNotPaused
+        returns (uint256 closed)
     {
-        int256 cashBefore;
-        (before, cashBefore) = _unpack(_books[account][market]);
-        word = _pack(before + baseDelta, cashBefore + cashDelta);
-        _books[account][market] = word;
+        if (account == address(this) || account == address(_amm) || account == insuranceFund || account == fundingPool) {
+            revert CannotLiquidate(account);
+        }
+        if (size == 0) revert ZeroAmount();
+        Ctx memory c = _ctx();
+        uint256 i = _indexOf(c, market);
+        (uint64 mark, uint256 unit) = _accrue(c, i);
+        Charges memory ch = _newCharges(5);
+        (int256 pos, int256 charged,) = _apply(account, market, 0, 0, mark, unit);
+        _note(ch, account, charged);
+        {
+            (int256 value, uint256 required) = _marginState(account, c, c.maintenanceBps);
+            if (value >= 0 && uint256(value) >= required) revert NotLiquidatable(account, value, required);
+        }
+        if (pos == 0) revert NoPosition(account, market);
+        uint256 price = _price(c, i);
+        closed = size < BookLib.abs(pos) ? size : BookLib.abs(pos);
+        Close memory x = Close(pos > 0, closed, 0, 0, 0, 0, 0, 0);
+        _closeToDesk(x, market, price, ch, mark, unit);
+        _closeOnAmm(x, account, market, price, ch, mark, unit);
+        _apply(account, market, x.long ? -int256(closed) : int256(closed), x.cash, mark, unit);
+        uint256 penalty = _penalty(account, market, c, closed, price, ch, mark, unit);
+        _realizeBadDebt(account, market, c, mark, unit);
+        _closeCharges(market, ch, mark, unit);
+        if (x.toDesk != 0) _check(address(this), market, c, x.deskBefore, x.deskBefore + _signed(x.long, x.toDesk));
+        if (x.toAmm != 0) _check(address(_amm), market, c, x.ammBefore, x.ammBefore + _signed(x.long, x.toAmm));
+        emit Liquidated(
+            account, market, msg.sender, _signed(x.long, closed), x.toDesk, x.toAmm, x.ammQuote, price, penalty
+        );
     }
 
-    function _checkAccount(address account, Marks memory marks, int256 before, int256 after_) private view {
-        _requireMargin(account, marks, _isReducing(before, after_) ? marks.maintenanceBps : marks.initialBps);
+    /// @dev A liquidation in progress: the side closed and what each venue took.
+    struct Close {
+        bool long;
+        uint256 size;
+        uint256 toDesk;
+        uint256 toAmm;
+        uint256 ammQuote;
+        int256 cash; // the account's cash from the closes
+        int256 deskBefore;
+        int256 ammBefore;
     }
 
-    /// @dev A trade that only shrinks the position needs maintenance margin; anything else initial.
-    function _isReducing(int256 before, int256 after_) private pure returns (bool) {
-        return before >= 0 ? after_ >= 0 && after_ < before : after_ <= 0 && after_ > before;
-    }
-
-    function _checkInventoryCap(uint32 market, int256 before, int256 after_) private view {
-        uint256 cap = inventoryCap[market];
-        uint256 size = _abs(after_);
-        if (size > cap && size >= _abs(before)) revert InventoryCapExceeded(market, after_, cap);
-    }
-
-    function _requireMargin(address account, Marks memory marks, uint256 ratioBps) private view {
-        (int256 value, uint256 required) = _marginState(account, marks, ratioBps);
-        if (value < 0 || uint256(value) < required) revert InsufficientMargin(account, value, required);
-    }
-
-    /// @dev Marks every position at the oracle. Value rounds down and the requirement rounds up,
-    ///      both against the account.
-    function _marginState(address account, Marks memory marks, uint256 ratioBps)
+    /// @dev The desk takes the account's side at the oracle price, up to its cap.
+    function _closeToDesk(Close memory x, uint32 market, uint256 price, Charges memory ch, uint64 mark, uint256 unit)
         private
-        view
-        returns (int256 value, uint256 required)
     {
-        uint256 count = marks.markets.length;
-        for (uint256 i; i < count; ++i) {
-            uint256 word = i == marks.knownIndex ? marks.knownWord : _books[account][marks.markets[i]];
-            if (word == 0) continue;
-            (int256 v, uint256 r) = _bookMargin(word, _mark(marks, i), ratioBps);
-            value += v;
-            required += r;
+        int256 facing = x.long ? position(address(this), market) : -position(address(this), market);
+        int256 cap = int256(uint256(_info[market].cap));
+        uint256 room = cap > facing ? uint256(cap - facing) : 0;
+        uint256 take = x.size < room ? x.size : room;
+        if (take == 0) return;
+        x.toDesk = take;
+        uint256 amount = take * price;
+        // Against the account: a long sells for the notional rounded down, a short buys back rounded up.
+        int256 quote = x.long ? int256(amount / priceScale) : -int256(BookLib.ceilDiv(amount, priceScale));
+        x.cash += quote;
+        int256 charged;
+        (x.deskBefore, charged,) = _apply(address(this), market, _signed(x.long, take), -quote, mark, unit);
+        _note(ch, address(this), charged);
+    }
+
+    /// @dev The rest is closed on the AMM, no further than `maxSlippageBps` from the oracle price.
+    function _closeOnAmm(
+        Close memory x,
+        address account,
+        uint32 market,
+        uint256 price,
+        Charges memory ch,
+        uint64 mark,
+        uint256 unit
+    ) private {
+        uint256 rest = x.size - x.toDesk;
+        if (rest == 0) return;
+        if (address(_amm) == address(0)) revert ZeroAddress();
+        x.toAmm = rest;
+        uint256 slip = _maxSlippageBps;
+        uint256 limit = x.long
+            ? rest * price * (BPS - slip) / (priceScale * BPS)
+            : BookLib.ceilDiv(rest * price * (BPS + slip), priceScale * BPS);
+        x.ammQuote = _amm.liquidationSwap(account, market, !x.long, rest, limit);
+        int256 quote = x.long ? _int(x.ammQuote) : -_int(x.ammQuote);
+        x.cash += quote;
+        int256 charged;
+        (x.ammBefore, charged,) = _apply(address(_amm), market, _signed(x.long, rest), -quote, mark, unit);
+        _note(ch, address(_amm), charged);
+    }
+
+    /// @dev The penalty on the closed notional, capped at the equity the account has left.
+    function _penalty(
+        address account,
+        uint32 market,
+        Ctx memory c,
+        uint256 closed,
+        uint256 price,
+        Charges memory ch,
+        uint64 mark,
+        uint256 unit
+    ) private returns (uint256 penalty) {
+        penalty = BookLib.ceilDiv(closed * price * _penaltyBps, priceScale * BPS);
+        (int256 left,) = _marginState(account, c, 0);
+        if (left <= 0) return 0;
+        if (uint256(left) < penalty) penalty = uint256(left);
+        if (penalty == 0) return 0;
+        uint256 share = penalty * _liquidatorShareBps / BPS;
+        _apply(account, market, 0, -int256(penalty), mark, unit);
+        if (share != 0) {
+            (, int256 charged,) = _apply(msg.sender, market, 0, int256(share), mark, unit);
+            _note(ch, msg.sender, charged);
         }
+        if (penalty != share) _apply(insuranceFund, market, 0, int256(penalty - share), mark, unit);
     }
 
-    /// @dev One book's value and requirement at `mark`; a flat book needs no price.
-    function _bookMargin(uint256 word, uint256 mark, uint256 ratioBps) private view returns (int256 value, uint256 required) {
-        (int256 pos, int256 c) = _unpack(word);
-        value = c;
-        if (pos == 0) return (value, 0);
-        uint256 amount = _abs(pos) * mark;
-        if (pos > 0) {
-            value += int256(amount / priceScale);
-        } else {
-            value -= int256(_ceilDiv(amount, priceScale));
+    /// @dev An account left with no position and negative cash is bad debt, paid by the insurance fund.
+    function _realizeBadDebt(address account, uint32 market, Ctx memory c, uint64 mark, uint256 unit) private {
+        for (uint256 i; i < c.markets.length; ++i) {
+            if (position(account, c.markets[i]) != 0) return;
         }
-        if (ratioBps != 0) required = _ceilDiv(amount * ratioBps, priceScale * BPS);
+        int256 balance = _cashOf(account, c.markets);
+        if (balance >= 0) return;
+        uint256 debt = uint256(-balance);
+        int256 fund = _cashOf(insuranceFund, c.markets);
+        uint256 uncovered = fund <= 0 ? debt : (uint256(fund) >= debt ? 0 : debt - uint256(fund));
+        _apply(account, market, 0, int256(debt), mark, unit);
+        _apply(insuranceFund, market, 0, -int256(debt), mark, unit);
+        badDebt += debt;
+        emit BadDebtRealized(account, debt, uncovered);
     }
 
-    function _newMarks() private view returns (Marks memory marks) {
-        marks.markets = _markets;
-        marks.prices = new uint256[](marks.markets.length);
-        (marks.initialBps, marks.maintenanceBps) = (initialMarginBps, maintenanceMarginBps);
-        marks.knownIndex = type(uint256).max;
-    }
-
-    function _mark(Marks memory marks, uint256 i) private view returns (uint256 price) {
-        price = marks.prices[i];
-        if (price == 0) {
-            price = oracle.price(marks.markets[i]);
-            marks.prices[i] = price;
-        }
-    }
-
-    function _indexOf(Marks memory marks, uint32 market) private pure returns (uint256) {
-        uint256 count = marks.markets.length;
-        for (uint256 i; i < count; ++i) {
-            if (marks.markets[i] == market) return i;
-        }
-        revert MarketNotListed(market);
-    }
-
-    function _homeMarket() private view returns (uint32) {
-        if (_markets.length == 0) revert MarketNotListed(0);
-        return _markets[0];
-    }
-
-    function _pack(int256 pos, int256 c) private pure returns (uint256) {
-        return uint256(uint128(_toInt128(pos))) | (uint256(uint128(_toInt128(c))) << 128);
-    }
-
-    function _unpack(uint256 word) private pure returns (int256 pos, int256 c) {
-        pos = int128(uint128(word));
-        c = int128(uint128(word >> 128));
-    }
-
-    function _toInt128(int256 x) private pure returns (int128) {
-        if (x > type(int128).max || x < type(int128).min) revert AmountOutOfRange(_abs(x));
-        return int128(x);
+    function _signed(bool long, uint256 amount) private pure returns (int256) {
+        return long ? int256(amount) : -int256(amount);
     }
 
     // ----------------------------------------------------------- parameters
 
     /// @inheritdoc IVault
     function listMarket(uint32 market, uint256 cap) external onlyOwner {
-        if (_listed[market]) revert MarketAlreadyListed(market);
-        _listed[market] = true;
+        if (market == type(uint32).max) revert InvalidMarket(market);
+        if (_info[market].listed) revert MarketAlreadyListed(market);
+        if (cap > type(uint96).max) revert AmountOutOfRange(cap);
+        _info[market] = Market(true, uint96(cap), 0, 0, 0);
         _markets.push(market);
-        inventoryCap[market] = cap;
         emit MarketListed(market, cap);
     }
 
     /// @inheritdoc IVault
     function setInventoryCap(uint32 market, uint256 cap) external onlyOwner {
-        if (!_listed[market]) revert MarketNotListed(market);
-        inventoryCap[market] = cap;
+        if (!_info[market].listed) revert MarketNotListed(market);
+        if (cap > type(uint96).max) revert AmountOutOfRange(cap);
+        _info[market].cap = uint96(cap);
         emit InventoryCapSet(market, cap);
     }
 
@@ -362,30 +588,64 @@ contract Vault is IVault, Owned {
 
     /// @inheritdoc IVault
     function setPaused(bool paused_) external onlyOwner {
-        paused = paused_;
+        _paused = paused_;
         emit PausedSet(paused_);
+    }
+
+    /// @inheritdoc IVault
+    function setAmm(IPerpAmm amm_) external onlyOwner {
+        if (address(_amm) != address(0)) revert AmmAlreadySet();
+        if (address(amm_) == address(0)) revert ZeroAddress();
+        _amm = amm_;
+        emit AmmSet(address(amm_));
+    }
+
+    /// @inheritdoc IVault
+    /// @dev The index is brought up to now under the old parameters, then the premium is sampled
+    ///      under the new ones.
+    function setFunding(uint32 market, uint256 period, uint256 capBps) external onlyOwner {
+        if ((period != 0 && (period < MIN_FUNDING_PERIOD || period > MAX_FUNDING_PERIOD)) || capBps > BPS) {
+            revert InvalidFundingParams(period, capBps);
+        }
+        Ctx memory c = _ctx();
+        uint256 i = _indexOf(c, market);
+        _accrue(c, i);
+        Market storage info = _info[market];
+        if (info.fundingUnit == 0 && period != 0) {
+            (uint256 price,) = oracle.latest(market);
+            uint256 unit = price / FUNDING_RESOLUTION;
+            if (price == 0 || unit > type(uint96).max) revert FundingUnitUnavailable(market, price);
+            info.fundingUnit = uint96(unit == 0 ? 1 : unit);
+        }
+        (info.fundingPeriod, info.fundingCapBps) = (uint32(period), uint16(capBps));
+        _accrue(c, i);
+        emit FundingParamsSet(market, period, capBps, info.fundingUnit);
+    }
+
+    /// @inheritdoc IVault
+    function setLiquidationParams(uint256 penaltyBps, uint256 liquidatorShareBps, uint256 maxSlippageBps)
+        external
+        onlyOwner
+    {
+        if (penaltyBps > BPS || liquidatorShareBps > BPS || maxSlippageBps > BPS) {
+            revert InvalidLiquidationParams(penaltyBps, liquidatorShareBps, maxSlippageBps);
+        }
+        (_penaltyBps, _liquidatorShareBps, _maxSlippageBps) =
+            (uint16(penaltyBps), uint16(liquidatorShareBps), uint16(maxSlippageBps));
+        emit LiquidationParamsSet(penaltyBps, liquidatorShareBps, maxSlippageBps);
     }
 
     function _setMarginRatios(uint256 initialBps, uint256 maintenanceBps) private {
         if (maintenanceBps == 0 || maintenanceBps > initialBps || initialBps > BPS) {
             revert InvalidMarginRatios(initialBps, maintenanceBps);
         }
-        initialMarginBps = initialBps;
-        maintenanceMarginBps = maintenanceBps;
+        (_initialBps, _maintenanceBps) = (uint16(initialBps), uint16(maintenanceBps));
         emit MarginRatiosSet(initialBps, maintenanceBps);
     }
 
     function _setFeeRecipient(address recipient) private {
         if (recipient == address(0)) revert ZeroAddress();
-        feeRecipient = recipient;
+        _feeRecipient = recipient;
         emit FeeRecipientSet(recipient);
-    }
-
-    function _abs(int256 x) private pure returns (uint256) {
-        return x >= 0 ? uint256(x) : uint256(-x);
-    }
-
-    function _ceilDiv(uint256 a, uint256 b) private pure returns (uint256) {
-        return a == 0 ? 0 : (a - 1) / b + 1;
     }
 }

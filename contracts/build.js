@@ -29,6 +29,9 @@ const SETTINGS = {
   metadata: { bytecodeHash: 'none', appendCBOR: false },
   outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
 };
+// Contracts compiled with fewer optimizer runs: the Vault's runtime code must stay under EIP-170's
+// 24,576 bytes, and its per-fill path is hand-written assembly that the runs setting barely moves.
+const RUNS_BY_SOURCE = { 'Vault.sol': 200 };
 
 function listSources(dir, rel = '') {
   const found = [];
@@ -43,19 +46,38 @@ function listSources(dir, rel = '') {
 
 const sha256 = (text) => crypto.createHash('sha256').update(text).digest('hex');
 
-function build() {
-  const sources = {};
-  for (const rel of listSources(ROOT)) sources[rel] = { content: fs.readFileSync(path.join(ROOT, rel), 'utf8') };
-  const input = { language: 'Solidity', sources, settings: SETTINGS };
-  const output = JSON.parse(solc.compile(JSON.stringify(input)));
+function compile(sources, settings) {
+  const output = JSON.parse(solc.compile(JSON.stringify({ language: 'Solidity', sources, settings })));
   const errors = (output.errors || []).filter((e) => e.severity === 'error');
   for (const e of output.errors || []) process.stderr.write(e.formattedMessage + '\n');
   if (errors.length) throw new Error(`solc reported ${errors.length} error(s)`);
+  return output;
+}
 
+function settingsFor(source) {
+  const runs = RUNS_BY_SOURCE[source];
+  return runs === undefined ? SETTINGS : { ...SETTINGS, optimizer: { ...SETTINGS.optimizer, runs } };
+}
+
+function build() {
+  const sources = {};
+  for (const rel of listSources(ROOT)) sources[rel] = { content: fs.readFileSync(path.join(ROOT, rel), 'utf8') };
+  // One compilation per distinct settings, generating code only for the shipped sources it builds.
+  const groups = new Map();
+  for (const source of SHIPPED) {
+    const key = JSON.stringify(settingsFor(source));
+    if (!groups.has(key)) groups.set(key, { settings: settingsFor(source), shipped: [] });
+    groups.get(key).shipped.push(source);
+  }
+  const outputs = new Map();
+  for (const [key, group] of groups) {
+    const selection = Object.fromEntries(group.shipped.map((s) => [s, SETTINGS.outputSelection['*']]));
+    outputs.set(key, compile(sources, { ...group.settings, outputSelection: selection }));
+  }
   const files = {};
   for (const source of SHIPPED) {
     const name = path.basename(source, '.sol');
-    const unit = output.contracts[source][name];
+    const unit = outputs.get(JSON.stringify(settingsFor(source))).contracts[source][name];
     files[`${name}.json`] = {
       contractName: name,
       abi: unit.abi,
@@ -67,6 +89,7 @@ function build() {
   files['build-info.json'] = {
     compiler: { name: 'solc-js', version: solc.version() },
     settings: SETTINGS,
+    optimizerRunsBySource: RUNS_BY_SOURCE,
     sources: sourceHashes,
     sourcesSha256: sha256(Object.entries(sourceHashes).map(([k, v]) => `${k}:${v}\n`).join('')),
   };

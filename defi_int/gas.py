@@ -1,11 +1,20 @@
 """Gas of named operations, measured on a fresh embedded chain, against a committed snapshot.
 
-``measure()`` deploys a system, runs each operation once and returns its gas from the receipt.
-Settlements are measured for 1, 10 and 100 fills, from traders who already hold a position (the
-common case: their ledger slot and nonce word are warm-able, non-zero) and from new traders (first
-fill ever: every slot goes from zero). ``internal_fill_existing_100`` is the per-fill cost of the
-100-fill batch. The snapshot lives in ``tests/gas_snapshot.json``; ``python -m defi_int.gas``
-prints the table, ``--update`` rewrites the snapshot, ``--check`` fails on a regression over 2%.
+``measure()`` deploys a system with funding on (period 8 h, cap 100 bps) and the oracle 0.1 %
+below the AMM mid, so every fill below settles a nonzero funding charge; time passes between
+batches. It runs each operation once and returns its gas from the receipt. Settlements go through
+``settleCompact`` (what ``System.settle`` sends) unless named ``_abi``; 1, 10 and 100 fills:
+
+- ``existing``: traders who already hold a position, the next nonce of their last 128-nonce word;
+- ``scattered``: the same traders, each nonce far from its last one (another word) but in a word
+  the trader has used before;
+- ``fresh_word``: the same traders, each nonce in a word they never used (a new nonce slot);
+- ``new``: a trader's first fill (it has deposited, its nonce word is new).
+
+``internal_fill_<case>_100`` is the per-fill cost of the 100-fill batch of that case; ``liquidate``
+closes a whole position on the desk, funding settled first. The snapshot
+lives in ``tests/gas_snapshot.json``; ``python -m defi_int.gas`` prints the table, ``--update``
+rewrites the snapshot, ``--check`` fails on a regression over 2%.
 """
 
 from __future__ import annotations
@@ -14,10 +23,11 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from defi_int.chain import Chain, System
+from defi_int.chain import Chain, MarketParams, System, SystemParams
 from defi_int.chain.views import domain
 from defi_int.testing import OrderMaker, build_session
 from defi_int.types import ONE
@@ -26,26 +36,50 @@ SNAPSHOT = Path("tests/gas_snapshot.json")
 TOLERANCE = 0.02
 SIZES = (1, 10, 100)
 STEP = ONE // 10
+#: Funding as the measurement runs it: an 8-hour period, a 1 % cap, the oracle 10 bps off the AMM.
+PARAMS = SystemParams(markets=(MarketParams(funding_period=8 * 3_600, funding_cap_bps=100),))
+ORACLE_OFFSET_BPS = 10
+#: Seconds between two measured batches, so the funding index moves.
+BETWEEN_BATCHES = 60
+#: The nonce words the cases use: 0 for existing, 7 for scattered's other word, 20+ for fresh ones.
+WORD = 128
 
 
-def _traders(system: System, label: str, count: int) -> list[LocalAccount]:
+def fund_traders(system: System, label: str, count: int) -> list[LocalAccount]:
+    """``count`` new traders with 10,000 tokens of margin each."""
     traders = [system.chain.account(f"gas-{label}-{i}") for i in range(count)]
     for trader in traders:
         system.fund(trader, 10_000 * system.params.unit)
     return traders
 
 
-def _settle_batch(maker: OrderMaker, traders: list[LocalAccount], nonce: int, *, fee_bps: int = 2) -> int:
+def settle_batch(
+    maker: OrderMaker, traders: list[LocalAccount], nonce: int, *, fee_bps: int = 2, compact: bool = True
+) -> Any:
+    """``BETWEEN_BATCHES`` seconds later, every trader buys ``STEP`` with ``nonce``, all internal."""
+    chain = maker.system.chain
+    chain.set_next_block_timestamp(chain.timestamp() + BETWEEN_BATCHES)
     fills = [maker.fill(t, maker.order(t, size=STEP, nonce=nonce), fee_bps=fee_bps) for t in traders]
-    receipt = maker.settle(fills, gas=400_000 + 80_000 * len(fills))
-    return int(receipt["gasUsed"])
+    receipt = maker.system.settle(fills, gas=400_000 + 80_000 * len(fills), compact=compact)
+    return receipt
+
+
+def gas_system(chain: Chain) -> tuple[System, OrderMaker, list[LocalAccount]]:
+    """The measured deployment: funding on, the oracle ``ORACLE_OFFSET_BPS`` below the AMM mid."""
+    system, traders = build_session(chain, PARAMS)
+    mid = PARAMS.markets[0].price
+    system.set_price(0, mid * (10_000 - ORACLE_OFFSET_BPS) // 10_000)
+    return system, OrderMaker(system, domain(system)), traders
+
+
+def _batch(maker: OrderMaker, traders: list[LocalAccount], nonce: int, *, compact: bool = True) -> int:
+    return int(settle_batch(maker, traders, nonce, compact=compact)["gasUsed"])
 
 
 def measure(chain: Chain | None = None) -> dict[str, int]:
     """Gas of every named operation; see the module docstring."""
     chain = chain or Chain.embedded()
-    system, (alice, bob, *_) = build_session(chain)
-    maker = OrderMaker(system, domain(system))
+    system, maker, (alice, bob, *_) = gas_system(chain)
     send = chain.transact
     gas: dict[str, int] = {}
 
@@ -60,9 +94,13 @@ def measure(chain: Chain | None = None) -> dict[str, int]:
     order = maker.order(bob, nonce=10**6)
     gas["cancel"] = int(send(bob, system.settlement.functions.cancel(order.as_tuple()), gas=100_000)["gasUsed"])
     quote = chain.call(system.amm.functions.quoteBuy(0, ONE))
-    gas["amm_swap"] = int(send(alice, system.amm.functions.swap(0, True, ONE, quote), gas=200_000)["gasUsed"])
+    gas["amm_swap"] = int(send(alice, system.amm.functions.swap(0, True, ONE, quote), gas=250_000)["gasUsed"])
     hedge = system.settlement.functions.hedge(0, False, ONE, 0)
-    gas["hedge"] = int(send(system.keeper_account, hedge, gas=250_000)["gasUsed"])
+    gas["hedge"] = int(send(system.keeper_account, hedge, gas=300_000)["gasUsed"])
+    gas["withdraw_with_position"] = int(
+        send(alice, system.vault.functions.withdraw(100 * system.params.unit), gas=200_000)["gasUsed"]
+    )
+    gas["update_funding"] = int(system.update_funding(0)["gasUsed"])
     mixed = [
         maker.fill(t, maker.order(t, size=2 * STEP, nonce=7), internal_size=STEP, amm_size=STEP, fee_bps=2)
         for t in (alice, bob)
@@ -70,12 +108,33 @@ def measure(chain: Chain | None = None) -> dict[str, int]:
     gas["settle_mixed_2"] = int(maker.settle(mixed)["gasUsed"])
 
     for count in SIZES:
-        existing = _traders(system, f"old{count}", count)
-        _settle_batch(maker, existing, nonce=1)
-        gas[f"settle_{count}_existing"] = _settle_batch(maker, existing, nonce=2)
-        gas[f"settle_{count}_new"] = _settle_batch(maker, _traders(system, f"new{count}", count), nonce=1)
-    gas["internal_fill_existing_100"] = gas["settle_100_existing"] // 100
+        existing = fund_traders(system, f"old{count}", count)
+        _batch(maker, existing, nonce=1)
+        _batch(maker, existing, nonce=7 * WORD)
+        gas[f"settle_{count}_existing"] = _batch(maker, existing, nonce=7 * WORD + 1)
+        gas[f"settle_{count}_scattered"] = _batch(maker, existing, nonce=2)
+        gas[f"settle_{count}_fresh_word"] = _batch(maker, existing, nonce=(20 + count) * WORD)
+        gas[f"settle_{count}_new"] = _batch(maker, fund_traders(system, f"new{count}", count), nonce=1)
+    abi = fund_traders(system, "abi", 100)
+    _batch(maker, abi, nonce=1, compact=False)
+    gas["settle_100_existing_abi"] = _batch(maker, abi, nonce=2, compact=False)
+    for case in ("existing", "scattered", "fresh_word", "new"):
+        gas[f"internal_fill_{case}_100"] = gas[f"settle_100_{case}"] // 100
+    gas["liquidate"] = _liquidation(system, maker)
     return gas
+
+
+def _liquidation(system: System, maker: OrderMaker) -> int:
+    """An account long 9 base on 2,000 tokens of margin, liquidated whole by the desk after a 10 % fall."""
+    chain = system.chain
+    levered = chain.account("gas-levered")
+    system.fund(levered, 2_000 * system.params.unit)
+    maker.settle([maker.fill(levered, size=9 * ONE)])
+    price = chain.call(system.oracle.functions.latest(0))[0]
+    chain.set_next_block_timestamp(chain.timestamp() + BETWEEN_BATCHES)
+    system.set_price(0, price * 9 // 10)
+    _, receipt = system.liquidate(chain.account("gas-liquidator"), levered.address, 0, 9 * ONE)
+    return receipt.gas_used
 
 
 def compare(measured: dict[str, int], snapshot: dict[str, int], tolerance: float = TOLERANCE) -> list[str]:

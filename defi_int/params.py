@@ -19,11 +19,14 @@ the field's metadata. Everything else is derived from that line:
 Adding a parameter is adding its line to the right class. The bounds come from the contracts:
 prices are ``uint192`` in the oracle but order limits are ``uint128`` and reach twice the oracle
 price, so prices stop at ``uint128 / 2``; AMM reserves are ``uint112`` (the quote reserve too,
-``amm_base·price/priceScale``); positions and cash are ``int128`` in the Vault, so every deposit
-(whole tokens · 10^decimals) and the token's whole supply must fit ``int128``; ``priceScale`` is
-``10^(36 − decimals)``; the oracle adds ``maxAge`` to a ``uint64`` time; market id ``2^32 − 1`` is
-the Settlement's "no market loaded" sentinel. This module imports nothing above ``types`` and
-``exceptions``: the chain layer, the keeper and the simulator all build on it.
+``amm_base·price/priceScale``); a ledger book (an account in one market) holds its position and
+its cash as ``int96`` in one storage word, so every deposit (whole tokens · 10^decimals) and the
+token's whole supply must fit ``int96``, and an inventory cap ``uint96``; ``priceScale`` is
+``10^(36 − decimals)``; the oracle takes a ``maxAge`` of at most a year; the Vault refuses to list
+market id ``2^32 − 1`` (reserved as "no market"); funding periods are off (0) or one hour to thirty
+days, and every bps parameter of funding and liquidation is at most 10,000. This module imports
+nothing above ``types`` and ``exceptions``: the chain layer, the keeper and the simulator all
+build on it.
 """
 
 from __future__ import annotations
@@ -48,14 +51,18 @@ UINT64_MAX: Final = 2**64 - 1
 UINT112_MAX: Final = 2**112 - 1
 UINT128_MAX: Final = 2**128 - 1
 UINT256_MAX: Final = 2**256 - 1
-INT128_MAX: Final = 2**127 - 1
+UINT96_MAX: Final = 2**96 - 1
+INT96_MAX: Final = 2**95 - 1
 
-#: Settlement keeps ``type(uint32).max`` as its "no market loaded" sentinel.
+#: The Vault refuses to list ``type(uint32).max``, reserved as "no market" (``InvalidMarket``).
 MAX_MARKET_ID: Final = UINT32_MAX - 1
 #: The Vault's ``priceScale = 10 ** (36 - decimals)``.
 MAX_DECIMALS: Final = 36
-#: The oracle computes ``updatedAt + maxAge`` with ``updatedAt`` a uint64: it must not overflow.
-MAX_ORACLE_AGE: Final = UINT256_MAX - UINT64_MAX
+#: ``PriceOracle.MAX_AGE_LIMIT``: a longer ``maxAge`` is refused (``InvalidMaxAge``).
+MAX_ORACLE_AGE: Final = 365 * 24 * 3_600
+#: Funding periods the Vault accepts besides 0 (off): one hour to thirty days (``InvalidFundingParams``).
+FUNDING_PERIOD_MIN: Final = 3_600
+FUNDING_PERIOD_MAX: Final = 30 * 24 * 3_600
 #: Limits reach twice the oracle price (``limit_offset_bps`` <= 10000) and are uint128.
 PRICE_MAX: Final = UINT128_MAX // 2
 #: Price paths move on a grid of one millionth of a dollar.
@@ -106,7 +113,8 @@ class Param:
     ``kind``: ``int``, ``float``, ``amount`` (a decimal read exactly into a 1e18 int), ``bool``,
     ``text``, ``choice``, ``pair`` (``[low, high]`` of ``item``), ``ints`` (an array of ints) or
     ``file`` (a path relative to the scenario file). ``lo``/``hi`` bound the value (each item of a
-    pair or array); ``key`` is the TOML key when it differs from the field's name.
+    pair or array); ``or_zero``: 0 is accepted too, below ``lo`` (a feature that 0 turns off);
+    ``key`` is the TOML key when it differs from the field's name.
     """
 
     kind: str
@@ -118,6 +126,7 @@ class Param:
     key: str = ""
     options: tuple[str, ...] = ()
     item: str = ""
+    or_zero: bool = False
 
     def _show(self, value: float | int, rounding: str = ROUND_HALF_EVEN) -> str:
         return show(value, amount=self.kind == "amount", rounding=rounding)
@@ -128,6 +137,8 @@ class Param:
             return " | ".join(self.options)
         lo = None if self.lo is None else self._show(self.lo, ROUND_CEILING)
         hi = None if self.hi is None else self._show(self.hi, ROUND_FLOOR)
+        if self.or_zero and lo is not None and hi is not None:
+            return f"0 (off) or {lo}..{hi}"
         if lo is not None and hi is not None:
             return f"> {lo} and <= {hi}" if self.lo_open else f"{lo}..{hi}"
         if lo is not None:
@@ -140,11 +151,14 @@ class Param:
         bounds = self.bounds_text()
         if not bounds:
             return "must be a finite number"
-        return f"must be {'within ' if '..' in bounds else ''}{bounds}{unit}"
+        within = "within " if ".." in bounds and not self.or_zero else ""
+        return f"must be {within}{bounds}{unit}"
 
     def range_problem(self, value: float | int) -> str | None:
         """The problem with a number against this parameter's range, or None."""
         lo, hi = self.lo, self.hi
+        if self.or_zero and value == 0:
+            return None
         below = lo is not None and (value <= lo if self.lo_open else value < lo)
         if below or (hi is not None and value > hi):
             return f"{self.range_text()}, got {self._show(value)}"
@@ -203,9 +217,10 @@ def integer(
     unit: str = "",
     onchain: str = "",
     key: str = "",
+    or_zero: bool = False,
 ) -> Any:
-    """An integer parameter within ``lo..hi``."""
-    return _declare(default, Param("int", lo, hi, unit=unit, onchain=onchain, key=key))
+    """An integer parameter within ``lo..hi`` (or 0, with ``or_zero``)."""
+    return _declare(default, Param("int", lo, hi, unit=unit, onchain=onchain, key=key, or_zero=or_zero))
 
 
 def number(
@@ -311,26 +326,42 @@ class Declared:
 
 @dataclass(frozen=True, kw_only=True)
 class MarketParams(Declared):
-    """One market on chain: index price, AMM virtual reserves and fee, the desk's inventory cap."""
+    """One market on chain: index price, AMM virtual reserves and fee, the desk's inventory cap, and
+    funding: the AMM–oracle premium, clamped to ``funding_cap_bps`` of the oracle price, is paid in
+    full over ``funding_period`` seconds (0: funding off)."""
 
     market_id: int = integer(0, 0, MAX_MARKET_ID, onchain="uint32", key="id")
     price: int = amount(2_000 * ONE, PRICE_MIN, PRICE_MAX, unit="USD per base unit", onchain="uint192, uint128")
     amm_base: int = amount(1_000 * ONE, 0, UINT112_MAX, lo_open=True, unit="base units", onchain="uint112")
     amm_fee_bps: int = integer(30, 0, BPS - 1, unit="bps", onchain="uint16")
-    inventory_cap: int = amount(100 * ONE, 0, INT128_MAX, unit="base units", onchain="int128")
+    inventory_cap: int = amount(100 * ONE, 0, UINT96_MAX, unit="base units", onchain="uint96")
+    funding_period: int = integer(
+        0, FUNDING_PERIOD_MIN, FUNDING_PERIOD_MAX, unit="seconds", onchain="uint32", or_zero=True
+    )
+    funding_cap_bps: int = integer(0, 0, BPS, unit="bps", onchain="uint16")
 
 
 @dataclass(frozen=True, kw_only=True)
 class ProtocolParams(Declared):
-    """The protocol besides its markets (the scenario's ``[protocol]``); capital in whole tokens."""
+    """The protocol besides its markets (the scenario's ``[protocol]``); capital in whole tokens.
+
+    Liquidation: ``liquidation_penalty_bps`` of the closed notional (capped at the account's equity
+    left) goes to the liquidator (``liquidator_share_bps`` of it) and the insurance fund; an AMM
+    close may trade at most ``liquidation_slippage_bps`` from the oracle price. The insurance fund
+    starts with ``insurance_capital`` and pays bad debt.
+    """
 
     decimals: int = integer(6, 0, MAX_DECIMALS, onchain="uint8")
     oracle_max_age: int = integer(3_600, 1, MAX_ORACLE_AGE, unit="seconds", onchain="uint256")
-    initial_margin_bps: int = integer(1_000, 1, BPS, unit="bps", onchain="uint256")
-    maintenance_margin_bps: int = integer(500, 1, BPS, unit="bps", onchain="uint256")
+    initial_margin_bps: int = integer(1_000, 1, BPS, unit="bps", onchain="uint16")
+    maintenance_margin_bps: int = integer(500, 1, BPS, unit="bps", onchain="uint16")
     max_deviation_bps: int = integer(100, 0, BPS, unit="bps", onchain="uint256")
-    desk_capital: int = integer(2_000_000, 1, INT128_MAX, unit="whole tokens")
-    amm_capital: int = integer(5_000_000, 0, INT128_MAX, unit="whole tokens")
+    desk_capital: int = integer(2_000_000, 1, INT96_MAX, unit="whole tokens")
+    amm_capital: int = integer(5_000_000, 0, INT96_MAX, unit="whole tokens")
+    insurance_capital: int = integer(0, 0, INT96_MAX, unit="whole tokens")
+    liquidation_penalty_bps: int = integer(250, 0, BPS, unit="bps", onchain="uint16")
+    liquidator_share_bps: int = integer(5_000, 0, BPS, unit="bps", onchain="uint16")
+    liquidation_slippage_bps: int = integer(200, 0, BPS, unit="bps", onchain="uint16")
 
     @property
     def unit(self) -> int:
@@ -353,19 +384,24 @@ class ProtocolParams(Declared):
                 f"must be <= initial_margin_bps ({self.initial_margin_bps}), got {self.maintenance_margin_bps}",
                 ("initial_margin_bps",),
             )
-        for name, what in (("desk_capital", "the desk's capital"), ("amm_capital", "the AMM's capital")):
+        capital = (
+            ("desk_capital", "the desk's capital"),
+            ("amm_capital", "the AMM's capital"),
+            ("insurance_capital", "the insurance fund's capital"),
+        )
+        for name, what in capital:
             problem = self.deposit_problem(getattr(self, name), what)
             if problem:
                 yield Problem(name, problem, ("decimals",))
 
     def deposit_problem(self, tokens: int, what: str) -> str | None:
-        """Why ``tokens`` whole tokens cannot be deposited in the Vault (cash is int128), or None."""
+        """Why ``tokens`` whole tokens cannot be deposited in the Vault (a book's cash is int96), or None."""
         units = tokens * self.unit
-        if units <= INT128_MAX:
+        if units <= INT96_MAX:
             return None
         return (
             f"{what} of {show(tokens)} whole tokens is {show(units)} units at {self.decimals} decimals, "
-            f"above what the Vault's int128 cash holds ({show(INT128_MAX, rounding=ROUND_FLOOR)})"
+            f"above what a Vault book's int96 cash holds ({show(INT96_MAX, rounding=ROUND_FLOOR)})"
         )
 
 
@@ -428,9 +464,9 @@ class KeeperParams(Declared):
     horizon_seconds: float = number(3_600.0, 0, YEAR_SECONDS, lo_open=True, unit="seconds")
     fee_bps: int = integer(2, 0, 1_000, unit="bps", onchain="uint16")
     min_edge_bps: float = number(0.0, -1_000, 1_000, unit="bps")
-    risk_limit: int | None = amount(None, 0, INT128_MAX, unit="base units")
-    soft_limit: int | None = amount(None, 0, INT128_MAX, unit="base units")
-    hedge_to: int = amount(0, 0, INT128_MAX, unit="base units")
+    risk_limit: int | None = amount(None, 0, INT96_MAX, unit="base units")
+    soft_limit: int | None = amount(None, 0, INT96_MAX, unit="base units")
+    hedge_to: int = amount(0, 0, INT96_MAX, unit="base units")
     hedge_slippage_bps: int = integer(100, 0, BPS, unit="bps")
     max_batch: int = integer(500, 1, 10_000, unit="fills")  # also bounded by the block gas limit
     max_resting: int = integer(10_000, 1, 1_000_000, unit="orders")

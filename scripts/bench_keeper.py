@@ -62,7 +62,7 @@ def measure(orders: int, batch: int, seed: int) -> dict[str, Any]:
     venue = MirrorVenue.new((MirrorMarket(inventory_cap=10_000 * ONE),))
     traders = [Account.from_key(keccak(text=f"bench trader {i}")) for i in range(TRADERS)]
     for trader in traders:
-        venue.world.ledger.deposit(trader.address, 10_000_000 * 10**6)
+        venue.fund(trader.address, 10_000_000 * 10**6)
     pricing = PricingParams(5.0, 0.1, 0.64 / 31_536_000, 3_600.0, 100, 0.0, venue.world.price_scale)
     config = KeeperConfig(pricing={0: pricing}, risk_limits={0: 5_000 * ONE}, soft_limits={0: None}, max_batch=batch)
     keeper = Keeper(venue, config)

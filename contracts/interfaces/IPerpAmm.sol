@@ -22,6 +22,10 @@ interface IPerpAmm {
     error NotSettlement(address caller);
     /// @notice Thrown when the Settlement is set a second time.
     error SettlementAlreadySet();
+    /// @notice Thrown when `caller` calls a Vault-only function.
+    error NotVault(address caller);
+    /// @notice Thrown when a swap names a `size` above 2^128 - 1 base units (no order could carry it).
+    error SizeOutOfRange(uint256 size);
 
     /// @notice Emitted when `market`'s pool starts with virtual reserves `base`/`quote` and `feeBps`.
     event PoolInitialized(uint32 indexed market, uint256 base, uint256 quote, uint256 feeBps);
@@ -74,6 +78,13 @@ interface IPerpAmm {
     function swapFor(address account, uint32 market, bool isBuy, uint256 size, uint256 limitQuote, uint256 feeBps)
         external
         returns (uint256 quote, uint256 fee);
+
+    /// @notice Moves `market`'s pool for a trade of `size` base by `account` that the Vault books
+    ///         itself (a liquidation closing a position on the AMM): the same pricing, limit and
+    ///         `Swap` event as `swap`, without touching the ledger. Vault only. Returns the quote.
+    function liquidationSwap(address account, uint32 market, bool isBuy, uint256 size, uint256 limitQuote)
+        external
+        returns (uint256 quote);
 
     /// @notice Opens `market`'s pool with virtual reserves. Owner only.
     function initializePool(uint32 market, uint256 base, uint256 quote, uint256 feeBps) external;

@@ -32,8 +32,12 @@ interface ISettlement {
     error SettlementPaused();
     /// @notice Thrown when a batch holds no fills.
     error EmptyBatch();
-    /// @notice Thrown when fill `index` carries a value with bits beyond its Solidity type.
+    /// @notice Thrown when fill `index` carries a value with bits beyond its Solidity type (or, in
+    ///         `settleCompact`, unknown flag bits, a nonce longer than 32 bytes or a fill cut short).
     error MalformedFill(uint256 index);
+    /// @notice Thrown when an order passed to `cancel`, `hashOrder` or `remaining` carries a value
+    ///         with bits beyond its Solidity type (its digest would not be the order's).
+    error MalformedOrder();
     /// @notice Thrown when a fill's two legs are both zero.
     error EmptyFill(bytes32 digest);
     /// @notice Thrown when the signature on order `digest` recovers to `signer`, not its `trader`.
@@ -60,22 +64,26 @@ interface ISettlement {
     error AmmNotAllowed(bytes32 digest);
     /// @notice Thrown when `caller` cancels an order whose trader is `trader`.
     error NotOrderTrader(address caller, address trader);
+    /// @notice Thrown when an internal leg's `notional` is more than a ledger book can hold (2^95 - 1).
+    error AmountOutOfRange(uint256 notional);
     /// @notice Thrown when the deviation band is set above 10000 bps.
     error InvalidDeviationBps(uint256 maxDeviationBps);
 
-    /// @notice Emitted for every fill, with both legs: the internal leg at `internalPrice` against
-    ///         the desk (price zero when there is no internal leg) and the AMM leg of `ammSize` for
-    ///         `ammQuote`; `fee` sums both legs' fees. The order's market and side are those of the
-    ///         order signed as `digest` (kept out of the log: each extra word costs every fill 256 gas).
-    event OrderFilled(
-        bytes32 indexed digest,
-        address indexed trader,
-        uint256 internalSize,
-        uint256 internalPrice,
-        uint256 ammSize,
-        uint256 ammQuote,
-        uint256 fee
-    );
+    /// @notice Emitted with the fills settled since the previous `FillsSettled` of the batch, in
+    ///         batch order, once the run of internal legs they belong to is booked (at a change of
+    ///         market and at the end of the batch). Four words per fill:
+    ///         - `digest`: the order's EIP-712 digest (which also names its market);
+    ///         - `uint160(trader) | uint256(uint96(int96(funding))) << 160`: the funding the trader's
+    ///           book settled when the internal leg was booked, positive: paid (funding an AMM leg
+    ///           settles is in the Vault's `FundingSettled`);
+    ///         - `isBuy << 255 | internalSize << 128 | internalPrice` (size and price zero without an
+    ///           internal leg; a booked size is below 2^95);
+    ///         - `ammSize << 128 | feeBps << 112 | ammQuote` (AMM sizes and quotes are below 2^112).
+    ///         The fee is not logged: it is `feeBps` of each leg's notional, rounded up, the internal
+    ///         notional rounded against the trader. One log per run, not one per fill: a log and its
+    ///         topics cost 375 gas each, most of a fill's logging. `defi_int.chain.views.fill_events`
+    ///         unpacks it.
+    event FillsSettled(bytes32[] fills);
     /// @notice Emitted when `trader` cancels order `digest`, consuming `nonce`.
     event OrderCancelled(bytes32 indexed digest, address indexed trader, uint256 nonce);
     /// @notice Emitted when the desk trades its own book on the AMM.
@@ -101,6 +109,16 @@ interface ISettlement {
     function cancel(Order calldata order) external;
     /// @notice Settles a batch: for each fill, verify the order and apply its internal then its AMM leg.
     function settle(Fill[] calldata fills) external;
+    /// @notice `settle` with the fills packed: the same checks, effects and events, in a third of
+    ///         the calldata. Fills follow each other, big-endian, no padding:
+    ///         trader (20) ‖ market (4) ‖ flags (1) ‖ size (16) ‖ limitPrice (16) ‖ expiry (8) ‖
+    ///         nonceLength (1, at most 32) ‖ nonce (nonceLength bytes) ‖ maxFeeBps (2) ‖
+    ///         then, when flag bit 3 is set (the whole order internally: internalSize = size,
+    ///         ammSize = 0), internalPrice (16), otherwise internalSize (16) ‖ internalPrice (16) ‖
+    ///         ammSize (16) ‖ then feeBps (2) ‖ r (32) ‖ s (32).
+    ///         Flags: bit 0 isBuy, bit 1 allowAmm, bit 2 the signature's v is 28 (else 27), bit 3
+    ///         as above; the others zero. The Python encoder is `defi_int.chain.encoding.pack_fills`.
+    function settleCompact(bytes calldata packed) external;
     /// @notice Trades the desk's own book on the AMM. Keepers only.
     function hedge(uint32 market, bool isBuy, uint256 size, uint256 limitQuote) external returns (uint256 quote);
 

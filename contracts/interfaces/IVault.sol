@@ -3,31 +3,47 @@ pragma solidity 0.8.37;
 
 import {ICollateralToken} from "./ICollateralToken.sol";
 import {IPriceOracle} from "./IPriceOracle.sol";
-
-/// @notice One internal leg for `IVault.book`: `account` gains `baseDelta` in the booked market
-///         and `quoteDelta` cash and pays `fee`; the desk takes the opposite side.
-struct Booking {
-    address account;
-    int256 baseDelta;
-    int256 quoteDelta;
-    uint256 fee;
-}
+import {IPerpAmm} from "./IPerpAmm.sol";
 
 /// @title IVault
 /// @notice Custody of all collateral and the ledger of every account: `cash` in collateral units
-///         (signed) and `position[market]` in base units, 1e18 fixed point (signed).
+///         (signed) and `position[market]` in base units, 1e18 fixed point (signed); funding per
+///         market; liquidation of accounts below maintenance margin.
 /// @dev Accounts are traders, the desk (the vault's own book, keyed by the vault's address), the
-///      AMM's book (keyed by the AMM's address) and the fee recipient. Invariants kept by every
-///      function: the token balance of the vault equals the sum of all cash, to the unit; the
-///      positions of each market sum to zero; the desk's |position| never exceeds its cap
-///      (a trade may only bring an over-cap inventory closer to zero). Operators (Settlement,
-///      PerpAmm) move the ledger through `trade`; their own books are exempt from margin.
+///      AMM's book (keyed by the AMM's address), the fee recipient, and two accounts no key holds:
+///      the insurance fund and the funding pool. Invariants kept by every function: the token
+///      balance of the vault equals the sum of all cash, to the unit; the positions of each market
+///      sum to zero; the desk's |position| never exceeds its cap (a trade may only bring an
+///      over-cap inventory closer to zero), on every path that moves it.
+///
+///      Margin. Equity is cash, less the funding each book owes, plus every position marked at the
+///      oracle; only books holding a position need a price, so a stale market blocks only what is
+///      at risk in it. A trader needs initial margin after a trade that adds risk and after a
+///      withdrawal, maintenance margin after a trade that only shrinks its position. The desk and
+///      the AMM (the house books) need maintenance margin after any move that grows a position
+///      (their floor); moves that shrink one are always allowed.
+///
+///      Funding. Each market has a cumulative index in price units (1e18 USD per base unit): it
+///      grows by `premium x dt / period`, where the premium is the AMM mid less the oracle price,
+///      clamped to `capBps` of the oracle price, sampled whenever the market is touched (zero while
+///      the oracle is stale or there is no pool). Longs pay when the index rises. A book settles
+///      its funding whenever it is written (a fill, an AMM trade, a withdrawal, a deposit into a
+///      book with a position, a liquidation), against the funding pool, rounded against the book;
+///      so the pool holds what books were charged less what they received: zero plus rounding
+///      once every book has settled, never negative then.
+///
+///      Liquidation. Anyone may liquidate an account below maintenance: the desk takes the
+///      position at the oracle price as far as its cap allows, the rest is closed on the AMM
+///      within `maxSlippageBps` of the oracle; a penalty (capped at what the account has left)
+///      goes to the liquidator and the insurance fund. An account left without positions and with
+///      negative cash is bad debt: the insurance fund pays it, going negative if it must, and
+///      `badDebt` records it.
 interface IVault {
     /// @notice Thrown when `caller` calls an operator-only function.
     error NotOperator(address caller);
     /// @notice Thrown when the vault is paused.
     error Paused();
-    /// @notice Thrown when an amount of zero is deposited or withdrawn.
+    /// @notice Thrown when an amount of zero is deposited, withdrawn or liquidated.
     error ZeroAmount();
     /// @notice Thrown when the collateral token refuses a transfer.
     error TokenTransferFailed();
@@ -41,10 +57,27 @@ interface IVault {
     error MarketNotListed(uint32 market);
     /// @notice Thrown when `market` is listed twice.
     error MarketAlreadyListed(uint32 market);
+    /// @notice Thrown when listing `market` = 2^32 - 1, an id reserved as "no market".
+    error InvalidMarket(uint32 market);
     /// @notice Thrown when margin ratios are not 0 < maintenance <= initial <= 10000 bps.
     error InvalidMarginRatios(uint256 initialBps, uint256 maintenanceBps);
-    /// @notice Thrown when an amount does not fit the ledger's signed 128-bit range.
+    /// @notice Thrown when an amount does not fit the ledger's signed 96-bit books.
     error AmountOutOfRange(uint256 amount);
+    /// @notice Thrown when the AMM is named a second time.
+    error AmmAlreadySet();
+    /// @notice Thrown when funding parameters are not `period` = 0 (off) or 1 hour..30 days, `capBps` <= 10000.
+    error InvalidFundingParams(uint256 period, uint256 capBps);
+    /// @notice Thrown when funding is enabled for `market` whose last oracle `price` is zero or
+    ///         above 2^96 x 1e9 (its funding unit, 1e-9 of that price, must fit 96 bits).
+    error FundingUnitUnavailable(uint32 market, uint256 price);
+    /// @notice Thrown when liquidation parameters are above 10000 bps.
+    error InvalidLiquidationParams(uint256 penaltyBps, uint256 liquidatorShareBps, uint256 maxSlippageBps);
+    /// @notice Thrown when `account` (the desk, the AMM, the insurance fund or the funding pool) is liquidated.
+    error CannotLiquidate(address account);
+    /// @notice Thrown when `account`, holding `equity`, is liquidated while at or above its maintenance `required`.
+    error NotLiquidatable(address account, int256 equity, uint256 required);
+    /// @notice Thrown when `account` holds no position in `market` to liquidate.
+    error NoPosition(address account, uint32 market);
 
     /// @notice Emitted when `from` deposits `amount` to `account`'s cash.
     event Deposited(address indexed account, address indexed from, uint256 amount);
@@ -62,54 +95,116 @@ interface IVault {
     event FeeRecipientSet(address indexed recipient);
     /// @notice Emitted when the vault is paused (`paused`) or resumed.
     event PausedSet(bool paused);
+    /// @notice Emitted when the AMM whose pools set the funding premium is named.
+    event AmmSet(address indexed amm);
+    /// @notice Emitted when `market`'s funding parameters change; `unit` is its funding unit in price units.
+    event FundingParamsSet(uint32 indexed market, uint256 period, uint256 capBps, uint256 unit);
+    /// @notice Emitted when `market`'s funding index moves to `index` or its premium is sampled anew as `premium`.
+    event FundingUpdated(uint32 indexed market, int256 index, int256 premium);
+    /// @notice Emitted once per ledger call for the books of `market` that settled funding: each
+    ///         word is `uint256(uint96(int96(amount))) << 160 | uint160(account)`, `amount` being what
+    ///         the account paid (negative: received). Only nonzero amounts are listed.
+    event FundingSettled(uint32 indexed market, bytes32[] charges);
+    /// @notice Emitted when the liquidation parameters change.
+    event LiquidationParamsSet(uint256 penaltyBps, uint256 liquidatorShareBps, uint256 maxSlippageBps);
+    /// @notice Emitted when `liquidator` closes `size` of `account`'s position in `market` (signed as
+    ///         the position was): `toDesk` taken by the desk at `mark`, `toAmm` closed on the AMM for
+    ///         `ammQuote`; `penalty` is what the account paid for it.
+    event Liquidated(
+        address indexed account,
+        uint32 indexed market,
+        address indexed liquidator,
+        int256 size,
+        uint256 toDesk,
+        uint256 toAmm,
+        uint256 ammQuote,
+        uint256 mark,
+        uint256 penalty
+    );
+    /// @notice Emitted when `account` is left with no position and `amount` of negative cash: the
+    ///         insurance fund pays it; `uncovered` of it is more than the fund held.
+    event BadDebtRealized(address indexed account, uint256 amount, uint256 uncovered);
 
     /// @notice The collateral token.
     function token() external view returns (ICollateralToken);
     /// @notice The oracle that marks positions for margin.
     function oracle() external view returns (IPriceOracle);
+    /// @notice The AMM whose pools set the funding premium and close liquidations (zero until named).
+    function amm() external view returns (IPerpAmm);
     /// @notice size (1e18) x price (1e18) / priceScale = collateral units.
     function priceScale() external view returns (uint256);
     /// @notice The desk's account: the vault's own book.
     function desk() external view returns (address);
+    /// @notice The account that receives liquidation penalties and pays bad debt; no key holds it.
+    function insuranceFund() external view returns (address);
+    /// @notice The account funding is settled against; no key holds it.
+    function fundingPool() external view returns (address);
     /// @notice The account that receives fees.
     function feeRecipient() external view returns (address);
-    /// @notice Whether `account` may move the ledger through `trade`.
+    /// @notice Whether `account` may move the ledger through `trade` and `book`.
     function isOperator(address account) external view returns (bool);
     /// @notice Initial margin ratio in bps, required after any trade that adds risk and after withdrawals.
     function initialMarginBps() external view returns (uint256);
-    /// @notice Maintenance margin ratio in bps, required after trades that only reduce risk.
+    /// @notice Maintenance margin ratio in bps, required after trades that only reduce risk; below it an account can be liquidated.
     function maintenanceMarginBps() external view returns (uint256);
     /// @notice The desk's inventory cap in `market`, in base units.
     function inventoryCap(uint32 market) external view returns (uint256);
-    /// @notice The listed markets, in listing order.
+    /// @notice The listed markets, in listing order; the first is the home book of deposits and withdrawals.
     function markets() external view returns (uint32[] memory);
-    /// @notice Whether deposits, withdrawals and trades are stopped.
+    /// @notice Whether deposits, withdrawals, trades and liquidations are stopped.
     function paused() external view returns (bool);
+    /// @notice `market`'s funding: seconds over which a premium is paid in full (0: off), its clamp
+    ///         in bps of the oracle price, and its funding unit in price units (fixed once set).
+    function fundingParams(uint32 market) external view returns (uint256 period, uint256 capBps, uint256 unit);
+    /// @notice `market`'s funding index and premium (price units) as last written, and when.
+    function fundingState(uint32 market) external view returns (int256 index, int256 premium, uint256 updatedAt);
+    /// @notice `market`'s funding index now (what the next touch will write).
+    function fundingIndex(uint32 market) external view returns (int256);
+    /// @notice The funding mark `account`'s book in `market` last settled at (see BookLib).
+    function fundingMarkOf(address account, uint32 market) external view returns (uint256);
+    /// @notice Funding `account`'s book in `market` owes now (negative: is owed), rounded as it will settle.
+    function pendingFunding(address account, uint32 market) external view returns (int256);
+    /// @notice Penalty in bps of the liquidated notional, the liquidator's share of it, and the
+    ///         most an AMM close may deviate from the oracle price, in bps.
+    function liquidationParams()
+        external
+        view
+        returns (uint256 penaltyBps, uint256 liquidatorShareBps, uint256 maxSlippageBps);
+    /// @notice Bad debt realized so far, in collateral units.
+    function badDebt() external view returns (uint256);
 
     /// @notice Signed cash of `account`, in collateral units: deposits less withdrawals plus every
-    ///         market's trade cash flows and fees received.
+    ///         market's trade cash flows, fees, penalties and settled funding.
     function cash(address account) external view returns (int256);
     /// @notice Signed position of `account` in `market`, in base units (1e18).
     function position(address account, uint32 market) external view returns (int256);
     /// @notice The desk's own position in `market`.
     function inventory(uint32 market) external view returns (int256);
-    /// @notice Cash plus every position marked at the oracle (rounded down), in collateral units.
+    /// @notice Cash, less pending funding, plus every position marked at the oracle (rounded
+    ///         against the account), in collateral units. Reverts when a market with a position is stale.
     function equity(address account) external view returns (int256);
     /// @notice The margin `account` needs at `ratioBps`, rounded up, in collateral units.
     function marginRequired(address account, uint256 ratioBps) external view returns (uint256);
+    /// @notice Whether `account` holds a position and its equity is below its maintenance margin.
+    function isLiquidatable(address account) external view returns (bool);
 
     /// @notice Moves `amount` tokens from the caller into its own cash.
     function deposit(uint256 amount) external;
     /// @notice Moves `amount` tokens from the caller into `account`'s cash.
     function depositFor(address account, uint256 amount) external;
-    /// @notice Pays `amount` of the caller's cash out; cash must cover it and initial margin must hold after.
+    /// @notice Settles the caller's funding in every market, then pays `amount` of its cash out;
+    ///         cash must cover it and initial margin must hold after.
     function withdraw(uint256 amount) external;
     /// @notice Pays `amount` of the desk's cash out to `to`, under the same checks. Owner only.
     function withdrawDesk(address to, uint256 amount) external;
+    /// @notice Pays `amount` of the AMM's cash out to `to`, under the same checks. Owner only.
+    function withdrawAmm(address to, uint256 amount) external;
+    /// @notice Pays `amount` of the insurance fund's cash out to `to`. Owner only.
+    function withdrawInsurance(address to, uint256 amount) external;
 
     /// @notice Books a trade: `account` gains `baseDelta` in `market` and `quoteDelta` cash and pays
-    ///         `fee` to the fee recipient; `counterparty` takes the opposite. Checks margin and the
-    ///         desk's cap as the contract notes say. Operators only.
+    ///         `fee` to the fee recipient; `counterparty` takes the opposite. Both settle funding
+    ///         first; each is held to the rule of its kind (contract notes). Operators only.
     function trade(
         address account,
         address counterparty,
@@ -119,15 +214,26 @@ interface IVault {
         uint256 fee
     ) external;
 
-    /// @notice Books a batch of internal legs in `market` against the desk, in order: each
-    ///         account's margin is checked after its own leg; the desk's book and the fee recipient
-    ///         are written once at the end, and the desk's cap is checked on its net inventory.
-    ///         Operators only.
-    function book(uint32 market, Booking[] calldata bookings) external;
+    /// @notice Books a batch of internal legs in `market` against the desk, in order. `legs` packs
+    ///         four words per leg: `uint160(account) | isBuy << 255`, the base size, the quote
+    ///         notional (paid by a buyer, received by a seller) and the fee. Each account settles
+    ///         funding and has its margin checked after its own leg; the fee recipient, the desk
+    ///         and the funding pool are written once at the end, the desk's cap and floor checked on
+    ///         its net move. Returns the funding each leg's account settled (positive: paid), for the
+    ///         caller to report (Settlement's `OrderFilled`); the desk's and the fee recipient's are in
+    ///         `FundingSettled`. Operators only.
+    function book(uint32 market, bytes calldata legs) external returns (int256[] memory charges);
+
+    /// @notice Brings `market`'s funding index up to now and samples its premium anew. Anyone.
+    function updateFunding(uint32 market) external;
+
+    /// @notice Closes up to `size` of `account`'s position in `market` while it is below maintenance
+    ///         margin (see the contract notes). Anyone. Returns the size closed.
+    function liquidate(address account, uint32 market, uint256 size) external returns (uint256 closed);
 
     /// @notice Lists `market` with the desk's inventory cap. Owner only.
     function listMarket(uint32 market, uint256 cap) external;
-    /// @notice Sets the desk's inventory cap in `market`. Owner only.
+    /// @notice Sets the desk's inventory cap in `market` (at most 2^96 - 1). Owner only.
     function setInventoryCap(uint32 market, uint256 cap) external;
     /// @notice Sets the initial and maintenance margin ratios in bps. Owner only.
     function setMarginRatios(uint256 initialBps, uint256 maintenanceBps) external;
@@ -135,6 +241,13 @@ interface IVault {
     function setFeeRecipient(address recipient) external;
     /// @notice Grants or revokes an operator. Owner only.
     function setOperator(address operator, bool allowed) external;
-    /// @notice Stops or resumes deposits, withdrawals and trades. Owner only.
+    /// @notice Stops or resumes deposits, withdrawals, trades and liquidations. Owner only.
     function setPaused(bool paused) external;
+    /// @notice Names the AMM, once. Owner only.
+    function setAmm(IPerpAmm amm) external;
+    /// @notice Sets `market`'s funding (index brought up to now first); the funding unit is fixed
+    ///         the first time funding is enabled, from the oracle's last price. Owner only.
+    function setFunding(uint32 market, uint256 period, uint256 capBps) external;
+    /// @notice Sets the liquidation penalty, the liquidator's share of it and the AMM close's slippage bound. Owner only.
+    function setLiquidationParams(uint256 penaltyBps, uint256 liquidatorShareBps, uint256 maxSlippageBps) external;
 }

@@ -17,7 +17,10 @@ struct Order {
 }
 
 /// @title OrderLib
-/// @notice EIP-712 hashing of `Order`; the Python mirror lives in `defi_int/orders/eip712.py`.
+/// @notice EIP-712 type and domain of `Order`; the Python mirror lives in `defi_int/orders/eip712.py`.
+/// @dev `hashStruct(order)` is `keccak256(TYPEHASH ‖ the nine fields as words)`: all fields are
+///      static. Settlement hashes it from a memory copy whose bits it has checked, so no value
+///      with bits beyond its type (a digest that is not the order's) is ever hashed.
 library OrderLib {
     /// @dev The type string and its hash, side by side (CoW `GPv2Order`, permit2 `PermitHash`).
     bytes internal constant TYPE_STRING =
@@ -33,28 +36,5 @@ library OrderLib {
     /// @notice The EIP-712 domain separator for `verifyingContract` on the current chain.
     function domainSeparator(address verifyingContract) internal view returns (bytes32) {
         return keccak256(abi.encode(DOMAIN_TYPEHASH, NAME_HASH, VERSION_HASH, block.chainid, verifyingContract));
-    }
-
-    /// @notice `hashStruct(order)`: all fields are static, so the encoding is the calldata words.
-    function structHash(Order calldata order) internal pure returns (bytes32 h) {
-        bytes32 typehash = TYPEHASH;
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore(ptr, typehash)
-            calldatacopy(add(ptr, 0x20), order, 0x120)
-            h := keccak256(ptr, 0x140)
-        }
-    }
-
-    /// @notice The digest a wallet signs: `keccak256("\x19\x01" ‖ domainSeparator ‖ hashStruct(order))`.
-    function digest(bytes32 separator, Order calldata order) internal pure returns (bytes32 d) {
-        bytes32 h = structHash(order);
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore(ptr, hex"1901")
-            mstore(add(ptr, 0x02), separator)
-            mstore(add(ptr, 0x22), h)
-            d := keccak256(ptr, 0x42)
-        }
     }
 }

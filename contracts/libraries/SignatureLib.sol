@@ -14,19 +14,20 @@ library SignatureLib {
     /// @notice Thrown when v is neither 27 nor 28.
     error InvalidSignatureV(uint8 v);
 
-    /// @notice Recovers the signer of `hash`; returns address(0) when ecrecover finds none.
-    function recover(bytes32 hash, bytes calldata signature) internal view returns (address signer) {
+    /// @notice The three parts of a 65-byte signature in calldata.
+    function split(bytes calldata signature) internal pure returns (bytes32 r, bytes32 s, uint8 v) {
         if (signature.length != 65) revert InvalidSignatureLength(signature.length);
-        bytes32 r;
-        bytes32 s;
-        uint8 v;
         assembly ("memory-safe") {
             r := calldataload(signature.offset)
             s := calldataload(add(signature.offset, 0x20))
             v := byte(0, calldataload(add(signature.offset, 0x40)))
         }
+    }
+
+    /// @notice Recovers the signer of `hash`; returns address(0) when ecrecover finds none.
+    function recover(bytes32 hash, bytes32 r, bytes32 s, uint256 v) internal view returns (address signer) {
         if (uint256(s) > HALF_ORDER) revert InvalidSignatureS(s);
-        if (v != 27 && v != 28) revert InvalidSignatureV(v);
+        if (v != 27 && v != 28) revert InvalidSignatureV(uint8(v));
         assembly ("memory-safe") {
             // ecrecover precompile through scratch space: no memory is allocated per signature.
             let ptr := mload(0x40)

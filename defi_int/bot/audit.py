@@ -1,6 +1,6 @@
 """The audit: what the chain holds against what the journal booked, order by order.
 
-``audit(system, journal, start_block, accepted=...)`` reads every ``OrderFilled`` of the deployment
+``audit(system, journal, start_block, accepted=...)`` reads every fill of the deployment (``fill_events_between``)
 from the chain (canonical blocks only: the node's logs) and every leg the journal booked, and counts:
 
 - ``double_fills``: fills on the chain the journal does not hold (a transaction it does not know
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from defi_int.bot.journal import Journal
 from defi_int.bot.journal.records import CANCELLED, EXPIRED, FILLED, LIVE, REJECTED
 from defi_int.chain.deploy import System
-from defi_int.chain.views import check_invariants, contract_events, ledger_accounts
+from defi_int.chain.views import check_invariants, fill_events_between, ledger_accounts
 
 
 @dataclass
@@ -56,26 +56,25 @@ class AuditResult:
 def audit(system: System, journal: Journal, start_block: int, *, accepted: Iterable[str | bytes] = ()) -> AuditResult:
     """See the module docstring."""
     result = AuditResult()
-    events = contract_events(system, (("Settlement", "OrderFilled"),), from_block=start_block)
+    events = fill_events_between(system, from_block=start_block)
     chain_by_order: dict[bytes, int] = defaultdict(int)
     chain_logs: set[tuple[bytes, int]] = set()
     for event in events:
-        digest = bytes(event.args["digest"])
-        chain_by_order[digest] += int(event.args["internalSize"]) + int(event.args["ammSize"])
-        chain_logs.add((event.tx_hash, event.log_index))
+        chain_by_order[event.digest] += event.internal_size + event.amm_size
+        chain_logs.add((event.tx_hash, event.index))
     result.chain_fills = len(events)
     booked_by_order: dict[bytes, int] = defaultdict(int)
     booked_logs: set[tuple[bytes, int]] = set()
     legs = 0
     for leg in journal.all_legs():
         booked_by_order[leg.leg.digest] += leg.leg.size
-        booked_logs.add((leg.tx_hash, leg.leg.log_index))
+        booked_logs.add((leg.tx_hash, leg.leg.fill_index))
         legs += 1
     result.booked_legs = legs
     for tx_hash, index in sorted(chain_logs - booked_logs):
-        result.double_fills.append(f"OrderFilled in tx 0x{tx_hash.hex()} (log {index}) is not in the journal")
+        result.double_fills.append(f"fill {index} of tx 0x{tx_hash.hex()} is not in the journal")
     for tx_hash, index in sorted(booked_logs - chain_logs):
-        result.non_canonical.append(f"booked leg of tx 0x{tx_hash.hex()} (log {index}) is not on the chain")
+        result.non_canonical.append(f"booked fill {index} of tx 0x{tx_hash.hex()} is not on the chain")
     records = journal.get_orders(list(set(chain_by_order) | set(booked_by_order)))
     for digest in sorted(set(chain_by_order) | set(booked_by_order)):
         held_order = records.get(digest)

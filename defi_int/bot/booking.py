@@ -1,4 +1,4 @@
-"""Booking a mined settle: the legs the journal keeps, from the chain's ``OrderFilled`` events.
+"""Booking a mined settle: the legs the journal keeps, from the chain's fills (``FillEvent``, one per fill).
 
 The chain is the truth: each leg's size, price, AMM quote and fee come from the event; the internal
 leg's notional is recomputed with the Vault's rounding (``ledger.notional``) and split into the
@@ -35,7 +35,7 @@ def booked_legs(
     for event in receipt.events:
         fill = planned.get(event.digest)
         if fill is None:
-            raise ChainError(f"settle {settle.id}: OrderFilled for 0x{event.digest.hex()}, which it did not plan")
+            raise ChainError(f"settle {settle.id}: a fill of 0x{event.digest.hex()}, which it did not plan")
         legs.extend(_legs(event, fill, price_scale, is_buy[event.digest]))
     if not legs:
         return legs
@@ -71,7 +71,7 @@ def _legs(event: FillEvent, fill: SettleFill, price_scale: int, is_buy: bool) ->
         reference_price = average_price(reference, size, price_scale, is_buy=is_buy) if reference else 0
         legs.append(
             BookedLeg(
-                event.digest, event.log_index, "internal", size, quote, price, internal_fee, mark,
+                event.digest, event.index, "internal", size, quote, price, internal_fee, mark,
                 fill.amm_mid, reference, reference_price, 0,
             )
         )  # fmt: skip
@@ -80,7 +80,7 @@ def _legs(event: FillEvent, fill: SettleFill, price_scale: int, is_buy: bool) ->
         price = average_price(quote, size, price_scale, is_buy=is_buy)
         legs.append(
             BookedLeg(
-                event.digest, event.log_index, "amm", size, quote, price, event.fee - internal_fee, mark,
+                event.digest, event.index, "amm", size, quote, price, event.fee - internal_fee, mark,
                 fill.amm_mid, quote, price, 0,
             )
         )  # fmt: skip
@@ -89,6 +89,6 @@ def _legs(event: FillEvent, fill: SettleFill, price_scale: int, is_buy: bool) ->
 
 def _with_gas(leg: BookedLeg, gas: int) -> BookedLeg:
     return BookedLeg(
-        leg.digest, leg.log_index, leg.venue, leg.size, leg.quote, leg.price, leg.fee, leg.oracle_price,
+        leg.digest, leg.fill_index, leg.venue, leg.size, leg.quote, leg.price, leg.fee, leg.oracle_price,
         leg.amm_mid, leg.amm_quote, leg.amm_quote_price, gas,
     )  # fmt: skip

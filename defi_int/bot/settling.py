@@ -8,8 +8,8 @@ which orders changed (``on_orders``). Per loop iteration:
   fork (``Journal.unwind_reorg``: settles back to sent, orders still in flight), rewinds the event
   cursor and resyncs nonces — a reorg, never a dead node;
 - ``scan(head)``: the contracts' events since the last block scanned: an on-chain ``OrderCancelled``
-  closes its order, a ``Hedged`` is booked, an ``OrderFilled`` the journal does not hold is counted
-  (``unexpected_fills``: another keeper, or a bug) and logged;
+  closes its order, a ``Hedged`` is booked, a settled fill (``fill_events_between``) the journal
+  does not hold is counted (``unexpected_fills``: another keeper, or a bug) and logged;
 - ``advance()``: every settle not mined yet, oldest first, through the transaction manager: a
   receipt is booked (``book``), a nonce taken by another transaction drops the settle (its orders
   go back to rest), a transaction the node lost is sent again if it still settles (a simulation)
@@ -44,7 +44,7 @@ from defi_int.chain.errors import decode_revert
 from defi_int.chain.node import Block
 from defi_int.chain.rpc import RpcNode
 from defi_int.chain.venue import ChainVenue
-from defi_int.chain.views import contract_events, fill_events
+from defi_int.chain.views import contract_events, fill_events, fill_events_between
 from defi_int.exceptions import ContractRevert
 from defi_int.keeper.venue import FillEvent
 
@@ -54,7 +54,7 @@ SCAN_SPAN = 2_000
 #: The scanned cursor is journaled when an event changed the journal, else at most this often (a
 #: restart rescans from it: every event's effect is idempotent).
 CURSOR_SECONDS = 5.0
-_EVENTS = (("Settlement", "OrderCancelled"), ("Settlement", "Hedged"), ("Settlement", "OrderFilled"))
+_EVENTS = (("Settlement", "OrderCancelled"), ("Settlement", "Hedged"))
 
 
 @dataclass
@@ -152,23 +152,24 @@ class Settlements:
         while start <= head.number:  # nothing to do until the head moves past the last block scanned
             end = min(head.number, start + SCAN_SPAN - 1)
             events = contract_events(self.system, _EVENTS, from_block=start, to_block=end)
-            known: dict[bytes, bool] = {}  # tx hash -> one of this keeper's settles
             changed = False  # an event changed the journal: the cursor follows at once
             for event in events:
                 if event.name == "OrderCancelled":
                     changed |= self._cancelled(event.args["digest"], event.tx_hash, event.block_number)
-                elif event.name == "Hedged":
+                else:
                     changed |= self._hedged(
                         event.args, event.tx_hash, event.log_index, event.block_number, event.block_hash
                     )
-                else:
-                    if event.tx_hash not in known:
-                        known[event.tx_hash] = self.journal.settle_of_tx(event.tx_hash) is not None
-                    if not known[event.tx_hash]:
-                        self.counters.unexpected_fills += 1
-                        self.metrics.loop_event("unexpected_fill")
-                        _log.error("OrderFilled 0x%s in tx 0x%s: no settle of this keeper",
-                                   event.args["digest"].hex(), event.tx_hash.hex())  # fmt: skip
+            known: dict[bytes, bool] = {}  # tx hash -> one of this keeper's settles
+            for fill in fill_events_between(self.system, from_block=start, to_block=end):
+                if fill.tx_hash not in known:
+                    known[fill.tx_hash] = self.journal.settle_of_tx(fill.tx_hash) is not None
+                if not known[fill.tx_hash]:
+                    self.counters.unexpected_fills += 1
+                    self.metrics.loop_event("unexpected_fill")
+                    _log.error(
+                        "fill of 0x%s in tx 0x%s: no settle of this keeper", fill.digest.hex(), fill.tx_hash.hex()
+                    )
             start = end + 1
             if start <= head.number or changed or self._clock() - self._scanned_at >= CURSOR_SECONDS:
                 block = head if end == head.number else self.node.block(end)
@@ -284,8 +285,8 @@ class Settlements:
                 self.metrics.settle_confirmed(settle)
                 self.on_orders(f.digest for f in settle.fills)
             failpoints.hit("before_reconciled")
-            booked = {(leg.leg.digest, leg.leg.log_index) for leg in self.journal.settle_legs(settle.id)}
-            chain = {(e.digest, e.log_index) for e in fill_events(self.system, receipt)}
+            booked = {(leg.leg.digest, leg.leg.fill_index) for leg in self.journal.settle_legs(settle.id)}
+            chain = {(e.digest, e.index) for e in fill_events(self.system, receipt)}
             if booked != chain:
                 raise JournalError(f"settle {settle.id}: {len(booked)} fills booked, {len(chain)} on the chain")
             self.journal.mark_reconciled(settle.id, Cursor("confirmed", receipt.block_number, receipt.block_hash))

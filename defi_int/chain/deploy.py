@@ -1,10 +1,11 @@
 """Deployment of the whole protocol: ``deploy_system(chain, params) -> System``.
 
 Order of work: token, oracle, vault, AMM, settlement; then roles (settlement and AMM become vault
-operators, the AMM learns its settlement, the keeper is allow-listed); then each market (oracle
-price, vault listing with the desk's cap, AMM pool); then capital (the AMM's book and the desk are
-funded with freshly minted collateral). Every account is derived from a label, so the same
-parameters give the same addresses on every backend.
+operators, the vault and the AMM learn each other and the AMM its settlement, the keeper is
+allow-listed, the liquidation parameters are set); then each market (oracle price, vault listing
+with the desk's cap, AMM pool, funding when enabled); then capital (the AMM's book, the desk and
+the insurance fund are funded with freshly minted collateral). Every account is derived from a
+label, so the same parameters give the same addresses on every backend.
 
 ``SystemParams`` and ``MarketParams`` are declared, with every default, range and unit, in
 ``defi_int.params`` (re-exported here); building one checks what the contracts will take.
@@ -21,8 +22,10 @@ from web3.contract import Contract
 
 from defi_int.chain import codec
 from defi_int.chain.backend import Chain
+from defi_int.chain.encoding import pack_fills
 from defi_int.chain.node import Receipt
 from defi_int.exceptions import ChainError, TransactionFailed
+from defi_int.market.ledger import INSURANCE_FUND
 from defi_int.orders.model import Fill
 from defi_int.params import MarketParams as MarketParams  # re-exported: declared once in defi_int.params
 from defi_int.params import SystemParams as SystemParams
@@ -33,6 +36,8 @@ SETTLE_BASE_GAS = 200_000
 SETTLE_GAS_PER_FILL = 130_000
 HEDGE_GAS = 200_000
 SWAP_GAS = 200_000
+LIQUIDATE_GAS = 600_000
+FUNDING_GAS = 150_000
 
 
 @dataclass
@@ -77,14 +82,14 @@ class System:
         """Mints ``amount`` collateral units to ``account``, which deposits them as margin."""
         self.mint(account.address, amount)
         self.chain.transact(account, self.token.functions.approve(self.vault.address, amount), gas=60_000)
-        self.chain.transact(account, self.vault.functions.deposit(amount), gas=100_000)
+        self.chain.transact(account, self.vault.functions.deposit(amount), gas=150_000)
 
     def deposit_for(self, account: str, amount: int) -> None:
         """Mints ``amount`` to the owner and deposits it into ``account``'s cash."""
         owner = self.owner_account
         self.mint(owner.address, amount)
         self.chain.transact(owner, self.token.functions.approve(self.vault.address, amount), gas=60_000)
-        self.chain.transact(owner, self.vault.functions.depositFor(account, amount), gas=100_000)
+        self.chain.transact(owner, self.vault.functions.depositFor(account, amount), gas=150_000)
 
     def set_price(self, market: int, price: int) -> None:
         """Posts an oracle price for ``market`` (owner is an updater)."""
@@ -98,15 +103,41 @@ class System:
         (swap,) = _events(receipt, "PerpAmm", "Swap", self.amm.address)
         return int(swap["quote"])
 
-    def settle(self, fills: Sequence[Fill], *, gas: int | None = None) -> Receipt:
-        """Sends ``settle(fills)`` from the keeper; returns the receipt (a revert raises ``ContractRevert``)."""
+    def settle(self, fills: Sequence[Fill], *, gas: int | None = None, compact: bool = True) -> Receipt:
+        """Sends the batch from the keeper, packed (``settleCompact``) unless ``compact=False``
+        (``settle(Fill[])``); returns the receipt (a revert raises ``ContractRevert``)."""
         gas = gas or settle_gas(len(fills))
-        tx = {"to": self.settlement.address, "data": settle_calldata(fills), "gas": gas}
+        tx = {"to": self.settlement.address, "data": settle_calldata(fills, compact=compact), "gas": gas}
         return self.chain.send(self.keeper_account, tx, label="settle")
 
-    def simulate_settle(self, fills: Sequence[Fill]) -> None:
-        """Runs ``settle(fills)`` as a call on the latest state; a revert raises ``ContractRevert``."""
-        self.chain.eth_call(settle_calldata(fills), to=self.settlement.address, sender=self.keeper_account.address)
+    def simulate_settle(self, fills: Sequence[Fill], *, compact: bool = True) -> None:
+        """Runs the batch as a call on the latest state; a revert raises ``ContractRevert``."""
+        data = settle_calldata(fills, compact=compact)
+        self.chain.eth_call(data, to=self.settlement.address, sender=self.keeper_account.address)
+
+    def liquidate(
+        self, liquidator: LocalAccount, account: str, market: int, size: int
+    ) -> tuple[dict[str, Any], Receipt]:
+        """``liquidator`` liquidates up to ``size`` of ``account``'s position in ``market``; returns
+        the ``Liquidated`` event's arguments and the receipt (a revert raises ``ContractRevert``)."""
+        data = codec.function("Vault", "liquidate").encode(account, market, size)
+        receipt = self.chain.send(
+            liquidator, {"to": self.vault.address, "data": data, "gas": LIQUIDATE_GAS}, label="liquidate"
+        )
+        (liquidated,) = _events(receipt, "Vault", "Liquidated", self.vault.address)
+        return liquidated, receipt
+
+    def update_funding(self, market: int, sender: LocalAccount | None = None) -> Receipt:
+        """Brings ``market``'s funding index up to now and samples its premium (anyone; the owner by default)."""
+        data = codec.function("Vault", "updateFunding").encode(market)
+        tx = {"to": self.vault.address, "data": data, "gas": FUNDING_GAS}
+        return self.chain.send(sender or self.owner_account, tx, label="updateFunding")
+
+    def set_funding(self, market: int, period: int, cap_bps: int) -> Receipt:
+        """Sets ``market``'s funding parameters (owner); ``period`` 0 turns funding off."""
+        data = codec.function("Vault", "setFunding").encode(market, period, cap_bps)
+        tx = {"to": self.vault.address, "data": data, "gas": 200_000}
+        return self.chain.send(self.owner_account, tx, label="setFunding")
 
     def hedge(self, market: int, is_buy: bool, size: int, limit_quote: int) -> tuple[int, Receipt]:
         """The desk trades its own book on the AMM (keeper); returns the quote traded and the receipt."""
@@ -118,8 +149,10 @@ class System:
         return int(hedged["quote"]), receipt
 
 
-def settle_calldata(fills: Sequence[Fill]) -> bytes:
-    """The calldata of the keeper's settle transaction for ``fills``."""
+def settle_calldata(fills: Sequence[Fill], *, compact: bool = True) -> bytes:
+    """The calldata settling ``fills``: ``settleCompact(packed)`` (``chain.encoding``), or ``settle(Fill[])``."""
+    if compact:
+        return codec.function("Settlement", "settleCompact").encode(pack_fills(fills))
     return codec.function("Settlement", "settle").encode([f.as_tuple() for f in fills])
 
 
@@ -190,7 +223,10 @@ def deploy_system(
     send(owner, vault.functions.setOperator(settlement.address, True), gas=80_000)
     send(owner, vault.functions.setOperator(amm.address, True), gas=80_000)
     send(owner, amm.functions.setSettlement(settlement.address), gas=80_000)
+    send(owner, vault.functions.setAmm(amm.address), gas=80_000)
     send(owner, settlement.functions.setKeeper(keeper.address, True), gas=80_000)
+    liquidation = (params.liquidation_penalty_bps, params.liquidator_share_bps, params.liquidation_slippage_bps)
+    send(owner, vault.functions.setLiquidationParams(*liquidation), gas=80_000)
     for market in params.markets:
         system.set_price(market.market_id, market.price)
         send(owner, vault.functions.listMarket(market.market_id, market.inventory_cap), gas=150_000)
@@ -201,8 +237,12 @@ def deploy_system(
             ),
             gas=100_000,
         )
+        if market.funding_period:
+            system.set_funding(market.market_id, market.funding_period, market.funding_cap_bps)
     if params.amm_capital:
         system.deposit_for(amm.address, params.amm_capital * params.unit)
     if params.desk_capital:
         system.deposit_for(vault.address, params.desk_capital * params.unit)
+    if params.insurance_capital:
+        system.deposit_for(INSURANCE_FUND, params.insurance_capital * params.unit)
     return system

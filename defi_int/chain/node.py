@@ -195,6 +195,10 @@ class Node(Protocol):
 
     def code(self, address: str) -> bytes: ...
 
+    def storage(self, address: str, slot: int) -> int:
+        """The word at storage ``slot`` of ``address``, latest state."""
+        ...
+
     def call(self, call: Call, block: BlockId = "latest") -> bytes:
         """The output of ``call`` on the state at ``block``; raises ``CallReverted``."""
         ...

@@ -6,7 +6,7 @@ it has its own provider; for a node living in this process this class answers we
 requests by calling the node and writing its plain answers back as JSON-RPC values (hex
 quantities, 0x-data), which web3's formatters then read as from any node.
 
-Only the methods a user of the fixtures reaches are served (chain and block data, balances, code,
+Only the methods a user of the fixtures reaches are served (chain and block data, balances, code, storage,
 nonces, calls, raw and unlocked sends, receipts, logs, and anvil's ``evm_*`` helpers); any other
 answers a JSON-RPC "method not found" error. A reverted ``eth_call`` answers code 3 with the revert
 data, as geth and anvil do, so web3 raises its ``ContractLogicError`` family.
@@ -130,6 +130,9 @@ class NodeProvider(BaseProvider):
             "eth_getBlockByHash": self._get_block,
             "eth_getBalance": lambda address, block="latest": _quantity(node.balance(address)),
             "eth_getCode": lambda address, block="latest": _data(node.code(address)),
+            "eth_getStorageAt": lambda address, slot, block="latest": _data(
+                node.storage(address, _int(slot)).to_bytes(32, "big")
+            ),
             "eth_getTransactionCount": lambda address, block="latest": _quantity(
                 node.transaction_count(address, _block_id(block))
             ),

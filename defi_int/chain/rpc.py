@@ -266,6 +266,9 @@ class RpcNode:
     def code(self, address: str) -> bytes:
         return _bytes(self.request("eth_getCode", [address, "latest"]))
 
+    def storage(self, address: str, slot: int) -> int:
+        return _int(self.request("eth_getStorageAt", [address, hex(slot), "latest"]))
+
     def max_priority_fee(self) -> int:
         """The tip the node suggests (``eth_maxPriorityFeePerGas``), wei per gas."""
         return _int(self.request("eth_maxPriorityFeePerGas"))

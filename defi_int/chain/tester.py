@@ -94,6 +94,10 @@ class TesterNode:
     def code(self, address: str) -> bytes:
         return _hash(self.tester.get_code(checksum(address)))
 
+    def storage(self, address: str, slot: int) -> int:
+        value: int = self.tester.get_storage_at(checksum(address), hex(slot))
+        return value
+
     def call(self, call: Call, block: BlockId = "latest") -> bytes:
         tx: dict[str, Any] = {"from": checksum(call.sender), "data": "0x" + call.data.hex(), "value": call.value}
         if call.to is not None:

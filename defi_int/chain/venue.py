@@ -2,13 +2,16 @@
 
 Each call is a thin translation between the keeper's plain types and the chain:
 
-- ``snapshot(orders)``: the latest block (number, time, gas limit) and ``views.read_batch`` for
-  the orders, in one batched ``eth_call``: the ``BatchView`` the batch will land on (at the next
-  block's time), every market's state, and the fills one settle may carry under the block gas
-  limit (``deploy.settle_capacity``, the inverse of the gas ``System.settle`` gives a batch);
-- ``simulate(fills)``: ``System.simulate_settle``, an ``eth_call`` of ``settle``;
-- ``settle(fills)``: ``System.settle``, one transaction, decoded into ``OrderFilled`` events;
-- ``hedge(order)``: ``System.hedge``.
+- ``snapshot(orders, accounts)``: the latest block (number, time, gas limit) and
+  ``views.read_batch`` for the orders and the accounts, in one batched ``eth_call``: the
+  ``BatchView`` the batch will land on (at the next block's time), every market's state, and the
+  fills one settle may carry under the block gas limit (``deploy.settle_capacity``, the inverse of
+  the gas ``System.settle`` gives a batch);
+- ``simulate(fills)``: ``System.simulate_settle``, an ``eth_call`` of ``settleCompact``;
+- ``settle(fills)``: ``System.settle``, one ``settleCompact`` transaction, decoded into one
+  ``FillEvent`` per fill (``FillsSettled``) and the other books' funding (``FundingSettled``);
+- ``hedge(order)``: ``System.hedge``;
+- ``liquidate(order)``: ``System.liquidate`` from the keeper's account (the ``liquidator``).
 
 ``settlement(tx_hash)`` reads a settle transaction's receipt back from the chain, so a batch
 settled earlier (by this process or one that died) can be reconciled from what the chain holds.
@@ -22,16 +25,17 @@ after the latest block, and simulated on the node's pending block.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from defi_int.chain import codec
 from defi_int.chain.deploy import HEDGE_GAS, System, settle_calldata, settle_capacity, settle_gas
 from defi_int.chain.node import Block, Call, Receipt
-from defi_int.chain.views import domain, fill_events, read_batch
+from defi_int.chain.views import domain, fill_events, funding_events, liquidation_events, read_batch
 from defi_int.exceptions import ChainError
+from defi_int.keeper.liquidator import LiquidationOrder
 from defi_int.keeper.plan import PlannedFill
 from defi_int.keeper.risk import HedgeOrder
-from defi_int.keeper.venue import HedgeReceipt, SettleReceipt, Snapshot
+from defi_int.keeper.venue import HedgeReceipt, LiquidationReceipt, SettleReceipt, Snapshot
 from defi_int.orders.eip712 import Domain
 from defi_int.orders.model import Order
 
@@ -48,13 +52,17 @@ class ChainVenue:
     def domain(self) -> Domain:
         return self._domain
 
-    def snapshot(self, orders: Mapping[bytes, Order]) -> Snapshot:
+    @property
+    def liquidator(self) -> str:
+        return str(self.system.keeper_account.address)
+
+    def snapshot(self, orders: Mapping[bytes, Order], accounts: Iterable[str] = ()) -> Snapshot:
         block = self._latest_block()
         if self._clock is None:
             now = self.system.chain.next_timestamp()
         else:
             now = max(block.timestamp + 1, int(self._clock()))
-        view, markets = read_batch(self.system, orders.values(), now=now, digests=orders.keys())
+        view, markets = read_batch(self.system, orders.values(), now=now, digests=orders.keys(), accounts=accounts)
         return Snapshot(view, markets, block.number, block.gas_limit, settle_capacity(block.gas_limit))
 
     def simulate(self, fills: Sequence[PlannedFill]) -> None:
@@ -77,7 +85,7 @@ class ChainVenue:
         return Call(system.keeper_account.address, str(system.settlement.address), data, HEDGE_GAS)
 
     def settle_receipt(self, receipt: Receipt) -> SettleReceipt:
-        """A mined settle transaction's receipt as the keeper reads it (its ``OrderFilled`` events)."""
+        """A mined settle transaction's receipt as the keeper reads it (one ``FillEvent`` per fill)."""
         node = self.system.chain.node
         block = node.block(receipt.block_number)
         if block is None:
@@ -98,7 +106,12 @@ class ChainVenue:
 
     def hedge(self, order: HedgeOrder) -> HedgeReceipt:
         quote, receipt = self.system.hedge(order.market, order.is_buy, order.size, order.limit_quote)
-        return HedgeReceipt(quote, receipt.gas_used, receipt.block_number)
+        return HedgeReceipt(quote, receipt.gas_used, receipt.block_number, funding_events(self.system, receipt))
+
+    def liquidate(self, order: LiquidationOrder) -> LiquidationReceipt:
+        _, receipt = self.system.liquidate(self.system.keeper_account, order.account, order.market, order.size)
+        (event,) = liquidation_events(self.system, receipt)
+        return LiquidationReceipt(event, receipt.gas_used, receipt.block_number, funding_events(self.system, receipt))
 
     def settlement(self, tx_hash: str) -> SettleReceipt:
         """A settle transaction's receipt and events, read back from the chain."""
@@ -118,6 +131,7 @@ class ChainVenue:
             time=time,
             gas_used=receipt.gas_used,
             events=fill_events(self.system, receipt),
+            funding=funding_events(self.system, receipt),
         )
 
     def _latest_block(self) -> Block:

@@ -13,8 +13,11 @@ their running total is keyed by the order's digest, read once their nonce state 
 ``read_batch`` returns the same view with every market's state built from the same reads: the
 keeper's snapshot (``defi_int.chain.venue``).
 
-Events: ``fill_events`` decodes a settle receipt; ``contract_events`` scans a block range for the
-shipped contracts' logs (a keeper bot's cancels, hedges and fills since it last looked), and
+Events: ``settle_fills`` is the one decoder of settled fills (``FillsSettled``, several fills a
+log) into one ``FillEvent`` per fill, for a receipt (``fill_events``) or a block range
+(``fill_events_between``); ``funding_events`` and ``liquidation_events`` decode the Vault's;
+``contract_events`` scans a block range for the shipped contracts' other logs (a keeper bot's
+cancels and hedges since it last looked), and
 ``ledger_accounts`` finds every account that ever held cash or a position (who deposited, who
 traded on the AMM, who was filled), the accounts ``check_invariants`` sums over on a live node.
 """
@@ -30,11 +33,12 @@ from eth_utils.address import to_checksum_address
 from defi_int.chain import codec
 from defi_int.chain.deploy import System
 from defi_int.chain.multiread import Read, read_many
-from defi_int.chain.node import Receipt
+from defi_int.chain.node import Log, Receipt
 from defi_int.exceptions import ChainError
-from defi_int.keeper.venue import FillEvent, MarketState
+from defi_int.keeper.venue import FillEvent, FundingCharge, LiquidationEvent, MarketState
 from defi_int.market.amm import Pool
-from defi_int.market.ledger import Ledger
+from defi_int.market.funding import Funding
+from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND, Env, Ledger, LedgerViolation, fee_for, notional
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Order
 from defi_int.orders.validation import PARTIAL, BatchView
@@ -85,22 +89,29 @@ def batch_view(
 
 
 def read_batch(
-    system: System, orders: Iterable[Order], *, now: int | None = None, digests: Iterable[bytes] | None = None
+    system: System,
+    orders: Iterable[Order],
+    *,
+    now: int | None = None,
+    digests: Iterable[bytes] | None = None,
+    accounts: Iterable[str] = (),
 ) -> tuple[BatchView, dict[int, MarketState]]:
-    """``batch_view`` and every listed market's state, from the same reads (the keeper's snapshot)."""
+    """``batch_view`` and every listed market's state, from the same reads (the keeper's snapshot);
+    the ledger holds ``accounts``' books too (the accounts a liquidator watches)."""
     orders = list(orders)
     chain = system.chain
     if now is None:
         now = chain.next_timestamp()
     dom = domain(system)
-    traders = list(dict.fromkeys(o.trader for o in orders))
+    traders = list(dict.fromkeys([*(o.trader for o in orders), *accounts]))
     nonces = list(dict.fromkeys((o.trader, o.nonce) for o in orders))
+    order_markets = list(dict.fromkeys(o.market for o in orders))  # listed or not: the chain reads them
     settlement = str(system.settlement.address)
 
     def ask(batch: _Batch, listing: _Listing) -> None:
         _ask_ledger(batch, system, listing, traders)
-        _ask_prices(batch, system, listing.markets)
-        _ask_pools(batch, system, listing.markets)
+        _ask_prices(batch, system, [*listing.markets, *order_markets])
+        _ask_pools(batch, system, [*listing.markets, *order_markets])
         batch.add("maxDeviationBps", settlement, "maxDeviationBps()")
         batch.add("paused", str(system.vault.address), "paused()", returns=("bool",))
         for trader, nonce in nonces:
@@ -110,17 +121,19 @@ def read_batch(
 
     listing, values = _read_listed(system, ask)
     ledger = _ledger(system, listing, values, traders)
+    markets = list(dict.fromkeys([*listing.markets, *order_markets]))
     view = BatchView(
         domain=dom,
         now=now,
         price_scale=ledger.price_scale,
         max_deviation_bps=values["maxDeviationBps"],
         ledger=ledger,
-        prices=_fresh_prices(values, listing.markets, now),
-        pools=_pools(values, listing.markets),
+        prices=_fresh_prices(values, markets, now),
+        pools=_pools(values, markets),
         desk=system.desk,
         amm=str(system.amm.address),
         paused=values["paused"],
+        unknown_markets=frozenset(m for m in markets if not values[("latest", m)][1]),
     )
     for trader, nonce in nonces:
         view.nonce_states[(trader.lower(), nonce)] = values[("nonceState", trader, nonce)]
@@ -137,6 +150,45 @@ def read_batch(
             view.filled[digest] = filled[digest]
     inventory = {m: ledger.position(system.desk, m) for m in listing.markets}
     return view, _market_states(values, listing, now, inventory, _pools(values, listing.markets))
+
+
+@dataclass(frozen=True)
+class AccountHealth:
+    """An account's margin as a liquidator sees it (the Vault's rules, from the mirror)."""
+
+    equity: int | None  # cash less pending funding plus positions marked; None: a position's market is stale
+    maintenance: int | None  # the margin it needs at the maintenance ratio
+    liquidatable: bool  # holds a position and equity < maintenance (False when it cannot be valued)
+    pending_funding: dict[int, int]  # market -> what the book settles when next touched (+: pays)
+
+
+def account_health(system: System, accounts: Iterable[str], *, now: int | None = None) -> dict[str, AccountHealth]:
+    """Equity, maintenance margin, liquidatability and pending funding of ``accounts`` at ``now``
+    (default: the next block's time), in one read; what a liquidator scans every block."""
+    accounts = list(dict.fromkeys(accounts))
+    if now is None:
+        now = system.chain.next_timestamp()
+
+    def ask(batch: _Batch, listing: _Listing) -> None:
+        _ask_ledger(batch, system, listing, accounts)
+        _ask_prices(batch, system, listing.markets)
+        _ask_pools(batch, system, listing.markets)
+
+    listing, values = _read_listed(system, ask)
+    ledger = _ledger(system, listing, values, accounts)
+    env = Env(now, _fresh_prices(values, listing.markets, now), _pools(values, listing.markets))
+    health = {}
+    for account in accounts:
+        pending = {m: ledger.pending_funding(account, m, now) for m in listing.markets}
+        try:
+            equity, maintenance = ledger.margin_state(account, env, ledger.maintenance_margin_bps)
+        except LedgerViolation:
+            health[account] = AccountHealth(None, None, False, pending)
+            continue
+        has_position = any(ledger.position(account, m) for m in listing.markets)
+        liquidatable = has_position and (equity < 0 or equity < maintenance)
+        health[account] = AccountHealth(equity, maintenance, liquidatable, pending)
+    return health
 
 
 class AccountState(NamedTuple):
@@ -158,7 +210,8 @@ def read_accounts(system: System, accounts: Iterable[str]) -> dict[str, AccountS
 
 
 def check_invariants(system: System, accounts: Iterable[str]) -> dict[str, bool]:
-    """The ledger invariants, over ``accounts`` plus the desk, the AMM, the fee recipient and the owner.
+    """The ledger invariants, over ``accounts`` plus the house accounts (desk, AMM, fee recipient,
+    owner, keeper, insurance fund, funding pool).
 
     ``"cash_sum_equals_vault_balance"``: ``token.balanceOf(vault) == Σ cash``, to the unit, and
     ``"positions_sum_to_zero[<market>]"`` for every listed market. The sums hold only over every
@@ -166,7 +219,17 @@ def check_invariants(system: System, accounts: Iterable[str]) -> dict[str, bool]
     spelling).
     """
     owner = [] if system.owner is None else [system.owner.address]
-    named = [*accounts, system.desk, str(system.amm.address), system.fee_recipient, *owner]
+    keeper = [] if system.keeper is None else [system.keeper.address]  # the liquidator's share of penalties
+    named = [
+        *accounts,
+        system.desk,
+        str(system.amm.address),
+        system.fee_recipient,
+        *owner,
+        *keeper,
+        INSURANCE_FUND,
+        FUNDING_POOL,
+    ]
     vault = str(system.vault.address)
 
     def everyone(listing: _Listing) -> list[str]:
@@ -297,35 +360,55 @@ def _books(values: dict[Hashable, Any], listing: _Listing, accounts: Iterable[st
 
 
 def _ledger_accounts(system: System, listing: _Listing, accounts: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys([system.desk, str(system.amm.address), listing.fee_recipient, *accounts]))
+    house = [system.desk, str(system.amm.address), listing.fee_recipient, INSURANCE_FUND, FUNDING_POOL]
+    return list(dict.fromkeys([*house, *accounts]))
 
 
 def _ask_ledger(batch: _Batch, system: System, listing: _Listing, accounts: Iterable[str]) -> None:
     vault = str(system.vault.address)
-    for name in ("priceScale", "initialMarginBps", "maintenanceMarginBps"):
+    for name in ("priceScale", "initialMarginBps", "maintenanceMarginBps", "badDebt"):
         batch.add(name, vault, f"{name}()")
+    batch.add("liquidationParams", vault, "liquidationParams()", returns=("uint256", "uint256", "uint256"))
     for m in listing.markets:
         batch.add(("cap", m), vault, "inventoryCap(uint32)", (m,))
-    _ask_books(batch, system, listing.markets, _ledger_accounts(system, listing, accounts))
+        batch.add(("fundingParams", m), vault, "fundingParams(uint32)", (m,), ("uint256", "uint256", "uint256"))
+        batch.add(("fundingState", m), vault, "fundingState(uint32)", (m,), ("int256", "int256", "uint256"))
+    ledger_accounts = _ledger_accounts(system, listing, accounts)
+    _ask_books(batch, system, listing.markets, ledger_accounts)
+    for a in ledger_accounts:
+        for m in listing.markets:
+            batch.add(("mark", a, m), vault, "fundingMarkOf(address,uint32)", (a, m))
 
 
 def _ledger(system: System, listing: _Listing, values: dict[Hashable, Any], accounts: Iterable[str]) -> Ledger:
+    penalty, share, slippage = values["liquidationParams"]
     ledger = Ledger(
         price_scale=values["priceScale"],
         initial_margin_bps=values["initialMarginBps"],
         maintenance_margin_bps=values["maintenanceMarginBps"],
         desk=system.desk,
         fee_recipient=listing.fee_recipient,
-        exempt=frozenset({str(system.amm.address)}),
+        amm=str(system.amm.address),
         markets=list(listing.markets),
         caps={m: values[("cap", m)] for m in listing.markets},
+        penalty_bps=penalty,
+        liquidator_share_bps=share,
+        max_slippage_bps=slippage,
+        bad_debt=values["badDebt"],
     )
+    for m in listing.markets:
+        period, cap_bps, unit = values[("fundingParams", m)]
+        index, premium, updated_at = values[("fundingState", m)]
+        ledger.funding[m] = Funding(period, cap_bps, unit, index, premium, updated_at)
     for account in _ledger_accounts(system, listing, accounts):
         ledger.cash[account] = values[("cash", account)]
         for m in listing.markets:
             pos = values[("position", account, m)]
             if pos:
                 ledger.positions[(account, m)] = pos
+            mark = values[("mark", account, m)]
+            if mark:
+                ledger.marks[(account, m)] = mark
     return ledger
 
 
@@ -366,6 +449,19 @@ def _pools(values: dict[Hashable, Any], markets: Iterable[int]) -> dict[int, Poo
 
 
 # --------------------------------------------------------------------------- events
+
+
+_LOW112 = 2**112 - 1
+_LOW128 = 2**128 - 1
+_ADDRESS = 2**160 - 1
+
+
+def _int96(value: int) -> int:
+    return value - 2**96 if value >= 2**95 else value
+
+
+def _address(value: int) -> str:
+    return to_checksum_address((value & _ADDRESS).to_bytes(20, "big"))
 
 
 @dataclass(frozen=True)
@@ -422,31 +518,112 @@ def contract_events(
 def ledger_accounts(system: System, *, from_block: int = 0, to_block: int | None = None) -> list[str]:
     """Every account that received cash or traded in the block range: depositors, AMM traders, filled traders."""
     events = contract_events(
-        system,
-        (("Vault", "Deposited"), ("PerpAmm", "Swap"), ("Settlement", "OrderFilled")),
-        from_block=from_block,
-        to_block=to_block,
+        system, (("Vault", "Deposited"), ("PerpAmm", "Swap")), from_block=from_block, to_block=to_block
     )
-    keys = {"Deposited": "account", "Swap": "account", "OrderFilled": "trader"}
-    return list(dict.fromkeys(to_checksum_address(e.args[keys[e.name]]) for e in events))
+    fills = fill_events_between(system, from_block=from_block, to_block=to_block)
+    return list(dict.fromkeys([*(to_checksum_address(e.args["account"]) for e in events), *(f.trader for f in fills)]))
+
+
+def settle_fills(system: System, logs: Iterable[Log]) -> list[FillEvent]:
+    """Every fill the Settlement logged in ``logs`` (its ``FillsSettled``, four words a fill), in
+    chain order, as ``FillEvent``s: the one decoder of settled fills, for a receipt
+    (``fill_events``) or a block range (``fill_events_between``); other logs are skipped.
+
+    A fill's ``index`` is its position among its transaction's fills (the batch order), counted
+    over the transaction's ``FillsSettled`` logs, so a fill reads the same from its receipt and
+    from a scan. The log carries each fill's fee rate, not its fee: the fee is recomputed with the
+    chain's rounding (``notional`` and ``fee_for``, the ledger mirror's one home of those rules).
+    """
+    scale = system.params.price_scale
+    settlement = system.settlement.address
+    counts: dict[bytes, int] = {}
+    events = []
+    for log in logs:
+        if not _FILLS_SETTLED.matches(log) or log.address != settlement:
+            continue
+        words = [int.from_bytes(w, "big") for w in _FILLS_SETTLED.decode(log)["fills"]]
+        for i in range(0, len(words), 4):
+            digest, head, internal, amm = words[i : i + 4]
+            is_buy = bool(internal >> 255)
+            size, price = (internal >> 128) & (2**127 - 1), internal & _LOW128
+            amm_size, fee_bps, amm_quote = amm >> 128, (amm >> 112) & 0xFFFF, amm & _LOW112
+            fee = fee_for(notional(size, price, scale, is_buy=is_buy), fee_bps) if size else 0
+            fee += fee_for(amm_quote, fee_bps) if amm_size else 0
+            index = counts.get(log.transaction_hash, 0)
+            counts[log.transaction_hash] = index + 1
+            events.append(
+                FillEvent(
+                    digest=digest.to_bytes(32, "big"),
+                    trader=_address(head),
+                    internal_size=size,
+                    internal_price=price,
+                    amm_size=amm_size,
+                    amm_quote=amm_quote,
+                    fee=fee,
+                    block=log.block_number,
+                    funding=_int96(head >> 160),
+                    is_buy=is_buy,
+                    fee_bps=fee_bps,
+                    index=index,
+                    log_index=log.log_index,
+                    tx_hash=log.transaction_hash,
+                )
+            )
+    return events
 
 
 def fill_events(system: System, receipt: Receipt) -> list[FillEvent]:
-    """The ``OrderFilled`` logs of a settlement receipt, in batch order (other logs are skipped)."""
-    event = codec.event("Settlement", "OrderFilled")
+    """The fills of a settle receipt, in batch order (``settle_fills``)."""
+    return settle_fills(system, receipt.logs)
+
+
+def fill_events_between(system: System, *, from_block: int, to_block: int | None = None) -> list[FillEvent]:
+    """Every fill settled in blocks ``from_block..to_block`` (default: the latest), in chain order."""
+    logs = system.chain.node.logs(
+        from_block=from_block,
+        to_block=to_block,
+        address=[str(system.settlement.address)],
+        topics=[[_FILLS_SETTLED.topic]],
+    )
+    return settle_fills(system, sorted(logs, key=lambda log: (log.block_number, log.log_index)))
+
+
+def funding_events(system: System, receipt: Receipt) -> list[FundingCharge]:
+    """Every ``FundingSettled`` charge of a receipt, in order (a fill's own funding is on its ``FillEvent``)."""
+    event = codec.event("Vault", "FundingSettled")
     return [
-        FillEvent(
-            bytes(args["digest"]),
-            args["trader"],
-            args["internalSize"],
-            args["internalPrice"],
-            args["ammSize"],
-            args["ammQuote"],
-            args["fee"],
-            log.block_number,
-            log.log_index,
-        )
+        FundingCharge(_address(value), args["market"], _int96(value >> 160), log.block_number)
         for log in receipt.logs
-        if event.matches(log)
+        if event.matches(log) and log.address == system.vault.address
         for args in (event.decode(log),)
+        for value in (int.from_bytes(word, "big") for word in args["charges"])
     ]
+
+
+def liquidation_events(system: System, receipt: Receipt) -> list[LiquidationEvent]:
+    """The liquidations of a receipt, in order, each with the bad debt it realized."""
+    vault = system.vault.address
+    debts = {
+        args["account"]: (args["amount"], args["uncovered"])
+        for args in codec.event("Vault", "BadDebtRealized").in_logs(receipt.logs, vault)
+    }
+    return [
+        LiquidationEvent(
+            account=args["account"],
+            market=args["market"],
+            liquidator=args["liquidator"],
+            size=args["size"],
+            to_desk=args["toDesk"],
+            to_amm=args["toAmm"],
+            amm_quote=args["ammQuote"],
+            mark=args["mark"],
+            penalty=args["penalty"],
+            bad_debt=debts.get(args["account"], (0, 0))[0],
+            uncovered=debts.get(args["account"], (0, 0))[1],
+            block=receipt.block_number,
+        )
+        for args in codec.event("Vault", "Liquidated").in_logs(receipt.logs, vault)
+    ]
+
+
+_FILLS_SETTLED = codec.event("Settlement", "FillsSettled")

@@ -23,11 +23,14 @@ its journal's stages)::
         │                         fault is found (by digest, or by simulating prefixes), dropped,
         │                         the rest revalidated and resent
         ▼
-    reconcile(fills, receipt)     the chain's OrderFilled events are the truth: the book, the
+    reconcile(fills, receipt)     the chain's fills (FillEvent) are the truth: the book, the
         │                         filled set and the markout history move by them; any event
         │                         that differs from its planned legs is reported
         ▼
     hedge(snapshot, fills)        past the soft limit the desk trades its book on the AMM
+
+Besides the batch, ``liquidate(accounts)`` is the liquidator's role: the watched accounts below
+maintenance margin are closed through the venue (``keeper.liquidator`` decides, purely).
 
 The book and everything else the keeper remembers between batches is one ``KeeperState``, which
 a service may build from its own storage and pass in. A batch can be planned and held, settled
@@ -43,11 +46,12 @@ from dataclasses import dataclass, field
 
 from defi_int.exceptions import ChainError, ContractRevert, OrderRejected
 from defi_int.keeper.book import BookEntry, OrderBook, Priority, priority
+from defi_int.keeper.liquidator import plan_liquidations
 from defi_int.keeper.matching import Gate, MarketBook, plan_market
 from defi_int.keeper.plan import PlannedFill, desk_delta, pools_after
 from defi_int.keeper.pricing import PricingParams
 from defi_int.keeper.risk import MarkoutBook, hedge_order
-from defi_int.keeper.venue import FillEvent, SettleReceipt, Snapshot, Venue
+from defi_int.keeper.venue import FillEvent, LiquidationReceipt, SettleReceipt, Snapshot, Venue
 from defi_int.orders.eip712 import order_digest
 from defi_int.orders.model import Order
 from defi_int.orders.signing import recover_signer
@@ -178,14 +182,14 @@ class Settled:
 
 @dataclass(frozen=True)
 class Mismatch:
-    """An ``OrderFilled`` event whose legs differ from the planned ones (the chain is the truth)."""
+    """A fill the chain booked with legs other than the planned ones (the chain is the truth)."""
 
     digest: bytes
     planned: tuple[int, int, int, int, int]  # internal size, internal price, AMM size, AMM quote, fee
     booked: tuple[int, int, int, int, int]
 
     def __str__(self) -> str:
-        return f"OrderFilled for 0x{self.digest.hex()} booked {self.booked}, the plan expected {self.planned}"
+        return f"the fill of 0x{self.digest.hex()} booked {self.booked}, the plan expected {self.planned}"
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,7 @@ class HedgeFill:
     gas: int
     block: int
     oracle_price: int
+    funding: int = 0  # what the desk's book settled before the trade (+: paid)
 
 
 @dataclass
@@ -295,6 +300,25 @@ class Keeper:
             hedges=hedges,
             resends=settled.resends,
         )
+
+    def liquidate(self, accounts: Sequence[str], *, limit: int = 10) -> list[LiquidationReceipt]:
+        """The liquidator's role: closes the watched ``accounts`` that are below maintenance margin.
+
+        One read of the venue for their books (``snapshot``), the pure decision of
+        ``liquidator.plan_liquidations`` (at most ``limit`` closes), then each close through the
+        venue; a close the chain refuses (the world moved since the read) is skipped until the next call.
+        """
+        liquidator = self.venue.liquidator
+        snapshot = self.venue.snapshot({}, [*accounts, liquidator])
+        view = snapshot.view
+        orders = plan_liquidations(view.ledger, view.env, accounts, liquidator, limit=limit)
+        receipts = []
+        for order in orders:
+            try:
+                receipts.append(self.venue.liquidate(order))
+            except ContractRevert:
+                continue
+        return receipts
 
     def capacity(self) -> int:
         """How many orders the next batch may take: ``max_batch``, and the latest gas bound."""
@@ -444,7 +468,7 @@ class Keeper:
                 resends += 1
                 continue
             if len(receipt.events) != len(fills):
-                raise ChainError(f"settle of {len(fills)} fills emitted {len(receipt.events)} OrderFilled events")
+                raise ChainError(f"settle of {len(fills)} fills logged {len(receipt.events)} fills")
             return Settled(fills, receipt, rejected, resends)
         return Settled([], None, rejected, resends)
 
@@ -455,12 +479,12 @@ class Keeper:
         from the plan are booked as the chain booked them and returned as ``Mismatch``es.
         """
         if len(receipt.events) != len(fills):
-            raise ChainError(f"{len(receipt.events)} OrderFilled events for a batch of {len(fills)} fills")
+            raise ChainError(f"{len(receipt.events)} fills logged for a batch of {len(fills)} fills")
         mismatches = []
         for planned, event in zip(fills, receipt.events, strict=True):
             order = planned.order
             if event.digest != planned.digest:
-                raise ChainError(f"OrderFilled for {event.digest.hex()} where {order.trader}'s fill was expected")
+                raise ChainError(f"a fill of {event.digest.hex()} where {order.trader}'s fill was expected")
             fill, legs = planned.fill, planned.expected
             booked = (event.internal_size, event.internal_price, event.amm_size, event.amm_quote, event.fee)
             expected = (fill.internal_size, fill.internal_price, fill.amm_size, legs.amm_quote, legs.fee)
@@ -497,8 +521,11 @@ class Keeper:
                 receipt = self.venue.hedge(order)
             except ContractRevert:
                 continue  # the pool moved past the slippage limit; try again next step
+            funding = sum(c.amount for c in receipt.funding if c.account == view.desk)
             hedges.append(
-                HedgeFill(market, order.is_buy, order.size, receipt.quote, receipt.gas_used, receipt.block, mark)
+                HedgeFill(
+                    market, order.is_buy, order.size, receipt.quote, receipt.gas_used, receipt.block, mark, funding
+                )
             )
         return hedges
 

@@ -12,30 +12,44 @@ second per transaction, and a block gas limit. It implements ``keeper.venue.Venu
   Vault's and the AMM's do not), otherwise the copy becomes the world and each fill emits its
   ``FillEvent``; a batch whose gas (``base_gas + gas_per_fill·n``) passes the block gas limit is
   refused, as a node refuses it;
-- ``hedge``: the desk's own swap on the AMM, held to its quote limit (``SlippageExceeded``).
+- ``hedge``: the desk's own swap on the AMM, held to its quote limit (``SlippageExceeded``);
+- ``liquidate``: ``Ledger.liquidate`` from the venue's ``liquidator``, as ``Vault.liquidate``.
 
-What the world does between batches is up to the test: ``post_price``, ``advance``, ``cancel``,
-``deposit``, ``withdraw``, ``swap``. The mirrors are the ones the differential and ghost-ledger
-tests hold equal to the contracts, so the keeper tested here is tested against the chain's rules.
+Every call that writes books reports the funding they settled as the Vault logs it (a fill's own
+on its ``FillEvent``, the other books' as ``FundingCharge``s, from ``Ledger.settled``).
+
+What the world does between batches is up to the test: ``fund`` (starting margin, in no block),
+``post_price``, ``advance``, ``cancel``, ``deposit``, ``withdraw``, ``swap``. The mirrors are the
+ones the differential and ghost-ledger tests hold equal to the contracts, so the keeper tested
+here is tested against the chain's rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from eth_utils.address import to_checksum_address
 
 from defi_int.exceptions import ContractRevert, TransactionFailed
+from defi_int.keeper.liquidator import LiquidationOrder
 from defi_int.keeper.plan import PlannedFill
 from defi_int.keeper.risk import HedgeOrder
-from defi_int.keeper.venue import FillEvent, HedgeReceipt, MarketState, SettleReceipt, Snapshot
+from defi_int.keeper.venue import (
+    FillEvent,
+    FundingCharge,
+    HedgeReceipt,
+    LiquidationEvent,
+    LiquidationReceipt,
+    MarketState,
+    SettleReceipt,
+    Snapshot,
+)
 from defi_int.market.amm import AmmMathError, Pool
-from defi_int.market.ledger import Ledger, LedgerViolation
+from defi_int.market.ledger import INSURANCE_FUND, Ledger, LedgerViolation
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Order
-from defi_int.orders.rules import ExpectedLegs
-from defi_int.orders.validation import CANCELLED, CHAIN_ERROR, FILLED, BatchView, replay
+from defi_int.orders.validation import CANCELLED, CHAIN_ERROR, FILLED, BatchView, Replay, replay
 from defi_int.types import ONE
 
 #: Reasons whose custom error carries the order's digest (the Settlement's own checks).
@@ -60,6 +74,7 @@ _SETTLEMENT = to_checksum_address("0x" + "5e" * 20)
 _DESK = to_checksum_address("0x" + "de" * 20)
 _AMM = to_checksum_address("0x" + "a3" * 20)
 _FEES = to_checksum_address("0x" + "fe" * 20)
+_LIQUIDATOR = to_checksum_address("0x" + "11" * 20)
 
 
 @dataclass(frozen=True)
@@ -71,6 +86,8 @@ class MirrorMarket:
     amm_base: int = 1_000 * ONE
     amm_fee_bps: int = 30
     inventory_cap: int = 100 * ONE
+    funding_period: int = 0
+    funding_cap_bps: int = 0
 
 
 @dataclass
@@ -101,6 +118,9 @@ class MirrorVenue:
         desk_cash: int = 2_000_000,
         amm_cash: int = 5_000_000,
         gas_limit: int = 60_000_000,
+        liquidation_penalty_bps: int = 250,
+        liquidator_share_bps: int = 5_000,
+        liquidation_slippage_bps: int = 200,
     ) -> MirrorVenue:
         """A fresh world like ``deploy_system``'s: listed markets, funded desk and AMM (whole tokens)."""
         scale = 10 ** (36 - decimals)
@@ -110,16 +130,24 @@ class MirrorVenue:
             maintenance_margin_bps=maintenance_margin_bps,
             desk=_DESK,
             fee_recipient=_FEES,
-            exempt=frozenset({_AMM}),
+            amm=_AMM,
             markets=[m.market_id for m in markets],
             caps={m.market_id: m.inventory_cap for m in markets},
+            penalty_bps=liquidation_penalty_bps,
+            liquidator_share_bps=liquidator_share_bps,
+            max_slippage_bps=liquidation_slippage_bps,
         )
-        ledger.deposit(_DESK, desk_cash * 10**decimals)
-        ledger.deposit(_AMM, amm_cash * 10**decimals)
         pools = {m.market_id: Pool(m.amm_base, m.amm_base * m.price // scale, m.amm_fee_bps) for m in markets}
         world = BatchView(Domain(chain_id, _SETTLEMENT), now, scale, max_deviation_bps, ledger, {}, pools, _DESK, _AMM)
         oracle = {m.market_id: (m.price, now) for m in markets}
-        return cls(world, oracle, oracle_max_age, gas_limit)
+        venue = cls(world, oracle, oracle_max_age, gas_limit)
+        env = venue._at(now).env
+        for m in markets:
+            if m.funding_period:
+                ledger.set_funding(m.market_id, m.funding_period, m.funding_cap_bps, m.price, env)
+        ledger.deposit(_DESK, desk_cash * 10**decimals, env)
+        ledger.deposit(_AMM, amm_cash * 10**decimals, env)
+        return venue
 
     # ------------------------------------------------------------------ the venue
 
@@ -132,7 +160,11 @@ class MirrorVenue:
         """The latest block's time."""
         return self.world.now
 
-    def snapshot(self, orders: Mapping[bytes, Order]) -> Snapshot:
+    @property
+    def liquidator(self) -> str:
+        return _LIQUIDATOR
+
+    def snapshot(self, orders: Mapping[bytes, Order], accounts: Iterable[str] = ()) -> Snapshot:
         view = self._at(self.now + 1)
         markets = {}
         for m in view.ledger.markets:
@@ -160,7 +192,8 @@ class MirrorVenue:
         if gas > self.gas_limit:
             raise TransactionFailed(f"settle of {len(fills)} fills needs {gas} gas, over the block's {self.gas_limit}")
         self._mine()
-        view, expected = self._run(fills)
+        logged = len(self.world.ledger.settled)
+        view, run = self._run(fills)
         events = [
             FillEvent(
                 p.digest,
@@ -171,12 +204,16 @@ class MirrorVenue:
                 legs.amm_quote,
                 legs.fee,
                 self.block,
-                index,  # one OrderFilled log per fill, in batch order
+                funding=run.funding.get(index, 0),
+                is_buy=p.order.is_buy,
+                fee_bps=p.fill.fee_bps,
+                index=index,  # one fill after the other, in batch order
             )
-            for index, (p, legs) in enumerate(zip(fills, expected, strict=True))
+            for index, (p, legs) in enumerate(zip(fills, run.expected, strict=True))
         ]
         self._commit(view)
-        receipt = SettleReceipt(f"mirror:{self.block}", self.block, self.now, gas, events)
+        funding = self._funding(logged)
+        receipt = SettleReceipt(f"mirror:{self.block}", self.block, self.now, gas, events, funding)
         self.settled.append(receipt)
         return receipt
 
@@ -186,9 +223,38 @@ class MirrorVenue:
         pool = view.pools.get(order.market)
         if pool is None:
             raise ContractRevert("PoolNotInitialized", {"market": order.market}, "PerpAmm")
+        logged = len(view.ledger.settled)
         quote = self._swap(view, view.desk, pool, order.market, order.is_buy, order.size, order.limit_quote)
         self._commit(view)
-        return HedgeReceipt(quote, 100_000, self.block)
+        return HedgeReceipt(quote, 100_000, self.block, self._funding(logged))
+
+    def liquidate(self, order: LiquidationOrder) -> LiquidationReceipt:
+        self._mine()
+        view = self._at(self.now)
+        logged = len(view.ledger.settled)
+        fund_before = max(view.ledger.cash.get(INSURANCE_FUND, 0), 0)
+        try:
+            done = view.ledger.liquidate(_LIQUIDATOR, order.account, order.market, order.size, view.env)
+        except LedgerViolation as exc:
+            raise ContractRevert(exc.error, {"account": order.account}, "Vault") from exc
+        except AmmMathError as exc:
+            raise ContractRevert(str(exc).split("(")[0], {}, "PerpAmm") from exc
+        self._commit(view)
+        event = LiquidationEvent(
+            account=done.account,
+            market=done.market,
+            liquidator=done.liquidator,
+            size=done.size,
+            to_desk=done.to_desk,
+            to_amm=done.to_amm,
+            amm_quote=done.amm_quote,
+            mark=done.mark,
+            penalty=done.penalty,
+            bad_debt=done.bad_debt,
+            uncovered=max(done.bad_debt - fund_before, 0),
+            block=self.block,
+        )
+        return LiquidationReceipt(event, 150_000, self.block, self._funding(logged))
 
     # ----------------------------------------------------------------- the world
 
@@ -212,15 +278,24 @@ class MirrorVenue:
             )
         self.world.nonce_states[(order.trader.lower(), order.nonce)] = CANCELLED
 
+    def fund(self, account: str, amount: int) -> None:
+        """Credits ``amount`` to ``account``'s cash as of now, in no block (a world's starting margin)."""
+        self.world.ledger.deposit(account, amount, self._at(self.now).env)
+
     def deposit(self, account: str, amount: int) -> None:
         self._mine()
-        self.world.ledger.deposit(account, amount)
+        view = self._at(self.now)
+        try:
+            view.ledger.deposit(account, amount, view.env)
+        except LedgerViolation as exc:
+            raise ContractRevert(exc.error, {"account": account}, "Vault") from exc
+        self._commit(view)
 
     def withdraw(self, account: str, amount: int) -> None:
         self._mine()
         view = self._at(self.now)
         try:
-            view.ledger.withdraw(account, amount, view.prices)
+            view.ledger.withdraw(account, amount, view.env)
         except LedgerViolation as exc:
             raise ContractRevert(exc.error, {"account": account}, "Vault") from exc
         self._commit(view)
@@ -251,7 +326,15 @@ class MirrorVenue:
         view.now = self.world.now
         self.world = view
 
-    def _run(self, fills: Sequence[PlannedFill]) -> tuple[BatchView, list[ExpectedLegs]]:
+    def _funding(self, logged: int) -> list[FundingCharge]:
+        """The funding settlements the world's ledger noted since it held ``logged`` of them; the
+        notes are then dropped (the world's copies stay small)."""
+        settled = self.world.ledger.settled
+        charges = [FundingCharge(a, m, amount, self.block) for a, m, amount in settled[logged:]]
+        del settled[:]
+        return charges
+
+    def _run(self, fills: Sequence[PlannedFill]) -> tuple[BatchView, Replay]:
         """``settle(fills)`` on a copy of the world; raises the chain's revert for the first fill at fault."""
         if not fills:
             raise ContractRevert("EmptyBatch", {}, "Settlement")
@@ -261,7 +344,7 @@ class MirrorVenue:
             _, rejection = run.failure
             args = {"digest": rejection.digest} if rejection.reason in _NAMES_DIGEST else {}
             raise ContractRevert(CHAIN_ERROR.get(rejection.reason, rejection.reason), args, "Settlement")
-        return view, run.expected
+        return view, run
 
     @staticmethod
     def _swap(view: BatchView, account: str, pool: Pool, market: int, is_buy: bool, size: int, limit: int) -> int:
@@ -272,10 +355,11 @@ class MirrorVenue:
         if quote > limit if is_buy else quote < limit:
             raise ContractRevert("SlippageExceeded", {"quote": quote, "limitQuote": limit}, "PerpAmm")
         base, cash = (size, -quote) if is_buy else (-size, quote)
+        # The AMM moves its reserves, then the Vault books the trade (sampling the moved pool's premium).
+        view.pools[market] = Pool(pool.base, pool.quote, pool.fee_bps)
+        view.pools[market].swap(is_buy, size)
         try:
-            view.ledger.trade(account, view.amm, market, base, cash, 0, view.prices)
-        except (LedgerViolation, KeyError) as exc:
-            name = exc.error if isinstance(exc, LedgerViolation) else "StalePrice"
-            raise ContractRevert(name, {}, "Vault") from exc
-        pool.swap(is_buy, size)
+            view.ledger.trade(account, view.amm, market, base, cash, 0, view.env)
+        except LedgerViolation as exc:
+            raise ContractRevert(exc.error, {}, "Vault") from exc
         return quote

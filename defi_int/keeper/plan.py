@@ -5,7 +5,7 @@ signed order, its sizes, price and fee), the order's EIP-712 digest computed onc
 the legs the chain is expected to book (``rules.ExpectedLegs``: notional, fees, the AMM's quotes,
 its mid and the oracle mark at that point of the batch). The planner (``matching``) makes it while
 it walks the AMM mirror along the batch; validation checks it and reuses its AMM quotes; the venue
-settles its ``fill``; reconciliation compares it with the chain's ``OrderFilled`` event; the
+settles its ``fill``; reconciliation compares it with the chain's ``FillEvent``; the
 simulator's recorder writes its legs. Nobody replays the AMM again.
 """
 

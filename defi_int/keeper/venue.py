@@ -1,14 +1,18 @@
 """The venue: the small interface through which the keeper reads and changes the world.
 
-The keeper decides; a venue carries its decisions out. Four calls, in the package's own plain types:
+The keeper decides; a venue carries its decisions out. Five calls, in the package's own plain types:
 
-- ``snapshot(orders)`` -> ``Snapshot``: what ``settle`` would see for these orders (the
-  ``BatchView``: time, fresh oracle prices, pools, ledger, nonce states, partial fills), every
-  market's state, the block, and how many fills one settle may carry under the block gas limit;
+- ``snapshot(orders, accounts)`` -> ``Snapshot``: what ``settle`` would see for these orders (the
+  ``BatchView``: time, fresh oracle prices, pools, the ledger of the orders' traders and of
+  ``accounts``, funding included, nonce states, partial fills), every market's state, the block,
+  and how many fills one settle may carry under the block gas limit;
 - ``simulate(fills)``: runs ``settle`` without sending it; a revert raises ``ContractRevert``;
-- ``settle(fills)`` -> ``SettleReceipt``: one transaction, its ``OrderFilled`` events in batch
-  order; a revert raises ``ContractRevert`` (the batch did nothing);
-- ``hedge(order)`` -> ``HedgeReceipt``: the desk trades its own book on the AMM.
+- ``settle(fills)`` -> ``SettleReceipt``: one transaction, one ``FillEvent`` per fill in batch
+  order (both legs, the fee, the funding the trader's book settled) and the funding every other
+  book settled; a revert raises ``ContractRevert`` (the batch did nothing);
+- ``hedge(order)`` -> ``HedgeReceipt``: the desk trades its own book on the AMM;
+- ``liquidate(order)`` -> ``LiquidationReceipt``: the venue's ``liquidator`` closes an account
+  below maintenance margin (``Vault.liquidate``).
 
 ``defi_int.chain.venue.ChainVenue`` implements it on a deployed system (the bot and the
 simulator); ``defi_int.keeper.mirror.MirrorVenue`` on the Python mirrors of the contracts, so the
@@ -18,10 +22,11 @@ the contract's custom error (``args_by_name["digest"]`` when the error names the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
+from defi_int.keeper.liquidator import LiquidationOrder
 from defi_int.keeper.plan import PlannedFill
 from defi_int.keeper.risk import HedgeOrder
 from defi_int.market.amm import Pool
@@ -57,7 +62,11 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class FillEvent:
-    """One ``OrderFilled`` log: both legs of a fill as the chain booked them."""
+    """One fill as the chain booked it (four words of a ``FillsSettled`` log): both legs and the fee.
+
+    A settle logs one ``FillsSettled`` per market run, so several fills share a log: a fill is
+    identified in its transaction by ``index``, its position in the batch.
+    """
 
     digest: bytes
     trader: str
@@ -65,29 +74,76 @@ class FillEvent:
     internal_price: int
     amm_size: int
     amm_quote: int
-    fee: int
+    fee: int  # both legs' fees, as the chain charged them
     block: int
-    log_index: int = 0  # the log's index in its block
+    funding: int = 0  # what the trader's book settled when the internal leg was booked (+: paid)
+    is_buy: bool = False
+    fee_bps: int = 0
+    index: int = 0  # the fill's position in its transaction's batch (unique in the transaction)
+    log_index: int = 0  # its ``FillsSettled`` log's index in the block
+    tx_hash: bytes = b""
+
+
+@dataclass(frozen=True)
+class FundingCharge:
+    """Funding one book settled outside a fill's internal leg (one word of the Vault's
+    ``FundingSettled``): the desk's net run, an AMM leg's, a liquidation's; +: the account paid."""
+
+    account: str
+    market: int
+    amount: int
+    block: int
+
+
+@dataclass(frozen=True)
+class LiquidationEvent:
+    """One ``Liquidated`` log, with the bad debt it realized (``BadDebtRealized``), if any."""
+
+    account: str
+    market: int
+    liquidator: str
+    size: int  # signed as the position was
+    to_desk: int  # taken by the desk at ``mark``
+    to_amm: int  # closed on the AMM for ``amm_quote``
+    amm_quote: int
+    mark: int  # the oracle price of the close
+    penalty: int  # what the account paid, liquidator's share and insurance fund's together
+    bad_debt: int  # what the insurance fund paid for the account (0: none)
+    uncovered: int  # the part of the bad debt beyond what the fund held
+    block: int
 
 
 @dataclass(frozen=True)
 class SettleReceipt:
-    """A settle transaction that went through: its ``OrderFilled`` events, in batch order."""
+    """A settle transaction that went through: one ``FillEvent`` per fill, in batch order, and the
+    funding the other books it wrote settled (the desk's, the AMM's, the fee recipient's)."""
 
     tx_hash: str | None
     block: int
     time: int  # the block's timestamp
     gas_used: int
     events: list[FillEvent]
+    funding: list[FundingCharge] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class HedgeReceipt:
-    """A hedge that went through: the quote the desk's AMM trade was done for."""
+    """A hedge that went through: the quote the desk's AMM trade was done for, the funding it settled."""
 
     quote: int
     gas_used: int
     block: int
+    funding: list[FundingCharge] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LiquidationReceipt:
+    """A liquidation that went through: what it closed and the funding the books it wrote settled."""
+
+    event: LiquidationEvent
+    gas_used: int
+    block: int
+    funding: list[FundingCharge] = field(default_factory=list)
 
 
 class Venue(Protocol):
@@ -98,8 +154,14 @@ class Venue(Protocol):
         """The EIP-712 domain orders for this venue are signed in."""
         ...
 
-    def snapshot(self, orders: Mapping[bytes, Order]) -> Snapshot:
-        """The state a batch of ``orders`` (by digest) would settle against, read once."""
+    @property
+    def liquidator(self) -> str:
+        """The account ``liquidate`` sends from (it receives the liquidator's share of penalties)."""
+        ...
+
+    def snapshot(self, orders: Mapping[bytes, Order], accounts: Iterable[str] = ()) -> Snapshot:
+        """The state a batch of ``orders`` (by digest) would settle against, with the books of
+        ``accounts`` too, read once."""
         ...
 
     def simulate(self, fills: Sequence[PlannedFill]) -> None:
@@ -112,4 +174,8 @@ class Venue(Protocol):
 
     def hedge(self, order: HedgeOrder) -> HedgeReceipt:
         """The desk trades its own book on the AMM; a revert raises ``ContractRevert``."""
+        ...
+
+    def liquidate(self, order: LiquidationOrder) -> LiquidationReceipt:
+        """``liquidator`` closes up to ``order.size`` of the account's position; a revert raises ``ContractRevert``."""
         ...

@@ -27,7 +27,7 @@ from matplotlib.ticker import MaxNLocator
 from defi_int.metrics.fills import deviation_bps
 from defi_int.metrics.markouts import markout_curve, markouts_by_type
 from defi_int.metrics.output import write_atomic
-from defi_int.metrics.pnl import PnlPoint, cumulative_pnl
+from defi_int.metrics.pnl import PARTS, PnlPoint, cumulative_pnl
 from defi_int.metrics.records import RunResult
 from defi_int.metrics.timeseries import amm_oracle_deviation_bps
 from defi_int.types import ONE
@@ -131,9 +131,9 @@ def pnl_figure(result: RunResult, points: Sequence[PnlPoint] | None = None) -> F
         return figure
     tokens = 10**result.decimals
     steps = [p.step for p in points]
-    for name in ("spread", "inventory", "fees", "hedging"):
+    for name in PARTS:
         axes.plot(steps, [getattr(p, name) / tokens for p in points], label=name)
-    totals = [(p.spread + p.inventory + p.fees + p.hedging) / tokens for p in points]
+    totals = [p.total / tokens for p in points]
     axes.plot(steps, totals, label="total", color="black", linewidth=2)
     axes.axhline(0, color="black", linewidth=0.5)
     axes.legend(loc="best", fontsize="small")

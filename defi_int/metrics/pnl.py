@@ -11,6 +11,11 @@ books every change of that value into one part, in integer collateral units:
   ``cash_delta + value(pos + base_delta, price) - value(pos, price)`` goes to **spread**.
 - ``hedge``: the same, for the desk's own AMM trades, goes to **hedging**.
 - ``fee``: ``cash_delta`` goes to **fees**.
+- ``funding``: the funding the desk's book settled (the Vault's ``FundingSettled`` word for the
+  desk, in a settle, a hedge or a liquidation): ``cash_delta`` goes to **funding**.
+- ``liquidation``: the desk took (part of) a liquidated account's position at the oracle ``price``;
+  valued like ``internal``, it goes to **liquidations** (only the rounding of the Vault's cash move,
+  the position's later moves are inventory).
 
 Why the parts add up to the total to the unit: each event's booking is exactly the change of the
 desk's value that the event causes, valued at the mark current at that moment, so the sum
@@ -35,7 +40,7 @@ from typing import NamedTuple
 from defi_int.market.ledger import ceil_div
 from defi_int.metrics.records import BookState, DeskEvent, RunResult
 
-PARTS: tuple[str, ...] = ("spread", "inventory", "fees", "hedging")
+PARTS: tuple[str, ...] = ("spread", "inventory", "fees", "hedging", "funding", "liquidations")
 
 
 def value(pos: int, mark: int, price_scale: int) -> int:
@@ -59,12 +64,14 @@ class PnlBreakdown:
     inventory: int
     fees: int
     hedging: int
+    funding: int
+    liquidations: int
     total: int
     residual: int
 
     def parts(self) -> dict[str, int]:
-        """The four parts, in ``PARTS`` order."""
-        return {"spread": self.spread, "inventory": self.inventory, "fees": self.fees, "hedging": self.hedging}
+        """The parts, in ``PARTS`` order."""
+        return {name: getattr(self, name) for name in PARTS}
 
 
 class PnlPoint(NamedTuple):
@@ -75,10 +82,16 @@ class PnlPoint(NamedTuple):
     inventory: int
     fees: int
     hedging: int
+    funding: int = 0
+    liquidations: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self[1:])
 
 
 class _Walk:
-    """The running state of the event walk: positions, marks and the four cumulative parts."""
+    """The running state of the event walk: positions, marks and the cumulative parts."""
 
     def __init__(self, start: BookState, price_scale: int) -> None:
         self.price_scale = price_scale
@@ -88,6 +101,8 @@ class _Walk:
         self.inventory = 0
         self.fees = 0
         self.hedging = 0
+        self.funding = 0
+        self.liquidations = 0
 
     def remark(self, market: int, mark: int) -> None:
         pos = self.positions.get(market, 0)
@@ -113,11 +128,15 @@ class _Walk:
             self.hedging += self.trade(event)
         elif event.kind == "fee":
             self.fees += event.cash_delta
+        elif event.kind == "funding":
+            self.funding += event.cash_delta
+        elif event.kind == "liquidation":
+            self.liquidations += self.trade(event)
         else:  # pragma: no cover - DeskEventKind is closed; a new kind must be handled here
             raise ValueError(f"unknown desk event kind {event.kind!r}")
 
     def point(self, step: int) -> PnlPoint:
-        return PnlPoint(step, self.spread, self.inventory, self.fees, self.hedging)
+        return PnlPoint(step, self.spread, self.inventory, self.fees, self.hedging, self.funding, self.liquidations)
 
 
 def _walk(result: RunResult) -> Iterator[tuple[DeskEvent, _Walk]]:
@@ -128,13 +147,14 @@ def _walk(result: RunResult) -> Iterator[tuple[DeskEvent, _Walk]]:
 
 
 def breakdown(result: RunResult) -> PnlBreakdown:
-    """The run's PnL split into spread, inventory, fees and hedging, exact to the unit."""
+    """The run's PnL split into ``PARTS``, exact to the unit."""
     walk = _Walk(result.start, result.price_scale)
     for event in result.desk_events:
         walk.apply(event)
     total = book_value(result.end, result.price_scale) - book_value(result.start, result.price_scale)
-    parts = walk.spread + walk.inventory + walk.fees + walk.hedging
-    return PnlBreakdown(walk.spread, walk.inventory, walk.fees, walk.hedging, total, total - parts)
+    point = walk.point(0)
+    parts = point.total
+    return PnlBreakdown(*point[1:], total=total, residual=total - parts)
 
 
 def cumulative_pnl(result: RunResult) -> list[PnlPoint]:

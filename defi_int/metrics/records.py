@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Venue = Literal["internal", "amm"]
-DeskEventKind = Literal["mark", "internal", "hedge", "fee"]
+DeskEventKind = Literal["mark", "internal", "hedge", "fee", "funding", "liquidation"]
 
 
 @dataclass(frozen=True)
 class FillRecord:
-    """One leg of one settled order, as the chain's ``OrderFilled`` event booked it.
+    """One leg of one settled order, as the chain booked it (``FillsSettled``).
 
     A fill with both an internal and an AMM leg gives two records (venue ``internal`` then
     ``amm``). Prices of AMM legs are averages: ``quote * price_scale / size`` rounded against the
@@ -71,6 +71,9 @@ class DeskEvent:
       ``base_delta`` and its cash by ``cash_delta``; ``price`` is the oracle price at that moment.
     - ``hedge``: the desk traded its own book on the AMM (same fields as ``internal``).
     - ``fee``: the fee account's cash grew by ``cash_delta`` (``base_delta`` 0, ``price`` 0).
+    - ``funding``: the desk's book settled funding: its cash moved by ``cash_delta`` (+: received).
+    - ``liquidation``: the desk took a liquidated account's position at the oracle ``price`` (same
+      fields as ``internal``).
     """
 
     step: int
@@ -79,6 +82,25 @@ class DeskEvent:
     base_delta: int
     cash_delta: int
     price: int
+
+
+@dataclass(frozen=True)
+class LiquidationRecord:
+    """One liquidation the keeper sent (the Vault's ``Liquidated``, with the bad debt it realized)."""
+
+    step: int
+    block: int
+    account: str
+    trader_type: str
+    market: int
+    size: int  # base units closed, signed as the position was (+: a long was closed)
+    to_desk: int  # taken by the desk at ``mark``
+    to_amm: int  # closed on the AMM for ``amm_quote``
+    amm_quote: int
+    mark: int  # the oracle price of the close, 1e18
+    penalty: int  # collateral units the account paid (liquidator's share and insurance fund's)
+    bad_debt: int  # collateral units the insurance fund paid for the account
+    uncovered: int  # the part of ``bad_debt`` beyond what the fund held
 
 
 @dataclass(frozen=True)
@@ -120,6 +142,9 @@ class RunResult:
     settle_gas: int = 0  # gas used by all settle transactions
     hedge_transactions: int = 0
     hedge_gas: int = 0
+    liquidations: list[LiquidationRecord] = field(default_factory=list)
+    liquidation_gas: int = 0
+    insurance_fund: int = 0  # the insurance fund's Vault cash at the end, collateral units
     invariants: dict[str, bool] = field(default_factory=dict)  # name -> holds, read from the chain at the end
     wall_seconds: float = 0.0
     phase_seconds: dict[str, float] = field(default_factory=dict)  # where the wall time went (setup, oracle ...)

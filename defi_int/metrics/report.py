@@ -78,6 +78,7 @@ def _stats_text(stats: Mapping[str, float | None]) -> str:
 def _key_figures(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     breakdown = summary["pnl_breakdown"]
     markouts = summary["markouts_bps"]
+    liquidations = summary["liquidations"]
     return [
         ("orders received", _number(summary["orders_total"])),
         ("orders filled", _number(summary["orders_filled"])),
@@ -100,6 +101,14 @@ def _key_figures(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("settle gas per fill", _number(summary["gas_per_fill"], 0)),
         ("settle transactions", _number(summary["settle_transactions"])),
         ("hedge transactions", _number(summary["hedge_transactions"])),
+        (
+            "liquidations (desk / AMM)",
+            f"{_number(liquidations['count'])} ({_number(liquidations['by_venue']['desk'])} / "
+            f"{_number(liquidations['by_venue']['amm'])})",
+        ),
+        ("liquidation penalties (tokens)", _number(liquidations["penalties"], 6)),
+        ("bad debt (tokens)", _number(liquidations["bad_debt"], 6)),
+        ("insurance fund at the end (tokens)", _number(liquidations["insurance_fund"], 6)),
         ("wall time (s)", _number(summary["wall_seconds"], 2)),
         ("orders per second", _number(summary["orders_per_second"], 2)),
     ]

@@ -3,7 +3,8 @@
 It gathers the counters the runner recorded, the volumes and internalization rate of trader
 fills, the final inventory, the exact PnL breakdown from ``pnl.breakdown``, statistics of the
 per-fill numbers from ``fills.derive``, markouts from ``markouts``, the AMM-oracle deviation from
-the time series, gas and throughput, and the invariants read from the chain.
+the time series, gas and throughput, the liquidations (by venue, penalties, bad debt, the insurance
+fund) and the invariants read from the chain.
 
 The output is strict JSON with a fixed key order: floats only for statistics and display amounts
 (whole tokens / whole base units), exact integers under ``pnl_breakdown_units``, and ``None``
@@ -57,6 +58,24 @@ def settled_fills(fills: Iterable[FillRecord]) -> int:
     return len({(fill.order_digest, fill.step) for fill in fills})
 
 
+def _liquidations(result: RunResult) -> dict[str, Any]:
+    """Liquidations by venue (a close split between the desk and the AMM counts for both), their
+    penalties, the bad debt the insurance fund paid, and the fund at the end (whole tokens)."""
+    tokens = 10**result.decimals
+    done = result.liquidations
+    return {
+        "count": len(done),
+        "accounts": len({r.account for r in done}),
+        "by_venue": {"desk": sum(1 for r in done if r.to_desk), "amm": sum(1 for r in done if r.to_amm)},
+        "size_by_venue": {"desk": sum(r.to_desk for r in done) / ONE, "amm": sum(r.to_amm for r in done) / ONE},
+        "penalties": sum(r.penalty for r in done) / tokens,
+        "bad_debt": sum(r.bad_debt for r in done) / tokens,
+        "bad_debt_uncovered": sum(r.uncovered for r in done) / tokens,
+        "insurance_fund": result.insurance_fund / tokens,
+        "gas": result.liquidation_gas,
+    }
+
+
 def summarize(result: RunResult) -> dict[str, Any]:
     """The JSON-able summary of a run; see the module docstring for its conventions."""
     tokens = 10**result.decimals
@@ -104,6 +123,7 @@ def summarize(result: RunResult) -> dict[str, Any]:
         "settle_gas": result.settle_gas,
         "hedge_transactions": result.hedge_transactions,
         "hedge_gas": result.hedge_gas,
+        "liquidations": _liquidations(result),
         "wall_seconds": wall if math.isfinite(wall) else None,
         "orders_per_second": result.orders_total / wall if math.isfinite(wall) and wall > 0 else None,
         "phase_seconds": {k: round(v, 3) for k, v in result.phase_seconds.items()},

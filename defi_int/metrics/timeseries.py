@@ -35,6 +35,8 @@ TIMESERIES_COLUMNS: tuple[str, ...] = (
     "pnl_inventory",
     "pnl_fees",
     "pnl_hedging",
+    "pnl_funding",
+    "pnl_liquidations",
     "pnl_total",
 )
 
@@ -62,7 +64,6 @@ def timeseries_rows(result: RunResult, points: Sequence[PnlPoint] | None = None)
     rows: list[list[str]] = []
     for point in result.timeseries:
         parts = pnl.get(point.step, PnlPoint(point.step, 0, 0, 0, 0))
-        total = parts.spread + parts.inventory + parts.fees + parts.hedging
         rows.append(
             [
                 str(point.step),
@@ -81,7 +82,9 @@ def timeseries_rows(result: RunResult, points: Sequence[PnlPoint] | None = None)
                 units(parts.inventory, decimals),
                 units(parts.fees, decimals),
                 units(parts.hedging, decimals),
-                units(total, decimals),
+                units(parts.funding, decimals),
+                units(parts.liquidations, decimals),
+                units(parts.total, decimals),
             ]
         )
     return rows

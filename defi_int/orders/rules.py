@@ -27,6 +27,7 @@ from defi_int.exceptions import OrderRejected
 from defi_int.market.amm import AmmMathError, Pool
 from defi_int.market.ledger import ceil_div, fee_for, notional
 from defi_int.orders.model import Fill
+from defi_int.params import INT96_MAX
 from defi_int.types import BPS
 
 # --------------------------------------------------------------------------- the rules
@@ -137,7 +138,7 @@ def amm_quotes(pool: Pool | None, fill: Fill, known: AmmQuotes | None = None) ->
 
 @dataclass(frozen=True)
 class ExpectedLegs:
-    """What the chain books for one fill if it settles as planned (the ``OrderFilled`` it emits)."""
+    """What the chain books for one fill if it settles as planned (its ``FillsSettled`` words)."""
 
     mark: int | None  # the oracle price the legs are judged at (None: stale)
     amm: AmmQuotes
@@ -173,20 +174,31 @@ def expected_legs(fill: Fill, mark: int | None, quotes: AmmQuotes, price_scale: 
     )
 
 
-def check_legs(fill: Fill, digest: bytes, expected: ExpectedLegs, max_deviation_bps: int, price_scale: int) -> None:
+def check_legs(
+    fill: Fill,
+    digest: bytes,
+    expected: ExpectedLegs,
+    max_deviation_bps: int,
+    price_scale: int,
+    *,
+    unknown_market: bool = False,
+) -> None:
     """The price rules of ``settle`` for one fill, in the contract's order; raises ``OrderRejected``.
 
-    Internal leg: a fresh oracle, the limit, the band, best execution. AMM leg: allowed by the
-    order, a pool, enough liquidity, the average-price limit.
+    Internal leg: the limit, an oracle price (``unknown_market``: the oracle never priced the
+    market; otherwise a missing mark is stale), the band, best execution, a notional a ledger book
+    holds (int96). AMM leg: allowed by the order, a pool, enough liquidity, the average-price limit.
     """
     order = fill.order
     if fill.internal_size:
         price = fill.internal_price
-        mark = expected.mark
-        if mark is None:
-            raise OrderRejected("stale-oracle", f"market {order.market} has no fresh oracle price", digest)
         if not meets_limit(order.is_buy, price, order.limit_price):
             raise OrderRejected("limit", f"internal price {price} is worse than the limit {order.limit_price}", digest)
+        mark = expected.mark
+        if unknown_market:
+            raise OrderRejected("unknown-market", f"market {order.market} has never had an oracle price", digest)
+        if mark is None:
+            raise OrderRejected("stale-oracle", f"market {order.market} has no fresh oracle price", digest)
         if not within_band(price, mark, max_deviation_bps):
             raise OrderRejected(
                 "band", f"internal price {price} is more than {max_deviation_bps} bps from the oracle {mark}", digest
@@ -197,6 +209,10 @@ def check_legs(fill: Fill, digest: bytes, expected: ExpectedLegs, max_deviation_
                 "worse-than-amm",
                 f"internal {side} {expected.internal_quote} are worse than the AMM's {expected.amm.reference}",
                 digest,
+            )
+        if expected.internal_quote > INT96_MAX:
+            raise OrderRejected(
+                "amount-out-of-range", f"notional {expected.internal_quote} is more than a ledger book holds", digest
             )
     if fill.amm_size:
         size = fill.amm_size

@@ -5,7 +5,14 @@ states, partial fills, the ledger); ``defi_int.chain.views.batch_view`` reads on
 system. ``replay`` walks fills in order exactly as the contract does, applying each fill to the
 view so later fills see it (over-fill across one batch, margin after earlier fills, the AMM moved
 by earlier AMM legs) and stopping at the first fill the chain would revert on. The price rules
-come from ``defi_int.orders.rules``, the ledger's from ``defi_int.market.ledger``.
+come from ``defi_int.orders.rules``, the ledger's (margin, caps, funding) from
+``defi_int.market.ledger``: the view's ``env`` gives the ledger the batch's time, fresh prices and
+pools, so a fill books the funding its accounts owe as the Vault does.
+
+A fill is replayed in the contract's order: its guards, signature and nonce first; then, when it
+has an internal leg in another market than the run before it, that run is booked (the Vault may
+refuse it: the fill at fault is the run's); then its internal leg's price rules, then its AMM leg
+(the pool moves before the Vault books the trade, as the AMM swaps before it calls the Vault).
 
 ``validate_plan`` takes the keeper's plan (fills with the digest computed at intake and the legs
 the planner expects): it replays the batch, drops each fill at fault and replays the rest, and
@@ -23,7 +30,7 @@ from typing import Generic, Protocol, TypeVar
 
 from defi_int.exceptions import OrderRejected
 from defi_int.market.amm import Pool
-from defi_int.market.ledger import Ledger, LedgerViolation
+from defi_int.market.ledger import Env, Ledger, LedgerViolation
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Fill, Order
 from defi_int.orders.rules import ExpectedLegs, amm_quotes, check_legs, expected_legs
@@ -47,6 +54,7 @@ CHAIN_ERROR = {
     "cancelled": "OrderIsCancelled",
     "overfill": "Overfill",
     "stale-oracle": "StalePrice",
+    "unknown-market": "UnknownMarket",
     "limit": "LimitPriceExceeded",
     "band": "PriceOutsideBand",
     "worse-than-amm": "WorseThanAmm",
@@ -57,11 +65,14 @@ CHAIN_ERROR = {
     "margin": "InsufficientMargin",
     "inventory-cap": "InventoryCapExceeded",
     "market-not-listed": "MarketNotListed",
+    "amount-out-of-range": "AmountOutOfRange",
 }
 _LEDGER_REASON = {
     "InsufficientMargin": "margin",
     "InventoryCapExceeded": "inventory-cap",
     "MarketNotListed": "market-not-listed",
+    "StalePrice": "stale-oracle",
+    "AmountOutOfRange": "amount-out-of-range",
 }
 
 
@@ -81,9 +92,15 @@ class BatchView:
     paused: bool = False
     nonce_states: dict[tuple[str, int], int] = field(default_factory=dict)
     filled: dict[bytes, int] = field(default_factory=dict)
+    unknown_markets: frozenset[int] = frozenset()  # never given an oracle price
 
     def nonce_state(self, trader: str, nonce: int) -> int:
         return self.nonce_states.get((trader.lower(), nonce), OPEN)
+
+    @property
+    def env(self) -> Env:
+        """What the ledger reads when this batch touches a market: time, fresh prices, pools."""
+        return Env(self.now, self.prices, self.pools)
 
     def copy(self) -> BatchView:
         return BatchView(
@@ -99,6 +116,7 @@ class BatchView:
             self.paused,
             dict(self.nonce_states),
             dict(self.filled),
+            self.unknown_markets,
         )
 
 
@@ -151,6 +169,7 @@ class Replay:
 
     expected: list[ExpectedLegs]  # one per fill that ran (every fill when there is no failure)
     failure: tuple[int, OrderRejected] | None  # (position, reason) of the fill the chain reverts on
+    funding: dict[int, int] = field(default_factory=dict)  # position -> what its internal leg's book settled
 
 
 def validate_order(order: Order, signature: bytes, view: BatchView) -> bytes:
@@ -182,29 +201,35 @@ def validate_batch(fills: Sequence[Fill], view: BatchView) -> BatchCheck:
 
 def replay(plan: Sequence[Planned], view: BatchView, *, signatures: bool = False) -> Replay:
     """Runs ``plan`` on ``view`` (changing it) as ``settle`` would, up to the first fill at fault."""
-    expected: list[ExpectedLegs] = []
+    run = Replay([], None)
     pending: list[tuple[int, bytes, tuple[str, int, int, int]]] = []
     pending_market: int | None = None
     for position, item in enumerate(plan):
         fill = item.fill
+        try:
+            _verify_fill(item, view, signatures)
+        except OrderRejected as exc:
+            run.failure = (position, exc)
+            return run
         if fill.internal_size and pending and fill.order.market != pending_market:
-            # The contract books the previous market's run before this fill's legs run.
-            failure = _flush(pending_market, pending, view)
-            if failure is not None:
-                return Replay(expected, failure)
+            # The contract books the previous market's run once this fill is verified, before its legs.
+            run.failure = _flush(pending_market, pending, view, run.funding)
+            if run.failure is not None:
+                return run
             pending = []
         try:
-            legs, booking = _apply_fill(item, view, signatures)
+            legs, booking = _fill_legs(item, view)
         except OrderRejected as exc:
-            return Replay(expected, (position, exc))
-        expected.append(legs)
+            run.failure = (position, exc)
+            return run
+        run.expected.append(legs)
         if booking is None:
             continue
         pending_market = fill.order.market
         pending.append((position, item.digest, booking))
     if pending:
-        return Replay(expected, _flush(pending_market, pending, view))
-    return Replay(expected, None)
+        run.failure = _flush(pending_market, pending, view, run.funding)
+    return run
 
 
 def _validate(plan: Sequence[P], view: BatchView, *, signatures: bool) -> PlanCheck[P]:
@@ -223,22 +248,25 @@ def _validate(plan: Sequence[P], view: BatchView, *, signatures: bool) -> PlanCh
 
 
 def _flush(
-    market: int | None, pending: list[tuple[int, bytes, tuple[str, int, int, int]]], view: BatchView
+    market: int | None,
+    pending: list[tuple[int, bytes, tuple[str, int, int, int]]],
+    view: BatchView,
+    funding: dict[int, int],
 ) -> tuple[int, OrderRejected] | None:
+    """Books a run of internal legs; notes each leg's funding by position, or returns the fill at fault."""
     assert market is not None
     try:
-        view.ledger.book(market, [booking for _, _, booking in pending], view.prices)
-    except (LedgerViolation, KeyError) as exc:
-        leg = exc.leg if isinstance(exc, LedgerViolation) and exc.leg is not None else -1
-        position, digest, _ = pending[leg]
+        charges = view.ledger.book(market, [booking for _, _, booking in pending], view.env)
+    except LedgerViolation as exc:
+        position, digest, _ = pending[-1 if exc.leg is None else exc.leg]
         return position, _ledger_rejection(exc, digest)
+    for (position, _, _), charge in zip(pending, charges, strict=True):
+        funding[position] = charge
     return None
 
 
-def _apply_fill(
-    item: Planned, view: BatchView, signatures: bool
-) -> tuple[ExpectedLegs, tuple[str, int, int, int] | None]:
-    """Checks one fill and applies its AMM leg; returns its legs and its internal booking, if any."""
+def _verify_fill(item: Planned, view: BatchView, signatures: bool) -> None:
+    """The checks ``settle`` makes of a fill before its legs (guards, signature, nonce); records it."""
     fill, digest = item.fill, item.digest
     order = fill.order
     if view.paused:
@@ -257,10 +285,17 @@ def _apply_fill(
     if fill.amount > left:
         raise OrderRejected("overfill", f"fill of {fill.amount} exceeds the {left} left", digest)
     _record(order, digest, fill.amount, left, view)
+
+
+def _fill_legs(item: Planned, view: BatchView) -> tuple[ExpectedLegs, tuple[str, int, int, int] | None]:
+    """Checks the fill's legs and applies its AMM leg; returns its legs and its internal booking, if any."""
+    fill, digest = item.fill, item.digest
+    order = fill.order
     known = item.expected.amm if item.expected is not None else None
     quotes = amm_quotes(view.pools.get(order.market), fill, known)
     legs = expected_legs(fill, view.prices.get(order.market), quotes, view.price_scale)
-    check_legs(fill, digest, legs, view.max_deviation_bps, view.price_scale)
+    unknown = order.market in view.unknown_markets
+    check_legs(fill, digest, legs, view.max_deviation_bps, view.price_scale, unknown_market=unknown)
     booking = _internal_booking(fill, legs) if fill.internal_size else None
     if fill.amm_size:
         _amm_leg(fill, digest, legs, view)
@@ -291,11 +326,9 @@ def _record(order: Order, digest: bytes, amount: int, left: int, view: BatchView
     view.nonce_states[(order.trader.lower(), order.nonce)] = FILLED if complete else PARTIAL
 
 
-def _ledger_rejection(exc: LedgerViolation | KeyError, digest: bytes) -> OrderRejected:
-    """The rejection for a ledger rule the Vault would enforce (a missing price is a stale oracle)."""
-    if isinstance(exc, LedgerViolation):
-        return OrderRejected(_LEDGER_REASON[exc.error], exc.detail, digest)
-    return OrderRejected("stale-oracle", f"no fresh oracle price for market {exc.args[0]}", digest)
+def _ledger_rejection(exc: LedgerViolation, digest: bytes) -> OrderRejected:
+    """The rejection for a ledger rule the Vault would enforce."""
+    return OrderRejected(_LEDGER_REASON[exc.error], exc.detail, digest)
 
 
 def _internal_booking(fill: Fill, legs: ExpectedLegs) -> tuple[str, int, int, int]:
@@ -306,13 +339,15 @@ def _internal_booking(fill: Fill, legs: ExpectedLegs) -> tuple[str, int, int, in
 
 
 def _amm_leg(fill: Fill, digest: bytes, legs: ExpectedLegs, view: BatchView) -> None:
-    """Books the AMM leg against the AMM's account and moves the pool."""
+    """Moves the pool, then books the AMM leg against the AMM's account (the Vault samples the
+    funding premium from the moved pool); a refused booking leaves the pool where it was."""
     order, size, quote = fill.order, fill.amm_size, legs.amm_quote
     base, signed_quote = (size, -quote) if order.is_buy else (-size, quote)
-    try:
-        view.ledger.trade(order.trader, view.amm, order.market, base, signed_quote, legs.amm_fee, view.prices)
-    except (LedgerViolation, KeyError) as exc:
-        raise _ledger_rejection(exc, digest) from exc
-    after = legs.amm.pool_after(order.is_buy, size)
+    before, after = view.pools[order.market], legs.amm.pool_after(order.is_buy, size)
     assert after is not None  # check_legs refused an AMM leg without a pool
     view.pools[order.market] = after
+    try:
+        view.ledger.trade(order.trader, view.amm, order.market, base, signed_quote, legs.amm_fee, view.env)
+    except LedgerViolation as exc:
+        view.pools[order.market] = before
+        raise _ledger_rejection(exc, digest) from exc

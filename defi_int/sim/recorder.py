@@ -2,20 +2,24 @@
 
 The keeper's ``BatchOutcome`` carries the typed plan as settled (one ``PlannedFill`` per fill,
 with the legs the planner expected: the oracle mark, the AMM's mid and its quote for the same size
-*as the AMM stood when that leg ran on-chain*) and the settle's ``OrderFilled`` events, which the
+*as the AMM stood when that leg ran on-chain*) and the settle's fills (``FillEvent``), which the
 keeper already reconciled with the plan. The recorder writes the booked legs from the events and
 the market around them from the plan: nothing is replayed here.
 
-Desk events (marks, internal legs, hedges, fees) are recorded in chain order for the PnL
-decomposition, with cash moved exactly as the Vault moved it (``notional``'s rounding).
+Desk events (marks, internal legs, hedges, fees, the desk's funding from the Vault's
+``FundingSettled``, liquidations it took) are recorded in chain order for the PnL decomposition,
+with cash moved exactly as the Vault moved it (``notional``'s rounding).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from defi_int.keeper.keeper import BatchOutcome
-from defi_int.metrics.records import DeskEvent, FillRecord, RunResult
+from defi_int.keeper.venue import FundingCharge, LiquidationReceipt
+from defi_int.market.ledger import notional
+from defi_int.metrics.records import DeskEvent, FillRecord, LiquidationRecord, RunResult
 from defi_int.orders.rules import average_price
 
 
@@ -45,9 +49,46 @@ class Recorder:
         for hedge in outcome.hedges:
             result.hedge_transactions += 1
             result.hedge_gas += hedge.gas
+            if hedge.funding:
+                result.desk_events.append(DeskEvent(outcome.step, "funding", hedge.market, 0, -hedge.funding, 0))
             base = hedge.size if hedge.is_buy else -hedge.size
             cash = -hedge.quote if hedge.is_buy else hedge.quote
             result.desk_events.append(DeskEvent(outcome.step, "hedge", hedge.market, base, cash, hedge.oracle_price))
+
+    def liquidation(self, step: int, desk: str, receipt: LiquidationReceipt) -> None:
+        """Records one liquidation; the part the desk took is a desk event at the oracle price,
+        its cash moved as the Vault moves it (``notional``, rounded against the liquidated account)."""
+        event = receipt.event
+        self.result.liquidations.append(
+            LiquidationRecord(
+                step=step,
+                block=receipt.block,
+                account=event.account,
+                trader_type=self.trader_types.get(event.account.lower(), "unknown"),
+                market=event.market,
+                size=event.size,
+                to_desk=event.to_desk,
+                to_amm=event.to_amm,
+                amm_quote=event.amm_quote,
+                mark=event.mark,
+                penalty=event.penalty,
+                bad_debt=event.bad_debt,
+                uncovered=event.uncovered,
+            )
+        )
+        self.result.liquidation_gas += receipt.gas_used
+        self.funding(step, desk, receipt.funding)
+        if event.to_desk:
+            long = event.size > 0
+            quote = notional(event.to_desk, event.mark, self.result.price_scale, is_buy=not long)
+            base, cash = (event.to_desk, -quote) if long else (-event.to_desk, quote)
+            self.result.desk_events.append(DeskEvent(step, "liquidation", event.market, base, cash, event.mark))
+
+    def funding(self, step: int, desk: str, charges: Sequence[FundingCharge]) -> None:
+        """The desk's own funding settlements among ``charges`` (the Vault's ``FundingSettled``)."""
+        for charge in charges:
+            if charge.account == desk and charge.amount:
+                self.result.desk_events.append(DeskEvent(step, "funding", charge.market, 0, -charge.amount, 0))
 
     def _fills(self, outcome: BatchOutcome) -> None:
         result = self.result
@@ -56,6 +97,8 @@ class Recorder:
         assert receipt is not None
         result.settle_transactions += 1
         result.settle_gas += receipt.gas_used
+        # The Vault settles the desk's funding as it books each market run, before its legs.
+        self.funding(outcome.step, outcome.snapshot.view.desk, receipt.funding)
         legs: list[dict[str, object]] = []
         for planned, event in zip(outcome.fills, receipt.events, strict=True):
             order, expected = planned.order, planned.expected

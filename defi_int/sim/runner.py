@@ -14,10 +14,14 @@ Each step ``t`` (one keeper batch) runs, at the scenario clock ``start_time + tÂ
 
 1. the oracle posts the path's price (every ``cadence`` steps, not during a stale window);
 2. arbitrageurs trade the AMM back toward the oracle (real ``PerpAmm.swap`` transactions);
-3. noise and informed traders sign orders (EIP-712) and hand them to the keeper's intake;
-4. the keeper runs its loop on the chain venue (``ChainVenue``), the same keeper as the bot's: one
+3. the keeper's liquidator closes the traders and arbitrageurs below maintenance margin (of those
+   that ever traded: ``Keeper.liquidate``, one read of their books, the pure decision of
+   ``keeper.liquidator``, ``Vault.liquidate``);
+4. noise and informed traders sign orders (EIP-712) and hand them to the keeper's intake;
+5. the keeper runs its loop on the chain venue (``ChainVenue``), the same keeper as the bot's: one
    ``settle`` transaction, reverts isolated, hedges;
-5. the recorder stores fills, desk events and the state of every market.
+6. the recorder stores fills, liquidations, desk events (the desk's funding included) and the
+   state of every market.
 
 Agents decide at the scenario's clock (``start_time + tÂ·block_time + 1``), so the orders of a
 scenario and seed do not depend on the keeper; ``RunResult.flow_digest`` hashes every order sent,
@@ -49,6 +53,7 @@ from defi_int.chain.views import check_invariants, market_and_accounts
 from defi_int.exceptions import ContractRevert, OrderRejected, RunFailed
 from defi_int.keeper.keeper import Keeper, KeeperConfig
 from defi_int.keeper.venue import MarketState
+from defi_int.market.ledger import INSURANCE_FUND
 from defi_int.market.paths import price_path
 from defi_int.metrics.records import BookState, RunResult, TimePoint
 from defi_int.orders.model import Order
@@ -165,8 +170,12 @@ class _Run:
         for arb in self.arbs:
             system.fund(arb, scenario.arbitrage.margin * unit)
         self.accounts = [a.address for p in self.populations for a in p.accounts] + [a.address for a in self.arbs]
+        #: The accounts that ever traded (a fill or a swap): the only ones that can hold a position,
+        #: so the only ones the liquidator watches, in the order they first traded.
+        self.holders: dict[str, None] = {}
         volatility = {m.id: m.volatility for m in scenario.markets}
-        session = (scenario.start_time, scenario.time_of(scenario.steps))
+        shift = self.time_shift  # a used node runs the whole scenario later: the session too
+        session = (scenario.start_time + shift, scenario.time_of(scenario.steps) + shift)
         config = KeeperConfig.from_params(scenario.keeper, params, volatility, session)
         self.keeper = Keeper(ChainVenue(system), config)
         self.nonces = itertools.count(1)
@@ -206,8 +215,9 @@ class _Run:
         """One read of every market and of the desk's and fee account's books (end of a step)."""
         system = self.system
         self.states: dict[int, MarketState]
-        self.states, books = market_and_accounts(system, [system.desk, system.fee_recipient])
+        self.states, books = market_and_accounts(system, [system.desk, system.fee_recipient, INSURANCE_FUND])
         self.desk_book, self.fee_book = books[system.desk], books[system.fee_recipient]
+        self.result.insurance_fund = books[INSURANCE_FUND].cash
 
     def _book_state(self) -> BookState:
         return BookState(self.desk_book.cash, self.fee_book.cash, dict(self.desk_book.positions), dict(self.marks))
@@ -224,12 +234,16 @@ class _Run:
             self._oracle(step)
         with self.timed("arbitrage"):
             self._arbitrage(step)
+        with self.timed("liquidations"):
+            for receipt in self.keeper.liquidate(list(self.holders)):
+                self.recorder.liquidation(step, self.system.desk, receipt)
         with self.timed("orders"):
             self._orders(step)
         with self.timed("keeper"):
             outcome = self.keeper.step(step)
         with self.timed("record"):
             self.recorder.batch(outcome)
+            self.holders.update(dict.fromkeys(event.trader for event in outcome.events))
             self.keeper.observe_marks(step, dict(self.marks))
             self._record_state(step)
 
@@ -259,6 +273,8 @@ class _Run:
                 self.system.swap(arb, market, trade.is_buy, trade.size, trade.limit_quote)
             except ContractRevert as exc:
                 self.recorder.rejected(f"arbitrage:{exc.error_name}")
+            else:
+                self.holders[arb.address] = None
 
     def _fresh(self, market: int) -> bool:
         """Whether the oracle price of ``market`` is still readable in the next block."""
@@ -269,8 +285,8 @@ class _Run:
     def _orders(self, step: int) -> None:
         # Agents decide on the scenario's clock, never on the chain's: how many transactions the
         # keeper and the arbitrageurs sent before them must not move an order's expiry (identical
-        # flow, ``defi_int.sim.agents``). The keeper receives them at the chain's time.
-        # On a node that is not fresh the whole run is shifted past its clock (``time_shift``).
+        # flow, ``defi_int.sim.agents``). The keeper receives them at the chain's time. On a used
+        # node the scenario's clock is shifted past its earlier blocks (``time_shift``).
         decided = self.scenario.time_of(step) + self.time_shift + 1
         now = self.chain.next_timestamp()
         bt = self.scenario.block_time

@@ -38,7 +38,7 @@ from defi_int.chain import BACKENDS, DEFAULT_BACKEND
 from defi_int.exceptions import ParamError, ScenarioError
 from defi_int.market.paths import PathParams, load_price_csv, path_problem, replay_coverage
 from defi_int.params import (
-    INT128_MAX,
+    INT96_MAX,
     MAX_MARKET_ID,
     MAX_STEPS,
     MAX_TIMESTAMP,
@@ -153,7 +153,7 @@ class TraderSpec(Declared):
     expiry_steps: tuple[int, int] = pair((1, 5), "int", 1, 100_000, unit="steps")
     allow_amm: float = number(0.8, 0, 1)
     max_fee_bps: int = integer(30, 0, BPS, unit="bps", onchain="uint16")
-    margin: int = integer(100_000, 1, INT128_MAX, unit="whole tokens")
+    margin: int = integer(100_000, 1, INT96_MAX, unit="whole tokens")
     horizon: int = integer(5, 1, MAX_STEPS, unit="steps")
     min_edge_bps: float = number(20.0, 0, unit="bps")
     intensity: float = number(0.7, 0, 1e6, lo_open=True, unit="fills per step at the oracle (A·dt)")
@@ -172,7 +172,7 @@ class ArbSpec(Declared):
     count: int = integer(1, 0, 100, unit="arbitrageurs")
     threshold_bps: float = number(10.0, 0, unit="bps")
     max_size: int = amount(50 * ONE, 0, UINT112_MAX, lo_open=True, unit="base units", onchain="uint112")
-    margin: int = integer(1_000_000, 1, INT128_MAX, unit="whole tokens")
+    margin: int = integer(1_000_000, 1, INT96_MAX, unit="whole tokens")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -263,6 +263,7 @@ class Scenario(Declared):
         deposits = [
             ("protocol.desk_capital", protocol.desk_capital),
             ("protocol.amm_capital", protocol.amm_capital),
+            ("protocol.insurance_capital", protocol.insurance_capital),
             *((f"traders[{i}].margin", t.count * t.margin) for i, t in enumerate(self.traders)),
             ("arbitrage.margin", self.arbitrage.count * self.arbitrage.margin),
         ]

@@ -139,12 +139,12 @@ def planned(digest: bytes, size: int = 2 * ONE, *, amm: int = 0) -> PlannedFill:
     return PlannedFill(fill, digest, legs)
 
 
-def leg(digest: bytes, size: int = 2 * ONE, *, venue: str = "internal", log_index: int = 0) -> BookedLeg:
+def leg(digest: bytes, size: int = 2 * ONE, *, venue: str = "internal", fill_index: int = 0) -> BookedLeg:
     price = 2_001 * ONE
     quote = size * price // 10**30
     return BookedLeg(
         digest,
-        log_index,
+        fill_index,
         venue,
         size,
         quote,

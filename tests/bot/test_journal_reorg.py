@@ -44,7 +44,7 @@ def test_a_reorg_unbooks_the_settles_above_the_fork_and_keeps_their_orders_in_fl
     s1 = settle_and_mine(journal, "b1", [planned(d1, ONE)], [leg(d1, ONE)], block=10, n=1)
     journal.mark_confirmed(s1.id, 2)
     s2 = settle_and_mine(
-        journal, "b2", [planned(d1, ONE), planned(d2)], [leg(d1, ONE), leg(d2, log_index=1)], block=12, n=2
+        journal, "b2", [planned(d1, ONE), planned(d2)], [leg(d1, ONE), leg(d2, fill_index=1)], block=12, n=2
     )
     journal.mark_confirmed(s2.id, 1)
     s3 = settle_and_mine(journal, "b3", [planned(d3)], [leg(d3)], block=13, n=3)

@@ -44,7 +44,7 @@ def test_a_settle_goes_planned_signed_sent_mined_confirmed_reconciled(journal: J
     assert (settle.stage, settle.nonce, settle.tx_hash) == ("signed", 7, tx(1).tx_hash)
     settle = journal.mark_sent(settle.id, tx(1).tx_hash)
     assert settle.stage == "sent"
-    legs = [leg(a), leg(b, ONE, log_index=1), leg(b, ONE, venue="amm", log_index=1)]
+    legs = [leg(a), leg(b, ONE, fill_index=1), leg(b, ONE, venue="amm", fill_index=1)]
     clock.advance(2)
     settle = mine(journal, settle.id, tx(1).tx_hash, legs)
     assert (settle.stage, settle.block_number, settle.status, settle.gas_used) == ("mined", 120, 1, 150_000)
@@ -148,7 +148,7 @@ def test_mark_mined_refuses_a_leg_it_did_not_plan_and_a_transaction_it_did_not_s
     journal.sign_settle(settle.id, tx(1))
 
     with pytest.raises(JournalError, match="did not plan"):
-        mine(journal, settle.id, tx(1).tx_hash, [leg(a), leg(b, log_index=1)])
+        mine(journal, settle.id, tx(1).tx_hash, [leg(a), leg(b, fill_index=1)])
     with pytest.raises(JournalError, match="never signed"):
         mine(journal, settle.id, tx(9).tx_hash, [leg(a)])
     assert journal.get_settle(settle.id).stage == "signed"

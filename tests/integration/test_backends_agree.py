@@ -3,7 +3,9 @@
 One sequence of transactions is recorded on the reference backend (py-evm through eth-tester):
 the deployment and wiring, deposits, withdrawals (one refused for margin, one emptying an account,
 which earns an SSTORE refund), settles (a first fill, a mixed internal/AMM batch, partial fills, a
-large batch, and reverting ones: empty, forged signature, expired, stale oracle, out of gas),
+large batch, and reverting ones: empty, forged signature, expired, stale oracle, out of gas; both
+``settleCompact`` and ``settle(Fill[])``), funding (set, sampled by ``updateFunding``, settled by
+the fills), a liquidation (and one refused: the account is healthy),
 hedges (one past its slippage limit), AMM swaps (one past its limit), cancels (one by a stranger),
 token transfers and an ether transfer whose gas is set by Prague's calldata floor (EIP-7623). Its
 raw signed transactions are then replayed, each at the block time it was recorded at, on the fast
@@ -21,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from defi_int.chain import Chain, System, deploy_system
+from defi_int.chain import Chain, System, codec, deploy_system
 from defi_int.chain.anvil import Anvil
 from defi_int.chain.views import domain
 from defi_int.exceptions import NodeUnavailable, TransactionFailed
@@ -123,6 +125,22 @@ def _sequence(chain: Chain, attempt: Callable[[str, Callable[[], Any]], None]) -
     system.set_price(0, 2_010 * ONE)
     maker.settle([maker.fill(traders[3], is_buy=False, size=ONE)])  # above the AMM: a sell is better
 
+    # Protocol v2: funding accrues and is sampled, both settle entry points settle it, and a
+    # leveraged account is liquidated once the price falls (refused while it is healthy).
+    system.set_price(0, 2_000 * ONE)
+    system.set_funding(0, 3_600, 500)
+    chain.set_next_block_timestamp(chain.timestamp() + 600)
+    system.update_funding(0)
+    system.settle([maker.fill(traders[4], size=ONE), maker.fill(traders[5], is_buy=False, size=ONE)], compact=False)
+    levered = chain.account("diff:levered")
+    system.fund(levered, 2_100 * unit)
+    maker.settle([maker.fill(levered, size=10 * ONE)])  # 10 % initial margin: just met
+    attempt("liquidation of a healthy account", lambda: system.liquidate(stranger, levered.address, 0, 10 * ONE))
+    chain.set_next_block_timestamp(chain.timestamp() + 900)
+    system.set_price(0, 1_880 * ONE)
+    system.liquidate(stranger, levered.address, 0, 10 * ONE)
+    system.update_funding(0, stranger)
+
 
 def record() -> Recording:
     """Runs ``_sequence`` on py-evm and keeps every raw transaction with its receipt and output."""
@@ -190,8 +208,12 @@ def test_the_recorded_sequence_covers_every_kind_of_transaction(recording):
         "withdraw past the margin",
         "settle of an expired order",
         "settle on a stale oracle price",
+        "liquidation of a healthy account",
     }
     assert sum(s.contract_address is not None for s in recording.sent) >= 5
+    topics = {log[1][0] for s in recording.sent for log in s.logs if log[1]}
+    for contract, name in (("Vault", "Liquidated"), ("Vault", "FundingSettled"), ("Settlement", "FillsSettled")):
+        assert codec.event(contract, name).topic in topics, name
     assert len(recording.sent) > 60
     assert all(s.output is not None for s in recording.sent)
 

@@ -22,7 +22,8 @@ from defi_int.chain.views import (
     read_pools,
 )
 from defi_int.market.amm import Pool
-from defi_int.market.ledger import Ledger
+from defi_int.market.funding import Funding
+from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND, Ledger
 from defi_int.orders.eip712 import order_digest
 from defi_int.orders.validation import CANCELLED, FILLED, OPEN, PARTIAL, BatchView
 from defi_int.types import ONE
@@ -35,21 +36,32 @@ def one_by_one(system, orders, now):
     """``batch_view`` as it was: one ``chain.call`` per view."""
     call, vault = system.chain.call, system.vault
     markets = list(call(vault.functions.markets()))
+    penalty, share, slippage = call(vault.functions.liquidationParams())
     ledger = Ledger(
         price_scale=call(vault.functions.priceScale()),
         initial_margin_bps=call(vault.functions.initialMarginBps()),
         maintenance_margin_bps=call(vault.functions.maintenanceMarginBps()),
         desk=system.desk,
         fee_recipient=call(vault.functions.feeRecipient()),
-        exempt=frozenset({str(system.amm.address)}),
+        amm=str(system.amm.address),
         markets=markets,
         caps={m: call(vault.functions.inventoryCap(m)) for m in markets},
+        funding={
+            m: Funding(*call(vault.functions.fundingParams(m)), *call(vault.functions.fundingState(m))) for m in markets
+        },
+        penalty_bps=penalty,
+        liquidator_share_bps=share,
+        max_slippage_bps=slippage,
+        bad_debt=call(vault.functions.badDebt()),
     )
-    for account in {system.desk, str(system.amm.address), ledger.fee_recipient, *(o.trader for o in orders)}:
+    house = {system.desk, str(system.amm.address), ledger.fee_recipient, INSURANCE_FUND, FUNDING_POOL}
+    for account in house | {o.trader for o in orders}:
         ledger.cash[account] = call(vault.functions.cash(account))
         for m in markets:
             if pos := call(vault.functions.position(account, m)):
                 ledger.positions[(account, m)] = pos
+            if mark := call(vault.functions.fundingMarkOf(account, m)):
+                ledger.marks[(account, m)] = mark
     max_age = call(system.oracle.functions.maxAge())
     prices = {}
     for m in markets:

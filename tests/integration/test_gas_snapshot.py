@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from defi_int.chain import Chain
 from defi_int.gas import TOLERANCE, compare, measure
 
 SNAPSHOT = Path(__file__).resolve().parents[1] / "gas_snapshot.json"
@@ -16,7 +17,13 @@ SNAPSHOT = Path(__file__).resolve().parents[1] / "gas_snapshot.json"
 
 @pytest.fixture(scope="module")
 def measured() -> dict[str, int]:
-    return measure()
+    with Chain.pyevm() as chain:
+        return measure(chain)
+
+
+def test_the_gas_measured_on_revm_equals_the_gas_measured_on_py_evm(measured):
+    with Chain.revm() as chain:
+        assert measure(chain) == measured
 
 
 def test_no_operation_costs_more_than_its_snapshot(measured):
@@ -24,8 +31,20 @@ def test_no_operation_costs_more_than_its_snapshot(measured):
     assert compare(measured, snapshot) == []
 
 
-def test_an_internal_fill_costs_at_most_30000_gas_in_a_batch_of_100_existing_traders(measured):
-    assert measured["settle_100_existing"] / 100 <= 30_000
+def test_an_internal_fill_with_funding_costs_at_most_22000_gas_in_a_batch_of_100_existing_traders(measured):
+    assert measured["settle_100_existing"] / 100 <= 22_000
+
+
+def test_an_internal_fill_costs_at_most_30000_gas_with_scattered_nonces(measured):
+    assert measured["settle_100_scattered"] / 100 <= 30_000
+
+
+def test_a_traders_first_fill_costs_at_most_45000_gas(measured):
+    assert measured["settle_100_new"] / 100 <= 45_000
+
+
+def test_the_packed_entry_point_costs_less_than_the_abi_one(measured):
+    assert measured["settle_100_existing"] < measured["settle_100_existing_abi"]
 
 
 def test_the_comparison_flags_a_cost_just_over_the_tolerance():

@@ -53,7 +53,7 @@ def test_the_keeper_settles_the_same_fills_and_hedges_on_the_mirror_as_on_the_ch
     on_chain = run(Keeper(ChainVenue(defi_system), CONFIG), defi_traders, defi_system.chain.timestamp())
     mirror = MirrorVenue.new()
     for trader in defi_traders:
-        mirror.world.ledger.deposit(trader.address, TRADER_MARGIN * 10**6)
+        mirror.fund(trader.address, TRADER_MARGIN * 10**6)
     in_python = run(Keeper(mirror, CONFIG), defi_traders, mirror.now)
     assert any(len(b) == 3 for b in on_chain)  # the desk hedged
     assert any(b[3] for b in on_chain if len(b) == 6)  # and routed to the AMM

@@ -105,6 +105,7 @@ def test_run_writes_the_whole_report(tmp_path: Path, capsys: pytest.CaptureFixtu
         "price_improvement_bps",
         "markouts_bps",
         "gas_per_fill",
+        "liquidations",
         "wall_seconds",
         "orders_per_second",
         "seed",
@@ -113,7 +114,9 @@ def test_run_writes_the_whole_report(tmp_path: Path, capsys: pytest.CaptureFixtu
         "invariants_ok",
     ):
         assert key in summary
-    assert set(summary["pnl_breakdown"]) == {"spread", "inventory", "fees", "hedging"}
+    assert set(summary["pnl_breakdown"]) == {"spread", "inventory", "fees", "hedging", "funding", "liquidations"}
+    assert summary["pnl_residual_units"] == 0
+    assert set(summary["liquidations"]) >= {"count", "by_venue", "penalties", "bad_debt", "insurance_fund"}
     assert summary["backend"] == "revm" and summary["seed"] == 3
     assert "report written to" in capsys.readouterr().out
 

@@ -17,7 +17,7 @@ from keeperkit import KeeperProcess, make_desk, settled, wait_for
 
 from defi_int.bot.audit import audit
 from defi_int.bot.journal import Journal
-from defi_int.chain.views import contract_events
+from defi_int.chain.views import fill_events_between
 from defi_int.types import ONE
 
 pytestmark = pytest.mark.node
@@ -45,8 +45,7 @@ def test_two_hundred_batches_through_rpc_chaos_settle_every_order_once(own_anvil
         statuses = Counter(journal.get_order(s[2]).status for s in orders)
         batches = len(journal.settles_in(("reconciled",)))
         failed = journal.settles_in(("failed",))
-    fills = Counter(bytes(e.args["digest"]) for e in contract_events(
-        desk.system, (("Settlement", "OrderFilled"),), from_block=desk.deployment.block))  # fmt: skip
+    fills = Counter(e.digest for e in fill_events_between(desk.system, from_block=desk.deployment.block))
 
     faults = stats["calls"] - stats["forward"]
     print(f"rpc chaos: {batches} batches, {faults} of {stats['calls']} calls faulted {stats}; {result.line()}")

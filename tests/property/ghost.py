@@ -1,13 +1,15 @@
 """The ghost ledger of ``test_ledger_state_machine``: the model the chain must equal after every step.
 
-``Ghost`` is the model: a ``BatchView`` (the Python mirror of the Vault ledger, the AMM pools, the
-oracle prices, nonce states and partial fills) plus what the view leaves out — the token balance of
-the vault and the traders' wallets. It is read from the chain once, when the module starts; after
-that it moves only by its own rules. Every action is first *predicted*: a ``Prediction`` names the
-custom errors the chain must revert with (none: the chain must accept), and ``commit`` applies the
-action to the model once the chain agreed. Fills are judged by ``validate_batch``, the keeper's own
-replay of ``Settlement.settle``; AMM swaps by ``Pool`` and ``Ledger.trade`` with the AMM as
-counterparty (its book is exempt from margin); deposits and withdrawals by ``Ledger``.
+``Ghost`` is the model: a ``BatchView`` (the Python mirror of the Vault ledger with its funding
+marks and indexes, the AMM pools, nonce states and partial fills) plus what the view leaves out —
+the oracle's last prices and their times (``tick`` derives the fresh prices at the next block's
+time), the token balance of the vault and the traders' wallets. It is read from the chain once,
+when the module starts; after that it moves only by its own rules. Every action is first
+*predicted*: a ``Prediction`` names the custom errors the chain must revert with (none: the chain
+must accept), and ``commit`` applies the action to the model once the chain agreed. Fills are
+judged by ``validate_batch``, the keeper's own replay of ``Settlement.settle``; AMM swaps by
+``Pool`` and ``Ledger.trade`` with the AMM as counterparty (a house book: its floor); deposits,
+withdrawals, funding updates and liquidations by ``Ledger``.
 
 The chain side of every check is read in one ``eth_call`` by ``defi_int.chain.multiread.read_many``:
 on py-evm each ``eth_call`` costs ~12 ms before any contract code runs, and checking the whole
@@ -22,12 +24,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from defi_int.market.amm import AmmMathError, Pool
-from defi_int.market.ledger import LedgerViolation
+from defi_int.market.ledger import Env, LedgerViolation
 from defi_int.orders.eip712 import order_digest
 from defi_int.orders.model import Fill, Order
 from defi_int.orders.validation import CANCELLED, CHAIN_ERROR, FILLED, OPEN, BatchView, validate_batch
 
-INT128_MAX = 2**127 - 1
+INT96_MAX = 2**95 - 1
 UINT112_MAX = 2**112 - 1
 
 
@@ -59,6 +61,8 @@ class Ghost:
     vault_balance: int  # token.balanceOf(vault)
     wallets: dict[str, int]  # traders' tokens outside the vault
     owner: str
+    oracle: dict[int, tuple[int, int]]  # market -> the last posted price and its time
+    max_age: int
     orders: dict[bytes, Order] = field(default_factory=dict)  # every order signed so far, by digest
     amounts: dict[bytes, int] = field(default_factory=lambda: defaultdict(int))  # base units filled per digest
 
@@ -86,7 +90,17 @@ class Ghost:
         return self.view.ledger.position(account, market)
 
     def price(self, market: int) -> int:
+        """The fresh oracle price (KeyError while stale)."""
         return self.view.prices[market]
+
+    def last_price(self, market: int) -> int:
+        """The last posted oracle price, stale or not."""
+        return self.oracle[market][0]
+
+    def tick(self, now: int) -> None:
+        """The next transaction lands at ``now``: the fresh prices are those posted within ``max_age``."""
+        self.view.now = now
+        self.view.prices = {m: p for m, (p, at) in self.oracle.items() if at and now <= at + self.max_age}
 
     def pool(self, market: int) -> Pool:
         return self.view.pools[market]
@@ -116,7 +130,10 @@ class Ghost:
     def free_margin(self, account: str) -> int:
         """Equity above the initial margin: what a withdrawal may take while margin still holds."""
         ledger = self.view.ledger
-        equity, required = ledger.margin_state(account, self.view.prices, ledger.initial_margin_bps)
+        try:
+            equity, required = ledger.margin_state(account, self.view.env, ledger.initial_margin_bps)
+        except LedgerViolation:  # a position in a stale market: nothing can be priced
+            return 0
         return equity - required
 
     # ---------------------------------------------------------- predictions
@@ -160,14 +177,14 @@ class Ghost:
             return reject("Paused")
         if amount == 0:
             return reject("ZeroAmount")
-        if amount > INT128_MAX:
+        if amount > INT96_MAX:
             return reject("AmountOutOfRange")
         if self.wallets.get(account, 0) < amount:
             return reject("InsufficientBalance", detail=f"wallet {self.wallets.get(account, 0)} < {amount}")
 
         def commit() -> None:
             self.wallets[account] -= amount
-            self.view.ledger.deposit(account, amount)
+            self.view.ledger.deposit(account, amount, self.view.env)
             self.vault_balance += amount
 
         return Prediction(commit=commit)
@@ -180,7 +197,7 @@ class Ghost:
             return reject("ZeroAmount")
         ledger = self.view.ledger.copy()
         try:
-            ledger.withdraw(account, amount, self.view.prices)
+            ledger.withdraw(account, amount, self.view.env)
         except LedgerViolation as exc:
             return reject(exc.error, detail=str(exc))
 
@@ -195,6 +212,8 @@ class Ghost:
     def swap(self, account: str, market: int, is_buy: bool, size: int, limit_quote: int) -> Prediction:
         """``PerpAmm.swap`` sent by ``account``: the AMM's own account is the counterparty, no fee."""
         pool = self.view.pools.get(market)
+        if size >= 2**128:
+            return reject("SizeOutOfRange")
         if pool is None:
             return reject("PoolNotInitialized")
         trial = Pool(pool.base, pool.quote, pool.fee_bps)
@@ -210,13 +229,59 @@ class Ghost:
             return reject("Paused")
         ledger = self.view.ledger.copy()
         base_delta, quote_delta = (size, -quote) if is_buy else (-size, quote)
+        pools = {**self.view.pools, market: trial}  # the AMM moves before the Vault books
         try:
-            ledger.trade(account, self.amm, market, base_delta, quote_delta, 0, self.view.prices)
+            ledger.trade(
+                account, self.amm, market, base_delta, quote_delta, 0, Env(self.view.now, self.view.prices, pools)
+            )
         except LedgerViolation as exc:
             return reject(exc.error, detail=str(exc))
 
         def commit() -> None:
             self.view.pools[market] = trial
+            self.view.ledger = ledger
+
+        return Prediction(commit=commit)
+
+    def liquidate(self, liquidator: str, account: str, market: int, size: int) -> Prediction:
+        """``Vault.liquidate`` sent by ``liquidator``; closing on the AMM moves its pool."""
+        if self.view.paused:
+            return reject("Paused")
+        ledger = self.view.ledger.copy()
+        pools = {m: Pool(p.base, p.quote, p.fee_bps) for m, p in self.view.pools.items()}
+        try:
+            ledger.liquidate(liquidator, account, market, size, Env(self.view.now, self.view.prices, pools))
+        except LedgerViolation as exc:
+            return reject(exc.error, detail=str(exc))
+
+        def commit() -> None:
+            self.view.ledger = ledger
+            self.view.pools = pools
+
+        return Prediction(commit=commit)
+
+    def update_funding(self, market: int) -> Prediction:
+        """``Vault.updateFunding(market)``: anyone, paused or not."""
+        ledger = self.view.ledger.copy()
+        try:
+            ledger.update_funding(market, self.view.env)
+        except LedgerViolation as exc:
+            return reject(exc.error, detail=str(exc))
+
+        def commit() -> None:
+            self.view.ledger = ledger
+
+        return Prediction(commit=commit)
+
+    def set_funding(self, market: int, period: int, cap_bps: int) -> Prediction:
+        """``Vault.setFunding`` by the owner."""
+        ledger = self.view.ledger.copy()
+        try:
+            ledger.set_funding(market, period, cap_bps, self.last_price(market), self.view.env)
+        except LedgerViolation as exc:
+            return reject(exc.error, detail=str(exc))
+
+        def commit() -> None:
             self.view.ledger = ledger
 
         return Prediction(commit=commit)
@@ -227,6 +292,8 @@ class Ghost:
         self.wallets[account] = self.wallets.get(account, 0) + amount
 
     def set_price(self, market: int, price: int) -> None:
+        """Posted in the block at ``view.now``."""
+        self.oracle[market] = (price, self.view.now)
         self.view.prices[market] = price
 
     def set_cap(self, market: int, cap: int) -> None:

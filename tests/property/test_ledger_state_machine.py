@@ -1,31 +1,37 @@
 """The Vault ledger equals a ghost ledger after every step (solmate ``BalanceSum``, permit2 actors).
 
-A hypothesis ``RuleBasedStateMachine`` drives one deployed system with the five plugin traders:
-signed fills settled by the keeper (random sides, sizes from dust to beyond the pool, internal/AMM
-splits, internal prices inside and outside the oracle band and exactly on the band, limit and
-best-execution edges, fees, market orders, expired and wrongly signed orders, partial fills,
-over-fills and replays of earlier orders, nonces shared between orders), cancels, deposits,
-withdrawals by traders and by the desk (exactly at and one unit past the margin and cash limits),
-direct AMM swaps (limit exactly at the quote and one unit past it), oracle moves, inventory-cap
-changes, and pauses probed by an action that must fail.
+A hypothesis ``RuleBasedStateMachine`` drives one deployed system with two markets (2,000 and 50 USD,
+funding on in both: one-hour period, 5 % cap) and the five plugin traders: signed fills settled by
+the keeper in either market and through either entry point (random sides, sizes from dust to beyond
+the pool, internal/AMM splits, internal prices inside and outside the oracle band and exactly on
+the band, limit and best-execution edges, fees, market orders, expired and wrongly signed orders,
+partial fills, over-fills and replays of earlier orders, nonces shared between orders, two fills in
+one batch across markets), cancels, deposits, withdrawals by traders and by the desk (exactly at and
+one unit past the margin and cash limits), direct AMM swaps, oracle moves and jumps, time passing
+(funding accrues, prices go stale), funding updates and parameter changes, liquidations by any
+trader of any trader (and of house accounts, refused), inventory-cap changes, and pauses probed by
+an action that must fail.
 
 The ghost (``ghost.Ghost``) predicts every step before it is sent: the custom error the chain must
 revert with, or that it must accept. Fills are judged by ``validate_batch``, the keeper's own
-replay of ``settle``. After every step one batched read of the chain must show:
+replay of ``settle``; liquidations, funding and the rest by the ``Ledger`` mirror. After every step
+one batched read of the chain must show:
 
-1. ``token.balanceOf(vault) == Σ cash`` over every account (traders, desk, AMM, fee recipient),
-   equal to the ghost's balance, to the unit;
-2. ``Σ position == 0`` in the market;
-3. ``|inventory| <= cap`` unless it moved towards zero since the previous step;
-4. every account's cash and position equal to the ghost's;
-5. every order's ``nonceState`` and ``filled`` equal to the ghost's, and the size the chain's
-   ``OrderFilled`` events report per order equal to the ghost's and never above the order's size;
-6. the AMM pool equal to the ghost's.
+1. ``token.balanceOf(vault) == Σ cash`` over every account (traders, desk, AMM, fee recipient,
+   insurance fund, funding pool), equal to the ghost's balance, to the unit;
+2. ``Σ position == 0`` in each market;
+3. ``|inventory| <= cap`` in each market unless it moved towards zero since the previous step;
+4. every account's cash, positions and funding marks equal to the ghost's, and the bad debt;
+5. each market's funding index, premium and update time equal to the ghost's; and funding is zero-
+   sum: the funding pool's cash plus everything every book still owes exactly equals the rounding
+   the mirror recorded, which is never negative;
+6. every order's ``nonceState`` and ``filled`` equal to the ghost's, and the size the chain's
+   ``FillsSettled`` logs report per order equal to the ghost's and never above the order's size;
+7. each AMM pool equal to the ghost's.
 
 One chain per module; every hypothesis example starts from a snapshot and is reverted after, so the
-examples are isolated and the ghost is read from the chain only once. A batch holds one fill, or two
-fills by different traders, and only the state after the batch is compared, so the check holds
-whatever order ``settle`` books the legs in within a batch.
+examples are isolated and the ghost is read from the chain only once. Before every action the ghost
+learns the time of the block it will land in (the chain's clock is an input, not state).
 """
 
 from __future__ import annotations
@@ -34,29 +40,47 @@ import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from functools import partial
 from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
 from ghost import Ghost, Prediction
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
-from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from defi_int.chain import Chain, System
+from defi_int.chain import Chain, MarketParams, System, SystemParams
+from defi_int.chain.deploy import settle_calldata
 from defi_int.chain.multiread import Read, read_many
-from defi_int.chain.views import batch_view, read_ledger
+from defi_int.chain.views import batch_view, fill_events, read_ledger
 from defi_int.exceptions import ContractRevert
-from defi_int.market.ledger import ceil_div
+from defi_int.market.funding import Funding, mark_of, owed
+from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND, ceil_div
 from defi_int.orders.model import Fill, Order
 from defi_int.orders.signing import sign_digest
 from defi_int.testing import build_session
 from defi_int.types import BPS, ONE
 
-MARKET = 0
+MARKETS = (0, 1)
+PARAMS = SystemParams(
+    markets=(
+        MarketParams(market_id=0, funding_period=3_600, funding_cap_bps=500),
+        MarketParams(
+            market_id=1,
+            price=50 * ONE,
+            amm_base=20_000 * ONE,
+            inventory_cap=2_000 * ONE,
+            funding_period=3_600,
+            funding_cap_bps=500,
+        ),
+    )
+)
+#: Traders from this index on keep only THIN_MARGIN of cash (20,000 USD): leveraged, liquidatable.
+THIN = 3
+THIN_MARGIN = 20_000 * 10**6
 PPM = 1_000_000
 MAX_UINT128 = 2**128 - 1
 LIVE_FOR = 10**7  # seconds: live orders outlive the test
@@ -65,7 +89,7 @@ NONCES = (0, 1, 2, 127, 128, 2**256 - 1)  # few per trader, so orders share nonc
 FRESH_NONCES = 1_000  # and up: never shared
 
 # On top of the suite's "defi" profile (tests/conftest.py): derandomized with no database under CI,
-# so CI always runs the same 20 examples; locally each run explores new ones. About 30 s of CPU.
+# so CI always runs the same 20 examples; locally each run explores new ones. About 60 s of CPU.
 SETTINGS = settings(
     max_examples=20,
     stateful_step_count=15,
@@ -90,16 +114,19 @@ class Session:
     def accounts(self) -> list[str]:
         """Every account that can hold cash or a position."""
         g = self.template
-        return [*(t.address for t in self.traders), g.desk, g.amm, g.fee_recipient]
+        return [*(t.address for t in self.traders), g.desk, g.amm, g.fee_recipient, INSURANCE_FUND, FUNDING_POOL]
 
 
 @pytest.fixture(scope="module")
 def session() -> Iterator[Session]:
     chain = Chain.embedded()
-    system, traders = build_session(chain)
+    system, traders = build_session(chain, PARAMS)
     token, vault = system.token, system.vault
     for trader in traders:
         chain.transact(trader, token.functions.approve(vault.address, 2**256 - 1), gas=60_000)
+    for trader in traders[THIN:]:  # thin margin: their positions can be liquidated
+        cash = chain.call(vault.functions.cash(trader.address))
+        chain.transact(trader, vault.functions.withdraw(cash - THIN_MARGIN), gas=300_000)
     view = batch_view(system, [])
     view.ledger = read_ledger(system, [t.address for t in traders])
     template = Ghost(
@@ -107,6 +134,8 @@ def session() -> Iterator[Session]:
         vault_balance=chain.call(token.functions.balanceOf(vault.address)),
         wallets={t.address: chain.call(token.functions.balanceOf(t.address)) for t in traders},
         owner=system.owner.address,
+        oracle={m: tuple(chain.call(system.oracle.functions.latest(m))) for m in MARKETS},
+        max_age=chain.call(system.oracle.functions.maxAge()),
     )
     yield Session(chain, system, traders, partial(read_many, chain), template)
 
@@ -119,6 +148,7 @@ class OrderSpec:
     """A new order, its prices relative to the oracle when it is signed."""
 
     trader: int
+    market: int
     is_buy: bool
     size: int
     limit_bps: int | None  # limit = oracle moved by bps against the trader; None: a market order
@@ -162,6 +192,7 @@ sizes = weighted(
 order_specs = st.builds(
     OrderSpec,
     trader=st.integers(0, 4),
+    market=st.sampled_from(MARKETS),
     is_buy=st.booleans(),
     size=sizes,
     limit_bps=weighted(
@@ -194,6 +225,7 @@ fill_specs = st.builds(
 keeper_order_specs = st.builds(
     OrderSpec,
     trader=st.integers(0, 4),
+    market=st.sampled_from(MARKETS),
     is_buy=st.booleans(),
     size=st.integers(ONE // 100, 40 * ONE),
     limit_bps=st.integers(50, 1_000) | st.none(),
@@ -228,9 +260,10 @@ class LedgerMachine(RuleBasedStateMachine):
         self.system = session.system
         self.snapshot = session.chain.snapshot()
         self.ghost = session.template.fork()
-        self.filled_by_events: dict[bytes, int] = defaultdict(int)  # per digest, from OrderFilled logs
-        self.last_inventory = self.ghost.position(self.ghost.desk, MARKET)
+        self.filled_by_events: dict[bytes, int] = defaultdict(int)  # per digest, from FillsSettled logs
+        self.last_inventory = {m: self.ghost.position(self.ghost.desk, m) for m in MARKETS}
         self.fresh_nonces = itertools.count(FRESH_NONCES)
+        self.entries = itertools.cycle([True, False])  # settleCompact, then settle(Fill[]), in turn
 
     def teardown(self) -> None:
         self.s.chain.revert(self.snapshot)
@@ -257,6 +290,10 @@ class LedgerMachine(RuleBasedStateMachine):
     def transact(self, sender: LocalAccount, fn: Any, gas: int) -> Callable[[], TxReceipt]:
         return lambda: self.s.chain.transact(sender, fn, gas=gas)
 
+    def tick(self) -> None:
+        """The next transaction lands in the next block: the ghost learns its time."""
+        self.ghost.tick(self.s.chain.next_timestamp())
+
     def trader(self, index: int) -> LocalAccount:
         return self.s.traders[index]
 
@@ -266,7 +303,7 @@ class LedgerMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------ orders, fills
 
     def make_order(self, spec: OrderSpec) -> tuple[Order, bytes]:
-        mark, side = self.ghost.price(MARKET), 1 if spec.is_buy else -1
+        mark, side = self.ghost.last_price(spec.market), 1 if spec.is_buy else -1
         if spec.limit_bps is None:
             limit = MAX_UINT128 if spec.is_buy else 0
         else:
@@ -274,7 +311,7 @@ class LedgerMachine(RuleBasedStateMachine):
         now = self.ghost.view.now
         order = Order(
             trader=self.trader(spec.trader).address,
-            market=MARKET,
+            market=spec.market,
             is_buy=spec.is_buy,
             size=spec.size,
             limit_price=limit,
@@ -294,7 +331,7 @@ class LedgerMachine(RuleBasedStateMachine):
         return Fill(order, signature, internal, price, amount - internal, spec.fee_bps)
 
     def internal_price(self, order: Order, size: int, spec: FillSpec) -> int:
-        mark, side = self.ghost.price(MARKET), 1 if order.is_buy else -1
+        mark, side = self.ghost.last_price(order.market), 1 if order.is_buy else -1
         if isinstance(spec.price, int):
             price = mark * (BPS + side * spec.price) // BPS
         elif spec.price == "band":  # the band's edge on the trader's worse side
@@ -302,28 +339,31 @@ class LedgerMachine(RuleBasedStateMachine):
         elif spec.price == "limit":
             price = order.limit_price + spec.edge
         else:  # "amm": the worst price best execution allows for this size
-            price = self.amm_equivalent(order.is_buy, size) + spec.edge
+            price = self.amm_equivalent(order.market, order.is_buy, size) + spec.edge
         return min(max(price, 0), MAX_UINT128)
 
-    def amm_equivalent(self, is_buy: bool, size: int) -> int:
-        pool, scale = self.ghost.pool(MARKET), self.ghost.view.price_scale
+    def amm_equivalent(self, market: int, is_buy: bool, size: int) -> int:
+        pool, scale = self.ghost.pool(market), self.ghost.view.price_scale
         if size == 0 or (is_buy and size >= pool.base):
-            return self.ghost.price(MARKET)
+            return self.ghost.last_price(market)
         if is_buy:
             return pool.quote_buy(size) * scale // size
         return ceil_div(pool.quote_sell(size) * scale, size)
 
     def settle(self, fills: list[Fill]) -> None:
-        fn = self.system.settlement.functions.settle([f.as_tuple() for f in fills])
+        self.tick()
+        compact = next(self.entries)
+        data = settle_calldata(fills, compact=compact)
+        tx = {"to": self.system.settlement.address, "data": data, "gas": 1_500_000}
         receipt = self.expect(
-            f"settle({fills})", self.ghost.settle(fills), self.transact(self.system.keeper, fn, 1_500_000)
+            f"{'settleCompact' if compact else 'settle'}({fills})",
+            self.ghost.settle(fills),
+            lambda: self.s.chain.send(self.system.keeper, tx, label="settle"),
         )
         if receipt is None:
             return
-        for event in self.system.settlement.events.OrderFilled().process_receipt(receipt, errors=DISCARD):
-            self.filled_by_events[bytes(event["args"]["digest"])] += (
-                event["args"]["internalSize"] + event["args"]["ammSize"]
-            )
+        for logged in fill_events(self.system, receipt):
+            self.filled_by_events[logged.digest] += logged.internal_size + logged.amm_size
 
     def settle_new(self, spec: OrderSpec, fill: FillSpec) -> Order:
         order, signature = self.make_order(spec)
@@ -334,16 +374,18 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def deposit_(self, trader: int, amount: int, mint: bool) -> None:
         account = self.trader(trader)
+        self.tick()
         if mint and amount:
             self.s.chain.transact(
                 self.system.owner, self.system.token.functions.mint(account.address, amount), gas=100_000
             )
             self.ghost.mint(account.address, amount)
+            self.tick()
         fn = self.system.vault.functions.deposit(amount)
         self.expect(
             f"deposit({amount}) by {account.address}",
             self.ghost.deposit(account.address, amount),
-            self.transact(account, fn, 150_000),
+            self.transact(account, fn, 400_000),
         )
 
     def withdrawal(self, account: str, mode: str, part_ppm: int, edge: int) -> int:
@@ -361,32 +403,35 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def withdraw_(self, trader: int, mode: str, part_ppm: int, edge: int) -> None:
         account = self.trader(trader)
+        self.tick()
         amount = self.withdrawal(account.address, mode, part_ppm, edge)
         prediction = self.ghost.withdraw(account.address, amount, to=account.address)
         fn = self.system.vault.functions.withdraw(amount)
-        self.expect(f"withdraw({amount}) by {account.address}", prediction, self.transact(account, fn, 150_000))
+        self.expect(f"withdraw({amount}) by {account.address}", prediction, self.transact(account, fn, 600_000))
 
     def withdraw_desk_(self, mode: str, part_ppm: int, edge: int) -> None:
         owner = self.system.owner
+        self.tick()
         amount = self.withdrawal(self.ghost.desk, mode, part_ppm, edge)
         prediction = self.ghost.withdraw(self.ghost.desk, amount, to=owner.address)
         fn = self.system.vault.functions.withdrawDesk(owner.address, amount)
-        self.expect(f"withdrawDesk({amount})", prediction, self.transact(owner, fn, 150_000))
+        self.expect(f"withdrawDesk({amount})", prediction, self.transact(owner, fn, 600_000))
 
-    def swap_(self, trader: int, is_buy: bool, size: int, slack_bps: int, edge: int) -> None:
+    def swap_(self, trader: int, market: int, is_buy: bool, size: int, slack_bps: int, edge: int) -> None:
         """The trader's limit is the ghost's quote, loosened by ``slack_bps``, ``edge`` units off."""
-        account, pool = self.trader(trader), self.ghost.pool(MARKET)
+        account, pool = self.trader(trader), self.ghost.pool(market)
+        self.tick()
         try:
             quote = pool.quote_buy(size) if is_buy else pool.quote_sell(size)
         except ArithmeticError:  # the pool cannot fill it: any limit
-            quote = self.ghost.price(MARKET) * size // self.ghost.view.price_scale
+            quote = self.ghost.last_price(market) * size // self.ghost.view.price_scale
         limit = max(quote + (1 if is_buy else -1) * (quote * slack_bps // BPS) + edge, 0)
-        prediction = self.ghost.swap(account.address, MARKET, is_buy, size, limit)
-        fn = self.system.amm.functions.swap(MARKET, is_buy, size, limit)
+        prediction = self.ghost.swap(account.address, market, is_buy, size, limit)
+        fn = self.system.amm.functions.swap(market, is_buy, size, limit)
         self.expect(
-            f"swap(buy={is_buy}, size={size}, limit={limit}) by {account.address}",
+            f"swap(market={market}, buy={is_buy}, size={size}, limit={limit}) by {account.address}",
             prediction,
-            self.transact(account, fn, 300_000),
+            self.transact(account, fn, 500_000),
         )
 
     # ------------------------------------------------------------------ rules
@@ -427,6 +472,7 @@ class LedgerMachine(RuleBasedStateMachine):
         trader = self.owner_of(order)
         sender = trader if by_trader else next(t for t in self.s.traders if t is not trader)
         fn = self.system.settlement.functions.cancel(order.as_tuple())
+        self.tick()
         prediction = self.ghost.cancel(sender.address, order)
         self.expect(f"cancel({order}) by {sender.address}", prediction, self.transact(sender, fn, 200_000))
 
@@ -444,35 +490,114 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(
         trader=st.integers(0, 4),
+        market=st.sampled_from(MARKETS),
         is_buy=st.booleans(),
         size=sizes,
         slack_bps=st.integers(-5, 100),
         edge=st.integers(-1, 1),
     )
-    def swap_on_amm(self, trader: int, is_buy: bool, size: int, slack_bps: int, edge: int) -> None:
-        self.swap_(trader, is_buy, size, slack_bps, edge)
+    def swap_on_amm(self, trader: int, market: int, is_buy: bool, size: int, slack_bps: int, edge: int) -> None:
+        self.swap_(trader, market, is_buy, size, slack_bps, edge)
 
-    @rule(bps=st.one_of(st.integers(-150, 150), st.just(0)), wei=st.integers(-1, 1))
-    def move_oracle(self, bps: int, wei: int) -> None:
-        price = max(self.ghost.price(MARKET) * (BPS + bps) // BPS + wei, 1)
-        self.system.set_price(MARKET, price)
-        self.ghost.set_price(MARKET, price)
+    @rule(
+        market=st.sampled_from(MARKETS),
+        bps=weighted((6, st.integers(-150, 150)), (1, st.just(0)), (2, st.integers(-2_500, 2_500))),
+        wei=st.integers(-1, 1),
+    )
+    def move_oracle(self, market: int, bps: int, wei: int) -> None:
+        """A move or a jump (up to 25 %: past any margin, so liquidations and bad debt happen)."""
+        price = max(self.ghost.last_price(market) * (BPS + bps) // BPS + wei, 1)
+        self.tick()
+        self.system.set_price(market, price)
+        self.ghost.set_price(market, price)
 
-    @rule(mode=st.sampled_from(["inventory", "below-inventory", "zero", "one", "default"]))
-    def set_cap(self, mode: str) -> None:
-        inventory = abs(self.ghost.position(self.ghost.desk, MARKET))
+    @rule(seconds=weighted((4, st.integers(1, 600)), (1, st.integers(600, 5_000))))
+    def pass_time(self, seconds: int) -> None:
+        """Time passes before the next block: funding accrues, prices may go stale."""
+        self.s.chain.set_next_block_timestamp(self.s.chain.next_timestamp() + seconds)
+
+    @rule(market=st.sampled_from(MARKETS), by=st.integers(0, 4))
+    def update_funding(self, market: int, by: int) -> None:
+        self.tick()
+        fn = self.system.vault.functions.updateFunding(market)
+        self.expect(
+            f"updateFunding({market})", self.ghost.update_funding(market), self.transact(self.trader(by), fn, 200_000)
+        )
+
+    @rule(
+        market=st.sampled_from(MARKETS),
+        period=st.sampled_from([0, 3_600, 8 * 3_600]),
+        cap_bps=st.sampled_from([0, 100, 500, 10_000]),
+    )
+    def set_funding(self, market: int, period: int, cap_bps: int) -> None:
+        self.tick()
+        fn = self.system.vault.functions.setFunding(market, period, cap_bps)
+        self.expect(
+            f"setFunding({market}, {period}, {cap_bps})",
+            self.ghost.set_funding(market, period, cap_bps),
+            self.transact(self.system.owner, fn, 300_000),
+        )
+
+    @rule(
+        liquidator=st.integers(0, 4),
+        victim=weighted(
+            (6, st.integers(THIN, 4)),
+            (2, st.integers(0, 4)),
+            (1, st.sampled_from(["desk", "amm", "insurance", "pool"])),
+        ),
+        market=st.sampled_from(MARKETS),
+        size=weighted((3, st.just(2**200)), (2, st.integers(1, 40 * ONE)), (1, st.just(0))),
+        crash=weighted((3, st.tuples(st.booleans(), st.integers(3, 5), st.integers(2_500, 6_000))), (1, st.none())),
+    )
+    def liquidate(
+        self, liquidator: int, victim: int | str, market: int, size: int, crash: tuple[bool, int, int] | None
+    ) -> None:
+        """A liquidation; with ``crash``, the victim first trades on the AMM at that leverage (long or
+        short) and the oracle jumps against it by that many bps (every step predicted: any may be refused)."""
+        if crash is not None and isinstance(victim, int):
+            is_long, leverage, jump_bps = crash
+            mark = self.ghost.last_price(market)
+            cash = max(self.ghost.cash(self.trader(victim).address), 0)
+            base = cash * leverage * self.ghost.view.price_scale // mark
+            if base:
+                self.swap_(victim, market, is_long, base, 300, 0)
+            self.move_oracle(market, -jump_bps if is_long else jump_bps, 0)
+        self.liquidate_(liquidator, victim, market, size)
+
+    def liquidate_(self, liquidator: int, victim: int | str, market: int, size: int) -> None:
+        g = self.ghost
+        account = (
+            self.trader(victim).address
+            if isinstance(victim, int)
+            else {"desk": g.desk, "amm": g.amm, "insurance": INSURANCE_FUND, "pool": FUNDING_POOL}[victim]
+        )
+        by = self.trader(liquidator)
+        self.tick()
+        fn = self.system.vault.functions.liquidate(account, market, size)
+        prediction = g.liquidate(by.address, account, market, size)
+        event(f"liquidate: {', '.join(sorted(prediction.errors)) or 'accepted'}")
+        self.expect(
+            f"liquidate({account}, {market}, {size}) by {by.address}", prediction, self.transact(by, fn, 800_000)
+        )
+
+    @rule(
+        market=st.sampled_from(MARKETS),
+        mode=st.sampled_from(["inventory", "below-inventory", "zero", "one", "default"]),
+    )
+    def set_cap(self, market: int, mode: str) -> None:
+        inventory = abs(self.ghost.position(self.ghost.desk, market))
         cap = {
             "inventory": inventory,
             "below-inventory": max(inventory - 1, 0),
             "zero": 0,
             "one": ONE,
-            "default": self.s.template.cap(MARKET),
+            "default": self.s.template.cap(market),
         }[mode]
-        self.s.chain.transact(self.system.owner, self.system.vault.functions.setInventoryCap(MARKET, cap), gas=80_000)
-        self.ghost.set_cap(MARKET, cap)
+        self.s.chain.transact(self.system.owner, self.system.vault.functions.setInventoryCap(market, cap), gas=80_000)
+        self.ghost.set_cap(market, cap)
 
     @rule(
-        probe=st.sampled_from(["settle", "deposit", "withdraw", "withdraw-desk", "swap"]),
+        probe=st.sampled_from(["settle", "deposit", "withdraw", "withdraw-desk", "swap", "liquidate"]),
         spec=order_specs,
         fill=fill_specs,
     )
@@ -487,8 +612,10 @@ class LedgerMachine(RuleBasedStateMachine):
             self.withdraw_(spec.trader, "part", fill.amount_ppm, 0)
         elif probe == "withdraw-desk":
             self.withdraw_desk_("part", fill.amount_ppm, 0)
+        elif probe == "swap":
+            self.swap_(spec.trader, spec.market, spec.is_buy, spec.size, 100, 0)
         else:
-            self.swap_(spec.trader, spec.is_buy, spec.size, 100, 0)
+            self.liquidate_(fill.fee_bps % 5, spec.trader, spec.market, spec.size)
         self.set_paused(False)
 
     def set_paused(self, paused: bool) -> None:
@@ -504,40 +631,74 @@ class LedgerMachine(RuleBasedStateMachine):
         accounts = self.s.accounts
         orders = list(g.orders.items())
         nonces = sorted({(o.trader, o.nonce) for _, o in orders})
+        books = [(a, m) for a in accounts for m in MARKETS]
         reads = [
             Read(system.token.address, "balanceOf(address)", (vault,)),
-            Read(vault, "inventory(uint32)", (MARKET,), ("int256",)),
-            Read(vault, "inventoryCap(uint32)", (MARKET,)),
-            Read(system.amm.address, "pool(uint32)", (MARKET,), ("uint256", "uint256", "uint256")),
+            Read(vault, "badDebt()"),
+            *(Read(vault, "inventoryCap(uint32)", (m,)) for m in MARKETS),
+            *(Read(system.amm.address, "pool(uint32)", (m,), ("uint256", "uint256", "uint256")) for m in MARKETS),
+            *(Read(vault, "fundingParams(uint32)", (m,), ("uint256", "uint256", "uint256")) for m in MARKETS),
+            *(Read(vault, "fundingState(uint32)", (m,), ("int256", "int256", "uint256")) for m in MARKETS),
             *(Read(vault, "cash(address)", (a,), ("int256",)) for a in accounts),
-            *(Read(vault, "position(address,uint32)", (a, MARKET), ("int256",)) for a in accounts),
+            *(Read(vault, "position(address,uint32)", book, ("int256",)) for book in books),
+            *(Read(vault, "fundingMarkOf(address,uint32)", book) for book in books),
             *(Read(settlement, "nonceState(address,uint256)", key, ("uint8",)) for key in nonces),
             *(Read(settlement, "filled(bytes32)", (digest,)) for digest, _ in orders),
         ]
         values = iter(self.s.read(reads))
-        balance, inventory, cap, pool = (next(values) for _ in range(4))
+        balance, bad_debt = next(values), next(values)
+        cap = {m: next(values) for m in MARKETS}
+        pool = {m: next(values) for m in MARKETS}
+        params = {m: next(values) for m in MARKETS}
+        state = {m: next(values) for m in MARKETS}
         cash = {a: next(values) for a in accounts}
-        position = {a: next(values) for a in accounts}
+        position = {book: next(values) for book in books}
+        mark = {book: next(values) for book in books}
         nonce_state = {key: next(values) for key in nonces}
         filled = {digest: next(values) for digest, _ in orders}
+        ledger = g.view.ledger
 
         # 1. the vault holds exactly the cash it owes
         assert balance == sum(cash.values()), f"token balance {balance} != Σ cash {sum(cash.values())}: {cash}"
         assert balance == g.vault_balance, f"token balance {balance}, ghost {g.vault_balance}"
-        # 2. every long has its short
-        assert sum(position.values()) == 0, f"Σ position = {sum(position.values())}: {position}"
-        # 3. the desk stays within its cap, or only moved back towards it
-        assert inventory == position[g.desk] and cap == g.cap(MARKET), (inventory, position[g.desk], cap)
-        assert abs(inventory) <= cap or abs(inventory) <= abs(self.last_inventory), (
-            f"desk inventory went from {self.last_inventory} to {inventory}, beyond the cap {cap}"
-        )
-        self.last_inventory = inventory
+        assert bad_debt == ledger.bad_debt, f"bad debt {bad_debt}, ghost {ledger.bad_debt}"
+        for m in MARKETS:
+            # 2. every long has its short
+            total = sum(position[(a, m)] for a in accounts)
+            assert total == 0, f"Σ position in market {m} = {total}"
+            # 3. the desk stays within its cap, or only moved back towards it
+            inventory = position[(g.desk, m)]
+            assert cap[m] == g.cap(m), (m, cap[m], g.cap(m))
+            assert abs(inventory) <= cap[m] or abs(inventory) <= abs(self.last_inventory[m]), (
+                f"desk inventory in {m} went from {self.last_inventory[m]} to {inventory}, beyond the cap {cap[m]}"
+            )
+            self.last_inventory[m] = inventory
+            # 5. the funding index, to the unit
+            f = ledger.fund(m)
+            assert tuple(params[m]) == (f.period, f.cap_bps, f.unit), (m, params[m], f)
+            assert tuple(state[m]) == (f.index, f.premium, f.updated_at), (m, state[m], f)
+            # 7. the pools the ghost prices swaps, best execution and funding with
+            ghost_pool = g.pool(m)
+            assert tuple(pool[m]) == (ghost_pool.base, ghost_pool.quote, ghost_pool.fee_bps), (m, pool[m], ghost_pool)
         # 4. every account, to the unit
         for a in accounts:
-            assert (cash[a], position[a]) == (g.cash(a), g.position(a, MARKET)), (
-                f"{a}: chain cash/position {cash[a]}/{position[a]}, ghost {g.cash(a)}/{g.position(a, MARKET)}"
-            )
-        # 5. orders: nonce states, running totals, never beyond their size
+            assert cash[a] == g.cash(a), f"{a}: chain cash {cash[a]}, ghost {g.cash(a)}"
+            for m in MARKETS:
+                assert position[(a, m)] == g.position(a, m), f"{a} in {m}: {position[(a, m)]}, ghost {g.position(a, m)}"
+                if position[(a, m)]:
+                    assert mark[(a, m)] == ledger.marks.get((a, m), 0), f"{a} in {m}: funding mark"
+        # 5. funding is zero-sum: the pool plus what every book still owes is the rounding, >= 0
+        now = self.s.chain.timestamp()
+        owed_now = Fraction(0)
+        for (a, m), pos in position.items():
+            if pos:
+                f = Funding(*params[m], *state[m])
+                owed_now += owed(pos, mark[(a, m)], mark_of(f.index_at(now), f.unit), f.unit, ledger.price_scale)
+        residual = cash[FUNDING_POOL] + owed_now
+        assert residual == ledger.funding_rounding >= 0, (
+            f"funding pool {cash[FUNDING_POOL]} + owed {owed_now} = {residual}, the rounding {ledger.funding_rounding}"
+        )
+        # 6. orders: nonce states, running totals, never beyond their size
         for key in nonces:
             assert nonce_state[key] == g.nonce_state(*key), (
                 f"nonceState{key}: {nonce_state[key]}, ghost {g.nonce_state(*key)}"
@@ -547,12 +708,9 @@ class LedgerMachine(RuleBasedStateMachine):
                 f"filled(0x{digest.hex()}): {filled[digest]}, ghost {g.filled(digest)}"
             )
             assert self.filled_by_events[digest] == g.amounts[digest] <= order.size, (
-                f"order 0x{digest.hex()} of size {order.size}: OrderFilled events add up to "
+                f"order 0x{digest.hex()} of size {order.size}: FillsSettled logs add up to "
                 f"{self.filled_by_events[digest]}, the ghost filled {g.amounts[digest]}"
             )
-        # 6. the pool the ghost prices swaps and best execution with
-        ghost_pool = g.pool(MARKET)
-        assert pool == (ghost_pool.base, ghost_pool.quote, ghost_pool.fee_bps), f"pool {pool}, ghost {ghost_pool}"
 
 
 def test_ledger_matches_the_ghost_after_every_step(session: Session) -> None:

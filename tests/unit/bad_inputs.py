@@ -13,7 +13,8 @@ BAD = ROOT / "tests" / "data" / "bad_scenarios"
 BASIC = ROOT / "scripts" / "scenarios" / "basic.toml"
 
 PRICE_RANGE = "must be within 0.000001..1.70141e20 USD per base unit"
-INT128_CASH = "above what the Vault's int128 cash holds (1.701e38)"
+INT96_CASH = "above what a Vault book's int96 cash holds (3.961e28)"
+MAX_AGE_RANGE = "must be within 1..31536000 seconds"
 
 FILES: dict[str, tuple[str | None, str]] = {
     # keys, types and structure
@@ -55,11 +56,11 @@ FILES: dict[str, tuple[str | None, str]] = {
     "price_overflows_any_decimal.toml": ("markets[0].price", f"{PRICE_RANGE}, got string '1e400'"),
     "price_exponent_absurd.toml": ("markets[0].price", f"{PRICE_RANGE}, got string '1e999999'"),
     "price_below_the_path_grid.toml": ("markets[0].price", f"{PRICE_RANGE}, got 0.0000001"),
-    "inventory_cap_beyond_int128.toml": (
+    "inventory_cap_beyond_uint96.toml": (
         "markets[0].inventory_cap",
-        "must be within 0..1.70141e20 base units, got 1e70",
+        "must be within 0..7.92281e10 base units, got 100000000000",
     ),
-    "soft_limit_beyond_int128.toml": ("keeper.soft_limit", "must be within 0..1.70141e20 base units, got 1e30"),
+    "soft_limit_beyond_int96.toml": ("keeper.soft_limit", "must be within 0..3.9614e10 base units, got 100000000000"),
     "amm_base_above_uint112.toml": ("markets[0].amm_base", "must be > 0 and <= 5.19229e15 base units, got 1e40"),
     "arbitrage_max_size_above_uint112.toml": ("arbitrage.max_size", "must be > 0 and <= 5.19229e15 base units"),
     "size_mean_above_uint128.toml": ("traders[0].size_mean", "must be > 0 and <= 3.40282e20 base units, got 1e40"),
@@ -67,15 +68,26 @@ FILES: dict[str, tuple[str | None, str]] = {
     "amm_quote_reserve_zero.toml": ("markets[0].amm_base", "is 0 units, below 1"),
     "market_id_is_the_sentinel.toml": ("markets[0].id", "must be within 0..4294967294, got 4294967295"),
     "market_id_negative.toml": ("markets[0].id", "must be within 0..4294967294, got -1"),
-    "oracle_max_age_overflows.toml": ("protocol.oracle_max_age", "must be within 1..1.157e77 seconds, got 1.158e77"),
-    "oracle_max_age_zero.toml": ("protocol.oracle_max_age", "must be within 1..1.157e77 seconds, got 0"),
+    "oracle_max_age_above_a_year.toml": ("protocol.oracle_max_age", f"{MAX_AGE_RANGE}, got 31536001"),
+    "oracle_max_age_zero.toml": ("protocol.oracle_max_age", f"{MAX_AGE_RANGE}, got 0"),
     "start_time_beyond_uint64.toml": ("start_time", "must be within 0..33040162799 unix seconds"),
     "run_past_the_last_block_time.toml": ("start_time", "past the last block time the chains take (33040162799"),
-    "decimals_36.toml": ("protocol.desk_capital", f"2000000 whole tokens is 2e42 units at 36 decimals, {INT128_CASH}"),
-    "desk_capital_beyond_int128.toml": ("protocol.desk_capital", f"is 1e39 units at 6 decimals, {INT128_CASH}"),
-    "trader_margin_beyond_int128.toml": ("traders[0].margin", "a trader's margin of 1e34 whole tokens is 1e40 units"),
-    "arbitrage_margin_beyond_int128.toml": ("arbitrage.margin", "an arbitrageur's margin of 1e34 whole tokens"),
-    "token_supply_beyond_int128.toml": ("traders[0].margin", "the token's supply"),
+    "decimals_36.toml": ("protocol.desk_capital", f"2000000 whole tokens is 2e42 units at 36 decimals, {INT96_CASH}"),
+    "desk_capital_beyond_int96.toml": ("protocol.desk_capital", f"is 1e29 units at 6 decimals, {INT96_CASH}"),
+    "insurance_capital_beyond_int96.toml": ("protocol.insurance_capital", f"is 1e29 units at 6 decimals, {INT96_CASH}"),
+    "trader_margin_beyond_int96.toml": ("traders[0].margin", "a trader's margin of 1e23 whole tokens is 1e29 units"),
+    "arbitrage_margin_beyond_int96.toml": ("arbitrage.margin", "an arbitrageur's margin of 1e23 whole tokens"),
+    "token_supply_beyond_int96.toml": ("traders[0].margin", "the token's supply"),
+    # funding and liquidation
+    "funding_period_below_an_hour.toml": (
+        "markets[0].funding_period",
+        "must be 0 (off) or 3600..2592000 seconds, got 600",
+    ),
+    "funding_cap_above_10000.toml": ("markets[0].funding_cap_bps", "must be within 0..10000 bps, got 20000"),
+    "liquidation_penalty_above_10000.toml": (
+        "protocol.liquidation_penalty_bps",
+        "must be within 0..10000 bps, got 12000",
+    ),
     # price paths
     "drift_leaves_the_price_range.toml": (
         "markets[0].drift",
@@ -146,15 +158,23 @@ OVERRIDES: list[tuple[tuple[str, ...], str, str]] = [
     (("markets[0].price=1e-19",), "markets[0].price", "has more than 18 decimals"),
     (("markets[0].price=1e60",), "markets[0].price", f"{PRICE_RANGE}, got 1e60"),
     (('markets[0].price="1e400"',), "markets[0].price", f"{PRICE_RANGE}, got string '1e400'"),
-    (('markets[0].inventory_cap="1e70"',), "markets[0].inventory_cap", "must be within 0..1.70141e20 base units"),
+    (('markets[0].inventory_cap="1e70"',), "markets[0].inventory_cap", "must be within 0..7.92281e10 base units"),
     (('markets[0].amm_base="1e40"',), "markets[0].amm_base", "must be > 0 and <= 5.19229e15 base units"),
     (("markets[0].amm_base=1e15", "markets[0].price=1e20"), "markets[0].amm_base", "above uint112 (5.192e33)"),
     (("markets[0].id=4294967295",), "markets[0].id", "must be within 0..4294967294, got 4294967295"),
     (("markets[0].symbol=",), "markets[0].symbol", "must not be empty"),
     (("markets[0].drift=10", "steps=1000000", "block_time=3600"), "markets[0].drift", "6-sigma range reaches"),
     (("protocol.decimals=36",), "protocol.desk_capital", "2e42 units at 36 decimals"),
-    (("protocol.desk_capital=" + str(10**33),), "protocol.desk_capital", INT128_CASH),
-    (("protocol.oracle_max_age=" + str(MAX_UINT256),), "protocol.oracle_max_age", "must be within 1..1.157e77 seconds"),
+    (("protocol.desk_capital=" + str(10**33),), "protocol.desk_capital", "within 1..3.961e28 whole tokens, got 1e33"),
+    (("protocol.desk_capital=" + str(10**23),), "protocol.desk_capital", INT96_CASH),
+    (("protocol.oracle_max_age=" + str(MAX_UINT256),), "protocol.oracle_max_age", MAX_AGE_RANGE),
+    (("markets[0].funding_period=1",), "markets[0].funding_period", "must be 0 (off) or 3600..2592000 seconds"),
+    (("markets[0].funding_period=-3600",), "markets[0].funding_period", "got -3600"),
+    (("markets[0].funding_cap_bps=10001",), "markets[0].funding_cap_bps", "must be within 0..10000 bps, got 10001"),
+    (("protocol.liquidator_share_bps=10001",), "protocol.liquidator_share_bps", "must be within 0..10000 bps"),
+    (("protocol.liquidation_slippage_bps=-1",), "protocol.liquidation_slippage_bps", "within 0..10000 bps, got -1"),
+    (("protocol.liquidation_penalty_bps=1.5",), "protocol.liquidation_penalty_bps", "expected an integer, got float"),
+    (("protocol.insurance_capital=-1",), "protocol.insurance_capital", "must be within 0..3.961e28 whole tokens"),
     (
         ("start_time=" + str(2**64),),
         "start_time",
@@ -164,7 +184,12 @@ OVERRIDES: list[tuple[tuple[str, ...], str, str]] = [
     (
         ("traders[0].margin=" + str(10**34),),
         "traders[0].margin",
-        "a trader's margin of 1e34 whole tokens is 1e40 units",
+        "must be within 1..3.961e28 whole tokens, got 1e34",
+    ),
+    (
+        ("traders[0].margin=" + str(10**23),),
+        "traders[0].margin",
+        "a trader's margin of 1e23 whole tokens is 1e29 units",
     ),
     (("traders[0].margin=1e40",), "traders[0].margin", "expected an integer, got float 1e+40"),
     (("traders[0].limit_offset_bps=[1, 2, 3]",), "traders[0].limit_offset_bps", "expected an array of two numbers"),

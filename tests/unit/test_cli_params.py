@@ -13,7 +13,16 @@ def test_every_declared_key_is_listed_once_with_its_default_range_unit_and_type(
     keys = [line.split()[0] for line in lines[1:]]
     assert sorted(keys) == sorted(prefix + key for prefix, cls in TABLES for key in declared_keys(cls))
     rows = {line.split()[0]: line for line in lines[1:]}
-    assert rows["protocol.oracle_max_age"].split()[1:5] == ["3600", "1..1.157e77", "seconds", "uint256"]
+    assert rows["protocol.oracle_max_age"].split()[1:5] == ["3600", "1..31536000", "seconds", "uint256"]
+    assert rows["markets[].funding_period"].split()[1:] == [
+        "0",
+        "0",
+        "(off)",
+        "or",
+        "3600..2592000",
+        "seconds",
+        "uint32",
+    ]
     assert rows["markets[].amm_base"].split()[1:] == [
         "1000",
         ">",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from defi_int.market.ledger import Ledger, LedgerViolation, ceil_div, fee_for, notional
+from defi_int.market.ledger import FUNDING_POOL, Env, Ledger, LedgerViolation, ceil_div, fee_for, notional
 
 PRICE_SCALE = 10**30  # 6-decimal collateral
 ONE = 10**18
@@ -78,20 +78,20 @@ ODD_PRICE = 2_000_123_456_789_000_000_001
 
 def test_margin_state_values_a_long_rounded_down_and_a_short_rounded_up():
     ledger = _ledger()
-    assert ledger.margin_state("long", {0: ODD_PRICE}, 0) == (2_000_123_456, 0)
-    assert ledger.margin_state("short", {0: ODD_PRICE}, 0) == (5_000_000_000 - 2_000_123_457, 0)
+    assert ledger.margin_state("long", Env(0, {0: ODD_PRICE}), 0) == (2_000_123_456, 0)
+    assert ledger.margin_state("short", Env(0, {0: ODD_PRICE}), 0) == (5_000_000_000 - 2_000_123_457, 0)
 
 
 def test_margin_state_rounds_the_requirement_up_for_longs_and_shorts():
     ledger = _ledger()
     # 1e18 * ODD_PRICE * 1000 / (1e30 * 1e4) = 200_012_345.6789...
-    assert ledger.margin_state("long", {0: ODD_PRICE}, 1_000)[1] == 200_012_346
-    assert ledger.margin_state("short", {0: ODD_PRICE}, 1_000)[1] == 200_012_346
+    assert ledger.margin_state("long", Env(0, {0: ODD_PRICE}), 1_000)[1] == 200_012_346
+    assert ledger.margin_state("short", Env(0, {0: ODD_PRICE}), 1_000)[1] == 200_012_346
 
 
 def test_withdraw_leaving_exactly_the_requirement_passes_and_one_more_unit_fails():
     ledger = _ledger()
-    prices = {0: ODD_PRICE}
+    prices = Env(0, {0: ODD_PRICE})
     largest = 5_000_000_000 - 2_000_123_457 - 200_012_346
     with pytest.raises(LedgerViolation) as info:
         ledger.withdraw("short", largest + 1, prices)
@@ -104,7 +104,7 @@ def test_withdraw_leaving_exactly_the_requirement_passes_and_one_more_unit_fails
 def test_withdraw_beyond_cash_names_insufficient_cash():
     ledger = _ledger()
     with pytest.raises(LedgerViolation) as info:
-        ledger.withdraw("long", 1, {0: ODD_PRICE})
+        ledger.withdraw("long", 1, Env(0, {0: ODD_PRICE}))
     assert info.value.error == "InsufficientCash"
 
 
@@ -112,10 +112,57 @@ def test_a_trade_moves_cash_and_fee_and_keeps_totals():
     ledger = _ledger()
     ledger.cash["desk"] = 10**15
     total = ledger.total_cash()
-    ledger.trade("short", "desk", 0, ONE, -2_000_000_001, 600_001, {0: 2_000 * ONE})
+    ledger.trade("short", "desk", 0, ONE, -2_000_000_001, 600_001, Env(0, {0: 2_000 * ONE}))
     assert ledger.cash["short"] == 5_000_000_000 - 2_000_000_001 - 600_001
     assert ledger.cash["desk"] == 10**15 + 2_000_000_001
     assert ledger.cash["fees"] == 600_001
     assert ledger.position("short", 0) == 0
     assert ledger.position("desk", 0) == -ONE
     assert ledger.total_cash() == total
+
+
+# ------------------------------------------------------------------ funding
+
+
+def test_a_payer_pays_funding_rounded_up_and_a_receiver_gets_it_rounded_down():
+    from defi_int.market.funding import charge, owed
+
+    # 1 base across 3 funding units of 2e12 price units: 6e30 / 1e30 = 6 exactly; 1 wei more is 6.000...
+    assert charge(ONE, 0, 3, 2 * 10**12, PRICE_SCALE) == 6
+    assert charge(ONE + 1, 0, 3, 2 * 10**12, PRICE_SCALE) == 7
+    assert charge(-(ONE + 1), 0, 3, 2 * 10**12, PRICE_SCALE) == -6
+    assert owed(-(ONE + 1), 0, 3, 2 * 10**12, PRICE_SCALE) < -6
+
+
+def test_a_mark_difference_is_read_modulo_two_to_the_64_and_signed():
+    from defi_int.market.funding import charge
+
+    top = 2**64 - 1  # the mark one unit below zero, kept modulo 2^64
+    assert charge(ONE, 0, top, 10**12, PRICE_SCALE) == -1  # down one unit across the wrap: receives
+    assert charge(ONE, top, 0, 10**12, PRICE_SCALE) == 1  # up one unit across the wrap: pays
+
+
+def test_funding_between_two_books_leaves_the_pool_the_rounding_and_no_more():
+    from defi_int.market.amm import Pool
+
+    ledger = Ledger(
+        price_scale=PRICE_SCALE,
+        initial_margin_bps=1_000,
+        maintenance_margin_bps=500,
+        desk="desk",
+        fee_recipient="fees",
+        amm="amm",
+        markets=[0],
+        caps={0: 100 * ONE},
+    )
+    ledger.cash.update({"long": 10**12, "desk": 10**12})
+    f = ledger.fund(0)
+    f.period, f.cap_bps, f.unit = 3_600, 500, 2_000 * ONE // 10**9
+    pools = {0: Pool(1_000 * ONE, 2_010_000 * 10**6 + 7, 30)}  # the mid 0.5 % above the oracle
+    ledger.trade("long", "desk", 0, ONE + 3, -(2_000 * 10**6), 0, Env(0, {0: 2_000 * ONE}, pools))
+    later = Env(1_001, {0: 2_000 * ONE}, pools)
+    ledger.settle_all("long", later)
+    ledger.settle_all("desk", later)
+    pool = ledger.cash[FUNDING_POOL]
+    assert 0 <= pool <= 2 and pool == ledger.funding_rounding
+    assert ledger.total_cash() == 2 * 10**12

@@ -9,9 +9,12 @@ import pytest
 
 from defi_int.exceptions import ConfigError, ParamError
 from defi_int.params import (
-    INT128_MAX,
+    FUNDING_PERIOD_MAX,
+    FUNDING_PERIOD_MIN,
     MAX_MARKET_ID,
+    MAX_ORACLE_AGE,
     PRICE_MAX,
+    UINT96_MAX,
     UINT112_MAX,
     UINT128_MAX,
     KeeperParams,
@@ -35,12 +38,20 @@ def test_every_declared_default_is_within_its_own_range(cls):
     ("build", "path", "fragment"),
     [
         (lambda: SystemParams(decimals=37), "decimals", "must be within 0..36, got 37"),
-        (lambda: SystemParams(oracle_max_age=2**256 - 1), "oracle_max_age", "must be within 1..1.157e77 seconds"),
+        (lambda: SystemParams(oracle_max_age=366 * 86_400), "oracle_max_age", "must be within 1..31536000 seconds"),
         (lambda: MarketParams(market_id=2**32 - 1), "market_id", "must be within 0..4294967294"),
         (lambda: MarketParams(price=10**60 * ONE), "price", "USD per base unit, got 1e60"),
         (lambda: MarketParams(amm_base=0), "amm_base", "must be > 0 and <= 5.19229e15 base units, got 0"),
         (lambda: SystemParams(maintenance_margin_bps=2_000), "maintenance_margin_bps", "must be <= initial_margin_bps"),
         (lambda: SystemParams(decimals=36), "desk_capital", "2e42 units at 36 decimals"),
+        (lambda: SystemParams(decimals=18, insurance_capital=10**11), "insurance_capital", "int96 cash"),
+        (lambda: MarketParams(funding_period=3_599), "funding_period", "must be 0 (off) or 3600..2592000 seconds"),
+        (lambda: MarketParams(funding_period=31 * 86_400), "funding_period", "must be 0 (off) or 3600..2592000"),
+        (lambda: MarketParams(funding_cap_bps=10_001), "funding_cap_bps", "must be within 0..10000 bps"),
+        (lambda: MarketParams(inventory_cap=2**96 * ONE), "inventory_cap", "must be within 0..7.92281e10 base units"),
+        (lambda: SystemParams(liquidation_penalty_bps=10_001), "liquidation_penalty_bps", "within 0..10000 bps"),
+        (lambda: SystemParams(liquidator_share_bps=-1), "liquidator_share_bps", "within 0..10000 bps"),
+        (lambda: SystemParams(liquidation_slippage_bps=20_000), "liquidation_slippage_bps", "within 0..10000 bps"),
         (
             lambda: SystemParams(markets=(MarketParams(), MarketParams())),
             "markets[1].market_id",
@@ -73,9 +84,12 @@ def test_system_params_as_the_fixtures_build_them_still_work():
 def test_the_bounds_are_the_contracts_types():
     assert param_of(MarketParams, "price").hi == PRICE_MAX == UINT128_MAX // 2
     assert param_of(MarketParams, "amm_base").hi == UINT112_MAX
-    assert param_of(MarketParams, "inventory_cap").hi == INT128_MAX
+    assert param_of(MarketParams, "inventory_cap").hi == UINT96_MAX
     assert param_of(MarketParams, "market_id").hi == MAX_MARKET_ID == 2**32 - 2
-    assert param_of(ProtocolParams, "oracle_max_age").hi + 2**64 - 1 == 2**256 - 1
+    funding = param_of(MarketParams, "funding_period")
+    assert (funding.lo, funding.hi, funding.or_zero) == (FUNDING_PERIOD_MIN, FUNDING_PERIOD_MAX, True)
+    assert (FUNDING_PERIOD_MIN, FUNDING_PERIOD_MAX) == (3_600, 30 * 86_400)
+    assert param_of(ProtocolParams, "oracle_max_age").hi == MAX_ORACLE_AGE == 365 * 86_400
 
 
 @pytest.mark.parametrize(

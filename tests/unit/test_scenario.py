@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from defi_int.exceptions import ScenarioError
+from defi_int.exceptions import ParamError, ScenarioError
 from defi_int.keeper.keeper import KeeperConfig
 from defi_int.params import (
     KeeperParams,
@@ -107,12 +107,15 @@ def test_a_minimal_scenario_deploys_exactly_what_code_gets_by_default():
 
 
 def _another_value(cls: type, name: str) -> str:
-    """A value of ``cls.name`` other than its default that the declaration accepts, as TOML."""
+    """A value of ``cls.name`` other than its default that the class accepts, as TOML."""
     param = param_of(cls, name)
     default = getattr(cls(), name)
-    for value in (default + 1, default - 1):
-        if param.problem(value) is None:
-            return f'"{fixed_to_str(value)}"' if param.kind == "amount" else str(value)
+    for value in (default + 1, default - 1, param.hi):
+        try:
+            cls(**{name: value})
+        except ParamError:
+            continue
+        return f'"{fixed_to_str(value)}"' if param.kind == "amount" else str(value)
     raise AssertionError(name)
 
 

@@ -228,11 +228,12 @@ def order_values(order: Order) -> tuple[Any, ...]:
 
 
 def leg_rows(conn: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> list[LegRecord]:
-    """Booked legs (``fills`` rows) matching ``where``, in chain order (block, log index, internal first)."""
+    """Booked legs (``fills`` rows) matching ``where``, in chain order (block, settle, the fill's
+    place in its batch, internal first)."""
     rows = conn.execute(
-        "SELECT settle_id, tx_hash, block_number, block_hash, block_time, digest, log_index, venue, size, quote, "
+        "SELECT settle_id, tx_hash, block_number, block_hash, block_time, digest, fill_index, venue, size, quote, "
         "price, fee, oracle_price, amm_mid, amm_quote, amm_quote_price, gas FROM fills "
-        f"{where} ORDER BY block_number, log_index, venue DESC",
+        f"{where} ORDER BY block_number, settle_id, fill_index, venue DESC",
         args,
     )
     records = []

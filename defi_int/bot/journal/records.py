@@ -141,13 +141,14 @@ class SignedTx:
 
 @dataclass(frozen=True)
 class BookedLeg:
-    """One leg of one fill as the chain's ``OrderFilled`` event booked it (``FillRecord``'s columns).
+    """One leg of one fill as the chain booked it (its ``FillEvent``; ``FillRecord``'s columns).
 
-    A fill with an internal and an AMM leg gives two legs with the same ``log_index``.
+    ``fill_index`` is the fill's position in its settle transaction's batch (``FillEvent.index``);
+    a fill with an internal and an AMM leg gives two legs with the same ``fill_index``.
     """
 
     digest: bytes
-    log_index: int
+    fill_index: int
     venue: Venue
     size: int  # base units
     quote: int  # collateral paid (buy) or received (sell) for ``size``, before the fee

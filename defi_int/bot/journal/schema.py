@@ -215,8 +215,14 @@ CREATE TABLE meta (
 );
 """
 
+# Protocol v2 logs one FillsSettled per market run, several fills a log: a fill is identified in
+# its transaction by its position in the batch, no longer by a log of its own.
+_V3 = """
+ALTER TABLE fills RENAME COLUMN log_index TO fill_index;
+"""
+
 #: Migration ``i`` brings a file from version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

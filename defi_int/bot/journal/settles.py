@@ -8,7 +8,7 @@ Each method is one stage change in one SQLite transaction (see ``records`` for t
   transactions for the same fills.
 - ``sign_settle``: the raw transaction, its hash and nonce (again for a replacement: same nonce,
   fees bumped; the old one may still land, so both are kept).
-- ``mark_sent``, ``mark_mined`` (the legs booked from the receipt's ``OrderFilled`` events; a
+- ``mark_sent``, ``mark_mined`` (the legs booked from the receipt's ``FillEvent``s; a
   receipt with status 0 fails the settle), ``mark_confirmed``, ``mark_reconciled``.
 - ``drop_settle``: a settle that never landed and never will (its nonce went to another
   transaction): ``dropped``, or ``reorged`` when a reorg had taken its block away before.
@@ -214,7 +214,7 @@ class SettleJournal(Store):
                     raise JournalError(f"settle {settle_id}: a leg for 0x{leg.digest.hex()}, which it did not plan")
                 booked[leg.digest] = booked.get(leg.digest, 0) + leg.size
             conn.executemany(
-                "INSERT INTO fills (settle_id, tx_hash, block_number, block_hash, block_time, log_index, digest, "
+                "INSERT INTO fills (settle_id, tx_hash, block_number, block_hash, block_time, fill_index, digest, "
                 "venue, size, quote, price, fee, oracle_price, amm_mid, amm_quote, amm_quote_price, gas, "
                 "booked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -224,7 +224,7 @@ class SettleJournal(Store):
                         block_number,
                         block_hash,
                         block_time,
-                        leg.log_index,
+                        leg.fill_index,
                         leg.digest,
                         leg.venue,
                         *(str(v) for v in (leg.size, leg.quote, leg.price, leg.fee, leg.oracle_price)),

@@ -1,12 +1,24 @@
-"""OrderFilled: one event per fill, in batch order, carrying both legs and the total fee; the
-source of truth the keeper reconciles from. Market and side are the signed order's, found by digest."""
+"""FillsSettled: the fills of each run of one market in one log, in batch order, four words each
+(digest, trader and funding, side and internal leg, AMM leg and fee rate); the source of truth the
+keeper reconciles from, unpacked by ``fill_events``, whose fees equal what the fee recipient got."""
 
 from web3.logs import DISCARD
 
+from defi_int.chain.views import fill_events
 from defi_int.types import ONE
 
+MARKET_B = 7
 
-def test_order_filled_carries_both_legs_and_the_fee_of_both(defi_system, defi_traders, defi_orders):
+
+def _logs(defi_system, receipt):
+    return defi_system.settlement.events.FillsSettled().process_receipt(receipt, errors=DISCARD)
+
+
+def _words(log):
+    return [int.from_bytes(w, "big") for w in log.args.fills]
+
+
+def test_a_fill_is_logged_in_four_words_with_both_legs_and_the_fee_rate(defi_system, defi_traders, defi_orders):
     buyer = defi_traders[0]
     fill = defi_orders.fill(
         buyer, size=3 * ONE, internal_size=ONE, internal_price=2_000 * ONE, amm_size=2 * ONE, fee_bps=10
@@ -14,20 +26,45 @@ def test_order_filled_carries_both_legs_and_the_fee_of_both(defi_system, defi_tr
 
     receipt = defi_orders.settle([fill])
 
-    (event,) = defi_system.settlement.events.OrderFilled().process_receipt(receipt, errors=DISCARD)
-    assert event.address == defi_system.settlement.address
-    assert dict(event.args) == {
-        "digest": defi_orders.digest(fill.order),
-        "trader": buyer.address,
-        "internalSize": ONE,
-        "internalPrice": 2_000 * ONE,
-        "ammSize": 2 * ONE,
-        "ammQuote": 4_020_076_261,
-        "fee": 2_000_000 + 4_020_077,
-    }
+    (log,) = _logs(defi_system, receipt)
+    assert log.address == defi_system.settlement.address
+    assert _words(log) == [
+        int.from_bytes(defi_orders.digest(fill.order), "big"),
+        int(buyer.address, 16),  # no funding: the market has none
+        1 << 255 | ONE << 128 | 2_000 * ONE,
+        2 * ONE << 128 | 10 << 112 | 4_020_076_261,
+    ]
 
 
-def test_order_filled_is_emitted_per_fill_in_batch_order(defi_system, defi_traders, defi_orders):
+def test_fill_events_unpack_the_log_with_the_fee_the_fee_recipient_received(
+    defi_system, defi_traders, defi_orders, read_book
+):
+    buyer = defi_traders[0]
+    fill = defi_orders.fill(
+        buyer, size=3 * ONE, internal_size=ONE, internal_price=2_000 * ONE, amm_size=2 * ONE, fee_bps=10
+    )
+    before = read_book(buyer=buyer.address)
+
+    receipt = defi_orders.settle([fill])
+
+    (event,) = fill_events(defi_system, receipt)
+    assert (event.digest, event.trader, event.is_buy, event.fee_bps) == (
+        defi_orders.digest(fill.order),
+        buyer.address,
+        True,
+        10,
+    )
+    assert (event.internal_size, event.internal_price, event.amm_size, event.amm_quote) == (
+        ONE,
+        2_000 * ONE,
+        2 * ONE,
+        4_020_076_261,
+    )
+    assert event.fee == 2_000_000 + 4_020_077 == (read_book(buyer=buyer.address) - before).cash["fees"]
+    assert event.funding == 0
+
+
+def test_a_batch_in_one_market_is_logged_once_in_batch_order(defi_system, defi_traders, defi_orders):
     buyer, seller = defi_traders[0], defi_traders[1]
     fills = [
         defi_orders.fill(buyer, internal_price=2_000 * ONE),
@@ -36,26 +73,42 @@ def test_order_filled_is_emitted_per_fill_in_batch_order(defi_system, defi_trade
 
     receipt = defi_orders.settle(fills)
 
-    events = defi_system.settlement.events.OrderFilled().process_receipt(receipt, errors=DISCARD)
-    assert [(e.args.digest, e.args.trader) for e in events] == [
-        (defi_orders.digest(fills[0].order), buyer.address),
-        (defi_orders.digest(fills[1].order), seller.address),
+    assert len(_logs(defi_system, receipt)) == 1
+    events = fill_events(defi_system, receipt)
+    assert [(e.digest, e.trader, e.is_buy) for e in events] == [
+        (defi_orders.digest(fills[0].order), buyer.address, True),
+        (defi_orders.digest(fills[1].order), seller.address, False),
     ]
-    assert [
-        (e.args.internalSize, e.args.internalPrice, e.args.ammSize, e.args.ammQuote, e.args.fee) for e in events
-    ] == [
+    assert [(e.internal_size, e.internal_price, e.amm_size, e.amm_quote, e.fee) for e in events] == [
         (ONE, 2_000 * ONE, 0, 0, 0),
         (0, 0, 2 * ONE, 3_980_063_752, 0),
     ]
 
 
-def test_order_filled_reports_no_internal_price_for_a_fill_routed_wholly_to_the_amm(
-    defi_orders, defi_traders, defi_system
-):
+def test_a_fill_routed_wholly_to_the_amm_logs_no_internal_leg(defi_orders, defi_traders, defi_system):
     seller = defi_traders[1]
     fill = defi_orders.fill(seller, is_buy=False, size=ONE, internal_size=0, internal_price=1_999 * ONE, amm_size=ONE)
 
     receipt = defi_orders.settle([fill])
 
-    (event,) = defi_system.settlement.events.OrderFilled().process_receipt(receipt, errors=DISCARD)
-    assert (event.args.internalSize, event.args.internalPrice, event.args.ammSize) == (0, 0, ONE)
+    (event,) = fill_events(defi_system, receipt)
+    assert (event.internal_size, event.internal_price, event.amm_size) == (0, 0, ONE)
+
+
+def test_each_run_of_one_market_is_logged_when_it_is_booked(defi_system, defi_traders, defi_orders):
+    s = defi_system
+    s.set_price(MARKET_B, 50 * ONE)
+    s.chain.transact(s.owner, s.vault.functions.listMarket(MARKET_B, 10 * ONE), gas=150_000)
+    s.chain.transact(s.owner, s.amm.functions.initializePool(MARKET_B, 100 * ONE, 5_000 * 10**6, 30), gas=100_000)
+    a, b, c = defi_traders[:3]
+    fills = [
+        defi_orders.fill(a),
+        defi_orders.fill(b, market=MARKET_B, internal_price=50 * ONE),
+        defi_orders.fill(c),
+    ]
+
+    receipt = defi_orders.settle(fills)
+
+    logs = _logs(s, receipt)
+    assert [len(log.args.fills) // 4 for log in logs] == [1, 1, 1]
+    assert [e.digest for e in fill_events(s, receipt)] == [defi_orders.digest(f.order) for f in fills]

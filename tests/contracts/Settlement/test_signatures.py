@@ -47,6 +47,7 @@ def test_settle_rejects_the_high_s_twin_of_a_valid_signature(defi_traders, defi_
     expect_rejection(defi_orders.fill(trader, order, signature=twin), "InvalidSignatureS", s=twin_s.to_bytes(32, "big"))
 
 
+@pytest.mark.parametrize("entry", ["abi"])  # the packed batch encodes v in one bit
 @pytest.mark.parametrize("v", [0, 29])
 def test_settle_rejects_a_signature_whose_v_is_not_27_or_28(v, defi_traders, defi_orders, expect_rejection):
     trader = defi_traders[0]
@@ -56,6 +57,7 @@ def test_settle_rejects_a_signature_whose_v_is_not_27_or_28(v, defi_traders, def
     expect_rejection(defi_orders.fill(trader, order, signature=signature), "InvalidSignatureV", v=v)
 
 
+@pytest.mark.parametrize("entry", ["abi"])  # the packed batch has room for exactly 65 bytes
 @pytest.mark.parametrize("length", [64, 66])
 def test_settle_rejects_a_signature_that_is_not_65_bytes(length, defi_traders, defi_orders, expect_rejection):
     trader = defi_traders[0]

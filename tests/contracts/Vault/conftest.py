@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from eth_account.signers.local import LocalAccount
 
 
 @pytest.fixture
@@ -17,21 +16,6 @@ def vault(defi_system):
 @pytest.fixture
 def token(defi_system):
     return defi_system.token
-
-
-@pytest.fixture
-def holder(defi_system, account) -> Callable[[str, int], LocalAccount]:
-    """``holder(name, amount)``: a fresh account holding ``amount`` tokens, the vault approved for them."""
-
-    def make(name: str, amount: int) -> LocalAccount:
-        acct = account(name)
-        defi_system.mint(acct.address, amount)
-        defi_system.chain.transact(
-            acct, defi_system.token.functions.approve(defi_system.vault.address, amount), gas=60_000
-        )
-        return acct
-
-    return make
 
 
 def ledger_accounts(system: Any, from_block: int, to_block: int | str = "latest") -> set[str]:

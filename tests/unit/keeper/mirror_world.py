@@ -89,5 +89,5 @@ def make_world(
     """A fresh mirror world with every trader funded, and a keeper configured by ``cfg``."""
     venue = MirrorVenue.new(markets, gas_limit=gas_limit)
     for trader in TRADERS:
-        venue.world.ledger.deposit(trader.address, MARGIN)
+        venue.fund(trader.address, MARGIN)
     return World(venue, Keeper(venue, config(**cfg)))

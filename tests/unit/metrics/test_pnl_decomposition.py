@@ -1,4 +1,5 @@
-"""The desk's PnL splits into spread, inventory, fees and hedging that add up to the total to the unit."""
+"""The desk's PnL splits into spread, inventory, fees, hedging, funding and liquidations that add up to the
+total to the unit."""
 
 from dataclasses import replace
 
@@ -25,8 +26,11 @@ def apply_events(start: BookState, events) -> BookState:
         if event.kind == "fee":
             fee_cash += event.cash_delta
             continue
+        if event.kind == "funding":
+            cash += event.cash_delta
+            continue
         marks[event.market] = event.price
-        if event.kind in ("internal", "hedge"):
+        if event.kind in ("internal", "hedge", "liquidation"):
             cash += event.cash_delta
             positions[event.market] = positions.get(event.market, 0) + event.base_delta
     return BookState(cash, fee_cash, positions, marks)
@@ -60,6 +64,21 @@ def test_pnl_parts_sum_to_the_total_to_the_unit_on_a_hand_stream():
     assert pnl.residual == 0
 
 
+def test_funding_and_a_liquidation_taken_by_the_desk_are_parts_of_their_own():
+    start = BookState(0, 0, {0: -ONE}, {0: 2000 * ONE})
+    events = [
+        DeskEvent(1, "funding", 0, 0, 3 * USD, 0),  # the short desk received funding
+        DeskEvent(1, "liquidation", 0, ONE, -1990 * USD, 1990 * ONE),  # took a closed long at the oracle
+        DeskEvent(2, "funding", 0, 0, -1, 0),
+    ]
+    end = BookState(-1987 * USD - 1, 0, {0: 0}, {0: 1990 * ONE})
+    pnl = breakdown(_run(start, events, end))
+    assert (pnl.funding, pnl.liquidations, pnl.inventory) == (3 * USD - 1, 0, 10 * USD)
+    assert pnl.total == 13 * USD - 1
+    assert pnl.residual == 0
+    assert cumulative_pnl(_run(start, events, end))[-1] == PnlPoint(2, 0, 10 * USD, 0, 0, 3 * USD - 1, 0)
+
+
 def test_a_trade_priced_off_the_current_mark_books_the_mark_move_into_inventory_first():
     start = BookState(0, 0, {0: -ONE}, {0: 2000 * ONE})
     events = [DeskEvent(1, "internal", 0, ONE, -2004 * USD, 2005 * ONE)]  # the oracle moved to 2005 unannounced
@@ -84,7 +103,7 @@ def test_cumulative_pnl_holds_the_running_parts_at_the_end_of_every_step(sample_
     assert points[2] == PnlPoint(2, 1_500_000, -10 * USD, 1_202_625, 0)
     assert points[4] == points[3]._replace(step=4)
     final = breakdown(sample_result)
-    assert points[-1][1:] == (final.spread, final.inventory, final.fees, final.hedging)
+    assert points[-1][1:] == tuple(final.parts().values())
 
 
 MARKETS = st.sampled_from([0, 1, 2])
@@ -93,8 +112,11 @@ SIZES = st.integers(min_value=-(10**22), max_value=10**22)
 CASH = st.integers(min_value=-(10**12), max_value=10**12)
 EVENTS = st.one_of(
     st.builds(DeskEvent, st.just(0), st.just("mark"), MARKETS, st.just(0), st.just(0), PRICES),
-    st.builds(DeskEvent, st.just(0), st.sampled_from(["internal", "hedge"]), MARKETS, SIZES, CASH, PRICES),
+    st.builds(
+        DeskEvent, st.just(0), st.sampled_from(["internal", "hedge", "liquidation"]), MARKETS, SIZES, CASH, PRICES
+    ),
     st.builds(DeskEvent, st.just(0), st.just("fee"), MARKETS, st.just(0), st.integers(0, 10**9), st.just(0)),
+    st.builds(DeskEvent, st.just(0), st.just("funding"), MARKETS, st.just(0), CASH, st.just(0)),
 )
 
 
@@ -115,6 +137,6 @@ def test_pnl_parts_sum_to_the_total_to_the_unit_for_any_complete_event_stream(
     result = _run(start, events, end, price_scale)
     pnl = breakdown(result)
     assert pnl.residual == 0
-    assert pnl.spread + pnl.inventory + pnl.fees + pnl.hedging == pnl.total
+    assert sum(pnl.parts().values()) == pnl.total
     last = cumulative_pnl(result)[-1:] or [PnlPoint(0, 0, 0, 0, 0)]
-    assert last[0][1:] == (pnl.spread, pnl.inventory, pnl.fees, pnl.hedging)
+    assert last[0][1:] == tuple(pnl.parts().values())

@@ -28,7 +28,8 @@ def test_the_summary_counts_volumes_and_the_internalization_rate(sample_result):
 def test_the_summary_carries_the_exact_pnl_breakdown(sample_result):
     summary = summarize(sample_result)
     assert summary["pnl_breakdown_units"] == {
-        "spread": 1_500_000, "inventory": -15_000_000, "fees": 1_202_625, "hedging": -500_000, "total": -12_797_375,
+        "spread": 1_500_000, "inventory": -15_000_000, "fees": 1_202_625, "hedging": -500_000, "funding": 0,
+        "liquidations": 0, "total": -12_797_375,
     }  # fmt: skip
     assert summary["pnl_residual_units"] == 0
     assert summary["pnl_total"] == pytest.approx(-12.797375)

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {IVault} from "../interfaces/IVault.sol";
+import {ICollateralToken} from "../interfaces/ICollateralToken.sol";
+import {IPriceOracle} from "../interfaces/IPriceOracle.sol";
+import {IPerpAmm} from "../interfaces/IPerpAmm.sol";
+import {BookLib} from "../libraries/BookLib.sol";
+import {Owned} from "../libraries/Owned.sol";
+
+/// @title VaultLedger
+/// @notice The Vault's storage and the machinery every entry point shares: books (BookLib), the
+///         funding index per market, margin, and the checks each kind of account is held to.
+/// @dev Data flow of any ledger write: `_ctx` reads the listed markets and margin ratios once;
+///      `_accrue` brings the written market's funding index up to now and samples its premium;
+///      `_apply` settles a book's funding and applies its deltas in one slot write, the charges
+///      gathered in `Charges` go to the funding pool in one write and one `FundingSettled` event
+///      (`_closeCharges`); then `_check` holds each moved account to its rule. Views take the same
+///      path without writing (`_markNow` computes the index a write would set).
+abstract contract VaultLedger is IVault, Owned {
+    uint256 internal constant BPS = 10_000;
+    uint256 internal constant MIN_FUNDING_PERIOD = 1 hours;
+    uint256 internal constant MAX_FUNDING_PERIOD = 30 days;
+    /// @dev A funding unit is this fraction of the market's price when funding is enabled.
+    uint256 internal constant FUNDING_RESOLUTION = 1e9;
+    uint256 internal constant LOADED = 1 << 64;
+    uint256 internal constant MAX_AMOUNT = uint256(uint96(type(int96).max));
+    /// @dev Book words live at `keccak256(account ‖ market ‖ BOOKS)`: one hash per book, and a
+    ///      three-word preimage is never the two-word one of a Solidity mapping's slot.
+    ///      BOOKS is `keccak256("DefiInt.books")`, written out so assembly can push it (a test checks it).
+    bytes32 internal constant BOOKS = 0x1ae7fbd97eade76237dffcde2ad0825ec0656a95f0998be37f9f1e437e1dd854;
+
+    /// @inheritdoc IVault
+    address public constant insuranceFund = address(uint160(uint256(keccak256("DefiInt.insuranceFund"))));
+    /// @inheritdoc IVault
+    address public constant fundingPool = address(uint160(uint256(keccak256("DefiInt.fundingPool"))));
+
+    /// @inheritdoc IVault
+    ICollateralToken public immutable token;
+    /// @inheritdoc IVault
+    IPriceOracle public immutable oracle;
+    /// @inheritdoc IVault
+    uint256 public immutable priceScale;
+
+    /// @dev A listed market's parameters, one slot.
+    struct Market {
+        bool listed;
+        uint96 cap;
+        uint32 fundingPeriod;
+        uint16 fundingCapBps;
+        uint96 fundingUnit;
+    }
+
+    /// @dev A market's funding index and sampled premium (both price units), one slot. The
+    ///      premium saturates at int88 (1.5e8 USD per base unit), which bounds the index's growth
+    ///      so it cannot leave int128 in a million years.
+    struct Funding {
+        int128 index;
+        int88 premium;
+        uint40 updatedAt;
+    }
+
+    /// @dev What one call knows about the markets: read once, filled as needed.
+    struct Ctx {
+        uint32[] markets;
+        uint256[] prices; // 0: not read yet (an oracle price is never 0)
+        uint256[] marks; // LOADED | funding mark, once computed
+        uint256[] units;
+        uint256 initialBps;
+        uint256 maintenanceBps;
+    }
+
+    /// @dev Funding settled during one call in one market, for the pool and the event.
+    struct Charges {
+        bytes32[] words;
+        uint256 count;
+        int256 total;
+    }
+
+    /// @inheritdoc IVault
+    mapping(address => bool) public isOperator;
+    mapping(uint32 => Market) internal _info;
+    mapping(uint32 => Funding) internal _funding;
+    uint32[] internal _markets;
+    // One slot: what every trade reads.
+    address internal _feeRecipient;
+    bool internal _paused;
+    uint16 internal _initialBps;
+    uint16 internal _maintenanceBps;
+    // One slot: the AMM and the liquidation parameters.
+    IPerpAmm internal _amm;
+    uint16 internal _penaltyBps;
+    uint16 internal _liquidatorShareBps;
+    uint16 internal _maxSlippageBps;
+    /// @inheritdoc IVault
+    uint256 public badDebt;
+
+    constructor(ICollateralToken token_, IPriceOracle oracle_, address owner_) Owned(owner_) {
+        if (address(token_) == address(0) || address(oracle_) == address(0)) revert ZeroAddress();
+        token = token_;
+        oracle = oracle_;
+        priceScale = 10 ** (36 - uint256(token_.decimals()));
+    }
+
+    // -------------------------------------------------------------- books
+
+    function _bookSlot(address account, uint32 market) internal pure returns (uint256 slot) {
+        bytes32 namespace = BOOKS;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, and(account, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(ptr, 0x20), and(market, 0xffffffff))
+            mstore(add(ptr, 0x40), namespace)
+            slot := keccak256(ptr, 0x60)
+        }
+    }
+
+    /// @dev The word of `account`'s book in `market` (BookLib's layout).
+    function _book(address account, uint32 market) internal view returns (uint256 word) {
+        uint256 slot = _bookSlot(account, market);
+        assembly ("memory-safe") {
+            word := sload(slot)
+        }
+    }
+
+    function _setBook(address account, uint32 market, uint256 word) internal {
+        uint256 slot = _bookSlot(account, market);
+        assembly ("memory-safe") {
+            sstore(slot, word)
+        }
+    }
+
+    // ------------------------------------------------------------ context
+
+    function _ctx() internal view returns (Ctx memory c) {
+        c.markets = _markets;
+        uint256 n = c.markets.length;
+        c.prices = new uint256[](n);
+        c.marks = new uint256[](n);
+        c.units = new uint256[](n);
+        (c.initialBps, c.maintenanceBps) = (_initialBps, _maintenanceBps);
+    }
+
+    function _indexOf(Ctx memory c, uint32 market) internal pure returns (uint256) {
+        uint256 count = c.markets.length;
+        for (uint256 i; i < count; ++i) {
+            if (c.markets[i] == market) return i;
+        }
+        revert MarketNotListed(market);
+    }
+
+    function _price(Ctx memory c, uint256 i) internal view returns (uint256 p) {
+        p = c.prices[i];
+        if (p == 0) {
+            p = oracle.price(c.markets[i]);
+            c.prices[i] = p;
+        }
+    }
+
+    // ------------------------------------------------------------ funding
+
+    /// @dev Brings market `i`'s index up to now, samples its premium, writes both if they changed.
+    function _accrue(Ctx memory c, uint256 i) internal returns (uint64 mark, uint256 unit) {
+        uint32 market = c.markets[i];
+        Market memory info = _info[market];
+        Funding memory f = _funding[market];
+        int256 index = _indexAt(f, info.fundingPeriod);
+        int256 premium = _premium(market, info);
+        if (index != f.index || premium != f.premium || (premium != 0 && f.updatedAt != block.timestamp)) {
+            if (index > type(int128).max || index < type(int128).min) revert AmountOutOfRange(BookLib.abs(index));
+            _funding[market] = Funding(int128(index), int88(premium), uint40(block.timestamp));
+            if (index != f.index || premium != f.premium) emit FundingUpdated(market, index, premium);
+        }
+        unit = info.fundingUnit;
+        mark = BookLib.markOf(index, unit);
+        c.marks[i] = LOADED | mark;
+        c.units[i] = unit;
+    }
+
+    /// @dev The funding mark market `i` has now, without writing it.
+    function _markNow(Ctx memory c, uint256 i) internal view returns (uint64, uint256) {
+        uint256 m = c.marks[i];
+        if (m & LOADED == 0) {
+            uint32 market = c.markets[i];
+            Market memory info = _info[market];
+            m = LOADED | BookLib.markOf(_indexAt(_funding[market], info.fundingPeriod), info.fundingUnit);
+            c.marks[i] = m;
+            c.units[i] = info.fundingUnit;
+        }
+        return (uint64(m), c.units[i]);
+    }
+
+    function _indexAt(Funding memory f, uint256 period) internal view returns (int256) {
+        if (period == 0 || f.premium == 0) return f.index;
+        return f.index + BookLib.floorDiv(int256(f.premium) * int256(block.timestamp - f.updatedAt), period);
+    }
+
+    /// @dev AMM mid less the oracle price, clamped to `fundingCapBps` of it; zero while funding is
+    ///      off, the oracle stale or the market without a pool.
+    function _premium(uint32 market, Market memory info) internal view returns (int256 premium) {
+        IPerpAmm amm_ = _amm;
+        if (info.fundingPeriod == 0 || address(amm_) == address(0)) return 0;
+        uint256 index = oracle.freshPrice(market);
+        if (index == 0) return 0;
+        (uint256 base, uint256 quote,) = amm_.pool(market);
+        if (base == 0) return 0;
+        int256 bound = int256(index * info.fundingCapBps / BPS);
+        premium = int256(quote * priceScale / base) - int256(index);
+        if (premium > bound) premium = bound;
+        if (premium < -bound) premium = -bound;
+        if (premium > type(int88).max) premium = type(int88).max;
+        if (premium < type(int88).min) premium = type(int88).min;
+    }
+
+    // -------------------------------------------------------------- books
+
+    /// @dev Settles the book's funding at `mark` and applies the deltas in one write; returns the
+    ///      position before, the funding charged and the new word.
+    function _apply(address account, uint32 market, int256 baseDelta, int256 cashDelta, uint64 mark, uint256 unit)
+        internal
+        returns (int256 before, int256 charged, uint256 word)
+    {
+        (int256 pos, int256 c, uint64 then) = BookLib.unpack(_book(account, market));
+        before = pos;
+        charged = BookLib.charge(pos, then, mark, unit, priceScale);
+        word = BookLib.pack(pos + baseDelta, c + cashDelta - charged, mark);
+        _setBook(account, market, word);
+    }
+
+    function _newCharges(uint256 capacity) internal pure returns (Charges memory) {
+        return Charges(new bytes32[](capacity), 0, 0);
+    }
+
+    function _note(Charges memory ch, address account, int256 amount) internal pure {
+        if (amount == 0) return;
+        ch.words[ch.count++] = bytes32((uint256(uint96(BookLib.toInt96(amount))) << 160) | uint160(account));
+        ch.total += amount;
+    }
+
+    /// @dev Credits the charges to the funding pool and reports them.
+    function _closeCharges(uint32 market, Charges memory ch, uint64 mark, uint256 unit) internal {
+        if (ch.total != 0) _apply(fundingPool, market, 0, ch.total, mark, unit);
+        if (ch.count == 0) return;
+        bytes32[] memory words = ch.words;
+        uint256 count = ch.count;
+        assembly ("memory-safe") {
+            mstore(words, count)
+        }
+        emit FundingSettled(market, words);
+    }
+
+    /// @dev Settles funding on every book of `account` that holds a position.
+    function _settleAll(address account, Ctx memory c) internal {
+        uint256 count = c.markets.length;
+        for (uint256 i; i < count; ++i) {
+            uint32 market = c.markets[i];
+            (int256 pos,,) = BookLib.unpack(_book(account, market));
+            if (pos == 0) continue;
+            (uint64 mark, uint256 unit) = _accrue(c, i);
+            (, int256 charged,) = _apply(account, market, 0, 0, mark, unit);
+            Charges memory ch = _newCharges(1);
+            _note(ch, account, charged);
+            _closeCharges(market, ch, mark, unit);
+        }
+    }
+
+    // ------------------------------------------------------------- checks
+
+    /// @dev The rule of each kind of account after its position in `market` moved.
+    function _check(address account, uint32 market, Ctx memory c, int256 before, int256 after_) internal view {
+        if (account == address(this)) {
+            _checkCap(market, before, after_);
+            _checkHouse(account, c, before, after_);
+        } else if (account == address(_amm)) {
+            _checkHouse(account, c, before, after_);
+        } else {
+            _requireMargin(account, c, BookLib.isReducing(before, after_) ? c.maintenanceBps : c.initialBps);
+        }
+    }
+
+    /// @dev The house books' floor: maintenance margin after a move that grows a position.
+    function _checkHouse(address account, Ctx memory c, int256 before, int256 after_) internal view {
+        if (after_ == before || BookLib.isReducing(before, after_)) return;
+        _requireMargin(account, c, c.maintenanceBps);
+    }
+
+    function _checkCap(uint32 market, int256 before, int256 after_) internal view {
+        uint256 cap = _info[market].cap;
+        uint256 size = BookLib.abs(after_);
+        if (size > cap && size >= BookLib.abs(before)) revert InventoryCapExceeded(market, after_, cap);
+    }
+
+    function _requireMargin(address account, Ctx memory c, uint256 ratioBps) internal view {
+        (int256 value, uint256 required) = _marginState(account, c, ratioBps);
+        if (value < 0 || uint256(value) < required) revert InsufficientMargin(account, value, required);
+    }
+
+    /// @dev Equity and requirement over every book; only books holding a position read a price.
+    function _marginState(address account, Ctx memory c, uint256 ratioBps)
+        internal
+        view
+        returns (int256 value, uint256 required)
+    {
+        uint256 count = c.markets.length;
+        for (uint256 i; i < count; ++i) {
+            uint256 word = _book(account, c.markets[i]);
+            if (word == 0) continue;
+            (int256 pos, int256 cash_, uint64 then) = BookLib.unpack(word);
+            value += cash_;
+            if (pos == 0) continue;
+            (uint64 mark, uint256 unit) = _markNow(c, i);
+            (int256 v, uint256 r) = BookLib.margin(pos, _price(c, i), ratioBps, priceScale);
+            value += v - BookLib.charge(pos, then, mark, unit, priceScale);
+            required += r;
+        }
+    }
+
+    /// @dev Every listed book's cash of `account`, summed.
+    function _cashOf(address account, uint32[] memory markets_) internal view returns (int256 total) {
+        uint256 count = markets_.length;
+        for (uint256 i; i < count; ++i) {
+            (, int256 c,) = BookLib.unpack(_book(account, markets_[i]));
+            total += c;
+        }
+    }
+
+    /// @dev An amount a book can hold, as a signed integer.
+    function _int(uint256 x) internal pure returns (int256) {
+        if (x > MAX_AMOUNT) revert AmountOutOfRange(x);
+        return int256(x);
+    }
+}
