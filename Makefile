@@ -54,7 +54,7 @@ bench: $(STAMP)
 bench-run: $(STAMP)
 	$(BIN)/python scripts/bench_run.py
 
-# A sweep of 8 cells x 20 seeds of basic.toml on Dask against a process pool, 1 and 2 workers (over an hour).
+# A sweep of 8 cells x 20 seeds of basic.toml on Dask against a process pool, 1 and 2 workers (about 20 min).
 bench-sweep: $(STAMP)
 	$(BIN)/python scripts/bench_sweep.py --json out/bench_sweep.json
 
