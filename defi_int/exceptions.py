@@ -8,7 +8,7 @@
     │   ├── ScenarioError            a scenario file's first problem: .source, .key, .problem
     │   └── OutputError              the report directory cannot be written: .path, .problem
     ├── OrderError                   an order the chain would reject, caught off-chain
-    │   └── OrderRejected            .reason (a code), .detail, .digest
+    │   └── OrderRejected            .reason (a ``defi_int.reasons.Reason``), .detail, .digest
     ├── RunFailed                    a run that completed but went wrong as a whole (nothing filled ...)
     └── ChainError                   anything that went wrong talking to a chain
         ├── NodeUnavailable          the JSON-RPC node did not answer (.url)
@@ -28,7 +28,10 @@ Context is kept as attributes so callers can act on it, not just print it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from defi_int.reasons import Reason
 
 
 class DefiIntError(Exception):
@@ -81,7 +84,7 @@ class OutputError(ConfigError):
 class RunFailed(DefiIntError):
     """A run went through every step but failed as a whole, e.g. the chain rejected every order.
 
-    ``reasons`` counts the rejections by reason code (``chain:Panic``, ``expired`` ...).
+    ``reasons`` counts the rejections by reason code (``insufficient_margin``, ``expired`` ...).
     """
 
     def __init__(self, message: str, reasons: Mapping[str, int] | None = None) -> None:
@@ -96,11 +99,11 @@ class OrderError(DefiIntError):
 class OrderRejected(OrderError):
     """Off-chain validation refused an order.
 
-    ``reason`` is a stable code (``"expired"``, ``"bad-signature"`` ...), ``detail`` a sentence
-    for people, ``digest`` the order's EIP-712 digest when it could be computed.
+    ``reason`` is the ``Reason`` (a ``StrEnum``: it equals its code, ``"expired"``), ``detail`` a
+    sentence for people, ``digest`` the order's EIP-712 digest when it could be computed.
     """
 
-    def __init__(self, reason: str, detail: str, digest: bytes | None = None) -> None:
+    def __init__(self, reason: Reason, detail: str, digest: bytes | None = None) -> None:
         self.reason = reason
         self.detail = detail
         self.digest = digest

@@ -37,7 +37,7 @@ import defi_int
 from defi_int.bot import intake
 from defi_int.bot.breakers import BreakerBoard
 from defi_int.bot.errors import ApiRejection
-from defi_int.bot.journal import OrderRecord, Reason
+from defi_int.bot.journal import OrderRecord, ReasonNote
 from defi_int.bot.metrics import CONTENT_TYPE
 from defi_int.bot.models import (
     PATTERN_MEANING,
@@ -65,6 +65,7 @@ from defi_int.bot.models import (
 )
 from defi_int.bot.quote import quote as price_quote
 from defi_int.bot.state import BotState
+from defi_int.reasons import Reason
 
 _log = logging.getLogger(__name__)
 _DIGEST = re.compile(r"0x[0-9a-fA-F]{64}")
@@ -128,7 +129,7 @@ def create_app(state: BotState) -> FastAPI:
         key = _digest(digest)
         record = state.journal.get_order(key)
         if record is None:
-            raise ApiRejection("not_found", f"no order {digest}")
+            raise ApiRejection(Reason.NOT_FOUND, f"no order {digest}")
         return _order_out(state, record)
 
     @app.post(
@@ -151,12 +152,12 @@ def create_app(state: BotState) -> FastAPI:
         """The price the desk would fill ``size`` at now, and the AMM's price for the same size."""
         snapshot = state.snapshot()
         if snapshot is None:
-            raise ApiRejection("no_snapshot", "the loop has not published a market snapshot yet")
+            raise ApiRejection(Reason.NO_SNAPSHOT, "the loop has not published a market snapshot yet")
         if market not in state.config.markets or market not in snapshot.markets:
-            raise ApiRejection("unknown_market", f"market {market} is not listed")
+            raise ApiRejection(Reason.UNKNOWN_MARKET, f"market {market} is not listed")
         amount = int(size)
         if amount == 0:
-            raise ApiRejection("malformed", "size: must be positive")
+            raise ApiRejection(Reason.MALFORMED, "size: must be positive")
         config = state.config
         q = price_quote(
             snapshot,
@@ -187,7 +188,7 @@ def create_app(state: BotState) -> FastAPI:
         """Every listed market: oracle, AMM, the desk's inventory and the breakers open on it."""
         snapshot = state.snapshot()
         if snapshot is None:
-            raise ApiRejection("no_snapshot", "the loop has not published a market snapshot yet")
+            raise ApiRejection(Reason.NO_SNAPSHOT, "the loop has not published a market snapshot yet")
         board = state.board()
         markets = []
         for m in sorted(snapshot.markets):
@@ -389,7 +390,7 @@ def _order_out(state: BotState, record: OrderRecord) -> OrderOut:
     if record.live and flight is None:
         blocked = state.board().blocks_settle(order.market)
         if blocked is not None:  # the board is newer than the loop's last word
-            reason = Reason("breaker_open", blocked.reason(), state.board_at())
+            reason = ReasonNote(Reason.BREAKER_OPEN, blocked.reason(), state.board_at())
     return OrderOut(
         digest=_hex(record.digest),
         status=record.status,  # type: ignore[arg-type]
@@ -427,15 +428,15 @@ def _breakers(board: BreakerBoard, market: int | None) -> list[BreakerOut]:
 
 def _check_admin(state: BotState, credentials: HTTPAuthorizationCredentials | None) -> None:
     if state.admin_token is None:
-        raise ApiRejection("admin_disabled", "no admin token is configured (set DEFI_INT_ADMIN_TOKEN)")
+        raise ApiRejection(Reason.ADMIN_DISABLED, "no admin token is configured (set DEFI_INT_ADMIN_TOKEN)")
     given = "" if credentials is None else credentials.credentials
     if not hmac.compare_digest(given.encode(), state.admin_token.encode()):
-        raise ApiRejection("unauthorized", "missing or wrong admin token (Authorization: Bearer ...)")
+        raise ApiRejection(Reason.UNAUTHORIZED, "missing or wrong admin token (Authorization: Bearer ...)")
 
 
 def _digest(text: str) -> bytes:
     if not _DIGEST.fullmatch(text):
-        raise ApiRejection("malformed", "digest: must be 0x and 64 hex digits")
+        raise ApiRejection(Reason.MALFORMED, "digest: must be 0x and 64 hex digits")
     return bytes.fromhex(text[2:])
 
 

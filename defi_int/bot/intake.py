@@ -30,16 +30,7 @@ from defi_int.exceptions import OrderRejected
 from defi_int.orders.eip712 import NAME, VERSION, Domain, order_digest
 from defi_int.orders.model import Order
 from defi_int.orders.signing import recover_signer
-
-#: ``OrderRejected.reason`` codes of ``defi_int.orders`` -> the API's codes.
-_ORDER_CODES = {
-    "malformed": "malformed",
-    "bad-signature-length": "bad_signature",
-    "high-s": "bad_signature",
-    "bad-v": "bad_signature",
-    "bad-signature": "bad_signature",
-    "wrong-signer": "bad_signature",
-}
+from defi_int.reasons import Reason
 
 
 @dataclass(frozen=True)
@@ -80,14 +71,16 @@ def verify_order(state: BotState, body: OrderSubmission) -> tuple[Order, bytes, 
         return Submitted(existing, False)
     now = state.chain_time()
     if now > order.expiry:
-        raise ApiRejection("expired", f"the order expired at {order.expiry}; the chain's time is {now}")
+        raise ApiRejection(Reason.EXPIRED, f"the order expired at {order.expiry}; the chain's time is {now}")
     if order.market not in config.markets:
-        raise ApiRejection("unknown_market", f"market {order.market} is not listed (listed: {list(config.markets)})")
+        raise ApiRejection(
+            Reason.UNKNOWN_MARKET, f"market {order.market} is not listed (listed: {list(config.markets)})"
+        )
     if order.size == 0:
-        raise ApiRejection("malformed", "order.size: must be positive")
+        raise ApiRejection(Reason.MALFORMED, "order.size: must be positive")
     wait = state.rate_limiter.take(order.trader.lower())
     if wait is not None:
-        raise ApiRejection("rate_limited", f"trader {order.trader} is over its order rate; retry in {wait:.2f} s")
+        raise ApiRejection(Reason.RATE_LIMITED, f"trader {order.trader} is over its order rate; retry in {wait:.2f} s")
     return order, signature, digest
 
 
@@ -95,9 +88,13 @@ def _admitted(state: BotState, order: Order, admission: Admission) -> Submitted:
     """Step 7: the journal's answer, as the API gives it."""
     if admission.outcome == "nonce_taken":
         other = "0x" + (admission.other or b"").hex()
-        raise ApiRejection("duplicate", f"nonce {order.nonce} of {order.trader} is already used by live order {other}")
+        raise ApiRejection(
+            Reason.DUPLICATE, f"nonce {order.nonce} of {order.trader} is already used by live order {other}"
+        )
     if admission.outcome == "resting_cap":
-        raise ApiRejection("resting_cap", f"trader {order.trader} already has {admission.count} live orders (the cap)")
+        raise ApiRejection(
+            Reason.RESTING_CAP, f"trader {order.trader} already has {admission.count} live orders (the cap)"
+        )
     assert admission.record is not None
     state.orders_arrived()
     return Submitted(admission.record, admission.outcome == "created")
@@ -108,14 +105,14 @@ def cancel_order(state: BotState, digest: bytes, body: CancelRequest) -> tuple[O
     journal = state.journal
     record = journal.get_order(digest)
     if record is None:
-        raise ApiRejection("not_found", f"no order 0x{digest.hex()}")
+        raise ApiRejection(Reason.NOT_FOUND, f"no order 0x{digest.hex()}")
     deadline = int(body.deadline)
     now = state.chain_time()
     if deadline < now:
-        raise ApiRejection("expired", f"the cancel's deadline {deadline} has passed; the chain's time is {now}")
+        raise ApiRejection(Reason.EXPIRED, f"the cancel's deadline {deadline} has passed; the chain's time is {now}")
     window = state.config.limits.max_cancel_window
     if deadline > now + window:
-        raise ApiRejection("malformed", f"deadline: at most {window} s ahead of the chain's time {now}")
+        raise ApiRejection(Reason.MALFORMED, f"deadline: at most {window} s ahead of the chain's time {now}")
     signature = bytes.fromhex(body.signature[2:])
     check_signer(cancel_digest(digest, deadline, state.config.domain), signature, record.order.trader)
     try:
@@ -125,12 +122,12 @@ def cancel_order(state: BotState, digest: bytes, body: CancelRequest) -> tuple[O
     except OrderInFlight as exc:
         tx = f" 0x{exc.tx_hash.hex()}" if exc.tx_hash else ""
         raise ApiRejection(
-            "in_flight", f"the order is in settle transaction{tx} ({exc.stage}); retry once it is final"
+            Reason.IN_FLIGHT, f"the order is in settle transaction{tx} ({exc.stage}); retry once it is final"
         ) from exc
     except JournalError as exc:
         current = journal.get_order(digest)
         status = current.status if current is not None else "gone"
-        raise ApiRejection("not_cancellable", f"the order is {status}; nothing is left to cancel") from exc
+        raise ApiRejection(Reason.NOT_CANCELLABLE, f"the order is {status}; nothing is left to cancel") from exc
 
 
 def parse_order(message: OrderMessage) -> Order:
@@ -142,7 +139,7 @@ def parse_order(message: OrderMessage) -> Order:
     try:
         return Order.from_message(fields)
     except OrderRejected as exc:
-        raise ApiRejection(_ORDER_CODES.get(exc.reason, "malformed"), f"order: {exc.detail}") from exc
+        raise ApiRejection(exc.reason, f"order: {exc.detail}") from exc
 
 
 def check_signer(digest: bytes, signature: bytes, trader: str) -> None:
@@ -150,10 +147,10 @@ def check_signer(digest: bytes, signature: bytes, trader: str) -> None:
     try:
         signer = recover_signer(digest, signature)
     except OrderRejected as exc:
-        raise ApiRejection("bad_signature", f"signature: {exc.detail}") from exc
+        raise ApiRejection(exc.reason, f"signature: {exc.detail}") from exc
     if signer.lower() != trader.lower():
         raise ApiRejection(
-            "bad_signature",
+            Reason.BAD_SIGNATURE,
             f"signature: recovers to {signer}, not {trader} (signed another message, chain or contract?)",
         )
 
@@ -175,7 +172,7 @@ def check_domain(claimed: DomainIn, domain: Domain) -> None:
     for key, value in expected.items():
         same = str(given[key]).lower() == str(value).lower()
         if not same:
-            raise ApiRejection("wrong_domain", f"domain.{key} is {given[key]!r}; this keeper signs in {value!r}")
+            raise ApiRejection(Reason.WRONG_DOMAIN, f"domain.{key} is {given[key]!r}; this keeper signs in {value!r}")
 
 
 def _one_case(address: str) -> bool:

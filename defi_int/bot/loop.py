@@ -62,16 +62,9 @@ from defi_int.keeper.plan import PlannedFill
 from defi_int.keeper.risk import MarkoutBook, hedge_order
 from defi_int.keeper.venue import MarketState, Snapshot
 from defi_int.metrics.pnl import value
+from defi_int.reasons import Reason
 
 _log = logging.getLogger(__name__)
-#: Settle reverts that say the market or an account moved since the batch's read, not that the order
-#: is bad: the fill leaves the batch, the order rests and is tried again.
-PASSING_REVERTS = frozenset(
-    {
-        "WorseThanAmm", "PriceOutsideBand", "LimitPriceExceeded", "AmmLimitExceeded", "InsufficientLiquidity",
-        "InsufficientMargin", "InventoryCapExceeded", "Overfill", "Paused", "SettlementPaused",
-    }
-)  # fmt: skip
 
 
 @dataclass
@@ -247,7 +240,9 @@ class KeeperLoop:
             return
         entry.filled = record.filled
         for out in evicted:
-            self._reject([(out.order, OrderRejected("evicted", "a better-ranked order took its place", out.digest))])
+            self._reject(
+                [(out.order, OrderRejected(Reason.EVICTED, "a better-ranked order took its place", out.digest))]
+            )
 
     def sync_orders(self, digests: Iterable[bytes]) -> None:
         """Brings the book's entries of ``digests`` in line with the journal (the truth)."""
@@ -274,19 +269,19 @@ class KeeperLoop:
     def _reject(self, rejected: Iterable[Rejection]) -> None:
         """Journals orders the keeper dropped: rejected, cancelled (on chain), or back to rest with the
         reason when the chain refused the fill for a passing reason (the market moved, margin ...)."""
-        resting: dict[bytes, tuple[str, str]] = {}
+        resting: dict[bytes, tuple[Reason, str]] = {}
         for _, why in rejected:
             digest = why.digest
             if digest is None:
                 continue
-            if why.reason.startswith("chain:") and why.reason[len("chain:") :] in PASSING_REVERTS:
+            if why.reason.transient:  # the market or an account moved: the order rests
                 resting[digest] = (why.reason, why.detail)
                 continue
             self.keeper.book.remove(digest)
             record = self.journal.get_order(digest)
             if record is None or not record.live or self.journal.in_flight(digest) is not None:
                 continue
-            if why.reason == "cancelled":  # the trader cancelled it on chain (``Settlement.cancel``)
+            if why.reason is Reason.CANCELLED:  # the trader cancelled it on chain (``Settlement.cancel``)
                 self.journal.cancel_order(digest, f"cancelled on chain: {why.detail}")
             else:
                 self.journal.reject_order(digest, why.reason, why.detail)

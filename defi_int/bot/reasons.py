@@ -26,63 +26,72 @@ from defi_int.keeper.pricing import desk_price
 from defi_int.keeper.venue import Snapshot
 from defi_int.market.amm import AmmMathError
 from defi_int.orders.rules import amm_reference, amm_within_limit, meets_limit
+from defi_int.reasons import Reason
 
-Reason = tuple[str, str]
+Why = tuple[Reason, str]
 
 
-def why_not(entry: BookEntry, snapshot: Snapshot, board: BreakerBoard, config: KeeperConfig) -> Reason:
+def why_not(entry: BookEntry, snapshot: Snapshot, board: BreakerBoard, config: KeeperConfig) -> Why:
     """The first thing that kept ``entry`` from filling (whole) in a batch on ``snapshot``."""
     order = entry.order
     market, buys, size = order.market, order.is_buy, entry.remaining
     blocked = board.blocks_settle(market)
     if blocked is not None:
-        return ("breaker_open" if blocked.name == KILL_SWITCH else "stale_oracle", blocked.reason())
+        return (Reason.BREAKER_OPEN if blocked.name == KILL_SWITCH else Reason.STALE_ORACLE, blocked.reason())
     view = snapshot.view
     mark = view.prices.get(market)
     if mark is None:
-        return "stale_oracle", f"market {market} has no fresh oracle price at {view.now}"
+        return Reason.STALE_ORACLE, f"market {market} has no fresh oracle price at {view.now}"
     pool = view.pools.get(market)
     inventory = view.ledger.position(view.desk, market)
     desk = _desk(entry, snapshot, board, config, mark, inventory)
     if not order.allow_amm:
-        return desk if desk[0] != "amm_better" else ("amm_not_allowed", "the AMM beats the desk and is not allowed")
+        return (
+            desk
+            if desk[0] is not Reason.AMM_BETTER
+            else (Reason.AMM_NOT_ALLOWED, "the AMM beats the desk and is not allowed")
+        )
     closed = board.blocks_amm(market)
     if closed is not None:
-        return desk if desk[0] != "amm_better" else ("breaker_open", closed.reason())
+        return desk if desk[0] is not Reason.AMM_BETTER else (Reason.BREAKER_OPEN, closed.reason())
     if pool is None:
         return desk
     try:
         quote = pool.quote_buy(size) if buys else pool.quote_sell(size)
     except AmmMathError as exc:
-        return desk if desk[0] != "amm_better" else ("amm_better", f"the AMM cannot take {size} either ({exc})")
+        return (
+            desk
+            if desk[0] is not Reason.AMM_BETTER
+            else (Reason.AMM_BETTER, f"the AMM cannot take {size} either ({exc})")
+        )
     if not amm_within_limit(buys, size, quote, order.limit_price, view.price_scale):
-        beyond = ("limit_not_met", "the AMM's price for the size is beyond the limit")
-        return desk if desk[0] != "amm_better" else beyond
+        beyond = (Reason.LIMIT_NOT_MET, "the AMM's price for the size is beyond the limit")
+        return desk if desk[0] is not Reason.AMM_BETTER else beyond
     return desk
 
 
 def _desk(
     entry: BookEntry, snapshot: Snapshot, board: BreakerBoard, config: KeeperConfig, mark: int, inventory: int
-) -> Reason:
+) -> Why:
     order = entry.order
     market, buys, size = order.market, order.is_buy, entry.remaining
     closed = board.blocks_internal(market, buys, inventory)
     if closed is not None:
-        return "breaker_open", closed.reason()
+        return Reason.BREAKER_OPEN, closed.reason()
     room = inventory_room(buys, inventory, config.risk_limits.get(market, 0))
     if room == 0:
-        return "inventory_cap", f"the desk's inventory {inventory} leaves no room on this side"
+        return Reason.INVENTORY_CAP, f"the desk's inventory {inventory} leaves no room on this side"
     pricing = config.pricing.get(market)
     if pricing is None:
-        return "outside_band", f"the keeper does not price market {market}"
+        return Reason.OUTSIDE_BAND, f"the keeper does not price market {market}"
     reference = amm_reference(snapshot.view.pools.get(market), buys, size)
     price = desk_price(buys, size, mark, inventory, reference, pricing)
     if price is None:
         if reference is None:
-            return "outside_band", "the AMM cannot quote the size, so the desk does not price it"
-        return "amm_better", "no price within the oracle band beats the AMM with the desk's edge"
+            return Reason.OUTSIDE_BAND, "the AMM cannot quote the size, so the desk does not price it"
+        return Reason.AMM_BETTER, "no price within the oracle band beats the AMM with the desk's edge"
     if not meets_limit(buys, price, order.limit_price):
-        return "limit_not_met", f"the desk's price {price} does not meet the limit {order.limit_price}"
+        return Reason.LIMIT_NOT_MET, f"the desk's price {price} does not meet the limit {order.limit_price}"
     if room < size:
-        return "inventory_cap", f"the desk's room on this side is {room} of the {size} left"
-    return "limit_not_met", "the batch's netting and AMM moves left it out; it waits for the next batch"
+        return Reason.INVENTORY_CAP, f"the desk's room on this side is {room} of the {size} left"
+    return Reason.LIMIT_NOT_MET, "the batch's netting and AMM moves left it out; it waits for the next batch"

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from defi_int.exceptions import OrderRejected
 from defi_int.orders.model import Order
+from defi_int.reasons import Reason
 from defi_int.types import BPS
 
 #: Parts per billion: the resolution of the price priority.
@@ -108,7 +109,7 @@ class OrderBook:
         """
         if self.resting(order.trader) >= self.max_per_trader:
             raise OrderRejected(
-                "trader-book-full", f"{order.trader} already has {self.max_per_trader} orders resting", digest
+                Reason.RESTING_CAP, f"{order.trader} already has {self.max_per_trader} orders resting", digest
             )
         entry = BookEntry(order, signature, digest, self._next_seq, step)
         evicted = []
@@ -117,7 +118,7 @@ class OrderBook:
             worst = max(movable, key=rank, default=None)
             if worst is None or rank(entry) >= rank(worst):
                 raise OrderRejected(
-                    "book-full", f"the book holds {self.max_orders} orders, all ranked ahead of this one", digest
+                    Reason.BOOK_FULL, f"the book holds {self.max_orders} orders, all ranked ahead of this one", digest
                 )
             self.remove(worst.digest)
             evicted.append(worst)

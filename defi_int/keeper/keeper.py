@@ -57,10 +57,11 @@ from defi_int.orders.model import Order
 from defi_int.orders.signing import recover_signer
 from defi_int.orders.validation import CANCELLED, FILLED, OPEN, PARTIAL, validate_plan
 from defi_int.params import YEAR_SECONDS, KeeperParams, SystemParams
+from defi_int.reasons import Reason
 from defi_int.types import ONE
 
 #: Reason recorded for an order whose nonce was consumed elsewhere while it rested.
-_CLOSED_REASON = {FILLED: "already-filled", CANCELLED: "cancelled"}
+_CLOSED_REASON = {FILLED: Reason.ALREADY_FILLED, CANCELLED: Reason.CANCELLED}
 
 Rejection = tuple[Order, OrderRejected]
 
@@ -253,16 +254,16 @@ class Keeper:
         """
         digest = order_digest(order, self.domain)
         if order.market not in self.config.pricing:
-            raise OrderRejected("unknown-market", f"the keeper does not quote market {order.market}", digest)
+            raise OrderRejected(Reason.UNKNOWN_MARKET, f"the keeper does not quote market {order.market}", digest)
         if order.size == 0:
-            raise OrderRejected("empty-order", "the order's size is zero", digest)
+            raise OrderRejected(Reason.EMPTY_ORDER, "the order's size is zero", digest)
         if now > order.expiry:
-            raise OrderRejected("expired", f"expired at {order.expiry}, received at {now}", digest)
+            raise OrderRejected(Reason.EXPIRED, f"expired at {order.expiry}, received at {now}", digest)
         signer = recover_signer(digest, signature)
         if signer.lower() != order.trader.lower():
-            raise OrderRejected("wrong-signer", f"signature is by {signer}, not {order.trader}", digest)
+            raise OrderRejected(Reason.BAD_SIGNATURE, f"signature is by {signer}, not {order.trader}", digest)
         if digest in self.book or digest in self.state.filled:
-            raise OrderRejected("duplicate", "the keeper already holds this order", digest)
+            raise OrderRejected(Reason.DUPLICATE, "the keeper already holds this order", digest)
         entry, evicted = self.book.admit(order, signature, digest, step, self.rank)
         return Admission(entry, evicted)
 
@@ -440,7 +441,9 @@ class Keeper:
             except ContractRevert as exc:
                 culprit = fills.pop(self._culprit(fills, exc))
                 self.book.remove(culprit.digest)
-                rejected.append((culprit.order, OrderRejected(f"chain:{exc.error_name}", str(exc), culprit.digest)))
+                rejected.append(
+                    (culprit.order, OrderRejected(Reason.of_error(exc.error_name), str(exc), culprit.digest))
+                )
                 fills, dropped = self.validate(fills, snapshot)
                 rejected.extend(dropped)
                 continue
@@ -462,7 +465,9 @@ class Keeper:
             except ContractRevert as exc:
                 culprit = fills.pop(self._culprit(fills, exc))
                 self.book.remove(culprit.digest)
-                rejected.append((culprit.order, OrderRejected(f"chain:{exc.error_name}", str(exc), culprit.digest)))
+                rejected.append(
+                    (culprit.order, OrderRejected(Reason.of_error(exc.error_name), str(exc), culprit.digest))
+                )
                 fills, dropped = self.validate(fills, snapshot)
                 rejected.extend(dropped)
                 resends += 1

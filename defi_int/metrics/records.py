@@ -137,7 +137,8 @@ class RunResult:
     orders_rejected: int = 0  # orders dropped with a reason (off-chain intake or isolated on-chain revert)
     orders_expired: int = 0  # orders that rested until expiry without any fill
     orders_open: int = 0  # orders still resting in the keeper's book when the run ended
-    rejections: dict[str, int] = field(default_factory=dict)  # reason code -> count
+    rejections: dict[str, int] = field(default_factory=dict)  # reason code (``defi_int.reasons``) -> count
+    arbitrage_reverts: dict[str, int] = field(default_factory=dict)  # custom error -> the arbitrageurs' reverted swaps
     settle_transactions: int = 0
     settle_gas: int = 0  # gas used by all settle transactions
     hedge_transactions: int = 0

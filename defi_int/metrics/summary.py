@@ -97,6 +97,7 @@ def summarize(result: RunResult) -> dict[str, Any]:
         "orders_expired": result.orders_expired,
         "orders_open": result.orders_open,
         "rejections": dict(sorted(result.rejections.items())),
+        "arbitrage_reverts": dict(sorted(result.arbitrage_reverts.items())),
         "fill_legs": len(fills),
         "settled_fills": settled,
         "internal_volume": internal / ONE,

@@ -38,6 +38,11 @@ class Recorder:
         self.result.orders_rejected += 1
         self.result.rejections[reason] = self.result.rejections.get(reason, 0) + 1
 
+    def arbitrage_reverted(self, error_name: str) -> None:
+        """An arbitrageur's swap the AMM reverted (not an order: counted apart)."""
+        reverts = self.result.arbitrage_reverts
+        reverts[error_name] = reverts.get(error_name, 0) + 1
+
     def batch(self, outcome: BatchOutcome) -> None:
         """Records one keeper step: its rejections, expiries, fills and hedges."""
         result = self.result

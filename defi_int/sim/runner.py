@@ -272,7 +272,7 @@ class _Run:
             try:
                 self.system.swap(arb, market, trade.is_buy, trade.size, trade.limit_quote)
             except ContractRevert as exc:
-                self.recorder.rejected(f"arbitrage:{exc.error_name}")
+                self.recorder.arbitrage_reverted(exc.error_name)
             else:
                 self.holders[arb.address] = None
 
@@ -357,9 +357,9 @@ def nothing_filled(result: RunResult) -> str | None:
 
     A scenario the chain cannot play (say, every fill reverting with the same error) otherwise
     ends with "0 filled, invariants ok". Orders that expired, or still rest when the run ends,
-    were not rejected; the arbitrageurs' own reverted swaps are not orders.
+    were not rejected; the arbitrageurs' own reverted swaps are not orders (nor counted as such).
     """
-    reasons = {r: n for r, n in result.rejections.items() if not r.startswith("arbitrage:")}
+    reasons = result.rejections
     rejected = sum(reasons.values())
     if result.orders_filled or not rejected or rejected < result.orders_total - result.orders_open:
         return None

@@ -55,14 +55,14 @@ def test_a_signature_by_someone_else_is_bad_signature(client, orders, alice, bob
     assert bob.address in message and alice.address in message
 
 
-def test_a_high_s_twin_of_a_good_signature_is_bad_signature(client, orders, alice):
+def test_a_high_s_twin_of_a_good_signature_is_refused_for_its_s(client, orders, alice):
     body = orders.body(alice)
     sig = bytes.fromhex(body["signature"][2:])
     n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
     s = n - int.from_bytes(sig[32:64], "big")
     body["signature"] = "0x" + (sig[:32] + s.to_bytes(32, "big") + bytes([55 - sig[64]])).hex()
 
-    assert "upper half" in refused(client.post("/v1/orders", json=body), 422, "bad_signature")
+    assert "upper half" in refused(client.post("/v1/orders", json=body), 422, "bad_signature_s")
 
 
 def test_an_order_signed_for_another_chain_is_refused(client, orders, alice):

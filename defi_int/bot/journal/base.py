@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any, Self
 
 from defi_int.bot.errors import JournalError
-from defi_int.bot.journal.records import IN_FLIGHT, BookedLeg, InFlight, LegRecord, OrderRecord, Reason
+from defi_int.bot.journal.records import IN_FLIGHT, BookedLeg, InFlight, LegRecord, OrderRecord, ReasonNote
 from defi_int.bot.journal.schema import connect as _connect
 from defi_int.bot.journal.schema import migrate
 from defi_int.orders.model import Order
+from defi_int.reasons import Reason
 
 #: The largest value SQLite's INTEGER holds; longer expiries are clamped to it in ``expiry_at``.
 INT63 = 2**63 - 1
@@ -184,7 +185,7 @@ class Store:
         detail: str = "",
         *,
         settle_id: int | None = None,
-        reason: tuple[str, str] | None = None,
+        reason: tuple[Reason, str] | None = None,
     ) -> None:
         """Moves an order to ``status`` and writes the event; ``reason`` replaces its latest reason."""
         now = self.now()
@@ -206,7 +207,7 @@ def order_from_row(row: tuple[Any, ...]) -> OrderRecord:
     order = Order(
         trader, market, bool(is_buy), int(size), int(limit_price), int(expiry), int(nonce), max_fee_bps, bool(allow_amm)
     )
-    reason = None if reason_code is None else Reason(reason_code, reason_detail or "", reason_at)
+    reason = None if reason_code is None else ReasonNote(Reason.of_code(reason_code), reason_detail or "", reason_at)
     return OrderRecord(order, bytes(signature), bytes(digest), status, int(filled), reason, received_at, updated_at)
 
 

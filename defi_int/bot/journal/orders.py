@@ -29,6 +29,7 @@ from defi_int.bot.journal.records import (
     OrderRecord,
 )
 from defi_int.orders.model import Order
+from defi_int.reasons import Reason
 
 _LIVE_SQL = ", ".join(f"'{s}'" for s in LIVE)
 _NOT_IN_FLIGHT = (
@@ -98,7 +99,7 @@ class OrderJournal(Store):
         self._event(conn, digest, "accepted", RESTING)
         return Admission("created", OrderRecord(order, signature, digest, RESTING, 0, None, now, now))
 
-    def note_reasons(self, reasons: Mapping[bytes, tuple[str, str]]) -> int:
+    def note_reasons(self, reasons: Mapping[bytes, tuple[Reason, str]]) -> int:
         """Writes why each live order has not filled (code, sentence); unchanged ones are skipped.
 
         The loop calls this once per iteration with its latest word on every order it left
@@ -138,10 +139,10 @@ class OrderJournal(Store):
             expired = [bytes(d) for d, expiry in rows if int(expiry) < chain_time]
             for digest in expired:
                 detail = f"expired before chain time {chain_time}"
-                self._set_status(conn, digest, EXPIRED, "expired", detail, reason=("expired", detail))
+                self._set_status(conn, digest, EXPIRED, "expired", detail, reason=(Reason.EXPIRED, detail))
         return expired
 
-    def reject_order(self, digest: bytes, code: str, detail: str) -> OrderRecord:
+    def reject_order(self, digest: bytes, code: Reason, detail: str) -> OrderRecord:
         """A live order the chain would refuse (nonce used elsewhere, signature ...) becomes rejected."""
         with self._write() as conn:
             record = self._live(conn, digest, "reject")
@@ -162,7 +163,7 @@ class OrderJournal(Store):
             if record.status == CANCELLED:
                 return record, False
             record = self._live(conn, digest, "cancel")
-            self._set_status(conn, digest, CANCELLED, "cancelled", detail, reason=("cancelled", detail))
+            self._set_status(conn, digest, CANCELLED, "cancelled", detail, reason=(Reason.CANCELLED, detail))
             updated = self._order_row(conn, digest)
         assert updated is not None
         return updated, True

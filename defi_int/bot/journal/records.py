@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from defi_int.orders.model import Order
+from defi_int.reasons import Reason
 
 RESTING = "resting"
 PARTIALLY_FILLED = "partially_filled"
@@ -46,26 +47,14 @@ SETTLE_STAGES = (PLANNED, SIGNED, SENT, MINED, CONFIRMED, RECONCILED, FAILED, DR
 IN_FLIGHT = (PLANNED, SIGNED, SENT, MINED)
 CLOSED = (FAILED, DROPPED, REORGED)
 
-#: Reason codes the loop writes for an order that has not filled (``Journal.note_reasons``).
-WAIT_REASONS = {
-    "limit_not_met": "the desk's price does not meet the order's limit",
-    "outside_band": "the price the limit needs is outside the oracle band",
-    "inventory_cap": "the desk's inventory room is used up on this side",
-    "amm_better": "the AMM would give a better price than the desk can",
-    "amm_not_allowed": "the order does not allow routing to the AMM",
-    "breaker_open": "a circuit breaker is open",
-    "stale_oracle": "the market's oracle price is stale",
-    "not_selected": "the batch was full; the order waits its turn",
-}
-
 Venue = Literal["internal", "amm"]
 
 
 @dataclass(frozen=True)
-class Reason:
-    """Why an order has not filled (or why it was rejected): a code, a sentence, when."""
+class ReasonNote:
+    """Why an order has not filled (or why it was rejected): the reason, a sentence, when."""
 
-    code: str
+    code: Reason
     detail: str
     at: float
 
@@ -79,7 +68,7 @@ class OrderRecord:
     digest: bytes
     status: str
     filled: int  # base units booked from the chain's events
-    reason: Reason | None
+    reason: ReasonNote | None
     received_at: float
     updated_at: float
 

@@ -48,7 +48,7 @@ def test_trim_drops_the_fill_a_simulation_rejects_and_keeps_the_rest(world):
 
     assert [p.order.trader for p in kept] == [TRADERS[0].address, TRADERS[2].address]
     ((order, reason),) = rejected
-    assert order == victim and reason.reason == "chain:OrderIsCancelled"
+    assert order == victim and reason.reason == "cancelled"
     assert victim not in {e.order for e in world.keeper.book}
     world.keeper.hold(kept)
     assert [e.trader for e in world.venue.settle(kept).events] == [p.order.trader for p in kept]

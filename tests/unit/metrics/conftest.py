@@ -121,7 +121,7 @@ def build_sample_result():
         orders_total=3,
         orders_filled=2,
         orders_rejected=1,
-        rejections={"limit": 1},
+        rejections={"limit_not_met": 1},
         settle_transactions=2,
         settle_gas=150_000,
         hedge_transactions=1,
