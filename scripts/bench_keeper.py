@@ -86,7 +86,7 @@ def measure(orders: int, batch: int, seed: int) -> dict[str, Any]:
     # quotes from the planner) and bare fills (digests, signatures and quotes computed again).
     selected = keeper.select()
     snapshot = keeper.snapshot(selected)
-    plan = keeper.plan(keeper.prune(selected, snapshot).live, snapshot)
+    plan = keeper.plan(keeper.prune(selected, snapshot).live, snapshot).fills
     started = time.perf_counter()
     validate_plan(plan, snapshot.view)
     as_plan = time.perf_counter() - started

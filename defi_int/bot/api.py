@@ -44,6 +44,7 @@ from defi_int.bot.models import (
     BreakerOut,
     CancelRequest,
     CheckOut,
+    DecisionOut,
     ErrorBody,
     EventOut,
     HealthOut,
@@ -60,11 +61,13 @@ from defi_int.bot.models import (
     QuoteOut,
     ReadyOut,
     ReasonOut,
+    ReceiptOut,
     Side,
+    TraceOut,
     Uint,
 )
-from defi_int.bot.quote import quote as price_quote
 from defi_int.bot.state import BotState
+from defi_int.keeper.quote import Receipt, quote
 from defi_int.reasons import Reason
 
 _log = logging.getLogger(__name__)
@@ -159,24 +162,27 @@ def create_app(state: BotState) -> FastAPI:
         if amount == 0:
             raise ApiRejection(Reason.MALFORMED, "size: must be positive")
         config = state.config
-        q = price_quote(
-            snapshot,
-            state.board(),
-            config.pricing[market],
-            config.risk_limits.get(market, 0),
-            market,
-            side == "buy",
-            amount,
+        seen = snapshot.markets[market]
+        q = quote(
+            seen,
+            pricing=config.pricing[market],
+            risk_limit=config.risk_limits.get(market, 0),
+            trader_buys=side == "buy",
+            size=amount,
+            price_scale=snapshot.price_scale,
+            now=snapshot.time,
+            block=snapshot.block,
+            gate=state.board().gate(market, seen.inventory),
         )
         return QuoteOut(
             market=q.market,
             side=side,
             size=str(q.size),
             deskPrice=_str(q.desk_price),
-            deskReason=q.desk_reason,
+            deskReason=_reason(q.desk_reason, q.desk_detail),
             ammPrice=_str(q.amm_price),
             ammQuote=_str(q.amm_quote),
-            ammReason=q.amm_reason,
+            ammReason=_reason(q.amm_reason, q.amm_detail),
             oraclePrice=str(q.oracle_price),
             oracleFresh=q.oracle_fresh,
             block=q.block,
@@ -382,6 +388,10 @@ async def _no_receive() -> MutableMapping[str, Any]:
 # --------------------------------------------------------------------------- rendering
 
 
+def _reason(reason: Reason | None, detail: str) -> ReasonOut | None:
+    return None if reason is None else ReasonOut(code=reason.code, message=detail or reason.message)
+
+
 def _order_out(state: BotState, record: OrderRecord) -> OrderOut:
     journal = state.journal
     order = record.order
@@ -401,6 +411,8 @@ def _order_out(state: BotState, record: OrderRecord) -> OrderOut:
         inFlight=None
         if flight is None
         else InFlightOut(settleId=flight.settle_id, stage=flight.stage, txHash=_hex_or_none(flight.tx_hash)),
+        receipt=_receipt_out(record.receipt),
+        trace=_trace_out(record.trace),
         fills=[
             LegOut(
                 txHash=_hex(leg.tx_hash),
@@ -418,6 +430,51 @@ def _order_out(state: BotState, record: OrderRecord) -> OrderOut:
             EventOut(at=e.at, event=e.event, status=e.status, detail=e.detail)
             for e in journal.order_history(record.digest)
         ],
+    )
+
+
+def _receipt_out(seen: Receipt | None) -> ReceiptOut | None:
+    if seen is None:
+        return None
+    return ReceiptOut(
+        time=seen.time, block=seen.block, oraclePrice=str(seen.oracle_price), oracleFresh=seen.oracle_fresh,
+        ammMid=str(seen.amm_mid), deskPrice=_str(seen.desk_price), ammPrice=_str(seen.amm_price),
+        marketable=seen.marketable,
+    )  # fmt: skip
+
+
+def _trace_out(trace: dict[str, Any] | None) -> TraceOut | None:
+    """The journaled trace (``OrderTrace.as_dict``) as the API shows it."""
+    if trace is None:
+        return None
+    code = trace["reason"]
+    decision = trace["decision"]
+    return TraceOut(
+        action=trace["action"],
+        reason=None if code is None else ReasonOut(code=code, message=trace["detail"]),
+        remaining=trace["remaining"],
+        internalSize=trace["internal_size"],
+        internalPrice=trace["internal_price"],
+        ammSize=trace["amm_size"],
+        ammQuote=trace["amm_quote"],
+        mark=trace["mark"],
+        ammMid=trace["amm_mid"],
+        deskQuote=trace["desk_quote"],
+        ammReference=trace["amm_reference"],
+        time=trace["now"],
+        decision=None
+        if decision is None
+        else DecisionOut(
+            model=decision["model"],
+            pToxic=decision["p_toxic"],
+            expectedMarkoutBps=decision["expected_markout_bps"],
+            spreadBps=decision["spread_bps"],
+            riskBps=decision["risk_bps"],
+            evInternalBps=decision["ev_internal_bps"],
+            routeCostBps=decision["route_cost_bps"],
+            widenBps=decision["widen_bps"],
+            cap=decision["cap"],
+        ),
     )
 
 

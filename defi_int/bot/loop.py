@@ -44,7 +44,6 @@ from defi_int.bot import failpoints
 from defi_int.bot.breakers import BreakerBoard
 from defi_int.bot.config import ServiceConfig
 from defi_int.bot.journal import OrderRecord, Sample
-from defi_int.bot.reasons import why_not
 from defi_int.bot.settling import Settlements
 from defi_int.bot.snapshot import DeskSnapshot
 from defi_int.bot.state import BotState
@@ -58,8 +57,8 @@ from defi_int.exceptions import ChainError, DefiIntError, OrderRejected
 from defi_int.keeper.book import BookEntry, OrderBook
 from defi_int.keeper.keeper import Keeper, KeeperState, Rejection
 from defi_int.keeper.matching import Gate
-from defi_int.keeper.plan import PlannedFill
 from defi_int.keeper.risk import MarkoutBook, hedge_order
+from defi_int.keeper.trace import Plan
 from defi_int.keeper.venue import MarketState, Snapshot
 from defi_int.metrics.pnl import value
 from defi_int.reasons import Reason
@@ -308,14 +307,16 @@ class KeeperLoop:
         self._reject(pruned.rejected)
         if pruned.expired:
             self.journal.expire_orders(snapshot.view.now)
-        live = [e for e in pruned.live if board.blocks_settle(e.order.market) is None]
-        plan = keeper.plan(live, snapshot, self._gates(snapshot, board))
-        accepted, rejected = keeper.validate(plan, snapshot)
+        plan = keeper.plan(pruned.live, snapshot, self._gates(snapshot, board))
+        accepted, rejected = keeper.validate(plan.fills, snapshot)
+        plan.decline(rejected, rest_transient=True)
         self._reject(rejected)
         if accepted:
             accepted, rejected = keeper.trim(accepted, snapshot)
+            plan.decline(rejected, rest_transient=True)
             self._reject(rejected)
-        self._note_reasons(pruned.live, accepted, snapshot, board)
+        plan.keep(accepted)
+        self._note_reasons(plan)
         _log.debug("batch at block %d: %d selected, %d planned, %d to settle", head.number, len(selected), len(plan),
                    len(accepted))  # fmt: skip
         if not accepted:
@@ -337,25 +338,15 @@ class KeeperLoop:
 
     def _gates(self, snapshot: Snapshot, board: BreakerBoard) -> dict[int, Gate]:
         view = snapshot.view
-        gates = {}
-        for market in snapshot.markets:
-            inventory = view.ledger.position(view.desk, market)
-            gates[market] = Gate(
-                internal_buys=board.blocks_internal(market, True, inventory) is None,
-                internal_sells=board.blocks_internal(market, False, inventory) is None,
-                amm=board.blocks_amm(market) is None,
-            )
-        return gates
+        return {m: board.gate(m, view.ledger.position(view.desk, m)) for m in snapshot.markets}
 
-    def _note_reasons(
-        self, live: list[BookEntry], accepted: list[PlannedFill], snapshot: Snapshot, board: BreakerBoard
-    ) -> None:
-        filled = {p.digest: p.fill.internal_size + p.fill.amm_size for p in accepted}
-        reasons = {}
-        config = self.config.keeper
-        for entry in live:
-            if filled.get(entry.digest, 0) < entry.remaining:
-                reasons[entry.digest] = why_not(entry, snapshot, board, config)
+    def _note_reasons(self, plan: Plan) -> None:
+        """Journals the batch's trace of every order it saw, and for those it does not fill whole the
+        reason the trace records (``GET /v1/orders/{digest}`` shows both)."""
+        self.journal.note_traces(plan.traces)
+        reasons = {
+            digest: (trace.reason, trace.detail) for digest, trace in plan.traces.items() if trace.reason is not None
+        }
         if reasons:
             self.journal.note_reasons(reasons)
 

@@ -24,11 +24,15 @@ import heapq
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from defi_int.exceptions import OrderRejected
 from defi_int.orders.model import Order
 from defi_int.reasons import Reason
 from defi_int.types import BPS
+
+if TYPE_CHECKING:
+    from defi_int.keeper.quote import Receipt
 
 #: Parts per billion: the resolution of the price priority.
 _PPB = 10**9
@@ -47,6 +51,7 @@ class BookEntry:
     received_step: int = 0
     filled: int = 0  # base units settled so far (from events, corrected from chain reads)
     in_flight: bool = False  # part of a settle transaction not reconciled yet
+    receipt: Receipt | None = None  # what the desk saw when the order arrived (``keeper.quote``)
 
     @property
     def remaining(self) -> int:

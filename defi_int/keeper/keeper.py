@@ -41,18 +41,20 @@ back from the chain; ``release`` returns a held batch's orders to the book's sel
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from defi_int.exceptions import ChainError, ContractRevert, OrderRejected
 from defi_int.keeper.book import BookEntry, OrderBook, Priority, priority
 from defi_int.keeper.liquidator import plan_liquidations
-from defi_int.keeper.matching import Gate, MarketBook, plan_market
+from defi_int.keeper.matching import Closure, Gate, MarketBook, plan_market
 from defi_int.keeper.plan import PlannedFill, desk_delta, pools_after
 from defi_int.keeper.pricing import PricingParams
+from defi_int.keeper.quote import Quote, quote, receipt
 from defi_int.keeper.risk import MarkoutBook, hedge_order
-from defi_int.keeper.venue import FillEvent, LiquidationReceipt, SettleReceipt, Snapshot, Venue
-from defi_int.orders.eip712 import order_digest
+from defi_int.keeper.trace import OrderTrace, Plan
+from defi_int.keeper.venue import FillEvent, LiquidationReceipt, MarketState, SettleReceipt, Snapshot, Venue
+from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Order
 from defi_int.orders.signing import recover_signer
 from defi_int.orders.validation import CANCELLED, FILLED, OPEN, PARTIAL, validate_plan
@@ -144,6 +146,7 @@ class KeeperState:
     markouts: MarkoutBook
     filled: set[bytes] = field(default_factory=set)  # digests of orders the chain filled anything of
     marks: dict[int, int] = field(default_factory=dict)  # fresh oracle prices of the latest snapshot
+    view: MarketView | None = None  # the markets of the latest read: what quotes and receipts see
     max_fills: int | None = None  # the gas bound of the latest snapshot
 
     @classmethod
@@ -152,6 +155,16 @@ class KeeperState:
             OrderBook(config.max_resting, config.max_resting_per_trader),
             MarkoutBook(config.toxicity_horizon, config.toxicity_threshold_bps, config.toxicity_min_fills),
         )
+
+
+@dataclass(frozen=True)
+class MarketView:
+    """The desk's latest view of every market: one read of the venue, at ``time`` (``block``)."""
+
+    block: int
+    time: int
+    price_scale: int
+    markets: dict[int, MarketState]
 
 
 @dataclass(frozen=True)
@@ -219,10 +232,37 @@ class BatchOutcome:
     expired: list[Order] = field(default_factory=list)  # rested to expiry without any fill
     hedges: list[HedgeFill] = field(default_factory=list)
     resends: int = 0
+    traces: dict[bytes, OrderTrace] = field(default_factory=dict)  # what the batch did with each order it saw
 
     @property
     def events(self) -> list[FillEvent]:
         return [] if self.receipt is None else self.receipt.events
+
+
+def verify_signature(order: Order, signature: bytes, domain: Domain) -> bytes:
+    """The order's EIP-712 digest in ``domain``, once its signature is strict and the trader's.
+
+    Raises ``OrderRejected`` with the signature's reason (``bad_signature_length``, ``_s``, ``_v``,
+    ``bad_signature``).
+    """
+    digest = order_digest(order, domain)
+    signer = recover_signer(digest, signature)
+    if signer.lower() != order.trader.lower():
+        raise OrderRejected(Reason.BAD_SIGNATURE, f"signature is by {signer}, not {order.trader}", digest)
+    return digest
+
+
+def check_admissible(order: Order, digest: bytes, *, now: int, markets: Container[int]) -> None:
+    """What an order needs at ``now`` to be taken at all: a market the keeper quotes, a size, no expiry.
+
+    Raises ``OrderRejected`` (``unknown_market``, ``empty_order``, ``expired``).
+    """
+    if order.market not in markets:
+        raise OrderRejected(Reason.UNKNOWN_MARKET, f"the keeper does not quote market {order.market}", digest)
+    if order.size == 0:
+        raise OrderRejected(Reason.EMPTY_ORDER, "the order's size is zero", digest)
+    if now > order.expiry:
+        raise OrderRejected(Reason.EXPIRED, f"expired at {order.expiry}, received at {now}", digest)
 
 
 class Keeper:
@@ -246,26 +286,40 @@ class Keeper:
     # ------------------------------------------------------------------ intake
 
     def intake(self, order: Order, signature: bytes, *, now: int, step: int = 0) -> Admission:
-        """Checks what needs no chain state and admits the order into the book.
+        """Checks what needs no chain state, records what the desk saw, and admits the order into the book.
 
-        Raises ``OrderRejected``: ``unknown-market``, ``empty-order``, ``expired``, a signature
-        reason (``wrong-signer``, ``bad-signature``, ``high-s`` ...), ``duplicate``,
-        ``trader-book-full`` or ``book-full``.
+        ``verify_signature`` and ``check_admissible`` (a service runs the same two), then a
+        duplicate check, the receipt (``quote.receipt`` on the desk's latest view of the market,
+        when it has one), and the bounded book. Raises ``OrderRejected``: a signature reason,
+        ``unknown_market``, ``empty_order``, ``expired``, ``duplicate``, ``resting_cap`` or
+        ``book_full``.
         """
-        digest = order_digest(order, self.domain)
-        if order.market not in self.config.pricing:
-            raise OrderRejected(Reason.UNKNOWN_MARKET, f"the keeper does not quote market {order.market}", digest)
-        if order.size == 0:
-            raise OrderRejected(Reason.EMPTY_ORDER, "the order's size is zero", digest)
-        if now > order.expiry:
-            raise OrderRejected(Reason.EXPIRED, f"expired at {order.expiry}, received at {now}", digest)
-        signer = recover_signer(digest, signature)
-        if signer.lower() != order.trader.lower():
-            raise OrderRejected(Reason.BAD_SIGNATURE, f"signature is by {signer}, not {order.trader}", digest)
+        digest = verify_signature(order, signature, self.domain)
+        check_admissible(order, digest, now=now, markets=self.config.pricing)
         if digest in self.book or digest in self.state.filled:
             raise OrderRejected(Reason.DUPLICATE, "the keeper already holds this order", digest)
         entry, evicted = self.book.admit(order, signature, digest, step, self.rank)
+        seen = self.quote(order.market, order.is_buy, order.size, now=now)
+        entry.receipt = None if seen is None else receipt(order, seen, step=step)
         return Admission(entry, evicted)
+
+    def quote(self, market: int, trader_buys: bool, size: int, *, now: int, gate: Gate | None = None) -> Quote | None:
+        """The desk's quote for ``size`` on its latest view of ``market`` (None before it read the market)."""
+        view = self.state.view
+        pricing = self.config.pricing.get(market)
+        if view is None or pricing is None or market not in view.markets:
+            return None
+        return quote(
+            view.markets[market],
+            pricing=pricing,
+            risk_limit=self.config.risk_limits.get(market, 0),
+            trader_buys=trader_buys,
+            size=size,
+            price_scale=view.price_scale,
+            now=now,
+            block=view.block,
+            gate=gate,
+        )
 
     def observe_marks(self, step: int, marks: dict[int, int]) -> None:
         """Feeds the oracle marks of ``step`` to the markout history (toxicity)."""
@@ -279,13 +333,16 @@ class Keeper:
         snapshot = self.snapshot(selected)
         pruned = self.prune(selected, snapshot)
         plan = self.plan(pruned.live, snapshot)
-        accepted, rejected = self.validate(plan, snapshot)
+        accepted, rejected = self.validate(plan.fills, snapshot)
+        plan.decline(rejected)
         self.hold(accepted)
         try:
             settled = self.settle(accepted, snapshot)
         except BaseException:
             self.release(accepted)
             raise
+        plan.decline(settled.rejected)
+        plan.keep(settled.fills)
         if settled.receipt is not None:
             mismatches = self.reconcile(settled.fills, settled.receipt, step=step)
             if mismatches:
@@ -300,6 +357,7 @@ class Keeper:
             expired=[e.order for e in pruned.expired],
             hedges=hedges,
             resends=settled.resends,
+            traces=plan.traces,
         )
 
     def liquidate(self, accounts: Sequence[str], *, limit: int = 10) -> list[LiquidationReceipt]:
@@ -311,6 +369,7 @@ class Keeper:
         """
         liquidator = self.venue.liquidator
         snapshot = self.venue.snapshot({}, [*accounts, liquidator])
+        self.observe(snapshot)
         view = snapshot.view
         orders = plan_liquidations(view.ledger, view.env, accounts, liquidator, limit=limit)
         receipts = []
@@ -338,11 +397,18 @@ class Keeper:
         return self.book.select(self.capacity(), self.rank)
 
     def snapshot(self, entries: Sequence[BookEntry]) -> Snapshot:
-        """Reads the venue for ``entries``; remembers its marks and gas bound for the next selection."""
+        """Reads the venue for ``entries``; remembers its marks and gas bound for the next selection,
+        and its markets as the desk's latest view (quotes and receipts)."""
         snapshot = self.venue.snapshot({e.digest: e.order for e in entries})
-        self.state.marks = dict(snapshot.view.prices)
+        self.observe(snapshot)
         self.state.max_fills = snapshot.max_fills
         return snapshot
+
+    def observe(self, snapshot: Snapshot) -> None:
+        """Takes ``snapshot``'s markets as the desk's latest view of the world."""
+        view = snapshot.view
+        self.state.marks = dict(view.prices)
+        self.state.view = MarketView(snapshot.block, view.now, view.price_scale, dict(snapshot.markets))
 
     def prune(self, entries: Sequence[BookEntry], snapshot: Snapshot) -> Pruned:
         """Drops expired orders from the book and ``entries`` the chain closed; the rest, bounded.
@@ -379,36 +445,39 @@ class Keeper:
         bound = min(self.config.max_batch, snapshot.max_fills)
         return Pruned(sorted(live[:bound], key=lambda e: e.seq), expired, rejected)
 
-    def plan(
-        self, live: Sequence[BookEntry], snapshot: Snapshot, gates: Mapping[int, Gate] | None = None
-    ) -> list[PlannedFill]:
-        """The fills for ``live`` (arrival order), grouped by market: one booking run per market on-chain.
+    def plan(self, live: Sequence[BookEntry], snapshot: Snapshot, gates: Mapping[int, Gate] | None = None) -> Plan:
+        """The fills for ``live`` (arrival order), grouped by market (one booking run per market
+        on-chain), and a trace for every order of ``live`` (``keeper.trace``).
 
-        ``gates`` closes the desk's book (per side) or the AMM in a market (a service's breakers).
+        ``gates`` closes a market, the desk's book (per side) or the AMM (a service's breakers).
+        A market without a fresh oracle price (or that the keeper does not price) plans nothing: the
+        Vault cannot value any leg there, so its orders rest, and their traces say why.
         """
         view = snapshot.view
         by_market: dict[int, list[BookEntry]] = {}
         for entry in live:
             by_market.setdefault(entry.order.market, []).append(entry)
-        plan = []
+        plan = Plan()
         for market in sorted(by_market):
             pricing = self.config.pricing.get(market)
             mark = view.prices.get(market)
-            if pricing is None or mark is None:
-                continue  # no fresh oracle: the Vault cannot value any leg there, so the orders rest
             gate = (gates or {}).get(market, Gate())
+            if pricing is None:
+                gate = Gate(market=Closure(Reason.UNKNOWN_MARKET, f"the keeper does not price market {market}"))
+            elif mark is None and gate.market is None:
+                gate = Gate(market=Closure(Reason.STALE_ORACLE, f"market {market} has no fresh oracle price"))
             book = MarketBook(
                 mark,
                 view.ledger.position(view.desk, market),
                 self.config.risk_limits.get(market, 0),
                 view.pools.get(market),
                 view.now,
-                gate.internal_buys,
-                gate.internal_sells,
-                gate.amm,
+                gate,
             )
-            fills, _ = plan_market(by_market[market], book, pricing, fee_bps=self.config.fee_bps, toxic=self._toxic)
-            plan.extend(fills)
+            params = pricing or next(iter(self.config.pricing.values()))
+            planned = plan_market(by_market[market], book, params, fee_bps=self.config.fee_bps, toxic=self._toxic)
+            plan.fills.extend(planned.fills)
+            plan.traces.update((t.digest, t) for t in planned.traces)
         return plan
 
     def validate(self, plan: Sequence[PlannedFill], snapshot: Snapshot) -> tuple[list[PlannedFill], list[Rejection]]:

@@ -112,7 +112,7 @@ def test_a_malformed_body_is_refused_naming_the_field(client, orders, alice, mut
 
 
 def test_a_signed_order_of_size_zero_is_refused(client, orders, alice):
-    assert "must be positive" in refused(client.post("/v1/orders", json=orders.body(alice, size=0)), 422, "malformed")
+    assert "size is zero" in refused(client.post("/v1/orders", json=orders.body(alice, size=0)), 422, "empty_order")
 
 
 def test_a_body_that_is_not_json_is_refused(client):

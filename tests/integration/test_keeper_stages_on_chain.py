@@ -26,7 +26,7 @@ def test_a_batch_settled_later_is_reconciled_from_events_read_back_by_a_restarte
 
     selected = keeper.select()
     snapshot = keeper.snapshot(selected)
-    plan, rejected = keeper.validate(keeper.plan(keeper.prune(selected, snapshot).live, snapshot), snapshot)
+    plan, rejected = keeper.validate(keeper.plan(keeper.prune(selected, snapshot).live, snapshot).fills, snapshot)
     assert rejected == [] and len(plan) == 3
     keeper.hold(plan)
     tx_hash = venue.settle(plan).tx_hash  # the keeper that sent it dies before reconciling

@@ -9,6 +9,7 @@ committed transactions. Multi-statement reads run inside ``_read`` to see one sn
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -21,6 +22,7 @@ from defi_int.bot.errors import JournalError
 from defi_int.bot.journal.records import IN_FLIGHT, BookedLeg, InFlight, LegRecord, OrderRecord, ReasonNote
 from defi_int.bot.journal.schema import connect as _connect
 from defi_int.bot.journal.schema import migrate
+from defi_int.keeper.quote import Receipt
 from defi_int.orders.model import Order
 from defi_int.reasons import Reason
 
@@ -29,7 +31,7 @@ INT63 = 2**63 - 1
 
 ORDER_COLUMNS = (
     "digest, trader, market, is_buy, size, limit_price, expiry, nonce, max_fee_bps, allow_amm, signature, "
-    "status, filled, reason_code, reason_detail, reason_at, received_at, updated_at"
+    "status, filled, reason_code, reason_detail, reason_at, received_at, updated_at, receipt, trace"
 )
 _IN_FLIGHT_SQL = ", ".join(f"'{s}'" for s in IN_FLIGHT)
 
@@ -203,12 +205,16 @@ class Store:
 def order_from_row(row: tuple[Any, ...]) -> OrderRecord:
     """An ``OrderRecord`` from a row selected with ``ORDER_COLUMNS``."""
     (digest, trader, market, is_buy, size, limit_price, expiry, nonce, max_fee_bps, allow_amm, signature) = row[:11]
-    status, filled, reason_code, reason_detail, reason_at, received_at, updated_at = row[11:]
+    status, filled, reason_code, reason_detail, reason_at, received_at, updated_at, receipt, trace = row[11:]
     order = Order(
         trader, market, bool(is_buy), int(size), int(limit_price), int(expiry), int(nonce), max_fee_bps, bool(allow_amm)
     )
     reason = None if reason_code is None else ReasonNote(Reason.of_code(reason_code), reason_detail or "", reason_at)
-    return OrderRecord(order, bytes(signature), bytes(digest), status, int(filled), reason, received_at, updated_at)
+    return OrderRecord(
+        order, bytes(signature), bytes(digest), status, int(filled), reason, received_at, updated_at,
+        None if receipt is None else Receipt.from_dict(json.loads(receipt)),
+        None if trace is None else json.loads(trace),
+    )  # fmt: skip
 
 
 def order_values(order: Order) -> tuple[Any, ...]:

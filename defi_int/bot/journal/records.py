@@ -25,8 +25,9 @@ dropped, reorged, or mined without its fill) releases it back to its live status
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from defi_int.keeper.quote import Receipt
 from defi_int.orders.model import Order
 from defi_int.reasons import Reason
 
@@ -71,6 +72,8 @@ class OrderRecord:
     reason: ReasonNote | None
     received_at: float
     updated_at: float
+    receipt: Receipt | None = None  # what the desk saw when the order arrived (``keeper.quote``)
+    trace: dict[str, Any] | None = None  # the latest batch's trace (``OrderTrace.as_dict``)
 
     @property
     def remaining(self) -> int:

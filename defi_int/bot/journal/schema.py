@@ -221,8 +221,41 @@ _V3 = """
 ALTER TABLE fills RENAME COLUMN log_index TO fill_index;
 """
 
+# The one reason vocabulary (``defi_int.reasons``): what the desk saw at receipt and the planner's
+# latest trace are kept with every order, and the reason codes older versions wrote are respelled.
+_V4 = """
+ALTER TABLE orders ADD COLUMN receipt TEXT;             -- JSON: what the desk saw when the order arrived
+ALTER TABLE orders ADD COLUMN trace TEXT;               -- JSON: the latest batch's trace of the order
+UPDATE orders SET reason_code = CASE
+    WHEN reason_code LIKE 'chain:%' THEN CASE substr(reason_code, 7)
+        WHEN 'OrderExpired' THEN 'expired' WHEN 'OrderIsCancelled' THEN 'cancelled'
+        WHEN 'OrderAlreadyFilled' THEN 'already_filled' WHEN 'Overfill' THEN 'overfill'
+        WHEN 'InsufficientMargin' THEN 'insufficient_margin' WHEN 'InventoryCapExceeded' THEN 'inventory_cap'
+        WHEN 'LimitPriceExceeded' THEN 'limit_not_met' WHEN 'PriceOutsideBand' THEN 'outside_band'
+        WHEN 'WorseThanAmm' THEN 'amm_better' WHEN 'AmmNotAllowed' THEN 'amm_not_allowed'
+        WHEN 'AmmLimitExceeded' THEN 'amm_limit_not_met' WHEN 'InsufficientLiquidity' THEN 'amm_liquidity'
+        WHEN 'PoolNotInitialized' THEN 'no_pool' WHEN 'StalePrice' THEN 'stale_oracle'
+        WHEN 'SettlementPaused' THEN 'paused' WHEN 'Paused' THEN 'paused' WHEN 'FeeAboveMax' THEN 'fee_above_max'
+        WHEN 'InvalidSigner' THEN 'bad_signature' WHEN 'InvalidSignatureLength' THEN 'bad_signature_length'
+        WHEN 'InvalidSignatureS' THEN 'bad_signature_s' WHEN 'InvalidSignatureV' THEN 'bad_signature_v'
+        WHEN 'UnknownMarket' THEN 'unknown_market' WHEN 'MarketNotListed' THEN 'market_not_listed'
+        WHEN 'AmountOutOfRange' THEN 'amount_out_of_range' WHEN 'EmptyFill' THEN 'empty_fill'
+        ELSE 'chain_reverted' END
+    WHEN reason_code IN ('wrong-signer', 'bad-signature') THEN 'bad_signature'
+    WHEN reason_code = 'bad-signature-length' THEN 'bad_signature_length'
+    WHEN reason_code = 'high-s' THEN 'bad_signature_s'
+    WHEN reason_code = 'bad-v' THEN 'bad_signature_v'
+    WHEN reason_code = 'trader-book-full' THEN 'resting_cap'
+    WHEN reason_code = 'book-full' THEN 'book_full'
+    WHEN reason_code = 'already-filled' THEN 'already_filled'
+    WHEN reason_code = 'unknown-market' THEN 'unknown_market'
+    WHEN reason_code = 'empty-order' THEN 'empty_order'
+    ELSE reason_code END
+WHERE reason_code IS NOT NULL;
+"""
+
 #: Migration ``i`` brings a file from version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
