@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import bisect
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from defi_int.bot.journal import Journal
 from defi_int.exceptions import ConfigError
-from defi_int.metrics.records import BookState, DeskEvent, FillRecord, RunResult, TimePoint
+from defi_int.metrics.records import BookState, DeskEvent, RunResult, TimePoint
 from defi_int.metrics.report import check_report_dir, write_report
 from defi_int.params import KeeperParams
 
@@ -72,7 +73,7 @@ def journal_result(journal: Journal) -> tuple[RunResult, dict[str, Any]]:
         index = bisect.bisect_left(step_blocks, block)
         return steps[index] if index < len(steps) else steps[-1] + 1
 
-    result.fills = [_restep(f, step_of(f.block)) for f in journal.fill_records()]
+    result.fills = [replace(f, step=step_of(f.block)) for f in journal.fill_records()]
     result.timeseries = [
         TimePoint(s.step, s.block_number, s.time, s.market, s.oracle_price, s.oracle_price, s.amm_mid, s.inventory,
                   s.desk_cash, s.fee_cash)
@@ -95,12 +96,6 @@ def journal_result(journal: Journal) -> tuple[RunResult, dict[str, Any]]:
     invariants = journal.meta("invariants")
     result.invariants = json.loads(invariants) if invariants else {}
     return result, deployment
-
-
-def _restep(fill: FillRecord, step: int) -> FillRecord:
-    values = {name: getattr(fill, name) for name in FillRecord.__dataclass_fields__}
-    values["step"] = step
-    return FillRecord(**values)
 
 
 def _book(samples: list[Any], step: int) -> BookState:

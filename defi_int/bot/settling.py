@@ -46,7 +46,7 @@ from defi_int.chain.rpc import RpcNode
 from defi_int.chain.venue import ChainVenue
 from defi_int.chain.views import contract_events, fill_events, fill_events_between
 from defi_int.exceptions import ContractRevert
-from defi_int.keeper.venue import FillEvent
+from defi_int.orders.booking import FillEvent
 from defi_int.reasons import Reason
 
 _log = logging.getLogger(__name__)
@@ -247,8 +247,8 @@ class Settlements:
         legs = []
         read = self.venue.settle_receipt(receipt)
         if receipt.status:
-            sides = {d: r.order.is_buy for d, r in self.journal.get_orders(digests).items()}
-            legs = booked_legs(settle, read, self.price_scale, sides)
+            orders = {d: r.order for d, r in self.journal.get_orders(digests).items()}
+            legs = booked_legs(settle, read, self.price_scale, orders)
             self._check(settle, read.events)
         settle = self.journal.mark_mined(
             settle.id,

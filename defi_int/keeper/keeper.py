@@ -53,7 +53,8 @@ from defi_int.keeper.pricing import PricingParams
 from defi_int.keeper.quote import Quote, quote, receipt
 from defi_int.keeper.risk import MarkoutBook, hedge_order
 from defi_int.keeper.trace import OrderTrace, Plan
-from defi_int.keeper.venue import FillEvent, LiquidationReceipt, MarketState, SettleReceipt, Snapshot, Venue
+from defi_int.keeper.venue import LiquidationReceipt, MarketState, SettleReceipt, Snapshot, Venue
+from defi_int.orders.booking import FillEvent
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Order
 from defi_int.orders.signing import recover_signer

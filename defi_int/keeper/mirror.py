@@ -36,7 +36,6 @@ from defi_int.keeper.liquidator import LiquidationOrder
 from defi_int.keeper.plan import PlannedFill
 from defi_int.keeper.risk import HedgeOrder
 from defi_int.keeper.venue import (
-    FillEvent,
     FundingCharge,
     HedgeReceipt,
     LiquidationEvent,
@@ -47,6 +46,7 @@ from defi_int.keeper.venue import (
 )
 from defi_int.market.amm import AmmMathError, Pool
 from defi_int.market.ledger import INSURANCE_FUND, Ledger, LedgerViolation
+from defi_int.orders.booking import FillEvent
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Order
 from defi_int.orders.validation import CANCELLED, FILLED, BatchView, Replay, replay

@@ -150,7 +150,7 @@ def markouts_figure(result: RunResult) -> Figure:
     axes.set_ylabel("markout (bps)")
     horizons = result.markout_horizons
     curves = {"all": markout_curve(result.fills, result.timeseries, horizons)}
-    curves.update(markouts_by_type(result.fills, result.timeseries, horizons))
+    curves.update(markouts_by_type(result.fills, result.timeseries, horizons, result.trader_types))
     drawn = False
     for name, curve in curves.items():
         defined = [(h, m) for h, m in curve.items() if m is not None]

@@ -12,38 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Venue = Literal["internal", "amm"]
+from defi_int.orders.booking import Leg
+
 DeskEventKind = Literal["mark", "internal", "hedge", "fee", "funding", "liquidation"]
-
-
-@dataclass(frozen=True)
-class FillRecord:
-    """One leg of one settled order, as the chain booked it (``FillsSettled``).
-
-    A fill with both an internal and an AMM leg gives two records (venue ``internal`` then
-    ``amm``). Prices of AMM legs are averages: ``quote * price_scale / size`` rounded against the
-    trader (up on a buy, down on a sell), which is exactly how the contract checks the limit.
-    """
-
-    step: int  # scenario step (one keeper batch per step)
-    block: int  # block of the settle transaction
-    time: int  # that block's timestamp
-    order_digest: str  # 0x-prefixed EIP-712 digest
-    trader: str
-    trader_type: str  # the population the trader belongs to: "noise", "informed"
-    market: int
-    is_buy: bool  # the trader's side
-    venue: Venue
-    size: int  # base units (1e18)
-    quote: int  # collateral units paid (buy) or received (sell) for ``size``, before the fee
-    price: int  # 1e18: the internal price, or the AMM leg's average price
-    limit_price: int  # the order's limit (1e18)
-    oracle_price: int  # the oracle price at settlement (1e18)
-    amm_mid: int  # the AMM's mid just before this leg (1e18)
-    amm_quote: int  # collateral the AMM would have charged (buy) / paid (sell) for ``size`` just before this leg
-    amm_quote_price: int  # ``amm_quote`` as an average price, rounded like ``price``
-    fee: int  # collateral units charged on this leg
-    gas: int  # this record's share of its settle transaction's gas (shares sum to the gas used)
 
 
 @dataclass(frozen=True)
@@ -125,9 +96,10 @@ class RunResult:
     decimals: int  # collateral token decimals
     block_time: int  # seconds per scenario step
     markout_horizons: tuple[int, ...]  # in steps
+    trader_types: dict[str, str] = field(default_factory=dict)  # lower-case address -> population name
     closing_prices: dict[int, int] = field(default_factory=dict)  # market -> the path at the run's end (not posted)
     flow_digest: str = ""  # sha256 of every order the agents sent, in order (the run's order flow)
-    fills: list[FillRecord] = field(default_factory=list)
+    fills: list[Leg] = field(default_factory=list)  # every booked leg, in chain order (``orders.booking``)
     timeseries: list[TimePoint] = field(default_factory=list)
     desk_events: list[DeskEvent] = field(default_factory=list)
     start: BookState = field(default_factory=lambda: BookState(0, 0, {}, {}))
@@ -147,5 +119,10 @@ class RunResult:
     liquidation_gas: int = 0
     insurance_fund: int = 0  # the insurance fund's Vault cash at the end, collateral units
     invariants: dict[str, bool] = field(default_factory=dict)  # name -> holds, read from the chain at the end
+
+    def trader_type(self, trader: str) -> str:
+        """The population ``trader`` belongs to (``"unknown"`` outside the scenario's, e.g. the bot's)."""
+        return self.trader_types.get(trader.lower(), "unknown")
+
     wall_seconds: float = 0.0
     phase_seconds: dict[str, float] = field(default_factory=dict)  # where the wall time went (setup, oracle ...)

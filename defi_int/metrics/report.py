@@ -199,7 +199,7 @@ def write_report(
     summary = summarize(result)
     images = render_plots(result, points=points, caps=caps, soft_limits=soft_limits)
     contents: dict[str, bytes] = {
-        "fills.csv": fills_csv(result.fills, result.decimals),
+        "fills.csv": fills_csv(result.fills, result.decimals, result.trader_types),
         "timeseries.csv": timeseries_csv(result, points),
         "summary.json": summary_json(summary),
         **images,

@@ -22,8 +22,9 @@ import numpy as np
 from defi_int.metrics.fills import derive
 from defi_int.metrics.markouts import markout_curve, markouts_by_type
 from defi_int.metrics.pnl import breakdown
-from defi_int.metrics.records import FillRecord, RunResult
+from defi_int.metrics.records import RunResult
 from defi_int.metrics.timeseries import amm_oracle_deviation_bps
+from defi_int.orders.booking import Leg
 from defi_int.types import ONE
 
 
@@ -45,7 +46,7 @@ def _abs(value: float | None) -> float | None:
     return None if value is None else abs(value)
 
 
-def _volume(fills: Iterable[FillRecord], venue: str) -> int:
+def _volume(fills: Iterable[Leg], venue: str) -> int:
     return sum(fill.size for fill in fills if fill.venue == venue)
 
 
@@ -53,7 +54,7 @@ def _horizon_keys(curve: dict[int, float | None]) -> dict[str, float | None]:
     return {str(horizon): mean for horizon, mean in curve.items()}
 
 
-def settled_fills(fills: Iterable[FillRecord]) -> int:
+def settled_fills(fills: Iterable[Leg]) -> int:
     """Fills as the contract sees them: distinct (order digest, step) pairs, one per settled order and batch."""
     return len({(fill.order_digest, fill.step) for fill in fills})
 
@@ -114,7 +115,8 @@ def summarize(result: RunResult) -> dict[str, Any]:
         ),
         "markouts_bps": _horizon_keys(markout_curve(fills, result.timeseries, horizons)),
         "markouts_bps_by_type": {
-            kind: _horizon_keys(curve) for kind, curve in markouts_by_type(fills, result.timeseries, horizons).items()
+            kind: _horizon_keys(curve)
+            for kind, curve in markouts_by_type(fills, result.timeseries, horizons, result.trader_types).items()
         },
         "amm_oracle_deviation_bps": stats(
             (_abs(amm_oracle_deviation_bps(point)) for point in result.timeseries), ("mean", "p95", "max")

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from defi_int.keeper.keeper import BatchOutcome
 from defi_int.keeper.venue import FundingCharge, LiquidationReceipt
 from defi_int.market.ledger import notional
-from defi_int.metrics.records import DeskEvent, FillRecord, LiquidationRecord, RunResult
-from defi_int.orders.rules import average_price
+from defi_int.metrics.records import DeskEvent, LiquidationRecord, RunResult
+from defi_int.orders.booking import book
 
 
 @dataclass
@@ -28,7 +28,6 @@ class Recorder:
     """Accumulates fills, desk events and order counts into a ``RunResult``."""
 
     result: RunResult
-    trader_types: dict[str, str]  # lower-case address -> population name
     counted_fills: set[bytes] = field(default_factory=set)
 
     def mark(self, step: int, market: int, price: int) -> None:
@@ -69,7 +68,7 @@ class Recorder:
                 step=step,
                 block=receipt.block,
                 account=event.account,
-                trader_type=self.trader_types.get(event.account.lower(), "unknown"),
+                trader_type=self.result.trader_type(event.account),
                 market=event.market,
                 size=event.size,
                 to_desk=event.to_desk,
@@ -96,75 +95,34 @@ class Recorder:
                 self.result.desk_events.append(DeskEvent(step, "funding", charge.market, 0, -charge.amount, 0))
 
     def _fills(self, outcome: BatchOutcome) -> None:
+        """Books the settle's legs (``orders.booking``: the chain's events, the plan's market) and the
+        desk's side of them: its internal legs and the fees, in chain order."""
         result = self.result
-        scale = result.price_scale
         receipt = outcome.receipt
         assert receipt is not None
         result.settle_transactions += 1
         result.settle_gas += receipt.gas_used
         # The Vault settles the desk's funding as it books each market run, before its legs.
         self.funding(outcome.step, outcome.snapshot.view.desk, receipt.funding)
-        legs: list[dict[str, object]] = []
-        for planned, event in zip(outcome.fills, receipt.events, strict=True):
-            order, expected = planned.order, planned.expected
-            mark = expected.mark or 0
-            digest = event.digest
-            if digest not in self.counted_fills:
-                self.counted_fills.add(digest)
+        pairs = list(zip(outcome.fills, receipt.events, strict=True))
+        legs = book(
+            ((event, planned.order, planned.leg_context) for planned, event in pairs),
+            price_scale=result.price_scale,
+            gas_used=receipt.gas_used,
+            block=receipt.block,
+            time=receipt.time,
+            step=outcome.step,
+        )
+        result.fills.extend(legs)
+        internal = {leg.digest: leg for leg in legs if leg.venue == "internal"}
+        for planned, event in pairs:
+            if event.digest not in self.counted_fills:
+                self.counted_fills.add(event.digest)
                 result.orders_filled += 1
-            common = {
-                "order_digest": "0x" + digest.hex(),
-                "trader": order.trader,
-                "trader_type": self.trader_types.get(order.trader.lower(), "unknown"),
-                "market": order.market,
-                "is_buy": order.is_buy,
-                "limit_price": order.limit_price,
-                "oracle_price": mark,
-                "amm_mid": expected.amm_mid,
-            }
-            if event.internal_size:
-                size, price = event.internal_size, event.internal_price
-                reference = expected.amm.reference or 0
-                legs.append(
-                    {
-                        **common,
-                        "venue": "internal",
-                        "size": size,
-                        "quote": expected.internal_quote,
-                        "price": price,
-                        "amm_quote": reference,
-                        "amm_quote_price": average_price(reference, size, scale, is_buy=order.is_buy),
-                        "fee": expected.internal_fee,
-                    }
-                )
-                base = -size if order.is_buy else size
-                cash = expected.internal_quote if order.is_buy else -expected.internal_quote
-                result.desk_events.append(DeskEvent(outcome.step, "internal", order.market, base, cash, mark))
-            if event.amm_size:
-                size, quote = event.amm_size, event.amm_quote
-                price = average_price(quote, size, scale, is_buy=order.is_buy)
-                legs.append(
-                    {
-                        **common,
-                        "venue": "amm",
-                        "size": size,
-                        "quote": quote,
-                        "price": price,
-                        "amm_quote": quote,
-                        "amm_quote_price": price,
-                        "fee": event.fee - expected.internal_fee,
-                    }
-                )
+            leg = internal.get(event.digest)
+            if leg is not None:
+                base = -leg.size if leg.is_buy else leg.size
+                cash = leg.quote if leg.is_buy else -leg.quote
+                result.desk_events.append(DeskEvent(outcome.step, "internal", leg.market, base, cash, leg.oracle_price))
             if event.fee:
-                result.desk_events.append(DeskEvent(outcome.step, "fee", order.market, 0, event.fee, 0))
-        share, extra = divmod(receipt.gas_used, len(legs))
-        for index, leg in enumerate(legs):
-            result.fills.append(
-                FillRecord(
-                    step=outcome.step,
-                    block=receipt.block,
-                    time=receipt.time,
-                    gas=share + (1 if index < extra else 0),
-                    **leg,  # type: ignore[arg-type]
-                )
-            )
+                result.desk_events.append(DeskEvent(outcome.step, "fee", planned.order.market, 0, event.fee, 0))

@@ -198,8 +198,9 @@ class _Run:
             block_time=scenario.block_time,
             markout_horizons=scenario.keeper.markout_horizons,
             closing_prices={m: path[scenario.steps] for m, path in self.paths.items()},
+            trader_types=trader_types,
         )
-        self.recorder = Recorder(self.result, trader_types)
+        self.recorder = Recorder(self.result)
         self._read_state()
         self.result.start = self._book_state()
 

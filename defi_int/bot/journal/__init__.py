@@ -21,7 +21,6 @@ never a second transaction for fills in flight), ``settles_to_reconcile()``, ``c
 from defi_int.bot.journal.desk import DeskJournal
 from defi_int.bot.journal.orders import Admission, OrderJournal
 from defi_int.bot.journal.records import (
-    BookedLeg,
     BreakerChange,
     Cursor,
     HedgeRecord,
@@ -47,7 +46,6 @@ class Journal(OrderJournal, SettleJournal, DeskJournal, RiskJournal):
 __all__ = [
     "SCHEMA_VERSION",
     "Admission",
-    "BookedLeg",
     "BreakerChange",
     "Cursor",
     "HedgeRecord",

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any, Self
 
 from defi_int.bot.errors import JournalError
-from defi_int.bot.journal.records import IN_FLIGHT, BookedLeg, InFlight, LegRecord, OrderRecord, ReasonNote
+from defi_int.bot.journal.records import IN_FLIGHT, InFlight, LegRecord, OrderRecord, ReasonNote
 from defi_int.bot.journal.schema import connect as _connect
 from defi_int.bot.journal.schema import migrate
 from defi_int.keeper.quote import Receipt
+from defi_int.orders.booking import Leg
 from defi_int.orders.model import Order
 from defi_int.reasons import Reason
 
@@ -235,17 +236,21 @@ def order_values(order: Order) -> tuple[Any, ...]:
 
 
 def leg_rows(conn: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> list[LegRecord]:
-    """Booked legs (``fills`` rows) matching ``where``, in chain order (block, settle, the fill's
-    place in its batch, internal first)."""
+    """Booked legs (``fills`` rows ``f`` with their orders ``o``) matching ``where``, in chain order
+    (block, settle, the fill's place in its batch, internal first), as ``orders.booking.Leg``s."""
     rows = conn.execute(
-        "SELECT settle_id, tx_hash, block_number, block_hash, block_time, digest, fill_index, venue, size, quote, "
-        "price, fee, oracle_price, amm_mid, amm_quote, amm_quote_price, gas FROM fills "
-        f"{where} ORDER BY block_number, settle_id, fill_index, venue DESC",
+        "SELECT f.settle_id, f.tx_hash, f.block_number, f.block_hash, f.block_time, f.digest, f.fill_index, f.venue, "
+        "o.trader, o.market, o.is_buy, o.limit_price, f.size, f.quote, f.price, f.fee, f.oracle_price, f.amm_mid, "
+        "f.amm_quote, f.amm_quote_price, f.gas FROM fills f JOIN orders o ON o.digest = f.digest "
+        f"{where} ORDER BY f.block_number, f.settle_id, f.fill_index, f.venue DESC",
         args,
     )
     records = []
-    for settle_id, tx_hash, block, block_hash, block_time, digest, index, venue, *amounts, gas in rows:
-        size, quote, price, fee, oracle, mid, amm_quote, amm_price = (int(a) for a in amounts)
-        leg = BookedLeg(bytes(digest), index, venue, size, quote, price, fee, oracle, mid, amm_quote, amm_price, gas)
-        records.append(LegRecord(settle_id, bytes(tx_hash), block, bytes(block_hash), block_time, leg))
+    for settle_id, tx_hash, block, block_hash, at, digest, index, venue, trader, market, is_buy, *rest in rows:
+        limit, size, quote, price, fee, oracle, mid, amm_quote, amm_price, gas = (int(a) for a in rest)
+        leg = Leg(
+            bytes(digest), index, venue, trader, market, bool(is_buy), size, quote, price, limit, fee, oracle, mid,
+            amm_quote, amm_price, gas, block, at,
+        )  # fmt: skip
+        records.append(LegRecord(settle_id, bytes(tx_hash), block, bytes(block_hash), at, leg))
     return records

@@ -213,7 +213,7 @@ class OrderJournal(Store):
 
     def order_fills(self, digest: bytes) -> list[LegRecord]:
         """The legs booked for ``digest``, in chain order."""
-        return leg_rows(self._conn(), "WHERE digest = ?", (digest,))
+        return leg_rows(self._conn(), "WHERE f.digest = ?", (digest,))
 
     def in_flight(self, digest: bytes) -> InFlight | None:
         """The settle in flight that holds ``digest``, if any."""

@@ -25,9 +25,10 @@ dropped, reorged, or mined without its fill) releases it back to its live status
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from defi_int.keeper.quote import Receipt
+from defi_int.orders.booking import Leg, LegContext
 from defi_int.orders.model import Order
 from defi_int.reasons import Reason
 
@@ -47,8 +48,6 @@ FAILED, DROPPED, REORGED = "failed", "dropped", "reorged"
 SETTLE_STAGES = (PLANNED, SIGNED, SENT, MINED, CONFIRMED, RECONCILED, FAILED, DROPPED, REORGED)
 IN_FLIGHT = (PLANNED, SIGNED, SENT, MINED)
 CLOSED = (FAILED, DROPPED, REORGED)
-
-Venue = Literal["internal", "amm"]
 
 
 @dataclass(frozen=True)
@@ -114,6 +113,11 @@ class SettleFill:
     internal_quote: int = 0  # the internal leg's notional, rounded against the trader
     internal_fee: int = 0
 
+    @property
+    def leg_context(self) -> LegContext:
+        """What the plan knew of the market around this fill's legs (``orders.booking``)."""
+        return LegContext(self.fee_bps, self.mark, self.amm_mid, self.amm_reference)
+
 
 @dataclass(frozen=True)
 class SignedTx:
@@ -132,28 +136,6 @@ class SignedTx:
 
 
 @dataclass(frozen=True)
-class BookedLeg:
-    """One leg of one fill as the chain booked it (its ``FillEvent``; ``FillRecord``'s columns).
-
-    ``fill_index`` is the fill's position in its settle transaction's batch (``FillEvent.index``);
-    a fill with an internal and an AMM leg gives two legs with the same ``fill_index``.
-    """
-
-    digest: bytes
-    fill_index: int
-    venue: Venue
-    size: int  # base units
-    quote: int  # collateral paid (buy) or received (sell) for ``size``, before the fee
-    price: int  # 1e18: the internal price, or the AMM leg's average price
-    fee: int  # collateral units
-    oracle_price: int
-    amm_mid: int  # the AMM's mid just before this leg
-    amm_quote: int  # what the AMM would have charged/paid for ``size`` just before this leg
-    amm_quote_price: int
-    gas: int  # this leg's share of the settle transaction's gas
-
-
-@dataclass(frozen=True)
 class LegRecord:
     """A booked leg with the transaction and block it came from."""
 
@@ -162,7 +144,7 @@ class LegRecord:
     block_number: int
     block_hash: bytes
     block_time: int
-    leg: BookedLeg
+    leg: Leg
 
 
 @dataclass(frozen=True)
