@@ -28,7 +28,8 @@ from typing import Any
 from eth_account import Account
 from eth_utils.crypto import keccak
 
-from defi_int.keeper.keeper import Keeper, KeeperConfig
+from defi_int.keeper.config import KeeperConfig
+from defi_int.keeper.keeper import Keeper
 from defi_int.keeper.mirror import MirrorMarket, MirrorVenue
 from defi_int.keeper.pricing import PricingParams
 from defi_int.orders.model import Order

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from defi_int.bot.breakers import BreakerConfig
 from defi_int.exceptions import ConfigError, ParamError, ScenarioError
-from defi_int.keeper.keeper import KeeperConfig
+from defi_int.keeper.config import KeeperConfig
 from defi_int.keeper.pricing import PricingParams
 from defi_int.orders.eip712 import Domain
 from defi_int.params import YEAR_SECONDS, Declared, KeeperParams, integer, number

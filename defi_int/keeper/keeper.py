@@ -40,103 +40,29 @@ back from the chain; ``release`` returns a held batch's orders to the book's sel
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from defi_int.exceptions import ChainError, ContractRevert, OrderRejected
 from defi_int.keeper.book import BookEntry, OrderBook, Priority, priority
+from defi_int.keeper.config import KeeperConfig
+from defi_int.keeper.intake import check_admissible, verify_signature
 from defi_int.keeper.liquidator import plan_liquidations
 from defi_int.keeper.matching import Closure, Gate, MarketBook, plan_market
 from defi_int.keeper.plan import PlannedFill, desk_delta, pools_after
-from defi_int.keeper.pricing import PricingParams
 from defi_int.keeper.quote import Quote, quote, receipt
 from defi_int.keeper.risk import MarkoutBook, hedge_order
 from defi_int.keeper.trace import OrderTrace, Plan
 from defi_int.keeper.venue import LiquidationReceipt, MarketState, SettleReceipt, Snapshot, Venue
 from defi_int.orders.booking import FillEvent
-from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Order
-from defi_int.orders.signing import recover_signer
 from defi_int.orders.validation import CANCELLED, FILLED, OPEN, PARTIAL, validate_plan
-from defi_int.params import YEAR_SECONDS, KeeperParams, SystemParams
 from defi_int.reasons import Reason
-from defi_int.types import ONE
 
 #: Reason recorded for an order whose nonce was consumed elsewhere while it rested.
 _CLOSED_REASON = {FILLED: Reason.ALREADY_FILLED, CANCELLED: Reason.CANCELLED}
 
 Rejection = tuple[Order, OrderRejected]
-
-
-#: The declared defaults of the keeper's parameters (``defi_int.params.KeeperParams``).
-_DECLARED = KeeperParams()
-
-
-@dataclass(frozen=True)
-class KeeperConfig:
-    """The keeper's parameters: ``KeeperParams`` (the scenario's ``[keeper]``) resolved per market.
-
-    The scalar fields are the declared parameters of the same name, with their declared defaults;
-    ``from_params`` derives the whole configuration from the declaration.
-    """
-
-    pricing: dict[int, PricingParams]  # market -> pricing knobs
-    risk_limits: dict[int, int]  # market -> |inventory| the desk may reach through internal fills
-    soft_limits: dict[int, int | None]  # market -> hedge beyond this |inventory| (None: never)
-    hedge_to: int = _DECLARED.hedge_to
-    hedge_slippage_bps: int = _DECLARED.hedge_slippage_bps
-    fee_bps: int = _DECLARED.fee_bps
-    max_batch: int = _DECLARED.max_batch
-    toxicity_routing: bool = _DECLARED.toxicity_routing
-    toxicity_horizon: int = _DECLARED.toxicity_horizon
-    toxicity_threshold_bps: float = _DECLARED.toxicity_threshold_bps
-    toxicity_min_fills: int = _DECLARED.toxicity_min_fills
-    max_resting: int = _DECLARED.max_resting  # orders the book holds at most
-    max_resting_per_trader: int = _DECLARED.max_resting_per_trader  # orders one trader may have resting
-
-    @classmethod
-    def from_params(
-        cls,
-        keeper: KeeperParams,
-        system: SystemParams,
-        volatility: Mapping[int, float],
-        session: tuple[int, int] | None = None,
-    ) -> KeeperConfig:
-        """The configuration for the markets of ``system``; ``volatility`` is each market's annualized σ,
-        used where ``keeper.volatility`` is None; ``session`` (start, end in unix seconds) is what the
-        paper's pricing modes (``keeper.pricing_mode = "as"``, ``"as_symmetric"``) run to the end of.
-
-        Those modes take σ in USD: the annualized σ times the market's initial price (exact for an
-        ``abm`` path, whose moves are scaled by that price), as a variance per second.
-        """
-        if keeper.pricing_mode != "bps" and session is None:
-            raise ValueError(f"keeper.pricing_mode = {keeper.pricing_mode!r} needs the session (start, end) it runs to")
-        start, end = session or (0, 0)
-        pricing = {}
-        for m in system.markets:
-            sigma = volatility[m.market_id] if keeper.volatility is None else keeper.volatility
-            pricing[m.market_id] = PricingParams(
-                half_spread_bps=keeper.half_spread_bps,
-                risk_aversion=keeper.risk_aversion,
-                variance_per_second=sigma**2 / YEAR_SECONDS,
-                horizon_seconds=keeper.horizon_seconds,
-                max_deviation_bps=system.max_deviation_bps,
-                min_edge_bps=keeper.min_edge_bps,
-                price_scale=system.price_scale,
-                mode=keeper.pricing_mode,
-                price_variance_per_second=(sigma * m.price / ONE) ** 2 / YEAR_SECONDS,
-                fill_decay=keeper.fill_decay,
-                session_start=start,
-                session_end=end,
-            )
-        same_name = {f.name for f in dataclasses.fields(cls)} & {f.name for f in dataclasses.fields(keeper)}
-        return cls(
-            pricing=pricing,
-            risk_limits={m.market_id: keeper.risk_limit_for(m) for m in system.markets},
-            soft_limits={m.market_id: keeper.soft_limit for m in system.markets},
-            **{name: getattr(keeper, name) for name in same_name},
-        )
 
 
 @dataclass
@@ -238,32 +164,6 @@ class BatchOutcome:
     @property
     def events(self) -> list[FillEvent]:
         return [] if self.receipt is None else self.receipt.events
-
-
-def verify_signature(order: Order, signature: bytes, domain: Domain) -> bytes:
-    """The order's EIP-712 digest in ``domain``, once its signature is strict and the trader's.
-
-    Raises ``OrderRejected`` with the signature's reason (``bad_signature_length``, ``_s``, ``_v``,
-    ``bad_signature``).
-    """
-    digest = order_digest(order, domain)
-    signer = recover_signer(digest, signature)
-    if signer.lower() != order.trader.lower():
-        raise OrderRejected(Reason.BAD_SIGNATURE, f"signature is by {signer}, not {order.trader}", digest)
-    return digest
-
-
-def check_admissible(order: Order, digest: bytes, *, now: int, markets: Container[int]) -> None:
-    """What an order needs at ``now`` to be taken at all: a market the keeper quotes, a size, no expiry.
-
-    Raises ``OrderRejected`` (``unknown_market``, ``empty_order``, ``expired``).
-    """
-    if order.market not in markets:
-        raise OrderRejected(Reason.UNKNOWN_MARKET, f"the keeper does not quote market {order.market}", digest)
-    if order.size == 0:
-        raise OrderRejected(Reason.EMPTY_ORDER, "the order's size is zero", digest)
-    if now > order.expiry:
-        raise OrderRejected(Reason.EXPIRED, f"expired at {order.expiry}, received at {now}", digest)
 
 
 class Keeper:

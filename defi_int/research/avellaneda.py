@@ -93,7 +93,7 @@ def plan_experiment(scenario: Path | None, paths: int | None, sets: Sequence[str
 
 def average_spread(scenario_path: str, overrides: Sequence[str]) -> float:
     """The strategy's spread averaged over the batches' times, from the keeper's own pricing."""
-    from defi_int.keeper.keeper import KeeperConfig
+    from defi_int.keeper.config import KeeperConfig
     from defi_int.keeper.pricing import optimal_spread
     from defi_int.sim.scenario import load_scenario
 
@@ -223,7 +223,7 @@ def model_run(scenario_path: str | Path, overrides: Sequence[str], seed: int) ->
     pricing at each batch's time (one second into the step), one unit per fill, cash at the
     quoted price. For the shipped scenario's settings only (one market, one intensity population).
     """
-    from defi_int.keeper.keeper import KeeperConfig
+    from defi_int.keeper.config import KeeperConfig
     from defi_int.keeper.pricing import desk_price
     from defi_int.market.amm import Pool
     from defi_int.market.ledger import notional

@@ -51,7 +51,8 @@ from defi_int.chain.deploy import System
 from defi_int.chain.venue import ChainVenue
 from defi_int.chain.views import check_invariants, market_and_accounts
 from defi_int.exceptions import ContractRevert, OrderRejected, RunFailed
-from defi_int.keeper.keeper import Keeper, KeeperConfig
+from defi_int.keeper.config import KeeperConfig
+from defi_int.keeper.keeper import Keeper
 from defi_int.keeper.venue import MarketState
 from defi_int.market.ledger import INSURANCE_FUND
 from defi_int.market.paths import price_path

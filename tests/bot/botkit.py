@@ -16,7 +16,7 @@ from eth_utils.crypto import keccak
 
 from defi_int.bot.journal import SignedTx
 from defi_int.bot.snapshot import DeskSnapshot, MarketSnapshot
-from defi_int.keeper.keeper import KeeperConfig
+from defi_int.keeper.config import KeeperConfig
 from defi_int.keeper.plan import PlannedFill
 from defi_int.keeper.pricing import PricingParams
 from defi_int.market.amm import Pool

@@ -16,7 +16,7 @@ from defi_int.bot.journal import Journal
 from defi_int.bot.snapshot import DeskSnapshot
 from defi_int.bot.state import BotState
 from defi_int.chain.views import domain, market_state
-from defi_int.keeper.keeper import KeeperConfig
+from defi_int.keeper.config import KeeperConfig
 from defi_int.keeper.pricing import PricingParams
 from defi_int.types import ONE
 

@@ -9,7 +9,8 @@ from botkit import KEEPER, account
 
 from defi_int.bot.breakers import AMM_DEVIATION, INVENTORY, KILL_SWITCH, STALE_ORACLE, BreakerBoard, Trip
 from defi_int.keeper.book import BookEntry
-from defi_int.keeper.keeper import Keeper, KeeperConfig
+from defi_int.keeper.config import KeeperConfig
+from defi_int.keeper.keeper import Keeper
 from defi_int.keeper.mirror import MirrorVenue
 from defi_int.keeper.trace import Action, OrderTrace
 from defi_int.orders.model import Order

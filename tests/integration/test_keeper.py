@@ -13,7 +13,8 @@ import pytest
 
 from defi_int.chain.venue import ChainVenue
 from defi_int.exceptions import OrderRejected
-from defi_int.keeper.keeper import Keeper, KeeperConfig
+from defi_int.keeper.config import KeeperConfig
+from defi_int.keeper.keeper import Keeper
 from defi_int.keeper.pricing import PricingParams
 from defi_int.types import ONE
 

@@ -17,7 +17,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
-from defi_int.keeper.keeper import Admission, Keeper, KeeperConfig
+from defi_int.keeper.config import KeeperConfig
+from defi_int.keeper.keeper import Admission, Keeper
 from defi_int.keeper.mirror import MirrorMarket, MirrorVenue
 from defi_int.keeper.pricing import PricingParams
 from defi_int.orders.model import Order
