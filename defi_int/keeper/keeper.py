@@ -109,6 +109,7 @@ class Pruned:
     live: list[BookEntry]  # in arrival order, within the batch bound
     expired: list[BookEntry]  # rested to expiry without any fill (anywhere in the book)
     rejected: list[Rejection]  # closed on-chain outside this keeper
+    lapsed: list[BookEntry] = field(default_factory=list)  # every order that left by expiry, filled in part or not
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,9 @@ class BatchOutcome:
     receipt: SettleReceipt | None = None
     rejected: list[Rejection] = field(default_factory=list)
     expired: list[Order] = field(default_factory=list)  # rested to expiry without any fill
+    lapsed: list[bytes] = field(
+        default_factory=list
+    )  # digests of every order that left by expiry, filled in part or not
     hedges: list[HedgeFill] = field(default_factory=list)
     resends: int = 0
     traces: dict[bytes, OrderTrace] = field(default_factory=dict)  # what the batch did with each order it saw
@@ -256,6 +260,7 @@ class Keeper:
             receipt=settled.receipt,
             rejected=[*pruned.rejected, *rejected, *settled.rejected],
             expired=[e.order for e in pruned.expired],
+            lapsed=[e.digest for e in pruned.lapsed],
             hedges=hedges,
             resends=settled.resends,
             traces=plan.traces,
@@ -321,10 +326,11 @@ class Keeper:
         in arrival order, the order the planner serves them in.
         """
         view = snapshot.view
-        expired = []
+        expired, lapsed = [], []
         for entry in self.book:
             if view.now > entry.order.expiry and not entry.in_flight:
                 self.book.remove(entry.digest)
+                lapsed.append(entry)
                 if not entry.filled:
                     expired.append(entry)
         live, rejected = [], []
@@ -344,7 +350,7 @@ class Keeper:
                 entry.filled = 0
             live.append(entry)
         bound = min(self.config.max_batch, snapshot.max_fills)
-        return Pruned(sorted(live[:bound], key=lambda e: e.seq), expired, rejected)
+        return Pruned(sorted(live[:bound], key=lambda e: e.seq), expired, rejected, lapsed)
 
     def plan(self, live: Sequence[BookEntry], snapshot: Snapshot, gates: Mapping[int, Gate] | None = None) -> Plan:
         """The fills for ``live`` (arrival order), grouped by market (one booking run per market

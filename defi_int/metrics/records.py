@@ -17,6 +17,48 @@ from defi_int.orders.booking import Leg
 DeskEventKind = Literal["mark", "internal", "hedge", "fee", "funding", "liquidation"]
 
 
+OrderStatus = Literal["open", "filled", "expired", "rejected", "cancelled"]
+
+
+@dataclass
+class OrderLog:
+    """One order the keeper received, from receipt to its end: the execution-quality report's input.
+
+    The ``*_at_receipt`` figures are what the desk saw when the order arrived (``keeper.quote``'s
+    receipt: the oracle, the AMM's mid, the desk's own price and the AMM's average price for the
+    order's whole size; ``None`` where there was none). ``status`` is where the order ended:
+    ``filled`` (whole), ``expired`` or ``cancelled`` (with ``filled`` what it got before),
+    ``rejected`` (``reason`` says why), ``open`` (still resting when the run ended). ``action`` and
+    ``reason`` are the latest batch's trace (``keeper.trace``), or the rejection's reason.
+    """
+
+    digest: bytes
+    trader: str
+    market: int
+    is_buy: bool
+    size: int
+    limit_price: int
+    expiry: int
+    allow_amm: bool
+    max_fee_bps: int
+    received_step: int
+    received_time: int
+    oracle_at_receipt: int | None = None
+    amm_mid_at_receipt: int | None = None
+    desk_price_at_receipt: int | None = None
+    amm_price_at_receipt: int | None = None
+    marketable: bool = False  # the limit reached the better of the two prices at receipt
+    status: OrderStatus = "open"
+    action: str | None = None
+    reason: str | None = None
+    filled: int = 0
+    internal: int = 0  # of ``filled``: from the desk's inventory
+    first_fill_time: int | None = None
+    last_fill_time: int | None = None
+    p_toxic: float | None = None  # the toxicity model's score at receipt (None: no model)
+    expected_markout_bps: float | None = None
+
+
 @dataclass(frozen=True)
 class TimePoint:
     """The state of one market at the end of one scenario step."""
@@ -100,6 +142,7 @@ class RunResult:
     closing_prices: dict[int, int] = field(default_factory=dict)  # market -> the path at the run's end (not posted)
     flow_digest: str = ""  # sha256 of every order the agents sent, in order (the run's order flow)
     fills: list[Leg] = field(default_factory=list)  # every booked leg, in chain order (``orders.booking``)
+    orders: list[OrderLog] = field(default_factory=list)  # every order received, in arrival order
     timeseries: list[TimePoint] = field(default_factory=list)
     desk_events: list[DeskEvent] = field(default_factory=list)
     start: BookState = field(default_factory=lambda: BookState(0, 0, {}, {}))

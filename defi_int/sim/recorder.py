@@ -6,6 +6,9 @@ with the legs the planner expected: the oracle mark, the AMM's mid and its quote
 keeper already reconciled with the plan. The recorder writes the booked legs from the events and
 the market around them from the plan: nothing is replayed here.
 
+Every order the keeper received gets an ``OrderLog``: what the desk saw at its receipt, each
+batch's trace (its latest action and reason), its fills (sizes and times) and how it ended.
+
 Desk events (marks, internal legs, hedges, fees, the desk's funding from the Vault's
 ``FundingSettled``, liquidations it took) are recorded in chain order for the PnL decomposition,
 with cash moved exactly as the Vault moved it (``notional``'s rounding).
@@ -16,11 +19,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from defi_int.keeper.book import BookEntry
 from defi_int.keeper.keeper import BatchOutcome
 from defi_int.keeper.venue import FundingCharge, LiquidationReceipt
 from defi_int.market.ledger import notional
-from defi_int.metrics.records import DeskEvent, LiquidationRecord, RunResult
+from defi_int.metrics.records import DeskEvent, LiquidationRecord, OrderLog, RunResult
 from defi_int.orders.booking import book
+from defi_int.orders.model import Order
+from defi_int.reasons import Reason
 
 
 @dataclass
@@ -29,13 +35,37 @@ class Recorder:
 
     result: RunResult
     counted_fills: set[bytes] = field(default_factory=set)
+    logs: dict[bytes, OrderLog] = field(default_factory=dict)  # the orders by digest (``result.orders``)
 
     def mark(self, step: int, market: int, price: int) -> None:
         self.result.desk_events.append(DeskEvent(step, "mark", market, 0, 0, price))
 
-    def rejected(self, reason: str) -> None:
+    def received(self, step: int, now: int, order: Order, digest: bytes, entry: BookEntry | None) -> OrderLog:
+        """An order handed to the keeper's intake at ``now``; ``entry`` is its book entry when admitted."""
+        seen = None if entry is None else entry.receipt
+        log = OrderLog(
+            digest, order.trader, order.market, order.is_buy, order.size, order.limit_price, order.expiry,
+            order.allow_amm, order.max_fee_bps, step, now,
+        )  # fmt: skip
+        if seen is not None:
+            log.oracle_at_receipt = seen.oracle_price if seen.oracle_fresh else None
+            log.amm_mid_at_receipt = seen.amm_mid or None
+            log.desk_price_at_receipt = seen.desk_price
+            log.amm_price_at_receipt = seen.amm_price
+            log.marketable = seen.marketable
+        self.logs[digest] = log
+        self.result.orders.append(log)
+        return log
+
+    def rejected(self, reason: str, digest: bytes | None = None) -> None:
+        """An order refused (at intake, by validation or by the chain), with the reason."""
         self.result.orders_rejected += 1
         self.result.rejections[reason] = self.result.rejections.get(reason, 0) + 1
+        log = None if digest is None else self.logs.get(digest)
+        if log is not None:
+            log.status = "cancelled" if reason == Reason.CANCELLED else "rejected"
+            log.reason = reason
+            log.action = "decline"
 
     def arbitrage_reverted(self, error_name: str) -> None:
         """An arbitrageur's swap the AMM reverted (not an order: counted apart)."""
@@ -45,9 +75,17 @@ class Recorder:
     def batch(self, outcome: BatchOutcome) -> None:
         """Records one keeper step: its rejections, expiries, fills and hedges."""
         result = self.result
+        for trace in outcome.traces.values():
+            log = self.logs.get(trace.digest)
+            if log is not None:
+                log.action, log.reason = trace.action.value, None if trace.reason is None else trace.reason.code
         for _, rejection in outcome.rejected:
-            self.rejected(rejection.reason)
+            self.rejected(rejection.reason, rejection.digest)
         result.orders_expired += len(outcome.expired)
+        for digest in outcome.lapsed:
+            log = self.logs.get(digest)
+            if log is not None and log.status == "open":
+                log.status = "expired"
         if outcome.events:
             self._fills(outcome)
         for hedge in outcome.hedges:
@@ -114,15 +152,27 @@ class Recorder:
             step=outcome.step,
         )
         result.fills.extend(legs)
+        for leg in legs:
+            log = self.logs.get(leg.digest)
+            if log is None:
+                continue
+            log.filled += leg.size
+            log.internal += leg.size if leg.venue == "internal" else 0
+            log.first_fill_time = leg.time if log.first_fill_time is None else log.first_fill_time
+            log.last_fill_time = leg.time
+            if log.filled >= log.size:
+                log.status = "filled"
         internal = {leg.digest: leg for leg in legs if leg.venue == "internal"}
         for planned, event in pairs:
             if event.digest not in self.counted_fills:
                 self.counted_fills.add(event.digest)
                 result.orders_filled += 1
-            leg = internal.get(event.digest)
-            if leg is not None:
-                base = -leg.size if leg.is_buy else leg.size
-                cash = leg.quote if leg.is_buy else -leg.quote
-                result.desk_events.append(DeskEvent(outcome.step, "internal", leg.market, base, cash, leg.oracle_price))
+            taken = internal.get(event.digest)
+            if taken is not None:
+                base = -taken.size if taken.is_buy else taken.size
+                cash = taken.quote if taken.is_buy else -taken.quote
+                result.desk_events.append(
+                    DeskEvent(outcome.step, "internal", taken.market, base, cash, taken.oracle_price)
+                )
             if event.fee:
                 result.desk_events.append(DeskEvent(outcome.step, "fee", planned.order.market, 0, event.fee, 0))

@@ -59,6 +59,7 @@ from defi_int.market.paths import price_path
 from defi_int.metrics.records import BookState, RunResult, TimePoint
 from defi_int.orders.model import Order
 from defi_int.orders.signing import sign_order
+from defi_int.reasons import Reason
 from defi_int.sim.agents import InformedTraders, IntensityTraders, NoiseTraders, OrderIntent, arbitrage_trade
 from defi_int.sim.recorder import Recorder
 from defi_int.sim.scenario import Scenario, choose_backend
@@ -314,10 +315,13 @@ class _Run:
         try:
             admission = self.keeper.intake(order, signature, step=step, now=now)
         except OrderRejected as rejection:
-            self.recorder.rejected(rejection.reason)
+            if rejection.digest is not None:
+                self.recorder.received(step, now, order, rejection.digest, None)
+            self.recorder.rejected(rejection.reason, rejection.digest)
             return
-        for _ in admission.evicted:
-            self.recorder.rejected("evicted")
+        self.recorder.received(step, now, order, admission.entry.digest, admission.entry)
+        for out in admission.evicted:
+            self.recorder.rejected(Reason.EVICTED, out.digest)
 
     def _record_state(self, step: int) -> None:
         self._read_state()
