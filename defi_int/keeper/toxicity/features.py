@@ -131,6 +131,7 @@ class FlowWatch:
 
     _markets: dict[int, _Market] = field(default_factory=dict)
     _last_order: dict[str, int] = field(default_factory=dict)  # trader -> unix seconds of the last order
+    _swept_at: int = 0  # when traders idle long enough to read as never seen were last forgotten
 
     def observe_market(
         self, step: int, now: int, market: int, oracle_price: int, updated_at: int, amm_mid: int, amm_base: int
@@ -156,6 +157,9 @@ class FlowWatch:
         state.oracle, state.updated_at, state.amm_mid, state.amm_base = oracle_price, updated_at, amm_mid, amm_base
         while state.flow and state.flow[0][0] <= step - FLOW_WINDOW:
             state.flow.popleft()
+        if now >= self._swept_at + IDLE_CAP_S:  # once a day: a trader idle for two reads as never seen
+            self._swept_at = now
+            self._last_order = {t: at for t, at in self._last_order.items() if now - at <= 2 * IDLE_CAP_S}
 
     def features(
         self, order: Order, now: int, inventory: int, cap: int, fills: TraderStats, marked: TraderStats

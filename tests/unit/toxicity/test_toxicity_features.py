@@ -127,6 +127,17 @@ def test_the_trader_features_are_its_history_and_the_time_since_its_last_order()
     assert features(watch, order(True, trader=TRADER.upper().replace("0X", "0x"))).trader_idle_s == 100.0
 
 
+def test_a_trader_idle_for_days_is_forgotten_and_reads_as_never_seen() -> None:
+    watch = watched(25)
+    watch.note_order(order(True), T0)
+    watch.note_order(order(True, trader=OTHER), T0 + 2 * 86_400)
+    later = T0 + 3 * 86_400
+    watch.observe_market(25, later, 0, price(25), later, price(25), 1_000 * ONE)
+    assert list(watch._last_order) == [OTHER.lower()]
+    f = watch.features(order(True), later, 0, ONE, NO_HISTORY, NO_HISTORY)
+    assert f.trader_idle_s == IDLE_CAP_S
+
+
 def test_an_unobserved_market_has_zero_market_features() -> None:
     f = FlowWatch().features(order(True), T0, 0, 0, NO_HISTORY, NO_HISTORY)
     assert (f.return_1_bps, f.amm_deviation_bps, f.oracle_age_s, f.aggressiveness_bps, f.inventory_share) == (0,) * 5

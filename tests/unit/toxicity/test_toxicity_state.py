@@ -7,7 +7,7 @@ import pytest
 from toxicity_world import drive, lagging_oracle
 
 from defi_int.keeper.toxicity.features import OrderFeatures
-from defi_int.keeper.toxicity.gbdt import GbdtModel, Trees
+from defi_int.keeper.toxicity.gbdt import _PARAMS, GbdtModel, Trees
 from defi_int.keeper.toxicity.models import MODELS, ToxicityConfig, ToxicityStateError, load_model, make_model
 from defi_int.keeper.toxicity.scorer import Scorer
 
@@ -57,14 +57,21 @@ def test_the_compiled_trees_predict_as_lightgbm_does() -> None:
     y = (x[:, 3] + 0.5 * x[:, 7] ** 2 + rng.normal(scale=0.3, size=500) > 0.5).astype(np.float64)
     model = GbdtModel(refit_steps=1, window=500, seed=1)
     booster = lightgbm.train(
-        {"objective": "binary", "verbosity": -1, "num_leaves": 15, "max_depth": 4, "use_missing": False},
+        {**_PARAMS, "objective": "binary", "max_depth": 6, "num_leaves": 31},
         lightgbm.Dataset(x, label=y),
         num_boost_round=30,
     )
-    trees = Trees.from_dump(booster.dump_model())
+    trees = Trees.from_model_text(booster.model_to_string())
     raw = booster.predict(x[:50], raw_score=True)
     assert [trees.raw(row) for row in x[:50]] == pytest.approx(list(raw), abs=1e-9)
     assert model.classifier is None  # untrained: predicts the prior
+    stumps = lightgbm.train(  # too few rows to split: every tree is one leaf
+        {**_PARAMS, "objective": "regression"},
+        lightgbm.Dataset(x[:10], label=y[:10]),
+        num_boost_round=3,
+    )
+    leaves = Trees.from_model_text(stumps.model_to_string())
+    assert leaves.depth == 0 and leaves.raw(x[0]) == pytest.approx(stumps.predict(x[:1], raw_score=True)[0])
 
 
 def test_a_state_saved_under_another_configuration_is_refused_with_the_difference() -> None:
