@@ -13,8 +13,10 @@ orders timed one by one:
 - **per order**: score + update, order ``i`` with label ``i`` (the bot's work per order);
 - **refit** (gbdt): each refit's time (``end_step``), and spread over the orders of its period.
 
-Percentiles are per call, from ``time.perf_counter_ns``; the machine's load average is printed
-with them. It asserts nothing; ``--json`` writes the same figures.
+Percentiles are per call, in wall-clock time (``time.perf_counter_ns``: what the bot waits,
+preemption included) and in the thread's CPU time (``time.thread_time_ns``: the work itself, blind
+to the other processes of a shared machine); the load average is printed with them. It asserts
+nothing; ``--json`` writes the same figures.
 """
 
 from __future__ import annotations
@@ -40,20 +42,23 @@ START = 1_700_000_000
 
 
 class Timer:
-    """Wraps a bound method and keeps the nanoseconds of every call while ``on``."""
+    """Wraps a bound method and keeps the nanoseconds of every call while ``on``: wall-clock
+    (``calls``, what the bot waits) and the thread's CPU time (``cpu``, blind to other processes)."""
 
     def __init__(self, owner: Any, name: str) -> None:
         self.calls: list[int] = []
+        self.cpu: list[int] = []
         self.on = False
         original: Callable[..., Any] = getattr(owner, name)
 
         def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter_ns()
+            started, cpu = time.perf_counter_ns(), time.thread_time_ns()
             try:
                 return original(*args, **kwargs)
             finally:
                 if self.on:
                     self.calls.append(time.perf_counter_ns() - started)
+                    self.cpu.append(time.thread_time_ns() - cpu)
 
         setattr(owner, name, timed)
 
@@ -106,25 +111,20 @@ def measure(model: str, orders: int, warmup: int, per_step: int, seed: int) -> d
             timed_orders += timing
         scorer.on_step(step, {0: oracle})
         step += 1
-    pairs = min(len(score.calls), len(update.calls))
-    per_order = np.asarray(score.calls[:pairs]) + np.asarray(update.calls[:pairs])
-    refit_ns = sorted(refits.calls, reverse=True)
     fits = int(getattr(scorer.model, "fits", 0))
-    refit_total = sum(refit_ns)
-    return {
-        "model": model,
-        "features": percentiles(features.calls),
-        "predict": percentiles(predict.calls),
-        "score": percentiles(score.calls),
-        "update": percentiles(update.calls),
-        "per_order": percentiles(per_order if model != "none" else score.calls),
-        "end_step": percentiles(refits.calls),
-        "fits_total": fits,
-        "refit_ms_max": refit_ns[0] / 1e6 if refit_ns else 0.0,
-        "refit_us_per_order": refit_total / 1_000.0 / max(timed_orders, 1),
-        "timed_orders": timed_orders,
-        "steps": step,
-    }
+    result: dict[str, Any] = {"model": model, "fits_total": fits, "timed_orders": timed_orders, "steps": step}
+    for clock in ("calls", "cpu"):
+        series = {name: getattr(timer, clock) for name, timer in (("features", features), ("predict", predict))}
+        series |= {"score": getattr(score, clock), "update": getattr(update, clock)}
+        pairs = min(len(series["score"]), len(series["update"]))
+        per_order = np.asarray(series["score"][:pairs]) + np.asarray(series["update"][:pairs])
+        figures: dict[str, Any] = {name: percentiles(values) for name, values in series.items()}
+        figures["per_order"] = percentiles(per_order if model != "none" else series["score"])
+        refit = getattr(refits, clock)
+        figures["refit_ms_max"] = max(refit, default=0) / 1e6
+        figures["refit_us_per_order"] = sum(refit) / 1_000.0 / max(timed_orders, 1)
+        result["wall" if clock == "calls" else "cpu"] = figures
+    return result
 
 
 def main() -> None:
@@ -140,11 +140,14 @@ def main() -> None:
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
     results = [measure(m, args.orders, args.warmup, args.per_step, args.seed) for m in args.models]
     columns = ("features", "predict", "update", "per_order")
-    print(f"{'':<12}" + "".join(f"{name:>18}" for name in columns) + f"{'gbdt refit':>24}")
-    print(f"{'model':<12}" + f"{'p50 / p99 µs':>18}" * len(columns) + f"{'max ms / µs per order':>24}")
-    for r in results:
-        cells = "".join(f"{r[k]['p50_us']:>9.1f} / {r[k]['p99_us']:<6.1f}" for k in columns)
-        print(f"{r['model']:<12}{cells}{r['refit_ms_max']:>13.1f} / {r['refit_us_per_order']:<8.1f}")
+    for clock, title in (("wall", "wall-clock time per call"), ("cpu", "the thread's CPU time per call")):
+        print(f"\n{title}")
+        print(f"{'':<12}" + "".join(f"{name:>18}" for name in columns) + f"{'gbdt refit':>24}")
+        print(f"{'model':<12}" + f"{'p50 / p99 µs':>18}" * len(columns) + f"{'max ms / µs per order':>24}")
+        for r in results:
+            f = r[clock]
+            cells = "".join(f"{f[k]['p50_us']:>9.1f} / {f[k]['p99_us']:<6.1f}" for k in columns)
+            print(f"{r['model']:<12}{cells}{f['refit_ms_max']:>13.1f} / {f['refit_us_per_order']:<8.1f}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         payload = {"load_average": load, "orders": args.orders, "per_step": args.per_step, "results": results}
