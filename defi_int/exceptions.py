@@ -15,6 +15,8 @@
         ├── TransactionFailed        mined with status 0, or not mined; .tx_hash
         │   └── ContractRevert       decoded custom error: .error_name, .args, .contract
         └── ArtifactError            compiled contracts missing or not matching their sources
+    ├── ToxicityStateError           a saved toxicity model that cannot be restored here: .problem
+    │                                (defined in ``defi_int.keeper.toxicity.models``)
     (defined in ``defi_int.bot.errors``, the keeper service's branch:)
     └── BotError                     the keeper service refused or failed
         ├── ApiRejection             an API request refused: .code (machine-readable), .status, .message

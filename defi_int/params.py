@@ -466,6 +466,10 @@ class KeeperParams(Declared):
     markout ``toxicity_horizon`` steps later; ``toxicity_counterfactual`` also labels the orders the
     desk priced but did not fill, at its quote. ``toxicity_routing = true`` is the older spelling of
     ``toxicity_model = "trader_rule"`` (``effective_toxicity_model``); with another model it is an error.
+    The policy (``defi_int.keeper.policy``) prices a learned model's prediction: the desk fills from
+    inventory when the expected value is at least ``toxicity_edge_bps``, widening its quote by at
+    most ``toxicity_max_widen_bps`` to get there, and caps the internal share of an order whose
+    probability of being toxic is above ``toxicity_cap_from``.
     """
 
     pricing_mode: str = choice("bps", ("bps", "as", "as_symmetric"))
@@ -491,6 +495,9 @@ class KeeperParams(Declared):
     toxicity_refit_steps: int = integer(20, 1, MAX_STEPS, unit="steps")
     toxicity_window: int = integer(2_000, TOXICITY_MIN_LABELS, 1_000_000, unit="labels")
     toxicity_counterfactual: bool = flag(True)
+    toxicity_edge_bps: float = number(0.0, -BPS, BPS, unit="bps")
+    toxicity_max_widen_bps: float = number(25.0, 0, BPS, unit="bps")
+    toxicity_cap_from: float = number(0.5, 0, 1)
     markout_horizons: tuple[int, ...] = integers((1, 5, 20), 1, MAX_STEPS, unit="steps")
 
     @property

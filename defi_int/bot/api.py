@@ -62,6 +62,7 @@ from defi_int.bot.models import (
     ReadyOut,
     ReasonOut,
     ReceiptOut,
+    ScoreOut,
     Side,
     TraceOut,
     Uint,
@@ -413,6 +414,13 @@ def _order_out(state: BotState, record: OrderRecord) -> OrderOut:
         else InFlightOut(settleId=flight.settle_id, stage=flight.stage, txHash=_hex_or_none(flight.tx_hash)),
         receipt=_receipt_out(record.receipt),
         trace=_trace_out(record.trace),
+        score=None
+        if record.score is None
+        else ScoreOut(
+            model=record.score["model"],
+            pToxic=record.score["p_toxic"],
+            expectedMarkoutBps=record.score["expected_markout_bps"],
+        ),
         fills=[
             LegOut(
                 txHash=_hex(leg.tx_hash),

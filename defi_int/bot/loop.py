@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from defi_int.bot import failpoints
 from defi_int.bot.breakers import BreakerBoard
 from defi_int.bot.config import ServiceConfig
-from defi_int.bot.journal import OrderRecord, Sample
+from defi_int.bot.journal import Journal, OrderRecord, Sample
 from defi_int.bot.settling import Settlements
 from defi_int.bot.snapshot import DeskSnapshot
 from defi_int.bot.state import BotState
@@ -55,9 +55,11 @@ from defi_int.chain.venue import ChainVenue
 from defi_int.chain.views import check_invariants, ledger_accounts, market_and_accounts
 from defi_int.exceptions import ChainError, DefiIntError, OrderRejected
 from defi_int.keeper.book import BookEntry, OrderBook
+from defi_int.keeper.hedging import hedge_order
 from defi_int.keeper.keeper import Keeper, KeeperState, Rejection
 from defi_int.keeper.matching import Gate
-from defi_int.keeper.risk import MarkoutBook, hedge_order
+from defi_int.keeper.toxicity.models import Prediction, ToxicityConfig, ToxicityStateError
+from defi_int.keeper.toxicity.scorer import Scorer
 from defi_int.keeper.trace import Plan
 from defi_int.keeper.venue import MarketState, Snapshot
 from defi_int.metrics.pnl import value
@@ -117,6 +119,7 @@ class KeeperLoop:
         self._published_at = 0.0
         self._step = 0
         self._markets = tuple(self.config.markets)
+        self._checkpointed_at = float("-inf")
 
     # ------------------------------------------------------------------ start and run
 
@@ -134,15 +137,27 @@ class KeeperLoop:
             BookEntry(r.order, r.signature, r.digest, seq, 0, r.filled, r.digest in in_flight)
             for seq, r in enumerate(records)
         ]
+        for entry, record in zip(entries, records, strict=True):
+            if record.score is not None:
+                entry.prediction = Prediction(record.score["p_toxic"], record.score["expected_markout_bps"])
         book = OrderBook(config.max_resting, config.max_resting_per_trader, entries)
-        markouts = MarkoutBook(config.toxicity_horizon, config.toxicity_threshold_bps, config.toxicity_min_fills)
-        self.keeper.state = KeeperState(book, markouts)
+        self.keeper.state = KeeperState(book, self._scorer())
         self._event_id = journal.last_event_id()
         last = journal.last_step()
         self._step = 0 if last is None else last + 1
         self._sample(head, force=True)
         self.record_invariants()
         _log.info("resumed: %d live orders (%d in flight), head %d", len(entries), len(in_flight), head.number)
+
+    def _scorer(self) -> Scorer:
+        scorer = restore_scorer(self.journal, self.config.keeper.toxicity)
+        self._checkpointed_at = time.monotonic()
+        return scorer
+
+    def checkpoint_model(self) -> None:
+        """Journals the toxicity model's state (``Scorer.state()``) at the loop's current step."""
+        self.journal.save_model_state(self._step, self.keeper.state.scorer.state())
+        self._checkpointed_at = time.monotonic()
 
     def run(self, stop: threading.Event) -> None:
         """Iterates until ``stop`` is set; a failing iteration is logged and the loop carries on."""
@@ -204,6 +219,8 @@ class KeeperLoop:
         """A graceful stop: the markets sampled and the ledger invariants recorded for the report."""
         head = self._head()
         self._sample(head, force=True)
+        if self.keeper.config.toxicity.model != "none":
+            self.checkpoint_model()
         self.record_invariants()
 
     def record_invariants(self) -> dict[str, bool]:
@@ -231,14 +248,22 @@ class KeeperLoop:
                 self.keeper.book.remove(change.digest)
 
     def _admit(self, record: OrderRecord) -> None:
-        book = self.keeper.book
+        """The keeper's intake of an order the API checked and journaled: into the book, scored."""
+        keeper = self.keeper
         try:
-            entry, evicted = book.admit(record.order, record.signature, record.digest, self._step, self.keeper.rank)
+            admission = keeper.admit(
+                record.order, record.signature, record.digest, now=self.state.chain_time(), step=self._step,
+                filled=record.filled,
+            )  # fmt: skip
         except OrderRejected as exc:
             self._reject([(record.order, OrderRejected(exc.reason, exc.detail, record.digest))])
             return
-        entry.filled = record.filled
-        for out in evicted:
+        prediction = admission.entry.prediction
+        if prediction is not None:
+            model = keeper.config.toxicity.model
+            self.journal.note_scores({record.digest: (model, prediction.p_toxic, prediction.expected_markout_bps)})
+            self.state.metrics.scored(model, prediction.p_toxic, prediction.expected_markout_bps)
+        for out in admission.evicted:
             self._reject(
                 [(out.order, OrderRejected(Reason.EVICTED, "a better-ranked order took its place", out.digest))]
             )
@@ -391,7 +416,12 @@ class KeeperLoop:
                 )
             )  # fmt: skip
         self.journal.record_samples(samples)
-        self.keeper.observe_marks(self._step, {m: s.oracle_price for m, s in states.items() if s.fresh})
+        now = max(head.timestamp, int(time.time()))
+        self.keeper.observe_markets(states, block=head.number, now=now, price_scale=price_scale)
+        learned = self.keeper.observe_marks(self._step, {m: s.oracle_price for m, s in states.items() if s.fresh})
+        due = time.monotonic() - self._checkpointed_at >= self.params.model_checkpoint
+        if self.keeper.config.toxicity.model != "none" and (learned or force) and due:
+            self.checkpoint_model()
         self._step += 1
         self._sampled_at, self._sampled_block = time.monotonic(), head.number
         equity = books[desk].cash + sum(value(s.inventory, s.oracle_price, price_scale) for s in states.values())
@@ -415,6 +445,22 @@ class KeeperLoop:
         if head is None:
             raise ChainError(f"{self.node.url} has no latest block")
         return head
+
+
+def restore_scorer(journal: Journal, config: ToxicityConfig) -> Scorer:
+    """The toxicity model as ``journal`` last checkpointed it (``Journal.save_model_state``): a fresh
+    one without a checkpoint, or when the keeper file now configures another model (said in the log)."""
+    saved = journal.model_state()
+    if saved is None:
+        return Scorer(config)
+    step, state = saved
+    try:
+        scorer = Scorer.restore(config, state)
+    except ToxicityStateError as exc:
+        _log.warning("toxicity model not restored (%s): starting a fresh one", exc.problem)
+        return Scorer(config)
+    _log.info("toxicity model %s restored from the checkpoint of step %d", config.model, step)
+    return scorer
 
 
 def _desk_snapshot(

@@ -141,6 +141,14 @@ class DecisionOut(_Strict):
     cap: float
 
 
+class ScoreOut(_Strict):
+    """The toxicity model's score of the order at the keeper's intake."""
+
+    model: str
+    pToxic: float = Field(description="the probability that the desk's markout at the horizon is negative")
+    expectedMarkoutBps: float = Field(description="the desk's expected markout at the horizon, bps of its price")
+
+
 class TraceOut(_Strict):
     """What the latest batch that saw the order did with it, the numbers, and the one rule that bound."""
 
@@ -171,6 +179,7 @@ class OrderOut(_Strict):
     inFlight: InFlightOut | None = Field(description="the settle transaction the order is in, until it is final")
     receipt: ReceiptOut | None = Field(description="what the desk saw when the order arrived")
     trace: TraceOut | None = Field(description="what the latest batch that saw it did, and why")
+    score: ScoreOut | None = Field(description="the toxicity model's score at intake (null: no model)")
     fills: list[LegOut]
     history: list[EventOut]
 

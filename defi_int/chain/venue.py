@@ -32,9 +32,9 @@ from defi_int.chain.deploy import HEDGE_GAS, System, settle_calldata, settle_cap
 from defi_int.chain.node import Block, Call, Receipt
 from defi_int.chain.views import domain, fill_events, funding_events, liquidation_events, read_batch
 from defi_int.exceptions import ChainError
+from defi_int.keeper.hedging import HedgeOrder
 from defi_int.keeper.liquidator import LiquidationOrder
 from defi_int.keeper.plan import PlannedFill
-from defi_int.keeper.risk import HedgeOrder
 from defi_int.keeper.venue import HedgeReceipt, LiquidationReceipt, SettleReceipt, Snapshot
 from defi_int.orders.eip712 import Domain
 from defi_int.orders.model import Order

@@ -33,6 +33,8 @@ from defi_int.types import BPS
 
 if TYPE_CHECKING:
     from defi_int.keeper.quote import Receipt
+    from defi_int.keeper.toxicity.features import OrderFeatures
+    from defi_int.keeper.toxicity.models import Prediction
 
 #: Parts per billion: the resolution of the price priority.
 _PPB = 10**9
@@ -52,6 +54,8 @@ class BookEntry:
     filled: int = 0  # base units settled so far (from events, corrected from chain reads)
     in_flight: bool = False  # part of a settle transaction not reconciled yet
     receipt: Receipt | None = None  # what the desk saw when the order arrived (``keeper.quote``)
+    prediction: Prediction | None = None  # the toxicity model's score at receipt (None: no model)
+    features: OrderFeatures | None = None  # what the model saw (``toxicity.features``)
 
     @property
     def remaining(self) -> int:

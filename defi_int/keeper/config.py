@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from defi_int.exceptions import ParamError
+from defi_int.keeper.policy import PolicyParams
 from defi_int.keeper.pricing import PricingParams
+from defi_int.keeper.toxicity.models import ToxicityConfig
 from defi_int.params import YEAR_SECONDS, KeeperParams, SystemParams
 from defi_int.types import ONE
 
@@ -36,10 +38,8 @@ class KeeperConfig:
     hedge_slippage_bps: int = _DECLARED.hedge_slippage_bps
     fee_bps: int = _DECLARED.fee_bps
     max_batch: int = _DECLARED.max_batch
-    toxicity_routing: bool = _DECLARED.toxicity_routing
-    toxicity_horizon: int = _DECLARED.toxicity_horizon
-    toxicity_threshold_bps: float = _DECLARED.toxicity_threshold_bps
-    toxicity_min_fills: int = _DECLARED.toxicity_min_fills
+    toxicity: ToxicityConfig = field(default_factory=ToxicityConfig)  # the model scoring orders at receipt
+    policy: PolicyParams = field(default_factory=PolicyParams)  # how its predictions are priced
     max_resting: int = _DECLARED.max_resting  # orders the book holds at most
     max_resting_per_trader: int = _DECLARED.max_resting_per_trader  # orders one trader may have resting
 
@@ -50,10 +50,13 @@ class KeeperConfig:
         system: SystemParams,
         volatility: Mapping[int, float],
         session: tuple[int, int] | None = None,
+        *,
+        seed: int = 0,
     ) -> KeeperConfig:
         """The configuration for the markets of ``system``; ``volatility`` is each market's annualized σ,
         used where ``keeper.volatility`` is None; ``session`` (start, end in unix seconds) is what the
-        paper's pricing modes (``keeper.pricing_mode = "as"``, ``"as_symmetric"``) run to the end of.
+        paper's pricing modes (``keeper.pricing_mode = "as"``, ``"as_symmetric"``) run to the end of;
+        ``seed`` seeds the toxicity model (the scenario's seed).
 
         Those modes take σ in USD: the annualized σ times the market's initial price (exact for an
         ``abm`` path, whose moves are scaled by that price), as a variance per second.
@@ -88,5 +91,7 @@ class KeeperConfig:
             pricing=pricing,
             risk_limits={m.market_id: keeper.risk_limit_for(m) for m in system.markets},
             soft_limits={m.market_id: keeper.soft_limit for m in system.markets},
+            toxicity=ToxicityConfig.from_params(keeper, seed=seed),
+            policy=PolicyParams.from_params(keeper),
             **{name: getattr(keeper, name) for name in same_name},
         )

@@ -46,12 +46,14 @@ from dataclasses import dataclass, field
 from defi_int.exceptions import ChainError, ContractRevert, OrderRejected
 from defi_int.keeper.book import BookEntry, OrderBook, Priority, priority
 from defi_int.keeper.config import KeeperConfig
+from defi_int.keeper.hedging import hedge_order
 from defi_int.keeper.intake import check_admissible, verify_signature
 from defi_int.keeper.liquidator import plan_liquidations
 from defi_int.keeper.matching import Closure, Gate, MarketBook, plan_market
 from defi_int.keeper.plan import PlannedFill, desk_delta, pools_after
 from defi_int.keeper.quote import Quote, quote, receipt
-from defi_int.keeper.risk import MarkoutBook, hedge_order
+from defi_int.keeper.toxicity.labels import Label
+from defi_int.keeper.toxicity.scorer import Scorer
 from defi_int.keeper.trace import OrderTrace, Plan
 from defi_int.keeper.venue import LiquidationReceipt, MarketState, SettleReceipt, Snapshot, Venue
 from defi_int.orders.booking import FillEvent
@@ -70,18 +72,16 @@ class KeeperState:
     """What the keeper remembers between batches; a service may persist it and pass it back."""
 
     book: OrderBook
-    markouts: MarkoutBook
+    scorer: Scorer  # the toxicity model, its features and labels (``keeper.toxicity``)
     filled: set[bytes] = field(default_factory=set)  # digests of orders the chain filled anything of
     marks: dict[int, int] = field(default_factory=dict)  # fresh oracle prices of the latest snapshot
     view: MarketView | None = None  # the markets of the latest read: what quotes and receipts see
     max_fills: int | None = None  # the gas bound of the latest snapshot
+    step: int = 0  # the latest step the keeper was told of (intake, a batch, the marks)
 
     @classmethod
     def empty(cls, config: KeeperConfig) -> KeeperState:
-        return cls(
-            OrderBook(config.max_resting, config.max_resting_per_trader),
-            MarkoutBook(config.toxicity_horizon, config.toxicity_threshold_bps, config.toxicity_min_fills),
-        )
+        return cls(OrderBook(config.max_resting, config.max_resting_per_trader), Scorer(config.toxicity))
 
 
 @dataclass(frozen=True)
@@ -203,9 +203,32 @@ class Keeper:
         check_admissible(order, digest, now=now, markets=self.config.pricing)
         if digest in self.book or digest in self.state.filled:
             raise OrderRejected(Reason.DUPLICATE, "the keeper already holds this order", digest)
+        return self.admit(order, signature, digest, now=now, step=step)
+
+    def admit(
+        self, order: Order, signature: bytes, digest: bytes, *, now: int, step: int, filled: int = 0
+    ) -> Admission:
+        """Takes a checked order into the book, with what the desk saw at its receipt and the model's score.
+
+        The receipt is ``quote.receipt`` on the desk's latest view of the market; the toxicity model
+        (when one is configured) scores the order there and then (``Scorer.score``: its features,
+        its prediction, the counterfactual label at the desk's quote). A service that checked the
+        order itself (the bot's API) admits it here; ``filled`` is what the chain already filled.
+        Raises ``OrderRejected`` (``resting_cap``, ``book_full``) when it does not fit.
+        """
+        self.state.step = step
         entry, evicted = self.book.admit(order, signature, digest, step, self.rank)
+        entry.filled = filled
         seen = self.quote(order.market, order.is_buy, order.size, now=now)
         entry.receipt = None if seen is None else receipt(order, seen, step=step)
+        view = self.state.view
+        if self.config.toxicity.model != "none" and view is not None and order.market in view.markets:
+            state = view.markets[order.market]
+            cap = self.config.risk_limits.get(order.market, state.inventory_cap)
+            desk = None if seen is None else seen.desk_price
+            entry.features, entry.prediction = self.state.scorer.score(
+                order, digest, step=step, now=now, inventory=state.inventory, cap=cap, desk_quote=desk
+            )
         return Admission(entry, evicted)
 
     def quote(self, market: int, trader_buys: bool, size: int, *, now: int, gate: Gate | None = None) -> Quote | None:
@@ -226,14 +249,17 @@ class Keeper:
             gate=gate,
         )
 
-    def observe_marks(self, step: int, marks: dict[int, int]) -> None:
-        """Feeds the oracle marks of ``step`` to the markout history (toxicity)."""
-        self.state.markouts.observe(step, marks)
+    def observe_marks(self, step: int, marks: dict[int, int]) -> list[Label]:
+        """The fresh oracle marks at the end of ``step``: the labels that mature now teach the
+        toxicity model and the per-trader history; they are returned (predictions against outcomes)."""
+        self.state.step = step
+        return self.state.scorer.on_step(step, marks)
 
     # ------------------------------------------------------------------- a batch
 
     def step(self, step: int) -> BatchOutcome:
         """One batch: select, read, prune, plan, validate, settle (isolating reverts), reconcile, hedge."""
+        self.state.step = step
         selected = self.select()
         snapshot = self.snapshot(selected)
         pruned = self.prune(selected, snapshot)
@@ -266,13 +292,18 @@ class Keeper:
             traces=plan.traces,
         )
 
-    def liquidate(self, accounts: Sequence[str], *, limit: int = 10) -> list[LiquidationReceipt]:
+    def liquidate(
+        self, accounts: Sequence[str], *, limit: int = 10, step: int | None = None
+    ) -> list[LiquidationReceipt]:
         """The liquidator's role: closes the watched ``accounts`` that are below maintenance margin.
 
         One read of the venue for their books (``snapshot``), the pure decision of
         ``liquidator.plan_liquidations`` (at most ``limit`` closes), then each close through the
         venue; a close the chain refuses (the world moved since the read) is skipped until the next call.
+        The read is also the desk's latest view of the markets (``observe``), at ``step`` when given.
         """
+        if step is not None:
+            self.state.step = step
         liquidator = self.venue.liquidator
         snapshot = self.venue.snapshot({}, [*accounts, liquidator])
         self.observe(snapshot)
@@ -311,10 +342,21 @@ class Keeper:
         return snapshot
 
     def observe(self, snapshot: Snapshot) -> None:
-        """Takes ``snapshot``'s markets as the desk's latest view of the world."""
+        """Takes ``snapshot``'s markets as the desk's latest view of the world (quotes, receipts and
+        the toxicity model's market features, at the keeper's current step)."""
         view = snapshot.view
         self.state.marks = dict(view.prices)
-        self.state.view = MarketView(snapshot.block, view.now, view.price_scale, dict(snapshot.markets))
+        self.observe_markets(snapshot.markets, block=snapshot.block, now=view.now, price_scale=view.price_scale)
+
+    def observe_markets(self, markets: Mapping[int, MarketState], *, block: int, now: int, price_scale: int) -> None:
+        """Takes ``markets`` (read at ``block``, time ``now``) as the desk's latest view of the world."""
+        self.state.view = MarketView(block, now, price_scale, dict(markets))
+        scorer, step, scale = self.state.scorer, self.state.step, price_scale
+        for market, state in markets.items():
+            pool = state.pool
+            mid = pool.mid(scale) if pool is not None and pool.base else 0
+            base = 0 if pool is None else pool.base
+            scorer.observe_market(step, now, market, state.oracle_price, state.updated_at, mid, base)
 
     def prune(self, entries: Sequence[BookEntry], snapshot: Snapshot) -> Pruned:
         """Drops expired orders from the book and ``entries`` the chain closed; the rest, bounded.
@@ -382,7 +424,10 @@ class Keeper:
                 gate,
             )
             params = pricing or next(iter(self.config.pricing.values()))
-            planned = plan_market(by_market[market], book, params, fee_bps=self.config.fee_bps, toxic=self._toxic)
+            planned = plan_market(
+                by_market[market], book, params, fee_bps=self.config.fee_bps, toxic=self._toxic,
+                model=self.config.toxicity.model, policy=self.config.policy,
+            )  # fmt: skip
             plan.fills.extend(planned.fills)
             plan.traces.update((t.digest, t) for t in planned.traces)
         return plan
@@ -472,9 +517,10 @@ class Keeper:
             if booked != expected:
                 mismatches.append(Mismatch(planned.digest, expected, booked))
             if event.internal_size:
-                self.state.markouts.record(
-                    step, order.trader, order.market, order.is_buy, event.internal_size, event.internal_price
-                )
+                self.state.scorer.on_fill(
+                    planned.digest, step=step, trader=order.trader, market=order.market, trader_buys=order.is_buy,
+                    size=event.internal_size, price=event.internal_price,
+                )  # fmt: skip
             self.state.filled.add(planned.digest)
             entry = self.book.get(planned.digest)
             if entry is None:
@@ -513,7 +559,8 @@ class Keeper:
     # ------------------------------------------------------------------ helpers
 
     def _toxic(self, trader: str) -> bool:
-        return self.config.toxicity_routing and self.state.markouts.is_toxic(trader)
+        """The per-trader rule's verdict now (``trader_rule``: a trader judged toxic is routed out whole)."""
+        return self.config.toxicity.model == "trader_rule" and self.state.scorer.trader_toxic(trader)
 
     def _flight(self, plan: Sequence[PlannedFill], held: bool) -> None:
         for planned in plan:

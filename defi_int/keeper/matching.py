@@ -37,8 +37,9 @@ from dataclasses import dataclass
 
 from defi_int.keeper.book import BookEntry
 from defi_int.keeper.plan import PlannedFill
-from defi_int.keeper.pricing import PricingParams, desk_quote
-from defi_int.keeper.trace import Action, OrderTrace
+from defi_int.keeper.policy import PRICED_MODELS, PolicyParams, decide
+from defi_int.keeper.pricing import PricingParams, desk_quote, widened
+from defi_int.keeper.trace import Action, Decision, OrderTrace
 from defi_int.market.amm import AmmMathError, Pool
 from defi_int.orders.model import Fill, Order
 from defi_int.orders.rules import AmmQuotes, amm_reference, amm_within_limit, expected_legs, meets_limit
@@ -89,12 +90,16 @@ class MarketPlan:
 
 @dataclass(frozen=True)
 class _Look:
-    """The desk's first look at an order: its price for the whole remaining size, or why it has none."""
+    """The desk's first look at an order: its price for the whole remaining size, or why it has none,
+    and what the toxicity policy allows (``policy.Verdict``)."""
 
     price: int | None
     reason: Reason | None
     detail: str
     reference: int | None  # the AMM's quote for the remaining size at the batch's start
+    cap: int = 0  # the most the desk fills from inventory (0 when it does not)
+    widen_bps: float = 0.0
+    decision: Decision | None = None
 
 
 def inventory_room(trader_buys: bool, inventory: int, risk_limit: int) -> int:
@@ -133,23 +138,24 @@ def plan_market(
     *,
     fee_bps: int,
     toxic: Callable[[str], bool] = lambda trader: False,
+    model: str = "none",
+    policy: PolicyParams | None = None,
 ) -> MarketPlan:
     """One market's plan in batch order, its traces, and the AMM mirror after it.
 
     ``entries`` are the market's orders in batch order; ``fee_bps`` the desk's fee (capped by each
-    order's ``maxFeeBps``); ``toxic`` says whose flow is routed out instead of filled.
+    order's ``maxFeeBps``); ``toxic`` says whose flow is routed out instead of filled (the
+    per-trader rule); ``model`` names the toxicity model whose predictions (``BookEntry.prediction``)
+    the policy prices (``policy.decide``: internalize, widen, cap or route).
     """
     if book.gate.market is not None:
         closed = book.gate.market
         traces = [_rest(e, book, closed.reason, closed.detail, params.price_scale) for e in entries]
         return MarketPlan([], traces, book.pool)
-    looks = [_look(e, book, params, toxic) for e in entries]
+    looks = [_look(e, book, params, toxic, model, policy or PolicyParams()) for e in entries]
     excluded: dict[int, tuple[Reason, str]] = {}
     while True:
-        wants = [
-            (e.order.is_buy, e.remaining if looks[i].price is not None and i not in excluded else 0)
-            for i, e in enumerate(entries)
-        ]
+        wants = [(e.order.is_buy, 0 if i in excluded else looks[i].cap) for i, e in enumerate(entries)]
         sizes = allocate(wants, book.inventory, book.risk_limit)
         plan, failed = _price_and_route(entries, sizes, looks, excluded, book, params, fee_bps)
         if failed is None:
@@ -157,7 +163,14 @@ def plan_market(
         excluded[failed[0]] = failed[1]
 
 
-def _look(entry: BookEntry, book: MarketBook, params: PricingParams, toxic: Callable[[str], bool]) -> _Look:
+def _look(
+    entry: BookEntry,
+    book: MarketBook,
+    params: PricingParams,
+    toxic: Callable[[str], bool],
+    model: str,
+    policy: PolicyParams,
+) -> _Look:
     order = entry.order
     reference = amm_reference(book.pool, order.is_buy, entry.remaining)
     if book.mark is None:
@@ -173,7 +186,19 @@ def _look(entry: BookEntry, book: MarketBook, params: PricingParams, toxic: Call
     if not meets_limit(order.is_buy, quote.price, order.limit_price):
         detail = f"the desk's price {quote.price} does not meet the limit {order.limit_price}"
         return _Look(quote.price, Reason.LIMIT_NOT_MET, detail, reference)
-    return _Look(quote.price, None, "", reference)
+    if model not in PRICED_MODELS or entry.prediction is None:
+        return _Look(quote.price, None, "", reference, entry.remaining)
+    verdict = decide(
+        model, entry.prediction, is_buy=order.is_buy, remaining=entry.remaining, mark=book.mark,
+        inventory=book.inventory, quote=quote.price, amm_reference=reference, params=params, policy=policy,
+    )  # fmt: skip
+    if verdict.cap and verdict.widen_bps:
+        wide = widened(order.is_buy, quote.price, verdict.widen_bps, book.mark, entry.remaining, reference, params)
+        if not meets_limit(order.is_buy, wide, order.limit_price):
+            detail = f"the desk's price widened by the predicted markout ({wide}) does not meet the limit"
+            return _Look(quote.price, Reason.LIMIT_NOT_MET, detail, reference, 0, 0.0, verdict.decision)
+    reason = verdict.reason if verdict.cap < entry.remaining else None
+    return _Look(quote.price, reason, verdict.detail, reference, verdict.cap, verdict.widen_bps, verdict.decision)
 
 
 def _price_and_route(
@@ -199,10 +224,10 @@ def _price_and_route(
             quoted = desk_quote(order.is_buy, internal, book.mark, book.inventory, reference, params, book.now)
             if quoted.price is None:
                 return MarketPlan([], [], pool), (index, _after_batch(quoted.reason, quoted.detail))
-            if not meets_limit(order.is_buy, quoted.price, order.limit_price):
-                detail = f"the desk's price {quoted.price} does not meet the limit {order.limit_price}"
+            price = widened(order.is_buy, quoted.price, look.widen_bps, book.mark, internal, reference, params)
+            if not meets_limit(order.is_buy, price, order.limit_price):
+                detail = f"the desk's price {price} does not meet the limit {order.limit_price}"
                 return MarketPlan([], [], pool), (index, _after_batch(Reason.LIMIT_NOT_MET, detail))
-            price = quoted.price
         amm, leg, amm_why = _route(order, entry.remaining - internal, pool, book.gate.amm, params.price_scale)
         if internal or amm:
             fill = Fill(order, entry.signature, internal, price, amm, min(fee_bps, order.max_fee_bps))
@@ -224,7 +249,7 @@ def _shortfall(
     """Why the desk filled less than the whole remaining size from inventory (None: it filled it all)."""
     if internal >= entry.remaining:
         return None
-    if look.reason is not None:
+    if look.reason is not None and (look.price is None or internal >= look.cap):
         return look.reason, look.detail
     if excluded is not None:
         return excluded
@@ -256,10 +281,13 @@ def _trace(
     amm_why: tuple[Reason, str] | None,
 ) -> OrderTrace:
     internal, amm = numbers.internal, numbers.amm
+    widen = numbers.look.widen_bps > 0 and internal > 0
     if short is None:
         action, reason, detail = Action.INTERNALIZE, None, "filled from the desk's inventory"
+        if widen:
+            action, detail = Action.WIDEN, f"filled from the desk's inventory, {numbers.look.widen_bps:.1f} bps wider"
     elif internal:
-        action, (reason, detail) = Action.PARTIAL, short
+        action, (reason, detail) = (Action.WIDEN if widen else Action.PARTIAL), short
         detail += "; the rest " + ("went to the AMM" if amm else f"rests ({amm_why[1] if amm_why else ''})")
     elif amm:
         action, (reason, detail) = Action.ROUTE, short
@@ -286,6 +314,7 @@ def _trace(
         amm_mid=numbers.amm_mid,
         desk_quote=numbers.look.price,
         amm_reference=numbers.look.reference,
+        decision=numbers.look.decision,
         now=book.now,
     )
 

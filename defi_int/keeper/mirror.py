@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from eth_utils.address import to_checksum_address
 
 from defi_int.exceptions import ContractRevert, TransactionFailed
+from defi_int.keeper.hedging import HedgeOrder
 from defi_int.keeper.liquidator import LiquidationOrder
 from defi_int.keeper.plan import PlannedFill
-from defi_int.keeper.risk import HedgeOrder
 from defi_int.keeper.venue import (
     FundingCharge,
     HedgeReceipt,

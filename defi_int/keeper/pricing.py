@@ -193,6 +193,24 @@ def desk_quote(
     return DeskPrice(price)
 
 
+def widened(
+    trader_buys: bool, price: int, widen_bps: float, mark: int, size: int, amm_quote: int | None, params: PricingParams
+) -> int:
+    """``price`` moved ``widen_bps`` of the mark in the desk's favour (the predicted markout priced in),
+    never past the oracle band nor worse for the trader than the AMM's ``amm_quote`` for ``size``."""
+    if widen_bps <= 0:
+        return price
+    shift = math.ceil(mark * widen_bps / BPS)
+    low, high = band(mark, params.max_deviation_bps)
+    if trader_buys:
+        bound = (
+            high if amm_quote is None else min(high, best_execution_bound(True, size, amm_quote, params.price_scale))
+        )
+        return max(price, min(price + shift, bound))
+    bound = low if amm_quote is None else max(low, best_execution_bound(False, size, amm_quote, params.price_scale))
+    return min(price, max(price - shift, bound))
+
+
 def desk_price(
     trader_buys: bool,
     size: int,

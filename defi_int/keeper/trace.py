@@ -51,10 +51,11 @@ class Action(StrEnum):
 class Decision:
     """The priced choice for one order (a toxicity model scored it), in bps of its notional at the mark.
 
-    ``ev_internal = spread − predicted markout − inventory risk``, what filling it from inventory
-    is expected to earn the desk; ``route_cost`` what sending it out costs (the AMM's impact and
-    fee for the size, the room the desk gives up); ``widen`` how far the quote moved to price the
-    predicted markout in (0: not widened); ``cap`` the share of the size the score allows inside.
+    ``ev_internal = expected markout − inventory risk``, what filling it from inventory at the
+    desk's quote is expected to earn (the markout is measured at the quote, so it holds the
+    ``spread``); ``route_cost`` what sending it out costs (the AMM's impact and fee for the size,
+    the room the desk gives up); ``widen`` how far the quote moved to price the shortfall in (0:
+    not widened); ``cap`` the share of the size the score allows inside (``keeper.policy``).
     """
 
     model: str

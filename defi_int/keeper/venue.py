@@ -26,9 +26,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from defi_int.keeper.hedging import HedgeOrder
 from defi_int.keeper.liquidator import LiquidationOrder
 from defi_int.keeper.plan import PlannedFill
-from defi_int.keeper.risk import HedgeOrder
 from defi_int.market.amm import Pool
 from defi_int.orders.booking import FillEvent
 from defi_int.orders.eip712 import Domain

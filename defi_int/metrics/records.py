@@ -57,6 +57,26 @@ class OrderLog:
     last_fill_time: int | None = None
     p_toxic: float | None = None  # the toxicity model's score at receipt (None: no model)
     expected_markout_bps: float | None = None
+    features: tuple[float, ...] | None = None  # what the model saw at receipt (``toxicity.OrderFeatures.NAMES``)
+
+
+@dataclass(frozen=True)
+class ScoredLabel:
+    """A prediction made at an order's receipt against its outcome: the desk's markout at the horizon.
+
+    ``counterfactual``: the order was not filled from inventory by then; the label is the desk's
+    quote at receipt marked at the horizon (what filling it would have earned).
+    """
+
+    digest: bytes
+    trader: str
+    step: int  # the step of the trade (the fill's, or the receipt's for a counterfactual label)
+    marked_at: int  # the step its markout was measured
+    size: int
+    p_toxic: float
+    expected_markout_bps: float
+    markout_bps: float
+    counterfactual: bool
 
 
 @dataclass(frozen=True)
@@ -143,6 +163,7 @@ class RunResult:
     flow_digest: str = ""  # sha256 of every order the agents sent, in order (the run's order flow)
     fills: list[Leg] = field(default_factory=list)  # every booked leg, in chain order (``orders.booking``)
     orders: list[OrderLog] = field(default_factory=list)  # every order received, in arrival order
+    labels: list[ScoredLabel] = field(default_factory=list)  # the toxicity model's predictions against outcomes
     timeseries: list[TimePoint] = field(default_factory=list)
     desk_events: list[DeskEvent] = field(default_factory=list)
     start: BookState = field(default_factory=lambda: BookState(0, 0, {}, {}))

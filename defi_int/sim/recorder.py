@@ -16,14 +16,15 @@ with cash moved exactly as the Vault moved it (``notional``'s rounding).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from defi_int.keeper.book import BookEntry
 from defi_int.keeper.keeper import BatchOutcome
+from defi_int.keeper.toxicity.labels import Label
 from defi_int.keeper.venue import FundingCharge, LiquidationReceipt
 from defi_int.market.ledger import notional
-from defi_int.metrics.records import DeskEvent, LiquidationRecord, OrderLog, RunResult
+from defi_int.metrics.records import DeskEvent, LiquidationRecord, OrderLog, RunResult, ScoredLabel
 from defi_int.orders.booking import book
 from defi_int.orders.model import Order
 from defi_int.reasons import Reason
@@ -47,6 +48,9 @@ class Recorder:
             digest, order.trader, order.market, order.is_buy, order.size, order.limit_price, order.expiry,
             order.allow_amm, order.max_fee_bps, step, now,
         )  # fmt: skip
+        if entry is not None and entry.prediction is not None:
+            log.p_toxic, log.expected_markout_bps = entry.prediction.p_toxic, entry.prediction.expected_markout_bps
+            log.features = None if entry.features is None else tuple(float(x) for x in entry.features.as_array())
         if seen is not None:
             log.oracle_at_receipt = seen.oracle_price if seen.oracle_fresh else None
             log.amm_mid_at_receipt = seen.amm_mid or None
@@ -66,6 +70,19 @@ class Recorder:
             log.status = "cancelled" if reason == Reason.CANCELLED else "rejected"
             log.reason = reason
             log.action = "decline"
+
+    def labelled(self, labels: Iterable[Label]) -> None:
+        """Labels that matured this step, with the predictions made at their orders' receipt."""
+        for label in labels:
+            pending, prediction = label.pending, label.pending.prediction
+            if prediction is None:
+                continue
+            self.result.labels.append(
+                ScoredLabel(
+                    pending.digest, pending.trader, pending.step, label.marked_at, pending.size, prediction.p_toxic,
+                    prediction.expected_markout_bps, label.markout_bps, pending.counterfactual,
+                )
+            )  # fmt: skip
 
     def arbitrage_reverted(self, error_name: str) -> None:
         """An arbitrageur's swap the AMM reverted (not an order: counted apart)."""

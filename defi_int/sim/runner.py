@@ -178,7 +178,7 @@ class _Run:
         volatility = {m.id: m.volatility for m in scenario.markets}
         shift = self.time_shift  # a used node runs the whole scenario later: the session too
         session = (scenario.start_time + shift, scenario.time_of(scenario.steps) + shift)
-        config = KeeperConfig.from_params(scenario.keeper, params, volatility, session)
+        config = KeeperConfig.from_params(scenario.keeper, params, volatility, session, seed=scenario.seed)
         self.keeper = Keeper(ChainVenue(system), config)
         self.nonces = itertools.count(1)
         self.flow = hashlib.sha256()  # every order the agents sent, in order: the run's flow
@@ -238,7 +238,7 @@ class _Run:
         with self.timed("arbitrage"):
             self._arbitrage(step)
         with self.timed("liquidations"):
-            for receipt in self.keeper.liquidate(list(self.holders)):
+            for receipt in self.keeper.liquidate(list(self.holders), step=step):
                 self.recorder.liquidation(step, self.system.desk, receipt)
         with self.timed("orders"):
             self._orders(step)
@@ -247,7 +247,7 @@ class _Run:
         with self.timed("record"):
             self.recorder.batch(outcome)
             self.holders.update(dict.fromkeys(event.trader for event in outcome.events))
-            self.keeper.observe_marks(step, dict(self.marks))
+            self.recorder.labelled(self.keeper.observe_marks(step, dict(self.marks)))
             self._record_state(step)
 
     def _oracle(self, step: int) -> None:

@@ -32,7 +32,7 @@ INT63 = 2**63 - 1
 
 ORDER_COLUMNS = (
     "digest, trader, market, is_buy, size, limit_price, expiry, nonce, max_fee_bps, allow_amm, signature, "
-    "status, filled, reason_code, reason_detail, reason_at, received_at, updated_at, receipt, trace"
+    "status, filled, reason_code, reason_detail, reason_at, received_at, updated_at, receipt, trace, score"
 )
 _IN_FLIGHT_SQL = ", ".join(f"'{s}'" for s in IN_FLIGHT)
 
@@ -206,7 +206,7 @@ class Store:
 def order_from_row(row: tuple[Any, ...]) -> OrderRecord:
     """An ``OrderRecord`` from a row selected with ``ORDER_COLUMNS``."""
     (digest, trader, market, is_buy, size, limit_price, expiry, nonce, max_fee_bps, allow_amm, signature) = row[:11]
-    status, filled, reason_code, reason_detail, reason_at, received_at, updated_at, receipt, trace = row[11:]
+    status, filled, reason_code, reason_detail, reason_at, received_at, updated_at, receipt, trace, score = row[11:]
     order = Order(
         trader, market, bool(is_buy), int(size), int(limit_price), int(expiry), int(nonce), max_fee_bps, bool(allow_amm)
     )
@@ -215,6 +215,7 @@ def order_from_row(row: tuple[Any, ...]) -> OrderRecord:
         order, bytes(signature), bytes(digest), status, int(filled), reason, received_at, updated_at,
         None if receipt is None else Receipt.from_dict(json.loads(receipt)),
         None if trace is None else json.loads(trace),
+        None if score is None else json.loads(score),
     )  # fmt: skip
 
 

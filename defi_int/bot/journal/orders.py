@@ -153,6 +153,34 @@ class OrderJournal(Store):
                 [(json.dumps(t.as_dict(), sort_keys=True), d) for d, t in traces.items()],
             )
 
+    def note_scores(self, scores: Mapping[bytes, tuple[str, float, float]]) -> None:
+        """Keeps each order's toxicity score: (model, probability toxic, expected markout in bps)."""
+        if not scores:
+            return
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE orders SET score = ? WHERE digest = ?",
+                [
+                    (json.dumps({"model": m, "p_toxic": p, "expected_markout_bps": e}, sort_keys=True), d)
+                    for d, (m, p, e) in scores.items()
+                ],
+            )
+
+    def save_model_state(self, step: int, state: bytes) -> None:
+        """Checkpoints the toxicity model (``Scorer.state()``) taken at the loop's ``step``."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO model_state (id, step, saved_at, state) VALUES (1, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET step = excluded.step, saved_at = excluded.saved_at, "
+                "state = excluded.state",
+                (step, self.now(), state),
+            )
+
+    def model_state(self) -> tuple[int, bytes] | None:
+        """The latest checkpoint of the toxicity model: (step, state), or None."""
+        row = self._conn().execute("SELECT step, state FROM model_state WHERE id = 1").fetchone()
+        return None if row is None else (int(row[0]), bytes(row[1]))
+
     def expire_orders(self, chain_time: int) -> list[bytes]:
         """Live orders past their expiry at ``chain_time`` (and not in flight) become expired."""
         due = (

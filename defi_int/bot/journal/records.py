@@ -73,6 +73,7 @@ class OrderRecord:
     updated_at: float
     receipt: Receipt | None = None  # what the desk saw when the order arrived (``keeper.quote``)
     trace: dict[str, Any] | None = None  # the latest batch's trace (``OrderTrace.as_dict``)
+    score: dict[str, Any] | None = None  # the toxicity model's score: model, p_toxic, expected_markout_bps
 
     @property
     def remaining(self) -> int:

@@ -226,6 +226,13 @@ ALTER TABLE fills RENAME COLUMN log_index TO fill_index;
 _V4 = """
 ALTER TABLE orders ADD COLUMN receipt TEXT;             -- JSON: what the desk saw when the order arrived
 ALTER TABLE orders ADD COLUMN trace TEXT;               -- JSON: the latest batch's trace of the order
+ALTER TABLE orders ADD COLUMN score TEXT;               -- JSON: the toxicity model's score at the keeper's intake
+CREATE TABLE model_state (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),        -- one row: the toxicity model's latest checkpoint
+    step     INTEGER NOT NULL,                          -- the loop's sample step it was taken at
+    saved_at REAL NOT NULL,
+    state    BLOB NOT NULL                              -- ``Scorer.state()``
+);
 UPDATE orders SET reason_code = CASE
     WHEN reason_code LIKE 'chain:%' THEN CASE substr(reason_code, 7)
         WHEN 'OrderExpired' THEN 'expired' WHEN 'OrderIsCancelled' THEN 'cancelled'

@@ -15,7 +15,7 @@ keeper's policy prices its output. How data flows through it, one step of the de
 
 - ``features``: ``OrderFeatures`` (the trader, the order, the market, the desk) and ``FlowWatch``;
 - ``labels``: ``markout_bps``, the label's one formula, and the queue that holds trades until marked;
-- ``traders``: per-trader markout history and the per-trader rule (``MarkoutBook``, the keeper's
+- ``traders``: per-trader markout history and the per-trader rule (the keeper's
   ``toxicity_routing`` history, lives here);
 - ``models``: ``ToxicityModel`` and its ``none``, ``trader_rule``, ``logistic`` (river) kinds;
   ``gbdt``: gradient-boosted trees (LightGBM) compiled for a fast single-row predict;
@@ -37,14 +37,13 @@ from defi_int.keeper.toxicity.models import (
     make_model,
 )
 from defi_int.keeper.toxicity.scorer import Scorer
-from defi_int.keeper.toxicity.traders import MarkoutBook, TraderBook, TraderStats, trader_rule
+from defi_int.keeper.toxicity.traders import TraderBook, TraderStats, trader_rule
 
 __all__ = [
     "MODELS",
     "FlowWatch",
     "Label",
     "LabelQueue",
-    "MarkoutBook",
     "OrderFeatures",
     "Pending",
     "Prediction",

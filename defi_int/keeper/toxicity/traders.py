@@ -6,19 +6,14 @@
 - ``TraderBook``: the stats of every trader (addresses are case-insensitive), fed marked trades
   with ``add``; ``is_toxic`` is the per-trader rule ``trader_rule``: a size-weighted mean markout
   below ``−threshold_bps`` over at least ``min_fills`` marked fills.
-- ``MarkoutBook``: a ``TraderBook`` that marks internal fills itself (``record`` a fill settled at
-  a step, ``observe`` the oracle marks of each step, through a ``labels.LabelQueue``): the history
-  behind ``keeper.toxicity_routing``, the same behaviour as when it lived in ``keeper.risk``.
+  The scorer (``scorer.Scorer``) feeds the book of internal fills from its label queue: the
+  history behind ``keeper.toxicity_routing``, the same decisions as before it moved here.
 
 The markout itself is ``labels.markout_bps`` (the desk's side, bps of the trade's price).
 Pure: ints for prices and sizes, floats for the statistics.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-
-from defi_int.keeper.toxicity.labels import LabelQueue, Pending
 
 #: The recency-weighted markout weighs a markout half as much after this many newer ones.
 RECENCY_HALFLIFE = 10
@@ -95,22 +90,3 @@ class TraderBook:
 
     def __len__(self) -> int:
         return len(self._stats)
-
-
-class MarkoutBook(TraderBook):
-    """A ``TraderBook`` that marks internal fills itself, ``horizon`` steps after they settled."""
-
-    def __init__(self, horizon: int, threshold_bps: float, min_fills: int) -> None:
-        super().__init__(threshold_bps, min_fills)
-        self.horizon = horizon
-        self._queue = LabelQueue(horizon)
-
-    def record(self, step: int, trader: str, market: int, trader_buys: bool, size: int, price: int) -> None:
-        """An internal fill settled at ``step``; it is marked ``horizon`` steps later."""
-        if size and price:
-            self._queue.push(Pending(step, market, not trader_buys, price, size, trader.lower()))
-
-    def observe(self, step: int, marks: Mapping[int, int]) -> None:
-        """The oracle marks at ``step``: fills ``horizon`` steps old are marked with them."""
-        for label in self._queue.mature(step, marks):
-            self.add(label.trader, label.markout_bps, label.size)

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from defi_int.keeper.risk import MarkoutBook
 from defi_int.keeper.toxicity.models import ToxicityConfig, TraderRuleModel
 from defi_int.keeper.toxicity.scorer import Scorer
 from defi_int.orders.model import Order
@@ -85,7 +84,6 @@ def test_trader_rule_flags_exactly_the_traders_the_old_markout_book_did(seed: in
     rng = random.Random(seed)
     horizon, threshold, min_fills = rng.choice([1, 3, 5]), rng.choice([0.0, 5.0, 10.0]), rng.choice([1, 3, 5])
     reference = ReferenceMarkoutBook(horizon, threshold, min_fills)
-    moved = MarkoutBook(horizon, threshold, min_fills)
     config = ToxicityConfig(model="trader_rule", horizon=horizon, threshold_bps=threshold, min_fills=min_fills)
     scorer = Scorer(config)
     assert isinstance(scorer.model, TraderRuleModel)
@@ -103,33 +101,47 @@ def test_trader_rule_flags_exactly_the_traders_the_old_markout_book_did(seed: in
                 probe, nonce.to_bytes(32, "big"), step=step, now=1_000 + step, inventory=0, cap=ONE
             )
             toxic = reference.is_toxic(trader)
-            assert prediction.flagged == toxic == moved.is_toxic(trader) == scorer.trader_toxic(trader)
-            assert scorer.fills.markout(trader) == moved.markout(trader) == reference.markout(trader)
+            assert prediction.flagged == toxic == scorer.trader_toxic(trader)
+            assert scorer.fills.markout(trader) == reference.markout(trader)
             decisions += toxic
         for _ in range(rng.randint(0, 6)):
             trader, market = rng.choice(TRADERS), rng.choice([0, 1])
             right = rng.random() < 0.5 + skill[trader] / 2
             trader_buys = (moves[market] > 0) == right
             size, price = rng.randint(1, 5 * ONE), prices[market] + rng.randint(-ONE // 100, ONE // 100)
-            for book in (reference, moved):
-                book.record(step, trader, market, trader_buys, size, price)
+            reference.record(step, trader, market, trader_buys, size, price)
             scorer.on_fill(
                 b"", step=step, trader=trader, market=market, trader_buys=trader_buys, size=size, price=price
             )
         prices = {m: p + moves[m] for m, p in prices.items()}
         marks = {m: p for m, p in prices.items() if m == 0 or step % 4 != 3}  # market 1 goes stale now and then
-        for book in (reference, moved):
-            book.observe(step, marks)
+        reference.observe(step, marks)
         scorer.on_step(step, marks)
     assert 0 < decisions < 200 * len(TRADERS)  # the rule did flag someone, not everyone
 
 
+def fill(scorer: Scorer, step: int, trader: str, trader_buys: bool, price: int) -> None:
+    scorer.on_fill(b"", step=step, trader=trader, market=0, trader_buys=trader_buys, size=ONE, price=price)
+
+
 def test_the_rule_needs_both_enough_fills_and_a_mean_below_the_threshold() -> None:
-    book = MarkoutBook(horizon=1, threshold_bps=5.0, min_fills=2)
+    scorer = Scorer(ToxicityConfig(model="trader_rule", horizon=1, threshold_bps=5.0, min_fills=2))
     trader = TRADERS[0]
-    book.record(0, trader, 0, True, ONE, 2_000 * ONE)
-    book.observe(1, {0: 2_010 * ONE})  # −50 bps, one fill
-    assert not book.is_toxic(trader)
-    book.record(1, trader, 0, True, ONE, 2_000 * ONE)
-    book.observe(2, {0: 2_000 * ONE - ONE})  # +0.005 bps: the mean stays far below −5
-    assert book.is_toxic(trader) and book.markout(trader)[1] == 2
+    fill(scorer, 0, trader, True, 2_000 * ONE)
+    scorer.on_step(1, {0: 2_010 * ONE})  # −50 bps, one fill
+    assert not scorer.trader_toxic(trader)
+    fill(scorer, 1, trader, True, 2_000 * ONE)
+    scorer.on_step(2, {0: 2_000 * ONE - ONE})  # +0.005 bps: the mean stays far below −5
+    assert scorer.trader_toxic(trader) and scorer.fills.markout(trader)[1] == 2
+
+
+def test_a_fill_is_marked_only_once_its_horizon_has_passed_and_a_trader_the_desk_earns_from_is_not_toxic() -> None:
+    scorer = Scorer(ToxicityConfig(model="trader_rule", horizon=2, threshold_bps=5.0, min_fills=1))
+    right, wrong = TRADERS[0], TRADERS[1]
+    fill(scorer, 0, right, True, 2_000 * ONE)  # buys from the desk at 2000 before a 1% rise
+    fill(scorer, 0, wrong, False, 2_000 * ONE)  # sells to the desk at 2000 before the same rise
+    scorer.on_step(1, {0: 2_020 * ONE})
+    assert scorer.fills.markout(right) == (0.0, 0)  # nothing is two steps old yet
+    scorer.on_step(2, {0: 2_020 * ONE})
+    assert round(scorer.fills.markout(right)[0], 6) == -100.0 and scorer.trader_toxic(right)
+    assert scorer.fills.markout(wrong)[0] > 0 and not scorer.trader_toxic(wrong)

@@ -1,13 +1,10 @@
-"""Risk: when the desk hedges, and which traders' flow it stops taking (toxicity).
+"""Hedging: when the desk trades its own book on the AMM.
 
-- ``hedge_order`` (DESIGN, keeper loop step 5): past the soft inventory limit the desk trades its
-  own book on the AMM back to ``hedge_to``, with a quote limit ``slippage_bps`` worse than the
-  AMM mirror's quote, so a pool that moved under it makes the hedge revert instead of overpaying.
-- ``MarkoutBook`` keeps the markout history of internal fills per trader: each fill is marked at
-  the oracle ``horizon`` steps later, from the desk's side (negative: the trader was right). A
-  trader whose size-weighted mean markout is below ``−threshold_bps`` over at least ``min_fills``
-  fills is judged toxic, and the matcher routes that trader's flow out instead of filling it. It
-  lives in ``keeper.toxicity.traders``, the one home of per-trader markouts, and is re-exported here.
+``hedge_order`` (DESIGN, keeper loop step 5): past the soft inventory limit the desk trades its
+own book on the AMM back to ``hedge_to``, with a quote limit ``slippage_bps`` worse than the AMM
+mirror's quote, so a pool that moved under it makes the hedge revert instead of overpaying. (Which
+flow the desk stops taking is the toxicity model's and the policy's: ``keeper.toxicity``,
+``keeper.policy``.)
 
 Pure: ints, floats for the statistics, no web3.
 """
@@ -16,12 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from defi_int.keeper.toxicity.traders import MarkoutBook
 from defi_int.market.amm import AmmMathError, Pool
 from defi_int.market.ledger import ceil_div
 from defi_int.types import BPS
-
-__all__ = ["HedgeOrder", "MarkoutBook", "hedge_order"]
 
 
 @dataclass(frozen=True)
