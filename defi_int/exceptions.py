@@ -10,13 +10,13 @@
     ├── OrderError                   an order the chain would reject, caught off-chain
     │   └── OrderRejected            .reason (a ``defi_int.reasons.Reason``), .detail, .digest
     ├── RunFailed                    a run that completed but went wrong as a whole (nothing filled ...)
+    ├── ToxicityStateError           a saved toxicity model that cannot be restored here: .problem
+    │                                (defined in ``defi_int.keeper.toxicity.models``)
     └── ChainError                   anything that went wrong talking to a chain
         ├── NodeUnavailable          the JSON-RPC node did not answer (.url)
         ├── TransactionFailed        mined with status 0, or not mined; .tx_hash
         │   └── ContractRevert       decoded custom error: .error_name, .args, .contract
         └── ArtifactError            compiled contracts missing or not matching their sources
-    ├── ToxicityStateError           a saved toxicity model that cannot be restored here: .problem
-    │                                (defined in ``defi_int.keeper.toxicity.models``)
     (defined in ``defi_int.bot.errors``, the keeper service's branch:)
     └── BotError                     the keeper service refused or failed
         ├── ApiRejection             an API request refused: .code (machine-readable), .status, .message
