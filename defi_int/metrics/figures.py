@@ -13,7 +13,8 @@ chart without data says "no data" instead of drawing empty axes.
 - ``deviation_chart``: fill prices against the oracle by venue, and the AMM mid against the oracle.
 
 A run of many fills draws at most ``MAX_MARKERS`` fill markers per venue (evenly spaced in chain
-order, said in the legend) with WebGL, so a large run keeps a light, fast page.
+order, said in the legend), so a large run keeps a light, fast page. Markers are SVG, not WebGL: a
+browser without a GPU (or with WebGL off) draws them too.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
     from defi_int.metrics.frames import Frames
 
-MAX_MARKERS = 20_000
+MAX_MARKERS = 5_000
 HEIGHT = 420
 COLOURS = {
     "spread": "#2ca02c",
@@ -105,7 +106,7 @@ def prices_chart(frames: Frames, block_time: int) -> go.Figure:
             if mine.empty:
                 continue
             figure.add_trace(
-                go.Scattergl(
+                go.Scatter(
                     x=mine["step"], y=mine["price"], mode="markers", name=f"{venue} fills{note}",
                     marker={"symbol": symbol, "size": 6, "color": colour}, legendgroup=venue, showlegend=first,
                     customdata=mine[["side", "size", "trader_type", "deviation_bps"]].to_numpy(),

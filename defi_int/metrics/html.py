@@ -96,29 +96,30 @@ document.querySelectorAll("div.dt").forEach(function (box) {
       " of " + view.length + " rows" + (view.length < all.length ? " (filtered from " + all.length + ")" : "");
     prev.disabled = page === 0; next.disabled = page >= pages - 1;
   }
+  var query = "";
+  function refresh() {
+    view = query ? all.filter(function (row) {
+      return row.some(function (v) {
+        return String(v).toLowerCase().indexOf(query) >= 0 || show(v).toLowerCase().indexOf(query) >= 0;
+      });
+    }) : all.slice();
+    if (key >= 0) view.sort(function (a, b) {
+      var x = a[key], y = b[key];
+      if (x === y) return 0; if (x === null) return 1; if (y === null) return -1;
+      return (x < y ? -1 : 1) * dir;
+    });
+    page = 0; draw();
+  }
   cols.forEach(function (name, i) {
-    var th = document.createElement("th"); th.textContent = name; head.append(th);
+    var th = document.createElement("th"); th.textContent = name; th.title = "sort by " + name; head.append(th);
     th.addEventListener("click", function () {
       dir = key === i ? -dir : 1; key = i;
       head.querySelectorAll("th").forEach(function (h) { h.className = ""; });
       th.className = dir > 0 ? "asc" : "desc";
-      view.sort(function (a, b) {
-        var x = a[i], y = b[i];
-        if (x === y) return 0; if (x === null) return 1; if (y === null) return -1;
-        return (x < y ? -1 : 1) * dir;
-      });
-      page = 0; draw();
+      refresh();
     });
   });
-  filter.addEventListener("input", function () {
-    var q = filter.value.toLowerCase();
-    view = all.filter(function (row) {
-      return row.some(function (v) {
-        return String(v).toLowerCase().indexOf(q) >= 0 || show(v).toLowerCase().indexOf(q) >= 0;
-      });
-    });
-    page = 0; draw();
-  });
+  filter.addEventListener("input", function () { query = filter.value.toLowerCase(); refresh(); });
   prev.addEventListener("click", function () { page -= 1; draw(); });
   next.addEventListener("click", function () { page += 1; draw(); });
   draw();
@@ -159,7 +160,13 @@ def number(value: Any, places: int = 4) -> str:
     return str(value)
 
 
+_ESTIMATE = re.compile(r"^-?[\d,.]+(e[-+]?\d+)?( ± [\d,.]+(e[-+]?\d+)?)?$")
+
+
 def _numeric(value: Any) -> bool:
+    """A number, or a number as text (``"12.3 ± 4.5"``): right-aligned, never wrapped."""
+    if isinstance(value, str):
+        return bool(_ESTIMATE.match(value))
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

@@ -224,7 +224,8 @@ def compare_html(study: Comparison, found: Tables) -> bytes:
     charts = html.chart(report.differences_chart(key), "differences") + html.chart(
         report.breakdown_chart(groups, "Each policy's PnL by part (mean over seeds)"), "breakdown"
     )
-    run_columns = [c for c in report.columns(found.rows) if c not in ("key", "flow_digest", "error")]
+    policy_keys = override_columns([*study.policies[0], *study.policies[1]])
+    run_columns = report.lead(report.columns(found.rows), ["policy", *policy_keys, *override_columns(study.sets)])
     sections = [
         html.Section("Overview", overview),
         html.Section(

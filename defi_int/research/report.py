@@ -69,6 +69,21 @@ def _column(values: list[Any]) -> pa.Array:
     return pa.array([None if v is None else str(v) for v in values], type=pa.string())
 
 
+#: The figures a reader looks at first, in a table of runs (the rest follow in their order).
+LEAD = (
+    "seed", "status", "pnl_total", "pnl_at_close", "pnl_bps_of_volume", "sharpe_per_step", "max_drawdown",
+    "inventory_final", "inventory_sd", "internalization_rate", "orders_filled",
+)  # fmt: skip
+HIDDEN = ("key", "flow_digest", "error", "traceback")
+
+
+def lead(names: Sequence[str], first: Sequence[str]) -> list[str]:
+    """``names`` with ``first`` and then ``LEAD`` in front, without ``HIDDEN`` (kept in the tables' files)."""
+    order = [n for n in (*first, *LEAD) if n in names]
+    front = list(dict.fromkeys(order))
+    return [*front, *(n for n in names if n not in front and n not in HIDDEN)]
+
+
 def columns(rows: Sequence[Row]) -> list[str]:
     names: dict[str, None] = {}
     for row in rows:
@@ -140,12 +155,11 @@ def pnl_vs_risk_chart(points: Sequence[tuple[str, Row, Row]], pnl: str, risk: st
         xi, yi = _interval(x), _interval(y)
         figure.add_trace(
             go.Scatter(
-                x=[x["mean"]], y=[y["mean"]], mode="markers+text", name=label, text=[label],
-                textposition="top right", marker={"size": 9},
+                x=[x["mean"]], y=[y["mean"]], mode="markers", name=label, marker={"size": 10},
                 error_x=_error(xi), error_y=_error(yi),
             )
         )  # fmt: skip
-    figure.update_layout(showlegend=len(drawn) <= 12)
+    figure.update_layout(showlegend=len(drawn) <= 24)
     return figure
 
 
@@ -222,7 +236,7 @@ def differences_chart(rows: Sequence[Row]) -> go.Figure:
             row=index, col=1,
         )  # fmt: skip
         figure.add_vline(x=0, line_color="grey", line_width=1, row=index, col=1)
-    layout(figure, "B − A per seed: mean and 95 % CI", "", "", height=max(300, 110 * len(shown) + 80))
+    layout(figure, "B − A per seed: mean and 95 % CI", "", "", height=max(260, 80 * len(shown) + 90))
     return figure
 
 

@@ -166,12 +166,13 @@ def _ordered(row: Row) -> Row:
 
 def figure_names(rows: Sequence[Row], skip: Iterable[str] = ()) -> list[str]:
     """The numeric figures the rows carry, in first-seen order (counts, PnL, rates ...); ``skip``
-    names columns that are not figures (the overrides)."""
+    names columns that are not figures (the overrides). Exact integers (``*_units``) stay in the
+    rows, not in the statistics (their float twins are there)."""
     names: dict[str, None] = {}
     skipped = {"cell", "seed", "status", "error", "key", "run_seconds", *skip}
     for row in rows:
         for name, value in row.items():
-            if name not in skipped and is_number(value):
+            if name not in skipped and not name.endswith("_units") and is_number(value):
                 names.setdefault(name)
     return list(names)
 
@@ -249,7 +250,9 @@ def write_sweep(sweep: Sweep, out: Path, ledger: Ledger) -> dict[str, Path]:
 
 
 def _label(sweep: Sweep, index: int) -> str:
-    return ", ".join(sweep.cells()[index].values()) or "as written"
+    """A cell's name in a chart: ``half_spread_bps=2, risk_aversion=1`` (each key's last part)."""
+    cell = sweep.cells()[index]
+    return ", ".join(f"{key.rsplit('.', 1)[-1]}={value}" for key, value in cell.items()) or "as written"
 
 
 def sweep_html(sweep: Sweep, rows: Sequence[Row], cells: Sequence[Row]) -> bytes:
@@ -272,8 +275,8 @@ def sweep_html(sweep: Sweep, rows: Sequence[Row], cells: Sequence[Row]) -> bytes
             if row is None or row["mean"] is None:
                 entry[name] = None
                 continue
-            ci = "" if row["ci_low"] is None else f" [{row['ci_low']:,.3f}, {row['ci_high']:,.3f}]"
-            entry[name] = f"{row['mean']:,.3f}{ci}"
+            half = "" if row["ci_low"] is None else f" ± {row['mean'] - row['ci_low']:,.3g}"
+            entry[name] = f"{row['mean']:,.3f}{half}"
         entry["runs"] = next((r["runs"] for r in cells if r["cell"] == index), 0)
         summary_rows.append(entry)
     indexes = sorted(by_figure[PNL])
@@ -289,11 +292,12 @@ def sweep_html(sweep: Sweep, rows: Sequence[Row], cells: Sequence[Row]) -> bytes
         pnl = by_figure[PNL]
         means = [[pnl.get(i * len(xs) + j, {}).get("mean") for j in range(len(xs))] for i in range(len(ys))]
         charts += html.chart(report.heatmap_chart((ykey, xkey), xs, ys, means, PNL), "heatmap")
-    run_columns = [c for c in report.columns(rows) if c not in ("key", "flow_digest", "error")]
+    run_columns = report.lead(report.columns(rows), ["cell", *override_columns(sweep.sets), *sweep.keys, "seed"])
     sections = [
         html.Section("Overview", overview),
-        html.Section("Cells: mean [95 % CI] over seeds", html.table(summary_rows) + html.paragraph(
-            "Every figure of every cell, with n, sd and the interval, is in cells.csv / cells.parquet.", "note"
+        html.Section("Cells: mean ± 95 % CI over seeds", html.table(summary_rows) + html.paragraph(
+            "The interval is Student's t over the cell's seeds. Every figure of every cell, with n, sd and the "
+            "interval's ends, is in cells.csv / cells.parquet.", "note"
         )),
         html.Section("Charts", charts),
         html.Section("Every run", html.data_table(rows, run_columns, page_size=25)),
