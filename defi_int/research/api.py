@@ -112,10 +112,6 @@ class _Run:
     def claim(self, study: Mapping[str, Any], force: bool) -> None:
         if self.out is not None:
             claim(self.out, study, force)
-            from defi_int.research.report import LEDGER
-            from defi_int.research.runs import Ledger
-
-            self.ledger = Ledger(self.out / LEDGER)
 
     def run(self, specs: Sequence[RunSpec], label: str) -> None:
         from defi_int.progress import note, progress
@@ -240,8 +236,3 @@ def experiment(
 def _exists(scenario: str | Path) -> None:
     if not Path(scenario).is_file():
         raise ScenarioError(str(scenario), None, "file not found")
-
-
-def ledger_rows(ledger: Ledger) -> list[Row]:
-    """Every row a ledger holds (for a study's own analysis)."""
-    return list(ledger.rows.values())

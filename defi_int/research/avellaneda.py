@@ -428,7 +428,7 @@ def experiment_html(study: Experiment, rows: Sequence[Row], results: Sequence[Ro
         html.Section("Overview", overview),
         html.Section("Table", table + note),
         html.Section("Profit per path", html.chart(report.profits_chart(groups), "profits")),
-        html.Section("Every run", html.data_table(results, report.lead(report.columns(results), _FIRST))),
+        html.Section("Every run", report.runs_table(results, _FIRST)),
     ]  # fmt: skip
     if not model:
         sections.insert(2, html.Section("Source", html.paragraph(SOURCE) + html.paragraph(SETUP)))

@@ -32,7 +32,7 @@ from defi_int.metrics.pnl import PARTS
 from defi_int.research.runs import Ledger, Row, RunSpec, code_version, read_spec
 from defi_int.research.stats import paired, summary
 from defi_int.research.study import override_columns, refuse_overlap
-from defi_int.research.sweep import figure_names
+from defi_int.research.sweep import figure_names, ordered
 from defi_int.sim.schema import SET, parse_key_path
 
 POLICIES = ("A", "B")
@@ -102,9 +102,8 @@ def run_rows(study: Comparison, ledger: Ledger) -> list[Row]:
     for label, spec in study.specs:
         row = ledger.rows.get(spec.key(code))
         if row is not None:
-            rest = {k: v for k, v in row.items() if k not in ("traceback",)}
             own = {key: values[label].get(key) for key in policy_keys}
-            rows.append({"policy": label, **fixed, **own, **rest})
+            rows.append({"policy": label, **fixed, **own, **ordered(row)})
     return rows
 
 
@@ -225,7 +224,7 @@ def compare_html(study: Comparison, found: Tables) -> bytes:
         report.breakdown_chart(groups, "Each policy's PnL by part (mean over seeds)"), "breakdown"
     )
     policy_keys = override_columns([*study.policies[0], *study.policies[1]])
-    run_columns = report.lead(report.columns(found.rows), ["policy", *policy_keys, *override_columns(study.sets)])
+    first = ["policy", *policy_keys, *override_columns(study.sets)]
     sections = [
         html.Section("Overview", overview),
         html.Section(
@@ -233,7 +232,7 @@ def compare_html(study: Comparison, found: Tables) -> bytes:
             html.data_table(found.differences, report.columns(found.differences), page_size=100),
         ),
         html.Section("Charts", charts),
-        html.Section("Every run", html.data_table(found.rows, run_columns, page_size=25)),
+        html.Section("Every run", report.runs_table(found.rows, first)),
     ]  # fmt: skip
     errors = [
         {"policy": r["policy"], "seed": r["seed"], "error": r["error"]} for r in found.rows if r["status"] != "ok"

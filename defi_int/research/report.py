@@ -75,6 +75,8 @@ LEAD = (
     "inventory_final", "inventory_sd", "internalization_rate", "orders_filled",
 )  # fmt: skip
 HIDDEN = ("key", "flow_digest", "error", "traceback")
+#: Runs embedded in a report's table of every run; the rest are in results.csv.
+MAX_RUN_ROWS = 10_000
 
 
 def lead(names: Sequence[str], first: Sequence[str]) -> list[str]:
@@ -82,6 +84,13 @@ def lead(names: Sequence[str], first: Sequence[str]) -> list[str]:
     order = [n for n in (*first, *LEAD) if n in names]
     front = list(dict.fromkeys(order))
     return [*front, *(n for n in names if n not in front and n not in HIDDEN)]
+
+
+def runs_table(rows: Sequence[Row], first: Sequence[str]) -> str:
+    """Every run in a sortable table, ``first`` and the key figures in front, at most ``MAX_RUN_ROWS``."""
+    from defi_int.metrics import html
+
+    return html.data_table(rows, lead(columns(rows), first), limit=MAX_RUN_ROWS, what="runs", where="results.csv")
 
 
 def columns(rows: Sequence[Row]) -> list[str]:

@@ -154,11 +154,12 @@ def run_rows(sweep: Sweep, ledger: Ledger) -> list[Row]:
         if row is None:
             continue
         values = {key: override_value(value) for key, value in cells[index].items()}
-        rows.append({"cell": index, **fixed, **values, **_ordered(row)})
+        rows.append({"cell": index, **fixed, **values, **ordered(row)})
     return rows
 
 
-def _ordered(row: Row) -> Row:
+def ordered(row: Row) -> Row:
+    """A ledger row with seed, status and error first and its key last (no traceback)."""
     first = {name: row.get(name) for name in ("seed", "status", "error")}
     rest = {k: v for k, v in row.items() if k not in ID_COLUMNS and k != "traceback"}
     return {**first, **rest, "key": row["key"]}
@@ -292,7 +293,7 @@ def sweep_html(sweep: Sweep, rows: Sequence[Row], cells: Sequence[Row]) -> bytes
         pnl = by_figure[PNL]
         means = [[pnl.get(i * len(xs) + j, {}).get("mean") for j in range(len(xs))] for i in range(len(ys))]
         charts += html.chart(report.heatmap_chart((ykey, xkey), xs, ys, means, PNL), "heatmap")
-    run_columns = report.lead(report.columns(rows), ["cell", *override_columns(sweep.sets), *sweep.keys, "seed"])
+    first = ["cell", *override_columns(sweep.sets), *sweep.keys, "seed"]
     sections = [
         html.Section("Overview", overview),
         html.Section("Cells: mean ± 95 % CI over seeds", html.table(summary_rows) + html.paragraph(
@@ -300,7 +301,7 @@ def sweep_html(sweep: Sweep, rows: Sequence[Row], cells: Sequence[Row]) -> bytes
             "interval's ends, is in cells.csv / cells.parquet.", "note"
         )),
         html.Section("Charts", charts),
-        html.Section("Every run", html.data_table(rows, run_columns, page_size=25)),
+        html.Section("Every run", report.runs_table(rows, first)),
     ]  # fmt: skip
     if errors:
         failed = [{"cell": r["cell"], "seed": r["seed"], "error": r["error"]} for r in errors]
