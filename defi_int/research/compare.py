@@ -129,9 +129,15 @@ def differences(study: Comparison, rows: Sequence[Row]) -> tuple[list[Row], int,
                 "sd_diff": estimate.sd,
                 "ci_low": estimate.low,
                 "ci_high": estimate.high,
+                "ci_excludes_zero": _excludes_zero(estimate.low, estimate.high),
             }
         )
     return out, len(pairs), same
+
+
+def _excludes_zero(low: float | None, high: float | None) -> bool | None:
+    """Whether the interval [low, high] lies wholly on one side of 0 (None without an interval)."""
+    return None if low is None or high is None else low > 0 or high < 0
 
 
 _KEY = (

@@ -236,7 +236,7 @@ def differences_chart(rows: Sequence[Row]) -> go.Figure:
         figure.add_trace(
             go.Scatter(
                 x=[row["mean_diff"]], y=[""], mode="markers", name=row["figure"], showlegend=False,
-                marker={"size": 10, "color": "#1f77b4"},
+                marker={"size": 10, "color": "#d62728" if row.get("ci_excludes_zero") else "#1f77b4"},
                 error_x=None if interval is None else {
                     "type": "data", "symmetric": False, "array": [interval[1]], "arrayminus": [interval[0]]
                 },
@@ -245,18 +245,20 @@ def differences_chart(rows: Sequence[Row]) -> go.Figure:
             row=index, col=1,
         )  # fmt: skip
         figure.add_vline(x=0, line_color="grey", line_width=1, row=index, col=1)
-    layout(figure, "B − A per seed: mean and 95 % CI", "", "", height=max(260, 80 * len(shown) + 90))
+    title = "B − A per seed: mean and 95 % CI (red: the interval excludes 0)"
+    layout(figure, title, "", "", height=max(260, 80 * len(shown) + 90))
     return figure
 
 
 def profits_chart(groups: Sequence[tuple[str, Sequence[float], float | None, float | None]]) -> go.Figure:
     """Per row (label, profits over paths, published mean, published sd): a box of ours, the paper's mean ± sd."""
-    figure = layout(go.Figure(), "Profit at T per path: ours (box) against the published mean ± sd", "", "profit")
+    published = [(label, mean, sd) for label, _, mean, sd in groups if mean is not None]
+    title = "Profit at T per path (box: quartiles; dashed: mean ± sd)"
+    figure = layout(go.Figure(), title + (", against the published mean ± sd" if published else ""), "", "profit")
     if not any(values for _, values, _, _ in groups):
         return no_data(figure)
     for label, values, _, _ in groups:
         figure.add_trace(go.Box(y=list(values), name=label, boxmean="sd", marker_color="#1f77b4", showlegend=False))
-    published = [(label, mean, sd) for label, _, mean, sd in groups if mean is not None]
     if published:
         figure.add_trace(
             go.Scatter(
