@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 from typing import Any, NoReturn
 
 from defi_int.chain import BACKENDS, DEFAULT_BACKEND
-from defi_int.exceptions import ConfigError, DefiIntError, ScenarioError
+from defi_int.exceptions import ConfigError, DefiIntError, ScenarioError, ScenarioWarning
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -65,7 +66,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a scenario value, e.g. --set keeper.half_spread_bps=8 --set markets[0].volatility=1.2",
     )
-    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--no-progress", action="store_true", help="no progress (a bar on a terminal, else a line per few steps)"
+    )
     sub.add_parser("params", help="list every scenario key: default, range, unit and on-chain type")
     from defi_int.research.commands import add_commands
 
@@ -104,8 +107,20 @@ def _bot_commands(sub: Any) -> None:
     traders.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
 
 
+def _show_warning(message: Warning | str, category: type[Warning], *rest: Any, **more: Any) -> None:
+    """A scenario's warning as one line on standard error; any other warning as Python shows it."""
+    if issubclass(category, ScenarioWarning):
+        print(f"defi-int: warning: {message}", file=sys.stderr)
+    else:
+        _python_warning(message, category, *rest, **more)
+
+
+_python_warning = warnings.showwarning
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    warnings.showwarning = _show_warning
     if args.command == "params":
         return _params()
     commands = {"run": _run, "deploy": _deploy, "keeper": _keeper, "traders": _traders}
@@ -127,8 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
+    from defi_int.progress import progress
     from defi_int.sim.scenario import choose_backend, load_scenario, rpc_url_problem
 
     scenario = load_scenario(args.scenario, overrides=args.overrides, seed=args.seed)
@@ -143,32 +157,14 @@ def _run(args: argparse.Namespace) -> int:
     check_report_dir(out)
     from defi_int.sim.runner import run_scenario  # web3 and the EVM: only once the input is known good
 
-    console = Console(stderr=True)
-    if args.no_progress:
-        result = run_scenario(scenario, backend=args.backend, rpc_url=args.rpc_url)
-    else:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        columns = (
-            TextColumn(f"[bold]{scenario.name}[/bold]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("steps"),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=console, transient=False) as bar:
-            task = bar.add_task("run", total=scenario.steps)
-            result = run_scenario(
-                scenario,
-                backend=args.backend,
-                rpc_url=args.rpc_url,
-                progress=lambda done, total: bar.update(task, completed=done),
-            )
+    with progress(scenario.name, "steps", enabled=not args.no_progress) as update:
+        result = run_scenario(scenario, backend=args.backend, rpc_url=args.rpc_url, progress=update)
     soft = scenario.keeper.soft_limit
     paths = write_report(
         result,
         out,
         scenario=scenario.to_dict(),
+        overrides=args.overrides,
         caps={m.id: m.inventory_cap for m in scenario.markets},
         soft_limits=None if soft is None else {m.id: soft for m in scenario.markets},
     )

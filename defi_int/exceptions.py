@@ -24,6 +24,9 @@
             ├── JournalVersionError  the file was written by a newer schema
             └── OrderInFlight        an order in a settle transaction not yet final cannot change
 
+Beside the tree, ``ScenarioWarning`` (a ``UserWarning``): a scenario that runs but is probably not
+what was meant; the CLI prints it as one line.
+
 Context is kept as attributes so callers can act on it, not just print it.
 """
 
@@ -72,6 +75,10 @@ class ScenarioError(ConfigError):
         self.key = key
         self.problem = problem
         super().__init__(f"{source}: {key}: {problem}" if key is not None else f"{source}: {problem}")
+
+
+class ScenarioWarning(UserWarning):
+    """A scenario that runs but is probably not what was meant (``Scenario.warnings``); not an error."""
 
 
 class OutputError(ConfigError):

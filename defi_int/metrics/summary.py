@@ -4,7 +4,8 @@ It gathers the counters the runner recorded, the volumes and internalization rat
 fills, the final inventory, the exact PnL breakdown from ``pnl.breakdown``, statistics of the
 per-fill numbers from ``fills.derive``, markouts from ``markouts``, the AMM-oracle deviation from
 the time series, gas and throughput, the liquidations (by venue, penalties, bad debt, the insurance
-fund) and the invariants read from the chain.
+fund) and the invariants read from the chain; ``performance`` adds PnL in bps of volume, each
+part's share, Sharpe per step and the maximum drawdown.
 
 The output is strict JSON with a fixed key order: floats only for statistics and display amounts
 (whole tokens / whole base units), exact integers under ``pnl_breakdown_units``, and ``None``
@@ -21,7 +22,8 @@ import numpy as np
 
 from defi_int.metrics.fills import derive
 from defi_int.metrics.markouts import markout_curve, markouts_by_type
-from defi_int.metrics.pnl import breakdown
+from defi_int.metrics.performance import performance
+from defi_int.metrics.pnl import breakdown, cumulative_pnl
 from defi_int.metrics.records import RunResult
 from defi_int.metrics.timeseries import amm_oracle_deviation_bps
 from defi_int.orders.booking import Leg
@@ -109,6 +111,7 @@ def summarize(result: RunResult) -> dict[str, Any]:
         "pnl_breakdown": {name: part / tokens for name, part in pnl.parts().items()},
         "pnl_breakdown_units": {**pnl.parts(), "total": pnl.total},
         "pnl_residual_units": pnl.residual,
+        **performance(result, pnl, cumulative_pnl(result)),
         "price_deviation_bps": stats((_abs(m.deviation_bps) for _, m in derived), ("mean", "p50", "p95", "max")),
         "price_improvement_bps": stats(
             (m.price_improvement_bps for fill, m in derived if fill.venue == "internal"), ("mean", "p50")

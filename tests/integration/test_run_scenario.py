@@ -87,9 +87,7 @@ def test_run_writes_the_whole_report(tmp_path: Path, capsys: pytest.CaptureFixtu
         == 0
     )
     names = {p.name for p in out.iterdir()}
-    expected = {"fills.csv", "timeseries.csv", "summary.json", "report.html"}
-    expected |= {"inventory.png", "prices.png", "pnl.png", "markouts.png", "deviation.png"}
-    assert expected <= names
+    assert names == {"fills.csv", "timeseries.csv", "summary.json", "report.html"}
     summary = json.loads((out / "summary.json").read_text())
     for key in (
         "orders_total",
@@ -124,3 +122,14 @@ def test_run_writes_the_whole_report(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_the_summary_of_a_result_is_strict_json(basic) -> None:
     result, _, _ = basic
     json.dumps(summarize(result), allow_nan=False)
+
+
+def test_a_desk_pricing_another_fill_decay_than_its_traders_is_warned_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["run", str(SCENARIOS / "avellaneda_stoikov.toml"), "--set", "traders[0].decay=2", "--set", "steps=3"]
+    assert main([*args, "--out", str(tmp_path / "r"), "--no-progress"]) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert len(warned) == 1 and warned[0].startswith("defi-int: warning: ")
+    assert "keeper.fill_decay = 1.5 but traders[0].decay = 2 (market_orders)" in warned[0]
+    assert "<code>traders[0].decay=2</code>" in (tmp_path / "r" / "report.html").read_text()
