@@ -1,7 +1,9 @@
 """The run's report directory: ``write_report(result, out_dir)`` turns a ``RunResult`` into files.
 
 Data flow: every output is computed in memory first (``fills.csv`` from ``fills``,
-``timeseries.csv`` from ``timeseries``, ``summary.json`` from ``summary.summarize``, the five PNGs
+``timeseries.csv`` from ``timeseries``, the execution-quality section's CSVs and HTML from
+``transparency.execution_section``, ``summary.json`` from ``summary.summarize`` and that section's
+keys, the five PNGs
 from ``plots``, and ``report.html`` embedding those PNGs as base64 data URIs next to the key
 figures and the scenario parameters); only then is the directory written, as a whole: into a
 temporary directory beside ``out_dir``, renamed into place (``output.write_directory``). A
@@ -18,7 +20,7 @@ from __future__ import annotations
 import base64
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +31,11 @@ from defi_int.metrics.pnl import cumulative_pnl
 from defi_int.metrics.records import RunResult
 from defi_int.metrics.summary import summarize
 from defi_int.metrics.timeseries import timeseries_csv
+from defi_int.metrics.transparency import SECTION_FILES, execution_section, section_title
 
-REPORT_FILES: tuple[str, ...] = ("fills.csv", "timeseries.csv", "summary.json", *PLOT_FILES, "report.html")
+REPORT_FILES: tuple[str, ...] = (
+    "fills.csv", "timeseries.csv", *SECTION_FILES, "summary.json", *PLOT_FILES, "report.html", "execution.html",
+)  # fmt: skip
 
 _CAPTIONS = {
     "inventory.png": "Desk inventory",
@@ -149,8 +154,13 @@ def _by_type(summary: Mapping[str, Any]) -> str:
     return f"<p>Markouts (bps, desk's side, size-weighted) by trader type:</p><table>{head}{body}</table>"
 
 
-def report_html(summary: Mapping[str, Any], images: Mapping[str, bytes], scenario: Mapping[str, Any] | None) -> bytes:
-    """The self-contained ``report.html``."""
+def report_html(
+    summary: Mapping[str, Any],
+    images: Mapping[str, bytes],
+    scenario: Mapping[str, Any] | None,
+    sections: Sequence[str] = (),
+) -> bytes:
+    """The self-contained ``report.html``; ``sections`` are whole HTML sections put after the charts."""
     title = f"defi-int run: {summary['scenario']} (seed {summary['seed']})"
     parts = [
         "<!DOCTYPE html>",
@@ -172,6 +182,7 @@ def report_html(summary: Mapping[str, Any], images: Mapping[str, bytes], scenari
         caption = html.escape(_CAPTIONS.get(name, name))
         parts.append(f'<figure><img alt="{caption}" src="data:image/png;base64,{encoded}">')
         parts.append(f"<figcaption>{caption}</figcaption></figure>")
+    parts += sections
     if summary["contracts"]:
         parts += ["<h2>Contracts</h2>", _table(list(summary["contracts"].items()), ("contract", "address"))]
     if scenario is not None:
@@ -179,6 +190,12 @@ def report_html(summary: Mapping[str, Any], images: Mapping[str, bytes], scenari
         parts += ["<h2>Scenario parameters</h2>", f"<pre>{html.escape(text)}</pre>"]
     parts.append("</body></html>\n")
     return "\n".join(parts).encode()
+
+
+def section_page(title: str, body: str) -> bytes:
+    """One report section (already escaped HTML) as a page of its own, in the report's style."""
+    head = f'<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{_STYLE}</style>'
+    return f"<!DOCTYPE html>\n{head}</head><body>\n{body}\n</body></html>\n".encode()
 
 
 def write_report(
@@ -196,14 +213,17 @@ def write_report(
     """
     out_dir = Path(out_dir)
     points = cumulative_pnl(result)
-    summary = summarize(result)
+    section = execution_section(result)  # the execution quality, routing, segments and audits
+    summary = {**summarize(result), **section.summary}
     images = render_plots(result, points=points, caps=caps, soft_limits=soft_limits)
     contents: dict[str, bytes] = {
         "fills.csv": fills_csv(result.fills, result.decimals, result.trader_types),
         "timeseries.csv": timeseries_csv(result, points),
+        **section.files,
         "summary.json": summary_json(summary),
         **images,
-        "report.html": report_html(summary, images, scenario),
+        "report.html": report_html(summary, images, scenario, [section.html]),
+        "execution.html": section_page(section_title(result), section.html),
     }
     return write_directory(out_dir, {name: contents[name] for name in REPORT_FILES})
 
