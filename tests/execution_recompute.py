@@ -49,6 +49,7 @@ def recompute(members, samples) -> dict[str, Decimal]:
     cancelled = sum(Decimal(o["size"]) - sum(Decimal(f["size"]) for f in fs) for o, fs in members
                     if o["status"] == "cancelled")  # fmt: skip
     effective, quoted, improved, improvable, realized, waits = [], [], [], Decimal(0), [], []
+    against_oracle = []
     for order, fills in members:
         d = 1 if order["side"] == "buy" else -1
         mid = Decimal(order["amm_mid_at_receipt"] or order["oracle_at_receipt"])
@@ -56,6 +57,9 @@ def recompute(members, samples) -> dict[str, Decimal]:
         for f in fills:
             w, price = Decimal(f["size"]), Decimal(f["price"])
             effective.append((w, 2 * d * (price - mid) / mid * 10_000))
+            if order["oracle_at_receipt"]:
+                oracle = Decimal(order["oracle_at_receipt"])
+                against_oracle.append((w, 2 * d * (price - oracle) / oracle * 10_000))
             if amm is not None:
                 quoted.append((w, 2 * d * (amm - mid) / mid * 10_000))
                 improvable += w
@@ -70,6 +74,7 @@ def recompute(members, samples) -> dict[str, Decimal]:
         "fill_rate": filled / size,
         "cancelled_share": cancelled / size,
         "effective_spread_bps": mean(effective),
+        "effective_spread_oracle_bps": mean(against_oracle),
         "quoted_spread_bps": mean(quoted),
         "eq_ratio": mean(effective) / mean(quoted),
         "price_improved_share": sum(w for w, _ in improved) / improvable,

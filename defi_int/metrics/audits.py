@@ -8,7 +8,8 @@ Data flow (what each reads of a ``RunResult``; the rules are ``definitions.AUDIT
   notional no higher than the AMM's cost, a seller's no lower than its proceeds);
 - ``trading_ahead``: every hedge (``hedges``) against the client orders on its market and side
   that arrived before it (``orders``) and filled or were routed within
-  ``audit.trading_ahead_blocks`` blocks after it (their first leg in that window);
+  ``audit.trading_ahead_blocks`` blocks after it (their first leg in that window, with what that
+  leg still gained against the AMM's price for its size after the hedge);
 - ``equal_treatment``: per batch (block), market, side and size bucket, the internal prices of the
   orders marketable at receipt (``execution.covered``); a group of two or more whose prices spread
   wider than ``audit.equal_treatment_bps`` of the mark is a violation, and the dispersion is
@@ -23,13 +24,15 @@ Data flow (what each reads of a ``RunResult``; the rules are ``definitions.AUDIT
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from defi_int.metrics.execution import Covered, covered, side
-from defi_int.metrics.records import Counterfactual, OrderLog, RunResult
+from defi_int.metrics.fills import price_improvement_bps
+from defi_int.metrics.records import Counterfactual, RunResult
 from defi_int.metrics.summary import stats
 from defi_int.orders.booking import Leg
 from defi_int.orders.rules import beats_amm
@@ -99,24 +102,28 @@ def best_execution(result: RunResult) -> Audit:
 def trading_ahead(result: RunResult) -> Audit:
     """Hedges on the side of client orders the desk held, within N blocks before their fill."""
     window = result.audit.trading_ahead_blocks
-    first_legs: dict[bytes, list[Leg]] = defaultdict(list)
+    received = {order.digest: order.received_time for order in result.orders}
+    legs: dict[tuple[int, bool], list[Leg]] = defaultdict(list)  # chain order, so by block
     for leg in result.fills:
-        first_legs[leg.digest].append(leg)
+        if leg.digest in received:
+            legs[(leg.market, leg.is_buy)].append(leg)
+    for found in legs.values():
+        found.sort(key=lambda leg: leg.block)
+    blocks = {key: [leg.block for leg in found] for key, found in legs.items()}
     audit = Audit("trading_ahead", len(result.hedges), figures={"window_blocks": window})
     hedged_orders: set[bytes] = set()
-    by_side: dict[tuple[int, bool], list[OrderLog]] = defaultdict(list)
-    for order in result.orders:
-        if order.digest in first_legs:
-            by_side[(order.market, order.is_buy)].append(order)
     for hedge in result.hedges:
-        for order in by_side.get((hedge.market, hedge.is_buy), []):
-            if order.received_time > hedge.time:
+        key = (hedge.market, hedge.is_buy)
+        if key not in legs:
+            continue
+        start = bisect.bisect_right(blocks[key], hedge.block)
+        stop = bisect.bisect_right(blocks[key], hedge.block + window)
+        seen: set[bytes] = set()
+        for leg in legs[key][start:stop]:
+            if leg.digest in seen or received[leg.digest] > hedge.time:
                 continue
-            after = [leg for leg in first_legs.get(order.digest, []) if hedge.block < leg.block <= hedge.block + window]
-            if not after:
-                continue
-            leg = after[0]
-            hedged_orders.add(order.digest)
+            seen.add(leg.digest)
+            hedged_orders.add(leg.digest)
             price = hedge.quote * 10 ** (36 - result.decimals) // hedge.size if hedge.size else 0
             audit.rows.append(
                 _violation(
@@ -129,7 +136,7 @@ def trading_ahead(result: RunResult) -> Audit:
                     size=hedge.size,
                     price=price,
                     reference_price=leg.price,
-                    bps=None,
+                    bps=price_improvement_bps(leg),
                     detail=f"the desk's hedge at block {hedge.block}, then the order's {leg.venue} leg "
                     f"{leg.block - hedge.block} block(s) later at block {leg.block}",
                 )

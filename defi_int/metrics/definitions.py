@@ -206,6 +206,12 @@ COLUMNS: dict[str, tuple[Field, ...]] = {
             "Share-weighted average of 2·D·(fill price − mid at receipt)/mid at receipt over the group's fills.",
         ),
         Field(
+            "effective_spread_oracle_bps",
+            "bps of the oracle at receipt",
+            "The same against the oracle price at receipt (the index the desk prices around), over the fills of "
+            "orders that had a fresh oracle: the desk's own spread, whatever the AMM's mid did.",
+        ),
+        Field(
             "quoted_spread_bps",
             "bps of the mid at receipt",
             "Share-weighted average (same weights) of each filled order's quoted spread (see the terms).",
@@ -338,7 +344,12 @@ COLUMNS: dict[str, tuple[Field, ...]] = {
             "What it is held to: the AMM's price for the size (best execution), the order's fill (trading "
             "ahead), the best price in the group (equal treatment), the re-match's price (counterfactual).",
         ),
-        Field("bps", "bps", "How far off, in bps of the reference."),
+        Field(
+            "bps",
+            "bps",
+            "How far off, in bps of the reference; trading ahead: the client's leg against the AMM's price for "
+            "its size at its own block, after the hedge (positive: it still beat the AMM).",
+        ),
         Field("detail", "", "One sentence."),
     ),
 }

@@ -2,13 +2,15 @@
 
 Data flow: ``RunResult.orders`` (each with what the desk saw at receipt) and ``RunResult.fills``
 (the legs, by order digest) become one ``Covered`` per admitted order (``covered``): its mid at
-receipt, notional, size bucket and order type (``definitions.TERMS``). ``quality`` turns any set of
-them into one row of statistics: fill rate and how the rest ended, the effective and quoted
-spreads, E/Q, price improvement against the AMM, realized spreads at 1 and 5 blocks and 1 and 5
-minutes (the later mid from ``RunResult.timeseries``, ``MidIndex``), and the time from receipt to
-fill. ``execution_rows`` groups by market × order type × size bucket (the CSV), ``execution_summary``
-takes every covered order at once (``summary.json``). Every column is defined in
-``definitions.COLUMNS["execution.csv"]``; the routing, segments and audits modules reuse ``Covered``.
+receipt, notional, size bucket and order type (``definitions.TERMS``). Each leg's figures are
+computed once (``leg_figures``) and ``quality`` turns any set of orders into one row of statistics:
+fill rate and how the rest ended, the effective spread (against the AMM's mid, and against the
+oracle) and the quoted spread, E/Q, price improvement against the AMM, realized spreads at 1 and 5
+blocks and 1 and 5 minutes (the later mid from ``RunResult.timeseries``, ``MidIndex``), and the
+time from receipt to fill. ``execution_rows`` groups by market × order type × size bucket (the
+CSV), ``execution_summary`` takes every covered order at once (``summary.json``). Every column is
+defined in ``definitions.COLUMNS["execution.csv"]``; the routing, segments and audits modules reuse
+``Covered``.
 
 Prices are exact integers until a statistic is formed: bps come from one division of exact
 integers (``output.ratio_bps``), averages are share-weighted with ``math.fsum``; a statistic over
@@ -52,6 +54,7 @@ class Covered:
     bucket: str
     order_type: str  # marketable / non_marketable
     legs: list[Leg] = field(default_factory=list)
+    figures: list[LegFigures] | None = None  # its legs' statistics, once computed (``leg_figures``)
 
     @property
     def quoted_bps(self) -> float | None:
@@ -130,6 +133,50 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+@dataclass(frozen=True)
+class LegFigures:
+    """What one fill leg of a covered order adds to the statistics (bps; ``None``: not defined)."""
+
+    size: int
+    effective: float
+    against_oracle: float | None
+    quoted: float | None  # the order's quoted spread
+    improvement: float | None  # against the AMM's price for the order's size at receipt (None: none)
+    realized: tuple[float | None, ...]  # per ``HORIZONS``
+    wait: float  # seconds from receipt
+
+
+def leg_figures(c: Covered, mids: MidIndex) -> list[LegFigures]:
+    """The figures of ``c``'s legs, computed once per order (kept on it)."""
+    if c.figures is not None:
+        return c.figures
+    d, log, q = side(c.log.is_buy), c.log, c.quoted_bps
+    out = []
+    for leg in c.legs:
+        oracle, amm = log.oracle_at_receipt, log.amm_price_at_receipt
+        realized = []
+        for _, blocks, seconds in HORIZONS:
+            later = (
+                mids.at_block(leg.market, leg.block + blocks)
+                if blocks
+                else mids.at_time(leg.market, leg.time + seconds)
+            )
+            realized.append(None if later is None else ratio_bps(2 * d * (leg.price - later), c.mid))
+        out.append(
+            LegFigures(
+                leg.size,
+                2 * d * (leg.price - c.mid) * 10_000 / c.mid,
+                ratio_bps(2 * d * (leg.price - oracle), oracle) if oracle else None,
+                q,
+                ratio_bps(d * (amm - leg.price), amm) if amm else None,
+                tuple(realized),
+                float(leg.time - log.received_time),
+            )
+        )
+    c.figures = out
+    return out
+
+
 def quality(orders: Sequence[Covered], mids: MidIndex) -> dict[str, Any]:
     """One row of Rule 605 statistics over ``orders`` (keys: ``definitions`` columns from ``orders``)."""
     size = sum(c.log.size for c in orders)
@@ -137,35 +184,14 @@ def quality(orders: Sequence[Covered], mids: MidIndex) -> dict[str, Any]:
     left: dict[str, int] = defaultdict(int)
     for c in orders:
         left[c.log.status] += c.log.size - sum(leg.size for leg in c.legs)
-    effective, quoted, effective_q, improved, improvable, times = [], [], [], [], 0, []
-    realized: dict[str, list[tuple[int, float]]] = {suffix: [] for suffix, _, _ in HORIZONS}
-    for c in orders:
-        d, log = side(c.log.is_buy), c.log
-        q = c.quoted_bps
-        for leg in c.legs:
-            es = ratio_bps(2 * d * (leg.price - c.mid), c.mid)
-            assert es is not None
-            effective.append((leg.size, es))
-            if q is not None:
-                quoted.append((leg.size, q))
-                effective_q.append((leg.size, es))
-            amm = log.amm_price_at_receipt
-            if amm:
-                improvable += leg.size
-                gain = ratio_bps(d * (amm - leg.price), amm)
-                if gain is not None and gain > 0:
-                    improved.append((leg.size, gain))
-            for suffix, blocks, seconds in HORIZONS:
-                later = (
-                    mids.at_block(leg.market, leg.block + blocks)
-                    if blocks
-                    else mids.at_time(leg.market, leg.time + seconds)
-                )
-                if later is not None:
-                    rs = ratio_bps(2 * d * (leg.price - later), c.mid)
-                    assert rs is not None
-                    realized[suffix].append((leg.size, rs))
-            times.append((leg.size, float(leg.time - log.received_time)))
+    legs = [f for c in orders for f in leg_figures(c, mids)]
+    effective = [(f.size, f.effective) for f in legs]
+    against_oracle = [(f.size, f.against_oracle) for f in legs if f.against_oracle is not None]
+    quoted = [(f.size, f.quoted) for f in legs if f.quoted is not None]
+    effective_q = [(f.size, f.effective) for f in legs if f.quoted is not None]
+    improvable = sum(f.size for f in legs if f.improvement is not None)
+    improved = [(f.size, f.improvement) for f in legs if f.improvement is not None and f.improvement > 0]
+    times = [(f.size, f.wait) for f in legs]
     quoted_mean = weighted_mean(quoted)
     effective_over_q = weighted_mean(effective_q)
     row: dict[str, Any] = {
@@ -179,6 +205,7 @@ def quality(orders: Sequence[Covered], mids: MidIndex) -> dict[str, Any]:
         "rejected_share": _share(left["rejected"], size),
         "open_share": _share(left["open"], size),
         "effective_spread_bps": weighted_mean(effective),
+        "effective_spread_oracle_bps": weighted_mean(against_oracle),
         "quoted_spread_bps": quoted_mean,
         "eq_ratio": (
             effective_over_q / quoted_mean
@@ -188,8 +215,9 @@ def quality(orders: Sequence[Covered], mids: MidIndex) -> dict[str, Any]:
         "price_improved_share": _share(sum(w for w, _ in improved), improvable),
         "price_improvement_bps": weighted_mean(improved),
     }
-    for suffix, _, _ in HORIZONS:
-        row[f"realized_spread_{suffix}_bps"] = weighted_mean(realized[suffix])
+    for i, (suffix, _, _) in enumerate(HORIZONS):
+        realized = [(f.size, x) for f in legs if (x := f.realized[i]) is not None]
+        row[f"realized_spread_{suffix}_bps"] = weighted_mean(realized)
     row["time_to_fill_avg_s"] = weighted_mean(times)
     row["time_to_fill_p90_s"] = weighted_percentile(times, 0.9)
     return row
