@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := contracts/node_modules/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install demo bot-demo test test-fast contracts contracts-check gas-snapshot bench bench-run bench-bot bench-sweep experiment lint openapi clean
+.PHONY: install demo bot-demo test test-fast contracts contracts-check gas-snapshot bench bench-run bench-bot bench-sweep experiment lint openapi docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,10 @@ bench-bot: $(STAMP) $(NODE_STAMP)
 # The order API's OpenAPI document, committed as docs/openapi.json (a test fails when it is stale).
 openapi: $(STAMP)
 	$(BIN)/python -m defi_int.bot.openapi docs/openapi.json
+
+# The execution report's definitions, committed as docs/execution.md (a test fails when it is stale).
+docs: $(STAMP)
+	$(BIN)/python -c "from defi_int.metrics.definitions import definitions_markdown as d; print(d(), end='')" > docs/execution.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check defi_int tests scripts

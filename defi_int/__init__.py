@@ -8,7 +8,7 @@ parameter is declared once, and on ``types`` and ``exceptions``):
 - ``defi_int.market``  — exact mirrors of the AMM and the ledger, and the price paths.
 - ``defi_int.keeper``  — pricing, matching, risk (pure) and the keeper bot that settles batches.
 - ``defi_int.sim``     — scenarios (TOML), agents and the runner.
-- ``defi_int.metrics`` — fills, time series, PnL decomposition, markouts, plots and the report.
+- ``defi_int.metrics`` — fills, time series, PnL decomposition, markouts, charts, execution quality and the report.
 - ``defi_int.testing`` — the pytest plugin (fixtures ``defi_chain``, ``defi_system``, ...).
 
 For notebooks::

@@ -1,4 +1,6 @@
 """Command line: ``defi-int run SCENARIO`` runs a scenario on a chain and writes its report;
+``defi-int report execution RUN_DIR`` (or ``--db JOURNAL --out DIR``) rebuilds its execution-quality,
+routing, segment and audit files from a run's directory or a keeper's journal;
 ``defi-int params`` lists every scenario key with its default, range, unit and on-chain type;
 ``defi-int sweep``, ``compare`` and ``experiment`` run studies of many runs on Dask
 (``defi_int.research.commands``).
@@ -70,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
         "--no-progress", action="store_true", help="no progress (a bar on a terminal, else a line per few steps)"
     )
     sub.add_parser("params", help="list every scenario key: default, range, unit and on-chain type")
+    report = sub.add_parser("report", help="rebuild a report section from a run directory or a keeper's journal")
+    sections = report.add_subparsers(dest="section", required=True)
+    execution = sections.add_parser(
+        "execution", help="execution quality (Rule 605 form), routing (Rule 606 form), segments and audits"
+    )
+    execution.add_argument("run_dir", type=Path, nargs="?", help="a run's report directory (defi-int run --out)")
+    execution.add_argument("--db", type=Path, default=None, help="a keeper's journal instead of a run directory")
+    execution.add_argument("--out", type=Path, default=None, help="where to write (default: RUN_DIR itself)")
     from defi_int.research.commands import add_commands
 
     add_commands(sub)  # sweep, compare, experiment (defi_int/research)
@@ -123,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = _show_warning
     if args.command == "params":
         return _params()
-    commands = {"run": _run, "deploy": _deploy, "keeper": _keeper, "traders": _traders}
+    commands = {"run": _run, "report": _report, "deploy": _deploy, "keeper": _keeper, "traders": _traders}
     try:
         if args.command in ("sweep", "compare", "experiment"):
             from defi_int.research.commands import run_command
@@ -181,6 +191,29 @@ def _run(args: argparse.Namespace) -> int:
     )
     print(f"report written to {paths.get('report.html', out / 'report.html')}")
     return 0 if summary["invariants_ok"] else EXIT_FAILED
+
+
+def _report(args: argparse.Namespace) -> int:
+    """``defi-int report execution RUN_DIR | --db JOURNAL --out DIR`` (``metrics.rebuild``)."""
+    from defi_int.metrics.rebuild import EXECUTION_FILES, rebuild_run_dir, write_execution
+
+    if (args.run_dir is None) == (args.db is None):
+        raise ConfigError("report execution: give a run directory or --db JOURNAL, one of the two")
+    if args.db is not None:
+        if args.out is None:
+            raise ConfigError("report execution: --db needs --out DIR")
+        from defi_int.bot.report import read_journal
+        from defi_int.metrics.output import check_directory
+
+        check_directory(args.out, EXECUTION_FILES)
+        section, paths = write_execution(read_journal(args.db), args.out)
+    else:
+        section, paths = rebuild_run_dir(args.run_dir, args.out)
+    audits = section.summary["audits"]
+    counts = ", ".join(f"{name} {audit['violations']}" for name, audit in audits.items())
+    print(f"violations: {counts}")
+    print(f"execution report written to {paths['execution.html']}")
+    return 0
 
 
 def _deploy(args: argparse.Namespace) -> int:

@@ -499,6 +499,13 @@ class KeeperParams(Declared):
     toxicity_max_widen_bps: float = number(25.0, 0, BPS, unit="bps")
     toxicity_cap_from: float = number(0.5, 0, 1)
     markout_horizons: tuple[int, ...] = integers((1, 5, 20), 1, MAX_STEPS, unit="steps")
+    # The transparency audits (``defi_int.metrics.audits``): re-match every batch (off for speed
+    # runs), how far back a hedge counts as trading ahead of a client, the price dispersion within
+    # a batch that counts as unequal treatment, the routing report's period.
+    counterfactual_audit: bool = flag(True)
+    trading_ahead_blocks: int = integer(10, 1, 1_000_000, unit="blocks")
+    equal_treatment_bps: float = number(1.0, 0, BPS, unit="bps")
+    routing_period_seconds: int = integer(3_600, 1, YEAR_SECONDS, unit="seconds")
 
     @property
     def effective_toxicity_model(self) -> str:

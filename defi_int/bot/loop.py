@@ -15,7 +15,8 @@ then ``iterate()`` until stopped (``run``). One iteration::
       │             replaced / cancelled. While one is open nothing new is signed (one nonce at a time)
       ▼
     batch           expire; select (marketable first, price, time) ; snapshot (one read) ;
-      │             breakers (publish) ; prune ; plan with the breakers' gates ; validate ; trim by
+      │             breakers (publish) ; prune ; plan with the breakers' gates (and its
+      │             counterfactual re-match, journaled with a batch that settles) ; validate ; trim by
       │             simulating on the node ; reasons for what rests ;
       │             journal planned ─▶ sign (journal) ─▶ send (journal) ─▶ receipt ─▶ book (journal)
       ▼
@@ -332,7 +333,9 @@ class KeeperLoop:
         self._reject(pruned.rejected)
         if pruned.expired:
             self.journal.expire_orders(snapshot.view.now)
-        plan = keeper.plan(pruned.live, snapshot, self._gates(snapshot, board))
+        gates = self._gates(snapshot, board)
+        plan = keeper.plan(pruned.live, snapshot, gates)
+        counterfactuals = keeper.rematch(pruned.live, snapshot, plan, gates=gates)
         accepted, rejected = keeper.validate(plan.fills, snapshot)
         plan.decline(rejected, rest_transient=True)
         self._reject(rejected)
@@ -348,6 +351,7 @@ class KeeperLoop:
             return False
         keeper.hold(accepted)
         journal = self.journal
+        journal.record_counterfactuals(counterfactuals)  # a batch that goes on to settle: re-planned, it repeats
         settle = journal.plan_settle(f"{head.number}-{uuid.uuid4().hex[:12]}", accepted)
         failpoints.hit("after_planned")
         settle = self.txm.sign_settle(settle, self.venue.settle_call(accepted))

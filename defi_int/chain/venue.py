@@ -106,7 +106,9 @@ class ChainVenue:
 
     def hedge(self, order: HedgeOrder) -> HedgeReceipt:
         quote, receipt = self.system.hedge(order.market, order.is_buy, order.size, order.limit_quote)
-        return HedgeReceipt(quote, receipt.gas_used, receipt.block_number, funding_events(self.system, receipt))
+        block = self.system.chain.node.block(receipt.block_number)
+        time = block.timestamp if block else self.system.chain.timestamp()
+        return HedgeReceipt(quote, receipt.gas_used, receipt.block_number, funding_events(self.system, receipt), time)
 
     def liquidate(self, order: LiquidationOrder) -> LiquidationReceipt:
         _, receipt = self.system.liquidate(self.system.keeper_account, order.account, order.market, order.size)

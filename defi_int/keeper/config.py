@@ -42,6 +42,7 @@ class KeeperConfig:
     policy: PolicyParams = field(default_factory=PolicyParams)  # how its predictions are priced
     max_resting: int = _DECLARED.max_resting  # orders the book holds at most
     max_resting_per_trader: int = _DECLARED.max_resting_per_trader  # orders one trader may have resting
+    counterfactual_audit: bool = _DECLARED.counterfactual_audit  # re-match every batch (``keeper.audit``)
 
     @classmethod
     def from_params(

@@ -16,6 +16,8 @@ its journal's stages)::
         ▼
     plan(live, snapshot)          pricing, netting, inventory, routing per market (pure):
         │                         one PlannedFill per order, with the legs the chain should book
+        │                         (rematch: the same batch planned without the desk's
+        │                         priorities, the counterfactual audit of ``keeper.audit``)
         ▼
     validate(plan, snapshot)      the off-chain replay of settle; rejected orders leave the book
         ▼
@@ -40,10 +42,11 @@ back from the chain; ``release`` returns a held batch's orders to the book's sel
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from defi_int.exceptions import ChainError, ContractRevert, OrderRejected
+from defi_int.keeper.audit import rematch
 from defi_int.keeper.book import BookEntry, OrderBook, Priority, priority
 from defi_int.keeper.config import KeeperConfig
 from defi_int.keeper.hedging import hedge_order
@@ -51,11 +54,13 @@ from defi_int.keeper.intake import check_admissible, verify_signature
 from defi_int.keeper.liquidator import plan_liquidations
 from defi_int.keeper.matching import Closure, Gate, MarketBook, plan_market
 from defi_int.keeper.plan import PlannedFill, desk_delta, pools_after
+from defi_int.keeper.pricing import PricingParams
 from defi_int.keeper.quote import Quote, quote, receipt
 from defi_int.keeper.toxicity.labels import Label
 from defi_int.keeper.toxicity.scorer import Scorer
 from defi_int.keeper.trace import OrderTrace, Plan
 from defi_int.keeper.venue import LiquidationReceipt, MarketState, SettleReceipt, Snapshot, Venue
+from defi_int.metrics.records import Counterfactual
 from defi_int.orders.booking import FillEvent
 from defi_int.orders.model import Order
 from defi_int.orders.validation import CANCELLED, FILLED, OPEN, PARTIAL, validate_plan
@@ -146,6 +151,7 @@ class HedgeFill:
     block: int
     oracle_price: int
     funding: int = 0  # what the desk's book settled before the trade (+: paid)
+    time: int = 0  # the block's timestamp
 
 
 @dataclass
@@ -164,6 +170,7 @@ class BatchOutcome:
     hedges: list[HedgeFill] = field(default_factory=list)
     resends: int = 0
     traces: dict[bytes, OrderTrace] = field(default_factory=dict)  # what the batch did with each order it saw
+    counterfactuals: list[Counterfactual] = field(default_factory=list)  # the re-match's changes (``audit``)
 
     @property
     def events(self) -> list[FillEvent]:
@@ -264,6 +271,7 @@ class Keeper:
         snapshot = self.snapshot(selected)
         pruned = self.prune(selected, snapshot)
         plan = self.plan(pruned.live, snapshot)
+        counterfactuals = self.rematch(pruned.live, snapshot, plan, step=step)
         accepted, rejected = self.validate(plan.fills, snapshot)
         plan.decline(rejected)
         self.hold(accepted)
@@ -290,6 +298,7 @@ class Keeper:
             hedges=hedges,
             resends=settled.resends,
             traces=plan.traces,
+            counterfactuals=counterfactuals,
         )
 
     def liquidate(
@@ -402,11 +411,48 @@ class Keeper:
         A market without a fresh oracle price (or that the keeper does not price) plans nothing: the
         Vault cannot value any leg there, so its orders rest, and their traces say why.
         """
+        plan = Plan()
+        for entries, book, params in self._markets(live, snapshot, gates):
+            planned = plan_market(
+                entries, book, params, fee_bps=self.config.fee_bps, toxic=self._toxic,
+                model=self.config.toxicity.model, policy=self.config.policy,
+            )  # fmt: skip
+            plan.fills.extend(planned.fills)
+            plan.traces.update((t.digest, t) for t in planned.traces)
+        return plan
+
+    def rematch(
+        self,
+        live: Sequence[BookEntry],
+        snapshot: Snapshot,
+        plan: Plan,
+        *,
+        step: int = 0,
+        gates: Mapping[int, Gate] | None = None,
+    ) -> list[Counterfactual]:
+        """The counterfactual re-match of the batch ``plan`` was planned from (``keeper.audit``): the
+        orders whose legs change when the batch is served in reverse arrival order, or priced without
+        the inventory skew. Call it before validation changes ``plan``; nothing when the keeper's
+        ``counterfactual_audit`` is off."""
+        if not self.config.counterfactual_audit:
+            return []
+        changed: list[Counterfactual] = []
+        for entries, book, params in self._markets(live, snapshot, gates):
+            changed += rematch(
+                entries, book, params, fee_bps=self.config.fee_bps, actual=plan.traces, toxic=self._toxic,
+                model=self.config.toxicity.model, policy=self.config.policy, step=step, block=snapshot.block,
+            )  # fmt: skip
+        return changed
+
+    def _markets(
+        self, live: Sequence[BookEntry], snapshot: Snapshot, gates: Mapping[int, Gate] | None
+    ) -> Iterator[tuple[list[BookEntry], MarketBook, PricingParams]]:
+        """Each market's part of a batch, in market order: its entries (arrival order), what the desk
+        knows of the market, and its pricing; a market it cannot price gets a closed gate."""
         view = snapshot.view
         by_market: dict[int, list[BookEntry]] = {}
         for entry in live:
             by_market.setdefault(entry.order.market, []).append(entry)
-        plan = Plan()
         for market in sorted(by_market):
             pricing = self.config.pricing.get(market)
             mark = view.prices.get(market)
@@ -423,14 +469,7 @@ class Keeper:
                 view.now,
                 gate,
             )
-            params = pricing or next(iter(self.config.pricing.values()))
-            planned = plan_market(
-                by_market[market], book, params, fee_bps=self.config.fee_bps, toxic=self._toxic,
-                model=self.config.toxicity.model, policy=self.config.policy,
-            )  # fmt: skip
-            plan.fills.extend(planned.fills)
-            plan.traces.update((t.digest, t) for t in planned.traces)
-        return plan
+            yield by_market[market], book, pricing or next(iter(self.config.pricing.values()))
 
     def validate(self, plan: Sequence[PlannedFill], snapshot: Snapshot) -> tuple[list[PlannedFill], list[Rejection]]:
         """The off-chain replay of ``settle``: the fills that settle together; rejected orders leave the book."""
@@ -551,7 +590,15 @@ class Keeper:
             funding = sum(c.amount for c in receipt.funding if c.account == view.desk)
             hedges.append(
                 HedgeFill(
-                    market, order.is_buy, order.size, receipt.quote, receipt.gas_used, receipt.block, mark, funding
+                    market,
+                    order.is_buy,
+                    order.size,
+                    receipt.quote,
+                    receipt.gas_used,
+                    receipt.block,
+                    mark,
+                    funding,
+                    receipt.time,
                 )
             )
         return hedges

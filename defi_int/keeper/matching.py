@@ -77,6 +77,12 @@ class MarketBook:
     pool: Pool | None
     now: int | None = None  # when the batch lands (unix seconds): the paper's pricing modes need it
     gate: Gate = Gate()
+    skew: bool = True  # price with the inventory skew (False: as if flat; the audit's counterfactual)
+
+    @property
+    def priced_inventory(self) -> int:
+        """The inventory the desk's prices are skewed by (its room is always ``inventory``'s)."""
+        return self.inventory if self.skew else 0
 
 
 @dataclass(frozen=True)
@@ -180,7 +186,7 @@ def _look(
         return _Look(None, closed.reason, closed.detail, reference)
     if toxic(order.trader):
         return _Look(None, Reason.TOXIC, f"the desk judges {order.trader}'s flow toxic", reference)
-    quote = desk_quote(order.is_buy, entry.remaining, book.mark, book.inventory, reference, params, book.now)
+    quote = desk_quote(order.is_buy, entry.remaining, book.mark, book.priced_inventory, reference, params, book.now)
     if quote.price is None:
         return _Look(None, quote.reason, quote.detail, reference)
     if not meets_limit(order.is_buy, quote.price, order.limit_price):
@@ -221,7 +227,7 @@ def _price_and_route(
         if internal:
             assert book.mark is not None
             reference = amm_reference(pool, order.is_buy, internal)
-            quoted = desk_quote(order.is_buy, internal, book.mark, book.inventory, reference, params, book.now)
+            quoted = desk_quote(order.is_buy, internal, book.mark, book.priced_inventory, reference, params, book.now)
             if quoted.price is None:
                 return MarketPlan([], [], pool), (index, _after_batch(quoted.reason, quoted.detail))
             price = widened(order.is_buy, quoted.price, look.widen_bps, book.mark, internal, reference, params)

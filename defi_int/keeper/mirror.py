@@ -226,7 +226,7 @@ class MirrorVenue:
         logged = len(view.ledger.settled)
         quote = self._swap(view, view.desk, pool, order.market, order.is_buy, order.size, order.limit_quote)
         self._commit(view)
-        return HedgeReceipt(quote, 100_000, self.block, self._funding(logged))
+        return HedgeReceipt(quote, 100_000, self.block, self._funding(logged), self.now)
 
     def liquidate(self, order: LiquidationOrder) -> LiquidationReceipt:
         self._mine()

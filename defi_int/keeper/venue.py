@@ -111,6 +111,7 @@ class HedgeReceipt:
     gas_used: int
     block: int
     funding: list[FundingCharge] = field(default_factory=list)
+    time: int = 0  # the block's timestamp
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """What a scenario run records: the input of every metric, table, plot and report.
 
 The runner (``defi_int.sim``) fills a ``RunResult`` from the chain's events and views; the metrics
-(``defi_int.metrics``) turn it into ``fills.csv``, ``timeseries.csv``, ``summary.json``, plots and
+(``defi_int.metrics``) turn it into ``fills.csv``, ``timeseries.csv``, ``summary.json``, charts and
 ``report.html`` without touching the chain. Amounts are exact integers in their on-chain units
 (``defi_int.types``): sizes in 1e18 base units, prices in 1e18 USD per base unit, cash in
 collateral units. Floats appear only in the statistics derived from these records.
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from defi_int.metrics.frames import Frames
 
 from defi_int.orders.booking import Leg
+from defi_int.params import KeeperParams
 
 DeskEventKind = Literal["mark", "internal", "hedge", "fee", "funding", "liquidation"]
 
@@ -80,6 +81,65 @@ class ScoredLabel:
     expected_markout_bps: float
     markout_bps: float
     counterfactual: bool
+
+
+@dataclass(frozen=True)
+class Hedge:
+    """One of the desk's own AMM trades (a hedge of its book past the soft limit), as it settled."""
+
+    step: int
+    block: int
+    time: int  # the block's timestamp
+    market: int
+    is_buy: bool  # the desk's side
+    size: int  # base units
+    quote: int  # collateral paid (buy) or received (sell)
+    oracle_price: int  # the oracle mark when the hedge was decided, 1e18
+    gas: int = 0
+
+
+@dataclass(frozen=True)
+class Counterfactual:
+    """One order whose planned legs a counterfactual re-match of its batch changed (``keeper.audit``).
+
+    ``variant`` is the re-match: ``permuted`` (the batch's orders served in reverse arrival order)
+    or ``no_skew`` (priced without the inventory skew). The first four numbers are the batch's plan,
+    the ``cf_`` ones the re-match's, both before validation: sizes in base units, the internal
+    price 1e18 (0 without an internal leg), the AMM quote in collateral units (0 without one).
+    """
+
+    step: int
+    block: int  # the block of the view the batch was planned on
+    market: int
+    digest: bytes
+    trader: str
+    is_buy: bool
+    variant: str
+    mark: int  # the batch's oracle mark, 1e18
+    internal: int
+    internal_price: int
+    amm: int
+    amm_quote: int
+    cf_internal: int
+    cf_internal_price: int
+    cf_amm: int
+    cf_amm_quote: int
+
+
+_KEEPER = KeeperParams()
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """The audits' declared parameters (``keeper.trading_ahead_blocks`` ..., ``defi_int.params``)."""
+
+    trading_ahead_blocks: int = _KEEPER.trading_ahead_blocks
+    equal_treatment_bps: float = _KEEPER.equal_treatment_bps
+    routing_period_seconds: int = _KEEPER.routing_period_seconds
+
+    @classmethod
+    def from_params(cls, keeper: KeeperParams) -> AuditSettings:
+        return cls(keeper.trading_ahead_blocks, keeper.equal_treatment_bps, keeper.routing_period_seconds)
 
 
 @dataclass(frozen=True)
@@ -167,6 +227,10 @@ class RunResult:
     fills: list[Leg] = field(default_factory=list)  # every booked leg, in chain order (``orders.booking``)
     orders: list[OrderLog] = field(default_factory=list)  # every order received, in arrival order
     labels: list[ScoredLabel] = field(default_factory=list)  # the toxicity model's predictions against outcomes
+    hedges: list[Hedge] = field(default_factory=list)  # the desk's own AMM trades, in chain order
+    counterfactuals: list[Counterfactual] = field(default_factory=list)  # re-matches that changed an order
+    amm_fee_bps: dict[int, int] = field(default_factory=dict)  # market -> the AMM pool's fee
+    audit: AuditSettings = field(default_factory=AuditSettings)
     timeseries: list[TimePoint] = field(default_factory=list)
     desk_events: list[DeskEvent] = field(default_factory=list)
     start: BookState = field(default_factory=lambda: BookState(0, 0, {}, {}))

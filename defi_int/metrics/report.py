@@ -1,7 +1,10 @@
 """The run's report directory: ``write_report(result, out_dir)`` turns a ``RunResult`` into files.
 
 Data flow: every output is computed in memory first (``fills.csv`` from ``fills``,
-``timeseries.csv`` from ``timeseries``, ``summary.json`` from ``summary.summarize``, and
+``timeseries.csv`` from ``timeseries``, the execution-quality section's CSVs and its page
+``execution.html`` (``transparency.execution_section``: orders, hedges, re-matches, the Rule 605
+and 606 tables, segments and audits), ``summary.json`` from ``summary.summarize`` and that
+section's keys, and
 ``report.html`` from the run's frames (``frames.to_frames``) through the sections of
 ``sections.SECTIONS``: interactive plotly charts and sortable tables in one self-contained page,
 ``html.page``); only then is the directory written, as a whole: into a temporary directory beside
@@ -28,11 +31,14 @@ from defi_int.metrics.frames import to_frames
 from defi_int.metrics.output import check_directory, write_directory
 from defi_int.metrics.pnl import cumulative_pnl
 from defi_int.metrics.records import RunResult
-from defi_int.metrics.sections import ReportData, render
+from defi_int.metrics.sections import EXECUTION, EXECUTION_TITLE, ReportData, render
 from defi_int.metrics.summary import summarize
 from defi_int.metrics.timeseries import timeseries_csv
+from defi_int.metrics.transparency import SECTION_FILES, Section, execution_section, section_title
 
-REPORT_FILES: tuple[str, ...] = ("fills.csv", "timeseries.csv", "summary.json", "report.html")
+REPORT_FILES: tuple[str, ...] = (
+    "fills.csv", "timeseries.csv", *SECTION_FILES, "summary.json", "report.html", "execution.html",
+)  # fmt: skip
 #: Files earlier versions wrote into a report directory: replaced with it, never a reason to refuse it.
 EARLIER_FILES: tuple[str, ...] = ("inventory.png", "prices.png", "pnl.png", "markouts.png", "deviation.png")
 
@@ -57,8 +63,17 @@ def report_data(
     caps: Mapping[int, int] | None = None,
     soft_limits: Mapping[int, int] | None = None,
 ) -> ReportData:
-    """What the report's sections read, computed once."""
-    return ReportData(result, summarize(result), to_frames(result), scenario, tuple(overrides), caps, soft_limits)
+    """What the report's sections read, computed once (the execution-quality section's too)."""
+    section = execution_section(result)
+    summary = {**summarize(result), **section.summary}
+    return ReportData(
+        result, summary, to_frames(result), scenario, tuple(overrides), caps, soft_limits, {EXECUTION: section}
+    )
+
+
+def execution_page(result: RunResult, section: Section) -> bytes:
+    """``execution.html``: the execution-quality section as a page of its own."""
+    return html.page(section_title(result), [html.Section(EXECUTION_TITLE, section.html)])
 
 
 def write_report(
@@ -78,11 +93,14 @@ def write_report(
     out_dir = Path(out_dir)
     points = cumulative_pnl(result)
     data = report_data(result, scenario=scenario, overrides=overrides, caps=caps, soft_limits=soft_limits)
+    section = data.extra[EXECUTION]
     contents: dict[str, bytes] = {
         "fills.csv": fills_csv(result.fills, result.decimals, result.trader_types),
         "timeseries.csv": timeseries_csv(result, points),
+        **section.files,
         "summary.json": summary_json(data.summary),
         "report.html": report_html(data),
+        "execution.html": execution_page(result, section),
     }
     return write_directory(out_dir, {name: contents[name] for name in REPORT_FILES}, also=EARLIER_FILES)
 

@@ -231,6 +231,17 @@ def scenario(data: ReportData) -> str | None:
     return f"<pre>{html.escape(text)}</pre>"
 
 
+#: ``ReportData.extra``'s key for the execution-quality section (``transparency.execution_section``).
+EXECUTION = "execution"
+EXECUTION_TITLE = "Execution quality, routing and audits"
+
+
+def execution(data: ReportData) -> str | None:
+    """Rule 605 and 606 tables, segments and the conflict-of-interest audits (``metrics.transparency``)."""
+    section = data.extra.get(EXECUTION)
+    return None if section is None else str(section.html)
+
+
 Render = Callable[[ReportData], "str | None"]
 
 #: The report's sections in page order: (heading, function). Add a section with one line here.
@@ -244,6 +255,7 @@ SECTIONS: tuple[tuple[str, Render], ...] = (
     ("Markouts", markouts),
     ("Deviation from the oracle", deviation),
     ("Fills", fills),
+    (EXECUTION_TITLE, execution),
     ("Liquidations", liquidations),
     ("Rejections", rejections),
     ("Contracts", contracts),

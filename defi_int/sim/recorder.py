@@ -7,7 +7,9 @@ keeper already reconciled with the plan. The recorder writes the booked legs fro
 the market around them from the plan: nothing is replayed here.
 
 Every order the keeper received gets an ``OrderLog``: what the desk saw at its receipt, each
-batch's trace (its latest action and reason), its fills (sizes and times) and how it ended.
+batch's trace (its latest action and reason), its fills (sizes and times) and how it ended. The
+desk's hedges and each batch's counterfactual re-match (``keeper.audit``) are kept as they came:
+the execution report and the audits read them (``metrics.audits``).
 
 Desk events (marks, internal legs, hedges, fees, the desk's funding from the Vault's
 ``FundingSettled``, liquidations it took) are recorded in chain order for the PnL decomposition,
@@ -24,7 +26,7 @@ from defi_int.keeper.keeper import BatchOutcome
 from defi_int.keeper.toxicity.labels import Label
 from defi_int.keeper.venue import FundingCharge, LiquidationReceipt
 from defi_int.market.ledger import notional
-from defi_int.metrics.records import DeskEvent, LiquidationRecord, OrderLog, RunResult, ScoredLabel
+from defi_int.metrics.records import DeskEvent, Hedge, LiquidationRecord, OrderLog, RunResult, ScoredLabel
 from defi_int.orders.booking import book
 from defi_int.orders.model import Order
 from defi_int.reasons import Reason
@@ -105,9 +107,14 @@ class Recorder:
                 log.status = "expired"
         if outcome.events:
             self._fills(outcome)
+        result.counterfactuals += outcome.counterfactuals
         for hedge in outcome.hedges:
             result.hedge_transactions += 1
             result.hedge_gas += hedge.gas
+            result.hedges.append(
+                Hedge(outcome.step, hedge.block, hedge.time, hedge.market, hedge.is_buy, hedge.size, hedge.quote,
+                      hedge.oracle_price, hedge.gas)
+            )  # fmt: skip
             if hedge.funding:
                 result.desk_events.append(DeskEvent(outcome.step, "funding", hedge.market, 0, -hedge.funding, 0))
             base = hedge.size if hedge.is_buy else -hedge.size

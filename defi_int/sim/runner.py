@@ -56,7 +56,7 @@ from defi_int.keeper.keeper import Keeper
 from defi_int.keeper.venue import MarketState
 from defi_int.market.ledger import INSURANCE_FUND
 from defi_int.market.paths import price_path
-from defi_int.metrics.records import BookState, RunResult, TimePoint
+from defi_int.metrics.records import AuditSettings, BookState, RunResult, TimePoint
 from defi_int.orders.model import Order
 from defi_int.orders.signing import sign_order
 from defi_int.reasons import Reason
@@ -201,6 +201,8 @@ class _Run:
             markout_horizons=scenario.keeper.markout_horizons,
             closing_prices={m: path[scenario.steps] for m, path in self.paths.items()},
             trader_types=trader_types,
+            amm_fee_bps={m.market_id: m.amm_fee_bps for m in params.markets},
+            audit=AuditSettings.from_params(scenario.keeper),
         )
         self.recorder = Recorder(self.result)
         self._read_state()

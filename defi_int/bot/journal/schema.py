@@ -261,8 +261,31 @@ UPDATE orders SET reason_code = CASE
 WHERE reason_code IS NOT NULL;
 """
 
+# The counterfactual audit (``keeper.audit``): the orders whose legs a batch's re-match changed,
+# the plan's legs and the re-match's, for the execution report's audits.
+_V5 = """
+CREATE TABLE counterfactuals (
+    id                INTEGER PRIMARY KEY,
+    block_number      INTEGER NOT NULL,      -- the block of the view the batch was planned on
+    market            INTEGER NOT NULL,
+    digest            BLOB NOT NULL,
+    trader            TEXT NOT NULL,
+    is_buy            INTEGER NOT NULL,
+    variant           TEXT NOT NULL,         -- permuted | no_skew
+    mark              TEXT NOT NULL,         -- decimal: the batch's oracle mark (0: none)
+    internal          TEXT NOT NULL,         -- decimal: the plan's internal size, price, AMM size, quote
+    internal_price    TEXT NOT NULL,
+    amm               TEXT NOT NULL,
+    amm_quote         TEXT NOT NULL,
+    cf_internal       TEXT NOT NULL,         -- decimal: the re-match's
+    cf_internal_price TEXT NOT NULL,
+    cf_amm            TEXT NOT NULL,
+    cf_amm_quote      TEXT NOT NULL
+);
+"""
+
 #: Migration ``i`` brings a file from version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

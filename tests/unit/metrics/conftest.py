@@ -171,3 +171,23 @@ def empty_result():
 def fill():
     """Builds a ``Leg`` like step 1's internal buy, with the given fields changed."""
     return make_fill
+
+
+@pytest.fixture
+def flow_result():
+    """``flow.build_flow_result``: orders with receipts, legs, a hedge and re-matches (see ``flow``)."""
+    from flow import build_flow_result
+
+    return build_flow_result()
+
+
+@pytest.fixture(scope="module")
+def flow_report(tmp_path_factory):
+    """The flow run's whole report directory (written once per module: charts are slow to draw)."""
+    from flow import build_flow_result
+
+    from defi_int.metrics import write_report
+
+    out = tmp_path_factory.mktemp("flow") / "report"
+    write_report(build_flow_result(), out)
+    return out
