@@ -13,12 +13,12 @@ parameter is declared once, and on ``types`` and ``exceptions``):
 
 For notebooks::
 
-    from defi_int import load_scenario, run_scenario, summarize, sweep, write_report
+    from defi_int import load_scenario, run_scenario, summarize, sweep, to_frames, write_report
 
     scenario = load_scenario("scripts/scenarios/basic.toml", overrides=["steps=60"])
     result = run_scenario(scenario)
     summarize(result)["internalization_rate"]
-    frames = result.to_frames()  # fills, timeseries, liquidations, summary as pandas DataFrames
+    frames = to_frames(result)  # fills, timeseries, liquidations, summary as pandas DataFrames
     study = sweep("scripts/scenarios/basic.toml", {"keeper.half_spread_bps": [2, 10]}, seeds=2, sets={"steps": 60})
     study.cells  # one row per cell and figure: mean, sd, 95 % CI
 
@@ -29,7 +29,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from defi_int.version import __version__ as __version__
+
 __all__ = [
     "compare",
     "experiment",

@@ -33,7 +33,6 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-import defi_int
 from defi_int.bot import intake
 from defi_int.bot.breakers import BreakerBoard
 from defi_int.bot.errors import ApiRejection
@@ -68,8 +67,10 @@ from defi_int.bot.models import (
     Uint,
 )
 from defi_int.bot.state import BotState
-from defi_int.keeper.quote import Receipt, quote
+from defi_int.keeper.book import Receipt
+from defi_int.keeper.quote import quote
 from defi_int.reasons import Reason
+from defi_int.version import __version__
 
 _log = logging.getLogger(__name__)
 _DIGEST = re.compile(r"0x[0-9a-fA-F]{64}")
@@ -104,7 +105,7 @@ def create_app(state: BotState) -> FastAPI:
     """The API over ``state``; see the module docstring."""
     app = FastAPI(
         title="defi-int keeper API",
-        version=defi_int.__version__,
+        version=__version__,
         description=(
             "Signed EIP-712 orders in, their status, fills and quotes out. Integers are decimal strings; "
             "every error is {code, message}."

@@ -29,8 +29,9 @@ from defi_int.bot.journal import Admission, OrderRecord
 from defi_int.bot.models import CancelRequest, DomainIn, OrderMessage, OrderSubmission
 from defi_int.bot.state import BotState
 from defi_int.exceptions import OrderRejected
+from defi_int.keeper.book import Receipt
 from defi_int.keeper.intake import check_admissible, verify_signature
-from defi_int.keeper.quote import Receipt, quote, receipt
+from defi_int.keeper.quote import quote, receipt
 from defi_int.orders.eip712 import NAME, VERSION, Domain
 from defi_int.orders.model import Order
 from defi_int.orders.signing import recover_signer

@@ -24,7 +24,7 @@ import heapq
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from defi_int.exceptions import OrderRejected
 from defi_int.orders.model import Order
@@ -32,7 +32,6 @@ from defi_int.reasons import Reason
 from defi_int.types import BPS
 
 if TYPE_CHECKING:
-    from defi_int.keeper.quote import Receipt
     from defi_int.keeper.toxicity.features import OrderFeatures
     from defi_int.keeper.toxicity.models import Prediction
 
@@ -40,6 +39,46 @@ if TYPE_CHECKING:
 _PPB = 10**9
 
 Priority = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the desk saw when an order arrived (see the module docstring)."""
+
+    time: int  # unix seconds (the chain's time the order was received at)
+    block: int  # the block of the desk's view the figures come from
+    step: int  # the simulator's step (0 in the bot)
+    oracle_price: int
+    oracle_fresh: bool
+    amm_mid: int  # 0: no pool
+    desk_price: int | None  # the desk's price for the order's whole size then (None: none)
+    amm_price: int | None  # the AMM's average price for the same size then (None: it could not)
+    marketable: bool  # the limit reached the better of the two prices
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON values (prices as decimal strings) for the journal and the API."""
+        return {
+            "time": self.time,
+            "block": self.block,
+            "step": self.step,
+            "oracle_price": str(self.oracle_price),
+            "oracle_fresh": self.oracle_fresh,
+            "amm_mid": str(self.amm_mid),
+            "desk_price": None if self.desk_price is None else str(self.desk_price),
+            "amm_price": None if self.amm_price is None else str(self.amm_price),
+            "marketable": self.marketable,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Receipt:
+        def price(key: str) -> int | None:
+            value = raw.get(key)
+            return None if value is None else int(value)
+
+        return cls(
+            int(raw["time"]), int(raw["block"]), int(raw["step"]), int(raw["oracle_price"]), bool(raw["oracle_fresh"]),
+            int(raw["amm_mid"]), price("desk_price"), price("amm_price"), bool(raw["marketable"]),
+        )  # fmt: skip
 
 
 @dataclass

@@ -9,7 +9,7 @@ batch's time included, so the paper's pricing modes quote as they fill), the pla
 service's breakers) and the desk's inventory room; the AMM's price is the average price of the
 same size through the pool, rounded against the trader as the contract checks limits.
 
-``Receipt`` is what the desk saw when an order arrived (DESIGN, Transparency; the execution-quality
+``receipt`` makes the ``book.Receipt`` of an order: what the desk saw when it arrived (DESIGN, Transparency; the execution-quality
 report's "at receipt" figures): the time, the oracle, the AMM's mid, the desk's quote and the AMM's
 for the order's size, and whether the order was marketable then (its limit reached the better of
 the two). Pure: plain ints and the ``Pool`` mirror.
@@ -18,8 +18,9 @@ the two). Pure: plain ints and the ``Pool`` mirror.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
+from defi_int.keeper.book import Receipt
 from defi_int.keeper.matching import Gate, inventory_room
 from defi_int.keeper.pricing import PricingParams, desk_quote
 from defi_int.market.amm import AmmMathError, Pool
@@ -114,46 +115,6 @@ def quote(
         state.market, trader_buys, size, price, reason, detail, amm_price, amm_quote, amm_reason, amm_detail,
         state.oracle_price, state.fresh, mid, block, now,
     )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """What the desk saw when an order arrived (see the module docstring)."""
-
-    time: int  # unix seconds (the chain's time the order was received at)
-    block: int  # the block of the desk's view the figures come from
-    step: int  # the simulator's step (0 in the bot)
-    oracle_price: int
-    oracle_fresh: bool
-    amm_mid: int  # 0: no pool
-    desk_price: int | None  # the desk's price for the order's whole size then (None: none)
-    amm_price: int | None  # the AMM's average price for the same size then (None: it could not)
-    marketable: bool  # the limit reached the better of the two prices
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain JSON values (prices as decimal strings) for the journal and the API."""
-        return {
-            "time": self.time,
-            "block": self.block,
-            "step": self.step,
-            "oracle_price": str(self.oracle_price),
-            "oracle_fresh": self.oracle_fresh,
-            "amm_mid": str(self.amm_mid),
-            "desk_price": None if self.desk_price is None else str(self.desk_price),
-            "amm_price": None if self.amm_price is None else str(self.amm_price),
-            "marketable": self.marketable,
-        }
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> Receipt:
-        def price(key: str) -> int | None:
-            value = raw.get(key)
-            return None if value is None else int(value)
-
-        return cls(
-            int(raw["time"]), int(raw["block"]), int(raw["step"]), int(raw["oracle_price"]), bool(raw["oracle_fresh"]),
-            int(raw["amm_mid"]), price("desk_price"), price("amm_price"), bool(raw["marketable"]),
-        )  # fmt: skip
 
 
 def receipt(order: Order, seen: Quote, *, step: int = 0) -> Receipt:

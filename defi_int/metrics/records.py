@@ -10,10 +10,7 @@ collateral units. Floats appear only in the statistics derived from these record
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    from defi_int.metrics.frames import Frames
+from typing import Literal
 
 from defi_int.orders.booking import Leg
 from defi_int.params import KeeperParams
@@ -257,9 +254,3 @@ class RunResult:
 
     wall_seconds: float = 0.0
     phase_seconds: dict[str, float] = field(default_factory=dict)  # where the wall time went (setup, oracle ...)
-
-    def to_frames(self) -> Frames:
-        """The run as pandas DataFrames (fills, timeseries, liquidations, summary); ``metrics.frames``."""
-        from defi_int.metrics.frames import to_frames
-
-        return to_frames(self)

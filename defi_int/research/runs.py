@@ -45,10 +45,10 @@ from typing import Any
 
 import numpy as np
 
-from defi_int import __version__
 from defi_int.metrics.pnl import book_value
 from defi_int.metrics.records import BookState, RunResult
 from defi_int.types import ONE
+from defi_int.version import __version__
 
 Row = dict[str, Any]
 

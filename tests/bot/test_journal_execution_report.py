@@ -11,7 +11,7 @@ from botkit import NOW, leg, planned, tx
 from defi_int.bot.journal import HedgeRecord, Journal, Sample
 from defi_int.bot.report import journal_result, report_command
 from defi_int.cli import main
-from defi_int.keeper.quote import Receipt
+from defi_int.keeper.book import Receipt
 from defi_int.metrics.records import Counterfactual
 from defi_int.types import ONE
 

@@ -17,6 +17,7 @@ import pytest
 from defi_int import load_scenario, run_scenario, summarize, write_report
 from defi_int.cli import main
 from defi_int.metrics.records import RunResult
+from defi_int.metrics.report import REPORT_FILES
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scripts" / "scenarios"
@@ -93,7 +94,8 @@ def test_run_writes_the_whole_report(tmp_path: Path, capsys: pytest.CaptureFixtu
         == 0
     )
     names = {p.name for p in out.iterdir()}
-    assert names == {"fills.csv", "timeseries.csv", "summary.json", "report.html"}
+    assert names == set(REPORT_FILES)
+    assert {"fills.csv", "timeseries.csv", "orders.csv", "execution.csv", "summary.json", "report.html"} <= names
     summary = json.loads((out / "summary.json").read_text())
     for key in (
         "orders_total",

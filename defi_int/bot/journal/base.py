@@ -22,7 +22,7 @@ from defi_int.bot.errors import JournalError
 from defi_int.bot.journal.records import IN_FLIGHT, InFlight, LegRecord, OrderRecord, ReasonNote
 from defi_int.bot.journal.schema import connect as _connect
 from defi_int.bot.journal.schema import migrate
-from defi_int.keeper.quote import Receipt
+from defi_int.keeper.book import Receipt
 from defi_int.orders.booking import Leg
 from defi_int.orders.model import Order
 from defi_int.reasons import Reason

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from defi_int.bot.journal.orders import Admission, Incoming
-from defi_int.keeper.quote import Receipt
+from defi_int.keeper.book import Receipt
 from defi_int.orders.model import Order
 
 #: Orders one transaction takes at most (the rest wait for the next).

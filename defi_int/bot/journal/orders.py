@@ -29,7 +29,7 @@ from defi_int.bot.journal.records import (
     OrderEvent,
     OrderRecord,
 )
-from defi_int.keeper.quote import Receipt
+from defi_int.keeper.book import Receipt
 from defi_int.keeper.trace import OrderTrace
 from defi_int.orders.model import Order
 from defi_int.reasons import Reason

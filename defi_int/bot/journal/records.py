@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from defi_int.keeper.quote import Receipt
+from defi_int.keeper.book import Receipt
 from defi_int.orders.booking import Leg, LegContext
 from defi_int.orders.model import Order
 from defi_int.reasons import Reason

@@ -26,6 +26,7 @@ Pure: numpy and the learning libraries (imported only by the models that use the
 """
 
 from defi_int.keeper.toxicity.features import FlowWatch, OrderFeatures
+from defi_int.keeper.toxicity.kinds import load_model, make_model
 from defi_int.keeper.toxicity.labels import Label, LabelQueue, Pending, markout_bps
 from defi_int.keeper.toxicity.models import (
     MODELS,
@@ -33,8 +34,6 @@ from defi_int.keeper.toxicity.models import (
     ToxicityConfig,
     ToxicityModel,
     ToxicityStateError,
-    load_model,
-    make_model,
 )
 from defi_int.keeper.toxicity.scorer import Scorer
 from defi_int.keeper.toxicity.traders import TraderBook, TraderStats, trader_rule

@@ -5,9 +5,9 @@ Every model is a ``ToxicityModel``::
     predict(features) -> Prediction(p_toxic, expected_markout_bps, flagged)   pure: changes nothing
     update(features, label_bps)    one matured label (``labels``): the desk's markout at the horizon
     end_step(step)                 after the step's labels: periodic work (the gbdt's refit)
-    state() -> bytes               everything it learned; ``load_model(state)`` restores it exactly
+    state() -> bytes               everything it learned; ``kinds.load_model(state)`` restores it exactly
 
-``keeper.toxicity_model`` (``ToxicityConfig.model``) picks one; ``make_model`` builds it:
+``keeper.toxicity_model`` (``ToxicityConfig.model``) picks one; ``kinds.make_model`` builds it:
 
 - ``none``: no model: p 0, expected markout 0, never flagged;
 - ``trader_rule``: the per-trader rule (``traders.trader_rule`` over the features
@@ -258,37 +258,3 @@ def sigmoid(raw: float) -> float:
         return 1.0 / (1.0 + math.exp(-raw))
     e = math.exp(raw)
     return e / (1.0 + e)
-
-
-def make_model(config: ToxicityConfig) -> ToxicityModel:
-    """A new, untrained model of the kind ``config.model``."""
-    if config.model == "none":
-        return NoModel()
-    if config.model == "trader_rule":
-        return TraderRuleModel(config.threshold_bps, config.min_fills)
-    if config.model == "logistic":
-        return LogisticModel()
-    from defi_int.keeper.toxicity.gbdt import GbdtModel
-
-    return GbdtModel(config.refit_steps, config.window, config.seed)
-
-
-def load_model(data: bytes, kind: str | None = None) -> ToxicityModel:
-    """The model ``state()`` saved, exactly as it was (its predictions and its future updates alike)."""
-    saved_kind, payload = read_state(data, kind)
-    if saved_kind == "none":
-        return NoModel()
-    if saved_kind == "trader_rule":
-        threshold_bps, min_fills, cells = payload
-        rule = TraderRuleModel(threshold_bps, min_fills)
-        rule.cells = cells
-        return rule
-    if saved_kind == "logistic":
-        logistic = LogisticModel.__new__(LogisticModel)
-        logistic.scaler, logistic.classifier, logistic.regressor = payload
-        return logistic
-    if saved_kind == "gbdt":
-        from defi_int.keeper.toxicity.gbdt import GbdtModel
-
-        return GbdtModel.restore(payload)
-    raise ToxicityStateError(f"unknown model kind {saved_kind!r}")

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from defi_int.keeper.toxicity.features import FlowWatch, OrderFeatures
+from defi_int.keeper.toxicity.kinds import load_model, make_model
 from defi_int.keeper.toxicity.labels import Label, LabelQueue, Pending
 from defi_int.keeper.toxicity.models import (
     STATE_VERSION,
@@ -43,8 +44,6 @@ from defi_int.keeper.toxicity.models import (
     ToxicityConfig,
     ToxicityModel,
     ToxicityStateError,
-    load_model,
-    make_model,
 )
 from defi_int.keeper.toxicity.traders import TraderBook
 from defi_int.orders.model import Order

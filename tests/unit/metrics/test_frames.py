@@ -1,4 +1,4 @@
-"""RunResult.to_frames: decimal units as floats, the chain's integers exact beside them, one row per record."""
+"""to_frames: decimal units as floats, the chain's integers exact beside them, one row per record."""
 
 from dataclasses import replace
 from decimal import Decimal
@@ -6,13 +6,13 @@ from decimal import Decimal
 import pandas as pd
 import pyarrow as pa
 
-from defi_int.metrics.frames import EXACT, rows_frame
+from defi_int.metrics.frames import EXACT, rows_frame, to_frames
 
 ONE = 10**18
 
 
 def test_fills_come_in_decimal_units_with_the_exact_integers_beside_them(sample_result):
-    fills = sample_result.to_frames().fills
+    fills = to_frames(sample_result).fills
     assert len(fills) == 3 and list(fills["venue"]) == ["internal", "internal", "amm"]
     assert fills["price"].dtype == "float64" and fills["price"].tolist() == [2001.0, 2009.0, 2006.5]
     assert fills["size"].tolist() == [1.0, 0.5, 0.5]
@@ -27,7 +27,7 @@ def test_fills_come_in_decimal_units_with_the_exact_integers_beside_them(sample_
 def test_a_price_at_the_top_of_uint128_stays_exact_where_int64_and_floats_cannot(sample_result):
     top = 2**128 - 1
     sample_result.fills = [replace(sample_result.fills[0], price=top, limit_price=top)]
-    fills = sample_result.to_frames().fills
+    fills = to_frames(sample_result).fills
     assert int(fills["price_units"].iloc[0]) == top
     assert int(fills["price_units"].sum()) == top
     assert int(fills["price_units"].iloc[0]) != int(fills["price"].iloc[0] * ONE)  # the float alone loses digits
@@ -36,7 +36,7 @@ def test_a_price_at_the_top_of_uint128_stays_exact_where_int64_and_floats_cannot
 
 
 def test_the_time_series_carries_equity_and_cumulative_pnl_per_step(sample_result):
-    series = sample_result.to_frames().timeseries
+    series = to_frames(sample_result).timeseries
     assert series["step"].tolist() == [0, 1, 2, 3, 4, 5]
     assert series["inventory"].tolist() == [0.0, -1.0, -0.5, 0.0, 0.0, 0.0]
     assert [int(v) for v in series["pnl_total_units"]] == [
@@ -51,7 +51,7 @@ def test_the_time_series_carries_equity_and_cumulative_pnl_per_step(sample_resul
 
 
 def test_the_summary_is_one_row_whose_nested_keys_are_joined_with_dots(sample_result):
-    summary = sample_result.to_frames().summary
+    summary = to_frames(sample_result).summary
     assert len(summary) == 1
     assert summary["pnl_breakdown.fees"].iloc[0] == 1.202625
     assert summary["markouts_bps.5"].isna().iloc[0]  # unmeasurable: missing, not NaN-as-text
@@ -60,7 +60,7 @@ def test_the_summary_is_one_row_whose_nested_keys_are_joined_with_dots(sample_re
 
 
 def test_an_empty_run_gives_empty_frames_with_their_columns(empty_result):
-    frames = empty_result.to_frames()
+    frames = to_frames(empty_result)
     assert frames.fills.empty and "price_units" in frames.fills.columns
     assert frames.liquidations.empty and "penalty_units" in frames.liquidations.columns
 

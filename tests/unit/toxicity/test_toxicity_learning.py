@@ -12,7 +12,8 @@ from toxicity_world import drive, lagging_oracle
 
 from defi_int.keeper.toxicity.evaluation import auc, brier, reliability
 from defi_int.keeper.toxicity.features import OrderFeatures
-from defi_int.keeper.toxicity.models import ToxicityConfig, make_model
+from defi_int.keeper.toxicity.kinds import make_model
+from defi_int.keeper.toxicity.models import ToxicityConfig
 from defi_int.keeper.toxicity.scorer import Scorer
 
 WIDTH = len(OrderFeatures.NAMES)

@@ -8,7 +8,8 @@ from toxicity_world import drive, lagging_oracle
 
 from defi_int.keeper.toxicity.features import OrderFeatures
 from defi_int.keeper.toxicity.gbdt import _PARAMS, GbdtModel, Trees
-from defi_int.keeper.toxicity.models import MODELS, ToxicityConfig, ToxicityStateError, load_model, make_model
+from defi_int.keeper.toxicity.kinds import load_model, make_model
+from defi_int.keeper.toxicity.models import MODELS, ToxicityConfig, ToxicityStateError
 from defi_int.keeper.toxicity.scorer import Scorer
 
 WORLD = lagging_oracle(140, seed=5)
