@@ -27,7 +27,7 @@ const SETTINGS = {
   viaIR: true,
   optimizer: { enabled: true, runs: 20000 },
   metadata: { bytecodeHash: 'none', appendCBOR: false },
-  outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
+  outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object', 'userdoc', 'devdoc'] } },
 };
 // Contracts compiled with fewer optimizer runs: the Vault's runtime code must stay under EIP-170's
 // 24,576 bytes, and its per-fill path is hand-written assembly that the runs setting barely moves.
@@ -83,6 +83,8 @@ function build() {
       abi: unit.abi,
       bytecode: '0x' + unit.evm.bytecode.object,
       deployedBytecode: '0x' + unit.evm.deployedBytecode.object,
+      userdoc: unit.userdoc,
+      devdoc: unit.devdoc,
     };
   }
   const sourceHashes = Object.fromEntries(Object.entries(sources).map(([k, v]) => [k, sha256(v.content)]));

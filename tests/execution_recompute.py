@@ -1,5 +1,5 @@
 """Rule 605 cells recomputed from a run directory's CSVs (fills.csv, orders.csv, timeseries.csv) with
-code of the tests' own (csv and Decimal, the definitions read off docs/execution.md), never the
+code of the tests' own (csv and Decimal, the definitions read off docs/reference/execution.md), never the
 report's: the unit tests use it on a hand-made run, the integration tests on a shipped scenario."""
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def mean(pairs: list[tuple[Decimal, Decimal]]) -> Decimal:
 
 
 def recompute(members, samples) -> dict[str, Decimal]:
-    """The recomputed statistics of one group (the definitions, read off docs/execution.md)."""
+    """The recomputed statistics of one group (the definitions, read off docs/reference/execution.md)."""
     size = sum(Decimal(o["size"]) for o, _ in members)
     filled = sum(Decimal(f["size"]) for _, fs in members for f in fs)
     cancelled = sum(Decimal(o["size"]) - sum(Decimal(f["size"]) for f in fs) for o, fs in members

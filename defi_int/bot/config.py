@@ -91,7 +91,8 @@ class KeeperFile:
     breakers: BreakerConfig = field(default_factory=BreakerConfig)
 
 
-_TABLES: dict[str, type] = {"keeper": KeeperParams, "bot": LoopParams, "api": ApiLimits, "breakers": BreakerConfig}
+#: The keeper file's tables, each a declared class (read by ``load_keeper_file`` and the parameter reference).
+TABLES: dict[str, type] = {"keeper": KeeperParams, "bot": LoopParams, "api": ApiLimits, "breakers": BreakerConfig}
 
 
 def load_keeper_file(path: str | Path | None) -> KeeperFile:
@@ -110,9 +111,9 @@ def load_keeper_file(path: str | Path | None) -> KeeperFile:
     except (tomllib.TOMLDecodeError, ValueError) as exc:
         raise ScenarioError(source, None, f"invalid TOML: {exc}") from None
     top = Node(Context(source, Path(path).parent), raw)
-    top.check_keys(set(_TABLES))
+    top.check_keys(set(TABLES))
     values = {}
-    for name, cls in _TABLES.items():
+    for name, cls in TABLES.items():
         node = top.table(name)
         node.check_keys(declared_keys(cls))
         read = read_declared(node, cls)  # a bad key or value raises ScenarioError naming it

@@ -1,6 +1,8 @@
 """Compiled contract artifacts shipped inside the package.
 
-``contracts/build.js`` writes ``artifacts/<Name>.json`` (ABI and bytecode) and
+``contracts/build.js`` writes ``artifacts/<Name>.json`` (ABI, bytecode and the NatSpec solc collects:
+``userdoc`` with each ``@notice``, ``devdoc`` with ``@dev``, ``@param`` and ``@return``; the
+documentation's contract reference reads them) and
 ``artifacts/build-info.json`` (compiler version, settings, sha256 of every source). Reading them
 needs no node and no compiler, so ``pip install`` users never see Solidity.
 
@@ -11,7 +13,7 @@ their creation code runs inside an ``eth_call`` (``BatchRead``, see ``multiread`
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -29,6 +31,8 @@ class Artifact:
     abi: list[dict[str, Any]]
     bytecode: str
     deployed_bytecode: str
+    userdoc: dict[str, Any] = field(default_factory=dict)
+    devdoc: dict[str, Any] = field(default_factory=dict)
 
 
 def _read(filename: str) -> dict[str, Any]:
@@ -48,7 +52,9 @@ def load(name: str) -> Artifact:
     if name not in SHIPPED:
         raise ArtifactError(f"unknown contract {name!r}; known: {', '.join(SHIPPED)}")
     data = _read(f"{name}.json")
-    return Artifact(name, data["abi"], data["bytecode"], data["deployedBytecode"])
+    return Artifact(
+        name, data["abi"], data["bytecode"], data["deployedBytecode"], data.get("userdoc", {}), data.get("devdoc", {})
+    )
 
 
 @cache

@@ -9,10 +9,10 @@ batch's time included, so the paper's pricing modes quote as they fill), the pla
 service's breakers) and the desk's inventory room; the AMM's price is the average price of the
 same size through the pool, rounded against the trader as the contract checks limits.
 
-``receipt`` makes the ``book.Receipt`` of an order: what the desk saw when it arrived (DESIGN, Transparency; the execution-quality
-report's "at receipt" figures): the time, the oracle, the AMM's mid, the desk's quote and the AMM's
-for the order's size, and whether the order was marketable then (its limit reached the better of
-the two). Pure: plain ints and the ``Pool`` mirror.
+``receipt`` makes the ``book.Receipt`` of an order: what the desk saw when it arrived (DESIGN,
+Transparency; the execution-quality report's "at receipt" figures): the time, the oracle, the
+AMM's mid, the desk's quote and the AMM's for the order's size, and whether the order was
+marketable then (its limit reached the better of the two). Pure: plain ints and the ``Pool`` mirror.
 """
 
 from __future__ import annotations

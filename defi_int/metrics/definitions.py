@@ -5,7 +5,7 @@ routing report (``routing``, Rule 606), the segments (``segments``), the audits 
 the run directory's order, hedge and re-match files (``runfiles``) take their column names, in
 order, from ``COLUMNS``; ``TERMS`` defines what those columns are made of (the mid of an AMM, its
 quoted spread, an order's type and size bucket, a batch). ``definitions_html`` is the glossary of
-the report's section and ``definitions_markdown`` is ``docs/execution.md`` (``make docs`` writes
+the report's section and ``definitions_markdown`` is ``docs/reference/execution.md`` (``make docs`` writes
 it; a test fails when the file is stale).
 
 A name with ``{h}`` is a family: one column per markout horizon of the run (``markout_1_bps``...).
@@ -400,7 +400,7 @@ def _rows_md(fields: Sequence[Field]) -> list[str]:
 
 
 def definitions_markdown() -> str:
-    """``docs/execution.md``: the terms, the audits and every column, from this registry."""
+    """``docs/reference/execution.md``: the terms, the audits and every column, from this registry."""
     lines = [
         "# Execution quality, routing, segments and audits: definitions",
         "",

@@ -361,10 +361,10 @@ _DEFAULT_NOTES: Final = {
 }
 
 
-def parameter_rows() -> list[tuple[str, str, str, str, str]]:
-    """(key, default, range, unit, on-chain type) of every scenario key, read from the declarations."""
+def parameter_rows(tables: Sequence[tuple[str, type]] = TABLES) -> list[tuple[str, str, str, str, str]]:
+    """(key, default, range, unit, on-chain type) of every key of ``tables`` (default: the scenario's)."""
     rows = []
-    for prefix, cls in TABLES:
+    for prefix, cls in tables:
         for f, param in declared(cls):
             key = prefix + (param.key or f.name)
             if f.default is dataclasses.MISSING:

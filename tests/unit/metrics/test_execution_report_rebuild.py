@@ -97,5 +97,5 @@ def test_every_table_s_fields_are_defined_once_and_the_docs_are_current(flow_res
     for fields in COLUMNS.values():
         names = [f.name for f in fields]
         assert len(names) == len(set(names))
-    docs = Path(__file__).parents[3] / "docs" / "execution.md"
+    docs = Path(__file__).parents[3] / "docs" / "reference" / "execution.md"
     assert docs.read_text() == definitions_markdown(), "run: make docs"
