@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := contracts/node_modules/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install demo bot-demo test test-fast contracts contracts-check gas-snapshot bench bench-run bench-bot bench-sweep experiment lint openapi docs clean
+.PHONY: install demo bot-demo test test-fast contracts contracts-check gas-snapshot bench bench-run bench-bot bench-sweep experiment lint openapi docs docs-site docs-serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,9 +71,19 @@ bench-bot: $(STAMP) $(NODE_STAMP)
 openapi: $(STAMP)
 	$(BIN)/python -m defi_int.bot.openapi docs/openapi.json
 
-# The execution report's definitions, committed as docs/execution.md (a test fails when it is stale).
-docs: $(STAMP)
-	$(BIN)/python -c "from defi_int.metrics.definitions import definitions_markdown as d; print(d(), end='')" > docs/execution.md
+# The site's generated reference pages (docs/reference/: the CLI, parameters, errors and reasons, report
+# fields, execution definitions, contracts, gas, fixtures, the order API), each from the code that owns
+# it; committed, and a test fails when one is stale. docs/openapi.json is regenerated first.
+docs: openapi
+	$(BIN)/python -m defi_int.reference docs
+
+# The documentation site built into out/site (what the suite builds with --strict), and served with live
+# reload at http://127.0.0.1:8000 (MkDocs and Material are pinned in pyproject.toml's test extra).
+docs-site: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir out/site
+
+docs-serve: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check defi_int tests scripts

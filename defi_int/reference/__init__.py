@@ -9,6 +9,7 @@ Data flow, one owner per table::
 
     defi_int.cli._parser()                      ──▶ reference/cli.md
     params.py, sim/scenario.TABLES, bot/config  ──▶ reference/parameters.md
+    scripts/scenarios/*.toml (the loader)       ──▶ reference/scenarios.md
     exceptions.py, reasons.Reason, ABIs' errors ──▶ reference/errors.md
     metrics/fields.py                           ──▶ reference/report-fields.md
     metrics/definitions.py                      ──▶ reference/execution.md
@@ -26,12 +27,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from defi_int.reference import api, cli, contracts, errors, fields, fixtures, gas, parameters
+from defi_int.reference import api, cli, contracts, errors, fields, fixtures, gas, parameters, scenarios
 
 #: Every generated page: its path under docs/ and the function that writes its text.
 PAGES: dict[str, Callable[[], str]] = {
     "reference/cli.md": cli.page,
     "reference/parameters.md": parameters.page,
+    "reference/scenarios.md": scenarios.page,
     "reference/errors.md": errors.page,
     "reference/report-fields.md": fields.page,
     "reference/execution.md": fields.execution_page,

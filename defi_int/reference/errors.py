@@ -29,7 +29,8 @@ def _subclasses(root: type) -> list[tuple[int, type]]:
 
 def page() -> str:
     import defi_int.bot.errors
-    import defi_int.keeper.toxicity.models  # noqa: F401 - their branches of the tree
+    import defi_int.chain.rpc
+    import defi_int.keeper.toxicity.models  # noqa: F401 - their branches of the tree (a test finds any left out)
     from defi_int import exceptions, reasons
     from defi_int.chain.artifacts import SHIPPED, load
     from defi_int.reasons import Reason, reason_table
