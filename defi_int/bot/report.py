@@ -32,6 +32,7 @@ from typing import Any, cast
 
 from defi_int.bot.journal import Journal, LegRecord, OrderRecord
 from defi_int.exceptions import ConfigError
+from defi_int.keeper.quote import order_log
 from defi_int.metrics.records import BookState, DeskEvent, Hedge, OrderLog, OrderStatus, RunResult, TimePoint
 from defi_int.metrics.report import check_report_dir, write_report
 from defi_int.params import KeeperParams
@@ -130,16 +131,8 @@ _STATUS: dict[str, OrderStatus] = {"resting": "open", "partially_filled": "open"
 def _order_log(record: OrderRecord, legs: list[LegRecord]) -> OrderLog:
     """A journaled order as the execution report reads it (see the module docstring)."""
     order, seen, trace = record.order, record.receipt, record.trace or {}
-    log = OrderLog(
-        record.digest, order.trader, order.market, order.is_buy, order.size, order.limit_price, order.expiry,
-        order.allow_amm, order.max_fee_bps, 0, seen.time if seen is not None else int(record.received_at),
-    )  # fmt: skip
-    if seen is not None:
-        log.oracle_at_receipt = seen.oracle_price if seen.oracle_fresh else None
-        log.amm_mid_at_receipt = seen.amm_mid or None
-        log.desk_price_at_receipt = seen.desk_price
-        log.amm_price_at_receipt = seen.amm_price
-        log.marketable = seen.marketable
+    time = seen.time if seen is not None else int(record.received_at)
+    log = order_log(order, record.digest, step=0, time=time, seen=seen)
     log.status = _STATUS.get(record.status, cast(OrderStatus, record.status))
     log.action = trace.get("action")
     log.reason = record.reason.code.code if record.status == "rejected" and record.reason else trace.get("reason")

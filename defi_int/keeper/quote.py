@@ -12,7 +12,8 @@ same size through the pool, rounded against the trader as the contract checks li
 ``receipt`` makes the ``book.Receipt`` of an order: what the desk saw when it arrived (DESIGN,
 Transparency; the execution-quality report's "at receipt" figures): the time, the oracle, the
 AMM's mid, the desk's quote and the AMM's for the order's size, and whether the order was
-marketable then (its limit reached the better of the two). Pure: plain ints and the ``Pool`` mirror.
+marketable then (its limit reached the better of the two); ``order_log`` starts the report's
+record of it. Pure: plain ints and the ``Pool`` mirror.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from defi_int.keeper.book import Receipt
 from defi_int.keeper.matching import Gate, inventory_room
 from defi_int.keeper.pricing import PricingParams, desk_quote
 from defi_int.market.amm import AmmMathError, Pool
+from defi_int.metrics.records import OrderLog
 from defi_int.orders.model import Order
 from defi_int.orders.rules import amm_reference, average_price, meets_limit
 from defi_int.reasons import Reason
@@ -115,6 +117,23 @@ def quote(
         state.market, trader_buys, size, price, reason, detail, amm_price, amm_quote, amm_reason, amm_detail,
         state.oracle_price, state.fresh, mid, block, now,
     )  # fmt: skip
+
+
+def order_log(order: Order, digest: bytes, *, step: int, time: int, seen: Receipt | None) -> OrderLog:
+    """The execution report's record of an order received at ``time`` (``step``), with what the desk
+    saw then (``seen``; the oracle only when it was fresh); the simulator's recorder and the bot's
+    journal report start every order's ``OrderLog`` here."""
+    log = OrderLog(
+        digest, order.trader, order.market, order.is_buy, order.size, order.limit_price, order.expiry,
+        order.allow_amm, order.max_fee_bps, step, time,
+    )  # fmt: skip
+    if seen is not None:
+        log.oracle_at_receipt = seen.oracle_price if seen.oracle_fresh else None
+        log.amm_mid_at_receipt = seen.amm_mid or None
+        log.desk_price_at_receipt = seen.desk_price
+        log.amm_price_at_receipt = seen.amm_price
+        log.marketable = seen.marketable
+    return log
 
 
 def receipt(order: Order, seen: Quote, *, step: int = 0) -> Receipt:

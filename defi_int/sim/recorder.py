@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from defi_int.keeper.book import BookEntry
 from defi_int.keeper.keeper import BatchOutcome
+from defi_int.keeper.quote import order_log
 from defi_int.keeper.toxicity.labels import Label
 from defi_int.keeper.venue import FundingCharge, LiquidationReceipt
 from defi_int.market.ledger import notional
@@ -45,20 +46,10 @@ class Recorder:
 
     def received(self, step: int, now: int, order: Order, digest: bytes, entry: BookEntry | None) -> OrderLog:
         """An order handed to the keeper's intake at ``now``; ``entry`` is its book entry when admitted."""
-        seen = None if entry is None else entry.receipt
-        log = OrderLog(
-            digest, order.trader, order.market, order.is_buy, order.size, order.limit_price, order.expiry,
-            order.allow_amm, order.max_fee_bps, step, now,
-        )  # fmt: skip
+        log = order_log(order, digest, step=step, time=now, seen=None if entry is None else entry.receipt)
         if entry is not None and entry.prediction is not None:
             log.p_toxic, log.expected_markout_bps = entry.prediction.p_toxic, entry.prediction.expected_markout_bps
             log.features = None if entry.features is None else tuple(float(x) for x in entry.features.as_array())
-        if seen is not None:
-            log.oracle_at_receipt = seen.oracle_price if seen.oracle_fresh else None
-            log.amm_mid_at_receipt = seen.amm_mid or None
-            log.desk_price_at_receipt = seen.desk_price
-            log.amm_price_at_receipt = seen.amm_price
-            log.marketable = seen.marketable
         self.logs[digest] = log
         self.result.orders.append(log)
         return log
