@@ -54,3 +54,11 @@ def test_the_readme_is_a_front_door_whose_links_stay_in_the_clone() -> None:
     assert not broken, broken
     for guide in ("docs/quant/index.md", "docs/operator/index.md", "docs/developer/index.md", "docs/design.md"):
         assert f"]({guide})" in readme
+
+
+def test_every_make_target_is_in_the_contributing_page() -> None:
+    phony = re.search(r"^\.PHONY:(.*)$", (ROOT / "Makefile").read_text(), re.M)
+    assert phony is not None
+    page = " ".join((ROOT / "docs" / "contributing.md").read_text().split())
+    missing = [target for target in phony.group(1).split() if f"`make {target}`" not in page]
+    assert not missing, missing
