@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := contracts/node_modules/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install browser demo bot-demo test test-fast contracts contracts-check gas-snapshot bench bench-run bench-bot bench-sweep experiment lint openapi docs docs-site docs-serve clean
+.PHONY: install browser demo bot-demo test test-fast contracts contracts-check gas-snapshot bench bench-run bench-bot bench-sweep experiment lint openapi docs docs-check docs-site docs-serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,11 @@ openapi: $(STAMP)
 # it; committed, and a test fails when one is stale. docs/openapi.json is regenerated first.
 docs: openapi
 	$(BIN)/python -m defi_int.reference docs
+
+# Fails naming each reference page whose committed text is not what the code gives now (as
+# contracts-check does for the artifacts; tests/docs/test_reference_pages_current.py does the same).
+docs-check: $(STAMP)
+	$(BIN)/python -m defi_int.reference --check docs
 
 # The documentation site built into out/site (what the suite builds with --strict), and served with live
 # reload at http://127.0.0.1:8000 (MkDocs and Material are pinned in pyproject.toml's test extra).
