@@ -4,8 +4,14 @@
   number of bps through the oracle on the trader's side, an expiry a few steps out, AMM routing
   allowed with some probability.
 - ``InformedTraders``: they see the price path ``horizon`` steps ahead and trade in its direction
-  when the expected move beats ``min_edge_bps`` (their costs: the desk's spread and fee, or the
-  AMM's fee); their limit gives away at most half of that edge.
+  when the expected move over the oracle beats ``min_edge_bps`` (their costs: the desk's spread and
+  fee, or the AMM's fee). Their limit gives away at most half of that edge (``limit_rule =
+  "half_edge"``), or is drawn from ``limit_offset_bps`` exactly as noise traders draw theirs
+  (``"offset"``): then size, expiry, limit and AMM permission all come from the noise traders' laws,
+  and only the side and the moments they trade carry what they know.
+- ``FastTraders``: the same, but what they see is the reference price now (the path: the real
+  market), which a lagging oracle (``oracle.lag``) and so the desk's oracle-anchored prices show
+  late; they trade the gap between the two.
 - ``IntensityTraders`` (Avellaneda–Stoikov's market orders): every step, in every market, one
   buyer and one seller, each with a limit ``D`` USD through the oracle, where
   ``D = (ln(A·dt) + X)/k`` and ``X ~ Exp(1)``. A quote ``δ`` USD from the oracle fills when
@@ -14,6 +20,11 @@
   live for half a step (the step's batch sees them, the next one does not) and never allow the AMM.
 - ``arbitrage_trade``: the size that moves an AMM pool's mid back to the oracle, when the gap is
   beyond the arbitrageur's threshold.
+
+Addresses: trader ``i`` of a population signs with address ``i``; with ``rotate_every = N`` it moves
+to a fresh one (the population's next unused index, ``count``, ``count + 1`` ...) after every ``N``
+orders, so its history cannot follow it. ``OrderIntent.trader`` is that address index; the runner
+derives, funds and labels the addresses (every one maps to its population).
 
 Agents decide; the runner turns decisions into real signed orders (EIP-712, eth-account) and real
 transactions. Every random number comes from the one ``numpy.random.Generator`` the runner owns,
@@ -50,7 +61,7 @@ _PPM = 10**6
 class OrderIntent:
     """What one trader wants: the runner fills in the nonce, signs and submits."""
 
-    trader: int  # index of the trader in its population
+    trader: int  # index of the address it is signed with, in its population's (see ``_Traders._signer``)
     market: int
     is_buy: bool
     size: int
@@ -75,11 +86,24 @@ def _through(mark: int, is_buy: bool, offset_bps: float) -> int:
 
 
 class _Traders:
-    """What both populations share: Poisson arrivals per trader and the common draws."""
+    """What the populations share: Poisson arrivals per trader, the common draws, the addresses."""
 
     def __init__(self, spec: TraderSpec, markets: tuple[int, ...]) -> None:
         self.spec = spec
         self.markets = spec.markets or markets
+        self._address = list(range(spec.count))  # the address index each trader signs with now
+        self._signed = [0] * spec.count  # orders signed with it
+        self._fresh = spec.count  # the next address no trader has used
+
+    def _signer(self, trader: int) -> int:
+        """The address ``trader`` signs its next order with: a fresh one after every ``rotate_every``."""
+        every = self.spec.rotate_every
+        if every is not None:
+            if self._signed[trader] == every:
+                self._address[trader], self._signed[trader] = self._fresh, 0
+                self._fresh += 1
+            self._signed[trader] += 1
+        return self._address[trader]
 
     def _arrivals(self, rng: np.random.Generator) -> Iterator[int]:
         """The index of the trader behind each order this step, in a fixed order."""
@@ -123,7 +147,9 @@ class NoiseTraders(_Traders):
             if market not in marks:
                 continue  # no price to anchor a limit on
             limit = _through(marks[market], is_buy, offset)
-            intents.append(OrderIntent(trader, market, is_buy, size, limit, expiry, allow_amm, spec.max_fee_bps))
+            intents.append(
+                OrderIntent(self._signer(trader), market, is_buy, size, limit, expiry, allow_amm, spec.max_fee_bps)
+            )
         return intents
 
 
@@ -134,28 +160,42 @@ class InformedTraders(_Traders):
         super().__init__(spec, markets)
         self.paths = paths
 
+    def _sees(self, market: int, step: int) -> int:
+        """The price the trader knows at ``step``: the path ``horizon`` steps ahead."""
+        path = self.paths[market]
+        return path[min(step + self.spec.horizon, len(path) - 1)]
+
     def intents(
         self, rng: np.random.Generator, marks: dict[int, int], now: int, block_time: int, step: int
     ) -> list[OrderIntent]:
         spec = self.spec
+        drawn_limit = spec.limit_rule == "offset"
         intents = []
         for trader in self._arrivals(rng):
             market = self._market(rng)
             size = _size(rng, spec)
+            offset = float(rng.uniform(*spec.limit_offset_bps)) if drawn_limit else 0.0
             expiry = self._expiry(rng, now, block_time)
             allow_amm = self._allow_amm(rng)
             mark = marks.get(market)
             if mark is None:
                 continue
-            path = self.paths[market]
-            future = path[min(step + spec.horizon, len(path) - 1)]
-            edge_bps = (future - mark) * BPS / mark
+            edge_bps = (self._sees(market, step) - mark) * BPS / mark
             if abs(edge_bps) <= spec.min_edge_bps:
                 continue  # not worth the costs
             is_buy = edge_bps > 0
-            limit = _through(mark, is_buy, abs(edge_bps) / 2)
-            intents.append(OrderIntent(trader, market, is_buy, size, limit, expiry, allow_amm, spec.max_fee_bps))
+            limit = _through(mark, is_buy, offset if drawn_limit else abs(edge_bps) / 2)
+            intents.append(
+                OrderIntent(self._signer(trader), market, is_buy, size, limit, expiry, allow_amm, spec.max_fee_bps)
+            )
         return intents
+
+
+class FastTraders(InformedTraders):
+    """One population of traders who see the reference price now, ahead of a lagging oracle."""
+
+    def _sees(self, market: int, step: int) -> int:
+        return self.paths[market][step]
 
 
 class IntensityTraders(_Traders):

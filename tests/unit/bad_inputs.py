@@ -36,7 +36,7 @@ FILES: dict[str, tuple[str | None, str]] = {
     "horizon_seconds_infinite.toml": ("keeper.horizon_seconds", "expected a finite number, got float inf"),
     "limit_offset_not_a_pair.toml": ("traders[0].limit_offset_bps", "expected an array of two numbers [low, high]"),
     "expiry_steps_reversed.toml": ("traders[0].expiry_steps", "low must be <= high, got [5, 1]"),
-    "trader_type_unknown.toml": ("traders[0].type", "must be one of 'noise', 'informed', 'intensity', got 'whale'"),
+    "trader_type_unknown.toml": ("traders[0].type", "must be one of 'noise', 'informed', 'fast', 'intensity', got 'whale'"),
     "backend_unknown.toml": ("chain.backend", "must be one of 'revm', 'pyevm', 'anvil', 'rpc', got 'ganache'"),
     # ranges of one key
     "negative_volatility.toml": ("markets[0].volatility", "must be within 0..10, got -0.5"),
