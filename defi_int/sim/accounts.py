@@ -6,7 +6,8 @@ on to addresses ``count``, ``count + 1`` ... as ``sim.agents`` decides, order by
 
 Funding: the runner funds ``TraderSpec.addresses(steps)`` addresses before the run (``count``, and
 for a rotating population room for every order it is likely to send), so no funding transaction
-falls inside a step. The rare run whose flow needs more funds each extra address when an order
+falls inside a step; the fresh addresses get their margin from the owner (``depositFor``), in one
+pass. The rare run whose flow needs more funds each extra address when an order
 first asks for it (:meth:`PopulationAccounts.account`); since which address an order uses depends
 only on the seed, so does when that happens, whatever the keeper does. Every funded address is
 written into ``types`` (lower-case address -> population name), which the recorder reads to put
@@ -32,13 +33,22 @@ class PopulationAccounts:
         self.funded: list[LocalAccount] = []
 
     def fund(self, n: int) -> None:
-        """Derives the next ``n`` addresses, then deposits each one's margin."""
-        start = len(self.funded)
-        accounts = [self.system.chain.account(f"trader:{self.spec.name}:{i}") for i in range(start, start + n)]
-        for account in accounts:
+        """Derives the next ``n`` addresses and deposits each one's margin.
+
+        The first ``count`` (one per trader) get ether and deposit their own margin, as every account
+        of the simulation does; the fresh ones a rotation moves to only sign orders, so the owner
+        deposits for them in one pass (``System.deposit_for_each``: a mint and an approval for all).
+        """
+        chain, start, count = self.system.chain, len(self.funded), self.spec.count
+        own = [chain.account(f"trader:{self.spec.name}:{i}") for i in range(start, min(start + n, count))]
+        for account in own:
             self.system.fund(account, self.margin)
+        first = start + len(own)
+        fresh = [chain.account(f"trader:{self.spec.name}:{i}", fund=False) for i in range(first, start + n)]
+        self.system.deposit_for_each([account.address for account in fresh], self.margin)
+        for account in (*own, *fresh):
             self.types[account.address.lower()] = self.spec.name
-        self.funded.extend(accounts)
+        self.funded.extend((*own, *fresh))
 
     def account(self, index: int) -> LocalAccount:
         """Address ``index``, funded first if the run has not yet needed it."""

@@ -7,8 +7,9 @@
   when the expected move over the oracle beats ``min_edge_bps`` (their costs: the desk's spread and
   fee, or the AMM's fee). Their limit gives away at most half of that edge (``limit_rule =
   "half_edge"``), or is drawn from ``limit_offset_bps`` exactly as noise traders draw theirs
-  (``"offset"``): then size, expiry, limit and AMM permission all come from the noise traders' laws,
-  and only the side and the moments they trade carry what they know.
+  (``"offset"``): then every term of an order is drawn exactly as a noise trader with the same keys
+  draws it, draw for draw (the side too, then replaced by the edge's), and only the side and the
+  moments they trade carry what they know.
 - ``FastTraders``: the same, but what they see is the reference price now (the path: the real
   market), which a lagging oracle (``oracle.lag``) and so the desk's oracle-anchored prices show
   late; they trade the gap between the two.
@@ -85,6 +86,18 @@ def _through(mark: int, is_buy: bool, offset_bps: float) -> int:
     return max(1, mark + shift if is_buy else mark - shift)
 
 
+@dataclass(frozen=True)
+class _Terms:
+    """The terms a noise trader draws for one order (in this order: the draws are the flow)."""
+
+    market: int
+    is_buy: bool
+    size: int
+    offset_bps: float
+    expiry: int
+    allow_amm: bool
+
+
 class _Traders:
     """What the populations share: Poisson arrivals per trader, the common draws, the addresses."""
 
@@ -122,6 +135,15 @@ class _Traders:
     def _allow_amm(self, rng: np.random.Generator) -> bool:
         return bool(rng.random() < self.spec.allow_amm)
 
+    def _terms(self, rng: np.random.Generator, now: int, block_time: int) -> _Terms:
+        """One order's terms drawn as a noise trader draws them: market, side, size, limit offset,
+        expiry, AMM permission."""
+        market = self._market(rng)
+        is_buy = bool(rng.random() < 0.5)
+        size = _size(rng, self.spec)
+        offset = float(rng.uniform(*self.spec.limit_offset_bps))
+        return _Terms(market, is_buy, size, offset, self._expiry(rng, now, block_time), self._allow_amm(rng))
+
     def intents(
         self, rng: np.random.Generator, marks: dict[int, int], now: int, block_time: int, step: int
     ) -> list[OrderIntent]:
@@ -138,17 +160,21 @@ class NoiseTraders(_Traders):
         spec = self.spec
         intents = []
         for trader in self._arrivals(rng):
-            market = self._market(rng)
-            is_buy = bool(rng.random() < 0.5)
-            size = _size(rng, spec)
-            offset = float(rng.uniform(*spec.limit_offset_bps))
-            expiry = self._expiry(rng, now, block_time)
-            allow_amm = self._allow_amm(rng)
-            if market not in marks:
+            terms = self._terms(rng, now, block_time)
+            if terms.market not in marks:
                 continue  # no price to anchor a limit on
-            limit = _through(marks[market], is_buy, offset)
+            limit = _through(marks[terms.market], terms.is_buy, terms.offset_bps)
             intents.append(
-                OrderIntent(self._signer(trader), market, is_buy, size, limit, expiry, allow_amm, spec.max_fee_bps)
+                OrderIntent(
+                    self._signer(trader),
+                    terms.market,
+                    terms.is_buy,
+                    terms.size,
+                    limit,
+                    terms.expiry,
+                    terms.allow_amm,
+                    spec.max_fee_bps,
+                )
             )
         return intents
 
@@ -165,28 +191,41 @@ class InformedTraders(_Traders):
         path = self.paths[market]
         return path[min(step + self.spec.horizon, len(path) - 1)]
 
+    def _edge_terms(self, rng: np.random.Generator, now: int, block_time: int) -> _Terms:
+        """The ``half_edge`` rule's draws (market, size, expiry, AMM permission): no side, no offset."""
+        market = self._market(rng)
+        size = _size(rng, self.spec)
+        expiry = self._expiry(rng, now, block_time)
+        return _Terms(market, False, size, 0.0, expiry, self._allow_amm(rng))
+
     def intents(
         self, rng: np.random.Generator, marks: dict[int, int], now: int, block_time: int, step: int
     ) -> list[OrderIntent]:
         spec = self.spec
-        drawn_limit = spec.limit_rule == "offset"
+        # ``offset``: a noise trader's terms, draw for draw; only the side is the trader's own.
+        drawn = self._terms if spec.limit_rule == "offset" else self._edge_terms
         intents = []
         for trader in self._arrivals(rng):
-            market = self._market(rng)
-            size = _size(rng, spec)
-            offset = float(rng.uniform(*spec.limit_offset_bps)) if drawn_limit else 0.0
-            expiry = self._expiry(rng, now, block_time)
-            allow_amm = self._allow_amm(rng)
-            mark = marks.get(market)
+            terms = drawn(rng, now, block_time)
+            mark = marks.get(terms.market)
             if mark is None:
                 continue
-            edge_bps = (self._sees(market, step) - mark) * BPS / mark
+            edge_bps = (self._sees(terms.market, step) - mark) * BPS / mark
             if abs(edge_bps) <= spec.min_edge_bps:
                 continue  # not worth the costs
             is_buy = edge_bps > 0
-            limit = _through(mark, is_buy, offset if drawn_limit else abs(edge_bps) / 2)
+            offset = terms.offset_bps if spec.limit_rule == "offset" else abs(edge_bps) / 2
             intents.append(
-                OrderIntent(self._signer(trader), market, is_buy, size, limit, expiry, allow_amm, spec.max_fee_bps)
+                OrderIntent(
+                    self._signer(trader),
+                    terms.market,
+                    is_buy,
+                    terms.size,
+                    _through(mark, is_buy, offset),
+                    terms.expiry,
+                    terms.allow_amm,
+                    spec.max_fee_bps,
+                )
             )
         return intents
 

@@ -19,7 +19,8 @@ Each step ``t`` (one keeper batch) runs, at the scenario clock ``start_time + tÂ
 3. the keeper's liquidator closes the traders and arbitrageurs below maintenance margin (of those
    that ever traded: ``Keeper.liquidate``, one read of their books, the pure decision of
    ``keeper.liquidator``, ``Vault.liquidate``);
-4. noise, informed and fast traders sign orders (EIP-712) and hand them to the keeper's intake;
+4. noise, informed and fast traders sign orders (EIP-712) and hand them to the keeper's intake,
+   population by population, or in a random order (``shuffle_arrivals``);
 5. the keeper runs its loop on the chain venue (``ChainVenue``), the same keeper as the bot's: one
    ``settle`` transaction, reverts isolated, hedges;
 6. the recorder stores fills, liquidations, desk events (the desk's funding included) and the
@@ -311,9 +312,15 @@ class _Run:
         decided = self.scenario.time_of(step) + self.time_shift + 1
         now = self.chain.next_timestamp()
         bt = self.scenario.block_time
-        for population in self.populations:
-            for intent in population.agent.intents(self.rng, self.marks, decided, bt, step):
-                self._submit(step, now, population.accounts.account(intent.trader), intent)
+        arrivals = [
+            (population, intent)
+            for population in self.populations
+            for intent in population.agent.intents(self.rng, self.marks, decided, bt, step)
+        ]
+        if self.scenario.shuffle_arrivals:  # one draw, after the agents': the flow stays the seed's
+            arrivals = [arrivals[i] for i in self.rng.permutation(len(arrivals)).tolist()]
+        for population, intent in arrivals:
+            self._submit(step, now, population.accounts.account(intent.trader), intent)
 
     def _submit(self, step: int, now: int, account: LocalAccount, intent: OrderIntent) -> None:
         order = Order(

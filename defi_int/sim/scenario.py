@@ -57,6 +57,7 @@ from defi_int.params import (
     choice,
     declared,
     fixed_to_str,
+    flag,
     integer,
     integers,
     market_problems,
@@ -71,8 +72,6 @@ from defi_int.sim.schema import Context, Node, apply_overrides, declared_keys, r
 from defi_int.types import BPS, ONE
 
 TRADER_TYPES: Final = ("noise", "informed", "fast", "intensity")
-#: The populations that trade on an edge they see (the future path, or the reference now).
-EDGE_TYPES: Final = ("informed", "fast")
 INFORMED_ONLY: Final = ("horizon",)
 EDGE_ONLY: Final = ("min_edge_bps", "limit_rule")
 INTENSITY_ONLY: Final = ("intensity", "decay")
@@ -162,7 +161,8 @@ class TraderSpec(Declared):
     """[[traders]]: a population of ``count`` traders sending Poisson(``rate``) orders per step.
 
     Sizes are lognormal with mean ``size_mean`` (1e18 base units); limits sit
-    ``limit_offset_bps`` from the oracle on the trader's side; orders expire after
+    ``limit_offset_bps`` from the oracle on the trader's side (for informed and fast traders, only
+    with ``limit_rule = "offset"``); orders expire after
     ``expiry_steps`` steps; ``allow_amm`` is the probability an order allows the AMM. Informed
     traders see the price ``horizon`` steps ahead, ``fast`` traders the reference price now (the
     path, which a lagging oracle shows late), and both trade when the edge over the oracle beats
@@ -233,6 +233,9 @@ class Scenario(Declared):
     steps: int = integer(REQUIRED, 1, MAX_STEPS, unit="steps")
     block_time: int = integer(12, 2, 3_600, unit="seconds")
     start_time: int = integer(2_100_000_000, 0, MAX_TIMESTAMP, unit="unix seconds")
+    #: The orders of a step reach the keeper in a random order (else population by population, in
+    #: the file's order, so a population's place in the batch would tell it apart).
+    shuffle_arrivals: bool = flag(False)
     chain: ChainSpec = field(default_factory=ChainSpec)
     protocol: ProtocolParams = field(default_factory=ProtocolParams)
     markets: tuple[MarketSpec, ...]
@@ -625,14 +628,6 @@ def _trader(node: Node, market_ids: set[int]) -> TraderSpec:
         for key in EDGE_ONLY:
             if node.has(key):
                 raise node.fail(key, "only for informed and fast traders", [node.key("type")])
-    if kind in EDGE_TYPES and node.has("limit_offset_bps"):
-        rule = node.read("limit_rule", param_of(TraderSpec, "limit_rule"), "half_edge")
-        if rule != "offset":
-            raise node.fail(
-                "limit_offset_bps",
-                f"only with limit_rule = 'offset' (the '{rule}' rule sets the limit from the edge)",
-                [node.key("limit_rule")],
-            )
     if kind != "intensity":
         for key in INTENSITY_ONLY:
             if node.has(key):
