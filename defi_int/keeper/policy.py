@@ -6,13 +6,20 @@ of being toxic and an expected markout ``μ`` at the toxicity horizon, in bps fr
 desk's quote ``q`` for its remaining size, the oracle mark ``m`` and the AMM's quote for the same
 size, ``decide`` prices the two ways out, in bps of the order's notional at the mark:
 
-- **internalize**: ``ev_internal = μ − risk``. The label the model learned is the desk's markout
-  at the price it quoted, so ``μ`` already holds the spread it captures (``spread``, the quote's
-  distance from the mark on the desk's side, is recorded beside it) and what the price does after;
-  ``risk = γ·σ²·τ·(|q_after| − |q_before|)`` is the inventory-risk charge of the position change
-  (the desk's risk aversion, the variance per second and the horizon of its pricing, inventory in
-  whole base units; negative when the fill reduces risk). Widening the quote by ``w`` bps adds
-  ``w`` to what the fill earns;
+- **internalize**: ``ev_internal = μ − risk``. The label is the desk's markout at the price it
+  quoted, so ``μ`` holds the spread it captures and what the price does after: the learned models
+  predict the move apart (``Prediction.expected_move_bps``), and ``μ = spread + move`` at the quote
+  the desk decides at (``spread``, the quote's distance from the mark on the desk's side; it may
+  differ from the quote at receipt for an order that rested); otherwise ``μ`` is the prediction's;
+  ``risk = γ·σ²·τ·(q_after² − q_before²) / (2·x)`` is the inventory-risk charge of the position
+  change, per unit of the order's size ``x``: the change of the desk's inventory cost ``½·γ·σ²·τ·q²``
+  (the risk aversion, the variance per second and the horizon of its pricing, inventory in whole
+  base units; negative when the fill reduces risk). It is the cost the reservation price skews the
+  quote by: at a skewed quote ``μ`` holds ``−q·γ·σ²·τ`` on the side that sheds inventory (``+`` on
+  the other), and ``μ − risk`` gives back the spread and the information, less ``½·γ·σ²·τ·x``,
+  whatever the inventory. So the model's markout at a skewed quote is not read as toxicity, and an
+  order that sheds a large inventory is not turned away for the skew the desk chose to give it.
+  Widening the quote by ``w`` bps adds ``w`` to what the fill earns;
 - **route out**: ``route_cost``, the AMM's impact and fee for that size: how far the AMM's average
   price for it lies from the mark. It is what the trader would pay elsewhere, so it is also the
   most the desk may charge (best execution), the room it gives up by sending the order out.
@@ -102,10 +109,12 @@ def decide(
         amm_price = average_price(amm_reference, remaining, params.price_scale, is_buy=is_buy)
         route_cost = side * (amm_price - mark) * BPS / mark
     room = min(route_cost, float(params.max_deviation_bps))
-    change = -remaining if is_buy else remaining
-    exposure = (abs(inventory + change) - abs(inventory)) / ONE
-    risk = params.risk_aversion * params.variance_per_second * params.horizon_seconds * exposure * BPS
-    markout = prediction.expected_markout_bps
+    before = inventory / ONE
+    after = before + (-remaining if is_buy else remaining) / ONE
+    per_unit = (after * after - before * before) / (2 * remaining / ONE) if remaining else 0.0
+    risk = params.risk_aversion * params.variance_per_second * params.horizon_seconds * per_unit * BPS
+    move = prediction.expected_move_bps
+    markout = prediction.expected_markout_bps if move is None else spread + move
     ev = markout - risk
     widen = max(0.0, policy.edge_bps - ev)
     p = prediction.p_toxic

@@ -112,7 +112,7 @@ class Scorer:
         if known is not None:
             return known.features, known.prediction
         features = self.watch.features(
-            order, now, inventory, cap, self.fills.stats(order.trader), self.marked.stats(order.trader)
+            order, now, inventory, cap, self.fills.stats(order.trader), self.marked.stats(order.trader), desk_quote
         )
         prediction = self.model.predict(features)
         self.watch.note_order(order, now)
@@ -120,7 +120,8 @@ class Scorer:
         if self.config.counterfactual and desk_quote:
             trader = order.trader.lower()
             quote = Pending(step, order.market, not order.is_buy, desk_quote, order.size, trader, digest, features)
-            self.queue.push(dataclasses.replace(quote, prediction=prediction, counterfactual=True))
+            mark = self.watch.oracle(order.market)  # the move is measured from it
+            self.queue.push(dataclasses.replace(quote, prediction=prediction, counterfactual=True, mark=mark))
             self._quoted[digest] = None
         return features, prediction
 
@@ -132,7 +133,10 @@ class Scorer:
             return
         entry = self._open.get(digest)
         features, prediction = (entry.features, entry.prediction) if entry else (None, None)
-        fill = Pending(step, market, not trader_buys, price, size, trader.lower(), digest, features, prediction)
+        mark = self.watch.oracle(market)  # the latest observed: the fill's step
+        fill = Pending(
+            step, market, not trader_buys, price, size, trader.lower(), digest, features, prediction, mark=mark
+        )
         self.queue.push(fill)
         if digest in self._quoted:
             self._void[digest] = None
@@ -153,7 +157,7 @@ class Scorer:
             if self.marked is not self.fills:
                 self.marked.add(pending.trader, label.markout_bps, pending.size)
             if pending.features is not None:
-                self.model.update(pending.features, label.markout_bps)
+                self.model.update(pending.features, label.markout_bps, label.move_bps)
             learned.append(label)
         self.model.end_step(step)
         return learned

@@ -54,10 +54,20 @@ def test_a_shortfall_beyond_the_amms_price_or_the_desks_widest_is_not_taken_insi
 
 
 def test_the_inventory_charge_makes_growing_a_position_cost_and_shedding_it_pay():
-    growing = verdict(0.1, 0.0, inventory=-40 * ONE)  # the desk is short; a buy makes it shorter
-    shedding = verdict(0.1, 0.0, inventory=40 * ONE)
+    growing = verdict(0.1, 0.0, inventory=-10 * ONE)  # the desk is short; a buy makes it shorter
+    shedding = verdict(0.1, 0.0, inventory=10 * ONE)
     assert growing.decision.risk_bps > 0 > shedding.decision.risk_bps
     assert growing.widen_bps > 0 and shedding.widen_bps == 0
+
+
+@pytest.mark.parametrize("inventory", [-20, -5, 0, 5, 20])
+def test_the_inventory_charge_gives_back_the_skew_of_the_desks_own_quote(inventory: int):
+    # at the skewed quote, the markout of a trade with no information is the half-spread less the
+    # skew on the side that sheds inventory; the charge returns it, so the edge does not depend on q
+    k = PARAMS.risk_aversion * PARAMS.variance_per_second * PARAMS.horizon_seconds * 10_000
+    skewed_markout = PARAMS.half_spread_bps - inventory * k  # a buy makes the desk sell
+    v = verdict(0.1, skewed_markout, inventory=inventory * ONE)
+    assert v.decision.ev_internal_bps == pytest.approx(PARAMS.half_spread_bps - k / 2)
 
 
 def test_the_score_caps_the_share_taken_inside_above_its_threshold():
