@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from typing import Any
 
-from defi_int.research.runs import Ledger, Row, RunSpec, code_version, execute
+from defi_int.research.runs import Ledger, Measure, Row, RunSpec, code_version, execute
 
 Progress = Callable[[int, int], None]
 
@@ -47,8 +47,10 @@ def run_specs(
     workers: int = 2,
     scheduler: str | None = None,
     progress: Progress | None = None,
+    measure: Measure | None = None,
 ) -> list[Row]:
-    """Runs what is pending on Dask and returns the new rows (also appended to ``ledger``)."""
+    """Runs what is pending on Dask and returns the new rows (also appended to ``ledger``);
+    ``measure`` adds a study's own figures to each row (``runs.execute``)."""
     code = code_version()
     todo = pending(specs, ledger, code)
     if progress is not None:
@@ -75,7 +77,7 @@ def run_specs(
             client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
         else:
             client = stack.enter_context(Client(scheduler, timeout="30s"))  # type: ignore[no-untyped-call]
-        futures = {client.submit(execute, spec, code, pure=False): spec for spec in todo}
+        futures = {client.submit(execute, spec, code, measure, pure=False): spec for spec in todo}
         for done, future in enumerate(as_completed(futures), start=1):  # type: ignore[no-untyped-call]
             spec = futures[future]
             row = _row(future, spec, code)
