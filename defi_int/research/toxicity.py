@@ -56,7 +56,7 @@ class Axis:
 
 
 _LEARNED: Final = (
-    Axis("keeper.toxicity_edge_bps", ("-10", "-20", "-5", "0")),
+    Axis("keeper.toxicity_edge_bps", ("-10", "-20", "-30", "-5", "0")),
     Axis("keeper.toxicity_max_widen_bps", ("0", "10", "25")),
     Axis("keeper.toxicity_cap_from", ("1", "0.8")),
 )
