@@ -236,10 +236,11 @@ def _experiment(args: argparse.Namespace) -> int:
 
 def _toxicity(args: argparse.Namespace) -> int:
     import os
+    from contextlib import ExitStack
 
-    from defi_int.research.engine import run_specs
+    from defi_int.research.engine import connect, pending, run_specs
     from defi_int.research.report import LEDGER
-    from defi_int.research.runs import Ledger
+    from defi_int.research.runs import Ledger, code_version
     from defi_int.research.toxicity import Fairness, evaluation_specs, plan, tune
     from defi_int.research.toxicity_report import Timing, check_out, write
     from defi_int.research.toxicity_runs import measure
@@ -255,15 +256,18 @@ def _toxicity(args: argparse.Namespace) -> int:
     out = check_out(args.out)
     started, load = time.perf_counter(), os.getloadavg()
     ledger = Ledger(out / LEDGER)
+    with ExitStack() as stack:
+        client: list[Any] = []  # one cluster for every batch, started when the first one has runs
 
-    def run(specs: Any) -> None:  # one Dask batch: a tuning round, or the evaluation
-        with _progress(args, "toxicity") as progress:
-            run_specs(
-                list(specs), ledger, workers=args.workers, scheduler=args.scheduler, progress=progress, measure=measure
-            )
+        def run(specs: Any) -> None:  # one Dask batch: a tuning round, or the evaluation
+            todo = pending(list(specs), ledger, code_version())
+            if todo and not client:
+                client.append(stack.enter_context(connect(workers=args.workers, scheduler=args.scheduler)))
+            with _progress(args, "toxicity") as progress:
+                run_specs(todo, ledger, progress=progress, measure=measure, client=client[0] if client else None)
 
-    tuning = tune(study, ledger, run)
-    run([spec for _, _, spec in evaluation_specs(study, tuning)])
+        tuning = tune(study, ledger, run)
+        run([spec for _, _, spec in evaluation_specs(study, tuning)])
     timing = Timing(time.perf_counter() - started, load, os.getloadavg(), os.cpu_count() or 1)
     outcome = write(study, tuning, ledger, out, timing)
     print(outcome.text)

@@ -18,8 +18,8 @@ scheduler gives up on it) is recorded as an ``error`` row naming why, so the stu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from defi_int.research.runs import Ledger, Measure, Row, RunSpec, code_version, execute
@@ -48,18 +48,41 @@ def run_specs(
     scheduler: str | None = None,
     progress: Progress | None = None,
     measure: Measure | None = None,
+    client: Any = None,
 ) -> list[Row]:
     """Runs what is pending on Dask and returns the new rows (also appended to ``ledger``);
-    ``measure`` adds a study's own figures to each row (``runs.execute``)."""
+    ``measure`` adds a study's own figures to each row (``runs.execute``); ``client``: a client
+    from ``connect`` that a study running several batches keeps (else one is made for this batch)."""
     code = code_version()
     todo = pending(specs, ledger, code)
     if progress is not None:
         progress(0, len(todo))
     if not todo:
         return []
-    from distributed import Client, LocalCluster, as_completed
+
+    from distributed import as_completed
 
     rows = []
+    with ExitStack() as stack:
+        if client is None:
+            client = stack.enter_context(connect(workers=workers, scheduler=scheduler))
+        futures = {client.submit(execute, spec, code, measure, pure=False): spec for spec in todo}
+        for done, future in enumerate(as_completed(futures), start=1):  # type: ignore[no-untyped-call]
+            spec = futures[future]
+            row = _row(future, spec, code)
+            ledger.append(row)
+            rows.append(row)
+            if progress is not None:
+                progress(done, len(todo))
+    return rows
+
+
+@contextmanager
+def connect(*, workers: int = 2, scheduler: str | None = None) -> Iterator[Any]:
+    """A Dask client: to the scheduler at ``scheduler``, or to a new ``LocalCluster`` of ``workers``
+    processes (closed, with the cluster, on leaving)."""
+    from distributed import Client, LocalCluster
+
     with ExitStack() as stack:
         if scheduler is None:
             cluster = stack.enter_context(
@@ -74,18 +97,9 @@ def run_specs(
                     silence_logs=50,
                 )
             )
-            client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
+            yield stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
         else:
-            client = stack.enter_context(Client(scheduler, timeout="30s"))  # type: ignore[no-untyped-call]
-        futures = {client.submit(execute, spec, code, measure, pure=False): spec for spec in todo}
-        for done, future in enumerate(as_completed(futures), start=1):  # type: ignore[no-untyped-call]
-            spec = futures[future]
-            row = _row(future, spec, code)
-            ledger.append(row)
-            rows.append(row)
-            if progress is not None:
-                progress(done, len(todo))
-    return rows
+            yield stack.enter_context(Client(scheduler, timeout="30s"))  # type: ignore[no-untyped-call]
 
 
 def _row(future: Any, spec: RunSpec, code: str) -> Row:

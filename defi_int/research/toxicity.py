@@ -174,12 +174,11 @@ def plan(
         if any(c.label == label for c in planned):
             raise ScenarioError(text, None, "this case is given twice")
         planned.append(Case(label, path, overrides, tune, evaluation))
-        for model in MODELS:  # every value of every axis, with the others at their start
+        for model in MODELS:  # every value of every axis (the thresholds are checked one by one)
             for axis in grids[model]:
                 for value in axis.values:
-                    settings = tuple((a.key, value if a.key == axis.key else a.values[0]) for a in grids[model])
                     try:
-                        load_scenario(path, overrides=[*overrides, *policy_overrides(model, settings)])
+                        load_scenario(path, overrides=[*overrides, *policy_overrides(model, ((axis.key, value),))])
                     except ScenarioError as err:
                         if err.source != SET:
                             raise
