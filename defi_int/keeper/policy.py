@@ -26,11 +26,15 @@ size, ``decide`` prices the two ways out, in bps of the order's notional at the 
 
 The decision:
 
-- ``ev_internal ≥ edge`` (``keeper.toxicity_edge_bps``): **internalize** at the quote;
-- otherwise, when the quote can be **widened** by the missing ``widen = edge − ev_internal`` bps,
-  at most ``keeper.toxicity_max_widen_bps``, and still be no worse than the AMM's price for the size
-  (``spread + widen ≤ route_cost``, the oracle band too): internalize at the widened quote, the
-  predicted markout priced in;
+- **widen** first: an order expected to cost the desk (``ev_internal < 0``) has the shortfall priced
+  into its quote, ``widen = −ev_internal`` bps, as far as the desk may go: at most
+  ``keeper.toxicity_max_widen_bps``, never worse for the trader than the AMM's price for the size
+  (``spread + widen ≤ route_cost``, the oracle band too: best execution binds as before), never past
+  the order's limit (a widening the limit refuses would turn a fill into nothing). The desk quotes
+  what it expects the order to be worth, so an uninformed trader whose order the model doubts still
+  fills when the price it accepts covers the doubt;
+- then ``ev_internal + widen ≥ edge`` (``keeper.toxicity_edge_bps``, at most 0 in practice: the
+  expected loss the desk accepts after widening): **internalize** at the (widened) quote;
 - otherwise nothing from inventory (``toxic`` when the expected markout is what makes the edge
   fall short, ``negative_edge`` when the inventory charge is): the remainder is **routed** to the
   AMM or **rests**, by the planner's usual rules;
@@ -96,11 +100,13 @@ def decide(
     amm_reference: int | None,
     params: PricingParams,
     policy: PolicyParams,
+    limit: int | None = None,
 ) -> Verdict:
     """The priced decision for an order of ``remaining`` base units (see the module docstring).
 
     ``quote`` is the desk's price for the remaining size (1e18), ``amm_reference`` the AMM's quote
-    for it in collateral units (None: the AMM cannot quote it: no room to widen into).
+    for it in collateral units (None: the AMM cannot quote it: no room to widen into), ``limit``
+    the order's limit price (1e18; None: no bound but the others).
     """
     side = 1.0 if is_buy else -1.0
     spread = side * (quote - mark) * BPS / mark
@@ -116,18 +122,20 @@ def decide(
     move = prediction.expected_move_bps
     markout = prediction.expected_markout_bps if move is None else spread + move
     ev = markout - risk
-    widen = max(0.0, policy.edge_bps - ev)
+    reach = side * (limit - quote) * BPS / mark if limit is not None else float(policy.max_widen_bps)
+    widen = max(0.0, min(-ev, float(policy.max_widen_bps), room - spread, reach))
     p = prediction.p_toxic
     share = 1.0 if p <= policy.cap_from else max(0.0, (1.0 - p) / (1.0 - policy.cap_from))
     cap = int(remaining * share)
     reason, detail = None, ""
-    if widen > 0 and (spread + widen > room or widen > policy.max_widen_bps):
+    if ev + widen < policy.edge_bps:
         cap = 0
         reason = Reason.TOXIC if markout < 0 and -markout >= risk else Reason.NEGATIVE_EDGE
         detail = (
             f"filling it would earn the desk {ev:.1f} bps (spread {spread:.1f}, expected markout {markout:.1f}, "
-            f"inventory risk {risk:.1f}), and widening by {widen:.1f} bps is beyond the desk's "
-            f"{policy.max_widen_bps:.0f} bps or the AMM's {route_cost:.1f} bps for the size"
+            f"inventory risk {risk:.1f}), {ev + widen:.1f} at the widest quote it may give ({widen:.1f} bps wider: "
+            f"the desk's {policy.max_widen_bps:.0f} bps, the AMM's {route_cost:.1f} bps for the size and the "
+            f"order's limit bound it), below the desk's edge of {policy.edge_bps:.1f} bps"
         )
         widen = 0.0
     elif cap < remaining:
