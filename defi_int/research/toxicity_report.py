@@ -319,6 +319,8 @@ _SUMMARY_COLUMNS: Final = (
     "informed_internal_volume_mean",
     "uninformed_internal_volume_mean",
     "uninformed_volume_vs_none",
+    "uninformed_volume_lost_vs_none",
+    "uninformed_score_declined_mean",
     "decisions_changed_vs_none_mean",
     "uninformed_fill_rate_mean",
     "uninformed_price_improvement_bps_mean",

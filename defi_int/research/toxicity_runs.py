@@ -13,7 +13,11 @@ so only numbers travel back to the ledger. From the ``RunResult``:
   ``informed`` (``informed``, ``fast``). Per class: orders and size sent, the volume filled inside
   and on the AMM, ``fill_rate`` (size filled / size sent), ``price_improvement_bps`` (against the
   AMM's price for the same size, size-weighted over all legs, an AMM leg improving nothing) and
-  ``effective_spread_bps`` (``2·side·(price − oracle at receipt)``, size-weighted, Rule 605's);
+  ``effective_spread_bps`` (``2·side·(price − oracle at receipt)``, size-weighted, Rule 605's), and
+  ``score_declined`` (the size of its orders that the desk did not fill inside because of the
+  toxicity score, their last reason ``toxic`` or ``negative_edge``): of the volume a policy takes
+  from the uninformed against ``none``, the part its decisions took; the rest moved with the
+  desk's inventory (its skewed quote no longer met their limits, or its room went elsewhere);
 - **the decisions**: ``decisions``, one letter per order in arrival order (its last action:
   ``I``nternalize, ``P``artial, ``W``iden, ``R``oute, ``S``(rest), ``D``ecline, ``-`` none), so two
   runs of the same flow can be compared order by order (not a figure: the tables leave it out);
@@ -38,6 +42,7 @@ from defi_int.keeper.toxicity.evaluation import auc, brier
 from defi_int.keeper.toxicity.features import OrderFeatures
 from defi_int.metrics.fills import price_improvement_bps
 from defi_int.metrics.records import OrderLog, RunResult
+from defi_int.reasons import Reason
 from defi_int.types import BPS, ONE
 
 if TYPE_CHECKING:
@@ -63,6 +68,8 @@ ACTION_LETTERS: Final = {
     "rest": "S",
     "decline": "D",
 }
+#: The reasons the toxicity score gives for filling less inside (``keeper.policy``).
+SCORE_REASONS: Final = frozenset({Reason.TOXIC.code, Reason.NEGATIVE_EDGE.code})
 #: Row keys that are not figures (the tables leave them out).
 NOT_FIGURES: Final = frozenset({"decisions", "flow_digest"})
 
@@ -119,7 +126,7 @@ def prediction(result: RunResult, kind: dict[str, str]) -> dict[str, Any]:
 def populations(result: RunResult, kind: dict[str, str]) -> dict[str, Any]:
     """Per class: orders, size, volumes, fill rate, price improvement and effective spread."""
     logs = {o.digest: o for o in result.orders}
-    sums = {c: dict.fromkeys(("orders", "size", "filled", "internal", "amm"), 0) for c in CLASSES}
+    sums = {c: dict.fromkeys(("orders", "size", "filled", "internal", "amm", "declined"), 0) for c in CLASSES}
     improvement = {c: [0.0, 0.0] for c in CLASSES}  # (Σ size·bps, Σ size)
     spread = {c: [0.0, 0.0] for c in CLASSES}
     for order in result.orders:
@@ -128,6 +135,8 @@ def populations(result: RunResult, kind: dict[str, str]) -> dict[str, Any]:
             sums[c]["orders"] += 1
             sums[c]["size"] += order.size
             sums[c]["filled"] += order.filled
+            if order.reason in SCORE_REASONS:
+                sums[c]["declined"] += order.size - order.internal
     for leg in result.fills:
         c = kind.get(leg.trader.lower())
         if c not in sums:
@@ -151,6 +160,7 @@ def populations(result: RunResult, kind: dict[str, str]) -> dict[str, Any]:
         out[f"{c}_size"] = s["size"] / ONE
         out[f"{c}_internal_volume"] = s["internal"] / ONE
         out[f"{c}_amm_volume"] = s["amm"] / ONE
+        out[f"{c}_score_declined"] = s["declined"] / ONE
         out[f"{c}_fill_rate"] = s["filled"] / s["size"] if s["size"] else None
         out[f"{c}_price_improvement_bps"] = _ratio(*improvement[c])
         out[f"{c}_effective_spread_bps"] = _ratio(*spread[c])

@@ -7,7 +7,8 @@
   prediction (AUC with its 95 % CI over seeds, Brier), the desk (PnL and its parts, PnL against
   ``none`` and against ``trader_rule`` paired by seed with 95 % CIs, the informed volume it
   internalized, decisions changed), fairness to the uninformed (internal volume against
-  ``none``'s, fill rate, price improvement against the AMM, effective spread), and the issue's aims;
+  ``none``'s, and of what they lost the part the score declined; fill rate, price improvement
+  against the AMM, effective spread), and the issue's aims;
 - ``differences``: per case, policy and baseline (``none``, ``trader_rule``), every key figure's
   paired difference ``policy − baseline`` with its 95 % CI (``stats.paired``, as ``compare``);
 - ``reliability``: per case, policy and probability bin, pooled over the evaluation seeds;
@@ -38,6 +39,7 @@ KEY_FIGURES: Final = (
     "internal_volume",
     "informed_internal_volume",
     "uninformed_internal_volume",
+    "uninformed_score_declined",
     "uninformed_fill_rate",
     "uninformed_price_improvement_bps",
     "uninformed_effective_spread_bps",
@@ -103,6 +105,7 @@ def summary_rows(cases: Sequence[Case], rows: Sequence[Row], tuning: Tuning) -> 
             auc, pnl = summary(r.get("auc") for r in mine.values()), summary(r.get("pnl_total") for r in mine.values())
             vs_none, vs_rule = _pair(none, mine, "pnl_total"), _pair(rule, mine, "pnl_total")
             volume = _ratio(none, mine, "uninformed_internal_volume")
+            lost = _pair(none, mine, "uninformed_internal_volume")
             spread = _pair(none, mine, "uninformed_effective_spread_bps")
             chosen = tuning.chosen.get((case.label, model))
             row: Row = {
@@ -130,6 +133,10 @@ def summary_rows(cases: Sequence[Case], rows: Sequence[Row], tuning: Tuning) -> 
                 "informed_internal_volume_mean": summary(r.get("informed_internal_volume") for r in mine.values()).mean,
                 "uninformed_internal_volume_mean": summary(
                     r.get("uninformed_internal_volume") for r in mine.values()
+                ).mean,
+                "uninformed_volume_lost_vs_none": None if lost.mean is None else -lost.mean,
+                "uninformed_score_declined_mean": summary(
+                    r.get("uninformed_score_declined") for r in mine.values()
                 ).mean,
                 "uninformed_volume_vs_none": volume.mean,
                 "uninformed_volume_vs_none_ci_low": volume.low,
