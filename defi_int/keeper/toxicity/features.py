@@ -133,6 +133,8 @@ class _Market:
     amm_mid: int = 0
     amm_base: int = 0
     log_prices: deque[float] = field(default_factory=lambda: deque(maxlen=max(RETURN_STEPS) + 1))
+    returns: tuple[float, ...] = (0.0,) * len(RETURN_STEPS)  # of the oracle's path, up (not signed): at each read
+    volatility: float = 0.0
     flow: deque[tuple[int, float]] = field(default_factory=deque)  # (step, signed size) of recent orders
 
 
@@ -165,6 +167,8 @@ class FlowWatch:
         else:
             state.log_prices.append(log_price)
         state.step, state.now = step, now
+        state.returns = tuple(self._return(state, steps) for steps in RETURN_STEPS)
+        state.volatility = self._volatility(state)
         state.oracle, state.updated_at, state.amm_mid, state.amm_base = oracle_price, updated_at, amm_mid, amm_base
         while state.flow and state.flow[0][0] <= step - FLOW_WINDOW:
             state.flow.popleft()
@@ -195,7 +199,7 @@ class FlowWatch:
         idle = IDLE_CAP_S if last is None else min(float(now - last), IDLE_CAP_S)
         oracle = state.oracle
         aggressiveness = side * (order.limit_price - oracle) * BPS / oracle if oracle else 0.0
-        returns = [side * self._return(state, steps) for steps in RETURN_STEPS]
+        returns = [side * r for r in state.returns]
         deviation = (state.amm_mid - oracle) * BPS / oracle if oracle and state.amm_mid else 0.0
         signed = sum(size for _, size in state.flow)
         total = sum(abs(size) for _, size in state.flow)
@@ -215,7 +219,7 @@ class FlowWatch:
             return_1_bps=returns[0],
             return_5_bps=returns[1],
             return_20_bps=returns[2],
-            volatility_bps=self._volatility(state),
+            volatility_bps=state.volatility,
             amm_deviation_bps=side * deviation,
             oracle_age_s=float(now - state.updated_at) if state.updated_at else 0.0,
             flow_imbalance=side * signed / total if total else 0.0,
