@@ -11,6 +11,7 @@ Exit code 0 when every run finished ``ok``, 1 when any failed (the tables and re
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import time
 from collections.abc import Callable
@@ -139,8 +140,16 @@ def add_commands(sub: Any) -> None:
     toxicity.add_argument(
         "--fair-spread",
         type=_bps,
-        default=1.0,
-        help="how far (bps) a tuned policy may raise their average effective spread against none (1)",
+        default=math.inf,
+        help="how far (bps) a tuned policy may raise their average effective spread against none (default: no bound)",
+    )
+    toxicity.add_argument(
+        "--variant",
+        action="append",
+        default=None,
+        metavar="NAME=MODEL:KEY=VALUE,...",
+        help="a policy besides the four: MODEL with these thresholds held (default: "
+        "gbdt_no_widen=gbdt:keeper.toxicity_max_widen_bps=0)",
     )
     _common(toxicity, seeds=False)
 
@@ -252,6 +261,7 @@ def _toxicity(args: argparse.Namespace) -> int:
         tune_seeds=args.tune_seeds,
         grid=args.grid,
         fairness=Fairness(args.fair_volume, args.fair_spread),
+        variants=args.variant,
     )
     out = check_out(args.out)
     started, load = time.perf_counter(), os.getloadavg()

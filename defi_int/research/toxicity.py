@@ -1,8 +1,10 @@
 """``defi-int experiment toxicity``: the internalization decision proved on held-out flow.
 
-Four policies, ``none``, ``trader_rule``, ``logistic`` and ``gbdt`` (``keeper.toxicity_model``), on
-the same order flow of each scenario ("case"), compared the way ``compare`` compares two: paired by
-seed, every run's ``flow_digest`` checked equal within a seed. Data flow::
+Four policies, ``none``, ``trader_rule``, ``logistic`` and ``gbdt`` (``keeper.toxicity_model``), and
+variants of them with some thresholds held fixed (by default ``gbdt_no_widen``: the gbdt that never
+widens a quote, so declining is its only act), on the same order flow of each scenario ("case"),
+compared the way ``compare`` compares two: paired by seed, every run's ``flow_digest`` checked
+equal within a seed. Data flow::
 
     plan(cases, sets, seeds, tune_seeds, grid)   every case, --set and grid value checked first
         │   tuning seeds: the case's seed + TUNE_OFFSET + j; evaluation seeds: its seed + i (disjoint)
@@ -11,7 +13,8 @@ seed, every run's ``flow_digest`` checked equal within a seed. Data flow::
         │   one Dask batch per axis, each value tried with the others at their best so far; the
         │   best is the highest mean desk PnL among the candidates **fair** to the uninformed
         │   traders (their internal volume at least (1 − fair_volume) of ``none``'s on the same
-        │   seeds, their effective spread at most ``fair_spread`` bps above it), else the least unfair
+        │   seeds, the issue's aim; with ``fair_spread``, also their effective spread at most that
+        │   many bps above ``none``'s), else the least unfair
         ▼
     evaluate (on the evaluation seeds only): each policy at its tuned thresholds
         ▼
@@ -41,10 +44,13 @@ from defi_int.research.sweep import parse_grid, split_values
 from defi_int.sim.schema import SET
 
 MODELS: Final = ("none", "trader_rule", "logistic", "gbdt")
+#: Policies besides the four: (name, model, thresholds held fixed).
+DEFAULT_VARIANTS: Final = (("gbdt_no_widen", "gbdt", (("keeper.toxicity_max_widen_bps", "0"),)),)
 #: The tuning seeds start this far above the case's seed; ``--seeds`` is at most this, so the
 #: evaluation seeds (the case's seed and up) never reach them.
 TUNE_OFFSET: Final = 1_000_000
 GRID = "--grid"
+VARIANT = "--variant"
 
 
 @dataclass(frozen=True)
@@ -87,8 +93,8 @@ DEFAULT_CASES: Final = (
 class Fairness:
     """How much a tuned policy may cost the uninformed traders against ``none``, on the tuning seeds."""
 
-    volume: float = 0.02  # the share of their internal volume it may lose
-    spread_bps: float = 1.0  # how far their average effective spread may rise
+    volume: float = 0.02  # the share of their internal volume it may lose (the issue's aim)
+    spread_bps: float = math.inf  # how far their average effective spread may rise (inf: no bound)
 
 
 @dataclass(frozen=True)
@@ -120,8 +126,16 @@ def start(model: str, grids: Mapping[str, tuple[Axis, ...]]) -> Settings:
 @dataclass(frozen=True)
 class Study:
     cases: tuple[Case, ...]
-    grids: Mapping[str, tuple[Axis, ...]]
+    grids: Mapping[str, tuple[Axis, ...]]  # by policy: a variant's fixed thresholds are axes of one value
     fairness: Fairness
+    models: Mapping[str, str] = field(default_factory=lambda: {m: m for m in MODELS})  # policy -> model
+
+    @property
+    def policies(self) -> tuple[str, ...]:
+        return tuple(self.models)
+
+    def spec(self, case: Case, policy: str, settings: Settings, seed: int) -> RunSpec:
+        return case.spec(self.models[policy], settings, seed)
 
 
 def parse_case(text: str) -> tuple[str, tuple[str, ...]]:
@@ -145,8 +159,12 @@ def plan(
     tune_seeds: int,
     grid: Sequence[str] = (),
     fairness: Fairness | None = None,
+    variants: Sequence[str] | None = None,
 ) -> Study:
-    """Checks every case, override and grid value, and fixes the seeds; see the module docstring."""
+    """Checks every case, override, grid value and variant, and fixes the seeds; see the module docstring.
+
+    ``variants``: ``NAME=MODEL:KEY=VALUE,...`` (None: ``DEFAULT_VARIANTS``).
+    """
     from defi_int.sim.scenario import load_scenario
 
     if not 1 <= seeds <= TUNE_OFFSET:
@@ -154,6 +172,17 @@ def plan(
     if not 1 <= tune_seeds <= 1_000:
         raise ScenarioError("--tune-seeds", None, f"must be within 1..1000, got {tune_seeds}")
     grids = with_grid(grid)
+    models = {m: m for m in MODELS}
+    for name, model, fixed in DEFAULT_VARIANTS if variants is None else [parse_variant(v) for v in variants]:
+        if name in models:
+            raise ScenarioError(VARIANT, None, f"the policy {name!r} is given twice")
+        tunable = {a.key for a in grids[model]}
+        for key, _ in fixed:
+            if key not in tunable:
+                raise ScenarioError(VARIANT, key, f"not a threshold of {model} (one of {', '.join(sorted(tunable))})")
+        held = dict(fixed)
+        grids[name] = tuple(Axis(a.key, (held[a.key],)) if a.key in held else a for a in grids[model])
+        models[name] = model
     planned: list[Case] = []
     for text in cases or DEFAULT_CASES:
         path, own = parse_case(text)
@@ -164,8 +193,7 @@ def plan(
             if err.source != SET or not own:
                 raise
             raise ScenarioError(text, err.key, err.problem) from None
-        keys = [o.partition("=")[0].strip() for o in own]
-        if any(k.startswith("keeper.") for k in keys):
+        if any(o.partition("=")[0].strip().startswith("keeper.") for o in own):
             raise ScenarioError(text, None, "a case may not set keeper.* keys: the policies set them")
         tune = tuple(base.seed + TUNE_OFFSET + j for j in range(tune_seeds))
         evaluation = tuple(base.seed + i for i in range(seeds))
@@ -174,21 +202,40 @@ def plan(
         if any(c.label == label for c in planned):
             raise ScenarioError(text, None, "this case is given twice")
         planned.append(Case(label, path, overrides, tune, evaluation))
-        for model in MODELS:  # every value of every axis (the thresholds are checked one by one)
-            for axis in grids[model]:
+        for policy, model in models.items():  # every value of every axis (the thresholds are checked one by one)
+            for axis in grids[policy]:
                 for value in axis.values:
+                    where = GRID if policy in MODELS else VARIANT
                     try:
                         load_scenario(path, overrides=[*overrides, *policy_overrides(model, ((axis.key, value),))])
                     except ScenarioError as err:
                         if err.source != SET:
                             raise
-                        raise ScenarioError(GRID, axis.key, f"{err.problem} (with {axis.key}={value})") from None
-    return Study(tuple(planned), grids, fairness or Fairness())
+                        raise ScenarioError(where, axis.key, f"{err.problem} (with {axis.key}={value})") from None
+    return Study(tuple(planned), grids, fairness or Fairness(), models)
+
+
+def parse_variant(text: str) -> tuple[str, str, Settings]:
+    """``NAME=MODEL:KEY=VALUE,...`` -> (name, model, fixed thresholds)."""
+    name, sep, rest = text.partition("=")
+    model, colon, keys = rest.partition(":")
+    name, model = name.strip(), model.strip()
+    if not sep or not colon or not name.replace("_", "").isalnum():
+        raise ScenarioError(VARIANT, None, f"expected NAME=MODEL:KEY=VALUE,..., got {text!r}")
+    if model not in ("logistic", "gbdt", "trader_rule"):
+        raise ScenarioError(VARIANT, None, f"the model must be trader_rule, logistic or gbdt, got {model!r}")
+    fixed = []
+    for item in split_values(keys):
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip() or not value.strip():
+            raise ScenarioError(VARIANT, None, f"expected KEY=VALUE, got {item!r}")
+        fixed.append((key.strip(), value.strip()))
+    return name, model, tuple(fixed)
 
 
 def with_grid(options: Sequence[str]) -> dict[str, tuple[Axis, ...]]:
     """``GRIDS`` with the axes ``--grid KEY=V1,V2`` replaces (for every policy tuning ``KEY``)."""
-    grids = dict(GRIDS)
+    grids: dict[str, tuple[Axis, ...]] = dict(GRIDS)
     tunable = sorted({a.key for axes in GRIDS.values() for a in axes})
     given: set[str] = set()
     for option in options:
@@ -251,9 +298,11 @@ def rows_of(ledger: Ledger, specs: Iterable[RunSpec]) -> list[Row]:
     return [row for spec in specs if (row := ledger.rows.get(spec.key(code))) is not None]
 
 
-def judge(case: Case, model: str, settings: Settings, round_: int, ledger: Ledger, fairness: Fairness) -> Candidate:
+def judge(study: Study, case: Case, policy: str, settings: Settings, round_: int, ledger: Ledger) -> Candidate:
     """How ``settings`` did on ``case``'s tuning seeds, against ``none`` on the same seeds."""
-    rows = {r["seed"]: r for r in rows_of(ledger, (case.spec(model, settings, s) for s in case.tune_seeds))}
+    fairness = study.fairness
+    runs = (study.spec(case, policy, settings, s) for s in case.tune_seeds)
+    rows = {r["seed"]: r for r in rows_of(ledger, runs)}
     base = {r["seed"]: r for r in rows_of(ledger, (case.spec("none", (), s) for s in case.tune_seeds))}
     ok = [s for s in case.tune_seeds if rows.get(s, {}).get("status") == "ok"]
     pnl = _mean(rows[s]["pnl_total"] for s in ok)
@@ -269,9 +318,11 @@ def judge(case: Case, model: str, settings: Settings, round_: int, ledger: Ledge
             deltas.append(a - b)
     ratio, delta = _mean(ratios), _mean(deltas)
     short = 0.0 if ratio is None else max(0.0, (1 - fairness.volume) - ratio) / max(fairness.volume, 1e-9)
-    wide = 0.0 if delta is None else max(0.0, delta - fairness.spread_bps) / max(fairness.spread_bps, 1e-9)
+    wide = 0.0
+    if delta is not None and math.isfinite(fairness.spread_bps):
+        wide = max(0.0, delta - fairness.spread_bps) / max(fairness.spread_bps, 1e-9)
     violation = short + wide if pnl is not None else math.inf
-    return Candidate(case.label, model, settings, round_, len(ok), pnl, ratio, delta, violation == 0, violation)
+    return Candidate(case.label, policy, settings, round_, len(ok), pnl, ratio, delta, violation == 0, violation)
 
 
 def best(candidates: Sequence[Candidate]) -> Candidate:
@@ -285,40 +336,41 @@ def best(candidates: Sequence[Candidate]) -> Candidate:
 def tune(study: Study, ledger: Ledger, run: Runner) -> Tuning:
     """The coordinate search over each policy's thresholds, on the tuning seeds (module docstring)."""
     tuning = Tuning()
-    current = {(c.label, m): start(m, study.grids) for c in study.cases for m in MODELS}
+    current = {(c.label, p): start(p, study.grids) for c in study.cases for p in study.policies}
     rounds = max(len(axes) for axes in study.grids.values())
     for round_ in range(rounds):
         trials: list[tuple[Case, str, list[Settings]]] = []
         specs: list[RunSpec] = []
         for case in study.cases:
             specs.extend(case.spec("none", (), s) for s in case.tune_seeds)
-            for model in MODELS:
-                axes = study.grids[model]
+            for policy in study.policies:
+                axes = study.grids[policy]
                 if round_ >= len(axes):
                     continue
-                here = current[(case.label, model)]
+                here = current[(case.label, policy)]
                 tries = [tuple((k, v if k == axes[round_].key else w) for k, w in here) for v in axes[round_].values]
-                trials.append((case, model, tries))
-                specs.extend(case.spec(model, t, s) for t in tries for s in case.tune_seeds)
+                trials.append((case, policy, tries))
+                specs.extend(study.spec(case, policy, t, s) for t in tries for s in case.tune_seeds)
         run(specs)
-        for case, model, tries in trials:
-            judged = [judge(case, model, t, round_, ledger, study.fairness) for t in tries]
-            tuning.tried.extend(judged)
+        for case, policy, tries in trials:
+            judged = [judge(study, case, policy, t, round_, ledger) for t in tries]
+            if len(tries) > 1:  # an axis of one value (a variant's fixed threshold) is not a choice
+                tuning.tried.extend(judged)
             chosen = best(judged)
-            current[(case.label, model)] = chosen.settings
-            tuning.chosen[(case.label, model)] = chosen
+            current[(case.label, policy)] = chosen.settings
+            tuning.chosen[(case.label, policy)] = chosen
     for case in study.cases:  # none has nothing to tune: its row says how it did on the tuning seeds
-        tuning.chosen[(case.label, "none")] = judge(case, "none", (), 0, ledger, study.fairness)
+        tuning.chosen[(case.label, "none")] = judge(study, case, "none", (), 0, ledger)
     return tuning
 
 
 def evaluation_specs(study: Study, tuning: Tuning) -> list[tuple[Case, str, RunSpec]]:
     """Each policy at its tuned thresholds on each case's evaluation seeds."""
     return [
-        (case, model, case.spec(model, tuning.chosen[(case.label, model)].settings, seed))
+        (case, policy, study.spec(case, policy, tuning.chosen[(case.label, policy)].settings, seed))
         for case in study.cases
         for seed in case.eval_seeds
-        for model in MODELS
+        for policy in study.policies
     ]
 
 
@@ -328,7 +380,7 @@ def tuning_specs(study: Study, tuning: Tuning) -> list[tuple[Case, str, RunSpec]
     by_label = {c.label: c for c in study.cases}
     for cand in tuning.tried + [tuning.chosen[(c.label, "none")] for c in study.cases]:
         case = by_label[cand.case]
-        out.extend((case, cand.model, case.spec(cand.model, cand.settings, s)) for s in case.tune_seeds)
+        out.extend((case, cand.model, study.spec(case, cand.model, cand.settings, s)) for s in case.tune_seeds)
     return out
 
 

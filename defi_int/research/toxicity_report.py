@@ -25,7 +25,7 @@ from defi_int.metrics.output import check_directory, write_atomic
 from defi_int.metrics.plots import png_bytes
 from defi_int.research.report import LEDGER, write_tables
 from defi_int.research.runs import Ledger, Row, code_version
-from defi_int.research.toxicity import MODELS, Study, Tuning, evaluation_specs, flow_groups, seeds_text, tuning_specs
+from defi_int.research.toxicity import Study, Tuning, evaluation_specs, flow_groups, seeds_text, tuning_specs
 from defi_int.research.toxicity_tables import (
     AIM_AUC,
     AIM_VOLUME,
@@ -42,7 +42,13 @@ PLOTS: Final = ("pnl.png", "fairness.png", "reliability.png")
 FILES: Final = frozenset(
     {LEDGER, "report.html", "experiment.json", *PLOTS, *(f"{t}.{e}" for t in TABLES for e in ("parquet", "csv"))}
 )
-_COLORS: Final = {"none": "#777777", "trader_rule": "#d62728", "logistic": "#1f77b4", "gbdt": "#2ca02c"}
+_COLORS: Final = {
+    "none": "#777777",
+    "trader_rule": "#d62728",
+    "logistic": "#1f77b4",
+    "gbdt": "#2ca02c",
+    "gbdt_no_widen": "#9467bd",
+}
 
 
 def check_out(out: str | Path) -> Path:
@@ -70,10 +76,11 @@ def write(study: Study, tuning: Tuning, ledger: Ledger, out: Path, timing: Timin
     code = code_version()
     evaluated = evaluation_specs(study, tuning)
     runs = {(c.label, m, s.seed): row for c, m, s in evaluated if (row := ledger.rows.get(s.key(code))) is not None}
-    rows = results(study.cases, runs)
-    table = summary_rows(study.cases, rows, tuning)
+    policies = study.policies
+    rows = results(study.cases, runs, policies)
+    table = summary_rows(study.cases, rows, tuning, policies)
     signal = signal_rows(study.cases, runs)
-    reliability = reliability_rows(study.cases, runs)
+    reliability = reliability_rows(study.cases, runs, policies)
     tried = [c.row() for c in tuning.tried]
     write_tables(
         out,
@@ -81,7 +88,7 @@ def write(study: Study, tuning: Tuning, ledger: Ledger, out: Path, timing: Timin
             "summary": table,
             "results": rows,
             "tuning": tried,
-            "differences": difference_rows(study.cases, rows),
+            "differences": difference_rows(study.cases, rows, policies),
             "reliability": reliability,
             "signal": signal,
         },
@@ -119,9 +126,10 @@ def write(study: Study, tuning: Tuning, ledger: Ledger, out: Path, timing: Timin
             for c in study.cases
         ],
         "fairness": {"volume": study.fairness.volume, "spread_bps": study.fairness.spread_bps},
-        "grids": {m: {a.key: list(a.values) for a in axes} for m, axes in study.grids.items()},
+        "grids": {p: {a.key: list(a.values) for a in axes} for p, axes in study.grids.items()},
+        "policies": {p: study.models[p] for p in policies},
         "tuned": {
-            c.label: {m: dict(tuning.chosen[(c.label, m)].settings) for m in MODELS if (c.label, m) in tuning.chosen}
+            c.label: {p: dict(tuning.chosen[(c.label, p)].settings) for p in policies if (c.label, p) in tuning.chosen}
             for c in study.cases
         },
         "flow": {"groups": groups, "identical": same},
@@ -193,10 +201,15 @@ def _cases(table: Sequence[Row]) -> list[str]:
     return list(dict.fromkeys(r["case"] for r in table))
 
 
+def _policies(table: Sequence[Row]) -> list[str]:
+    return list(dict.fromkeys(r["model"] for r in table))
+
+
 def pnl_png(table: Sequence[Row]) -> bytes:
     """Per case: each policy's PnL against trader_rule and against none, mean and 95 % CI."""
     cases = _cases(table)
-    figure = _figure(10.0, 1.2 + 1.6 * len(cases))
+    names = _policies(table)
+    figure = _figure(10.0, 1.2 + 0.35 * len(names) * len(cases))
     panels = figure.subplots(max(1, len(cases)), 2, squeeze=False)
     for i, case in enumerate(cases):
         for j, (prefix, title) in enumerate((("pnl_vs_rule", "vs trader_rule"), ("pnl_vs_none", "vs none"))):
@@ -208,7 +221,7 @@ def pnl_png(table: Sequence[Row]) -> bytes:
                 err = None if low is None else [[mean - low], [high - mean]]
                 axes.errorbar([mean], [k], xerr=err, fmt="o", capsize=3, color=_COLORS.get(r["model"], "k"))
             axes.axvline(0, color="grey", linewidth=1)
-            axes.set_yticks(range(len(MODELS)), labels=list(MODELS), fontsize=8)
+            axes.set_yticks(range(len(names)), labels=names, fontsize=8)
             axes.set_title(f"{case}: desk PnL {title}", fontsize=8)
     panels[-1, 0].set_xlabel("paired difference per seed, tokens (mean, 95 % CI)")
     panels[-1, 1].set_xlabel("paired difference per seed, tokens (mean, 95 % CI)")
@@ -218,7 +231,8 @@ def pnl_png(table: Sequence[Row]) -> bytes:
 def fairness_png(table: Sequence[Row]) -> bytes:
     """Per case: the uninformed traders' internal volume against none's, mean and 95 % CI, the aim's band."""
     cases = _cases(table)
-    figure = _figure(8.0, 1.2 + 1.4 * len(cases))
+    names = _policies(table)
+    figure = _figure(8.0, 1.2 + 0.3 * len(names) * len(cases))
     panels = figure.subplots(max(1, len(cases)), 1, squeeze=False)
     for i, case in enumerate(cases):
         axes = panels[i, 0]
@@ -229,7 +243,7 @@ def fairness_png(table: Sequence[Row]) -> bytes:
             err = None if low is None else [[mean - low], [high - mean]]
             axes.errorbar([mean], [k], xerr=err, fmt="o", capsize=3, color=_COLORS.get(r["model"], "k"))
         axes.axvspan(1 - AIM_VOLUME, 1 + AIM_VOLUME, color="#d8f5d8")
-        axes.set_yticks(range(len(MODELS)), labels=list(MODELS), fontsize=8)
+        axes.set_yticks(range(len(names)), labels=names, fontsize=8)
         axes.set_title(f"{case}: uninformed traders' internal volume / none's", fontsize=8)
     panels[-1, 0].set_xlabel(f"ratio per seed (mean, 95 % CI); green: within {AIM_VOLUME:.0%} of none")
     return png_bytes(figure)
@@ -245,7 +259,7 @@ def reliability_png(rows: Sequence[Row]) -> bytes:
     for index, case in enumerate(cases):
         axes = panels[index // columns, index % columns]
         axes.plot([0, 1], [0, 1], color="grey", linewidth=1, linestyle="--")
-        for model in MODELS:
+        for model in _policies(rows):
             points = [r for r in rows if r["case"] == case and r["model"] == model and r["count"]]
             if points:
                 xs = [r["mean_prediction"] for r in points]
@@ -354,13 +368,20 @@ def report_html(
         for c in study.cases
     ]
     fair = study.fairness
+    spread = f" and at most {fair.spread_bps:g} bps of effective spread" if math.isfinite(fair.spread_bps) else ""
+    variants = "; ".join(
+        f"{p} is {m} with {', '.join(f'{a.key}={a.values[0]}' for a in study.grids[p] if len(a.values) == 1)} held"
+        for p, m in study.models.items()
+        if p != m
+    )
     parts = [
         f"<h1>{html.escape('The internalization decision on held-out flow')}</h1>",
         _p(
-            "Four policies (none, trader_rule, logistic, gbdt) on the same order flow of each case. Every "
-            "threshold of every policy was tuned on the tuning seeds only (a coordinate search, the highest "
-            f"mean desk PnL among the settings that cost the uninformed traders at most {fair.volume:.0%} of "
-            f"their internal volume and at most {fair.spread_bps:g} bps of effective spread against none); "
+            f"Policies {', '.join(study.policies)} on the same order flow of each case"
+            + (f" ({variants})" if variants else "")
+            + ". Every threshold of every policy was tuned on the tuning seeds only (a coordinate search, the "
+            f"highest mean desk PnL among the settings that cost the uninformed traders at most {fair.volume:.0%} "
+            f"of their internal volume{spread} against none); "
             "every figure below is from the evaluation seeds, which the tuning never ran. Predictions are "
             "made at each order's receipt and scored against the desk's markout at the horizon, which matures "
             "later (time-ordered, out of sample). Intervals are 95 % CIs of the per-seed paired difference."

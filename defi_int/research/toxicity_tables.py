@@ -26,7 +26,7 @@ from defi_int.keeper.toxicity.features import OrderFeatures
 from defi_int.metrics.pnl import PARTS
 from defi_int.research.runs import Row
 from defi_int.research.stats import paired, summary
-from defi_int.research.toxicity import MODELS, Case, Tuning
+from defi_int.research.toxicity import Case, Tuning
 from defi_int.research.toxicity_runs import BINS, NOT_FIGURES, decisions_changed
 
 #: The issue's aims (section 5): AUC of the best model, PnL over trader_rule, the uninformed's volume.
@@ -53,13 +53,13 @@ _HIDDEN: Final = ("rel_", "signal_", "ablation_")
 Runs = dict[tuple[str, str, int], Row]  # (case, model, seed) -> ledger row
 
 
-def results(cases: Sequence[Case], runs: Runs) -> list[Row]:
+def results(cases: Sequence[Case], runs: Runs, policies: Sequence[str]) -> list[Row]:
     """One row per evaluation run, with the decisions it changed against ``none``."""
     out = []
     for case in cases:
         for seed in case.eval_seeds:
             base = runs.get((case.label, "none", seed), {})
-            for model in MODELS:
+            for model in policies:
                 row = runs.get((case.label, model, seed))
                 if row is None:
                     continue
@@ -94,12 +94,12 @@ def _settings(tuning: Tuning, case: str, model: str) -> str:
     return ", ".join(f"{k.removeprefix('keeper.toxicity_')}={v}" for k, v in chosen.settings)
 
 
-def summary_rows(cases: Sequence[Case], rows: Sequence[Row], tuning: Tuning) -> list[Row]:
+def summary_rows(cases: Sequence[Case], rows: Sequence[Row], tuning: Tuning, policies: Sequence[str]) -> list[Row]:
     """The experiment's table (see the module docstring)."""
     out = []
     for case in cases:
         none, rule = _ok(rows, case.label, "none"), _ok(rows, case.label, "trader_rule")
-        for model in MODELS:
+        for model in policies:
             mine = _ok(rows, case.label, model)
             runs = [r for r in rows if r["case"] == case.label and r["model"] == model]
             auc, pnl = summary(r.get("auc") for r in mine.values()), summary(r.get("pnl_total") for r in mine.values())
@@ -162,13 +162,13 @@ def summary_rows(cases: Sequence[Case], rows: Sequence[Row], tuning: Tuning) -> 
     return out
 
 
-def difference_rows(cases: Sequence[Case], rows: Sequence[Row]) -> list[Row]:
+def difference_rows(cases: Sequence[Case], rows: Sequence[Row], policies: Sequence[str]) -> list[Row]:
     """Per case, policy and baseline: each key figure's paired difference with its 95 % CI."""
     out = []
     for case in cases:
         for baseline in ("none", "trader_rule"):
             a = _ok(rows, case.label, baseline)
-            for model in MODELS:
+            for model in policies:
                 if model == baseline:
                     continue
                 b = _ok(rows, case.label, model)
@@ -194,11 +194,11 @@ def difference_rows(cases: Sequence[Case], rows: Sequence[Row]) -> list[Row]:
     return out
 
 
-def reliability_rows(cases: Sequence[Case], runs: Runs) -> list[Row]:
+def reliability_rows(cases: Sequence[Case], runs: Runs, policies: Sequence[str]) -> list[Row]:
     """Per case, policy and bin: predictions pooled over the evaluation seeds."""
     out = []
     for case in cases:
-        for model in MODELS:
+        for model in policies:
             if model == "none":
                 continue
             mine = [

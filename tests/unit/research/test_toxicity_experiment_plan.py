@@ -89,7 +89,19 @@ def test_the_tuning_runs_the_tuning_seeds_only_and_keeps_the_best_fair_threshold
     assert unfair and not any(c.fair for c in unfair)
     evaluated = evaluation_specs(study, tuning)
     assert {s.seed for _, _, s in evaluated} == set(case.eval_seeds)
-    assert {m for _, m, _ in evaluated} == set(MODELS)
+    assert {m for _, m, _ in evaluated} == {*MODELS, "gbdt_no_widen"}
+    held = dict(tuning.chosen[(case.label, "gbdt_no_widen")].settings)
+    assert held["keeper.toxicity_max_widen_bps"] == "0" and held["keeper.toxicity_edge_bps"] == "-20"
+
+
+def test_a_variant_holds_its_thresholds_and_shares_the_runs_of_its_model(tmp_path: Path) -> None:
+    study = plan([INFORMED], [], seeds=2, tune_seeds=1, variants=["cautious=gbdt:keeper.toxicity_cap_from=0.9"])
+    assert study.policies == (*MODELS, "cautious") and study.models["cautious"] == "gbdt"
+    assert Axis("keeper.toxicity_cap_from", ("0.9",)) in study.grids["cautious"]
+    runs = FakeRuns(Ledger(tmp_path / "runs.jsonl"))
+    tune(study, runs.ledger, runs)
+    code = code_version()
+    assert len({s.key(code) for s in runs.seen}) < len(runs.seen)  # the first round's runs are the gbdt's
 
 
 def test_every_threshold_of_every_policy_is_tuned() -> None:
@@ -123,6 +135,12 @@ def test_a_grid_option_replaces_one_threshold_for_every_policy_that_tunes_it() -
         ([INFORMED, "--tune-seeds", "x"], "--tune-seeds"),
         ([INFORMED, "--fair-volume", "1.5"], "--fair-volume"),
         ([INFORMED, "--set", "steps=0"], "--set: steps"),
+        ([INFORMED, "--variant", "x=gbdt"], "--variant: expected NAME=MODEL:KEY=VALUE"),
+        ([INFORMED, "--variant", "x=none:keeper.toxicity_edge_bps=1"], "--variant: the model must be"),
+        ([INFORMED, "--variant", "x=gbdt:keeper.half_spread_bps=1"], "--variant: keeper.half_spread_bps: not a"),
+        ([INFORMED, "--variant", "x=gbdt:keeper.toxicity_cap_from=7"], "--variant: keeper.toxicity_cap_from"),
+        ([INFORMED, "--variant", "gbdt=gbdt:keeper.toxicity_cap_from=1"], "given twice"),
+        ([INFORMED, "--fair-spread", "-1"], "--fair-spread"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(
