@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := contracts/node_modules/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install browser demo bot-demo test test-fast contracts contracts-check gas-snapshot bench bench-run bench-bot bench-sweep experiment lint openapi docs docs-check docs-site docs-serve clean
+.PHONY: install browser demo bot-demo test test-fast contracts contracts-check gas-snapshot bench bench-run bench-toxicity bench-bot bench-sweep experiment experiment-toxicity lint openapi docs docs-check docs-site docs-serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,13 @@ bench: $(STAMP)
 bench-run: $(STAMP)
 	$(BIN)/python scripts/bench_run.py
 
+# The internalization decision's cost (issue 14, section 7): feature computation, predict and update per
+# order for every toxicity model (p50/p99, wall and CPU time), then bench_10k.toml with gbdt against none on
+# the default backend, interleaved twice (orders/s; the bound: gbdt loses at most 15 %).
+bench-toxicity: $(STAMP)
+	$(BIN)/python scripts/bench_toxicity.py --json out/bench_toxicity.json
+	$(BIN)/python scripts/bench_run.py scripts/scenarios/bench_10k.toml --policies none,gbdt --repeat 2 --json out/bench_decision.json
+
 # A sweep of 8 cells x 20 seeds of basic.toml on Dask against a process pool, 1 and 2 workers (about 20 min).
 bench-sweep: $(STAMP)
 	$(BIN)/python scripts/bench_sweep.py --json out/bench_sweep.json
@@ -70,6 +77,11 @@ bench-sweep: $(STAMP)
 # The Avellaneda-Stoikov (2008) table through the project: 2,800 runs on chain (93 min measured with 2 workers on 2 shared cores).
 experiment: $(STAMP)
 	$(BIN)/defi-int experiment avellaneda-stoikov --out out/avellaneda-stoikov
+
+# The internalization decision on held-out flow: none, trader_rule, logistic and gbdt on the shipped cases,
+# tuned on 2 seeds and judged on 8 others per case (docs/quant/experiments.md, "The internalization decision").
+experiment-toxicity: $(STAMP)
+	$(BIN)/defi-int experiment toxicity --out out/toxicity
 
 # The keeper bot under the traders' load on a local anvil: intake orders/s, fills/s from POST to a
 # confirmed fill, latency percentiles, and where the keeper's time goes (--json PATH writes them).
