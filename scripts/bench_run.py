@@ -19,6 +19,7 @@ import argparse
 import json
 import platform
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ COLUMNS = (
     "settled_fills",
     "wall_seconds",
     "orders_per_second",
+    "orders_per_cpu_second",
     "gas_per_fill",
 )
 
@@ -44,7 +46,10 @@ def measure(path: Path, overrides: list[str], backend: str | None, rpc_url: str 
     scenario = load_scenario(path, overrides=overrides)
     name = rpc_url or backend
     print(f"running {scenario.name} ({scenario.steps} steps) on {name} ...", file=sys.stderr, flush=True)
-    summary = summarize(run_scenario(scenario, backend=backend, rpc_url=rpc_url))
+    cpu = time.process_time()
+    result = run_scenario(scenario, backend=backend, rpc_url=rpc_url)
+    cpu = time.process_time() - cpu
+    summary = summarize(result)
     wall = summary["wall_seconds"]
     return {
         "scenario": scenario.name,
@@ -55,6 +60,8 @@ def measure(path: Path, overrides: list[str], backend: str | None, rpc_url: str 
         "settled_fills": summary["settled_fills"],
         "wall_seconds": round(wall, 2),
         "orders_per_second": round(summary["orders_per_second"], 2),
+        "cpu_seconds": round(cpu, 2),
+        "orders_per_cpu_second": round(summary["orders_total"] / cpu, 2),
         "steps_per_second": round(scenario.steps / wall, 2),
         "gas_per_fill": None if summary["gas_per_fill"] is None else round(summary["gas_per_fill"], 4),
         "phase_seconds": summary["phase_seconds"],

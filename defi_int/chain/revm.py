@@ -64,6 +64,7 @@ from defi_int.chain.transactions import (
     sign,
 )
 from defi_int.exceptions import ChainError
+from defi_int.hashing import keccak256
 
 SPEC = "Cancun"
 GAS_LIMIT = 60_000_000
@@ -365,7 +366,7 @@ class RevmNode:
     def _append_block(self, timestamp: int, gas_used: int, base_fee: int, txs: tuple[bytes, ...]) -> Block:
         parent = self._blocks[-1].hash if self._blocks else b"\0" * 32
         number = len(self._blocks)
-        digest = keccak(
+        digest = keccak256(
             b"defi-int revm block" + parent + number.to_bytes(32, "big") + timestamp.to_bytes(32, "big") + b"".join(txs)
         )
         block = Block(number, digest, parent, timestamp, self._gas_limit, gas_used, base_fee, txs)
@@ -379,7 +380,7 @@ class RevmNode:
                 number=number,
                 coinbase=COINBASE,
                 timestamp=timestamp,
-                prevrandao=keccak(number.to_bytes(32, "big")),
+                prevrandao=keccak256(number.to_bytes(32, "big")),
                 basefee=base_fee,
                 gas_limit=self._gas_limit,
                 excess_blob_gas=0,

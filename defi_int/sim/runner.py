@@ -15,8 +15,9 @@ Each step ``t`` (one keeper batch) runs, at the scenario clock ``start_time + tÂ
 1. the oracle posts the path's price (every ``cadence`` steps, not during a stale window);
 2. arbitrageurs trade the AMM back toward the oracle (real ``PerpAmm.swap`` transactions);
 3. the keeper's liquidator closes the traders and arbitrageurs below maintenance margin (of those
-   that ever traded: ``Keeper.liquidate``, one read of their books, the pure decision of
-   ``keeper.liquidator``, ``Vault.liquidate``);
+   that ever traded: ``Keeper.liquidate``; its ``MarginWatch`` mirrors their books from the
+   batches and the arbitrageurs' swaps, so only those near maintenance are read; the pure
+   decision of ``keeper.liquidator``, ``Vault.liquidate``);
 4. noise and informed traders sign orders (EIP-712) and hand them to the keeper's intake;
 5. the keeper runs its loop on the chain venue (``ChainVenue``), the same keeper as the bot's: one
    ``settle`` transaction, reverts isolated, hedges;
@@ -54,6 +55,7 @@ from defi_int.exceptions import ContractRevert, OrderRejected, RunFailed
 from defi_int.keeper.config import KeeperConfig
 from defi_int.keeper.keeper import Keeper
 from defi_int.keeper.venue import MarketState
+from defi_int.keeper.watch import MarginWatch
 from defi_int.market.ledger import INSURANCE_FUND
 from defi_int.market.paths import price_path
 from defi_int.metrics.records import AuditSettings, BookState, RunResult, TimePoint
@@ -179,7 +181,8 @@ class _Run:
         shift = self.time_shift  # a used node runs the whole scenario later: the session too
         session = (scenario.start_time + shift, scenario.time_of(scenario.steps) + shift)
         config = KeeperConfig.from_params(scenario.keeper, params, volatility, session, seed=scenario.seed)
-        self.keeper = Keeper(ChainVenue(system), config)
+        self.watch = MarginWatch()  # the liquidator's: told of the arbitrageurs' swaps
+        self.keeper = Keeper(ChainVenue(system), config, watch=self.watch)
         self.nonces = itertools.count(1)
         self.flow = hashlib.sha256()  # every order the agents sent, in order: the run's flow
         self.marks = {m.id: m.price for m in scenario.markets}  # what the oracle posted last
@@ -280,6 +283,7 @@ class _Run:
                 self.recorder.arbitrage_reverted(exc.error_name)
             else:
                 self.holders[arb.address] = None
+                self.watch.touched(arb.address)  # the liquidator reads its book again
 
     def _fresh(self, market: int) -> bool:
         """Whether the oracle price of ``market`` is still readable in the next block."""
