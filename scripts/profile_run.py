@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     scenario = load_scenario(args.scenario, overrides=args.overrides)
     print(f"profiling {scenario.name} ({scenario.steps} steps) on {args.backend} ...", file=sys.stderr, flush=True)
-    profile = cProfile.Profile(time.process_time)  # CPU seconds: a shared machine inflates wall time
+    profile = cProfile.Profile()
     cpu = time.process_time()
     result = profile.runcall(run_scenario, scenario, backend=args.backend)
     cpu = time.process_time() - cpu

@@ -108,7 +108,7 @@ class Read:
 def read_many(chain: Chain, reads: Iterable[Read], *, block: BlockId = "latest", gas: int = READ_GAS) -> list[Any]:
     """The decoded value of every read, in order, in as few ``eth_call``s as fit (see the module)."""
     reads = list(reads)
-    records = [_record(read) for read in reads]
+    records = [_record(read.target, read.signature, read.args) for read in reads]
     values: list[Any] = []
     while len(values) < len(reads):
         start = len(values)
@@ -145,9 +145,10 @@ def _words(size: int) -> int:
 
 
 @lru_cache(maxsize=1 << 16)
-def _record(read: Read) -> bytes:
-    """``read`` as ``BatchRead`` takes it: a word of calldata length and target, then the calldata
-    (cached: a run asks the same views of the same accounts step after step)."""
+def _record(target_address: str, signature: str, args: tuple[Any, ...]) -> bytes:
+    """A read as ``BatchRead`` takes it: a word of calldata length and target, then the calldata
+    (cached by plain tuple: a run asks the same views of the same accounts step after step)."""
+    read = Read(target_address, signature, args)
     calldata = read.calldata()
     if len(read.target) != 42:
         raise ValueError(f"{read}: the target is not a 20-byte address")

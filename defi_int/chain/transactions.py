@@ -14,6 +14,7 @@ checks before mining it (a node refuses it, or, like anvil, never mines it).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import rlp
@@ -195,6 +196,11 @@ def decode_transaction(raw: bytes) -> SignedTx:
     )
 
 
+@lru_cache(maxsize=1 << 10)
+def _private_key(key: bytes) -> PrivateKey:
+    return PrivateKey(key)
+
+
 def sign(
     key: bytes,
     *,
@@ -220,7 +226,7 @@ def sign(
         [],
     ]
     digest = keccak256(b"\x02" + rlp_encode(fields))
-    signature = PrivateKey(key).sign_recoverable(digest, hasher=None)
+    signature = _private_key(key).sign_recoverable(digest, hasher=None)
     r, s, y = signature[:32], signature[32:64], signature[64]
     raw = b"\x02" + rlp_encode([*fields, y, int.from_bytes(r, "big"), int.from_bytes(s, "big")])
     return raw, keccak256(raw)

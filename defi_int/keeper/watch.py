@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 from defi_int.keeper.plan import PlannedFill
 from defi_int.keeper.venue import SettleReceipt
-from defi_int.market.funding import charge, mark_of
+from defi_int.market.funding import MARK_MODULUS, charge, mark_of
 from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND, Ledger, book_margin, notional
 from defi_int.orders.validation import BatchView
 from defi_int.types import BPS
@@ -56,6 +56,9 @@ class _Book:
     cash: int
     positions: dict[int, int]  # nonzero positions only
     marks: dict[int, int]  # market -> the funding mark the book last settled at (nonzero only)
+    #: (the rules it was judged by, per market (market, lowest and highest price, lowest and highest
+    #: funding mark, funding unit)): where the book stays clear of maintenance; None: judge it
+    band: tuple[tuple[int, int, int], tuple[tuple[int, int, int, int, int, int], ...]] | None = None
 
 
 @dataclass
@@ -136,14 +139,17 @@ class MarginWatch:
     def candidates(self, accounts: Iterable[str], view: BatchView) -> list[str]:
         """Of ``accounts`` (their order kept, each once), those to read on chain now and plan on: not
         vouched for, or holding a position in fresh markets only with mirrored equity under
-        ``1 + margin_bps`` times maintenance at ``view``'s prices and funding."""
+        ``1 + margin_bps`` times maintenance at ``view``'s prices and funding.
+
+        An account judged clear keeps a band of prices and funding marks per market inside which it
+        stays clear whatever its markets do (half its slack to prices, half to funding, rounding
+        counted): while its book and the markets stay inside, it is not judged again."""
         ledger, now = view.ledger, view.now
-        scale, ratio = ledger.price_scale, ledger.maintenance_margin_bps
+        rules = (ledger.price_scale, ledger.maintenance_margin_bps, self.margin_bps)
         fresh = {}  # market -> (oracle price, funding mark now, funding unit), fresh markets only
         for market, price in view.prices.items():
             f = ledger.funding.get(market)
             fresh[market] = (price, 0, 0) if f is None else (price, mark_of(f.index_at(now), f.unit), f.unit)
-        bound = BPS + self.margin_bps
         books, chosen, judged = self._books, [], 0
         for account in dict.fromkeys(accounts):
             judged += 1
@@ -151,20 +157,10 @@ class MarginWatch:
             if book is None:
                 chosen.append(account)
                 continue
-            if not book.positions:
+            if not book.positions or (book.band is not None and book.band[0] == rules and _inside(book.band[1], fresh)):
                 continue
-            equity, required = book.cash, 0
-            for market, position in book.positions.items():
-                known = fresh.get(market)
-                if known is None:  # a stale market: it cannot be valued, nor liquidated
-                    break
-                price, mark, unit = known
-                value, needed = book_margin(position, price, ratio, scale)
-                equity += value - charge(position, book.marks.get(market, 0), mark, unit, scale)
-                required += needed
-            else:
-                if equity * BPS < required * bound:
-                    chosen.append(account)
+            if _judge(book, fresh, rules):
+                chosen.append(account)
         self.stats.calls += 1
         self.stats.judged += judged
         self.stats.read += len(chosen)
@@ -174,6 +170,7 @@ class MarginWatch:
 
     @staticmethod
     def _set(book: _Book, market: int, position: int, mark: int) -> None:
+        book.band = None
         if position:
             book.positions[market] = position
         else:
@@ -182,7 +179,54 @@ class MarginWatch:
 
     @staticmethod
     def _mark(book: _Book, market: int, mark: int) -> None:
+        book.band = None
         if mark:
             book.marks[market] = mark
         else:
             book.marks.pop(market, None)
+
+
+def _inside(band: tuple[tuple[int, int, int, int, int, int], ...], fresh: dict[int, tuple[int, int, int]]) -> bool:
+    """Whether every market of a clear account's ``band`` is where it keeps the account clear (a
+    stale market: the account cannot be valued, hence not liquidated, either)."""
+    for market, low, high, mark_low, mark_high, unit in band:
+        known = fresh.get(market)
+        if known is None:
+            continue
+        price, mark, now_unit = known
+        if not (low <= price <= high and mark_low <= mark <= mark_high and now_unit == unit):
+            return False
+    return True
+
+
+def _judge(book: _Book, fresh: dict[int, tuple[int, int, int]], rules: tuple[int, int, int]) -> bool:
+    """Whether ``book`` is near maintenance now (False also when a market it holds is stale); a clear
+    book gets its band (see ``MarginWatch.candidates``)."""
+    scale, ratio, margin_bps = rules
+    bound = BPS + margin_bps
+    equity, required = book.cash, 0
+    held = []
+    for market, position in book.positions.items():
+        known = fresh.get(market)
+        if known is None:  # a stale market: it cannot be valued, nor liquidated
+            return False
+        price, mark, unit = known
+        value, needed = book_margin(position, price, ratio, scale)
+        equity += value - charge(position, book.marks.get(market, 0), mark, unit, scale)
+        required += needed
+        held.append((market, abs(position), price, mark, unit))
+    slack = equity * BPS - required * bound
+    if slack < 0:
+        return True
+    # Per market, a move of the price by dp costs the slack at most |pos|·dp·(BPS² + bound·ratio)/(scale·BPS)
+    # and of the funding mark by dk at most BPS·|pos|·dk·unit/scale, each rounding 2·BPS + bound:
+    # each gets a share of the slack, so that together they never use it up.
+    budget = slack // (2 * len(held)) - (2 * BPS + bound)
+    if budget > 0:
+        band = []
+        for market, size, price, mark, unit in held:
+            dp = budget * scale * BPS // (size * (BPS * BPS + bound * ratio))
+            dk = budget * scale // (BPS * size * unit) if unit else MARK_MODULUS
+            band.append((market, price - dp, price + dp, mark - dk, mark + dk, unit))
+        book.band = (rules, tuple(band))
+    return False

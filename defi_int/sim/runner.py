@@ -50,7 +50,7 @@ from eth_account.signers.local import LocalAccount
 from defi_int.chain import Chain, deploy_system
 from defi_int.chain.deploy import System
 from defi_int.chain.venue import ChainVenue
-from defi_int.chain.views import check_invariants, market_and_accounts
+from defi_int.chain.views import check_invariants, market_and_accounts, read_accounts
 from defi_int.exceptions import ContractRevert, OrderRejected, RunFailed
 from defi_int.keeper.config import KeeperConfig
 from defi_int.keeper.keeper import Keeper
@@ -220,12 +220,12 @@ class _Run:
             self.chain.set_next_block_timestamp(start)
 
     def _read_state(self) -> None:
-        """One read of every market and of the desk's and fee account's books (end of a step)."""
+        """One read of every market and of the desk's and fee account's books (end of a step); the
+        insurance fund's is read once, at the end."""
         system = self.system
         self.states: dict[int, MarketState]
-        self.states, books = market_and_accounts(system, [system.desk, system.fee_recipient, INSURANCE_FUND])
+        self.states, books = market_and_accounts(system, [system.desk, system.fee_recipient])
         self.desk_book, self.fee_book = books[system.desk], books[system.fee_recipient]
-        self.result.insurance_fund = books[INSURANCE_FUND].cash
 
     def _book_state(self) -> BookState:
         return BookState(self.desk_book.cash, self.fee_book.cash, dict(self.desk_book.positions), dict(self.marks))
@@ -357,6 +357,7 @@ class _Run:
         self.result.end = self._book_state()
         self.result.flow_digest = self.flow.hexdigest()
         self.result.orders_open = len(self.keeper.book)
+        self.result.insurance_fund = read_accounts(system, [INSURANCE_FUND])[INSURANCE_FUND].cash
         # Every trader and arbitrageur; check_invariants adds the desk, AMM, fee account and owner.
         self.result.invariants = check_invariants(system, self.accounts)
         failure = nothing_filled(self.result)
