@@ -48,6 +48,7 @@ COLUMNS = (
     "settled_fills",
     "wall_seconds",
     "orders_per_second",
+    "orders_per_cpu_second",
     "gas_per_fill",
 )
 
@@ -57,8 +58,9 @@ def measure(path: Path, overrides: list[str], backend: str | None, rpc_url: str 
     name = rpc_url or backend
     print(f"running {scenario.name} ({scenario.steps} steps) on {name} ...", file=sys.stderr, flush=True)
     cpu = time.process_time()
-    summary = summarize(run_scenario(scenario, backend=backend, rpc_url=rpc_url))
+    result = run_scenario(scenario, backend=backend, rpc_url=rpc_url)
     cpu = time.process_time() - cpu
+    summary = summarize(result)
     wall = summary["wall_seconds"]
     return {
         "scenario": scenario.name,

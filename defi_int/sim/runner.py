@@ -17,8 +17,9 @@ Each step ``t`` (one keeper batch) runs, at the scenario clock ``start_time + tÂ
 2. arbitrageurs trade the AMM back toward the oracle, or toward the reference
    (``arbitrage.anchor``; real ``PerpAmm.swap`` transactions);
 3. the keeper's liquidator closes the traders and arbitrageurs below maintenance margin (of those
-   that ever traded: ``Keeper.liquidate``, one read of their books, the pure decision of
-   ``keeper.liquidator``, ``Vault.liquidate``);
+   that ever traded: ``Keeper.liquidate``; its ``MarginWatch`` mirrors their books from the
+   batches and the arbitrageurs' swaps, so only those near maintenance are read; the pure
+   decision of ``keeper.liquidator``, ``Vault.liquidate``);
 4. noise, informed and fast traders sign orders (EIP-712) and hand them to the keeper's intake,
    population by population, or in a random order (``shuffle_arrivals``);
 5. the keeper runs its loop on the chain venue (``ChainVenue``), the same keeper as the bot's: one
@@ -52,11 +53,12 @@ from eth_account.signers.local import LocalAccount
 from defi_int.chain import Chain, deploy_system
 from defi_int.chain.deploy import System
 from defi_int.chain.venue import ChainVenue
-from defi_int.chain.views import check_invariants, market_and_accounts
+from defi_int.chain.views import check_invariants, market_and_accounts, read_accounts
 from defi_int.exceptions import ContractRevert, OrderRejected, RunFailed
 from defi_int.keeper.config import KeeperConfig
 from defi_int.keeper.keeper import Keeper
 from defi_int.keeper.venue import MarketState
+from defi_int.keeper.watch import MarginWatch
 from defi_int.market.ledger import INSURANCE_FUND
 from defi_int.market.paths import price_path
 from defi_int.metrics.records import AuditSettings, BookState, RunResult, TimePoint
@@ -193,7 +195,8 @@ class _Run:
         shift = self.time_shift  # a used node runs the whole scenario later: the session too
         session = (scenario.start_time + shift, scenario.time_of(scenario.steps) + shift)
         config = KeeperConfig.from_params(scenario.keeper, params, volatility, session, seed=scenario.seed)
-        self.keeper = Keeper(ChainVenue(system), config)
+        self.watch = MarginWatch()  # the liquidator's: told of the arbitrageurs' swaps
+        self.keeper = Keeper(ChainVenue(system), config, watch=self.watch)
         self.nonces = itertools.count(1)
         self.flow = hashlib.sha256()  # every order the agents sent, in order: the run's flow
         self.marks = {m.id: m.price for m in scenario.markets}  # what the oracle posted last
@@ -236,12 +239,12 @@ class _Run:
             self.chain.set_next_block_timestamp(start)
 
     def _read_state(self) -> None:
-        """One read of every market and of the desk's and fee account's books (end of a step)."""
+        """One read of every market and of the desk's and fee account's books (end of a step); the
+        insurance fund's is read once, at the end."""
         system = self.system
         self.states: dict[int, MarketState]
-        self.states, books = market_and_accounts(system, [system.desk, system.fee_recipient, INSURANCE_FUND])
+        self.states, books = market_and_accounts(system, [system.desk, system.fee_recipient])
         self.desk_book, self.fee_book = books[system.desk], books[system.fee_recipient]
-        self.result.insurance_fund = books[INSURANCE_FUND].cash
 
     def _book_state(self) -> BookState:
         return BookState(self.desk_book.cash, self.fee_book.cash, dict(self.desk_book.positions), dict(self.marks))
@@ -302,6 +305,7 @@ class _Run:
                 self.recorder.arbitrage_reverted(exc.error_name)
             else:
                 self.holders[arb.address] = None
+                self.watch.touched(arb.address)  # the liquidator reads its book again
 
     def _fresh(self, market: int) -> bool:
         """Whether the oracle price of ``market`` is still readable in the next block."""
@@ -381,6 +385,7 @@ class _Run:
         self.result.end = self._book_state()
         self.result.flow_digest = self.flow.hexdigest()
         self.result.orders_open = len(self.keeper.book)
+        self.result.insurance_fund = read_accounts(system, [INSURANCE_FUND])[INSURANCE_FUND].cash
         # Every trader and arbitrageur; check_invariants adds the desk, AMM, fee account and owner.
         self.result.invariants = check_invariants(system, self.accounts)
         failure = nothing_filled(self.result)
