@@ -45,3 +45,13 @@ def test_the_exception_tree_lists_every_exception_the_package_declares() -> None
     page = (DOCS / "reference" / "errors.md").read_text()
     missing = sorted(name for name in tree if f"`{name}`" not in page)
     assert len(tree) > 10 and not missing, missing
+
+
+def test_every_compiled_contract_and_every_generated_page_is_in_the_site() -> None:
+    """A contract added to the artifacts needs its line in ``contracts.CONTRACTS``; a page, in mkdocs.yml's nav."""
+    from defi_int.reference.contracts import CONTRACTS
+
+    artifacts = {p.stem for p in (ROOT / "defi_int" / "chain" / "artifacts").glob("*.json")} - {"build-info"}
+    assert artifacts == set(CONTRACTS)
+    nav = (ROOT / "mkdocs.yml").read_text()
+    assert [page for page in PAGES if f" {page}\n" not in nav] == []
