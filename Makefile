@@ -79,7 +79,7 @@ experiment: $(STAMP)
 	$(BIN)/defi-int experiment avellaneda-stoikov --out out/avellaneda-stoikov
 
 # The internalization decision on held-out flow: none, trader_rule, logistic and gbdt on the shipped cases,
-# tuned on 2 seeds and judged on 8 others per case (docs/quant/experiments.md, "The internalization decision").
+# tuned on 2 seeds and judged on 8 others per case (docs/quant/toxicity.md).
 experiment-toxicity: $(STAMP)
 	$(BIN)/defi-int experiment toxicity --out out/toxicity
 
