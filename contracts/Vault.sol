@@ -7,21 +7,12 @@ import {IPriceOracle} from "./interfaces/IPriceOracle.sol";
 import {IPerpAmm} from "./interfaces/IPerpAmm.sol";
 import {BookLib} from "./libraries/BookLib.sol";
 import {VaultLedger} from "./vault/VaultLedger.sol";
+import {VaultLiquidation} from "./vault/VaultLiquidation.sol";
 
 /// @title Vault
 /// @notice Collateral custody and the signed ledger of every account, with funding and liquidation.
 /// @dev The entry points; the shared ledger machinery and the storage live in `VaultLedger`.
-contract Vault is VaultLedger {
-    modifier onlyOperator() {
-        if (!isOperator[msg.sender]) revert NotOperator(msg.sender);
-        _;
-    }
-
-    modifier whenNotPaused() {
-        if (_paused) revert Paused();
-        _;
-    }
-
+contract Vault is VaultLiquidation {
     constructor(
         ICollateralToken token_,
         IPriceOracle oracle_,
@@ -82,8 +73,8 @@ contract Vault is VaultLedger {
     }
 
     /// @inheritdoc IVault
-    function position(address account, uint32 market) public view returns (int256 pos) {
-        (pos,,) = BookLib.unpack(_book(account, market));
+    function position(address account, uint32 market) public view returns (int256) {
+        return _positionOf(account, market);
     }
 
     /// @inheritdoc IVault
@@ -146,6 +137,16 @@ contract Vault is VaultLedger {
     /// @inheritdoc IVault
     function liquidationParams() external view returns (uint256, uint256, uint256) {
         return (_penaltyBps, _liquidatorShareBps, _maxSlippageBps);
+    }
+
+    /// @inheritdoc IVault
+    function closeFactor() external view returns (uint256, uint256, uint256) {
+        return (_liquidationBufferBps, _fullLiquidationBps, _minLiquidationNotional);
+    }
+
+    /// @inheritdoc IVault
+    function fundingImpact(uint32 market) external view returns (uint256) {
+        return _impactNotional[market];
     }
 
     // ------------------------------------------------------------- custody
@@ -405,151 +406,6 @@ contract Vault is VaultLedger {
         _accrue(c, _indexOf(c, market));
     }
 
-    // ---------------------------------------------------------- liquidation
-
-    /// @inheritdoc IVault
-    /// @dev Steps: settle the account's funding in `market`; it must be below maintenance; the desk
-    ///      takes what its cap allows at the oracle price (rounded against the account), the AMM
-    ///      the rest within `maxSlippageBps`; the penalty, capped at the equity left, is split; bad
-    ///      debt is realized if no position is left; the house books are held to their floor.
-    function liquidate(address account, uint32 market, uint256 size)
-        external
-        whenNotPaused
-        returns (uint256 closed)
-    {
-        if (account == address(this) || account == address(_amm) || account == insuranceFund || account == fundingPool) {
-            revert CannotLiquidate(account);
-        }
-        if (size == 0) revert ZeroAmount();
-        Ctx memory c = _ctx();
-        uint256 i = _indexOf(c, market);
-        (uint64 mark, uint256 unit) = _accrue(c, i);
-        Charges memory ch = _newCharges(5);
-        (int256 pos, int256 charged,) = _apply(account, market, 0, 0, mark, unit);
-        _note(ch, account, charged);
-        {
-            (int256 value, uint256 required) = _marginState(account, c, c.maintenanceBps);
-            if (value >= 0 && uint256(value) >= required) revert NotLiquidatable(account, value, required);
-        }
-        if (pos == 0) revert NoPosition(account, market);
-        uint256 price = _price(c, i);
-        closed = size < BookLib.abs(pos) ? size : BookLib.abs(pos);
-        Close memory x = Close(pos > 0, closed, 0, 0, 0, 0, 0, 0);
-        _closeToDesk(x, market, price, ch, mark, unit);
-        _closeOnAmm(x, account, market, price, ch, mark, unit);
-        _apply(account, market, x.long ? -int256(closed) : int256(closed), x.cash, mark, unit);
-        uint256 penalty = _penalty(account, market, c, closed, price, ch, mark, unit);
-        _realizeBadDebt(account, market, c, mark, unit);
-        _closeCharges(market, ch, mark, unit);
-        if (x.toDesk != 0) _check(address(this), market, c, x.deskBefore, x.deskBefore + _signed(x.long, x.toDesk));
-        if (x.toAmm != 0) _check(address(_amm), market, c, x.ammBefore, x.ammBefore + _signed(x.long, x.toAmm));
-        emit Liquidated(
-            account, market, msg.sender, _signed(x.long, closed), x.toDesk, x.toAmm, x.ammQuote, price, penalty
-        );
-    }
-
-    /// @dev A liquidation in progress: the side closed and what each venue took.
-    struct Close {
-        bool long;
-        uint256 size;
-        uint256 toDesk;
-        uint256 toAmm;
-        uint256 ammQuote;
-        int256 cash; // the account's cash from the closes
-        int256 deskBefore;
-        int256 ammBefore;
-    }
-
-    /// @dev The desk takes the account's side at the oracle price, up to its cap.
-    function _closeToDesk(Close memory x, uint32 market, uint256 price, Charges memory ch, uint64 mark, uint256 unit)
-        private
-    {
-        int256 facing = x.long ? position(address(this), market) : -position(address(this), market);
-        int256 cap = int256(uint256(_info[market].cap));
-        uint256 room = cap > facing ? uint256(cap - facing) : 0;
-        uint256 take = x.size < room ? x.size : room;
-        if (take == 0) return;
-        x.toDesk = take;
-        uint256 amount = take * price;
-        // Against the account: a long sells for the notional rounded down, a short buys back rounded up.
-        int256 quote = x.long ? int256(amount / priceScale) : -int256(BookLib.ceilDiv(amount, priceScale));
-        x.cash += quote;
-        int256 charged;
-        (x.deskBefore, charged,) = _apply(address(this), market, _signed(x.long, take), -quote, mark, unit);
-        _note(ch, address(this), charged);
-    }
-
-    /// @dev The rest is closed on the AMM, no further than `maxSlippageBps` from the oracle price.
-    function _closeOnAmm(
-        Close memory x,
-        address account,
-        uint32 market,
-        uint256 price,
-        Charges memory ch,
-        uint64 mark,
-        uint256 unit
-    ) private {
-        uint256 rest = x.size - x.toDesk;
-        if (rest == 0) return;
-        if (address(_amm) == address(0)) revert ZeroAddress();
-        x.toAmm = rest;
-        uint256 slip = _maxSlippageBps;
-        uint256 limit = x.long
-            ? rest * price * (BPS - slip) / (priceScale * BPS)
-            : BookLib.ceilDiv(rest * price * (BPS + slip), priceScale * BPS);
-        x.ammQuote = _amm.liquidationSwap(account, market, !x.long, rest, limit);
-        int256 quote = x.long ? _int(x.ammQuote) : -_int(x.ammQuote);
-        x.cash += quote;
-        int256 charged;
-        (x.ammBefore, charged,) = _apply(address(_amm), market, _signed(x.long, rest), -quote, mark, unit);
-        _note(ch, address(_amm), charged);
-    }
-
-    /// @dev The penalty on the closed notional, capped at the equity the account has left.
-    function _penalty(
-        address account,
-        uint32 market,
-        Ctx memory c,
-        uint256 closed,
-        uint256 price,
-        Charges memory ch,
-        uint64 mark,
-        uint256 unit
-    ) private returns (uint256 penalty) {
-        penalty = BookLib.ceilDiv(closed * price * _penaltyBps, priceScale * BPS);
-        (int256 left,) = _marginState(account, c, 0);
-        if (left <= 0) return 0;
-        if (uint256(left) < penalty) penalty = uint256(left);
-        if (penalty == 0) return 0;
-        uint256 share = penalty * _liquidatorShareBps / BPS;
-        _apply(account, market, 0, -int256(penalty), mark, unit);
-        if (share != 0) {
-            (, int256 charged,) = _apply(msg.sender, market, 0, int256(share), mark, unit);
-            _note(ch, msg.sender, charged);
-        }
-        if (penalty != share) _apply(insuranceFund, market, 0, int256(penalty - share), mark, unit);
-    }
-
-    /// @dev An account left with no position and negative cash is bad debt, paid by the insurance fund.
-    function _realizeBadDebt(address account, uint32 market, Ctx memory c, uint64 mark, uint256 unit) private {
-        for (uint256 i; i < c.markets.length; ++i) {
-            if (position(account, c.markets[i]) != 0) return;
-        }
-        int256 balance = _cashOf(account, c.markets);
-        if (balance >= 0) return;
-        uint256 debt = uint256(-balance);
-        int256 fund = _cashOf(insuranceFund, c.markets);
-        uint256 uncovered = fund <= 0 ? debt : (uint256(fund) >= debt ? 0 : debt - uint256(fund));
-        _apply(account, market, 0, int256(debt), mark, unit);
-        _apply(insuranceFund, market, 0, -int256(debt), mark, unit);
-        badDebt += debt;
-        emit BadDebtRealized(account, debt, uncovered);
-    }
-
-    function _signed(bool long, uint256 amount) private pure returns (int256) {
-        return long ? int256(amount) : -int256(amount);
-    }
-
     // ----------------------------------------------------------- parameters
 
     /// @inheritdoc IVault
@@ -623,16 +479,37 @@ contract Vault is VaultLedger {
     }
 
     /// @inheritdoc IVault
+    function setFundingImpact(uint32 market, uint256 notional) external onlyOwner {
+        if (notional > MAX_AMOUNT) revert AmountOutOfRange(notional);
+        Ctx memory c = _ctx();
+        uint256 i = _indexOf(c, market);
+        _accrue(c, i);
+        _impactNotional[market] = notional;
+        _accrue(c, i);
+        emit FundingImpactSet(market, notional);
+    }
+
+    /// @inheritdoc IVault
     function setLiquidationParams(uint256 penaltyBps, uint256 liquidatorShareBps, uint256 maxSlippageBps)
         external
         onlyOwner
     {
-        if (penaltyBps > BPS || liquidatorShareBps > BPS || maxSlippageBps > BPS) {
+        if (penaltyBps > MAX_PENALTY_BPS || liquidatorShareBps > BPS || maxSlippageBps > MAX_SLIPPAGE_BPS) {
             revert InvalidLiquidationParams(penaltyBps, liquidatorShareBps, maxSlippageBps);
         }
         (_penaltyBps, _liquidatorShareBps, _maxSlippageBps) =
             (uint16(penaltyBps), uint16(liquidatorShareBps), uint16(maxSlippageBps));
         emit LiquidationParamsSet(penaltyBps, liquidatorShareBps, maxSlippageBps);
+    }
+
+    /// @inheritdoc IVault
+    function setCloseFactor(uint256 bufferBps, uint256 fullLiquidationBps, uint256 minNotional) external onlyOwner {
+        if (bufferBps > MAX_LIQUIDATION_BUFFER_BPS || fullLiquidationBps > MAX_FULL_LIQUIDATION_BPS || minNotional > MAX_AMOUNT) {
+            revert InvalidCloseFactor(bufferBps, fullLiquidationBps, minNotional);
+        }
+        (_liquidationBufferBps, _fullLiquidationBps) = (uint16(bufferBps), uint16(fullLiquidationBps));
+        _minLiquidationNotional = minNotional;
+        emit CloseFactorSet(bufferBps, fullLiquidationBps, minNotional);
     }
 
     function _setMarginRatios(uint256 initialBps, uint256 maintenanceBps) private {

@@ -134,6 +134,7 @@ interface ISettlement {
     function maxDeviationBps() external view returns (uint256);
     /// @notice Allows or denies `keeper`. Owner only.
     function setKeeper(address keeper, bool allowed) external;
-    /// @notice Sets the oracle band for internal prices. Owner only.
+    /// @notice Sets the oracle band for internal prices, at most 10000 bps (`InvalidDeviationBps`):
+    ///         an internal price stays within zero and twice the oracle's. Owner only.
     function setMaxDeviationBps(uint256 maxDeviationBps) external;
 }

@@ -24,19 +24,30 @@ import {IPerpAmm} from "./IPerpAmm.sol";
 ///      (their floor); moves that shrink one are always allowed.
 ///
 ///      Funding. Each market has a cumulative index in price units (1e18 USD per base unit): it
-///      grows by `premium x dt / period`, where the premium is the AMM mid less the oracle price,
-///      clamped to `capBps` of the oracle price, sampled whenever the market is touched (zero while
-///      the oracle is stale or there is no pool). Longs pay when the index rises. A book settles
+///      grows by `premium x dt / period`, so a premium counts for as long as it lasts and a push
+///      that lasts one block weighs one block. The premium is measured at the AMM's impact prices
+///      (`FundingLib`): the pool's average price for selling and for buying `fundingImpact(market)`
+///      of notional; it is the impact bid's excess over the oracle price, or minus the oracle's
+///      excess over the impact ask, zero in between, so a trade smaller than the impact notional
+///      cannot move it; it is clamped to `capBps` of the oracle price, sampled whenever the market
+///      is touched (after the pool moved, when it did) and zero while the oracle is stale or there
+///      is no pool. Longs pay when the index rises. A book settles
 ///      its funding whenever it is written (a fill, an AMM trade, a withdrawal, a deposit into a
 ///      book with a position, a liquidation), against the funding pool, rounded against the book;
 ///      so the pool holds what books were charged less what they received: zero plus rounding
 ///      once every book has settled, never negative then.
 ///
-///      Liquidation. Anyone may liquidate an account below maintenance: the desk takes the
-///      position at the oracle price as far as its cap allows, the rest is closed on the AMM
-///      within `maxSlippageBps` of the oracle; a penalty (capped at what the account has left)
-///      goes to the liquidator and the insurance fund. An account left without positions and with
-///      negative cash is bad debt: the insurance fund pays it, going negative if it must, and
+///      Liquidation. Anyone may liquidate an account below maintenance, a size of at least the
+///      minimum notional (or its whole position). The close factor bounds the size: all of the
+///      position when the account's equity is below `fullLiquidationBps` of its maintenance margin,
+///      when less would leave less than the minimum, or when the penalty is not below maintenance
+///      plus the buffer; otherwise what brings it back to maintenance plus `bufferBps` at the
+///      oracle price after the penalty. The desk takes what it can at the oracle price (its cap,
+///      and its margin: it keeps maintenance after), the AMM what it can of the rest within
+///      `maxSlippageBps` of the oracle and its own floor; the call closes what the two can take and
+///      reverts `CannotClose` only when that is nothing. A penalty (capped at what the account has
+///      left) goes to the liquidator and the insurance fund. An account left without positions and
+///      with negative cash is bad debt: the insurance fund pays it, going negative if it must, and
 ///      `badDebt` records it.
 interface IVault {
     /// @notice Thrown when `caller` calls an operator-only function.
@@ -70,8 +81,18 @@ interface IVault {
     /// @notice Thrown when funding is enabled for `market` whose last oracle `price` is zero or
     ///         above 2^96 x 1e9 (its funding unit, 1e-9 of that price, must fit 96 bits).
     error FundingUnitUnavailable(uint32 market, uint256 price);
-    /// @notice Thrown when liquidation parameters are above 10000 bps.
+    /// @notice Thrown when the penalty is above `MAX_PENALTY_BPS`, the liquidator's share above 10000
+    ///         bps or the AMM close's slippage bound above `MAX_SLIPPAGE_BPS`.
     error InvalidLiquidationParams(uint256 penaltyBps, uint256 liquidatorShareBps, uint256 maxSlippageBps);
+    /// @notice Thrown when the close factor's buffer is above `MAX_LIQUIDATION_BUFFER_BPS`, its full
+    ///         liquidation threshold above `MAX_FULL_LIQUIDATION_BPS` or its minimum notional above 2^95 - 1.
+    error InvalidCloseFactor(uint256 bufferBps, uint256 fullLiquidationBps, uint256 minNotional);
+    /// @notice Thrown when a liquidation of `size` is below the `minimum` size (the minimum notional
+    ///         at the oracle price) and not the whole position.
+    error LiquidationTooSmall(uint256 size, uint256 minimum);
+    /// @notice Thrown when neither the desk nor the AMM can take any of the `size` of `account`'s
+    ///         position in `market` the liquidation may close.
+    error CannotClose(address account, uint32 market, uint256 size);
     /// @notice Thrown when `account` (the desk, the AMM, the insurance fund or the funding pool) is liquidated.
     error CannotLiquidate(address account);
     /// @notice Thrown when `account`, holding `equity`, is liquidated while at or above its maintenance `required`.
@@ -107,6 +128,10 @@ interface IVault {
     event FundingSettled(uint32 indexed market, bytes32[] charges);
     /// @notice Emitted when the liquidation parameters change.
     event LiquidationParamsSet(uint256 penaltyBps, uint256 liquidatorShareBps, uint256 maxSlippageBps);
+    /// @notice Emitted when the close factor changes.
+    event CloseFactorSet(uint256 bufferBps, uint256 fullLiquidationBps, uint256 minNotional);
+    /// @notice Emitted when `market`'s funding premium is measured at impact prices for `notional`.
+    event FundingImpactSet(uint32 indexed market, uint256 notional);
     /// @notice Emitted when `liquidator` closes `size` of `account`'s position in `market` (signed as
     ///         the position was): `toDesk` taken by the desk at `mark`, `toAmm` closed on the AMM for
     ///         `ammQuote`; `penalty` is what the account paid for it.
@@ -170,6 +195,21 @@ interface IVault {
         external
         view
         returns (uint256 penaltyBps, uint256 liquidatorShareBps, uint256 maxSlippageBps);
+    /// @notice The close factor: the buffer above maintenance a liquidation restores (bps of the
+    ///         notional), the share of maintenance margin below which the whole position may be
+    ///         closed (bps), and the smallest notional a liquidation closes (collateral units).
+    function closeFactor() external view returns (uint256 bufferBps, uint256 fullLiquidationBps, uint256 minNotional);
+    /// @notice The notional (collateral units) `market`'s funding premium is measured at, on each side of the pool.
+    function fundingImpact(uint32 market) external view returns (uint256);
+    /// @notice The largest liquidation penalty: 1000 bps (10 %) of the closed notional.
+    function MAX_PENALTY_BPS() external view returns (uint256);
+    /// @notice The largest slippage bound of an AMM close: 1000 bps (10 %) from the oracle price.
+    function MAX_SLIPPAGE_BPS() external view returns (uint256);
+    /// @notice The largest buffer above maintenance a liquidation restores: 1000 bps of the notional.
+    function MAX_LIQUIDATION_BUFFER_BPS() external view returns (uint256);
+    /// @notice The highest threshold, in bps of maintenance margin, below which a whole position
+    ///         may be closed: 9500 (an Aave health factor of 0.95).
+    function MAX_FULL_LIQUIDATION_BPS() external view returns (uint256);
     /// @notice Bad debt realized so far, in collateral units.
     function badDebt() external view returns (uint256);
 
@@ -231,23 +271,39 @@ interface IVault {
     ///         margin (see the contract notes). Anyone. Returns the size closed.
     function liquidate(address account, uint32 market, uint256 size) external returns (uint256 closed);
 
-    /// @notice Lists `market` with the desk's inventory cap. Owner only.
+    /// @notice Lists `market` with the desk's inventory cap (at most 2^96 - 1); the id 2^32 - 1 is
+    ///         reserved (`InvalidMarket`), a market is listed once. Owner only.
     function listMarket(uint32 market, uint256 cap) external;
     /// @notice Sets the desk's inventory cap in `market` (at most 2^96 - 1). Owner only.
     function setInventoryCap(uint32 market, uint256 cap) external;
-    /// @notice Sets the initial and maintenance margin ratios in bps. Owner only.
+    /// @notice Sets the initial and maintenance margin ratios in bps: 0 < maintenance <= initial
+    ///         <= 10000 (`InvalidMarginRatios`), so every position needs some margin and a trade
+    ///         that adds risk never needs less than one that removes it. Owner only.
     function setMarginRatios(uint256 initialBps, uint256 maintenanceBps) external;
-    /// @notice Sets the fee recipient. Owner only.
+    /// @notice Sets the fee recipient, never the zero address (`ZeroAddress`). Owner only.
     function setFeeRecipient(address recipient) external;
     /// @notice Grants or revokes an operator. Owner only.
     function setOperator(address operator, bool allowed) external;
     /// @notice Stops or resumes deposits, withdrawals, trades and liquidations. Owner only.
     function setPaused(bool paused) external;
-    /// @notice Names the AMM, once. Owner only.
+    /// @notice Names the AMM, once and nonzero (`AmmAlreadySet`, `ZeroAddress`): the book it
+    ///         trades against can never change under the positions it holds. Owner only.
     function setAmm(IPerpAmm amm) external;
-    /// @notice Sets `market`'s funding (index brought up to now first); the funding unit is fixed
-    ///         the first time funding is enabled, from the oracle's last price. Owner only.
+    /// @notice Sets `market`'s funding (index brought up to now first): `period` 0 (off) or one
+    ///         hour to thirty days, `capBps` at most 10000 (`InvalidFundingParams`); the funding unit
+    ///         is fixed the first time funding is enabled, from the oracle's last price, which must
+    ///         be nonzero and below 2^96 x 1e9 (`FundingUnitUnavailable`), so a book's funding mark
+    ///         cannot wrap in a thousand years. Owner only.
     function setFunding(uint32 market, uint256 period, uint256 capBps) external;
-    /// @notice Sets the liquidation penalty, the liquidator's share of it and the AMM close's slippage bound. Owner only.
+    /// @notice Measures `market`'s funding premium at impact prices for `notional` collateral units
+    ///         (at most 2^95 - 1; 0: at the mid, where a small trade moves it); the index is brought
+    ///         up to now first. Owner only.
+    function setFundingImpact(uint32 market, uint256 notional) external;
+    /// @notice Sets the liquidation penalty (at most `MAX_PENALTY_BPS`), the liquidator's share of it
+    ///         (at most 10000 bps) and the AMM close's slippage bound (at most `MAX_SLIPPAGE_BPS`). Owner only.
     function setLiquidationParams(uint256 penaltyBps, uint256 liquidatorShareBps, uint256 maxSlippageBps) external;
+    /// @notice Sets the close factor: the buffer (at most `MAX_LIQUIDATION_BUFFER_BPS`), the full
+    ///         liquidation threshold (at most `MAX_FULL_LIQUIDATION_BPS`) and the minimum notional
+    ///         (at most 2^95 - 1). Owner only.
+    function setCloseFactor(uint256 bufferBps, uint256 fullLiquidationBps, uint256 minNotional) external;
 }

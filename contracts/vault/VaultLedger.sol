@@ -6,6 +6,7 @@ import {ICollateralToken} from "../interfaces/ICollateralToken.sol";
 import {IPriceOracle} from "../interfaces/IPriceOracle.sol";
 import {IPerpAmm} from "../interfaces/IPerpAmm.sol";
 import {BookLib} from "../libraries/BookLib.sol";
+import {FundingLib} from "../libraries/FundingLib.sol";
 import {Owned} from "../libraries/Owned.sol";
 
 /// @title VaultLedger
@@ -19,12 +20,21 @@ import {Owned} from "../libraries/Owned.sol";
 ///      path without writing (`_markNow` computes the index a write would set).
 abstract contract VaultLedger is IVault, Owned {
     uint256 internal constant BPS = 10_000;
+    /// @inheritdoc IVault
+    uint256 public constant MAX_PENALTY_BPS = 1_000;
+    /// @inheritdoc IVault
+    uint256 public constant MAX_SLIPPAGE_BPS = 1_000;
+    /// @inheritdoc IVault
+    uint256 public constant MAX_LIQUIDATION_BUFFER_BPS = 1_000;
+    /// @inheritdoc IVault
+    uint256 public constant MAX_FULL_LIQUIDATION_BPS = 9_500;
     uint256 internal constant MIN_FUNDING_PERIOD = 1 hours;
     uint256 internal constant MAX_FUNDING_PERIOD = 30 days;
     /// @dev A funding unit is this fraction of the market's price when funding is enabled.
     uint256 internal constant FUNDING_RESOLUTION = 1e9;
     uint256 internal constant LOADED = 1 << 64;
     uint256 internal constant MAX_AMOUNT = uint256(uint96(type(int96).max));
+    uint256 internal constant MAX_RESERVE = type(uint112).max;
     /// @dev Book words live at `keccak256(account ‖ market ‖ BOOKS)`: one hash per book, and a
     ///      three-word preimage is never the two-word one of a Solidity mapping's slot.
     ///      BOOKS is `keccak256("DefiInt.books")`, written out so assembly can push it (a test checks it).
@@ -92,6 +102,13 @@ abstract contract VaultLedger is IVault, Owned {
     uint16 internal _penaltyBps;
     uint16 internal _liquidatorShareBps;
     uint16 internal _maxSlippageBps;
+    uint16 internal _liquidationBufferBps;
+    uint16 internal _fullLiquidationBps;
+    /// @dev The smallest notional a liquidation may close (collateral units), unless it closes a whole position.
+    uint256 internal _minLiquidationNotional;
+    /// @dev Each market's impact notional (collateral units): the funding premium is measured at the
+    ///      AMM's average prices for this much on each side.
+    mapping(uint32 => uint256) internal _impactNotional;
     /// @inheritdoc IVault
     uint256 public badDebt;
 
@@ -100,6 +117,16 @@ abstract contract VaultLedger is IVault, Owned {
         token = token_;
         oracle = oracle_;
         priceScale = 10 ** (36 - uint256(token_.decimals()));
+    }
+
+    modifier onlyOperator() {
+        if (!isOperator[msg.sender]) revert NotOperator(msg.sender);
+        _;
+    }
+
+    modifier whenNotPaused() {
+        if (_paused) revert Paused();
+        _;
     }
 
     // -------------------------------------------------------------- books
@@ -121,6 +148,11 @@ abstract contract VaultLedger is IVault, Owned {
         assembly ("memory-safe") {
             word := sload(slot)
         }
+    }
+
+    /// @dev `account`'s position in `market`.
+    function _positionOf(address account, uint32 market) internal view returns (int256 pos) {
+        (pos,,) = BookLib.unpack(_book(account, market));
     }
 
     function _setBook(address account, uint32 market, uint256 word) internal {
@@ -153,6 +185,15 @@ abstract contract VaultLedger is IVault, Owned {
         p = c.prices[i];
         if (p == 0) {
             p = oracle.price(c.markets[i]);
+            c.prices[i] = p;
+        }
+    }
+
+    /// @dev Market `i`'s price, or 0 while it is stale (never reverts).
+    function _freshPrice(Ctx memory c, uint256 i) internal view returns (uint256 p) {
+        p = c.prices[i];
+        if (p == 0) {
+            p = oracle.freshPrice(c.markets[i]);
             c.prices[i] = p;
         }
     }
@@ -195,17 +236,18 @@ abstract contract VaultLedger is IVault, Owned {
         return f.index + BookLib.floorDiv(int256(f.premium) * int256(block.timestamp - f.updatedAt), period);
     }
 
-    /// @dev AMM mid less the oracle price, clamped to `fundingCapBps` of it; zero while funding is
+    /// @dev The premium at the AMM's impact prices for `_impactNotional[market]` on each side (see
+    ///      `IVault`'s notes), clamped to `fundingCapBps` of the oracle price; zero while funding is
     ///      off, the oracle stale or the market without a pool.
     function _premium(uint32 market, Market memory info) internal view returns (int256 premium) {
         IPerpAmm amm_ = _amm;
         if (info.fundingPeriod == 0 || address(amm_) == address(0)) return 0;
         uint256 index = oracle.freshPrice(market);
         if (index == 0) return 0;
-        (uint256 base, uint256 quote,) = amm_.pool(market);
+        (uint256 base, uint256 quote, uint256 fee) = amm_.pool(market);
         if (base == 0) return 0;
+        premium = FundingLib.impactPremium(index, base, quote, fee, _impactNotional[market], priceScale);
         int256 bound = int256(index * info.fundingCapBps / BPS);
-        premium = int256(quote * priceScale / base) - int256(index);
         if (premium > bound) premium = bound;
         if (premium < -bound) premium = -bound;
         if (premium > type(int88).max) premium = type(int88).max;
@@ -301,6 +343,16 @@ abstract contract VaultLedger is IVault, Owned {
         view
         returns (int256 value, uint256 required)
     {
+        (, value, required) = _margin(account, c, ratioBps, true);
+    }
+
+    /// @dev `_marginState`; with `strict` unset a stale market makes it return `fresh = false`
+    ///      instead of reverting (what the desk and the AMM can take in a liquidation).
+    function _margin(address account, Ctx memory c, uint256 ratioBps, bool strict)
+        internal
+        view
+        returns (bool fresh, int256 value, uint256 required)
+    {
         uint256 count = c.markets.length;
         for (uint256 i; i < count; ++i) {
             uint256 word = _book(account, c.markets[i]);
@@ -308,11 +360,14 @@ abstract contract VaultLedger is IVault, Owned {
             (int256 pos, int256 cash_, uint64 then) = BookLib.unpack(word);
             value += cash_;
             if (pos == 0) continue;
+            uint256 price = strict ? _price(c, i) : _freshPrice(c, i);
+            if (price == 0) return (false, 0, 0);
             (uint64 mark, uint256 unit) = _markNow(c, i);
-            (int256 v, uint256 r) = BookLib.margin(pos, _price(c, i), ratioBps, priceScale);
+            (int256 v, uint256 r) = BookLib.margin(pos, price, ratioBps, priceScale);
             value += v - BookLib.charge(pos, then, mark, unit, priceScale);
             required += r;
         }
+        fresh = true;
     }
 
     /// @dev Every listed book's cash of `account`, summed.

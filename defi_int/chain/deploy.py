@@ -2,8 +2,9 @@
 
 Order of work: token, oracle, vault, AMM, settlement; then roles (settlement and AMM become vault
 operators, the vault and the AMM learn each other and the AMM its settlement, the keeper is
-allow-listed, the liquidation parameters are set); then each market (oracle price, vault listing
-with the desk's cap, AMM pool, funding when enabled); then capital (the AMM's book, the desk and
+allow-listed, the liquidation parameters and the close factor are set); then each market (oracle
+price, vault listing with the desk's cap, AMM pool, the funding premium's impact notional, funding
+when enabled); then capital (the AMM's book, the desk and
 the insurance fund are funded with freshly minted collateral). Every account is derived from a
 label, so the same parameters give the same addresses on every backend.
 
@@ -227,6 +228,12 @@ def deploy_system(
     send(owner, settlement.functions.setKeeper(keeper.address, True), gas=80_000)
     liquidation = (params.liquidation_penalty_bps, params.liquidator_share_bps, params.liquidation_slippage_bps)
     send(owner, vault.functions.setLiquidationParams(*liquidation), gas=80_000)
+    close_factor = (
+        params.liquidation_buffer_bps,
+        params.full_liquidation_bps,
+        params.min_liquidation_notional * params.unit,
+    )
+    send(owner, vault.functions.setCloseFactor(*close_factor), gas=80_000)
     for market in params.markets:
         system.set_price(market.market_id, market.price)
         send(owner, vault.functions.listMarket(market.market_id, market.inventory_cap), gas=150_000)
@@ -237,6 +244,9 @@ def deploy_system(
             ),
             gas=100_000,
         )
+        if market.funding_impact_notional:
+            impact = market.funding_impact_notional * params.unit
+            send(owner, vault.functions.setFundingImpact(market.market_id, impact), gas=150_000)
         if market.funding_period:
             system.set_funding(market.market_id, market.funding_period, market.funding_cap_bps)
     if params.amm_capital:

@@ -369,7 +369,9 @@ def _ask_ledger(batch: _Batch, system: System, listing: _Listing, accounts: Iter
     for name in ("priceScale", "initialMarginBps", "maintenanceMarginBps", "badDebt"):
         batch.add(name, vault, f"{name}()")
     batch.add("liquidationParams", vault, "liquidationParams()", returns=("uint256", "uint256", "uint256"))
+    batch.add("closeFactor", vault, "closeFactor()", returns=("uint256", "uint256", "uint256"))
     for m in listing.markets:
+        batch.add(("fundingImpact", m), vault, "fundingImpact(uint32)", (m,))
         batch.add(("cap", m), vault, "inventoryCap(uint32)", (m,))
         batch.add(("fundingParams", m), vault, "fundingParams(uint32)", (m,), ("uint256", "uint256", "uint256"))
         batch.add(("fundingState", m), vault, "fundingState(uint32)", (m,), ("int256", "int256", "uint256"))
@@ -382,6 +384,7 @@ def _ask_ledger(batch: _Batch, system: System, listing: _Listing, accounts: Iter
 
 def _ledger(system: System, listing: _Listing, values: dict[Hashable, Any], accounts: Iterable[str]) -> Ledger:
     penalty, share, slippage = values["liquidationParams"]
+    buffer, full, least = values["closeFactor"]
     ledger = Ledger(
         price_scale=values["priceScale"],
         initial_margin_bps=values["initialMarginBps"],
@@ -394,12 +397,15 @@ def _ledger(system: System, listing: _Listing, values: dict[Hashable, Any], acco
         penalty_bps=penalty,
         liquidator_share_bps=share,
         max_slippage_bps=slippage,
+        liquidation_buffer_bps=buffer,
+        full_liquidation_bps=full,
+        min_liquidation_notional=least,
         bad_debt=values["badDebt"],
     )
     for m in listing.markets:
         period, cap_bps, unit = values[("fundingParams", m)]
         index, premium, updated_at = values[("fundingState", m)]
-        ledger.funding[m] = Funding(period, cap_bps, unit, index, premium, updated_at)
+        ledger.funding[m] = Funding(period, cap_bps, unit, index, premium, updated_at, values[("fundingImpact", m)])
     for account in _ledger_accounts(system, listing, accounts):
         ledger.cash[account] = values[("cash", account)]
         for m in listing.markets:

@@ -84,9 +84,9 @@ FILES: dict[str, tuple[str | None, str]] = {
         "must be 0 (off) or 3600..2592000 seconds, got 600",
     ),
     "funding_cap_above_10000.toml": ("markets[0].funding_cap_bps", "must be within 0..10000 bps, got 20000"),
-    "liquidation_penalty_above_10000.toml": (
+    "liquidation_penalty_above_the_bound.toml": (
         "protocol.liquidation_penalty_bps",
-        "must be within 0..10000 bps, got 12000",
+        "must be within 0..1000 bps, got 1200",
     ),
     # price paths
     "drift_leaves_the_price_range.toml": (
@@ -172,7 +172,7 @@ OVERRIDES: list[tuple[tuple[str, ...], str, str]] = [
     (("markets[0].funding_period=-3600",), "markets[0].funding_period", "got -3600"),
     (("markets[0].funding_cap_bps=10001",), "markets[0].funding_cap_bps", "must be within 0..10000 bps, got 10001"),
     (("protocol.liquidator_share_bps=10001",), "protocol.liquidator_share_bps", "must be within 0..10000 bps"),
-    (("protocol.liquidation_slippage_bps=-1",), "protocol.liquidation_slippage_bps", "within 0..10000 bps, got -1"),
+    (("protocol.liquidation_slippage_bps=-1",), "protocol.liquidation_slippage_bps", "within 0..1000 bps, got -1"),
     (("protocol.liquidation_penalty_bps=1.5",), "protocol.liquidation_penalty_bps", "expected an integer, got float"),
     (("protocol.insurance_capital=-1",), "protocol.insurance_capital", "must be within 0..3.961e28 whole tokens"),
     (

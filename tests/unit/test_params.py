@@ -49,9 +49,9 @@ def test_every_declared_default_is_within_its_own_range(cls):
         (lambda: MarketParams(funding_period=31 * 86_400), "funding_period", "must be 0 (off) or 3600..2592000"),
         (lambda: MarketParams(funding_cap_bps=10_001), "funding_cap_bps", "must be within 0..10000 bps"),
         (lambda: MarketParams(inventory_cap=2**96 * ONE), "inventory_cap", "must be within 0..7.92281e10 base units"),
-        (lambda: SystemParams(liquidation_penalty_bps=10_001), "liquidation_penalty_bps", "within 0..10000 bps"),
+        (lambda: SystemParams(liquidation_penalty_bps=1_001), "liquidation_penalty_bps", "within 0..1000 bps"),
         (lambda: SystemParams(liquidator_share_bps=-1), "liquidator_share_bps", "within 0..10000 bps"),
-        (lambda: SystemParams(liquidation_slippage_bps=20_000), "liquidation_slippage_bps", "within 0..10000 bps"),
+        (lambda: SystemParams(liquidation_slippage_bps=1_001), "liquidation_slippage_bps", "within 0..1000 bps"),
         (
             lambda: SystemParams(markets=(MarketParams(), MarketParams())),
             "markets[1].market_id",

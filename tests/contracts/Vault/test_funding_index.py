@@ -1,6 +1,7 @@
-"""The funding index of a market: it grows by premium x dt / period, the premium being the AMM mid
-less the oracle price, clamped to capBps of the oracle price and sampled at every touch; zero while
-funding is off, the oracle stale or the market without a pool. The Python mirror
+"""The funding index of a market: it grows by premium x dt / period, the premium being sampled at
+every touch and clamped to capBps of the oracle price; zero while funding is off, the oracle stale
+or the market without a pool. Here the premium is measured at the AMM's mid (the AMM mid less the
+oracle price); ``test_funding_premium`` measures it at impact prices. The Python mirror
 (``defi_int.market.funding.Funding``) computes the same index to the unit."""
 
 import pytest
@@ -11,6 +12,14 @@ from defi_int.types import ONE
 
 HOUR = 3_600
 SCALE = 10**30
+
+
+@pytest.fixture(autouse=True)
+def premium_at_the_mid(defi_system):
+    """These tests measure the premium at the AMM's mid (an impact notional of 0), so the index's
+    arithmetic reads in round numbers; ``test_funding_premium`` measures it at impact prices."""
+    s = defi_system
+    s.chain.transact(s.owner, s.vault.functions.setFundingImpact(0, 0), gas=150_000)
 
 
 def _state(s, market=0):
