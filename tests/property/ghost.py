@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from defi_int.market.amm import AmmMathError, Pool
-from defi_int.market.ledger import Env, LedgerViolation
+from defi_int.market.ledger import Env, LedgerViolation, Liquidation
 from defi_int.orders.eip712 import order_digest
 from defi_int.orders.model import Fill, Order
 from defi_int.orders.validation import CANCELLED, CHAIN_ERROR, FILLED, OPEN, BatchView, validate_batch
@@ -65,6 +65,7 @@ class Ghost:
     max_age: int
     orders: dict[bytes, Order] = field(default_factory=dict)  # every order signed so far, by digest
     amounts: dict[bytes, int] = field(default_factory=lambda: defaultdict(int))  # base units filled per digest
+    last_liquidation: Liquidation | None = None  # what the last accepted liquidation did
 
     def fork(self) -> Ghost:
         return copy.deepcopy(self)
@@ -250,13 +251,14 @@ class Ghost:
         ledger = self.view.ledger.copy()
         pools = {m: Pool(p.base, p.quote, p.fee_bps) for m, p in self.view.pools.items()}
         try:
-            ledger.liquidate(liquidator, account, market, size, Env(self.view.now, self.view.prices, pools))
+            done = ledger.liquidate(liquidator, account, market, size, Env(self.view.now, self.view.prices, pools))
         except LedgerViolation as exc:
             return reject(exc.error, detail=str(exc))
 
         def commit() -> None:
             self.view.ledger = ledger
             self.view.pools = pools
+            self.last_liquidation = done
 
         return Prediction(commit=commit)
 
@@ -286,7 +288,29 @@ class Ghost:
 
         return Prediction(commit=commit)
 
+    def set_funding_impact(self, market: int, notional: int) -> Prediction:
+        """``Vault.setFundingImpact`` by the owner: the index brought up to now, sampled anew."""
+        ledger = self.view.ledger.copy()
+        try:
+            ledger.set_funding_impact(market, notional, self.view.env)
+        except LedgerViolation as exc:
+            return reject(exc.error, detail=str(exc))
+
+        def commit() -> None:
+            self.view.ledger = ledger
+
+        return Prediction(commit=commit)
+
     # ------------------------------------------------ owner actions (always accepted)
+
+    def set_close_factor(self, buffer_bps: int, full_bps: int, minimum: int) -> None:
+        ledger = self.view.ledger
+        ledger.liquidation_buffer_bps, ledger.full_liquidation_bps = buffer_bps, full_bps
+        ledger.min_liquidation_notional = minimum
+
+    def set_liquidation_params(self, penalty_bps: int, share_bps: int, slippage_bps: int) -> None:
+        ledger = self.view.ledger
+        ledger.penalty_bps, ledger.liquidator_share_bps, ledger.max_slippage_bps = penalty_bps, share_bps, slippage_bps
 
     def mint(self, account: str, amount: int) -> None:
         self.wallets[account] = self.wallets.get(account, 0) + amount

@@ -8,9 +8,11 @@ the band, limit and best-execution edges, fees, market orders, expired and wrong
 partial fills, over-fills and replays of earlier orders, nonces shared between orders, two fills in
 one batch across markets), cancels, deposits, withdrawals by traders and by the desk (exactly at and
 one unit past the margin and cash limits), direct AMM swaps, oracle moves and jumps, time passing
-(funding accrues, prices go stale), funding updates and parameter changes, liquidations by any
-trader of any trader (and of house accounts, refused), inventory-cap changes, and pauses probed by
-an action that must fail.
+(funding accrues, prices go stale), funding updates and parameter changes (the premium's impact
+notional among them), liquidations by any trader of any trader (and of house accounts, refused)
+under changing close factors and liquidation parameters, closed by the desk, the AMM, both or
+neither (a drained desk, a cap, a pool pushed past the slippage bound), inventory-cap changes, and
+pauses probed by an action that must fail.
 
 The ghost (``ghost.Ghost``) predicts every step before it is sent: the custom error the chain must
 revert with, or that it must accept. Fills are judged by ``validate_batch``, the keeper's own
@@ -37,6 +39,7 @@ learns the time of the block it will land in (the chain's clock is an input, not
 from __future__ import annotations
 
 import itertools
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -89,9 +92,10 @@ NONCES = (0, 1, 2, 127, 128, 2**256 - 1)  # few per trader, so orders share nonc
 FRESH_NONCES = 1_000  # and up: never shared
 
 # On top of the suite's "defi" profile (tests/conftest.py): derandomized with no database under CI,
-# so CI always runs the same 20 examples; locally each run explores new ones. About 60 s of CPU.
+# so CI always runs the same 20 examples; locally each run explores new ones. About 35 s of CPU.
+# A deeper run: DEFI_INT_GHOST_EXAMPLES=500 (about 15 minutes of CPU).
 SETTINGS = settings(
-    max_examples=20,
+    max_examples=int(os.environ.get("DEFI_INT_GHOST_EXAMPLES", "20")),
     stateful_step_count=15,
     deadline=None,
     print_blob=False,
@@ -243,6 +247,35 @@ keeper_fill_specs = st.builds(
     edge=st.just(0),
     fee_bps=st.integers(0, 30),
 )
+
+
+@dataclass(frozen=True)
+class Crash:
+    """What happens before a liquidation: the victim's trade, the desk's state, a push, the jump."""
+
+    long: bool
+    leverage: int  # the victim's new position, in multiples of its equity
+    health_bps: int  # the oracle moves so the victim's equity is about this share of its maintenance
+    desk: str  # "as-is", "drained" (its free cash paid out) or "no-cap"
+    push: bool  # another trader pushes the pool the victim's way by a tenth of its base
+
+
+crashes = st.builds(
+    Crash,
+    long=st.booleans(),
+    leverage=st.integers(3, 9),
+    # below maintenance (the close factor), below half of it (the whole position), underwater (bad
+    # debt), or still above it
+    health_bps=weighted(
+        (3, st.integers(5_000, 9_900)),
+        (2, st.integers(0, 5_000)),
+        (1, st.integers(-5_000, 0)),
+        (1, st.integers(10_000, 12_000)),
+    ),
+    desk=st.sampled_from(["as-is", "drained", "no-cap"]),
+    push=weighted((3, st.just(False)), (1, st.just(True))),
+)
+liquidation_sizes = weighted((3, st.just(2**200)), (2, st.integers(1, 40 * ONE)), (1, st.just(0)))
 withdraw_modes = weighted((2, st.just("free")), (2, st.just("part")), (1, st.just("cash")), (1, st.just("zero")))
 parts = weighted((3, st.integers(0, PPM)), (1, st.just(PPM)))
 deposits = weighted((9, st.integers(1, 10**12)), (1, st.just(0)))
@@ -546,23 +579,68 @@ class LedgerMachine(RuleBasedStateMachine):
             (1, st.sampled_from(["desk", "amm", "insurance", "pool"])),
         ),
         market=st.sampled_from(MARKETS),
-        size=weighted((3, st.just(2**200)), (2, st.integers(1, 40 * ONE)), (1, st.just(0))),
-        crash=weighted((3, st.tuples(st.booleans(), st.integers(3, 5), st.integers(2_500, 6_000))), (1, st.none())),
+        size=liquidation_sizes,
+        crash=weighted((3, crashes), (1, st.none())),
     )
-    def liquidate(
-        self, liquidator: int, victim: int | str, market: int, size: int, crash: tuple[bool, int, int] | None
-    ) -> None:
-        """A liquidation; with ``crash``, the victim first trades on the AMM at that leverage (long or
-        short) and the oracle jumps against it by that many bps (every step predicted: any may be refused)."""
+    def liquidate(self, liquidator: int, victim: int | str, market: int, size: int, crash: Crash | None) -> None:
+        """A liquidation, after a crash when one is drawn (every step predicted: any may be refused)."""
         if crash is not None and isinstance(victim, int):
-            is_long, leverage, jump_bps = crash
-            mark = self.ghost.last_price(market)
-            cash = max(self.ghost.cash(self.trader(victim).address), 0)
-            base = cash * leverage * self.ghost.view.price_scale // mark
-            if base:
-                self.swap_(victim, market, is_long, base, 300, 0)
-            self.move_oracle(market, -jump_bps if is_long else jump_bps, 0)
+            self.crash(victim, market, crash)
         self.liquidate_(liquidator, victim, market, size)
+
+    @rule(
+        liquidator=st.integers(0, 4),
+        victim=st.integers(THIN, 4),
+        market=st.sampled_from(MARKETS),
+        size=liquidation_sizes,
+        crash=crashes,
+    )
+    def liquidate_after_a_crash(self, liquidator: int, victim: int, market: int, size: int, crash: Crash) -> None:
+        """The same, always after a crash: the close factor, the desk drained or capped, the pool pushed."""
+        self.crash(victim, market, crash)
+        self.liquidate_(liquidator, victim, market, size)
+
+    def crash(self, victim: int, market: int, crash: Crash) -> None:
+        """The victim trades on the AMM at ``crash.leverage`` times its equity (long or short); the
+        desk is drained or capped, the pool pushed the victim's way past the slippage bound, when
+        drawn; then the oracle moves against the victim until its equity is about
+        ``crash.health_bps`` of its maintenance margin (this market's position alone counted)."""
+        g = self.ghost
+        account, scale = self.trader(victim).address, g.view.price_scale
+        mark = g.last_price(market)
+        self.tick()
+        equity = max(g.free_margin(account), 0)
+        base = equity * crash.leverage * scale // mark
+        for _ in range(8):  # the largest of the halvings the victim's margin carries, slippage counted
+            limit = 2**255 if crash.long else 0
+            if not base or g.fork().swap(account, market, crash.long, base, limit).accepts:
+                break
+            base //= 2
+        if base:
+            self.swap_(victim, market, crash.long, base, 300, 0)
+        if crash.desk == "drained":
+            self.withdraw_desk_("free", PPM, 0)
+        elif crash.desk == "no-cap":
+            self.set_cap(market, "zero")
+        if crash.push:
+            pusher = (victim + 1) % len(self.s.traders)
+            self.swap_(pusher, market, not crash.long, g.pool(market).base // 10, 10_000, 0)
+        pos = g.position(account, market)
+        if pos == 0 or market not in g.view.prices:
+            return
+        ledger, m = g.view.ledger, g.view.ledger.maintenance_margin_bps
+        value = ledger.margin_state(account, g.view.env, 0)[0]
+        h = crash.health_bps * m  # in bps x bps
+        # value + pos x (p' - p) / scale = h x |pos| x p' / (scale x BPS^2), solved for p'
+        numerator = (pos * mark - value * scale) * BPS * BPS
+        denominator = pos * BPS * BPS - h * abs(pos)
+        if denominator == 0:
+            return
+        price = numerator // denominator
+        if 0 < price < 2**127:
+            self.tick()
+            self.system.set_price(market, price)
+            g.set_price(market, price)
 
     def liquidate_(self, liquidator: int, victim: int | str, market: int, size: int) -> None:
         g = self.ghost
@@ -576,9 +654,46 @@ class LedgerMachine(RuleBasedStateMachine):
         fn = self.system.vault.functions.liquidate(account, market, size)
         prediction = g.liquidate(by.address, account, market, size)
         event(f"liquidate: {', '.join(sorted(prediction.errors)) or 'accepted'}")
-        self.expect(
+        receipt = self.expect(
             f"liquidate({account}, {market}, {size}) by {by.address}", prediction, self.transact(by, fn, 800_000)
         )
+        done = g.last_liquidation
+        if receipt is not None and done is not None:
+            venues = "+".join(v for v, size in (("desk", done.to_desk), ("amm", done.to_amm)) if size)
+            whole = "whole" if g.position(account, market) == 0 else "part"
+            event(f"liquidate: closed by {venues}, {whole}")
+
+    @rule(
+        market=st.sampled_from(MARKETS),
+        notional=st.sampled_from([0, 10**6, 20_000 * 10**6, 10**12]),
+    )
+    def set_funding_impact(self, market: int, notional: int) -> None:
+        self.tick()
+        fn = self.system.vault.functions.setFundingImpact(market, notional)
+        self.expect(
+            f"setFundingImpact({market}, {notional})",
+            self.ghost.set_funding_impact(market, notional),
+            self.transact(self.system.owner, fn, 300_000),
+        )
+
+    @rule(
+        buffer_bps=st.sampled_from([0, 100, 1_000]),
+        full_bps=st.sampled_from([0, 5_000, 9_500]),
+        minimum=st.sampled_from([0, 10 * 10**6, 50_000 * 10**6]),
+        penalty_bps=st.sampled_from([0, 250, 1_000]),
+        slippage_bps=st.sampled_from([0, 200, 1_000]),
+    )
+    def set_liquidation_rules(
+        self, buffer_bps: int, full_bps: int, minimum: int, penalty_bps: int, slippage_bps: int
+    ) -> None:
+        """The close factor and the liquidation parameters change (the owner's bounds are probed elsewhere)."""
+        vault, owner = self.system.vault, self.system.owner
+        self.s.chain.transact(owner, vault.functions.setCloseFactor(buffer_bps, full_bps, minimum), gas=100_000)
+        self.ghost.set_close_factor(buffer_bps, full_bps, minimum)
+        self.s.chain.transact(
+            owner, vault.functions.setLiquidationParams(penalty_bps, 5_000, slippage_bps), gas=100_000
+        )
+        self.ghost.set_liquidation_params(penalty_bps, 5_000, slippage_bps)
 
     @rule(
         market=st.sampled_from(MARKETS),
@@ -639,6 +754,9 @@ class LedgerMachine(RuleBasedStateMachine):
             *(Read(system.amm.address, "pool(uint32)", (m,), ("uint256", "uint256", "uint256")) for m in MARKETS),
             *(Read(vault, "fundingParams(uint32)", (m,), ("uint256", "uint256", "uint256")) for m in MARKETS),
             *(Read(vault, "fundingState(uint32)", (m,), ("int256", "int256", "uint256")) for m in MARKETS),
+            *(Read(vault, "fundingImpact(uint32)", (m,)) for m in MARKETS),
+            Read(vault, "closeFactor()", (), ("uint256", "uint256", "uint256")),
+            Read(vault, "liquidationParams()", (), ("uint256", "uint256", "uint256")),
             *(Read(vault, "cash(address)", (a,), ("int256",)) for a in accounts),
             *(Read(vault, "position(address,uint32)", book, ("int256",)) for book in books),
             *(Read(vault, "fundingMarkOf(address,uint32)", book) for book in books),
@@ -651,6 +769,8 @@ class LedgerMachine(RuleBasedStateMachine):
         pool = {m: next(values) for m in MARKETS}
         params = {m: next(values) for m in MARKETS}
         state = {m: next(values) for m in MARKETS}
+        impact = {m: next(values) for m in MARKETS}
+        close_factor, liquidation_params = next(values), next(values)
         cash = {a: next(values) for a in accounts}
         position = {book: next(values) for book in books}
         mark = {book: next(values) for book in books}
@@ -662,6 +782,12 @@ class LedgerMachine(RuleBasedStateMachine):
         assert balance == sum(cash.values()), f"token balance {balance} != Σ cash {sum(cash.values())}: {cash}"
         assert balance == g.vault_balance, f"token balance {balance}, ghost {g.vault_balance}"
         assert bad_debt == ledger.bad_debt, f"bad debt {bad_debt}, ghost {ledger.bad_debt}"
+        assert tuple(close_factor) == (
+            ledger.liquidation_buffer_bps,
+            ledger.full_liquidation_bps,
+            ledger.min_liquidation_notional,
+        )
+        assert tuple(liquidation_params) == (ledger.penalty_bps, ledger.liquidator_share_bps, ledger.max_slippage_bps)
         for m in MARKETS:
             # 2. every long has its short
             total = sum(position[(a, m)] for a in accounts)
@@ -677,6 +803,7 @@ class LedgerMachine(RuleBasedStateMachine):
             f = ledger.fund(m)
             assert tuple(params[m]) == (f.period, f.cap_bps, f.unit), (m, params[m], f)
             assert tuple(state[m]) == (f.index, f.premium, f.updated_at), (m, state[m], f)
+            assert impact[m] == f.impact, (m, impact[m], f)
             # 7. the pools the ghost prices swaps, best execution and funding with
             ghost_pool = g.pool(m)
             assert tuple(pool[m]) == (ghost_pool.base, ghost_pool.quote, ghost_pool.fee_bps), (m, pool[m], ghost_pool)
@@ -692,7 +819,7 @@ class LedgerMachine(RuleBasedStateMachine):
         owed_now = Fraction(0)
         for (a, m), pos in position.items():
             if pos:
-                f = Funding(*params[m], *state[m])
+                f = Funding(*params[m], *state[m], impact[m])
                 owed_now += owed(pos, mark[(a, m)], mark_of(f.index_at(now), f.unit), f.unit, ledger.price_scale)
         residual = cash[FUNDING_POOL] + owed_now
         assert residual == ledger.funding_rounding >= 0, (
