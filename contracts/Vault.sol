@@ -88,6 +88,16 @@ contract Vault is VaultLiquidation {
     }
 
     /// @inheritdoc IVault
+    function deskNav() external view returns (int256 nav) {
+        (nav,) = _marginState(address(this), _ctx(), 0);
+    }
+
+    /// @inheritdoc IVault
+    function shares() external view returns (address) {
+        return _shares;
+    }
+
+    /// @inheritdoc IVault
     function marginRequired(address account, uint256 ratioBps) external view returns (uint256 required) {
         (, required) = _marginState(account, _ctx(), ratioBps);
     }
@@ -153,12 +163,12 @@ contract Vault is VaultLiquidation {
 
     /// @inheritdoc IVault
     function deposit(uint256 amount) external {
-        _deposit(msg.sender, amount);
+        _deposit(msg.sender, msg.sender, amount);
     }
 
     /// @inheritdoc IVault
     function depositFor(address account, uint256 amount) external {
-        _deposit(account, amount);
+        _deposit(account, msg.sender, amount);
     }
 
     /// @inheritdoc IVault
@@ -167,7 +177,12 @@ contract Vault is VaultLiquidation {
     }
 
     /// @inheritdoc IVault
-    function withdrawDesk(address to, uint256 amount) external onlyOwner {
+    function shareDeposit(address from, uint256 amount) external onlyShares {
+        _deposit(address(this), from, amount);
+    }
+
+    /// @inheritdoc IVault
+    function sharePayout(address to, uint256 amount) external onlyShares {
         _withdraw(address(this), to, amount);
     }
 
@@ -183,10 +198,10 @@ contract Vault is VaultLiquidation {
 
     /// @dev Cash enters through the home book (the first listed market); a home book holding a
     ///      position settles its funding first, a flat one needs no index.
-    function _deposit(address account, uint256 amount) private whenNotPaused {
+    function _deposit(address account, address from, uint256 amount) private whenNotPaused {
         if (amount == 0) revert ZeroAmount();
         if (amount > MAX_AMOUNT) revert AmountOutOfRange(amount);
-        if (!token.transferFrom(msg.sender, address(this), amount)) revert TokenTransferFailed();
+        if (!token.transferFrom(from, address(this), amount)) revert TokenTransferFailed();
         if (_markets.length == 0) revert MarketNotListed(0);
         uint32 home = _markets[0];
         (int256 pos, int256 c, uint64 then) = BookLib.unpack(_book(account, home));
@@ -200,7 +215,7 @@ contract Vault is VaultLiquidation {
             _note(ch, account, charged);
             _closeCharges(home, ch, mark, unit);
         }
-        emit Deposited(account, msg.sender, amount);
+        emit Deposited(account, from, amount);
     }
 
     /// @dev Settles the account's funding everywhere, then pays out through the home book, which
@@ -446,6 +461,14 @@ contract Vault is VaultLiquidation {
     function setPaused(bool paused_) external onlyOwner {
         _paused = paused_;
         emit PausedSet(paused_);
+    }
+
+    /// @inheritdoc IVault
+    function setShares(address shares_) external onlyOwner {
+        if (_shares != address(0)) revert SharesAlreadySet();
+        if (shares_ == address(0)) revert ZeroAddress();
+        _shares = shares_;
+        emit SharesSet(shares_);
     }
 
     /// @inheritdoc IVault

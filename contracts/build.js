@@ -11,7 +11,7 @@ const solc = require('solc');
 
 const ROOT = __dirname;
 const OUT = path.join(ROOT, '..', 'defi_int', 'chain', 'artifacts');
-// Shipped contracts by source path; each artifact is named after its file. The five deployed
+// Shipped contracts by source path; each artifact is named after its file. The six deployed
 // contracts, and BatchRead: never deployed, its creation code runs inside `eth_call`
 // (defi_int/chain/multiread.py).
 const SHIPPED = [
@@ -20,6 +20,7 @@ const SHIPPED = [
   'Vault.sol',
   'PerpAmm.sol',
   'Settlement.sol',
+  'DeskShares.sol',
   'utils/BatchRead.sol',
 ];
 const SETTINGS = {

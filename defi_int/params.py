@@ -66,6 +66,9 @@ MAX_PENALTY_BPS: Final = 1_000
 MAX_SLIPPAGE_BPS: Final = 1_000
 MAX_LIQUIDATION_BUFFER_BPS: Final = 1_000
 MAX_FULL_LIQUIDATION_BPS: Final = 9_500
+#: ``DeskShares.MAX_LOCKUP`` and ``MAX_FEE_BPS``: a withdrawal matures within 30 days, a share fee is at most 1 %.
+MAX_SHARE_LOCKUP: Final = 30 * 24 * 3_600
+MAX_SHARE_FEE_BPS: Final = 100
 #: Funding periods the Vault accepts besides 0 (off): one hour to thirty days (``InvalidFundingParams``).
 FUNDING_PERIOD_MIN: Final = 3_600
 FUNDING_PERIOD_MAX: Final = 30 * 24 * 3_600
@@ -362,6 +365,11 @@ class ProtocolParams(Declared):
     or when less would leave less than ``min_liquidation_notional`` whole tokens, and never less
     than that unless it is the whole position. The insurance fund starts with
     ``insurance_capital`` and pays bad debt.
+
+    The desk's capital is depositors' shares (``DeskShares``): the owner's ``desk_capital`` is its
+    first deposit; a withdrawal request matures after ``share_lockup`` seconds, a day's claims take
+    at most ``share_daily_outflow_bps`` of the NAV, and every deposit and claim pays
+    ``share_fee_bps`` to the desk.
     """
 
     decimals: int = integer(6, 0, MAX_DECIMALS, onchain="uint8")
@@ -378,6 +386,9 @@ class ProtocolParams(Declared):
     liquidation_buffer_bps: int = integer(100, 0, MAX_LIQUIDATION_BUFFER_BPS, unit="bps", onchain="uint16")
     full_liquidation_bps: int = integer(5_000, 0, MAX_FULL_LIQUIDATION_BPS, unit="bps", onchain="uint16")
     min_liquidation_notional: int = integer(10, 0, INT96_MAX, unit="whole tokens", onchain="uint256")
+    share_lockup: int = integer(4 * 24 * 3_600, 0, MAX_SHARE_LOCKUP, unit="seconds", onchain="uint64")
+    share_fee_bps: int = integer(10, 0, MAX_SHARE_FEE_BPS, unit="bps", onchain="uint16")
+    share_daily_outflow_bps: int = integer(1_000, 1, BPS, unit="bps", onchain="uint16")
 
     @property
     def unit(self) -> int:

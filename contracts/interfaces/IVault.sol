@@ -76,6 +76,10 @@ interface IVault {
     error AmountOutOfRange(uint256 amount);
     /// @notice Thrown when the AMM is named a second time.
     error AmmAlreadySet();
+    /// @notice Thrown when the depositors' shares contract is named a second time.
+    error SharesAlreadySet();
+    /// @notice Thrown when `caller`, not the depositors' shares contract, moves the desk's cash.
+    error NotShares(address caller);
     /// @notice Thrown when funding parameters are not `period` = 0 (off) or 1 hour..30 days, `capBps` <= 10000.
     error InvalidFundingParams(uint256 period, uint256 capBps);
     /// @notice Thrown when funding is enabled for `market` whose last oracle `price` is zero or
@@ -118,6 +122,8 @@ interface IVault {
     event PausedSet(bool paused);
     /// @notice Emitted when the AMM whose pools set the funding premium is named.
     event AmmSet(address indexed amm);
+    /// @notice Emitted when the depositors' shares contract of the desk is named.
+    event SharesSet(address indexed shares);
     /// @notice Emitted when `market`'s funding parameters change; `unit` is its funding unit in price units.
     event FundingParamsSet(uint32 indexed market, uint256 period, uint256 capBps, uint256 unit);
     /// @notice Emitted when `market`'s funding index moves to `index` or its premium is sampled anew as `premium`.
@@ -227,6 +233,13 @@ interface IVault {
     function marginRequired(address account, uint256 ratioBps) external view returns (uint256);
     /// @notice Whether `account` holds a position and its equity is below its maintenance margin.
     function isLiquidatable(address account) external view returns (bool);
+    /// @notice The desk's net asset value: its cash, plus its inventory marked at the oracle, less
+    ///         the funding it owes (plus what it is owed), rounded against the desk; `equity` of the
+    ///         desk. Reverts while a market the desk holds inventory in is stale. What the
+    ///         depositors' shares (`IDeskShares`) are priced at.
+    function deskNav() external view returns (int256);
+    /// @notice The depositors' shares contract of the desk (zero until named).
+    function shares() external view returns (address);
 
     /// @notice Moves `amount` tokens from the caller into its own cash.
     function deposit(uint256 amount) external;
@@ -235,8 +248,13 @@ interface IVault {
     /// @notice Settles the caller's funding in every market, then pays `amount` of its cash out;
     ///         cash must cover it and initial margin must hold after.
     function withdraw(uint256 amount) external;
-    /// @notice Pays `amount` of the desk's cash out to `to`, under the same checks. Owner only.
-    function withdrawDesk(address to, uint256 amount) external;
+    /// @notice Moves `amount` tokens of `from` (the Vault approved for them) into the desk's cash,
+    ///         for a deposit of shares. The shares contract only.
+    function shareDeposit(address from, uint256 amount) external;
+    /// @notice Pays `amount` of the desk's cash out to `to` for a claimed withdrawal, under a
+    ///         trader's withdrawal rule (funding settled, cash covers it, initial margin after). The
+    ///         shares contract only; the owner's capital is shares like anyone's.
+    function sharePayout(address to, uint256 amount) external;
     /// @notice Pays `amount` of the AMM's cash out to `to`, under the same checks. Owner only.
     function withdrawAmm(address to, uint256 amount) external;
     /// @notice Pays `amount` of the insurance fund's cash out to `to`. Owner only.
@@ -286,6 +304,9 @@ interface IVault {
     function setOperator(address operator, bool allowed) external;
     /// @notice Stops or resumes deposits, withdrawals, trades and liquidations. Owner only.
     function setPaused(bool paused) external;
+    /// @notice Names the depositors' shares contract, once and nonzero (`SharesAlreadySet`,
+    ///         `ZeroAddress`): the desk's cash then moves only through it. Owner only.
+    function setShares(address shares) external;
     /// @notice Names the AMM, once and nonzero (`AmmAlreadySet`, `ZeroAddress`): the book it
     ///         trades against can never change under the positions it holds. Owner only.
     function setAmm(IPerpAmm amm) external;

@@ -111,6 +111,8 @@ abstract contract VaultLedger is IVault, Owned {
     mapping(uint32 => uint256) internal _impactNotional;
     /// @inheritdoc IVault
     uint256 public badDebt;
+    /// @dev The depositors' shares of the desk (`IDeskShares`): the one caller of `shareDeposit` and `sharePayout`.
+    address internal _shares;
 
     constructor(ICollateralToken token_, IPriceOracle oracle_, address owner_) Owned(owner_) {
         if (address(token_) == address(0) || address(oracle_) == address(0)) revert ZeroAddress();
@@ -121,6 +123,11 @@ abstract contract VaultLedger is IVault, Owned {
 
     modifier onlyOperator() {
         if (!isOperator[msg.sender]) revert NotOperator(msg.sender);
+        _;
+    }
+
+    modifier onlyShares() {
+        if (msg.sender != _shares) revert NotShares(msg.sender);
         _;
     }
 

@@ -66,6 +66,7 @@ abstract contract VaultLiquidation is VaultLedger {
         _note(ch, account, charged);
         Close memory x = _allowed(account, c, i, pos, size);
         x.toDesk = _deskRoom(x, market, c);
+        if (x.toDesk < x.size && x.toDesk < x.least) x.toDesk = 0; // no partial close below the minimum
         x.toAmm = _ammRoom(x, market, c, x.size - x.toDesk);
         closed = x.toDesk + x.toAmm;
         if (closed == 0) revert CannotClose(account, market, x.size);
@@ -131,7 +132,8 @@ abstract contract VaultLiquidation is VaultLedger {
     /// @dev What the desk can take at the oracle price: up to its cap, and as far as its margin
     ///      carries: a take that only shrinks its position is always allowed; beyond, its position
     ///      on this side may reach the size whose maintenance margin the desk's equity covers (at
-    ///      the oracle the desk's equity does not fall, so its floor holds after).
+    ///      the oracle the desk's equity does not fall, so its floor holds after). Like the AMM's,
+    ///      a take below the minimum size that is not all of it is none (`liquidate`).
     function _deskRoom(Close memory x, uint32 market, Ctx memory c) private view returns (uint256) {
         int256 facing = _facing(x.long, address(this), market);
         int256 cap = int256(uint256(_info[market].cap));

@@ -39,6 +39,7 @@ from defi_int.keeper.venue import FillEvent, FundingCharge, LiquidationEvent, Ma
 from defi_int.market.amm import Pool
 from defi_int.market.funding import Funding
 from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND, Env, Ledger, LedgerViolation, fee_for, notional
+from defi_int.market.shares import Request, Shares
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Order
 from defi_int.orders.validation import PARTIAL, BatchView
@@ -189,6 +190,36 @@ def account_health(system: System, accounts: Iterable[str], *, now: int | None =
         liquidatable = has_position and (equity < 0 or equity < maintenance)
         health[account] = AccountHealth(equity, maintenance, liquidatable, pending)
     return health
+
+
+def read_shares(system: System, holders: Iterable[str] = (), requests: Iterable[int] | None = None) -> Shares:
+    """The desk's shares contract as the mirror holds it: totals, ``holders``' shares, the
+    parameters, the day's outflow and the open requests (``requests``: these ids; None: all)."""
+    shares = str(system.desk_shares.address)
+    holders = list(dict.fromkeys(holders))
+    batch = _Batch(system)
+    batch.add("totalShares", shares, "totalShares()")
+    batch.add("requestCount", shares, "requestCount()")
+    batch.add("params", shares, "params()", returns=("uint256", "uint256", "uint256"))
+    batch.add("outflow", shares, "outflow()", returns=("uint256", "uint256", "uint256"))
+    for holder in holders:
+        batch.add(("held", holder), shares, "sharesOf(address)", (holder,))
+    values = batch.run()
+    ids = list(range(values["requestCount"])) if requests is None else list(requests)
+    batch = _Batch(system)
+    for request_id in ids:
+        batch.add(("request", request_id), shares, "request(uint256)", (request_id,), ("address", "uint256", "uint256"))
+    found = batch.run() if ids else {}
+    lockup, fee_bps, daily = values["params"]
+    day, claimed, cap = values["outflow"]
+    mirror = Shares(lockup, fee_bps, daily, values["totalShares"], count=values["requestCount"])
+    mirror.day, mirror.claimed, mirror.cap = day, claimed, cap
+    mirror.held = {h: values[("held", h)] for h in holders if values[("held", h)]}
+    for request_id in ids:
+        owner, held, matures_at = found[("request", request_id)]
+        if held:
+            mirror.requests[request_id] = Request(to_checksum_address(owner), held, matures_at)
+    return mirror
 
 
 class AccountState(NamedTuple):
@@ -493,6 +524,7 @@ def contract_events(
         "PerpAmm": str(system.amm.address),
         "PriceOracle": str(system.oracle.address),
         "CollateralToken": str(system.token.address),
+        **({} if system.shares is None else {"DeskShares": str(system.shares.address)}),
     }
     wanted = [(contract, codec.event(contract, name)) for contract, name in names]
     logs = system.chain.node.logs(

@@ -69,6 +69,8 @@ def liquidate(ledger: Ledger, liquidator: str, account: str, market: int, size: 
         raise LedgerViolation("LiquidationTooSmall", f"size {size} below the minimum {least}")
     allowed = min(size, close_factor(ledger, account, env, held, price, value, required, least))
     to_desk = desk_room(ledger, env, market, long, price, allowed)
+    if to_desk < allowed and to_desk < least:  # no partial close below the minimum
+        to_desk = 0
     to_amm = amm_room(ledger, env, market, long, price, allowed - to_desk, least)
     closed = to_desk + to_amm
     if closed == 0:

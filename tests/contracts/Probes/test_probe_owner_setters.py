@@ -66,6 +66,16 @@ SETTERS: dict[str, tuple[list[tuple[Any, ...]], list[tuple[tuple[Any, ...], str]
     "amm.setPoolFee": ([(0, 0), (0, 9_999)], [((0, 10_000), "FeeTooHigh")]),
     "amm.initializePool": ([(9, 1, 1, 9_999)], [((9, 1, 1, 10_000), "FeeTooHigh"), ((9, 0, 1, 0), "InvalidReserves")]),
     "amm.setSettlement": ([], [((ZERO,), "SettlementAlreadySet")]),
+    "vault.setShares": ([], [((ZERO,), "SharesAlreadySet")]),
+    "shares.setParams": (
+        [(0, 0, 1), (30 * 86_400, 100, 10_000)],
+        [
+            ((30 * 86_400 + 1, 0, 1), "InvalidShareParams"),
+            ((0, 101, 1), "InvalidShareParams"),
+            ((0, 0, 0), "InvalidShareParams"),
+            ((0, 0, 10_001), "InvalidShareParams"),
+        ],
+    ),
 }
 OTHER_SETTERS = ("listMarket", "initializePool", "transferOwnership")
 #: Owner functions without a bound, and why none is needed.
@@ -83,7 +93,7 @@ def test_every_owner_setter_has_a_bound_tested_here(defi_system):
     """Each contract's setters are in ``SETTERS`` (with the values at and past their bounds) or in
     ``UNBOUNDED`` with a reason: a new setter cannot ship untested."""
     s = defi_system
-    names = {"oracle": s.oracle, "vault": s.vault, "settlement": s.settlement, "amm": s.amm}
+    names = {"oracle": s.oracle, "vault": s.vault, "settlement": s.settlement, "amm": s.amm, "shares": s.shares}
     for prefix, contract in names.items():
         for entry in contract.abi:
             name = entry.get("name", "")

@@ -124,20 +124,3 @@ def predict_refusal(defi_system) -> Callable[..., str | None]:
         return None
 
     return predict
-
-
-@pytest.fixture
-def drain_desk(defi_system) -> Callable[[], None]:
-    """Pays all of the desk's free cash out (its equity above initial margin): the desk can then take
-    no position that grows its book."""
-    s = defi_system
-
-    def drain() -> None:
-        desk = s.desk
-        equity = s.chain.call(s.vault.functions.equity(desk))
-        required = s.chain.call(s.vault.functions.marginRequired(desk, s.params.initial_margin_bps))
-        free = min(equity - required, s.chain.call(s.vault.functions.cash(desk)))
-        if free > 0:
-            s.chain.transact(s.owner, s.vault.functions.withdrawDesk(s.owner.address, free), gas=300_000)
-
-    return drain
