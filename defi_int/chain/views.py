@@ -287,10 +287,28 @@ def market_and_accounts(
     system: System, accounts: Iterable[str], *, now: int | None = None
 ) -> tuple[dict[int, MarketState], dict[str, AccountState]]:
     """``market_state`` and ``read_accounts(accounts)`` in the same single ``eth_call``."""
+    states, books, _ = market_accounts_and_desk(system, accounts, now=now, desk=False)
+    return states, books
+
+
+@dataclass(frozen=True)
+class DeskValue:
+    """The desk's NAV and its shares: ``nav`` is ``Vault.deskNav()`` computed from the books at the
+    oracle's last prices (stale or not, so a report has a value at every step: equal to the view
+    whenever it answers), ``total_shares`` the shares outstanding."""
+
+    nav: int
+    total_shares: int
+
+
+def market_accounts_and_desk(
+    system: System, accounts: Iterable[str], *, now: int | None = None, desk: bool = True
+) -> tuple[dict[int, MarketState], dict[str, AccountState], DeskValue | None]:
+    """``market_and_accounts`` and (``desk``) the desk's ``DeskValue``, in the same single ``eth_call``."""
     if now is None:
         now = system.chain.next_timestamp()
     vault = str(system.vault.address)
-    accounts = list(dict.fromkeys(accounts))
+    accounts = list(dict.fromkeys([*accounts, *([system.desk] if desk else [])]))
 
     def ask(batch: _Batch, listing: _Listing) -> None:
         _ask_prices(batch, system, listing.markets)
@@ -299,11 +317,30 @@ def market_and_accounts(
             batch.add(("inventory", m), vault, "inventory(uint32)", (m,), ("int256",))
             batch.add(("cap", m), vault, "inventoryCap(uint32)", (m,))
         _ask_books(batch, system, listing.markets, accounts)
+        if desk:
+            batch.add("priceScale", vault, "priceScale()")
+            batch.add("totalShares", str(system.desk_shares.address), "totalShares()")
+            for m in listing.markets:
+                batch.add(("mark", system.desk, m), vault, "fundingMarkOf(address,uint32)", (system.desk, m))
+                batch.add(("fundingParams", m), vault, "fundingParams(uint32)", (m,), ("uint256", "uint256", "uint256"))
+                batch.add(("fundingState", m), vault, "fundingState(uint32)", (m,), ("int256", "int256", "uint256"))
 
     listing, values = _read_listed(system, ask)
     inventory = {m: values[("inventory", m)] for m in listing.markets}
     states = _market_states(values, listing, now, inventory, _pools(values, listing.markets))
-    return states, _books(values, listing, accounts)
+    books = _books(values, listing, accounts)
+    if not desk:
+        return states, books, None
+    ledger = Ledger(values["priceScale"], 1, 1, system.desk, listing.fee_recipient, markets=list(listing.markets))
+    ledger.cash[system.desk] = books[system.desk].cash
+    for m in listing.markets:
+        ledger.positions[(system.desk, m)] = books[system.desk].positions[m]
+        ledger.marks[(system.desk, m)] = values[("mark", system.desk, m)]
+        ledger.funding[m] = Funding(*values[("fundingParams", m)], *values[("fundingState", m)])
+    prices = {m: values[("latest", m)][0] for m in listing.markets if values[("latest", m)][0]}
+    latest = system.chain.timestamp()  # a view's time: the latest block's
+    nav = ledger.margin_state(system.desk, Env(latest, prices), 0)[0]
+    return states, books, DeskValue(nav, values["totalShares"])
 
 
 def _market_states(

@@ -1,8 +1,8 @@
-"""The report's five charts, drawn from a ``RunResult`` into PNG bytes.
+"""The report's six charts, drawn from a ``RunResult`` into PNG bytes.
 
 Each ``*_figure`` function builds a ``matplotlib.figure.Figure`` from the records (no pyplot, no
 global state, the Agg canvas attached explicitly), ``png_bytes`` renders it without the software
-version in the PNG metadata, and ``render_plots`` returns all five by file name for ``report`` to
+version in the PNG metadata, and ``render_plots`` returns all six by file name for ``report`` to
 write and embed. The x axis is the scenario step; amounts are converted to floats (whole units,
 tokens, USD) only here, for drawing. A chart without data still renders, with a "no data" note.
 
@@ -11,6 +11,7 @@ tokens, USD) only here, for drawing. A chart without data still renders, with a 
 - ``pnl.png``: cumulative PnL parts and their total.
 - ``markouts.png``: size-weighted markout (bps) against horizon, all internal fills and per type.
 - ``deviation.png``: histograms of fill deviation from the oracle and of AMM mid vs oracle.
+- ``nav.png``: the desk's NAV per share (whole tokens per share) and its shares outstanding.
 """
 
 from __future__ import annotations
@@ -24,15 +25,16 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from defi_int.market.shares import OFFSET
 from defi_int.metrics.fills import deviation_bps
 from defi_int.metrics.markouts import markout_curve, markouts_by_type
 from defi_int.metrics.output import write_atomic
 from defi_int.metrics.pnl import PARTS, PnlPoint, cumulative_pnl
 from defi_int.metrics.records import RunResult
-from defi_int.metrics.timeseries import amm_oracle_deviation_bps
+from defi_int.metrics.timeseries import amm_oracle_deviation_bps, nav_per_share
 from defi_int.types import ONE
 
-PLOT_FILES: tuple[str, ...] = ("inventory.png", "prices.png", "pnl.png", "markouts.png", "deviation.png")
+PLOT_FILES: tuple[str, ...] = ("inventory.png", "prices.png", "pnl.png", "markouts.png", "deviation.png", "nav.png")
 WIDTH, HEIGHT, DPI = 9.0, 4.5, 100
 
 
@@ -194,6 +196,26 @@ def deviation_figure(result: RunResult) -> Figure:
     return figure
 
 
+def nav_figure(result: RunResult) -> Figure:
+    """The desk's NAV per share (whole tokens per share) over steps, and its shares outstanding."""
+    figure = _figure()
+    axes = figure.add_subplot()
+    axes.set_title("The desk's NAV per share")
+    axes.set_xlabel(_step_label(result))
+    axes.set_ylabel("NAV per share (tokens)")
+    steps = sorted({p.step: p for p in result.timeseries if p.total_shares}.items())
+    if not steps:
+        _no_data(axes)
+        return figure
+    axes.plot([s for s, _ in steps], [nav_per_share(p) for _, p in steps], color="black", label="NAV per share")
+    shares = axes.twinx()
+    shares.set_ylabel("shares outstanding (whole shares)")
+    whole = 10**result.decimals * OFFSET
+    shares.plot([s for s, _ in steps], [p.total_shares / whole for _, p in steps], color="tab:blue", lw=0.8)
+    axes.legend(loc="upper left", fontsize="small")
+    return figure
+
+
 def render_plots(
     result: RunResult,
     *,
@@ -201,13 +223,14 @@ def render_plots(
     caps: Mapping[int, int] | None = None,
     soft_limits: Mapping[int, int] | None = None,
 ) -> dict[str, bytes]:
-    """All five charts as PNG bytes, keyed by file name in ``PLOT_FILES`` order."""
+    """All six charts as PNG bytes, keyed by file name in ``PLOT_FILES`` order."""
     figures = {
         "inventory.png": inventory_figure(result, caps=caps, soft_limits=soft_limits),
         "prices.png": prices_figure(result),
         "pnl.png": pnl_figure(result, points),
         "markouts.png": markouts_figure(result),
         "deviation.png": deviation_figure(result),
+        "nav.png": nav_figure(result),
     }
     return {name: png_bytes(figure) for name, figure in figures.items()}
 
@@ -219,6 +242,6 @@ def write_plots(
     caps: Mapping[int, int] | None = None,
     soft_limits: Mapping[int, int] | None = None,
 ) -> dict[str, Path]:
-    """Renders all five charts first, then writes each atomically into ``out_dir``."""
+    """Renders all six charts first, then writes each atomically into ``out_dir``."""
     images = render_plots(result, caps=caps, soft_limits=soft_limits)
     return {name: write_atomic(out_dir / name, data) for name, data in images.items()}

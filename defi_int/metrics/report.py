@@ -38,6 +38,7 @@ _CAPTIONS = {
     "pnl.png": "Cumulative PnL decomposition",
     "markouts.png": "Markouts of internal fills",
     "deviation.png": "Deviation from the oracle",
+    "nav.png": "The desk's NAV per share",
 }
 
 _STYLE = """
@@ -109,6 +110,10 @@ def _key_figures(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("liquidation penalties (tokens)", _number(liquidations["penalties"], 6)),
         ("bad debt (tokens)", _number(liquidations["bad_debt"], 6)),
         ("insurance fund at the end (tokens)", _number(liquidations["insurance_fund"], 6)),
+        (
+            "NAV per share (tokens): start / end",
+            f"{_number(summary['nav_per_share']['start'], 6)} / {_number(summary['nav_per_share']['end'], 6)}",
+        ),
         ("wall time (s)", _number(summary["wall_seconds"], 2)),
         ("orders per second", _number(summary["orders_per_second"], 2)),
     ]

@@ -34,6 +34,10 @@ class Recorder:
     def mark(self, step: int, market: int, price: int) -> None:
         self.result.desk_events.append(DeskEvent(step, "mark", market, 0, 0, price))
 
+    def capital(self, step: int, amount: int) -> None:
+        """A depositor moved ``amount`` into (+) or out of (-) the desk's cash: not PnL."""
+        self.result.desk_events.append(DeskEvent(step, "capital", 0, 0, amount, 0))
+
     def rejected(self, reason: str) -> None:
         self.result.orders_rejected += 1
         self.result.rejections[reason] = self.result.rejections.get(reason, 0) + 1

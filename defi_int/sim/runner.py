@@ -21,7 +21,10 @@ Each step ``t`` (one keeper batch) runs, at the scenario clock ``start_time + tÂ
 5. the keeper runs its loop on the chain venue (``ChainVenue``), the same keeper as the bot's: one
    ``settle`` transaction, reverts isolated, hedges;
 6. the recorder stores fills, liquidations, desk events (the desk's funding included) and the
-   state of every market.
+   state of every market, with the desk's NAV per share.
+
+The scenario's depositors (``[[depositors]]``, ``sim.depositors``) deposit into the desk's shares,
+ask to withdraw and claim, after the oracle and before the arbitrageurs.
 
 Agents decide at the scenario's clock (``start_time + tÂ·block_time + 1``), so the orders of a
 scenario and seed do not depend on the keeper; ``RunResult.flow_digest`` hashes every order sent,
@@ -49,7 +52,7 @@ from eth_account.signers.local import LocalAccount
 from defi_int.chain import Chain, deploy_system
 from defi_int.chain.deploy import System
 from defi_int.chain.venue import ChainVenue
-from defi_int.chain.views import check_invariants, market_and_accounts
+from defi_int.chain.views import check_invariants, market_accounts_and_desk
 from defi_int.exceptions import ContractRevert, OrderRejected, RunFailed
 from defi_int.keeper.keeper import Keeper, KeeperConfig
 from defi_int.keeper.venue import MarketState
@@ -59,6 +62,7 @@ from defi_int.metrics.records import BookState, RunResult, TimePoint
 from defi_int.orders.model import Order
 from defi_int.orders.signing import sign_order
 from defi_int.sim.agents import InformedTraders, IntensityTraders, NoiseTraders, OrderIntent, arbitrage_trade
+from defi_int.sim.depositors import Depositors
 from defi_int.sim.recorder import Recorder
 from defi_int.sim.scenario import Scenario, choose_backend
 
@@ -169,6 +173,7 @@ class _Run:
         self.arbs = [chain.account(f"arbitrageur:{i}") for i in range(scenario.arbitrage.count)]
         for arb in self.arbs:
             system.fund(arb, scenario.arbitrage.margin * unit)
+        self.depositors = Depositors(scenario, system, chain)
         self.accounts = [a.address for p in self.populations for a in p.accounts] + [a.address for a in self.arbs]
         #: The accounts that ever traded (a fill or a swap): the only ones that can hold a position,
         #: so the only ones the liquidator watches, in the order they first traded.
@@ -192,6 +197,7 @@ class _Run:
                 "Vault": str(system.vault.address),
                 "PerpAmm": str(system.amm.address),
                 "Settlement": str(system.settlement.address),
+                "DeskShares": str(system.desk_shares.address),
             },
             price_scale=params.price_scale,
             decimals=params.decimals,
@@ -215,8 +221,10 @@ class _Run:
         """One read of every market and of the desk's and fee account's books (end of a step)."""
         system = self.system
         self.states: dict[int, MarketState]
-        self.states, books = market_and_accounts(system, [system.desk, system.fee_recipient, INSURANCE_FUND])
+        self.states, books, desk = market_accounts_and_desk(system, [system.desk, system.fee_recipient, INSURANCE_FUND])
         self.desk_book, self.fee_book = books[system.desk], books[system.fee_recipient]
+        assert desk is not None
+        self.desk_value = desk
         self.result.insurance_fund = books[INSURANCE_FUND].cash
 
     def _book_state(self) -> BookState:
@@ -232,6 +240,9 @@ class _Run:
                 chain.set_next_block_timestamp(target)
         with self.timed("oracle"):
             self._oracle(step)
+        with self.timed("depositors"):
+            for amount in self.depositors.step(step):
+                self.recorder.capital(step, amount)
         with self.timed("arbitrage"):
             self._arbitrage(step)
         with self.timed("liquidations"):
@@ -335,6 +346,8 @@ class _Run:
                     inventory=state.inventory,
                     desk_cash=self.desk_book.cash,
                     fee_cash=self.fee_book.cash,
+                    desk_nav=self.desk_value.nav,
+                    total_shares=self.desk_value.total_shares,
                 )
             )
 
@@ -345,8 +358,10 @@ class _Run:
         self.result.end = self._book_state()
         self.result.flow_digest = self.flow.hexdigest()
         self.result.orders_open = len(self.keeper.book)
-        # Every trader and arbitrageur; check_invariants adds the desk, AMM, fee account and owner.
-        self.result.invariants = check_invariants(system, self.accounts)
+        self.result.depositors = dict(self.depositors.counts)
+        # Every trader, arbitrageur and depositor; check_invariants adds the desk, AMM, fee account and owner.
+        depositors = [d.account.address for d in self.depositors.depositors]
+        self.result.invariants = check_invariants(system, [*self.accounts, *depositors])
         failure = nothing_filled(self.result)
         if failure is not None:
             raise RunFailed(failure, self.result.rejections)

@@ -84,6 +84,11 @@ FILES: dict[str, tuple[str | None, str]] = {
         "must be 0 (off) or 3600..2592000 seconds, got 600",
     ),
     "funding_cap_above_10000.toml": ("markets[0].funding_cap_bps", "must be within 0..10000 bps, got 20000"),
+    "depositor_withdraws_before_it_deposits.toml": (
+        "depositors[0].withdraw_step",
+        "must be >= deposit_step (5), got 2",
+    ),
+    "depositor_withdraw_share_zero.toml": ("depositors[0].withdraw_share", "must be > 0 and <= 1, got 0"),
     "liquidation_penalty_above_the_bound.toml": (
         "protocol.liquidation_penalty_bps",
         "must be within 0..1000 bps, got 1200",
@@ -174,6 +179,8 @@ OVERRIDES: list[tuple[tuple[str, ...], str, str]] = [
     (("protocol.liquidator_share_bps=10001",), "protocol.liquidator_share_bps", "must be within 0..10000 bps"),
     (("protocol.liquidation_slippage_bps=-1",), "protocol.liquidation_slippage_bps", "within 0..1000 bps, got -1"),
     (("protocol.liquidation_penalty_bps=1.5",), "protocol.liquidation_penalty_bps", "expected an integer, got float"),
+    (("protocol.share_fee_bps=101",), "protocol.share_fee_bps", "within 0..100 bps, got 101"),
+    (("depositors[0].deposit=0",), "depositors[0].deposit", "must be within 1..3.961e28 whole tokens, got 0"),
     (("protocol.insurance_capital=-1",), "protocol.insurance_capital", "must be within 0..3.961e28 whole tokens"),
     (
         ("start_time=" + str(2**64),),

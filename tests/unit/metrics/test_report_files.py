@@ -26,7 +26,7 @@ def test_the_report_writes_every_file(sample_reports):
 
 def test_the_html_embeds_the_charts_and_shows_the_scenario(sample_reports):
     html = sample_reports[0]["report.html"].read_text()
-    assert html.count("data:image/png;base64,") == 5
+    assert html.count("data:image/png;base64,") == len(PLOT_FILES) == 6
     assert "amm_fee_bps" in html
     assert 'class="ok">OK' in html
     assert "<link" not in html and "<script" not in html
@@ -60,7 +60,7 @@ def test_an_empty_run_still_produces_a_report_with_nulls(empty_result, tmp_path)
     assert summary["price_deviation_bps"]["mean"] is None
     assert paths["fills.csv"].read_text().count("\n") == 1
     assert paths["timeseries.csv"].read_text().count("\n") == 1
-    assert paths["report.html"].read_text().count("data:image/png;base64,") == 5
+    assert paths["report.html"].read_text().count("data:image/png;base64,") == len(PLOT_FILES)
     assert all(paths[name].read_bytes().startswith(PNG) for name in PLOT_FILES)
 
 
