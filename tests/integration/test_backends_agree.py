@@ -161,7 +161,8 @@ def _sequence(chain: Chain, attempt: Callable[[str, Callable[[], Any]], None]) -
     system.fund(flat, 2_500 * unit)
     system.set_price(0, 2_000 * ONE)
     chain.transact(flat, system.amm.functions.swap(0, True, 8 * ONE, 10**30), gas=300_000)
-    free = chain.call(vault.functions.equity(system.desk)) - chain.call(vault.functions.marginRequired(system.desk, 1_000))
+    desk = system.desk
+    free = chain.call(vault.functions.equity(desk)) - chain.call(vault.functions.marginRequired(desk, 1_000))
     owner_shares = chain.call(shares.functions.sharesOf(system.owner_account.address))
     nav, total = chain.call(vault.functions.deskNav()), chain.call(shares.functions.totalShares())
     drain, _ = system.request_withdrawal(system.owner_account, min(owner_shares, free * (total + 10**6) // (nav + 1)))
