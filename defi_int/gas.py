@@ -38,9 +38,7 @@ SIZES = (1, 10, 100)
 STEP = ONE // 10
 #: Funding as the measurement runs it: an 8-hour period, a 1 % cap, the oracle 10 bps off the AMM
 #: mid, measured there (at impact prices 10 bps is inside the band and no fill would pay funding).
-PARAMS = SystemParams(
-    markets=(MarketParams(funding_period=8 * 3_600, funding_cap_bps=100, funding_impact_notional=0),)
-)
+PARAMS = SystemParams(markets=(MarketParams(funding_period=8 * 3_600, funding_cap_bps=100, funding_impact_notional=0),))
 ORACLE_OFFSET_BPS = 10
 #: Seconds between two measured batches, so the funding index moves.
 BETWEEN_BATCHES = 60
