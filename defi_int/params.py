@@ -20,8 +20,9 @@ Adding a parameter is adding its line to the right class. The bounds come from t
 prices are ``uint192`` in the oracle but order limits are ``uint128`` and reach twice the oracle
 price, so prices stop at ``uint128 / 2``; AMM reserves are ``uint112`` (the quote reserve too,
 ``amm_base·price/priceScale``); a ledger book (an account in one market) holds its position and
-its cash as ``int96`` in one storage word, so every deposit (whole tokens · 10^decimals) and the
-token's whole supply must fit ``int96``, and an inventory cap ``uint96``; ``priceScale`` is
+its cash as ``int88`` in one storage word (with its funding mark and its nonce window), so every
+deposit (whole tokens · 10^decimals) and the token's whole supply must fit ``int88``, and an
+inventory cap ``uint96``; ``priceScale`` is
 ``10^(36 − decimals)``; the oracle takes a ``maxAge`` of at most a year; the Vault refuses to list
 market id ``2^32 − 1`` (reserved as "no market"); funding periods are off (0) or one hour to thirty
 days, every bps parameter of funding at most 10,000, and the liquidation parameters within the
@@ -54,6 +55,8 @@ UINT128_MAX: Final = 2**128 - 1
 UINT256_MAX: Final = 2**256 - 1
 UINT96_MAX: Final = 2**96 - 1
 INT96_MAX: Final = 2**95 - 1
+#: A Vault book (an account in one market) holds its position and its cash as int88 (``BookLib``).
+BOOK_MAX: Final = 2**87 - 1
 
 #: The Vault refuses to list ``type(uint32).max``, reserved as "no market" (``InvalidMarket``).
 MAX_MARKET_ID: Final = UINT32_MAX - 1
@@ -350,7 +353,7 @@ class MarketParams(Declared):
         0, FUNDING_PERIOD_MIN, FUNDING_PERIOD_MAX, unit="seconds", onchain="uint32", or_zero=True
     )
     funding_cap_bps: int = integer(0, 0, BPS, unit="bps", onchain="uint16")
-    funding_impact_notional: int = integer(20_000, 0, INT96_MAX, unit="whole tokens", onchain="uint256")
+    funding_impact_notional: int = integer(20_000, 0, BOOK_MAX, unit="whole tokens", onchain="uint256")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -385,7 +388,7 @@ class ProtocolParams(Declared):
     liquidation_slippage_bps: int = integer(200, 0, MAX_SLIPPAGE_BPS, unit="bps", onchain="uint16")
     liquidation_buffer_bps: int = integer(100, 0, MAX_LIQUIDATION_BUFFER_BPS, unit="bps", onchain="uint16")
     full_liquidation_bps: int = integer(5_000, 0, MAX_FULL_LIQUIDATION_BPS, unit="bps", onchain="uint16")
-    min_liquidation_notional: int = integer(10, 0, INT96_MAX, unit="whole tokens", onchain="uint256")
+    min_liquidation_notional: int = integer(10, 0, BOOK_MAX, unit="whole tokens", onchain="uint256")
     share_lockup: int = integer(4 * 24 * 3_600, 0, MAX_SHARE_LOCKUP, unit="seconds", onchain="uint64")
     share_fee_bps: int = integer(10, 0, MAX_SHARE_FEE_BPS, unit="bps", onchain="uint16")
     share_daily_outflow_bps: int = integer(1_000, 1, BPS, unit="bps", onchain="uint16")
@@ -423,13 +426,13 @@ class ProtocolParams(Declared):
                 yield Problem(name, problem, ("decimals",))
 
     def deposit_problem(self, tokens: int, what: str) -> str | None:
-        """Why ``tokens`` whole tokens cannot be deposited in the Vault (a book's cash is int96), or None."""
+        """Why ``tokens`` whole tokens cannot be deposited in the Vault (a book's cash is int88), or None."""
         units = tokens * self.unit
-        if units <= INT96_MAX:
+        if units <= BOOK_MAX:
             return None
         return (
             f"{what} of {show(tokens)} whole tokens is {show(units)} units at {self.decimals} decimals, "
-            f"above what a Vault book's int96 cash holds ({show(INT96_MAX, rounding=ROUND_FLOOR)})"
+            f"above what a Vault book's int88 cash holds ({show(BOOK_MAX, rounding=ROUND_FLOOR)})"
         )
 
 
@@ -495,9 +498,9 @@ class KeeperParams(Declared):
     horizon_seconds: float = number(3_600.0, 0, YEAR_SECONDS, lo_open=True, unit="seconds")
     fee_bps: int = integer(2, 0, 1_000, unit="bps", onchain="uint16")
     min_edge_bps: float = number(0.0, -1_000, 1_000, unit="bps")
-    risk_limit: int | None = amount(None, 0, INT96_MAX, unit="base units")
-    soft_limit: int | None = amount(None, 0, INT96_MAX, unit="base units")
-    hedge_to: int = amount(0, 0, INT96_MAX, unit="base units")
+    risk_limit: int | None = amount(None, 0, BOOK_MAX, unit="base units")
+    soft_limit: int | None = amount(None, 0, BOOK_MAX, unit="base units")
+    hedge_to: int = amount(0, 0, BOOK_MAX, unit="base units")
     hedge_slippage_bps: int = integer(100, 0, BPS, unit="bps")
     max_batch: int = integer(500, 1, 10_000, unit="fills")  # also bounded by the block gas limit
     max_resting: int = integer(10_000, 1, 1_000_000, unit="orders")

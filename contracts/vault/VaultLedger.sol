@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {IVault} from "../interfaces/IVault.sol";
+import {IVaultBase} from "../interfaces/IVault.sol";
 import {ICollateralToken} from "../interfaces/ICollateralToken.sol";
 import {IPriceOracle} from "../interfaces/IPriceOracle.sol";
 import {IPerpAmm} from "../interfaces/IPerpAmm.sol";
@@ -18,38 +18,48 @@ import {Owned} from "../libraries/Owned.sol";
 ///      gathered in `Charges` go to the funding pool in one write and one `FundingSettled` event
 ///      (`_closeCharges`); then `_check` holds each moved account to its rule. Views take the same
 ///      path without writing (`_markNow` computes the index a write would set).
-abstract contract VaultLedger is IVault, Owned {
+abstract contract VaultLedger is IVaultBase, Owned {
     uint256 internal constant BPS = 10_000;
-    /// @inheritdoc IVault
+    /// @inheritdoc IVaultBase
     uint256 public constant MAX_PENALTY_BPS = 1_000;
-    /// @inheritdoc IVault
+    /// @inheritdoc IVaultBase
     uint256 public constant MAX_SLIPPAGE_BPS = 1_000;
-    /// @inheritdoc IVault
+    /// @inheritdoc IVaultBase
     uint256 public constant MAX_LIQUIDATION_BUFFER_BPS = 1_000;
-    /// @inheritdoc IVault
+    /// @inheritdoc IVaultBase
     uint256 public constant MAX_FULL_LIQUIDATION_BPS = 9_500;
     uint256 internal constant MIN_FUNDING_PERIOD = 1 hours;
     uint256 internal constant MAX_FUNDING_PERIOD = 30 days;
     /// @dev A funding unit is this fraction of the market's price when funding is enabled.
-    uint256 internal constant FUNDING_RESOLUTION = 1e9;
+    uint256 internal constant FUNDING_RESOLUTION = 1e6;
     uint256 internal constant LOADED = 1 << 64;
-    uint256 internal constant MAX_AMOUNT = uint256(uint96(type(int96).max));
+    /// @dev The largest amount a book holds (its position and its cash are int88).
+    uint256 internal constant MAX_AMOUNT = uint256(uint88(type(int88).max));
     uint256 internal constant MAX_RESERVE = type(uint112).max;
     /// @dev Book words live at `keccak256(account ‖ market ‖ BOOKS)`: one hash per book, and a
     ///      three-word preimage is never the two-word one of a Solidity mapping's slot.
     ///      BOOKS is `keccak256("DefiInt.books")`, written out so assembly can push it (a test checks it).
     bytes32 internal constant BOOKS = 0x1ae7fbd97eade76237dffcde2ad0825ec0656a95f0998be37f9f1e437e1dd854;
+    /// @dev A trader's 128-nonce words live at `keccak256(trader ‖ nonce >> 7 ‖ NONCE_WORDS)`, two bits
+    ///      a nonce; NONCE_WORDS is `keccak256("DefiInt.nonceWords")` (a test checks it).
+    bytes32 internal constant NONCE_WORDS = 0x687f83f2cfceda8a3b21a13db7a6ad74aa863f5c1fc3feca6719084bf255801d;
+    /// @dev Nonces whose low 224 bits are below this fall in a namespace's cacheable blocks of 8.
+    uint256 internal constant WINDOW_NONCES = 1 << 19;
+    uint256 internal constant OPEN = 0;
+    uint256 internal constant PARTIAL = 1;
+    uint256 internal constant FILLED = 2;
+    uint256 internal constant CANCELLED = 3;
 
-    /// @inheritdoc IVault
+    /// @inheritdoc IVaultBase
     address public constant insuranceFund = address(uint160(uint256(keccak256("DefiInt.insuranceFund"))));
-    /// @inheritdoc IVault
+    /// @inheritdoc IVaultBase
     address public constant fundingPool = address(uint160(uint256(keccak256("DefiInt.fundingPool"))));
 
-    /// @inheritdoc IVault
+    /// @inheritdoc IVaultBase
     ICollateralToken public immutable token;
-    /// @inheritdoc IVault
+    /// @inheritdoc IVaultBase
     IPriceOracle public immutable oracle;
-    /// @inheritdoc IVault
+    /// @inheritdoc IVaultBase
     uint256 public immutable priceScale;
 
     /// @dev A listed market's parameters, one slot.
@@ -87,7 +97,7 @@ abstract contract VaultLedger is IVault, Owned {
         int256 total;
     }
 
-    /// @inheritdoc IVault
+    /// @inheritdoc IVaultBase
     mapping(address => bool) public isOperator;
     mapping(uint32 => Market) internal _info;
     mapping(uint32 => Funding) internal _funding;
@@ -97,6 +107,7 @@ abstract contract VaultLedger is IVault, Owned {
     bool internal _paused;
     uint16 internal _initialBps;
     uint16 internal _maintenanceBps;
+    uint32 internal _marketCount; // `_markets.length`, read with the rest of the slot
     // One slot: the AMM and the liquidation parameters.
     IPerpAmm internal _amm;
     uint16 internal _penaltyBps;
@@ -109,10 +120,12 @@ abstract contract VaultLedger is IVault, Owned {
     /// @dev Each market's impact notional (collateral units): the funding premium is measured at the
     ///      AMM's average prices for this much on each side.
     mapping(uint32 => uint256) internal _impactNotional;
-    /// @inheritdoc IVault
+    /// @inheritdoc IVaultBase
     uint256 public badDebt;
     /// @dev The depositors' shares of the desk (`IDeskShares`): the one caller of `shareDeposit` and `sharePayout`.
     address internal _shares;
+    /// @dev Running totals of orders filled in parts, by digest.
+    mapping(bytes32 => uint256) internal _filled;
 
     constructor(ICollateralToken token_, IPriceOracle oracle_, address owner_) Owned(owner_) {
         if (address(token_) == address(0) || address(oracle_) == address(0)) revert ZeroAddress();
@@ -180,6 +193,22 @@ abstract contract VaultLedger is IVault, Owned {
         (c.initialBps, c.maintenanceBps) = (_initialBps, _maintenanceBps);
     }
 
+    /// @dev `_ctx` for a call that writes `market`, and `market`'s index in it. With one listed
+    ///      market the list is `market` alone once it is known listed: no read of `_markets`.
+    function _ctxFor(uint32 market) internal view returns (Ctx memory c, uint256 i) {
+        if (_marketCount != 1) {
+            c = _ctx();
+            return (c, _indexOf(c, market));
+        }
+        if (!_info[market].listed) revert MarketNotListed(market);
+        c.markets = new uint32[](1);
+        c.markets[0] = market;
+        c.prices = new uint256[](1);
+        c.marks = new uint256[](1);
+        c.units = new uint256[](1);
+        (c.initialBps, c.maintenanceBps) = (_initialBps, _maintenanceBps);
+    }
+
     function _indexOf(Ctx memory c, uint32 market) internal pure returns (uint256) {
         uint256 count = c.markets.length;
         for (uint256 i; i < count; ++i) {
@@ -213,7 +242,7 @@ abstract contract VaultLedger is IVault, Owned {
         Market memory info = _info[market];
         Funding memory f = _funding[market];
         int256 index = _indexAt(f, info.fundingPeriod);
-        int256 premium = _premium(market, info);
+        int256 premium = _premium(c, i, info);
         if (index != f.index || premium != f.premium || (premium != 0 && f.updatedAt != block.timestamp)) {
             if (index > type(int128).max || index < type(int128).min) revert AmountOutOfRange(BookLib.abs(index));
             _funding[market] = Funding(int128(index), int88(premium), uint40(block.timestamp));
@@ -245,11 +274,12 @@ abstract contract VaultLedger is IVault, Owned {
 
     /// @dev The premium at the AMM's impact prices for `_impactNotional[market]` on each side (see
     ///      `IVault`'s notes), clamped to `fundingCapBps` of the oracle price; zero while funding is
-    ///      off, the oracle stale or the market without a pool.
-    function _premium(uint32 market, Market memory info) internal view returns (int256 premium) {
+    ///      off, the oracle stale or the market without a pool. The price read stays in `c`.
+    function _premium(Ctx memory c, uint256 i, Market memory info) internal view returns (int256 premium) {
         IPerpAmm amm_ = _amm;
         if (info.fundingPeriod == 0 || address(amm_) == address(0)) return 0;
-        uint256 index = oracle.freshPrice(market);
+        uint32 market = c.markets[i];
+        uint256 index = _freshPrice(c, i);
         if (index == 0) return 0;
         (uint256 base, uint256 quote, uint256 fee) = amm_.pool(market);
         if (base == 0) return 0;
@@ -269,10 +299,11 @@ abstract contract VaultLedger is IVault, Owned {
         internal
         returns (int256 before, int256 charged, uint256 word)
     {
-        (int256 pos, int256 c, uint64 then) = BookLib.unpack(_book(account, market));
+        uint256 old = _book(account, market);
+        (int256 pos, int256 c, uint64 then) = BookLib.unpack(old);
         before = pos;
         charged = BookLib.charge(pos, then, mark, unit, priceScale);
-        word = BookLib.pack(pos + baseDelta, c + cashDelta - charged, mark);
+        word = BookLib.pack(old, pos + baseDelta, c + cashDelta - charged, mark);
         _setBook(account, market, word);
     }
 
@@ -282,7 +313,8 @@ abstract contract VaultLedger is IVault, Owned {
 
     function _note(Charges memory ch, address account, int256 amount) internal pure {
         if (amount == 0) return;
-        ch.words[ch.count++] = bytes32((uint256(uint96(BookLib.toInt96(amount))) << 160) | uint160(account));
+        // a charge is within a book's int88 cash: it fits the event's int96
+        ch.words[ch.count++] = bytes32((uint256(uint96(int96(amount))) << 160) | uint160(account));
         ch.total += amount;
     }
 
@@ -311,6 +343,80 @@ abstract contract VaultLedger is IVault, Owned {
             _note(ch, account, charged);
             _closeCharges(market, ch, mark, unit);
         }
+    }
+
+    // ------------------------------------------------------- custody, roles
+
+    /// @dev Settles the account's funding everywhere, then pays out through the home book, which
+    ///      may go negative while the account's total cash covers the amount.
+    function _withdraw(address account, address to, uint256 amount) internal whenNotPaused {
+        if (amount == 0) revert ZeroAmount();
+        Ctx memory c = _ctx();
+        if (c.markets.length == 0) revert MarketNotListed(0);
+        _settleAll(account, c);
+        int256 balance = _cashOf(account, c.markets);
+        if (amount > MAX_AMOUNT || balance < int256(amount)) revert InsufficientCash(account, balance, amount);
+        uint32 home = c.markets[0];
+        uint256 old = _book(account, home);
+        (int256 pos, int256 homeCash, uint64 then) = BookLib.unpack(old);
+        _setBook(account, home, BookLib.pack(old, pos, homeCash - int256(amount), then));
+        _requireMargin(account, c, c.initialBps);
+        if (!token.transfer(to, amount)) revert TokenTransferFailed();
+        emit Withdrawn(account, to, amount);
+    }
+
+    function _setMarginRatios(uint256 initialBps, uint256 maintenanceBps) internal {
+        if (maintenanceBps == 0 || maintenanceBps > initialBps || initialBps > BPS) {
+            revert InvalidMarginRatios(initialBps, maintenanceBps);
+        }
+        (_initialBps, _maintenanceBps) = (uint16(initialBps), uint16(maintenanceBps));
+        emit MarginRatiosSet(initialBps, maintenanceBps);
+    }
+
+    function _setFeeRecipient(address recipient) internal {
+        if (recipient == address(0)) revert ZeroAddress();
+        _feeRecipient = recipient;
+        emit FeeRecipientSet(recipient);
+    }
+
+    // ------------------------------------------------------------- nonces
+
+    /// @dev The slot of `trader`'s 128-nonce word `index` (`nonce >> 7`).
+    function _nonceWordSlot(address trader, uint256 index) internal pure returns (uint256 slot) {
+        bytes32 namespace = NONCE_WORDS;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, and(trader, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(ptr, 0x20), index)
+            mstore(add(ptr, 0x40), namespace)
+            slot := keccak256(ptr, 0x60)
+        }
+    }
+
+    /// @dev Where `trader`'s `nonce` state lives (see `IVault`'s notes): `inBook` when its book in
+    ///      the nonce's namespace caches the nonce's block, with that book's `slot` and the state's
+    ///      bit `shift` in the word; else the 128-nonce word's `slot` and `shift`.
+    function _nonceAt(address trader, uint256 nonce) internal view returns (bool inBook, uint256 slot, uint256 shift) {
+        uint256 low = nonce & ((1 << 224) - 1);
+        if (low < WINDOW_NONCES) {
+            slot = _bookSlot(trader, uint32(nonce >> 224));
+            uint256 word;
+            assembly ("memory-safe") {
+                word := sload(slot)
+            }
+            if ((word >> 224) & 0xffff == low >> 3) return (true, slot, 240 + ((low & 7) << 1));
+        }
+        return (false, _nonceWordSlot(trader, nonce >> 7), (nonce & 127) << 1);
+    }
+
+    /// @dev `trader`'s state of `nonce`: 0 OPEN, 1 PARTIAL, 2 FILLED, 3 CANCELLED.
+    function _nonceState(address trader, uint256 nonce) internal view returns (uint256) {
+        (, uint256 slot, uint256 shift) = _nonceAt(trader, nonce);
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(slot)
+        }
+        return (word >> shift) & 3;
     }
 
     // ------------------------------------------------------------- checks

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {IVault} from "../interfaces/IVault.sol";
+import {IVaultAdmin} from "../interfaces/IVault.sol";
 import {AmmMath} from "../libraries/AmmMath.sol";
 import {BookLib} from "../libraries/BookLib.sol";
 import {VaultLedger} from "./VaultLedger.sol";
@@ -15,7 +15,15 @@ import {VaultLedger} from "./VaultLedger.sol";
 ///      can take without reverting; `_closeToDesk` and `_closeOnAmm` book it; then the penalty, bad
 ///      debt, the funding charges, a new premium sample when the pool moved, and the house books'
 ///      rules, which hold by construction.
-abstract contract VaultLiquidation is VaultLedger {
+abstract contract VaultLiquidation is VaultLedger, IVaultAdmin {
+    /// @dev This contract's own address: its code runs only by delegatecall from the Vault.
+    address private immutable _self = address(this);
+
+    modifier delegated() {
+        if (address(this) == _self) revert NotDelegated();
+        _;
+    }
+
     /// @dev A liquidation in progress: the side closed, the oracle price, what may be closed and
     ///      what each venue took.
     struct Close {
@@ -43,7 +51,7 @@ abstract contract VaultLiquidation is VaultLedger {
         uint256 own; // this market's part of `required`
     }
 
-    /// @inheritdoc IVault
+    /// @inheritdoc IVaultAdmin
     /// @dev Steps: settle the account's funding in `market`; it must be below maintenance and the
     ///      size not below the minimum; the close factor bounds the size; the desk takes what its
     ///      cap and its margin allow at the oracle price, the AMM what it can within
@@ -51,6 +59,7 @@ abstract contract VaultLiquidation is VaultLedger {
     ///      bad debt is realized if no position is left; a moved pool is sampled again.
     function liquidate(address account, uint32 market, uint256 size)
         external
+        delegated
         whenNotPaused
         returns (uint256 closed)
     {

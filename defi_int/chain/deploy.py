@@ -1,6 +1,7 @@
 """Deployment of the whole protocol: ``deploy_system(chain, params) -> System``.
 
-Order of work: token, oracle, vault, AMM, settlement, the desk's shares; then roles (settlement and
+Order of work: token, oracle, the vault's module (its cold half, run by delegatecall), vault, AMM,
+settlement, the desk's shares; then roles (settlement and
 AMM become vault operators, the vault and the AMM learn each other and the AMM its settlement, the
 vault its shares contract, the keeper is
 allow-listed, the liquidation parameters and the close factor are set); then each market (oracle
@@ -242,6 +243,7 @@ def deploy_system(
 
     token = chain.deploy(owner, "CollateralToken", "Defi-Int USD", "dUSD", params.decimals, owner.address)
     oracle = chain.deploy(owner, "PriceOracle", owner.address, params.oracle_max_age)
+    module = chain.deploy(owner, "VaultModule", token.address, oracle.address, owner.address)
     vault = chain.deploy(
         owner,
         "Vault",
@@ -251,6 +253,7 @@ def deploy_system(
         fee_recipient,
         params.initial_margin_bps,
         params.maintenance_margin_bps,
+        module.address,
     )
     amm = chain.deploy(owner, "PerpAmm", vault.address, owner.address)
     settlement = chain.deploy(owner, "Settlement", vault.address, amm.address, owner.address, params.max_deviation_bps)

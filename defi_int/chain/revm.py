@@ -133,6 +133,7 @@ class RevmNode:
         self._by_hash: dict[bytes, Block] = {}
         self._receipts: dict[bytes, Receipt] = {}
         self._outputs: dict[bytes, bytes] = {}
+        self._inputs: dict[bytes, bytes] = {}
         self._next_timestamp: int | None = None
         self._funder: str = Account.from_key(FUNDER_KEY).address
         funder = self._funder.lower()
@@ -200,6 +201,9 @@ class RevmNode:
     def output(self, tx_hash: bytes) -> bytes | None:
         return self._outputs.get(tx_hash)
 
+    def transaction_input(self, tx_hash: bytes) -> bytes | None:
+        return self._inputs.get(tx_hash)
+
     def logs(
         self,
         *,
@@ -266,6 +270,7 @@ class RevmNode:
             type=tx.type,
         )
         self._outputs[tx.hash] = outcome.output
+        self._inputs[tx.hash] = bytes(tx.data)
         return tx.hash
 
     def send_transaction(self, tx: dict[str, Any]) -> bytes:

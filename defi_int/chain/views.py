@@ -24,14 +24,16 @@ traded on the AMM, who was filled), the accounts ``check_invariants`` sums over 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from eth_utils.address import to_checksum_address
 
 from defi_int.chain import codec
+from defi_int.chain.codec import decode_abi
 from defi_int.chain.deploy import System
+from defi_int.chain.encoding import unpack_fills
 from defi_int.chain.multiread import Read, read_many
 from defi_int.chain.node import Log, Receipt
 from defi_int.exceptions import ChainError
@@ -41,7 +43,7 @@ from defi_int.market.funding import Funding
 from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND, Env, Ledger, LedgerViolation, fee_for, notional
 from defi_int.market.shares import Request, Shares
 from defi_int.orders.eip712 import Domain, order_digest
-from defi_int.orders.model import Order
+from defi_int.orders.model import Fill, Order
 from defi_int.orders.validation import PARTIAL, BatchView
 
 #: How many times a batch is read again because the vault's listing changed under it.
@@ -526,7 +528,6 @@ def _pools(values: dict[Hashable, Any], markets: Iterable[int]) -> dict[int, Poo
 
 
 _LOW112 = 2**112 - 1
-_LOW128 = 2**128 - 1
 _ADDRESS = 2**160 - 1
 
 
@@ -600,51 +601,109 @@ def ledger_accounts(system: System, *, from_block: int = 0, to_block: int | None
 
 
 def settle_fills(system: System, logs: Iterable[Log]) -> list[FillEvent]:
-    """Every fill the Settlement logged in ``logs`` (its ``FillsSettled``, four words a fill), in
-    chain order, as ``FillEvent``s: the one decoder of settled fills, for a receipt
-    (``fill_events``) or a block range (``fill_events_between``); other logs are skipped.
+    """Every fill the Settlement logged in ``logs``, in chain order, as ``FillEvent``s: the one
+    decoder of settled fills, for a receipt (``fill_events``) or a block range
+    (``fill_events_between``); other logs are skipped.
 
-    A fill's ``index`` is its position among its transaction's fills (the batch order), counted
-    over the transaction's ``FillsSettled`` logs, so a fill reads the same from its receipt and
-    from a scan. The log carries each fill's fee rate, not its fee: the fee is recomputed with the
-    chain's rounding (``notional`` and ``fee_for``, the ledger mirror's one home of those rules).
+    A ``FillsSettled`` entry holds what only the chain knew (the funding a fill's internal leg
+    settled, the quote of its AMM leg: ``settled_entries``); the rest of each fill is its settle
+    transaction's calldata, read once per transaction (``settleCompact``'s packing or
+    ``settle(Fill[])``'s ABI), which also tells how long each fill's entry is. A fill's ``index`` is
+    its position in the batch, so a fill reads the same from its receipt and from a scan. The
+    digest is the order's, in the system's domain; the fee is recomputed with the chain's rounding
+    (``notional`` and ``fee_for``, the ledger mirror's one home of those rules).
     """
     scale = system.params.price_scale
     settlement = system.settlement.address
-    counts: dict[bytes, int] = {}
-    events = []
+    dom = domain(system)
+    by_tx: dict[bytes, list[Log]] = {}
     for log in logs:
-        if not _FILLS_SETTLED.matches(log) or log.address != settlement:
-            continue
-        words = [int.from_bytes(w, "big") for w in _FILLS_SETTLED.decode(log)["fills"]]
-        for i in range(0, len(words), 4):
-            digest, head, internal, amm = words[i : i + 4]
-            is_buy = bool(internal >> 255)
-            size, price = (internal >> 128) & (2**127 - 1), internal & _LOW128
-            amm_size, fee_bps, amm_quote = amm >> 128, (amm >> 112) & 0xFFFF, amm & _LOW112
-            fee = fee_for(notional(size, price, scale, is_buy=is_buy), fee_bps) if size else 0
-            fee += fee_for(amm_quote, fee_bps) if amm_size else 0
-            index = counts.get(log.transaction_hash, 0)
-            counts[log.transaction_hash] = index + 1
-            events.append(
-                FillEvent(
-                    digest=digest.to_bytes(32, "big"),
-                    trader=_address(head),
-                    internal_size=size,
-                    internal_price=price,
-                    amm_size=amm_size,
-                    amm_quote=amm_quote,
-                    fee=fee,
-                    block=log.block_number,
-                    funding=_int96(head >> 160),
-                    is_buy=is_buy,
-                    fee_bps=fee_bps,
-                    index=index,
-                    log_index=log.log_index,
-                    tx_hash=log.transaction_hash,
+        if _FILLS_SETTLED.matches(log) and log.address == settlement:
+            by_tx.setdefault(log.transaction_hash, []).append(log)
+    events = []
+    for tx_hash, tx_logs in by_tx.items():
+        fills = _settled_calldata(system, tx_hash)
+        index = 0
+        for log in sorted(tx_logs, key=lambda entry: entry.log_index):
+            for funding, amm_quote in settled_entries(log, fills[index:]):
+                fill = fills[index]
+                order = fill.order
+                size, price = fill.internal_size, fill.internal_price if fill.internal_size else 0
+                fee = fee_for(notional(size, price, scale, is_buy=order.is_buy), fill.fee_bps) if size else 0
+                fee += fee_for(amm_quote, fill.fee_bps) if fill.amm_size else 0
+                events.append(
+                    FillEvent(
+                        digest=order_digest(order, dom),
+                        trader=to_checksum_address(order.trader),
+                        internal_size=size,
+                        internal_price=price,
+                        amm_size=fill.amm_size,
+                        amm_quote=amm_quote,
+                        fee=fee,
+                        block=log.block_number,
+                        funding=funding,
+                        is_buy=order.is_buy,
+                        fee_bps=fill.fee_bps,
+                        index=index,
+                        log_index=log.log_index,
+                        tx_hash=log.transaction_hash,
+                    )
                 )
-            )
+                index += 1
+    events.sort(key=lambda e: (e.block, e.log_index, e.index))
     return events
+
+
+#: The bytes of a fill's entry in ``FillsSettled``: int96 funding (with an internal leg), then
+#: uint112 AMM quote (with an AMM leg).
+FUNDING_BYTES, QUOTE_BYTES = 12, 14
+
+
+def settled_entries(log: Log, fills: Sequence[Fill]) -> list[tuple[int, int]]:
+    """A ``FillsSettled`` log's ``(funding, amm_quote)`` per fill, in batch order: the log covers
+    the first fills of ``fills`` (the settle transaction's fills from the log's first one on), each
+    entry as long as the fill's legs say (zero for a leg it does not have)."""
+    data = bytes(_FILLS_SETTLED.decode(log)["fills"])
+    out: list[tuple[int, int]] = []
+    at = 0
+    while at < len(data):
+        if len(out) == len(fills):
+            raise ChainError(
+                f"FillsSettled in 0x{log.transaction_hash.hex()} holds more fills than its transaction's calldata: "
+                "it is read beside the calldata of a direct call to the Settlement"
+            )
+        fill = fills[len(out)]
+        if not (fill.internal_size or fill.amm_size):
+            raise ChainError(f"settle transaction 0x{log.transaction_hash.hex()} logs an empty fill")
+        funding = quote = 0
+        if fill.internal_size:
+            funding = _int96(int.from_bytes(data[at : at + FUNDING_BYTES], "big"))
+            at += FUNDING_BYTES
+        if fill.amm_size:
+            quote = int.from_bytes(data[at : at + QUOTE_BYTES], "big")
+            at += QUOTE_BYTES
+        if at > len(data):
+            raise ChainError(f"FillsSettled in 0x{log.transaction_hash.hex()} ends inside a fill's entry")
+        out.append((funding, quote))
+    return out
+
+
+def _settled_calldata(system: System, tx_hash: bytes) -> list[Fill]:
+    """The fills a settle transaction sent, from its calldata."""
+    data = system.chain.node.transaction_input(tx_hash)
+    if data is None:
+        raise ChainError(f"{system.chain.node.name} does not know settle transaction 0x{tx_hash.hex()}")
+    compact, abi = codec.function("Settlement", "settleCompact"), codec.function("Settlement", "settle")
+    if data[:4] == compact.selector:
+        (packed,) = decode_abi(compact.inputs, data[4:])
+        return unpack_fills(bytes(packed))
+    if data[:4] == abi.selector:
+        (raw,) = decode_abi(abi.inputs, data[4:])
+        return [
+            Fill(Order(to_checksum_address(order[0]), *order[1:]), bytes(signature), *legs)
+            for order, signature, *legs in raw
+        ]
+    raise ChainError(f"transaction 0x{tx_hash.hex()} is not a call of settleCompact or settle")
 
 
 def fill_events(system: System, receipt: Receipt) -> list[FillEvent]:

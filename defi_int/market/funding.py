@@ -6,7 +6,7 @@ so a premium counts for as long as it lasts. The premium is measured at the AMM'
 and for buying a fixed notional (``Funding.impact``), against the oracle, zero while the oracle
 sits between them; it is clamped to ``cap_bps`` of the oracle price and sampled whenever the
 market is touched. A book remembers the index, in the market's funding units
-and modulo 2^64, when it last settled (its *mark*); touched again it pays
+and modulo 2^48, when it last settled (its *mark*); touched again it pays
 ``position * (mark_now - mark_then) * unit / price_scale``, rounded up: a payer pays the exact
 amount rounded up, a receiver gets it rounded down. Every charge goes to (or comes from) the
 funding pool, so the pool holds what was charged less what was paid out.
@@ -23,11 +23,11 @@ from fractions import Fraction
 from defi_int.market.amm import Pool, get_amount_out
 from defi_int.types import BPS
 
-MARK_MODULUS = 2**64
+MARK_MODULUS = 2**48
 INT88_MAX = 2**87 - 1
 INT88_MIN = -(2**87)
 #: A funding unit is this fraction of the market's price when funding is first enabled.
-RESOLUTION = 10**9
+RESOLUTION = 10**6
 
 
 def mark_of(index: int, unit: int) -> int:

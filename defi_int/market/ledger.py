@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -35,9 +35,9 @@ from defi_int.market.books import (
     is_reducing,
     notional,
 )
-from defi_int.market.funding import Funding, charge, marks_now, owed, unit_for
+from defi_int.market.funding import RESOLUTION, Funding, charge, marks_now, owed, unit_for
 from defi_int.market.liquidation import Liquidation
-from defi_int.params import FUNDING_PERIOD_MAX, FUNDING_PERIOD_MIN, INT96_MAX
+from defi_int.params import BOOK_MAX, FUNDING_PERIOD_MAX, FUNDING_PERIOD_MIN
 from defi_int.types import BPS
 
 __all__ = [
@@ -137,7 +137,7 @@ class Ledger:
 
     def deposit(self, account: str, amount: int, env: Env) -> None:
         """``Vault.deposit``: into the home book, settling its funding first if it holds a position."""
-        if amount > INT96_MAX:
+        if amount > BOOK_MAX:
             raise LedgerViolation("AmountOutOfRange", f"deposit {amount} beyond the ledger's range")
         home = self._home()
         with self._transaction():
@@ -154,7 +154,7 @@ class Ledger:
         with self._transaction():
             self.settle_all(account, env)
             balance = self.cash.get(account, 0)
-            if amount > INT96_MAX or balance < amount:
+            if amount > BOOK_MAX or balance < amount:
                 raise LedgerViolation("InsufficientCash", f"{account} has {balance} cash, asked {amount} (home {home})")
             self.cash[account] = balance - amount
             self.require_margin(account, env, self.initial_margin_bps)
@@ -173,7 +173,7 @@ class Ledger:
     ) -> None:
         """Books a trade like ``Vault.trade``; each side is held to the rule of its kind."""
         self._listed(market)
-        if fee > INT96_MAX:
+        if fee > BOOK_MAX:
             raise LedgerViolation("AmountOutOfRange", f"fee {fee} beyond the ledger's range")
         with self._transaction():
             mark, unit = self._accrue(market, env)
@@ -186,14 +186,23 @@ class Ledger:
             self._check(account, market, before, before + base_delta, env)
             self._check(counterparty, market, counter_before, counter_before - base_delta, env)
 
-    def book(self, market: int, legs: list[tuple[str, int, int, int]], env: Env) -> list[int]:
-        """Books internal legs against the desk like ``Vault.book``; returns the funding each leg's
+    def book(
+        self,
+        market: int,
+        legs: list[tuple[str, int, int, int]],
+        env: Env,
+        *,
+        nonces: Callable[[int], None] | None = None,
+    ) -> list[int]:
+        """Books a run of legs against the desk like ``Vault.book``; returns the funding each leg's
         account settled (+: paid), as the Vault does.
 
-        Each leg is ``(account, base_delta, quote_delta, fee)``; every account's margin is checked
-        after its own leg, the desk's cap and floor once on its net move at the end. On a violation
-        the ledger is left unchanged and ``LedgerViolation.leg`` names the leg at fault (the last
-        leg for the desk's).
+        Each leg is ``(account, base_delta, quote_delta, fee)``; a base of 0 is a fill without an
+        internal leg, whose nonce only is recorded. For each leg, in order: the amounts' range,
+        ``nonces(index)`` (the order's nonce and remaining size, which the caller keeps; it raises
+        ``LedgerViolation`` to refuse), then the leg, and the account's margin after it; the
+        desk's cap and floor once on its net move at the end. On a violation the ledger is left
+        unchanged and ``LedgerViolation.leg`` names the leg at fault (the last leg for the desk's).
         """
         self._listed(market)
         charges: list[int] = []
@@ -202,8 +211,13 @@ class Ledger:
             desk_base = desk_quote = fees = total = 0
             for index, (account, base, quote, fee) in enumerate(legs):
                 try:
-                    if max(abs(base), abs(quote), fee) > INT96_MAX:
+                    if max(abs(base), abs(quote), fee) > BOOK_MAX:
                         raise LedgerViolation("AmountOutOfRange", f"leg {base}/{quote}/{fee} beyond the ledger's range")
+                    if nonces is not None:
+                        nonces(index)
+                    if base == 0:  # the nonce only
+                        charges.append(0)
+                        continue
                     before, charged = self._apply(account, market, base, quote - fee, mark, unit, log=False)
                     charges.append(charged)
                     total += charged
@@ -244,7 +258,7 @@ class Ledger:
             self._accrue(market, env)
             f = self.fund(market)
             if f.unit == 0 and period:
-                if last_price == 0 or last_price // 10**9 >= 2**96:
+                if last_price == 0 or last_price // RESOLUTION >= 2**96:
                     raise LedgerViolation("FundingUnitUnavailable", f"market {market} last price {last_price}")
                 f.unit = unit_for(last_price)
             f.period, f.cap_bps = period, cap_bps
@@ -252,7 +266,7 @@ class Ledger:
 
     def set_funding_impact(self, market: int, notional: int, env: Env) -> None:
         """``Vault.setFundingImpact``: the index brought up to now, then sampled at the new notional."""
-        if notional > INT96_MAX:
+        if notional > BOOK_MAX:
             raise LedgerViolation("AmountOutOfRange", f"impact notional {notional}")
         self._listed(market)
         with self._transaction():
@@ -308,8 +322,8 @@ class Ledger:
         if before and then != mark:
             self.funding_rounding += charged - owed(before, then, mark, unit, self.price_scale)
         after = before + base
-        if abs(after) > INT96_MAX + (after < 0):
-            raise LedgerViolation("AmountOutOfRange", f"{account} position {after} beyond int96")
+        if abs(after) > BOOK_MAX + (after < 0):
+            raise LedgerViolation("AmountOutOfRange", f"{account} position {after} beyond int88")
         self.positions[key] = after
         self.cash[account] = self.cash.get(account, 0) + cash - charged
         self.marks[key] = mark

@@ -44,7 +44,7 @@ def test_every_declared_default_is_within_its_own_range(cls):
         (lambda: MarketParams(amm_base=0), "amm_base", "must be > 0 and <= 5.19229e15 base units, got 0"),
         (lambda: SystemParams(maintenance_margin_bps=2_000), "maintenance_margin_bps", "must be <= initial_margin_bps"),
         (lambda: SystemParams(decimals=36), "desk_capital", "2e42 units at 36 decimals"),
-        (lambda: SystemParams(decimals=18, insurance_capital=10**11), "insurance_capital", "int96 cash"),
+        (lambda: SystemParams(decimals=18, insurance_capital=10**11), "insurance_capital", "int88 cash"),
         (lambda: MarketParams(funding_period=3_599), "funding_period", "must be 0 (off) or 3600..2592000 seconds"),
         (lambda: MarketParams(funding_period=31 * 86_400), "funding_period", "must be 0 (off) or 3600..2592000"),
         (lambda: MarketParams(funding_cap_bps=10_001), "funding_cap_bps", "must be within 0..10000 bps"),

@@ -18,15 +18,15 @@ from defi_int.exceptions import ContractRevert, OrderRejected
 from defi_int.types import ONE
 
 YEAR = 365 * 86_400
-UINT96_MAX = 2**96 - 1
-INT96_MAX = 2**95 - 1
+UBOOK_MAX = 2**96 - 1
+BOOK_MAX = 2**87 - 1  # a book holds int88
 ZERO = "0x" + "00" * 20
 
 #: setter -> (accepted edge values, [(a refused value, its error) ...]): every owner setter with a bound.
 SETTERS: dict[str, tuple[list[tuple[Any, ...]], list[tuple[tuple[Any, ...], str]]]] = {
     "oracle.setMaxAge": ([(0,), (YEAR,)], [((YEAR + 1,), "InvalidMaxAge")]),
     "oracle.setPrice": ([(0, 1), (0, 2**128 - 1)], [((0, 0), "PriceOutOfRange"), ((0, 2**128), "PriceOutOfRange")]),
-    "vault.setInventoryCap": ([(0, 0), (0, UINT96_MAX)], [((0, UINT96_MAX + 1), "AmountOutOfRange")]),
+    "vault.setInventoryCap": ([(0, 0), (0, UBOOK_MAX)], [((0, UBOOK_MAX + 1), "AmountOutOfRange")]),
     "vault.setMarginRatios": (
         [(1, 1), (10_000, 10_000)],
         [((10_001, 1), "InvalidMarginRatios"), ((100, 0), "InvalidMarginRatios"), ((100, 101), "InvalidMarginRatios")],
@@ -39,7 +39,7 @@ SETTERS: dict[str, tuple[list[tuple[Any, ...]], list[tuple[tuple[Any, ...], str]
             ((0, 3_600, 10_001), "InvalidFundingParams"),
         ],
     ),
-    "vault.setFundingImpact": ([(0, 0), (0, INT96_MAX)], [((0, INT96_MAX + 1), "AmountOutOfRange")]),
+    "vault.setFundingImpact": ([(0, 0), (0, BOOK_MAX)], [((0, BOOK_MAX + 1), "AmountOutOfRange")]),
     "vault.setLiquidationParams": (
         [(0, 0, 0), (1_000, 10_000, 1_000)],
         [
@@ -49,18 +49,18 @@ SETTERS: dict[str, tuple[list[tuple[Any, ...]], list[tuple[tuple[Any, ...], str]
         ],
     ),
     "vault.setCloseFactor": (
-        [(0, 0, 0), (1_000, 9_500, INT96_MAX)],
+        [(0, 0, 0), (1_000, 9_500, BOOK_MAX)],
         [
             ((1_001, 0, 0), "InvalidCloseFactor"),
             ((0, 9_501, 0), "InvalidCloseFactor"),
-            ((0, 0, INT96_MAX + 1), "InvalidCloseFactor"),
+            ((0, 0, BOOK_MAX + 1), "InvalidCloseFactor"),
         ],
     ),
     "vault.setFeeRecipient": ([], [((ZERO,), "ZeroAddress")]),
     "vault.setAmm": ([], [((ZERO,), "AmmAlreadySet")]),
     "vault.listMarket": (
-        [(9, UINT96_MAX)],
-        [((2**32 - 1, 0), "InvalidMarket"), ((9, UINT96_MAX + 1), "AmountOutOfRange")],
+        [(9, UBOOK_MAX)],
+        [((2**32 - 1, 0), "InvalidMarket"), ((9, UBOOK_MAX + 1), "AmountOutOfRange")],
     ),
     "settlement.setMaxDeviationBps": ([(0,), (10_000,)], [((10_001,), "InvalidDeviationBps")]),
     "amm.setPoolFee": ([(0, 0), (0, 9_999)], [((0, 10_000), "FeeTooHigh")]),

@@ -32,12 +32,12 @@ def _pool(s, market=0):
     return Pool(*s.chain.call(s.amm.functions.pool(market)))
 
 
-def test_enabling_funding_fixes_the_unit_at_a_billionth_of_the_price_and_emits_its_parameters(defi_system, events):
+def test_enabling_funding_fixes_the_unit_at_a_millionth_of_the_price_and_emits_its_parameters(defi_system, events):
     s = defi_system
     receipt = s.set_funding(0, HOUR, 500)
-    assert s.chain.call(s.vault.functions.fundingParams(0)) == [HOUR, 500, 2_000 * ONE // 10**9]
+    assert s.chain.call(s.vault.functions.fundingParams(0)) == [HOUR, 500, 2_000 * ONE // 10**6]
     assert events(s.vault, receipt, "FundingParamsSet") == [
-        {"market": 0, "period": HOUR, "capBps": 500, "unit": 2_000 * ONE // 10**9}
+        {"market": 0, "period": HOUR, "capBps": 500, "unit": 2_000 * ONE // 10**6}
     ]
 
 
@@ -46,7 +46,7 @@ def test_the_unit_stays_when_funding_is_set_again_at_another_price(defi_system):
     s.set_funding(0, HOUR, 500)
     s.set_price(0, 3_000 * ONE)
     s.set_funding(0, 8 * HOUR, 100)
-    assert s.chain.call(s.vault.functions.fundingParams(0)) == [8 * HOUR, 100, 2_000 * ONE // 10**9]
+    assert s.chain.call(s.vault.functions.fundingParams(0)) == [8 * HOUR, 100, 2_000 * ONE // 10**6]
 
 
 def test_with_the_amm_at_the_oracle_the_premium_is_zero_and_the_index_does_not_move(defi_system, later):

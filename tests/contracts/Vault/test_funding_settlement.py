@@ -17,7 +17,7 @@ from defi_int.types import ONE
 
 HOUR = 3_600
 SCALE = 10**30
-UNIT = 2_000 * ONE // 10**9  # the funding unit once enabled at 2,000 USD
+UNIT = 2_000 * ONE // 10**6  # the funding unit once enabled at 2,000 USD
 
 
 @pytest.fixture(autouse=True)
