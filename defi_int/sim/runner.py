@@ -41,7 +41,6 @@ The keeper's configuration is derived from the scenario's declared ``[keeper]`` 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -183,7 +182,9 @@ class _Run:
         session = (scenario.start_time + shift, scenario.time_of(scenario.steps) + shift)
         config = KeeperConfig.from_params(scenario.keeper, params, volatility, session)
         self.keeper = Keeper(ChainVenue(system), config)
-        self.nonces = itertools.count(1)
+        # each trader signs a market's orders with that market's consecutive nonces (m << 224 | 0, 1,
+        # 2 ...): the Vault records such a nonce in the trader's book word, one storage word a fill
+        self.nonces: dict[tuple[str, int], int] = {}
         self.flow = hashlib.sha256()  # every order the agents sent, in order: the run's flow
         self.marks = {m.id: m.price for m in scenario.markets}  # what the oracle posted last
         self.posted_at: dict[int, int] = {}
@@ -305,6 +306,12 @@ class _Run:
             for intent in population.agent.intents(self.rng, self.marks, decided, bt, step):
                 self._submit(step, now, population.accounts[intent.trader], intent)
 
+    def _nonce(self, trader: str, market: int) -> int:
+        """The trader's next nonce in ``market``'s namespace (``IVault``'s notes on nonces)."""
+        count = self.nonces.get((trader, market), 0)
+        self.nonces[(trader, market)] = count + 1
+        return market << 224 | count
+
     def _submit(self, step: int, now: int, account: LocalAccount, intent: OrderIntent) -> None:
         order = Order(
             account.address,
@@ -313,7 +320,7 @@ class _Run:
             intent.size,
             intent.limit_price,
             intent.expiry,
-            next(self.nonces),
+            self._nonce(account.address, intent.market),
             intent.max_fee_bps,
             intent.allow_amm,
         )
