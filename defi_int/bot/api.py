@@ -33,17 +33,17 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-import defi_int
 from defi_int.bot import intake
 from defi_int.bot.breakers import BreakerBoard
 from defi_int.bot.errors import ApiRejection
-from defi_int.bot.journal import OrderRecord, Reason
+from defi_int.bot.journal import OrderRecord, ReasonNote
 from defi_int.bot.metrics import CONTENT_TYPE
 from defi_int.bot.models import (
     PATTERN_MEANING,
     BreakerOut,
     CancelRequest,
     CheckOut,
+    DecisionOut,
     ErrorBody,
     EventOut,
     HealthOut,
@@ -60,11 +60,17 @@ from defi_int.bot.models import (
     QuoteOut,
     ReadyOut,
     ReasonOut,
+    ReceiptOut,
+    ScoreOut,
     Side,
+    TraceOut,
     Uint,
 )
-from defi_int.bot.quote import quote as price_quote
 from defi_int.bot.state import BotState
+from defi_int.keeper.book import Receipt
+from defi_int.keeper.quote import quote
+from defi_int.reasons import Reason
+from defi_int.version import __version__
 
 _log = logging.getLogger(__name__)
 _DIGEST = re.compile(r"0x[0-9a-fA-F]{64}")
@@ -99,7 +105,7 @@ def create_app(state: BotState) -> FastAPI:
     """The API over ``state``; see the module docstring."""
     app = FastAPI(
         title="defi-int keeper API",
-        version=defi_int.__version__,
+        version=__version__,
         description=(
             "Signed EIP-712 orders in, their status, fills and quotes out. Integers are decimal strings; "
             "every error is {code, message}."
@@ -128,7 +134,7 @@ def create_app(state: BotState) -> FastAPI:
         key = _digest(digest)
         record = state.journal.get_order(key)
         if record is None:
-            raise ApiRejection("not_found", f"no order {digest}")
+            raise ApiRejection(Reason.NOT_FOUND, f"no order {digest}")
         return _order_out(state, record)
 
     @app.post(
@@ -151,31 +157,34 @@ def create_app(state: BotState) -> FastAPI:
         """The price the desk would fill ``size`` at now, and the AMM's price for the same size."""
         snapshot = state.snapshot()
         if snapshot is None:
-            raise ApiRejection("no_snapshot", "the loop has not published a market snapshot yet")
+            raise ApiRejection(Reason.NO_SNAPSHOT, "the loop has not published a market snapshot yet")
         if market not in state.config.markets or market not in snapshot.markets:
-            raise ApiRejection("unknown_market", f"market {market} is not listed")
+            raise ApiRejection(Reason.UNKNOWN_MARKET, f"market {market} is not listed")
         amount = int(size)
         if amount == 0:
-            raise ApiRejection("malformed", "size: must be positive")
+            raise ApiRejection(Reason.MALFORMED, "size: must be positive")
         config = state.config
-        q = price_quote(
-            snapshot,
-            state.board(),
-            config.pricing[market],
-            config.risk_limits.get(market, 0),
-            market,
-            side == "buy",
-            amount,
+        seen = snapshot.markets[market]
+        q = quote(
+            seen,
+            pricing=config.pricing[market],
+            risk_limit=config.risk_limits.get(market, 0),
+            trader_buys=side == "buy",
+            size=amount,
+            price_scale=snapshot.price_scale,
+            now=snapshot.time,
+            block=snapshot.block,
+            gate=state.board().gate(market, seen.inventory),
         )
         return QuoteOut(
             market=q.market,
             side=side,
             size=str(q.size),
             deskPrice=_str(q.desk_price),
-            deskReason=q.desk_reason,
+            deskReason=_reason(q.desk_reason, q.desk_detail),
             ammPrice=_str(q.amm_price),
             ammQuote=_str(q.amm_quote),
-            ammReason=q.amm_reason,
+            ammReason=_reason(q.amm_reason, q.amm_detail),
             oraclePrice=str(q.oracle_price),
             oracleFresh=q.oracle_fresh,
             block=q.block,
@@ -187,7 +196,7 @@ def create_app(state: BotState) -> FastAPI:
         """Every listed market: oracle, AMM, the desk's inventory and the breakers open on it."""
         snapshot = state.snapshot()
         if snapshot is None:
-            raise ApiRejection("no_snapshot", "the loop has not published a market snapshot yet")
+            raise ApiRejection(Reason.NO_SNAPSHOT, "the loop has not published a market snapshot yet")
         board = state.board()
         markets = []
         for m in sorted(snapshot.markets):
@@ -381,6 +390,10 @@ async def _no_receive() -> MutableMapping[str, Any]:
 # --------------------------------------------------------------------------- rendering
 
 
+def _reason(reason: Reason | None, detail: str) -> ReasonOut | None:
+    return None if reason is None else ReasonOut(code=reason.code, message=detail or reason.message)
+
+
 def _order_out(state: BotState, record: OrderRecord) -> OrderOut:
     journal = state.journal
     order = record.order
@@ -389,7 +402,7 @@ def _order_out(state: BotState, record: OrderRecord) -> OrderOut:
     if record.live and flight is None:
         blocked = state.board().blocks_settle(order.market)
         if blocked is not None:  # the board is newer than the loop's last word
-            reason = Reason("breaker_open", blocked.reason(), state.board_at())
+            reason = ReasonNote(Reason.BREAKER_OPEN, blocked.reason(), state.board_at())
     return OrderOut(
         digest=_hex(record.digest),
         status=record.status,  # type: ignore[arg-type]
@@ -400,6 +413,15 @@ def _order_out(state: BotState, record: OrderRecord) -> OrderOut:
         inFlight=None
         if flight is None
         else InFlightOut(settleId=flight.settle_id, stage=flight.stage, txHash=_hex_or_none(flight.tx_hash)),
+        receipt=_receipt_out(record.receipt),
+        trace=_trace_out(record.trace),
+        score=None
+        if record.score is None
+        else ScoreOut(
+            model=record.score["model"],
+            pToxic=record.score["p_toxic"],
+            expectedMarkoutBps=record.score["expected_markout_bps"],
+        ),
         fills=[
             LegOut(
                 txHash=_hex(leg.tx_hash),
@@ -420,6 +442,51 @@ def _order_out(state: BotState, record: OrderRecord) -> OrderOut:
     )
 
 
+def _receipt_out(seen: Receipt | None) -> ReceiptOut | None:
+    if seen is None:
+        return None
+    return ReceiptOut(
+        time=seen.time, block=seen.block, oraclePrice=str(seen.oracle_price), oracleFresh=seen.oracle_fresh,
+        ammMid=str(seen.amm_mid), deskPrice=_str(seen.desk_price), ammPrice=_str(seen.amm_price),
+        marketable=seen.marketable,
+    )  # fmt: skip
+
+
+def _trace_out(trace: dict[str, Any] | None) -> TraceOut | None:
+    """The journaled trace (``OrderTrace.as_dict``) as the API shows it."""
+    if trace is None:
+        return None
+    code = trace["reason"]
+    decision = trace["decision"]
+    return TraceOut(
+        action=trace["action"],
+        reason=None if code is None else ReasonOut(code=code, message=trace["detail"]),
+        remaining=trace["remaining"],
+        internalSize=trace["internal_size"],
+        internalPrice=trace["internal_price"],
+        ammSize=trace["amm_size"],
+        ammQuote=trace["amm_quote"],
+        mark=trace["mark"],
+        ammMid=trace["amm_mid"],
+        deskQuote=trace["desk_quote"],
+        ammReference=trace["amm_reference"],
+        time=trace["now"],
+        decision=None
+        if decision is None
+        else DecisionOut(
+            model=decision["model"],
+            pToxic=decision["p_toxic"],
+            expectedMarkoutBps=decision["expected_markout_bps"],
+            spreadBps=decision["spread_bps"],
+            riskBps=decision["risk_bps"],
+            evInternalBps=decision["ev_internal_bps"],
+            routeCostBps=decision["route_cost_bps"],
+            widenBps=decision["widen_bps"],
+            cap=decision["cap"],
+        ),
+    )
+
+
 def _breakers(board: BreakerBoard, market: int | None) -> list[BreakerOut]:
     trips = board.trips if market is None else [t for t in board.trips if t.market in (None, market)]
     return [BreakerOut(name=t.name, market=t.market, detail=t.detail) for t in trips]
@@ -427,15 +494,15 @@ def _breakers(board: BreakerBoard, market: int | None) -> list[BreakerOut]:
 
 def _check_admin(state: BotState, credentials: HTTPAuthorizationCredentials | None) -> None:
     if state.admin_token is None:
-        raise ApiRejection("admin_disabled", "no admin token is configured (set DEFI_INT_ADMIN_TOKEN)")
+        raise ApiRejection(Reason.ADMIN_DISABLED, "no admin token is configured (set DEFI_INT_ADMIN_TOKEN)")
     given = "" if credentials is None else credentials.credentials
     if not hmac.compare_digest(given.encode(), state.admin_token.encode()):
-        raise ApiRejection("unauthorized", "missing or wrong admin token (Authorization: Bearer ...)")
+        raise ApiRejection(Reason.UNAUTHORIZED, "missing or wrong admin token (Authorization: Bearer ...)")
 
 
 def _digest(text: str) -> bytes:
     if not _DIGEST.fullmatch(text):
-        raise ApiRejection("malformed", "digest: must be 0x and 64 hex digits")
+        raise ApiRejection(Reason.MALFORMED, "digest: must be 0x and 64 hex digits")
     return bytes.fromhex(text[2:])
 
 

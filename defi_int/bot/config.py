@@ -26,7 +26,7 @@ from pathlib import Path
 
 from defi_int.bot.breakers import BreakerConfig
 from defi_int.exceptions import ConfigError, ParamError, ScenarioError
-from defi_int.keeper.keeper import KeeperConfig
+from defi_int.keeper.config import KeeperConfig
 from defi_int.keeper.pricing import PricingParams
 from defi_int.orders.eip712 import Domain
 from defi_int.params import YEAR_SECONDS, Declared, KeeperParams, integer, number
@@ -57,7 +57,8 @@ class LoopParams(Declared):
     circuit for ``circuit_cooldown`` seconds (calls fail at once, the loop waits), then one call
     tries the node again. Settles mined within ``reorg_window`` blocks of the head are checked
     against the canonical chain every iteration. The markets are sampled for the report every
-    ``sample_interval`` seconds.
+    ``sample_interval`` seconds; the toxicity model, which learns at the samples, is journaled at
+    most every ``model_checkpoint`` seconds (a restart resumes from the last one).
     """
 
     confirmations: int = integer(2, 1, 10_000, unit="blocks")
@@ -75,6 +76,9 @@ class LoopParams(Declared):
     circuit_cooldown: float = number(1.0, 0.0, 3_600.0, unit="seconds")
     reorg_window: int = integer(64, 1, 100_000, unit="blocks")
     sample_interval: float = number(1.0, 0.0, 3_600.0, unit="seconds")
+    model_checkpoint: float = number(
+        10.0, 0.0, 86_400.0, unit="seconds"
+    )  # the toxicity model journaled at most this often
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,8 @@ from defi_int.bot.state import BotState, install_kill_signal
 from defi_int.chain.backend import Chain
 from defi_int.chain.deployment import Deployment, attach, read_deployment
 from defi_int.chain.rpc import CircuitBreaker, RetryPolicy, RpcNode
-from defi_int.exceptions import ConfigError, DefiIntError
-from defi_int.keeper.keeper import KeeperConfig
+from defi_int.exceptions import ConfigError, DefiIntError, ParamError, ScenarioError
+from defi_int.keeper.config import KeeperConfig
 
 _log = logging.getLogger(__name__)
 
@@ -115,10 +115,13 @@ def open_service(
         raise ConfigError(f"--db {db}: not a file")
     if not db.parent.is_dir():
         raise ConfigError(f"--db {db}: no directory {db.parent}")
+    try:  # before the node: a pricing mode the bot cannot run is the keeper file's error
+        keeper = KeeperConfig.from_params(settings.keeper, deployment.params, deployment.volatility)
+    except ParamError as exc:
+        raise ScenarioError(str(config_path or "keeper defaults"), f"keeper.{exc.path}", exc.problem) from None
     chain = connect(rpc_url, settings)
     try:
         system = attach(chain, deployment, keeper=keeper_account)
-        keeper = KeeperConfig.from_params(settings.keeper, deployment.params, deployment.volatility)
         config = ServiceConfig(
             domain=deployment.domain,
             markets=deployment.markets,

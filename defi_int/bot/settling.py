@@ -46,7 +46,8 @@ from defi_int.chain.rpc import RpcNode
 from defi_int.chain.venue import ChainVenue
 from defi_int.chain.views import contract_events, fill_events, fill_events_between
 from defi_int.exceptions import ContractRevert
-from defi_int.keeper.venue import FillEvent
+from defi_int.orders.booking import FillEvent
+from defi_int.reasons import Reason
 
 _log = logging.getLogger(__name__)
 #: Blocks one ``eth_getLogs`` covers at most while the loop catches up.
@@ -246,8 +247,8 @@ class Settlements:
         legs = []
         read = self.venue.settle_receipt(receipt)
         if receipt.status:
-            sides = {d: r.order.is_buy for d, r in self.journal.get_orders(digests).items()}
-            legs = booked_legs(settle, read, self.price_scale, sides)
+            orders = {d: r.order for d, r in self.journal.get_orders(digests).items()}
+            legs = booked_legs(settle, read, self.price_scale, orders)
             self._check(settle, read.events)
         settle = self.journal.mark_mined(
             settle.id,
@@ -313,7 +314,7 @@ class Settlements:
             name = revert.error_name if isinstance(revert, ContractRevert) else "revert"
             record = self.journal.get_order(digest)
             if record is not None and record.live and self.journal.in_flight(digest) is None:
-                self.journal.reject_order(digest, f"chain:{name}", str(revert))
+                self.journal.reject_order(digest, Reason.of_error(name), str(revert))
                 self.on_orders([digest])
 
     def _check(self, settle: SettleRecord, events: list[FillEvent]) -> None:

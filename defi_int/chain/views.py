@@ -35,13 +35,14 @@ from defi_int.chain.codec import decode_abi
 from defi_int.chain.deploy import System
 from defi_int.chain.encoding import unpack_fills
 from defi_int.chain.multiread import Read, read_many
-from defi_int.chain.node import Log, Receipt
+from defi_int.chain.node import Log, Receipt, checksum
 from defi_int.exceptions import ChainError
-from defi_int.keeper.venue import FillEvent, FundingCharge, LiquidationEvent, MarketState
+from defi_int.keeper.venue import FundingCharge, LiquidationEvent, MarketState
 from defi_int.market.amm import Pool
 from defi_int.market.funding import Funding
 from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND, Env, Ledger, LedgerViolation, fee_for, notional
 from defi_int.market.shares import Request, Shares
+from defi_int.orders.booking import FillEvent
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Fill, Order
 from defi_int.orders.validation import PARTIAL, BatchView
@@ -98,9 +99,12 @@ def read_batch(
     now: int | None = None,
     digests: Iterable[bytes] | None = None,
     accounts: Iterable[str] = (),
+    house: bool = True,
 ) -> tuple[BatchView, dict[int, MarketState]]:
     """``batch_view`` and every listed market's state, from the same reads (the keeper's snapshot);
-    the ledger holds ``accounts``' books too (the accounts a liquidator watches)."""
+    the ledger holds ``accounts``' books too (the accounts a liquidator watches). Without ``house``
+    the house books (desk, AMM, fee recipient, insurance fund, funding pool) are not read: a look at
+    the markets (the desk's inventory comes from ``Vault.inventory``), not a view to settle on."""
     orders = list(orders)
     chain = system.chain
     if now is None:
@@ -112,7 +116,10 @@ def read_batch(
     settlement = str(system.settlement.address)
 
     def ask(batch: _Batch, listing: _Listing) -> None:
-        _ask_ledger(batch, system, listing, traders)
+        _ask_ledger(batch, system, listing, traders, house=house)
+        if not house:
+            for m in listing.markets:
+                batch.add(("inventory", m), str(system.vault.address), "inventory(uint32)", (m,), ("int256",))
         _ask_prices(batch, system, [*listing.markets, *order_markets])
         _ask_pools(batch, system, [*listing.markets, *order_markets])
         batch.add("maxDeviationBps", settlement, "maxDeviationBps()")
@@ -123,7 +130,7 @@ def read_batch(
             )
 
     listing, values = _read_listed(system, ask)
-    ledger = _ledger(system, listing, values, traders)
+    ledger = _ledger(system, listing, values, traders, house=house)
     markets = list(dict.fromkeys([*listing.markets, *order_markets]))
     view = BatchView(
         domain=dom,
@@ -151,7 +158,10 @@ def read_batch(
         filled = batch.run()
         for digest in partial:
             view.filled[digest] = filled[digest]
-    inventory = {m: ledger.position(system.desk, m) for m in listing.markets}
+    if house:
+        inventory = {m: ledger.position(system.desk, m) for m in listing.markets}
+    else:
+        inventory = {m: values[("inventory", m)] for m in listing.markets}
     return view, _market_states(values, listing, now, inventory, _pools(values, listing.markets))
 
 
@@ -429,12 +439,14 @@ def _books(values: dict[Hashable, Any], listing: _Listing, accounts: Iterable[st
     }
 
 
-def _ledger_accounts(system: System, listing: _Listing, accounts: Iterable[str]) -> list[str]:
-    house = [system.desk, str(system.amm.address), listing.fee_recipient, INSURANCE_FUND, FUNDING_POOL]
-    return list(dict.fromkeys([*house, *accounts]))
+def _ledger_accounts(system: System, listing: _Listing, accounts: Iterable[str], *, house: bool = True) -> list[str]:
+    books = [system.desk, str(system.amm.address), listing.fee_recipient, INSURANCE_FUND, FUNDING_POOL] if house else []
+    return list(dict.fromkeys([*books, *accounts]))
 
 
-def _ask_ledger(batch: _Batch, system: System, listing: _Listing, accounts: Iterable[str]) -> None:
+def _ask_ledger(
+    batch: _Batch, system: System, listing: _Listing, accounts: Iterable[str], *, house: bool = True
+) -> None:
     vault = str(system.vault.address)
     for name in ("priceScale", "initialMarginBps", "maintenanceMarginBps", "badDebt"):
         batch.add(name, vault, f"{name}()")
@@ -445,14 +457,16 @@ def _ask_ledger(batch: _Batch, system: System, listing: _Listing, accounts: Iter
         batch.add(("cap", m), vault, "inventoryCap(uint32)", (m,))
         batch.add(("fundingParams", m), vault, "fundingParams(uint32)", (m,), ("uint256", "uint256", "uint256"))
         batch.add(("fundingState", m), vault, "fundingState(uint32)", (m,), ("int256", "int256", "uint256"))
-    ledger_accounts = _ledger_accounts(system, listing, accounts)
+    ledger_accounts = _ledger_accounts(system, listing, accounts, house=house)
     _ask_books(batch, system, listing.markets, ledger_accounts)
     for a in ledger_accounts:
         for m in listing.markets:
             batch.add(("mark", a, m), vault, "fundingMarkOf(address,uint32)", (a, m))
 
 
-def _ledger(system: System, listing: _Listing, values: dict[Hashable, Any], accounts: Iterable[str]) -> Ledger:
+def _ledger(
+    system: System, listing: _Listing, values: dict[Hashable, Any], accounts: Iterable[str], *, house: bool = True
+) -> Ledger:
     penalty, share, slippage = values["liquidationParams"]
     buffer, full, least = values["closeFactor"]
     ledger = Ledger(
@@ -476,7 +490,7 @@ def _ledger(system: System, listing: _Listing, values: dict[Hashable, Any], acco
         period, cap_bps, unit = values[("fundingParams", m)]
         index, premium, updated_at = values[("fundingState", m)]
         ledger.funding[m] = Funding(period, cap_bps, unit, index, premium, updated_at, values[("fundingImpact", m)])
-    for account in _ledger_accounts(system, listing, accounts):
+    for account in _ledger_accounts(system, listing, accounts, house=house):
         ledger.cash[account] = values[("cash", account)]
         for m in listing.markets:
             pos = values[("position", account, m)]
@@ -536,7 +550,7 @@ def _int96(value: int) -> int:
 
 
 def _address(value: int) -> str:
-    return to_checksum_address((value & _ADDRESS).to_bytes(20, "big"))
+    return checksum("0x" + (value & _ADDRESS).to_bytes(20, "big").hex())
 
 
 @dataclass(frozen=True)
@@ -634,7 +648,7 @@ def settle_fills(system: System, logs: Iterable[Log]) -> list[FillEvent]:
                 events.append(
                     FillEvent(
                         digest=order_digest(order, dom),
-                        trader=to_checksum_address(order.trader),
+                        trader=checksum(order.trader),
                         internal_size=size,
                         internal_price=price,
                         amm_size=fill.amm_size,
@@ -699,10 +713,7 @@ def _settled_calldata(system: System, tx_hash: bytes) -> list[Fill]:
         return unpack_fills(bytes(packed))
     if data[:4] == abi.selector:
         (raw,) = decode_abi(abi.inputs, data[4:])
-        return [
-            Fill(Order(to_checksum_address(order[0]), *order[1:]), bytes(signature), *legs)
-            for order, signature, *legs in raw
-        ]
+        return [Fill(Order(checksum(order[0]), *order[1:]), bytes(signature), *legs) for order, signature, *legs in raw]
     raise ChainError(f"transaction 0x{tx_hash.hex()} is not a call of settleCompact or settle")
 
 

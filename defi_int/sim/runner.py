@@ -2,8 +2,8 @@
 
 Setup: open the chain (``--backend``, ``--rpc-url`` or the scenario's ``[chain]``; revm in process
 by default), deploy the protocol with the scenario's parameters, derive and fund every trader and
-arbitrageur from labels, draw every market's price path from the scenario's one
-``numpy.random.Generator``.
+arbitrageur from labels (a population's addresses: ``sim.accounts``), draw every market's price
+path from the scenario's one ``numpy.random.Generator``.
 
 The clock is the scenario's on every backend: ``Chain`` sets every block's timestamp, setup starts
 ``SETUP_SECONDS`` before ``start_time`` and step ``t`` at ``start_time + t·block_time``. A node
@@ -12,12 +12,16 @@ scenario that much later, everything relative to its own deployment, so the fill
 
 Each step ``t`` (one keeper batch) runs, at the scenario clock ``start_time + t·block_time``:
 
-1. the oracle posts the path's price (every ``cadence`` steps, not during a stale window);
-2. arbitrageurs trade the AMM back toward the oracle (real ``PerpAmm.swap`` transactions);
+1. the oracle posts the path's price (every ``cadence`` steps, not during a stale window), the
+   price of ``oracle.lag`` steps ago: the path is the reference, the real market now;
+2. arbitrageurs trade the AMM back toward the oracle, or toward the reference
+   (``arbitrage.anchor``; real ``PerpAmm.swap`` transactions);
 3. the keeper's liquidator closes the traders and arbitrageurs below maintenance margin (of those
-   that ever traded: ``Keeper.liquidate``, one read of their books, the pure decision of
-   ``keeper.liquidator``, ``Vault.liquidate``);
-4. noise and informed traders sign orders (EIP-712) and hand them to the keeper's intake;
+   that ever traded: ``Keeper.liquidate``; its ``MarginWatch`` mirrors their books from the
+   batches and the arbitrageurs' swaps, so only those near maintenance are read; the pure
+   decision of ``keeper.liquidator``, ``Vault.liquidate``);
+4. noise, informed and fast traders sign orders (EIP-712) and hand them to the keeper's intake,
+   population by population, or in a random order (``shuffle_arrivals``);
 5. the keeper runs its loop on the chain venue (``ChainVenue``), the same keeper as the bot's: one
    ``settle`` transaction, reverts isolated, hedges;
 6. the recorder stores fills, liquidations, desk events (the desk's funding included) and the
@@ -51,16 +55,27 @@ from eth_account.signers.local import LocalAccount
 from defi_int.chain import Chain, deploy_system
 from defi_int.chain.deploy import System
 from defi_int.chain.venue import ChainVenue
-from defi_int.chain.views import check_invariants, market_accounts_and_desk
+from defi_int.chain.views import check_invariants, market_accounts_and_desk, read_accounts
 from defi_int.exceptions import ContractRevert, OrderRejected, RunFailed
-from defi_int.keeper.keeper import Keeper, KeeperConfig
+from defi_int.keeper.config import KeeperConfig
+from defi_int.keeper.keeper import Keeper
 from defi_int.keeper.venue import MarketState
+from defi_int.keeper.watch import MarginWatch
 from defi_int.market.ledger import INSURANCE_FUND
 from defi_int.market.paths import price_path
-from defi_int.metrics.records import BookState, RunResult, TimePoint
+from defi_int.metrics.records import AuditSettings, BookState, RunResult, TimePoint
 from defi_int.orders.model import Order
 from defi_int.orders.signing import sign_order
-from defi_int.sim.agents import InformedTraders, IntensityTraders, NoiseTraders, OrderIntent, arbitrage_trade
+from defi_int.reasons import Reason
+from defi_int.sim.accounts import PopulationAccounts
+from defi_int.sim.agents import (
+    FastTraders,
+    InformedTraders,
+    IntensityTraders,
+    NoiseTraders,
+    OrderIntent,
+    arbitrage_trade,
+)
 from defi_int.sim.depositors import Depositors
 from defi_int.sim.recorder import Recorder
 from defi_int.sim.scenario import Scenario, choose_backend
@@ -70,8 +85,11 @@ SETUP_SECONDS = 86_400
 Progress = Callable[[int, int], None]  # (steps done, steps total)
 
 
+Agent = NoiseTraders | InformedTraders | FastTraders | IntensityTraders
+
+
 class _Population:
-    def __init__(self, accounts: list[LocalAccount], agent: NoiseTraders | InformedTraders | IntensityTraders) -> None:
+    def __init__(self, accounts: PopulationAccounts, agent: Agent) -> None:
         self.accounts = accounts
         self.agent = agent
 
@@ -152,18 +170,19 @@ class _Run:
         system = self.system
         unit = params.unit
         self.populations: list[_Population] = []
-        trader_types: dict[str, str] = {}
+        #: Every trader address funded so far -> its population (the recorder's ``trader_type``).
+        self.trader_types: dict[str, str] = {}
         self.paths = {
             m.id: price_path(m, m.price, scenario.steps, scenario.block_time, self.rng) for m in scenario.markets
         }
         for spec in scenario.traders:
-            accounts = [chain.account(f"trader:{spec.name}:{i}") for i in range(spec.count)]
-            for account in accounts:
-                system.fund(account, spec.margin * unit)
-                trader_types[account.address.lower()] = spec.name
-            agent: NoiseTraders | InformedTraders | IntensityTraders
+            accounts = PopulationAccounts(system, spec, unit, self.trader_types)
+            accounts.fund(spec.addresses(scenario.steps))
+            agent: Agent
             if spec.type == "informed":
                 agent = InformedTraders(spec, self.markets, self.paths)
+            elif spec.type == "fast":
+                agent = FastTraders(spec, self.markets, self.paths)
             elif spec.type == "intensity":
                 agent = IntensityTraders(spec, self.markets)
             else:
@@ -173,15 +192,15 @@ class _Run:
         for arb in self.arbs:
             system.fund(arb, scenario.arbitrage.margin * unit)
         self.depositors = Depositors(scenario, system, chain)
-        self.accounts = [a.address for p in self.populations for a in p.accounts] + [a.address for a in self.arbs]
         #: The accounts that ever traded (a fill or a swap): the only ones that can hold a position,
         #: so the only ones the liquidator watches, in the order they first traded.
         self.holders: dict[str, None] = {}
         volatility = {m.id: m.volatility for m in scenario.markets}
         shift = self.time_shift  # a used node runs the whole scenario later: the session too
         session = (scenario.start_time + shift, scenario.time_of(scenario.steps) + shift)
-        config = KeeperConfig.from_params(scenario.keeper, params, volatility, session)
-        self.keeper = Keeper(ChainVenue(system), config)
+        config = KeeperConfig.from_params(scenario.keeper, params, volatility, session, seed=scenario.seed)
+        self.watch = MarginWatch()  # the liquidator's: told of the arbitrageurs' swaps
+        self.keeper = Keeper(ChainVenue(system), config, watch=self.watch)
         # each trader signs a market's orders with that market's consecutive nonces (m << 224 | 0, 1,
         # 2 ...): the Vault records such a nonce in the trader's book word, one storage word a fill
         self.nonces: dict[tuple[str, int], int] = {}
@@ -205,10 +224,18 @@ class _Run:
             block_time=scenario.block_time,
             markout_horizons=scenario.keeper.markout_horizons,
             closing_prices={m: path[scenario.steps] for m, path in self.paths.items()},
+            trader_types=self.trader_types,  # the same dict: addresses funded later join it
+            amm_fee_bps={m.market_id: m.amm_fee_bps for m in params.markets},
+            audit=AuditSettings.from_params(scenario.keeper),
         )
-        self.recorder = Recorder(self.result, trader_types)
+        self.recorder = Recorder(self.result)
         self._read_state()
         self.result.start = self._book_state()
+
+    @property
+    def accounts(self) -> list[str]:
+        """Every trader address funded so far and every arbitrageur."""
+        return [*self.trader_types, *(arb.address for arb in self.arbs)]
 
     def _start_clock(self) -> None:
         """Puts the first setup block at ``setup_start``, or shifts the run past a used node's clock."""
@@ -219,14 +246,14 @@ class _Run:
             self.chain.set_next_block_timestamp(start)
 
     def _read_state(self) -> None:
-        """One read of every market and of the desk's and fee account's books (end of a step)."""
+        """One read of every market and of the desk's and fee account's books (end of a step); the
+        insurance fund's is read once, at the end."""
         system = self.system
         self.states: dict[int, MarketState]
-        self.states, books, desk = market_accounts_and_desk(system, [system.desk, system.fee_recipient, INSURANCE_FUND])
+        self.states, books, desk = market_accounts_and_desk(system, [system.desk, system.fee_recipient])
         self.desk_book, self.fee_book = books[system.desk], books[system.fee_recipient]
         assert desk is not None
-        self.desk_value = desk
-        self.result.insurance_fund = books[INSURANCE_FUND].cash
+        self.desk_value = desk  # its NAV and shares, for the NAV per share
 
     def _book_state(self) -> BookState:
         return BookState(self.desk_book.cash, self.fee_book.cash, dict(self.desk_book.positions), dict(self.marks))
@@ -247,7 +274,7 @@ class _Run:
         with self.timed("arbitrage"):
             self._arbitrage(step)
         with self.timed("liquidations"):
-            for receipt in self.keeper.liquidate(list(self.holders)):
+            for receipt in self.keeper.liquidate(list(self.holders), step=step):
                 self.recorder.liquidation(step, self.system.desk, receipt)
         with self.timed("orders"):
             self._orders(step)
@@ -256,14 +283,15 @@ class _Run:
         with self.timed("record"):
             self.recorder.batch(outcome)
             self.holders.update(dict.fromkeys(event.trader for event in outcome.events))
-            self.keeper.observe_marks(step, dict(self.marks))
+            self.recorder.labelled(self.keeper.observe_marks(step, dict(self.marks)))
             self._record_state(step)
 
     def _oracle(self, step: int) -> None:
         if not self.scenario.oracle.posts_at(step):
             return
+        source = self.scenario.oracle.source_step(step)
         for market in self.markets:
-            price = self.paths[market][step]
+            price = self.paths[market][source]
             self.system.set_price(market, price)
             self.marks[market] = price
             self.posted_at[market] = self.chain.timestamp()
@@ -273,20 +301,23 @@ class _Run:
         if not self.arbs:
             return
         arb = self.arbs[step % len(self.arbs)]
+        reference = self.scenario.arbitrage.anchor == "reference"
         for market in self.markets:
             # Nothing moved the pools since the end of the last step; the oracle may just have.
             pool = self.states[market].pool
             if pool is None or not self._fresh(market):
                 continue
-            trade = arbitrage_trade(market, pool, self.marks[market], self.result.price_scale, self.scenario.arbitrage)
+            target = self.paths[market][step] if reference else self.marks[market]
+            trade = arbitrage_trade(market, pool, target, self.result.price_scale, self.scenario.arbitrage)
             if trade is None:
                 continue
             try:
                 self.system.swap(arb, market, trade.is_buy, trade.size, trade.limit_quote)
             except ContractRevert as exc:
-                self.recorder.rejected(f"arbitrage:{exc.error_name}")
+                self.recorder.arbitrage_reverted(exc.error_name)
             else:
                 self.holders[arb.address] = None
+                self.watch.touched(arb.address)  # the liquidator reads its book again
 
     def _fresh(self, market: int) -> bool:
         """Whether the oracle price of ``market`` is still readable in the next block."""
@@ -302,9 +333,15 @@ class _Run:
         decided = self.scenario.time_of(step) + self.time_shift + 1
         now = self.chain.next_timestamp()
         bt = self.scenario.block_time
-        for population in self.populations:
-            for intent in population.agent.intents(self.rng, self.marks, decided, bt, step):
-                self._submit(step, now, population.accounts[intent.trader], intent)
+        arrivals = [
+            (population, intent)
+            for population in self.populations
+            for intent in population.agent.intents(self.rng, self.marks, decided, bt, step)
+        ]
+        if self.scenario.shuffle_arrivals:  # one draw, after the agents': the flow stays the seed's
+            arrivals = [arrivals[i] for i in self.rng.permutation(len(arrivals)).tolist()]
+        for population, intent in arrivals:
+            self._submit(step, now, population.accounts.account(intent.trader), intent)
 
     def _nonce(self, trader: str, market: int) -> int:
         """The trader's next nonce in ``market``'s namespace (``IVault``'s notes on nonces)."""
@@ -330,10 +367,13 @@ class _Run:
         try:
             admission = self.keeper.intake(order, signature, step=step, now=now)
         except OrderRejected as rejection:
-            self.recorder.rejected(rejection.reason)
+            if rejection.digest is not None:
+                self.recorder.received(step, now, order, rejection.digest, None)
+            self.recorder.rejected(rejection.reason, rejection.digest)
             return
-        for _ in admission.evicted:
-            self.recorder.rejected("evicted")
+        self.recorder.received(step, now, order, admission.entry.digest, admission.entry)
+        for out in admission.evicted:
+            self.recorder.rejected(Reason.EVICTED, out.digest)
 
     def _record_state(self, step: int) -> None:
         self._read_state()
@@ -365,6 +405,7 @@ class _Run:
         self.result.end = self._book_state()
         self.result.flow_digest = self.flow.hexdigest()
         self.result.orders_open = len(self.keeper.book)
+        self.result.insurance_fund = read_accounts(system, [INSURANCE_FUND])[INSURANCE_FUND].cash
         self.result.depositors = dict(self.depositors.counts)
         # Every trader, arbitrageur and depositor; check_invariants adds the desk, AMM, fee account and owner.
         depositors = [d.account.address for d in self.depositors.depositors]
@@ -379,9 +420,9 @@ def nothing_filled(result: RunResult) -> str | None:
 
     A scenario the chain cannot play (say, every fill reverting with the same error) otherwise
     ends with "0 filled, invariants ok". Orders that expired, or still rest when the run ends,
-    were not rejected; the arbitrageurs' own reverted swaps are not orders.
+    were not rejected; the arbitrageurs' own reverted swaps are not orders (nor counted as such).
     """
-    reasons = {r: n for r, n in result.rejections.items() if not r.startswith("arbitrage:")}
+    reasons = result.rejections
     rejected = sum(reasons.values())
     if result.orders_filled or not rejected or rejected < result.orders_total - result.orders_open:
         return None

@@ -21,7 +21,6 @@ never a second transaction for fills in flight), ``settles_to_reconcile()``, ``c
 from defi_int.bot.journal.desk import DeskJournal
 from defi_int.bot.journal.orders import Admission, OrderJournal
 from defi_int.bot.journal.records import (
-    BookedLeg,
     BreakerChange,
     Cursor,
     HedgeRecord,
@@ -29,7 +28,7 @@ from defi_int.bot.journal.records import (
     LegRecord,
     OrderEvent,
     OrderRecord,
-    Reason,
+    ReasonNote,
     Sample,
     SettleFill,
     SettleRecord,
@@ -47,7 +46,6 @@ class Journal(OrderJournal, SettleJournal, DeskJournal, RiskJournal):
 __all__ = [
     "SCHEMA_VERSION",
     "Admission",
-    "BookedLeg",
     "BreakerChange",
     "Cursor",
     "HedgeRecord",
@@ -56,7 +54,7 @@ __all__ = [
     "LegRecord",
     "OrderEvent",
     "OrderRecord",
-    "Reason",
+    "ReasonNote",
     "Sample",
     "SettleFill",
     "SettleRecord",

@@ -6,13 +6,13 @@ import csv
 import io
 from dataclasses import replace
 
-from conftest import USD
-
 from defi_int.market.shares import OFFSET
 from defi_int.metrics.pnl import breakdown
 from defi_int.metrics.records import DeskEvent
 from defi_int.metrics.summary import summarize
 from defi_int.metrics.timeseries import timeseries_csv
+
+USD = 10**6  # one collateral token
 
 
 def test_a_depositors_cash_is_capital_and_the_pnl_stays_exact(sample_result):
