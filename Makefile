@@ -81,7 +81,7 @@ experiment: $(STAMP)
 # The internalization decision on held-out flow: none, trader_rule, logistic and gbdt on the shipped cases,
 # tuned on 2 seeds and judged on 8 others per case (README, "The internalization decision").
 experiment-toxicity: $(STAMP)
-	$(BIN)/defi-int experiment toxicity --out out/toxicity
+	$(BIN)/defi-int experiment toxicity --seeds 10 --tune-seeds 2 --out out/toxicity
 
 # The keeper bot under the traders' load on a local anvil: intake orders/s, fills/s from POST to a
 # confirmed fill, latency percentiles, and where the keeper's time goes (--json PATH writes them).
