@@ -15,15 +15,17 @@ nonce's length, which saves about 1,800 gas of calldata per fill. The layout (bi
 
 A fill that cannot be packed (a signature that is not 65 bytes with v 27 or 28, a field out of
 range) is refused with ``OrderRejected(Reason.MALFORMED)`` before anything is sent; ``settle(Fill[])``
-carries those to the chain, which names the fault.
+carries those to the chain, which names the fault. ``unpack_fills`` reads packed fills back (what
+``views.settle_fills`` does with a settle transaction's calldata).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from defi_int.exceptions import OrderRejected
-from defi_int.orders.model import Fill
+from defi_int.chain.node import checksum
+from defi_int.exceptions import ChainError, OrderRejected
+from defi_int.orders.model import Fill, Order
 from defi_int.reasons import Reason
 
 _FILL_FIELDS = {"internal_size": 16, "internal_price": 16, "amm_size": 16, "fee_bps": 2}
@@ -73,3 +75,37 @@ def pack_fill(fill: Fill) -> bytes:
 def pack_fills(fills: Sequence[Fill]) -> bytes:
     """The ``packed`` argument of ``settleCompact`` for ``fills``, in order."""
     return b"".join(pack_fill(f) for f in fills)
+
+
+def unpack_fills(packed: bytes) -> list[Fill]:
+    """The fills ``pack_fills`` packed into ``packed``, in order; ``ChainError`` when it is not such a packing."""
+    fills: list[Fill] = []
+    at, end = 0, len(packed)
+
+    def take(width: int) -> int:
+        nonlocal at
+        if at + width > end:
+            raise ChainError(f"packed fills cut short at byte {at} of {end}")
+        value = int.from_bytes(packed[at : at + width], "big")
+        at += width
+        return value
+
+    while at < end:
+        trader = checksum("0x" + packed[at : at + 20].hex())
+        take(20)
+        market, flags = take(4), take(1)
+        size, limit, expiry = take(16), take(16), take(8)
+        nonce = take(take(1))
+        max_fee = take(2)
+        if flags & WHOLE_INTERNAL:
+            internal_size, internal_price, amm_size = size, take(16), 0
+        else:
+            internal_size, internal_price, amm_size = take(16), take(16), take(16)
+        fee_bps, r, s_ = take(2), take(32), take(32)
+        v = 28 if flags & V_IS_28 else 27
+        order = Order(
+            trader, market, bool(flags & IS_BUY), size, limit, expiry, nonce, max_fee, bool(flags & ALLOW_AMM)
+        )
+        signature = r.to_bytes(32, "big") + s_.to_bytes(32, "big") + bytes((v,))
+        fills.append(Fill(order, signature, internal_size, internal_price, amm_size, fee_bps))
+    return fills

@@ -14,8 +14,17 @@ from typing import Any
 
 from defi_int.reference.markdown import banner, cell, table
 
-#: The shipped contracts, in the order a reader meets them (the five deployed, then the reader).
-CONTRACTS: tuple[str, ...] = ("Settlement", "Vault", "PerpAmm", "PriceOracle", "CollateralToken", "BatchRead")
+#: The shipped contracts, in the order a reader meets them (the deployed ones, then the reader).
+CONTRACTS: tuple[str, ...] = (
+    "Settlement",
+    "Vault",
+    "VaultModule",
+    "DeskShares",
+    "PerpAmm",
+    "PriceOracle",
+    "CollateralToken",
+    "BatchRead",
+)
 
 
 def natspec(text: str | None) -> str:
