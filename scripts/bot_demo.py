@@ -12,15 +12,17 @@ Everything goes through the commands an operator runs (``defi-int deploy``, ``de
    the same journal;
 6. once the traders are done and the keeper has settled what it holds, SIGTERM; the report;
 7. the audit, read from the chain and the journal: the ledger invariants, and
-   "0 double fills, 0 lost orders".
+   "0 double fills, 0 lost orders"; the report's PnL decomposition (exact to the unit: residual 0),
+   its funding and liquidation lines.
 
 Run with ``.venv/bin/python scripts/bot_demo.py [--out DIR] [--duration S]``; exits 1 when the
-audit finds anything wrong.
+audit finds anything wrong or the report is not OK (an invariant broken, a PnL residual).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -136,6 +138,7 @@ def main() -> int:
             [*DEFI_INT, "keeper", "report", "--db", str(out / "keeper.sqlite"), "--out", str(out / "report")],
             check=True,
         )  # fmt: skip
+        summary = json.loads((out / "report" / "summary.json").read_text())
         deployment = read_deployment(out / "deployment.json")
         with Chain.connect(anvil.url, manage_clock=False) as chain, Journal(out / "keeper.sqlite") as journal:
             result = audit(attach(chain, deployment), journal, deployment.block)
@@ -146,8 +149,17 @@ def main() -> int:
     for problem in (result.double_fills + result.non_canonical + result.lost_orders)[:10]:
         say(f"  problem: {problem}")
     say(result.line())
-    say(f"report: {out / 'report' / 'report.html'}")
-    return 0 if result.ok else 1
+    pnl, residual = summary["pnl_breakdown_units"], summary["pnl_residual_units"]
+    say("PnL (units): " + ", ".join(f"{name} {value:,}" for name, value in pnl.items()) + f"; residual {residual:,}")
+    liquidations = summary["liquidations"]
+    say(
+        f"liquidations: {liquidations['count']} (desk {liquidations['by_venue']['desk']}, AMM "
+        f"{liquidations['by_venue']['amm']}), penalties {liquidations['penalties']:,.6f}, bad debt "
+        f"{liquidations['bad_debt']:,.6f}, insurance fund {liquidations['insurance_fund']:,.6f}"
+    )
+    report_ok = bool(summary["invariants_ok"])
+    say(f"report: {'OK' if report_ok else 'NOT OK'} {out / 'report' / 'report.html'}")
+    return 0 if result.ok and report_ok else 1
 
 
 if __name__ == "__main__":

@@ -57,7 +57,9 @@ class LoopParams(Declared):
     circuit for ``circuit_cooldown`` seconds (calls fail at once, the loop waits), then one call
     tries the node again. Settles mined within ``reorg_window`` blocks of the head are checked
     against the canonical chain every iteration. The markets are sampled for the report every
-    ``sample_interval`` seconds.
+    ``sample_interval`` seconds. The liquidator reads the books of the accounts that traded at
+    most every ``liquidation_interval`` seconds, once per new block, and sends at most
+    ``max_liquidations`` closes a look.
     """
 
     confirmations: int = integer(2, 1, 10_000, unit="blocks")
@@ -75,6 +77,8 @@ class LoopParams(Declared):
     circuit_cooldown: float = number(1.0, 0.0, 3_600.0, unit="seconds")
     reorg_window: int = integer(64, 1, 100_000, unit="blocks")
     sample_interval: float = number(1.0, 0.0, 3_600.0, unit="seconds")
+    liquidation_interval: float = number(1.0, 0.0, 3_600.0, unit="seconds")  # the liquidator looks at most this often
+    max_liquidations: int = integer(10, 1, 1_000, unit="closes")  # sent at most per look
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from defi_int.bot import failpoints
-from defi_int.bot.breakers import BreakerBoard
+from defi_int.bot.breakers import KILL_SWITCH, BreakerBoard
 from defi_int.bot.config import ServiceConfig
 from defi_int.bot.journal import OrderRecord, Sample
+from defi_int.bot.liquidating import JournaledVenue, LiquidationFailed, LiquidationPending
 from defi_int.bot.reasons import why_not
 from defi_int.bot.settling import Settlements
 from defi_int.bot.snapshot import DeskSnapshot
@@ -52,7 +53,6 @@ from defi_int.bot.txmanager import TxManager
 from defi_int.chain.deploy import System
 from defi_int.chain.node import Block
 from defi_int.chain.rpc import RpcNode
-from defi_int.chain.venue import ChainVenue
 from defi_int.chain.views import check_invariants, ledger_accounts, market_and_accounts
 from defi_int.exceptions import ChainError, DefiIntError, OrderRejected
 from defi_int.keeper.book import BookEntry, OrderBook
@@ -61,6 +61,7 @@ from defi_int.keeper.matching import Gate
 from defi_int.keeper.plan import PlannedFill
 from defi_int.keeper.risk import MarkoutBook, hedge_order
 from defi_int.keeper.venue import MarketState, Snapshot
+from defi_int.market.ledger import INSURANCE_FUND
 from defi_int.metrics.pnl import value
 
 _log = logging.getLogger(__name__)
@@ -95,9 +96,7 @@ class KeeperLoop:
         self.journal = state.journal
         self.system = system
         self.node = node
-        self.venue = ChainVenue(system, clock=time.time)
         keeper_config = state.config.keeper
-        self.keeper = Keeper(self.venue, keeper_config)
         self.txm = TxManager(
             node,
             system.keeper_account,
@@ -106,6 +105,8 @@ class KeeperLoop:
             self.params,
             on_event=state.metrics.loop_event,
         )
+        self.venue = JournaledVenue(system, self.journal, self.txm, lambda s, landed: self.settlements.book(s, landed))
+        self.keeper = Keeper(self.venue, keeper_config)
         self.settlements = Settlements(
             system,
             self.venue,
@@ -125,6 +126,8 @@ class KeeperLoop:
         self._published_at = 0.0
         self._step = 0
         self._markets = tuple(self.config.markets)
+        self._looked_block = -1  # the liquidator's last look: the head then, and when
+        self._looked_at = 0.0
 
     # ------------------------------------------------------------------ start and run
 
@@ -201,6 +204,8 @@ class KeeperLoop:
                 return self.params.receipt_poll * 10
         if self.settlements.advance():
             return self.params.receipt_poll * 10
+        if self._liquidate(head):
+            return 0.0
         if self._batch(head):
             self._sample(head)
             return 0.0
@@ -209,8 +214,12 @@ class KeeperLoop:
         return self.params.loop_interval
 
     def finish(self) -> None:
-        """A graceful stop: the markets sampled and the ledger invariants recorded for the report."""
+        """A graceful stop: what landed booked, the events scanned to the head, the markets sampled there
+        and the ledger invariants recorded, so the report's last point has every event before it."""
+        self.settlements.advance()
         head = self._head()
+        self.settlements.check_head(head)
+        self.settlements.scan(head)
         self._sample(head, force=True)
         self.record_invariants()
 
@@ -364,6 +373,29 @@ class KeeperLoop:
         if reasons:
             self.journal.note_reasons(reasons)
 
+    # ------------------------------------------------------------------ the liquidator
+
+    def _liquidate(self, head: Block) -> bool:
+        """``Keeper.liquidate`` on the accounts the journal knows traded (``bot.liquidating``), at most
+        every ``liquidation_interval`` and once per new block; True when a close went out."""
+        now = time.monotonic()
+        if head.number == self._looked_block or now - self._looked_at < self.params.liquidation_interval:
+            return False
+        self._looked_block, self._looked_at = head.number, now
+        if self.state.board().trip(KILL_SWITCH) is not None:
+            return False
+        accounts = self.journal.traded_accounts()
+        if not accounts:
+            return False
+        try:
+            receipts = self.keeper.liquidate(accounts, limit=self.params.max_liquidations)
+        except LiquidationPending:
+            return True
+        except LiquidationFailed as exc:
+            _log.warning("%s", exc)
+            return True
+        return bool(receipts)
+
     # ------------------------------------------------------------------ hedging, sampling
 
     def _hedge(self) -> None:
@@ -393,7 +425,8 @@ class KeeperLoop:
             return
         system = self.system
         desk, fees = system.desk, system.fee_recipient
-        states, books = market_and_accounts(system, [desk, fees], now=max(head.timestamp, int(time.time())))
+        now = max(head.timestamp, int(time.time()))
+        states, books = market_and_accounts(system, [desk, fees, INSURANCE_FUND], now=now, block=head.number)
         price_scale = system.params.price_scale
         samples = []
         for market, state in sorted(states.items()):
@@ -401,7 +434,7 @@ class KeeperLoop:
             samples.append(
                 Sample(
                     self._step, market, head.number, head.hash, head.timestamp, state.oracle_price, mid,
-                    state.inventory, books[desk].cash, books[fees].cash,
+                    state.inventory, books[desk].cash, books[fees].cash, books[INSURANCE_FUND].cash,
                 )
             )  # fmt: skip
         self.journal.record_samples(samples)

@@ -26,25 +26,33 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from defi_int.bot import failpoints
 from defi_int.bot.booking import booked_legs, mismatches
 from defi_int.bot.chainwatch import HeadWatch
 from defi_int.bot.config import LoopParams
-from defi_int.bot.errors import JournalError, OrderInFlight
+from defi_int.bot.errors import JournalError, KeeperConflict, OrderInFlight
 from defi_int.bot.journal import Cursor, HedgeRecord, Journal, SettleRecord
-from defi_int.bot.journal.records import CONFIRMED, MINED, PLANNED, RECONCILED, SENT, SIGNED
+from defi_int.bot.journal.records import CONFIRMED, LIQUIDATION, MINED, PLANNED, RECONCILED, SENT, SIGNED
 from defi_int.bot.metrics import BotMetrics
+from defi_int.bot.perpbook import funding_records, liquidation_line, liquidation_records
 from defi_int.bot.txmanager import LOST, Landed, TxManager
 from defi_int.chain import transactions
 from defi_int.chain.deploy import System
 from defi_int.chain.errors import decode_revert
-from defi_int.chain.node import Block
+from defi_int.chain.node import Block, Log
 from defi_int.chain.rpc import RpcNode
 from defi_int.chain.venue import ChainVenue
-from defi_int.chain.views import contract_events, fill_events, fill_events_between
+from defi_int.chain.views import (
+    contract_logs,
+    decode_events,
+    fill_events,
+    funding_logged,
+    liquidations_logged,
+    settle_fills,
+)
 from defi_int.exceptions import ContractRevert
 from defi_int.keeper.venue import FillEvent
 
@@ -55,6 +63,11 @@ SCAN_SPAN = 2_000
 #: restart rescans from it: every event's effect is idempotent).
 CURSOR_SECONDS = 5.0
 _EVENTS = (("Settlement", "OrderCancelled"), ("Settlement", "Hedged"))
+#: Everything a scan reads, in one ``eth_getLogs``: the events above, the fills, funding and liquidations.
+_SCANNED = (
+    *_EVENTS, ("Settlement", "FillsSettled"), ("Vault", "FundingSettled"), ("Vault", "Liquidated"),
+    ("Vault", "BadDebtRealized"),
+)  # fmt: skip
 
 
 @dataclass
@@ -69,6 +82,7 @@ class Counters:
     mismatches: int = 0
     hedges: int = 0
     onchain_cancels: int = 0
+    liquidations: int = 0
 
 
 class Settlements:
@@ -104,6 +118,7 @@ class Settlements:
         self._scanned_at = 0.0
         self._clock = time.monotonic
         self.price_scale = system.params.price_scale
+        self.decimals = system.params.decimals
         self.keeper_address = system.keeper_account.address
 
     # ------------------------------------------------------------------ the chain's head
@@ -151,25 +166,28 @@ class Settlements:
         start = self._scanned + 1
         while start <= head.number:  # nothing to do until the head moves past the last block scanned
             end = min(head.number, start + SCAN_SPAN - 1)
-            events = contract_events(self.system, _EVENTS, from_block=start, to_block=end)
+            logs = contract_logs(self.system, _SCANNED, from_block=start, to_block=end)
             changed = False  # an event changed the journal: the cursor follows at once
-            for event in events:
+            for event in decode_events(self.system, _EVENTS, logs):
                 if event.name == "OrderCancelled":
                     changed |= self._cancelled(event.args["digest"], event.tx_hash, event.block_number)
                 else:
                     changed |= self._hedged(
                         event.args, event.tx_hash, event.log_index, event.block_number, event.block_hash
                     )
-            known: dict[bytes, bool] = {}  # tx hash -> one of this keeper's settles
-            for fill in fill_events_between(self.system, from_block=start, to_block=end):
+            known: dict[bytes, bool] = {}  # tx hash -> one of this keeper's transactions
+            for fill in settle_fills(self.system, logs):
                 if fill.tx_hash not in known:
                     known[fill.tx_hash] = self.journal.settle_of_tx(fill.tx_hash) is not None
+                    if not known[fill.tx_hash]:
+                        self._foreign(fill.tx_hash, fill.block, "settled fills")
                 if not known[fill.tx_hash]:
                     self.counters.unexpected_fills += 1
                     self.metrics.loop_event("unexpected_fill")
                     _log.error(
                         "fill of 0x%s in tx 0x%s: no settle of this keeper", fill.digest.hex(), fill.tx_hash.hex()
                     )
+            changed |= self.book_perp(logs, scanned=True)
             start = end + 1
             if start <= head.number or changed or self._clock() - self._scanned_at >= CURSOR_SECONDS:
                 block = head if end == head.number else self.node.block(end)
@@ -178,6 +196,42 @@ class Settlements:
                 self.journal.set_cursor("scanned", block.number, block.hash)
                 self._scanned_at = self._clock()
             self._scanned = end
+
+    def book_perp(self, logs: Sequence[Log], *, scanned: bool = False) -> bool:
+        """Books the funding charges and liquidations among ``logs`` (a receipt's or a scan's); True when
+        anything was new. A scan also checks that every liquidation by this keeper's account is one of
+        its journaled transactions."""
+        charges = funding_logged(self.system, logs)
+        closes = liquidations_logged(self.system, logs)
+        if not charges and not closes:
+            return False
+        if scanned:
+            for close in closes:
+                if close.item.liquidator == self.keeper_address and self.journal.settle_of_tx(close.tx_hash) is None:
+                    self._foreign(close.tx_hash, close.block_number, "liquidated an account")
+        times: dict[int, int] = {}
+
+        def block_time(number: int) -> int:
+            if number not in times:
+                block = self.node.block(number)
+                times[number] = block.timestamp if block is not None else 0
+            return times[number]
+
+        new = self.journal.record_funding(funding_records(charges))
+        new += self.journal.record_liquidations(liquidation_records(closes, block_time))
+        return new > 0
+
+    def _foreign(self, tx_hash: bytes, block: int, what: str) -> None:
+        """A transaction this journal does not hold: another keeper's (counted), or one signed with this
+        keeper's key from another journal, which this keeper refuses to run beside."""
+        tx = self.node.transaction(tx_hash)
+        if tx is not None and tx.sender == self.keeper_address:
+            raise KeeperConflict(
+                f"transaction 0x{tx_hash.hex()} (block {block}, nonce {tx.nonce}) {what} with this keeper's key "
+                f"{self.keeper_address} and is not in the journal {self.journal.path}: another keeper with another "
+                "journal runs for this deployment; stop it, then restart this one (with --recover to take its "
+                "settles in)"
+            )
 
     def _cancelled(self, digest: bytes, tx_hash: bytes, block: int) -> bool:
         record = self.journal.get_order(digest)
@@ -243,6 +297,8 @@ class Settlements:
             settle = self._drop(settle, f"nonce {tx.nonce} taken back by no-op 0x{tx.tx_hash.hex()}")
             return settle
         self.watch.remember(receipt.block_number, receipt.block_hash)
+        if settle.kind == LIQUIDATION:
+            return self._book_liquidation(settle, landed)
         legs = []
         read = self.venue.settle_receipt(receipt)
         if receipt.status:
@@ -263,8 +319,36 @@ class Settlements:
             self.counters.failed += 1
             self.metrics.loop_event("settle_failed")
             self._blame(settle, tx.tx_hash)
+        else:
+            self.book_perp(receipt.logs)
         failpoints.hit("after_mined")
         self.on_orders(digests)
+        return settle
+
+    def _book_liquidation(self, settle: SettleRecord, landed: Landed) -> SettleRecord:
+        tx, receipt = landed.tx, landed.receipt
+        block = self.node.block(receipt.block_number)
+        settle = self.journal.mark_mined(
+            settle.id,
+            tx.tx_hash,
+            block_number=receipt.block_number,
+            block_hash=receipt.block_hash,
+            block_time=block.timestamp if block is not None else 0,
+            status=receipt.status,
+            gas_used=receipt.gas_used,
+            legs=[],
+        )
+        if receipt.status:
+            self.book_perp(receipt.logs)
+            self.counters.liquidations += 1
+            self.metrics.loop_event("liquidation")
+            for event in liquidations_logged(self.system, receipt.logs):
+                _log.info("%s", liquidation_line(event.item, receipt.gas_used, tx.tx_hash, self.decimals))
+        else:
+            self.counters.failed += 1
+            self.metrics.loop_event("liquidation_failed")
+            _log.warning("liquidation %d reverted in tx 0x%s (the account moved)", settle.id, tx.tx_hash.hex())
+        failpoints.hit("after_liquidation_mined")
         return settle
 
     # ------------------------------------------------------------------ confirmation
@@ -282,7 +366,8 @@ class Settlements:
                 return
             if settle.stage == MINED:
                 settle = self.journal.mark_confirmed(settle.id, depth)
-                self.metrics.settle_confirmed(settle)
+                if settle.kind != LIQUIDATION:
+                    self.metrics.settle_confirmed(settle)
                 self.on_orders(f.digest for f in settle.fills)
             failpoints.hit("before_reconciled")
             booked = {(leg.leg.digest, leg.leg.fill_index) for leg in self.journal.settle_legs(settle.id)}

@@ -18,7 +18,8 @@ settled earlier (by this process or one that died) can be reconciled from what t
 
 A keeper bot sends its transactions itself (its own nonces, fees and replacements): it asks the
 venue for the call (``settle_call``, ``hedge_call``: sender, contract, calldata and gas, whatever
-the settle entry point) and hands the receipt back (``settle_receipt``). On a node whose clock is
+the settle entry point; ``liquidate_call`` likewise) and hands the receipt back (``settle_receipt``,
+``liquidation_receipt``). On a node whose clock is
 not the caller's (``clock`` given), a batch is judged at the later of the wall clock and one second
 after the latest block, and simulated on the node's pending block.
 """
@@ -28,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from defi_int.chain import codec
-from defi_int.chain.deploy import HEDGE_GAS, System, settle_calldata, settle_capacity, settle_gas
+from defi_int.chain.deploy import HEDGE_GAS, LIQUIDATE_GAS, System, settle_calldata, settle_capacity, settle_gas
 from defi_int.chain.node import Block, Call, Receipt
 from defi_int.chain.views import domain, fill_events, funding_events, liquidation_events, read_batch
 from defi_int.exceptions import ChainError
@@ -84,6 +85,21 @@ class ChainVenue:
         data = codec.function("Settlement", "hedge").encode(order.market, order.is_buy, order.size, order.limit_quote)
         return Call(system.keeper_account.address, str(system.settlement.address), data, HEDGE_GAS)
 
+    def liquidate_call(self, order: LiquidationOrder) -> Call:
+        """The keeper's liquidation transaction for ``order`` (``Vault.liquidate`` from the liquidator)."""
+        system = self.system
+        data = codec.function("Vault", "liquidate").encode(order.account, order.market, order.size)
+        return Call(system.keeper_account.address, str(system.vault.address), data, LIQUIDATE_GAS)
+
+    def liquidation_receipt(self, receipt: Receipt) -> LiquidationReceipt:
+        """A mined liquidation's receipt as the keeper reads it (its ``Liquidated`` and the funding settled)."""
+        found = liquidation_events(self.system, receipt)
+        if len(found) != 1:
+            raise ChainError(f"a liquidation receipt with {len(found)} Liquidated events, expected 1")
+        return LiquidationReceipt(
+            found[0], receipt.gas_used, receipt.block_number, funding_events(self.system, receipt)
+        )
+
     def settle_receipt(self, receipt: Receipt) -> SettleReceipt:
         """A mined settle transaction's receipt as the keeper reads it (one ``FillEvent`` per fill)."""
         node = self.system.chain.node
@@ -110,8 +126,7 @@ class ChainVenue:
 
     def liquidate(self, order: LiquidationOrder) -> LiquidationReceipt:
         _, receipt = self.system.liquidate(self.system.keeper_account, order.account, order.market, order.size)
-        (event,) = liquidation_events(self.system, receipt)
-        return LiquidationReceipt(event, receipt.gas_used, receipt.block_number, funding_events(self.system, receipt))
+        return self.liquidation_receipt(receipt)
 
     def settlement(self, tx_hash: str) -> SettleReceipt:
         """A settle transaction's receipt and events, read back from the chain."""

@@ -55,7 +55,7 @@ class DeskJournal(Store):
         with self._write() as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO samples (step, market, block_number, block_hash, time, oracle_price, amm_mid, "
-                "inventory, desk_cash, fee_cash, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "inventory, desk_cash, fee_cash, insurance_cash, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         x.step,
@@ -68,6 +68,7 @@ class DeskJournal(Store):
                         str(x.inventory),
                         str(x.desk_cash),
                         str(x.fee_cash),
+                        str(x.insurance_cash),
                         self.now(),
                     )
                     for x in samples
@@ -78,11 +79,11 @@ class DeskJournal(Store):
         """Every market sample, by step and market."""
         rows = self._conn().execute(
             "SELECT step, market, block_number, block_hash, time, oracle_price, amm_mid, inventory, desk_cash, "
-            "fee_cash FROM samples ORDER BY step, market"
+            "fee_cash, insurance_cash FROM samples ORDER BY step, market"
         )
         return [
-            Sample(st, m, b, bytes(bh), t, int(o), int(mid), int(inv), int(dc), int(fc))
-            for st, m, b, bh, t, o, mid, inv, dc, fc in rows
+            Sample(st, m, b, bytes(bh), t, int(o), int(mid), int(inv), int(dc), int(fc), int(ic))
+            for st, m, b, bh, t, o, mid, inv, dc, fc, ic in rows
         ]
 
     def last_step(self) -> int | None:

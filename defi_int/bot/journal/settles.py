@@ -14,8 +14,11 @@ Each method is one stage change in one SQLite transaction (see ``records`` for t
   transaction): ``dropped``, or ``reorged`` when a reorg had taken its block away before.
 - ``unwind_reorg``: every settle mined at or above a block that is no longer canonical goes back
   to ``sent``: its legs are unbooked, its orders stay in flight (its signed transaction may land
-  again, and nothing else may fill them until it does or its nonce is taken), and the hedges and
-  samples of those blocks are forgotten.
+  again, and nothing else may fill them until it does or its nonce is taken), and what was booked
+  by block there (hedges, samples, funding, liquidations: ``BY_BLOCK``) is forgotten.
+
+A liquidation (``kind`` liquidation, planned by ``perp.plan_liquidation``) goes through the same
+stages with no fills: its ``Liquidated`` event and the funding it settled are booked by block.
 
 Leaving flight without a fill releases an order to its live status; the loop's next
 ``expire_orders`` expires those whose time has passed. Hedges and market samples (``desk``) are
@@ -36,6 +39,7 @@ from defi_int.bot.journal.records import (
     DROPPED,
     FAILED,
     FILLED,
+    LIQUIDATION,
     MINED,
     PARTIALLY_FILLED,
     PLANNED,
@@ -43,8 +47,10 @@ from defi_int.bot.journal.records import (
     REORGED,
     RESTING,
     SENT,
+    SETTLE,
     SIGNED,
     BookedLeg,
+    Close,
     Cursor,
     InFlight,
     LegRecord,
@@ -58,9 +64,11 @@ from defi_int.metrics.records import FillRecord
 
 _SETTLE_COLUMNS = (
     "id, batch_id, stage, nonce, tx_hash, block_number, block_hash, block_time, status, gas_used, confirmations, "
-    "detail, planned_at, signed_at, sent_at, mined_at, confirmed_at, reconciled_at, closed_at, reorgs"
+    "detail, planned_at, signed_at, sent_at, mined_at, confirmed_at, reconciled_at, closed_at, reorgs, kind"
 )
 _TIME_NAMES = ("planned", "signed", "sent", "mined", "confirmed", "reconciled", "closed")
+#: Tables booked by block from the chain's events: a reorg forgets their rows from its fork up.
+BY_BLOCK = ("hedges", "samples", "funding", "liquidations")
 
 
 class SettleJournal(Store):
@@ -316,7 +324,7 @@ class SettleJournal(Store):
                 for fill in settle.fills:
                     self._refresh_fill(conn, fill.digest, "unbooked", why, settle_id)
                 unwound.append(self._settle(conn, settle_id))
-            for table in ("hedges", "samples"):
+            for table in BY_BLOCK:
                 conn.execute(f"DELETE FROM {table} WHERE block_number >= ?", (from_block,))
             conn.execute("DELETE FROM cursors WHERE block >= ?", (from_block,))
             return unwound
@@ -406,8 +414,9 @@ class SettleJournal(Store):
         row = (
             self._conn()
             .execute(
-                "SELECT COUNT(*), COALESCE(SUM(gas_used), 0) FROM settles WHERE status = 1 AND stage IN (?, ?, ?)",
-                (MINED, CONFIRMED, RECONCILED),
+                "SELECT COUNT(*), COALESCE(SUM(gas_used), 0) FROM settles WHERE status = 1 AND stage IN (?, ?, ?) "
+                "AND kind = ?",
+                (MINED, CONFIRMED, RECONCILED, SETTLE),
             )
             .fetchone()
         )
@@ -501,6 +510,12 @@ class SettleJournal(Store):
             )
         )
         times = {name: t for name, t in zip(_TIME_NAMES, row[12:19], strict=True) if t is not None}
+        closes = tuple(
+            Close(account, market, int(size))
+            for account, market, size in conn.execute(
+                "SELECT account, market, size FROM settle_closes WHERE settle_id = ? ORDER BY position", (settle_id,)
+            )
+        ) if row[20] == LIQUIDATION else ()  # fmt: skip
         return SettleRecord(
             id=row[0],
             batch_id=row[1],
@@ -518,6 +533,8 @@ class SettleJournal(Store):
             detail=row[11],
             times=times,
             reorgs=row[19],
+            kind=row[20],
+            closes=closes,
         )
 
     def _check_plannable(
