@@ -3,6 +3,7 @@
 Routes (the OpenAPI document is ``/openapi.json``, committed as ``docs/openapi.json``)::
 
     POST /v1/orders                    a signed order          -> 201 {digest, status}
+    GET  /v1/orders?trader=&status=    a trader's orders, the latest first (status: repeatable, or live)
     GET  /v1/orders/{digest}           status, fills, why not filled, history
     POST /v1/orders/{digest}/cancel    the trader's signed CancelOrder -> 200 {digest, status}
     GET  /v1/quote?market=&side=&size= the desk's price now and the AMM's for the same size
@@ -38,9 +39,11 @@ from defi_int.bot import intake
 from defi_int.bot.breakers import BreakerBoard
 from defi_int.bot.errors import ApiRejection
 from defi_int.bot.journal import OrderRecord, Reason
+from defi_int.bot.journal.records import LIVE, ORDER_STATUSES
 from defi_int.bot.metrics import CONTENT_TYPE
 from defi_int.bot.models import (
     PATTERN_MEANING,
+    Address,
     BreakerOut,
     CancelRequest,
     CheckOut,
@@ -56,11 +59,14 @@ from defi_int.bot.models import (
     OrderAccepted,
     OrderMessage,
     OrderOut,
+    OrdersOut,
     OrderSubmission,
+    OrderSummaryOut,
     QuoteOut,
     ReadyOut,
     ReasonOut,
     Side,
+    StatusFilter,
     Uint,
 )
 from defi_int.bot.quote import quote as price_quote
@@ -68,6 +74,8 @@ from defi_int.bot.state import BotState
 
 _log = logging.getLogger(__name__)
 _DIGEST = re.compile(r"0x[0-9a-fA-F]{64}")
+#: ``GET /v1/orders?status=``: a status, or ``live`` for both live statuses.
+_STATUSES = {"live": LIVE}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in (
@@ -121,6 +129,35 @@ def create_app(state: BotState) -> FastAPI:
         submitted = await intake.submit_order_async(state, body)  # the journal's commit is awaited, not blocked on
         record = submitted.record
         return JSONResponse({"digest": _hex(record.digest), "status": record.status}, status_code=201)
+
+    @app.get("/v1/orders", response_model=OrdersOut, tags=["orders"], responses=_errors(422))
+    def list_orders(
+        trader: Annotated[Address, Query(description="the trader's address")],
+        status: Annotated[
+            list[StatusFilter] | None,
+            Query(description="only these statuses (repeat the parameter); live = resting or partially_filled"),
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=1_000, description="at most this many, the latest received first")] = 100,
+    ) -> OrdersOut:
+        """A trader's orders, the latest received first: status, what is filled and left, and why not filled."""
+        wanted = list(dict.fromkeys(s for each in status or ORDER_STATUSES for s in _STATUSES.get(each, (each,))))
+        records = state.journal.orders_of(trader, wanted, limit=limit)
+        return OrdersOut(
+            trader=trader,
+            orders=[
+                OrderSummaryOut(
+                    digest=_hex(r.digest),
+                    status=r.status,  # type: ignore[arg-type]
+                    order=_message(r),
+                    filled=str(r.filled),
+                    remaining=str(r.remaining),
+                    reason=None if r.reason is None else ReasonOut(code=r.reason.code, message=r.reason.detail,
+                                                                   at=r.reason.at),
+                    receivedAt=r.received_at,
+                )
+                for r in records
+            ],
+        )  # fmt: skip
 
     @app.get("/v1/orders/{digest}", response_model=OrderOut, tags=["orders"], responses=_errors(404, 422))
     def get_order(digest: str) -> OrderOut:
@@ -393,7 +430,7 @@ def _order_out(state: BotState, record: OrderRecord) -> OrderOut:
     return OrderOut(
         digest=_hex(record.digest),
         status=record.status,  # type: ignore[arg-type]
-        order=OrderMessage(**{k: _json(v) for k, v in order.as_message().items()}),
+        order=_message(record),
         filled=str(record.filled),
         remaining=str(record.remaining),
         reason=None if reason is None else ReasonOut(code=reason.code, message=reason.detail, at=reason.at),
@@ -418,6 +455,10 @@ def _order_out(state: BotState, record: OrderRecord) -> OrderOut:
             for e in journal.order_history(record.digest)
         ],
     )
+
+
+def _message(record: OrderRecord) -> OrderMessage:
+    return OrderMessage(**{k: _json(v) for k, v in record.order.as_message().items()})
 
 
 def _breakers(board: BreakerBoard, market: int | None) -> list[BreakerOut]:

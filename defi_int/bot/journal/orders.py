@@ -224,6 +224,18 @@ class OrderJournal(Store):
         """The journaled records of ``digests`` (absent ones left out), in one read."""
         return self._orders_in(self._conn(), digests)
 
+    def orders_of(
+        self, trader: str, statuses: Sequence[str] = ORDER_STATUSES, *, limit: int = 100
+    ) -> list[OrderRecord]:
+        """``trader``'s orders in ``statuses``, the latest received first, at most ``limit``."""
+        marks = ", ".join("?" for _ in statuses)
+        rows = self._conn().execute(
+            f"SELECT {ORDER_COLUMNS} FROM orders WHERE trader_key = ? AND status IN ({marks}) "
+            "ORDER BY received_at DESC, digest LIMIT ?",
+            (trader.lower(), *statuses, limit),
+        )
+        return [order_from_row(row) for row in rows]
+
     def all_orders(self) -> list[OrderRecord]:
         """Every journaled order, in arrival order."""
         rows = self._conn().execute(f"SELECT {ORDER_COLUMNS} FROM orders ORDER BY received_at, digest")
