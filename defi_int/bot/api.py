@@ -36,6 +36,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import defi_int
 from defi_int.bot import intake
+from defi_int.bot.apidoc import DESCRIPTION
 from defi_int.bot.breakers import BreakerBoard
 from defi_int.bot.errors import ApiRejection
 from defi_int.bot.journal import OrderRecord, Reason
@@ -85,7 +86,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         (409, "duplicate nonce, order in flight, or nothing left to cancel"),
         (413, "the body is over the size limit"),
         (415, "the body is not JSON"),
-        (422, "malformed, bad_signature, wrong_domain, expired or unknown_market"),
+        (422, "malformed, bad_signature, wrong_domain, expired, unknown_market or insufficient_margin"),
         (429, "rate_limited or resting_cap"),
         (503, "no snapshot from the loop yet"),
     )
@@ -108,10 +109,7 @@ def create_app(state: BotState) -> FastAPI:
     app = FastAPI(
         title="defi-int keeper API",
         version=defi_int.__version__,
-        description=(
-            "Signed EIP-712 orders in, their status, fills and quotes out. Integers are decimal strings; "
-            "every error is {code, message}."
-        ),
+        description=DESCRIPTION,
         redirect_slashes=False,  # a wrong path is a 404 with a code, never a redirect
     )
     app.add_middleware(_BodyLimit, max_bytes=state.config.limits.max_body_bytes, on_reject=state.metrics.rejected)

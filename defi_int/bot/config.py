@@ -43,6 +43,8 @@ class ApiLimits(Declared):
     orders_per_second: float = number(20.0, 0, 1e6, lo_open=True, unit="orders per second")  # per trader
     burst: int = integer(40, 1, 1_000_000, unit="orders")  # per trader, at once
     max_cancel_window: int = integer(86_400, 1, YEAR_SECONDS, unit="seconds")  # a cancel's deadline at most this far
+    margin_ttl: float = number(2.0, 0.0, 3_600.0, unit="seconds")  # a trader's book is read again after this
+    request_timeout: float = number(10.0, 0.1, 600.0, unit="seconds")  # a request must arrive whole within this
 
 
 @dataclass(frozen=True, kw_only=True)

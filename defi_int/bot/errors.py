@@ -35,6 +35,7 @@ CODES: dict[str, int] = {
     "unsupported_media_type": 415,  # the body is not application/json
     "rate_limited": 429,  # the trader sent orders faster than the rate limit
     "resting_cap": 429,  # the trader already has the most resting orders allowed
+    "insufficient_margin": 422,  # the trader's free margin cannot carry the order (deposit first: defi-int fund)
     "unauthorized": 401,  # the admin token is missing or wrong
     "admin_disabled": 403,  # no admin token is configured in the environment
     "no_snapshot": 503,  # the loop has not published a market snapshot yet

@@ -30,11 +30,13 @@ from defi_int.bot.config import KeeperFile, ServiceConfig, load_keeper_file
 from defi_int.bot.journal import Journal
 from defi_int.bot.keys import load_account
 from defi_int.bot.loop import KeeperLoop
+from defi_int.bot.margin import MarginCheck
 from defi_int.bot.serve import ApiServer
 from defi_int.bot.state import BotState, install_kill_signal
 from defi_int.chain.backend import Chain
 from defi_int.chain.deployment import Deployment, attach, read_deployment
 from defi_int.chain.rpc import CircuitBreaker, RetryPolicy, RpcNode
+from defi_int.chain.views import read_ledger
 from defi_int.exceptions import ConfigError, DefiIntError
 from defi_int.keeper.keeper import KeeperConfig
 
@@ -53,6 +55,7 @@ class KeeperService:
     port: int
     stop: threading.Event = field(default_factory=threading.Event)
     server: ApiServer | None = None
+    closing: list[Chain] = field(default_factory=list)  # the node connections to close at the end
 
     def run(self, *, on_ready: Callable[[KeeperService], None] | None = None) -> None:
         """Resumes, serves the API and runs the loop until ``stop`` is set; then closes everything."""
@@ -78,7 +81,8 @@ class KeeperService:
             self.server.stop()
             self.server = None
         self.state.journal.close()
-        self.chain.close()
+        for chain in self.closing or [self.chain]:
+            chain.close()
 
     def install_signals(self) -> None:
         """SIGTERM/SIGINT stop the loop gracefully; SIGUSR1 engages the kill switch (main thread only)."""
@@ -116,6 +120,7 @@ def open_service(
     if not db.parent.is_dir():
         raise ConfigError(f"--db {db}: no directory {db.parent}")
     chain = connect(rpc_url, settings)
+    closing = [chain]
     try:
         system = attach(chain, deployment, keeper=keeper_account)
         keeper = KeeperConfig.from_params(settings.keeper, deployment.params, deployment.volatility)
@@ -135,15 +140,25 @@ def open_service(
             raise ConfigError(f"--db {db}: this journal belongs to another deployment ({claimed})")
         journal.set_meta("deployment", deployment.to_json())  # what ``keeper report`` reads
         state = BotState(config, journal)
+        reader = connect(rpc_url, settings)  # the API's own connection: intake reads traders' books on it
+        closing.append(reader)
+        reading = attach(reader, deployment)
+        state.margin = MarginCheck(
+            lambda trader: read_ledger(reading, [trader]),
+            state.snapshot,
+            ttl=settings.api.margin_ttl,
+            decimals=deployment.params.decimals,
+        )
         node = chain.node
         assert isinstance(node, RpcNode)  # Chain.connect always gives one
         if node.policy is not None:
             node.policy.on_error = state.metrics.rpc_error
         loop = KeeperLoop(state, system, node, start_block=deployment.block)
     except BaseException:
-        chain.close()
+        for each in closing:
+            each.close()
         raise
-    return KeeperService(chain, deployment, state, loop, host, port)
+    return KeeperService(chain, deployment, state, loop, host, port, closing=closing)
 
 
 def connect(rpc_url: str, settings: KeeperFile) -> Chain:

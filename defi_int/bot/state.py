@@ -29,6 +29,7 @@ from defi_int.bot.breakers import KILL_SWITCH, STALE_ORACLE, BreakerBoard, Trip,
 from defi_int.bot.config import ADMIN_TOKEN_ENV, ServiceConfig
 from defi_int.bot.journal import Journal
 from defi_int.bot.journal.groupcommit import GroupCommit
+from defi_int.bot.margin import MarginCheck
 from defi_int.bot.metrics import BotMetrics
 from defi_int.bot.ratelimit import RateLimiter
 from defi_int.bot.snapshot import DeskSnapshot
@@ -72,6 +73,7 @@ class BotState:
         self._board = BreakerBoard(() if kill is None else (Trip(KILL_SWITCH, None, kill),))
         self._board_at = self.started_at
         self.metrics = BotMetrics(journal, self, config.markets)
+        self.margin: MarginCheck | None = None  # intake's margin filter (the service gives it a chain reader)
 
     # ------------------------------------------------------------------ the loop's side
 
