@@ -10,8 +10,9 @@ The trader's book comes from the chain (``views.read_ledger``: cash, positions, 
 ``eth_call``), cached for ``ttl`` seconds per trader, and valued at the loop's latest snapshot
 (prices, time), so the API never waits on the node for a trader it saw recently. A refusal is never
 made on an old read: when a cached book refuses, it is read again first, so a trader funded a
-moment ago (``defi-int fund``) is taken at once (the per-trader rate limit bounds those reads). The chain is the last word anyway: a settle checks margin again, and an order it refuses
-rests with the chain's reason.
+moment ago (``defi-int fund``) is taken at once (the per-trader rate limit bounds those reads).
+The chain is the last word anyway: a settle checks margin again, and an order it refuses rests
+with the chain's reason.
 """
 
 from __future__ import annotations
