@@ -90,6 +90,11 @@ def _bot_commands(sub: Any) -> None:
     keeper.add_argument("--listen", default="127.0.0.1:8700", help="where the API listens (HOST:PORT)")
     keeper.add_argument("--key-file", type=Path, default=None, help=key_help)
     keeper.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
+    keeper.add_argument(
+        "--recover",
+        action="store_true",
+        help="take in this keeper's transactions the chain holds and the journal lacks (says what it could not)",
+    )
     keeper_sub = keeper.add_subparsers(dest="keeper_command")
     report = keeper_sub.add_parser("report", help="write the report of a keeper's journal")
     report.add_argument("--db", type=Path, required=True, dest="report_db", help="the journal (SQLite file)")
@@ -269,7 +274,7 @@ def _keeper(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     service = open_service(
         args.rpc_url, args.deployment, config_path=args.config, db_path=args.db, listen=args.listen,
-        key_file=args.key_file,
+        key_file=args.key_file, recover=args.recover,
     )  # fmt: skip
     service.install_signals()
 

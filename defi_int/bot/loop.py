@@ -40,12 +40,14 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from defi_int.bot import failpoints
+from defi_int.bot import failpoints, recovery
 from defi_int.bot.breakers import KILL_SWITCH, BreakerBoard
 from defi_int.bot.config import ServiceConfig
+from defi_int.bot.errors import KeeperConflict
 from defi_int.bot.journal import OrderRecord, Sample
 from defi_int.bot.liquidating import JournaledVenue, LiquidationFailed, LiquidationPending
 from defi_int.bot.reasons import why_not
+from defi_int.bot.recovery import Recovered
 from defi_int.bot.settling import Settlements
 from defi_int.bot.snapshot import DeskSnapshot
 from defi_int.bot.state import BotState
@@ -89,7 +91,9 @@ class Progress:
 class KeeperLoop:
     """See the module docstring."""
 
-    def __init__(self, state: BotState, system: System, node: RpcNode, *, start_block: int) -> None:
+    def __init__(
+        self, state: BotState, system: System, node: RpcNode, *, start_block: int, recover: bool = False
+    ) -> None:
         self.state = state
         self.config: ServiceConfig = state.config
         self.params = state.config.loop
@@ -128,6 +132,8 @@ class KeeperLoop:
         self._markets = tuple(self.config.markets)
         self._looked_block = -1  # the liquidator's last look: the head then, and when
         self._looked_at = 0.0
+        self.recover = recover
+        self.recovered: Recovered | None = None
 
     # ------------------------------------------------------------------ start and run
 
@@ -137,6 +143,7 @@ class KeeperLoop:
         head = self._head()
         self.settlements.seed(head)
         self.settlements.check_head(head)
+        self._check_chain(head)
         self.txm.resync()
         records = journal.live_orders(include_in_flight=True)
         in_flight = {f.digest for f in journal.orders_in_flight()}
@@ -155,6 +162,20 @@ class KeeperLoop:
         self.record_invariants()
         _log.info("resumed: %d live orders (%d in flight), head %d", len(entries), len(in_flight), head.number)
 
+    def _check_chain(self, head: Block) -> None:
+        """One keeper per deployment (``bot.recovery``): this key's transactions the journal lacks are
+        refused, or taken in with ``recover``."""
+        cursor = self.journal.cursor("scanned")
+        start = cursor.block + 1 if cursor is not None else self.settlements.start_block
+        found = recovery.foreign(self.system, self.node, self.journal, start, head.number)
+        if not found:
+            return
+        if not self.recover:
+            raise recovery.refusal(found, self.journal, self.system.keeper_account.address)
+        self.recovered = recovery.adopt(self.system, self.node, self.journal, found, self.settlements.book)
+        for line in self.recovered.lines():
+            _log.warning("%s", line)
+
     def run(self, stop: threading.Event) -> None:
         """Iterates until ``stop`` is set; a failing iteration is logged and the loop carries on."""
         while not stop.is_set():
@@ -171,6 +192,8 @@ class KeeperLoop:
         """One iteration with its errors handled; returns how long to wait before the next."""
         try:
             wait = self.iterate()
+        except KeeperConflict:
+            raise  # another keeper settles with this key: this one stops (exit 2)
         except ChainError as exc:  # the node: unreachable, the circuit open, a call refused
             self.progress.node_errors += 1
             self.state.node_status(False, str(exc).splitlines()[0])

@@ -15,15 +15,18 @@ nonce's length, which saves about 1,800 gas of calldata per fill. The layout (bi
 
 A fill that cannot be packed (a signature that is not 65 bytes with v 27 or 28, a field out of
 range) is refused with ``OrderRejected("malformed")`` before anything is sent; ``settle(Fill[])``
-carries those to the chain, which names the fault.
+carries those to the chain, which names the fault. ``unpack_fills`` reads the layout back (a keeper
+bot rebuilding its journal from its own settle transactions); a round-trip test holds the two equal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from eth_utils.address import to_checksum_address
+
 from defi_int.exceptions import OrderRejected
-from defi_int.orders.model import Fill
+from defi_int.orders.model import Fill, Order
 
 _FILL_FIELDS = {"internal_size": 16, "internal_price": 16, "amm_size": 16, "fee_bps": 2}
 IS_BUY, ALLOW_AMM, V_IS_28, WHOLE_INTERNAL = 1, 2, 4, 8
@@ -72,3 +75,38 @@ def pack_fill(fill: Fill) -> bytes:
 def pack_fills(fills: Sequence[Fill]) -> bytes:
     """The ``packed`` argument of ``settleCompact`` for ``fills``, in order."""
     return b"".join(pack_fill(f) for f in fills)
+
+
+def unpack_fills(packed: bytes) -> list[Fill]:
+    """The fills of a ``packed`` argument, in order (the inverse of ``pack_fills``); a layout that does
+    not parse raises ``ValueError`` naming the byte it stopped at."""
+    fills, at = [], 0
+
+    def take(width: int) -> bytes:
+        nonlocal at
+        if at + width > len(packed):
+            raise ValueError(f"packed fills end at byte {len(packed)}, inside a fill starting before {at}")
+        part = packed[at : at + width]
+        at += width
+        return part
+
+    while at < len(packed):
+        trader = "0x" + take(20).hex()
+        market = int.from_bytes(take(4), "big")
+        flags = take(1)[0]
+        size, limit_price = int.from_bytes(take(16), "big"), int.from_bytes(take(16), "big")
+        expiry = int.from_bytes(take(8), "big")
+        nonce = int.from_bytes(take(take(1)[0]), "big")
+        max_fee_bps = int.from_bytes(take(2), "big")
+        if flags & WHOLE_INTERNAL:
+            internal_size, internal_price, amm_size = size, int.from_bytes(take(16), "big"), 0
+        else:
+            internal_size, internal_price, amm_size = (int.from_bytes(take(16), "big") for _ in range(3))
+        fee_bps = int.from_bytes(take(2), "big")
+        signature = take(64) + bytes((28 if flags & V_IS_28 else 27,))
+        order = Order(
+            to_checksum_address(trader), market, bool(flags & IS_BUY), size, limit_price, expiry, nonce, max_fee_bps,
+            bool(flags & ALLOW_AMM),
+        )  # fmt: skip
+        fills.append(Fill(order, signature, internal_size, internal_price, amm_size, fee_bps))
+    return fills

@@ -9,7 +9,8 @@ connection, and every stage change is one SQLite transaction.
 
 Parts: ``schema`` (DDL, version, migrations), ``records`` (what goes in and out; the state
 diagrams), ``base`` (connections, transactions), ``orders``, ``settles``, ``perp`` (the
-liquidator's transactions, funding and liquidations as booked), ``desk`` (hedges and the report's
+liquidator's transactions, funding and liquidations as booked), ``recovery`` (transactions the
+chain holds and the journal lacks, taken in by ``--recover``), ``desk`` (hedges and the report's
 market samples), ``risk``.
 
 What a restarting loop reads: ``live_orders(include_in_flight=True)`` (to reload its book),
@@ -40,12 +41,13 @@ from defi_int.bot.journal.records import (
     SettleRecord,
     SignedTx,
 )
+from defi_int.bot.journal.recovery import RecoveryJournal
 from defi_int.bot.journal.risk import RiskJournal
 from defi_int.bot.journal.schema import SCHEMA_VERSION
 from defi_int.bot.journal.settles import SettleJournal
 
 
-class Journal(OrderJournal, PerpJournal, SettleJournal, DeskJournal, RiskJournal):
+class Journal(OrderJournal, RecoveryJournal, PerpJournal, SettleJournal, DeskJournal, RiskJournal):
     """The journal file: orders, settles, liquidations and funding, the desk and risk in one SQLite
     database (see the module docstring)."""
 

@@ -99,6 +99,18 @@ class Store:
     def now(self) -> float:
         return self._clock()
 
+    def check(self) -> None:
+        """SQLite's ``quick_check`` of the whole file (every page, every row's format); a damaged page, a
+        truncated file or a file that is not a journal raises ``JournalError`` saying what SQLite found."""
+        try:
+            rows = self._conn().execute("PRAGMA quick_check").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"{self.path}: the journal is damaged: {exc}") from exc
+        problems = [str(row[0]) for row in rows if row[0] != "ok"]
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise JournalError(f"{self.path}: the journal is damaged: {problems[0]}{more}")
+
     def claim(self, key: str, value: str) -> str:
         """Records ``value`` under ``key`` the first time; returns what the file holds under ``key``.
 
