@@ -280,6 +280,9 @@ def _keeper(args: argparse.Namespace) -> int:
 
     def ready(running: object) -> None:
         print(f"keeper ready: API on {service.url}, journal {args.db}, node {args.rpc_url}", flush=True)
+        if service.loop.recovered is not None:
+            for line in service.loop.recovered.lines():
+                print(line, flush=True)
 
     service.run(on_ready=ready)
     print("keeper stopped", flush=True)
