@@ -78,7 +78,8 @@ def test_two_journals_settling_with_one_key_at_once_stop_the_one_that_sees_the_o
     settling.wait_ready()
     other = tmp_path / "b.sqlite"
     command = [sys.executable, "-m", "defi_int.cli", "keeper", "--rpc-url", desk.url, "--deployment",
-               str(desk.deployment_path), "--db", str(other), "--config", str(config), "--listen", "127.0.0.1:0"]  # fmt: skip
+               str(desk.deployment_path), "--db", str(other), "--config", str(config),
+               "--listen", "127.0.0.1:0"]  # fmt: skip
     watching = subprocess.Popen(command, env={**KEYS, "PATH": ""}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)  # fmt: skip
     try:
