@@ -21,6 +21,7 @@ journal's group commit. Nothing here blocks on the chain: quotes and markets rea
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -84,6 +85,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         (403, "no admin token is configured"),
         (404, "no such order or route"),
         (409, "duplicate nonce, order in flight, or nothing left to cancel"),
+        (408, "the body did not arrive whole in time (request_timeout)"),
         (413, "the body is over the size limit"),
         (415, "the body is not JSON"),
         (422, "malformed, bad_signature, wrong_domain, expired, unknown_market or insufficient_margin"),
@@ -112,7 +114,10 @@ def create_app(state: BotState) -> FastAPI:
         description=DESCRIPTION,
         redirect_slashes=False,  # a wrong path is a 404 with a code, never a redirect
     )
-    app.add_middleware(_BodyLimit, max_bytes=state.config.limits.max_body_bytes, on_reject=state.metrics.rejected)
+    limits = state.config.limits
+    app.add_middleware(
+        _BodyLimit, max_bytes=limits.max_body_bytes, timeout=limits.request_timeout, on_reject=state.metrics.rejected
+    )
     _handlers(app, state)
 
     @app.post(
@@ -120,7 +125,7 @@ def create_app(state: BotState) -> FastAPI:
         status_code=201,
         response_model=OrderAccepted,
         tags=["orders"],
-        responses=_errors(409, 413, 415, 422, 429),
+        responses=_errors(408, 409, 413, 415, 422, 429),
     )
     async def post_order(body: OrderSubmission) -> JSONResponse:
         """Submits a signed order. A repeat of an order already taken gives its digest and current status."""
@@ -358,11 +363,14 @@ def _single_line(message: str) -> str:
 
 
 class _BodyLimit:
-    """Refuses a body over ``max_bytes`` (413) or a POST body that is not JSON (415), before parsing."""
+    """Refuses a body over ``max_bytes`` (413), a POST body that is not JSON (415), or one that does not
+    arrive whole within ``timeout`` seconds (408, and the connection is closed: a slow client holds
+    nothing), before parsing."""
 
-    def __init__(self, app: Any, max_bytes: int, on_reject: Callable[[str], None]) -> None:
+    def __init__(self, app: Any, max_bytes: int, timeout: float, on_reject: Callable[[str], None]) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
         self.on_reject = on_reject
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
@@ -375,8 +383,15 @@ class _BodyLimit:
             await self._refuse(send, "too_large", 413, f"the body is {declared} bytes, over {self.max_bytes}")
             return
         chunks, size = [], 0
+        deadline = asyncio.get_running_loop().time() + self.timeout
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - asyncio.get_running_loop().time()))
+            except TimeoutError:
+                await self._refuse(
+                    send, "request_timeout", 408, f"the body did not arrive whole within {self.timeout:g} s", close=True
+                )
+                return
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
@@ -403,9 +418,10 @@ class _BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send, code: str, status: int, message: str) -> None:
+    async def _refuse(self, send: Send, code: str, status: int, message: str, *, close: bool = False) -> None:
         self.on_reject(code)
-        response = JSONResponse({"code": code, "message": message}, status_code=status)
+        headers = {"connection": "close"} if close else None
+        response = JSONResponse({"code": code, "message": message}, status_code=status, headers=headers)
         await response({"type": "http"}, _no_receive, send)
 
 

@@ -32,6 +32,7 @@ CODES: dict[str, int] = {
     "not_found": 404,  # no such order (or route)
     "method_not_allowed": 405,
     "too_large": 413,  # the body is over the size limit
+    "request_timeout": 408,  # the request's body did not arrive whole within the API's request_timeout
     "unsupported_media_type": 415,  # the body is not application/json
     "rate_limited": 429,  # the trader sent orders faster than the rate limit
     "resting_cap": 429,  # the trader already has the most resting orders allowed

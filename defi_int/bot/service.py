@@ -66,7 +66,8 @@ class KeeperService:
         """Resumes, serves the API and runs the loop until ``stop`` is set; then closes everything."""
         try:
             self.loop.resume()
-            self.server = ApiServer(create_app(self.state), self.host, self.port).start()
+            timeout = self.state.config.limits.request_timeout
+            self.server = ApiServer(create_app(self.state), self.host, self.port, request_timeout=timeout).start()
             if on_ready is not None:
                 on_ready(self)
             self.loop.run(self.stop)
