@@ -90,6 +90,7 @@ def _bot_commands(sub: Any) -> None:
     keeper.add_argument("--listen", default="127.0.0.1:8700", help="where the API listens (HOST:PORT)")
     keeper.add_argument("--key-file", type=Path, default=None, help=key_help)
     keeper.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
+    keeper.add_argument("--log-format", default="text", choices=("text", "json"), help="JSON lines for a log shipper")
     keeper.add_argument(
         "--recover",
         action="store_true",
@@ -267,11 +268,10 @@ def _keeper(args: argparse.Namespace) -> int:
     missing = [flag for flag, value in (("--rpc-url", args.rpc_url), ("--deployment", args.deployment)) if not value]
     if missing:
         raise ConfigError(f"keeper: {' and '.join(missing)} required (see defi-int keeper -h)")
-    import logging
-
+    from defi_int.bot.logs import configure
     from defi_int.bot.service import open_service
 
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure(args.log_level, args.log_format)
     service = open_service(
         args.rpc_url, args.deployment, config_path=args.config, db_path=args.db, listen=args.listen,
         key_file=args.key_file, recover=args.recover,

@@ -61,7 +61,10 @@ class LoopParams(Declared):
     against the canonical chain every iteration. The markets are sampled for the report every
     ``sample_interval`` seconds. The liquidator reads the books of the accounts that traded at
     most every ``liquidation_interval`` seconds, once per new block, and sends at most
-    ``max_liquidations`` closes a look.
+    ``max_liquidations`` closes a look. A settle waiting for its confirmations on a node whose head
+    has not moved for ``mine_after`` seconds asks the node for an empty block (``evm_mine``), once
+    the node allows it: a node that mines only on demand (a stock anvil, hardhat's default) has no
+    other block coming; a node that refuses the method is never asked again (0: never ask).
     """
 
     confirmations: int = integer(2, 1, 10_000, unit="blocks")
@@ -80,6 +83,7 @@ class LoopParams(Declared):
     reorg_window: int = integer(64, 1, 100_000, unit="blocks")
     sample_interval: float = number(1.0, 0.0, 3_600.0, unit="seconds")
     liquidation_interval: float = number(1.0, 0.0, 3_600.0, unit="seconds")  # the liquidator looks at most this often
+    mine_after: float = number(1.0, 0.0, 3_600.0, unit="seconds")  # 0: never ask the node for a block
     max_liquidations: int = integer(10, 1, 1_000, unit="closes")  # sent at most per look
 
 

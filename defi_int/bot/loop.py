@@ -46,25 +46,27 @@ from defi_int.bot.config import ServiceConfig
 from defi_int.bot.errors import KeeperConflict
 from defi_int.bot.journal import OrderRecord, Sample
 from defi_int.bot.liquidating import JournaledVenue, LiquidationFailed, LiquidationPending
+from defi_int.bot.logs import fields
 from defi_int.bot.reasons import why_not
 from defi_int.bot.recovery import Recovered
 from defi_int.bot.settling import Settlements
 from defi_int.bot.snapshot import DeskSnapshot
 from defi_int.bot.state import BotState
-from defi_int.bot.txmanager import TxManager
+from defi_int.bot.txmanager import Landed, TxManager
 from defi_int.chain.deploy import System
 from defi_int.chain.node import Block
-from defi_int.chain.rpc import RpcNode
+from defi_int.chain.rpc import RpcError, RpcNode
 from defi_int.chain.views import check_invariants, ledger_accounts, market_and_accounts
 from defi_int.exceptions import ChainError, DefiIntError, OrderRejected
 from defi_int.keeper.book import BookEntry, OrderBook
 from defi_int.keeper.keeper import Keeper, KeeperState, Rejection
 from defi_int.keeper.matching import Gate
 from defi_int.keeper.plan import PlannedFill
-from defi_int.keeper.risk import MarkoutBook, hedge_order
+from defi_int.keeper.risk import HedgeOrder, MarkoutBook, hedge_order
 from defi_int.keeper.venue import MarketState, Snapshot
 from defi_int.market.ledger import INSURANCE_FUND
 from defi_int.metrics.pnl import value
+from defi_int.types import ONE
 
 _log = logging.getLogger(__name__)
 #: Settle reverts that say the market or an account moved since the batch's read, not that the order
@@ -134,6 +136,8 @@ class KeeperLoop:
         self._looked_at = 0.0
         self.recover = recover
         self.recovered: Recovered | None = None
+        self._head_seen = (-1, 0.0)  # the head's number and when the loop first saw it
+        self._mines: bool | None = None  # whether the node mines on request (None: not asked yet)
 
     # ------------------------------------------------------------------ start and run
 
@@ -220,7 +224,8 @@ class KeeperLoop:
         self.state.node_status(True, f"head {head.number} at {head.timestamp}")
         self._follow_intake()
         self.settlements.scan(head)
-        self.settlements.confirm(head)
+        if self.settlements.confirm(head):
+            self._mine_if_stalled(head)
         if self.txm.hedge is not None:
             self.txm.advance_hedge()
             if self.txm.hedge is not None:
@@ -396,6 +401,27 @@ class KeeperLoop:
         if reasons:
             self.journal.note_reasons(reasons)
 
+    def _mine_if_stalled(self, head: Block) -> None:
+        """A settle waits for confirmations and the head has not moved for ``mine_after`` seconds: asks the
+        node for an empty block, if it mines on request (a node that refuses is not asked again)."""
+        now = time.monotonic()
+        if head.number != self._head_seen[0]:
+            self._head_seen = (head.number, now)
+            return
+        if self._mines is False or not self.params.mine_after or now - self._head_seen[1] < self.params.mine_after:
+            return
+        try:
+            self.node.mine()
+        except RpcError as exc:
+            self._mines = False
+            _log.info("the node does not mine on request (%s): settles wait for its own blocks", exc.message)
+            return
+        if self._mines is None:
+            _log.info("the node mines only on demand: an empty block after %g s waiting for confirmations",
+                      self.params.mine_after)  # fmt: skip
+        self._mines = True
+        self._head_seen = (head.number, now)
+
     # ------------------------------------------------------------------ the liquidator
 
     def _liquidate(self, head: Block) -> bool:
@@ -440,7 +466,23 @@ class KeeperLoop:
             landed = self.txm.send_call(self.venue.hedge_call(order))
             if landed is not None and not landed.receipt.status:
                 _log.warning("hedge of %d on market %d reverted (the pool moved past its slippage)", order.size, market)
+            elif landed is not None:
+                self._hedge_line(order, landed)
             return  # one transaction at a time
+
+    def _hedge_line(self, order: HedgeOrder, landed: Landed) -> None:
+        receipt = landed.receipt
+        quote = self.venue.hedge_quote(receipt)
+        unit = 10**self.system.params.decimals
+        _log.info(
+            "hedge: the desk %s %g in market %d on the AMM for %s tokens (limit %s), gas %s, block %d; tx 0x%s",
+            "bought" if order.is_buy else "sold", order.size / ONE, order.market, f"{quote / unit:,.6f}",
+            f"{order.limit_quote / unit:,.6f}", f"{receipt.gas_used:,}", receipt.block_number,
+            receipt.transaction_hash.hex(),
+            extra=fields(event="hedge", market=order.market, is_buy=order.is_buy, size=str(order.size), quote=quote,
+                         gas=receipt.gas_used, block=receipt.block_number,
+                         tx="0x" + receipt.transaction_hash.hex()),
+        )  # fmt: skip
 
     def _sample(self, head: Block, *, force: bool = False) -> None:
         due = time.monotonic() - self._sampled_at >= self.params.sample_interval

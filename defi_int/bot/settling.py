@@ -34,8 +34,9 @@ from defi_int.bot.booking import booked_legs, mismatches
 from defi_int.bot.chainwatch import HeadWatch
 from defi_int.bot.config import LoopParams
 from defi_int.bot.errors import JournalError, KeeperConflict, OrderInFlight
-from defi_int.bot.journal import Cursor, HedgeRecord, Journal, SettleRecord
+from defi_int.bot.journal import BookedLeg, Cursor, HedgeRecord, Journal, SettleRecord
 from defi_int.bot.journal.records import CONFIRMED, LIQUIDATION, MINED, PLANNED, RECONCILED, SENT, SIGNED
+from defi_int.bot.logs import fields
 from defi_int.bot.metrics import BotMetrics
 from defi_int.bot.perpbook import funding_records, liquidation_line, liquidation_records
 from defi_int.bot.txmanager import LOST, Landed, TxManager
@@ -301,8 +302,11 @@ class Settlements:
             return self._book_liquidation(settle, landed)
         legs = []
         read = self.venue.settle_receipt(receipt)
+        received: list[float] = []
         if receipt.status:
-            sides = {d: r.order.is_buy for d, r in self.journal.get_orders(digests).items()}
+            records = self.journal.get_orders(digests)
+            sides = {d: r.order.is_buy for d, r in records.items()}
+            received = [r.received_at for r in records.values()]
             legs = booked_legs(settle, read, self.price_scale, sides)
             self._check(settle, read.events)
         settle = self.journal.mark_mined(
@@ -321,9 +325,28 @@ class Settlements:
             self._blame(settle, tx.tx_hash)
         else:
             self.book_perp(receipt.logs)
+            self._batch_line(settle, len(read.events), legs, received)
         failpoints.hit("after_mined")
         self.on_orders(digests)
         return settle
+
+    def _batch_line(self, settle: SettleRecord, fills: int, legs: list[BookedLeg], received: list[float]) -> None:
+        """The operator's line for a mined batch: orders, fills by venue, gas, latency."""
+        now = time.time()
+        internal = sum(1 for leg in legs if leg.venue == "internal")
+        gas = settle.gas_used or 0
+        latency = now - settle.times.get("planned", now)
+        waited = now - min(received) if received else 0.0
+        _log.info(
+            "settle %d mined: %d fills of %d orders (%d internal, %d AMM legs), gas %s (%s a fill), block %s, "
+            "%.2f s from plan to block, the oldest order waited %.2f s; tx 0x%s",
+            settle.id, fills, len(settle.fills), internal, len(legs) - internal, f"{gas:,}",
+            f"{gas // max(1, fills):,}", settle.block_number, latency, waited, (settle.tx_hash or b"").hex(),
+            extra=fields(event="settle", settle=settle.id, orders=len(settle.fills), fills=fills,
+                         internal_legs=internal, amm_legs=len(legs) - internal, gas=gas, block=settle.block_number,
+                         plan_to_block_seconds=round(latency, 4), oldest_wait_seconds=round(waited, 4),
+                         tx="0x" + (settle.tx_hash or b"").hex()),
+        )  # fmt: skip
 
     def _book_liquidation(self, settle: SettleRecord, landed: Landed) -> SettleRecord:
         tx, receipt = landed.tx, landed.receipt
@@ -343,7 +366,13 @@ class Settlements:
             self.counters.liquidations += 1
             self.metrics.loop_event("liquidation")
             for event in liquidations_logged(self.system, receipt.logs):
-                _log.info("%s", liquidation_line(event.item, receipt.gas_used, tx.tx_hash, self.decimals))
+                e = event.item
+                _log.info(
+                    "%s", liquidation_line(e, receipt.gas_used, tx.tx_hash, self.decimals),
+                    extra=fields(event="liquidation", account=e.account, market=e.market, size=str(e.size),
+                                 to_desk=str(e.to_desk), to_amm=str(e.to_amm), mark=str(e.mark), penalty=e.penalty,
+                                 bad_debt=e.bad_debt, gas=receipt.gas_used, block=e.block, tx="0x" + tx.tx_hash.hex()),
+                )  # fmt: skip
         else:
             self.counters.failed += 1
             self.metrics.loop_event("liquidation_failed")
@@ -353,17 +382,20 @@ class Settlements:
 
     # ------------------------------------------------------------------ confirmation
 
-    def confirm(self, head: Block) -> None:
-        """Confirms and reconciles the mined settles deep enough (see the module docstring)."""
+    def confirm(self, head: Block) -> bool:
+        """Confirms and reconciles the mined settles deep enough (see the module docstring); True while
+        one waits for more blocks."""
+        waiting = False
         for settle in self.journal.settles_in((MINED, CONFIRMED)):
             assert settle.block_number is not None and settle.tx_hash is not None
             depth = head.number - settle.block_number + 1
             if settle.stage == MINED and depth < self.params.confirmations:
+                waiting = True
                 continue
             receipt = self.node.find_receipt(settle.tx_hash)
             if receipt is None or receipt.block_hash != settle.block_hash:
                 self.unwind(settle.block_number, f"settle {settle.id}'s receipt left block {settle.block_number}")
-                return
+                return waiting
             if settle.stage == MINED:
                 settle = self.journal.mark_confirmed(settle.id, depth)
                 if settle.kind != LIQUIDATION:
@@ -375,6 +407,7 @@ class Settlements:
             if booked != chain:
                 raise JournalError(f"settle {settle.id}: {len(booked)} fills booked, {len(chain)} on the chain")
             self.journal.mark_reconciled(settle.id, Cursor("confirmed", receipt.block_number, receipt.block_hash))
+        return waiting
 
     # ------------------------------------------------------------------ helpers
 

@@ -540,12 +540,17 @@ def _addresses(system: System) -> dict[str, str]:
 
 
 def ledger_accounts(system: System, *, from_block: int = 0, to_block: int | None = None) -> list[str]:
-    """Every account that received cash or traded in the block range: depositors, AMM traders, filled traders."""
+    """Every account that received cash or traded in the block range: depositors, AMM traders, filled
+    traders, and liquidators (their share of the penalties)."""
     events = contract_events(
-        system, (("Vault", "Deposited"), ("PerpAmm", "Swap")), from_block=from_block, to_block=to_block
+        system,
+        (("Vault", "Deposited"), ("PerpAmm", "Swap"), ("Vault", "Liquidated")),
+        from_block=from_block,
+        to_block=to_block,
     )
     fills = fill_events_between(system, from_block=from_block, to_block=to_block)
-    return list(dict.fromkeys([*(to_checksum_address(e.args["account"]) for e in events), *(f.trader for f in fills)]))
+    accounts = [to_checksum_address(e.args["liquidator" if e.name == "Liquidated" else "account"]) for e in events]
+    return list(dict.fromkeys([*accounts, *(f.trader for f in fills)]))
 
 
 def settle_fills(system: System, logs: Iterable[Log]) -> list[FillEvent]:
