@@ -134,6 +134,9 @@ class KeeperLoop:
         self._markets = tuple(self.config.markets)
         self._looked_block = -1  # the liquidator's last look: the head then, and when
         self._looked_at = 0.0
+        self._traded: dict[str, None] = {}  # the accounts the liquidator watches, in the order they first traded
+        self._traded_row = 0  # the last fill row they were read up to
+        self._traded_reorgs = 0
         self.recover = recover
         self.recovered: Recovered | None = None
         self._head_seen = (-1, 0.0)  # the head's number and when the loop first saw it
@@ -433,11 +436,15 @@ class KeeperLoop:
         self._looked_block, self._looked_at = head.number, now
         if self.state.board().trip(KILL_SWITCH) is not None:
             return False
-        accounts = self.journal.traded_accounts()
-        if not accounts:
+        if self.settlements.counters.reorgs != self._traded_reorgs:  # rows were unbooked: read them all again
+            self._traded, self._traded_row = {}, 0
+            self._traded_reorgs = self.settlements.counters.reorgs
+        new, self._traded_row = self.journal.traded_accounts(self._traded_row)
+        self._traded.update(dict.fromkeys(new))
+        if not self._traded:
             return False
         try:
-            receipts = self.keeper.liquidate(accounts, limit=self.params.max_liquidations)
+            receipts = self.keeper.liquidate(list(self._traded), limit=self.params.max_liquidations)
         except LiquidationPending:
             return True
         except LiquidationFailed as exc:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from eth_utils.address import to_checksum_address
@@ -464,7 +465,13 @@ def _int96(value: int) -> int:
 
 
 def _address(value: int) -> str:
-    return to_checksum_address((value & _ADDRESS).to_bytes(20, "big"))
+    return _checksummed(value & _ADDRESS)
+
+
+@lru_cache(maxsize=1 << 16)
+def _checksummed(value: int) -> str:
+    """EIP-55 of a 160-bit address (a keccak each: decoding a block's fills names the same traders often)."""
+    return to_checksum_address(value.to_bytes(20, "big"))
 
 
 @dataclass(frozen=True)

@@ -139,11 +139,15 @@ class PerpJournal(SettleJournal):
         )
         return int(row[0]), int(row[1])
 
-    def traded_accounts(self) -> list[str]:
-        """The traders of every fill booked, in the order they first traded: the accounts that can hold
-        a position through this keeper, the ones its liquidator watches."""
-        rows = self._conn().execute(
-            "SELECT o.trader FROM fills f JOIN orders o ON o.digest = f.digest GROUP BY o.trader_key "
-            "ORDER BY MIN(f.block_number), MIN(f.id)"
-        )
-        return [str(trader) for (trader,) in rows]
+    def traded_accounts(self, after: int = 0) -> tuple[list[str], int]:
+        """The traders of the fills booked after fill row ``after``, in the order they first traded, and the
+        last row read: the accounts that can hold a position through this keeper, the ones its liquidator
+        watches (a caller keeps the set and asks for what is new; after a reorg, from 0 again)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT o.trader FROM fills f JOIN orders o ON o.digest = f.digest WHERE f.id > ? "
+                "GROUP BY o.trader_key ORDER BY MIN(f.id)",
+                (after,),
+            ).fetchall()
+            last = conn.execute("SELECT COALESCE(MAX(id), 0) FROM fills").fetchone()[0]
+        return [str(trader) for (trader,) in rows], int(last)
