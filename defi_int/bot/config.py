@@ -59,7 +59,9 @@ class LoopParams(Declared):
     circuit for ``circuit_cooldown`` seconds (calls fail at once, the loop waits), then one call
     tries the node again. Settles mined within ``reorg_window`` blocks of the head are checked
     against the canonical chain every iteration. The markets are sampled for the report every
-    ``sample_interval`` seconds. The liquidator reads the books of the accounts that traded at
+    ``sample_interval`` seconds. Up to ``max_in_flight`` settles are signed and sent before the first
+    of them is mined (their nonces in a row; each batch planned on the node's pending block, where
+    the ones before it already stand); 1: one at a time. The liquidator reads the books of the accounts that traded at
     most every ``liquidation_interval`` seconds, once per new block, and sends at most
     ``max_liquidations`` closes a look. A settle waiting for its confirmations on a node whose head
     has not moved for ``mine_after`` seconds asks the node for an empty block (``evm_mine``), once
@@ -84,6 +86,7 @@ class LoopParams(Declared):
     sample_interval: float = number(1.0, 0.0, 3_600.0, unit="seconds")
     liquidation_interval: float = number(1.0, 0.0, 3_600.0, unit="seconds")  # the liquidator looks at most this often
     mine_after: float = number(1.0, 0.0, 3_600.0, unit="seconds")  # 0: never ask the node for a block
+    max_in_flight: int = integer(4, 1, 64, unit="transactions")  # settles signed and not mined at once
     max_liquidations: int = integer(10, 1, 1_000, unit="closes")  # sent at most per look
 
 

@@ -233,7 +233,7 @@ class KeeperLoop:
             self.txm.advance_hedge()
             if self.txm.hedge is not None:
                 return self.params.receipt_poll * 10
-        if self.settlements.advance():
+        if self.settlements.advance() >= self.params.max_in_flight:
             return self.params.receipt_poll * 10
         if self._liquidate(head):
             return 0.0
@@ -375,7 +375,8 @@ class KeeperLoop:
         failpoints.hit("after_sent")
         self.progress.batches += 1
         self.progress.fills += len(accepted)
-        landed = self.txm.wait(settle)
+        pipelined = self.params.max_in_flight > 1  # plan the next batch now; the next iterations book this one
+        landed = self.txm.wait(settle, 0.0 if pipelined else None)
         if landed is not None:
             self.settlements.book(settle, landed)
         return True

@@ -13,7 +13,8 @@ which orders changed (``on_orders``). Per loop iteration:
 - ``advance()``: every settle not mined yet, oldest first, through the transaction manager: a
   receipt is booked (``book``), a nonce taken by another transaction drops the settle (its orders
   go back to rest), a transaction the node lost is sent again if it still settles (a simulation)
-  or its nonce taken back by a no-op; stuck ones are replaced. Returns True while one is open;
+  or its nonce taken back by a no-op; stuck ones are replaced. Returns how many are still open
+  (the loop keeps at most ``max_in_flight`` so);
 - ``confirm(head)``: mined settles ``confirmations`` blocks deep whose receipt is still in the same
   block are confirmed, then reconciled (the receipt's fills are the booked ones); the ``confirmed``
   cursor follows.
@@ -43,7 +44,7 @@ from defi_int.bot.txmanager import LOST, Landed, TxManager
 from defi_int.chain import transactions
 from defi_int.chain.deploy import System
 from defi_int.chain.errors import decode_revert
-from defi_int.chain.node import Block, Log
+from defi_int.chain.node import Block, Log, Receipt
 from defi_int.chain.rpc import RpcNode
 from defi_int.chain.venue import ChainVenue
 from defi_int.chain.views import (
@@ -118,6 +119,9 @@ class Settlements:
         self._scanned: int | None = None  # the last block scanned for events
         self._scanned_at = 0.0
         self._clock = time.monotonic
+        #: Receipts of settles booked and not reconciled yet, with their fills: confirming them needs no
+        #: second read while the head watch vouches for their block.
+        self._receipts: dict[bytes, tuple[Receipt, list[FillEvent]]] = {}
         self.price_scale = system.params.price_scale
         self.decimals = system.params.decimals
         self.keeper_address = system.keeper_account.address
@@ -262,8 +266,10 @@ class Settlements:
 
     # ------------------------------------------------------------------ open settles
 
-    def advance(self) -> bool:
-        """Moves every settle not mined yet (oldest first); True while one is still on its way."""
+    def advance(self) -> int:
+        """Moves every settle not mined yet, oldest (lowest nonce) first; returns how many are still on
+        their way."""
+        pending = 0
         for settle in self.journal.settles_in((PLANNED, SIGNED, SENT)):
             if settle.stage == PLANNED:
                 self._drop(settle, "planned but never signed (the keeper stopped before signing)")
@@ -275,8 +281,8 @@ class Settlements:
             if outcome == LOST:
                 self._drop(settle, f"its nonce {settle.nonce} was mined by another transaction")
                 continue
-            return True
-        return False
+            pending += 1
+        return pending
 
     def can_land(self, settle: SettleRecord) -> bool:
         """Whether the settle's current transaction would still settle now (a simulation)."""
@@ -309,6 +315,7 @@ class Settlements:
             received = [r.received_at for r in records.values()]
             legs = booked_legs(settle, read, self.price_scale, sides)
             self._check(settle, read.events)
+            self._receipts[tx.tx_hash] = (receipt, read.events)
         settle = self.journal.mark_mined(
             settle.id,
             tx.tx_hash,
@@ -392,10 +399,15 @@ class Settlements:
             if settle.stage == MINED and depth < self.params.confirmations:
                 waiting = True
                 continue
-            receipt = self.node.find_receipt(settle.tx_hash)
-            if receipt is None or receipt.block_hash != settle.block_hash:
-                self.unwind(settle.block_number, f"settle {settle.id}'s receipt left block {settle.block_number}")
-                return waiting
+            cached = self._receipts.get(settle.tx_hash)
+            if cached is not None and self.watch.knows(settle.block_number, settle.block_hash or b""):
+                receipt, events = cached  # its block is still the chain's: the head watch followed it since
+            else:
+                found = self.node.find_receipt(settle.tx_hash)
+                if found is None or found.block_hash != settle.block_hash:
+                    self.unwind(settle.block_number, f"settle {settle.id}'s receipt left block {settle.block_number}")
+                    return waiting
+                receipt, events = found, fill_events(self.system, found)
             if settle.stage == MINED:
                 settle = self.journal.mark_confirmed(settle.id, depth)
                 if settle.kind != LIQUIDATION:
@@ -403,10 +415,11 @@ class Settlements:
                 self.on_orders(f.digest for f in settle.fills)
             failpoints.hit("before_reconciled")
             booked = {(leg.leg.digest, leg.leg.fill_index) for leg in self.journal.settle_legs(settle.id)}
-            chain = {(e.digest, e.index) for e in fill_events(self.system, receipt)}
+            chain = {(e.digest, e.index) for e in events}
             if booked != chain:
                 raise JournalError(f"settle {settle.id}: {len(booked)} fills booked, {len(chain)} on the chain")
             self.journal.mark_reconciled(settle.id, Cursor("confirmed", receipt.block_number, receipt.block_hash))
+            self._receipts.pop(receipt.transaction_hash, None)
         return waiting
 
     # ------------------------------------------------------------------ helpers

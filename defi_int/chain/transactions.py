@@ -20,6 +20,8 @@ import rlp
 from coincurve import PrivateKey, PublicKey
 from eth_utils.crypto import keccak
 
+from defi_int.keccak import keccak256
+
 # Intrinsic gas (EIP-2028, EIP-2930, EIP-3860) and Prague's calldata floor (EIP-7623).
 TX_GAS = 21_000
 CREATE_GAS = 32_000
@@ -128,7 +130,7 @@ def decode_transaction(raw: bytes) -> SignedTx:
         y, r, s = (_int(x) for x in fields[-3:])
         sender = _recover(bytes([kind]) + rlp.encode(fields[:-3]), y, r, s)
         return SignedTx(
-            keccak(raw),
+            keccak256(raw),
             sender,
             _address(to),
             _int(nonce),
@@ -157,7 +159,7 @@ def decode_transaction(raw: bytes) -> SignedTx:
         message = rlp.encode([*fields[:6], chain, b"", b""])
     gas_price = _int(price)
     return SignedTx(
-        keccak(raw),
+        keccak256(raw),
         _recover(message, y, r, s),
         _address(to),
         _int(nonce),

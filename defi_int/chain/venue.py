@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from defi_int.chain import codec
 from defi_int.chain.deploy import HEDGE_GAS, LIQUIDATE_GAS, System, settle_calldata, settle_capacity, settle_gas
-from defi_int.chain.node import Block, Call, Receipt
+from defi_int.chain.node import Block, BlockId, Call, Receipt
 from defi_int.chain.views import domain, fill_events, funding_events, liquidation_events, read_batch
 from defi_int.exceptions import ChainError
 from defi_int.keeper.liquidator import LiquidationOrder
@@ -48,6 +48,9 @@ class ChainVenue:
         self.system = system
         self._domain = domain(system)
         self._clock = clock
+        #: The block snapshots read: ``pending`` for a keeper with transactions of its own in flight
+        #: (a batch is planned where the ones before it will have landed).
+        self.read_at: BlockId = "latest"
 
     @property
     def domain(self) -> Domain:
@@ -63,7 +66,9 @@ class ChainVenue:
             now = self.system.chain.next_timestamp()
         else:
             now = max(block.timestamp + 1, int(self._clock()))
-        view, markets = read_batch(self.system, orders.values(), now=now, digests=orders.keys(), accounts=accounts)
+        view, markets = read_batch(
+            self.system, orders.values(), now=now, digests=orders.keys(), accounts=accounts, block=self.read_at
+        )
         return Snapshot(view, markets, block.number, block.gas_limit, settle_capacity(block.gas_limit))
 
     def simulate(self, fills: Sequence[PlannedFill]) -> None:

@@ -97,9 +97,10 @@ def read_batch(
     now: int | None = None,
     digests: Iterable[bytes] | None = None,
     accounts: Iterable[str] = (),
+    block: BlockId = "latest",
 ) -> tuple[BatchView, dict[int, MarketState]]:
-    """``batch_view`` and every listed market's state, from the same reads (the keeper's snapshot);
-    the ledger holds ``accounts``' books too (the accounts a liquidator watches)."""
+    """``batch_view`` and every listed market's state, from the same reads at ``block`` (the keeper's
+    snapshot); the ledger holds ``accounts``' books too (the accounts a liquidator watches)."""
     orders = list(orders)
     chain = system.chain
     if now is None:
@@ -121,7 +122,7 @@ def read_batch(
                 ("nonceState", trader, nonce), settlement, "nonceState(address,uint256)", (trader, nonce), ("uint8",)
             )
 
-    listing, values = _read_listed(system, ask)
+    listing, values = _read_listed(system, ask, block)
     ledger = _ledger(system, listing, values, traders)
     markets = list(dict.fromkeys([*listing.markets, *order_markets]))
     view = BatchView(
@@ -147,7 +148,7 @@ def read_batch(
         batch = _Batch(system)
         for digest in partial:
             batch.add(digest, settlement, "filled(bytes32)", (digest,))
-        filled = batch.run()
+        filled = batch.run(block)
         for digest in partial:
             view.filled[digest] = filled[digest]
     inventory = {m: ledger.position(system.desk, m) for m in listing.markets}

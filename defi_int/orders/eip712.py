@@ -14,6 +14,7 @@ from typing import Any
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
+from defi_int.keccak import keccak256
 from defi_int.orders.model import Order
 
 ORDER_TYPE = (
@@ -67,7 +68,7 @@ def struct_hash(order: Order) -> bytes:
     receives; the tests hold it equal to ``Settlement.hashOrder`` and to eth-account's encoding).
     """
     o = order
-    return keccak(
+    return keccak256(
         b"".join(
             (
                 ORDER_TYPEHASH,
@@ -87,7 +88,7 @@ def struct_hash(order: Order) -> bytes:
 
 def order_digest(order: Order, domain: Domain) -> bytes:
     """The 32 bytes a wallet signs: ``keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(order))``."""
-    return keccak(b"\x19\x01" + domain.separator + struct_hash(order))
+    return keccak256(b"\x19\x01" + domain.separator + struct_hash(order))
 
 
 def typed_data(order: Order, domain: Domain) -> dict[str, Any]:

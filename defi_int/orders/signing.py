@@ -11,9 +11,9 @@ from functools import lru_cache
 from coincurve import PrivateKey, PublicKey
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 
 from defi_int.exceptions import OrderRejected
+from defi_int.keccak import keccak256
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Order
 
@@ -61,4 +61,4 @@ def recover_signer(digest: bytes, signature: bytes) -> str:
         public_key = PublicKey.from_signature_and_message(signature[:64] + bytes([v - 27]), digest, hasher=None)
     except Exception as exc:  # coincurve raises plain exceptions for a signature with no key
         raise OrderRejected("bad-signature", f"signature does not recover: {exc}", digest) from exc
-    return _checksum("0x" + keccak(public_key.format(compressed=False)[1:])[12:].hex())
+    return _checksum("0x" + keccak256(public_key.format(compressed=False)[1:])[12:].hex())

@@ -5,7 +5,18 @@
 upgrading a read), the statements, ``COMMIT``; any exception rolls everything back. The threads of
 one process (the API's group commit, the loop) take turns on a Python lock before ``BEGIN``: SQLite's
 own wait for a busy writer sleeps 1, 2, 5, 10 ... ms between tries, which under load cost the loop
-more than its writes. A process
+more than its writes.
+
+Durability. A change a client or the chain relies on waits for the disk (``synchronous=FULL``: an
+order answered 201, a cancel, a signed transaction, which must be on disk before it is sent, the
+kill switch). A change the loop can derive again from the chain or that is only advisory
+(``_write(durable=False)``: a batch planned and not signed yet, sent, mined, confirmed, reconciled,
+dropped or unwound; fills, funding and liquidations booked; cursors, samples, equity, breakers,
+reasons, expiries) commits without waiting: a crashed process loses none of it (it is in the OS's
+hands), and a power cut loses at most the latest of it, never an earlier change without a later one
+(the WAL is written in order, and every durable commit syncs it whole), which the next start redoes
+from the chain (a settle back at ``signed`` or ``sent`` is found mined and booked again). A batch
+pays one wait for the disk (its signature) instead of eight. A process
 killed between statements leaves the file as it was before the ``BEGIN``: WAL replays only
 committed transactions. Multi-statement reads run inside ``_read`` to see one snapshot.
 """
@@ -79,17 +90,27 @@ class Store:
         self.close()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One atomic change: everything inside commits together or not at all."""
+    def _write(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One atomic change: everything inside commits together or not at all.
+
+        ``durable=False``: the commit does not wait for the disk (see the module docstring); the next
+        durable commit makes it durable too.
+        """
         conn = self._conn()
         with self._writer:
-            conn.execute("BEGIN IMMEDIATE")
+            if not durable:
+                conn.execute("PRAGMA synchronous = NORMAL")
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                if not durable:
+                    conn.execute("PRAGMA synchronous = FULL")
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:

@@ -18,7 +18,7 @@ class DeskJournal(Store):
 
     def record_hedge(self, hedge: HedgeRecord) -> bool:
         """Books a hedge from its ``Hedged`` event; False when it was booked already."""
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO hedges (tx_hash, log_index, block_number, block_hash, block_time, market, "
                 "is_buy, size, quote, oracle_price, gas, booked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -52,7 +52,7 @@ class DeskJournal(Store):
 
     def record_samples(self, samples: Sequence[Sample]) -> None:
         """Books one step of market samples (the report's time series)."""
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO samples (step, market, block_number, block_hash, time, oracle_price, amm_mid, "
                 "inventory, desk_cash, fee_cash, insurance_cash, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -109,7 +109,7 @@ class OrderJournal(Store):
         reasons = {d: r for d, r in reasons.items() if current.get(d) != r}
         if not reasons:
             return 0
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             for digest, (code, detail) in reasons.items():
                 cursor = conn.execute(
                     "UPDATE orders SET reason_code = ?, reason_detail = ?, reason_at = ? "
@@ -129,7 +129,7 @@ class OrderJournal(Store):
         )
         if due is None:
             return []
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             rows = conn.execute(
                 f"SELECT digest, expiry FROM orders WHERE status IN ({_LIVE_SQL}) AND expiry_at < ? "
                 f"AND {_NOT_IN_FLIGHT}",
@@ -143,7 +143,7 @@ class OrderJournal(Store):
 
     def reject_order(self, digest: bytes, code: str, detail: str) -> OrderRecord:
         """A live order the chain would refuse (nonce used elsewhere, signature ...) becomes rejected."""
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             record = self._live(conn, digest, "reject")
             self._set_status(conn, digest, REJECTED, "rejected", f"{code}: {detail}", reason=(code, detail))
             return self._order_row(conn, digest) or record

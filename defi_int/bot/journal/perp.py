@@ -43,7 +43,7 @@ class PerpJournal(SettleJournal):
         """Journals a liquidation to send; refused while another one of the same account is in flight."""
         if close.size <= 0:
             raise JournalError(f"liquidation {batch_id}: nothing to close")
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             flying = conn.execute(
                 "SELECT s.id FROM settle_closes c JOIN settles s ON s.id = c.settle_id "
                 f"WHERE c.account = ? AND s.stage IN ({_IN_FLIGHT_SQL})",
@@ -68,7 +68,7 @@ class PerpJournal(SettleJournal):
         if not charges:
             return 0
         now = self.now()
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             before = conn.total_changes
             conn.executemany(
                 "INSERT OR IGNORE INTO funding (tx_hash, log_index, position, block_number, block_hash, account, "
@@ -86,7 +86,7 @@ class PerpJournal(SettleJournal):
         if not liquidations:
             return 0
         now = self.now()
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             before = conn.total_changes
             conn.executemany(
                 "INSERT OR IGNORE INTO liquidations (tx_hash, log_index, block_number, block_hash, block_time, "

@@ -81,7 +81,7 @@ class SettleJournal(Store):
         digests = [f.digest for f in fills]
         if len(set(digests)) != len(digests):
             raise JournalError(f"batch {batch_id}: an order appears twice in one settle")
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             if conn.execute("SELECT 1 FROM settles WHERE batch_id = ?", (batch_id,)).fetchone():
                 raise JournalError(f"batch {batch_id} is already journaled")
             records = self._orders_in(conn, digests)
@@ -164,7 +164,7 @@ class SettleJournal(Store):
 
     def mark_sent(self, settle_id: int, tx_hash: bytes) -> SettleRecord:
         """The node accepted ``tx_hash`` (again, for a rebroadcast)."""
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             settle = self._settle(conn, settle_id)
             self._check_tx(settle, tx_hash, (SIGNED, SENT), "sent")
             now = self.now()
@@ -190,7 +190,7 @@ class SettleJournal(Store):
 
         Orders of the plan without a booked leg leave flight (released to their live status).
         """
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             settle = self._settle(conn, settle_id)
             self._check_tx(settle, tx_hash, (SIGNED, SENT), "mined")
             if status == 0 and legs:
@@ -287,7 +287,7 @@ class SettleJournal(Store):
 
         It becomes ``reorged`` when a reorg had taken its block away before, ``dropped`` otherwise.
         """
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             settle = self._settle(conn, settle_id)
             if settle.stage not in (PLANNED, SIGNED, SENT):
                 raise JournalError(f"settle {settle_id} is {settle.stage}; only one that never landed is dropped")
@@ -304,7 +304,7 @@ class SettleJournal(Store):
         filled order goes back to resting or partially filled) while they stay in flight; hedges,
         samples and cursors at or above ``from_block`` are forgotten.
         """
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             rows = conn.execute(
                 "SELECT id FROM settles WHERE block_number >= ? AND stage IN (?, ?, ?) ORDER BY id",
                 (from_block, MINED, CONFIRMED, RECONCILED),
@@ -458,7 +458,7 @@ class SettleJournal(Store):
 
     def set_cursor(self, name: str, block: int, block_hash: bytes) -> None:
         """Records that the loop has processed up to ``block`` (e.g. ``confirmed``, ``scanned``)."""
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             self._set_cursor(conn, Cursor(name, block, block_hash))
 
     def _set_cursor(self, conn: sqlite3.Connection, cursor: Cursor) -> None:
@@ -479,26 +479,7 @@ class SettleJournal(Store):
         row = conn.execute(f"SELECT {_SETTLE_COLUMNS} FROM settles WHERE id = ?", (settle_id,)).fetchone()
         if row is None:
             raise JournalError(f"no settle {settle_id} in the journal")
-        fills = tuple(
-            SettleFill(
-                bytes(d),
-                int(i_size),
-                int(i_price),
-                int(a_size),
-                int(a_quote),
-                fee,
-                _int(mark),
-                int(mid),
-                _int(reference),
-                int(i_quote),
-                int(i_fee),
-            )
-            for d, i_size, i_price, a_size, a_quote, fee, mark, mid, reference, i_quote, i_fee in conn.execute(
-                "SELECT digest, internal_size, internal_price, amm_size, amm_quote, fee_bps, mark, amm_mid, "
-                "amm_reference, internal_quote, internal_fee FROM settle_fills WHERE settle_id = ? ORDER BY position",
-                (settle_id,),
-            )
-        )
+        fills = self._fills_of(conn, settle_id, row[1])
         txs = tuple(
             SignedTx(
                 bytes(h), bytes(raw), n, int(mf), int(pf), gl, None if rep is None else bytes(rep), sa, se, bool(c)
@@ -537,6 +518,30 @@ class SettleJournal(Store):
             closes=closes,
         )
 
+    def _fills_of(self, conn: sqlite3.Connection, settle_id: int, batch_id: str) -> tuple[SettleFill, ...]:
+        """A settle's fills, read once: they never change after planning (a loop reads its open settles
+        every iteration, a batch's four hundred fills each time). Keyed by the batch too: the id of a
+        planning transaction that rolled back is given to the next settle."""
+        cache: dict[tuple[int, str], tuple[SettleFill, ...]] = self.__dict__.setdefault("_settle_fills", {})
+        found = cache.get((settle_id, batch_id))
+        if found is not None:
+            return found
+        fills = tuple(
+            SettleFill(
+                bytes(d), int(i_size), int(i_price), int(a_size), int(a_quote), fee, _int(mark), int(mid),
+                _int(reference), int(i_quote), int(i_fee),
+            )
+            for d, i_size, i_price, a_size, a_quote, fee, mark, mid, reference, i_quote, i_fee in conn.execute(
+                "SELECT digest, internal_size, internal_price, amm_size, amm_quote, fee_bps, mark, amm_mid, "
+                "amm_reference, internal_quote, internal_fee FROM settle_fills WHERE settle_id = ? ORDER BY position",
+                (settle_id,),
+            )
+        )  # fmt: skip
+        if len(cache) > 10_000:
+            cache.clear()
+        cache[(settle_id, batch_id)] = fills
+        return fills
+
     def _check_plannable(
         self, batch_id: str, planned: PlannedFill, record: OrderRecord | None, flight: InFlight | None
     ) -> None:
@@ -567,7 +572,7 @@ class SettleJournal(Store):
         cursor: Cursor | None = None,
         **values: Any,
     ) -> SettleRecord:
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             if cursor is not None:
                 self._set_cursor(conn, cursor)
             settle = self._settle(conn, settle_id)
