@@ -14,7 +14,8 @@ phases that never overlap:
    ``--duration`` seconds, a step every ``--step-seconds`` (the oracle posts, an arbitrageur trades,
    every trader's orders are signed and POSTed): fills/s from the phase's first POST to its last
    confirmation, and the POST-to-fill and POST-to-confirmed latency of its orders;
-3. **the whole run**: both together.
+3. **the whole run**: both together; then the audit (chain against journal: double fills, lost
+   orders, the ledger invariants), so that no figure comes from a keeper that cut a corner.
 
 Each figure is printed with the machine's load average (``/proc/loadavg``) when its phase began
 and ended: the machine is shared, and a figure means little without it. ``--profile`` runs the
@@ -320,11 +321,19 @@ def main() -> int:
         sustained_end_load = load()
         keeper.send_signal(signal.SIGTERM)
         keeper.wait(timeout=120)
-        with Journal(db) as journal:
+        from defi_int.bot.audit import audit
+        from defi_int.chain.backend import Chain
+        from defi_int.chain.deployment import attach, read_deployment
+
+        deployed = read_deployment(deployment)
+        with Journal(db) as journal, Chain.connect(anvil.url, manage_clock=False) as chain:
             rows = journal.fill_latencies()
             figures["orders"] = journal.status_counts()
+            figures["rejections"] = journal.rejection_counts()
             figures["fill_legs"] = journal.fill_counts()
             settles, gas = journal.settle_totals()
+            checked = audit(attach(chain, deployed), journal, deployed.block)
+            figures["audit"] = {"ok": checked.ok, "line": checked.line()}
     figures["settles"] = settles
     figures["orders_per_settle"] = len(rows) / max(1, settles)
     figures["gas_per_fill"] = gas / max(1, len(rows))
@@ -338,6 +347,7 @@ def main() -> int:
           f"{figures['gas_per_fill']:,.0f} gas a fill")  # fmt: skip
     for name in ("burst", "sustained", "whole"):
         show(name, figures[name])
+    print(f"audit: {figures['audit']['line']}")
     if args.profile:
         for part in ("loop", "api"):
             print(f"\n--- where the keeper's {part} thread spends its time (cumulative) ---")
