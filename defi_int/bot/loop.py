@@ -134,6 +134,7 @@ class KeeperLoop:
         self._markets = tuple(self.config.markets)
         self._looked_block = -1  # the liquidator's last look: the head then, and when
         self._looked_at = 0.0
+        self._noted: dict[bytes, tuple[str, str]] = {}  # the reason the journal holds, per order the loop noted
         self._traded: dict[str, None] = {}  # the accounts the liquidator watches, in the order they first traded
         self._traded_row = 0  # the last fill row they were read up to
         self._traded_reorgs = 0
@@ -332,6 +333,7 @@ class KeeperLoop:
                 self.journal.reject_order(digest, why.reason, why.detail)
         if resting:
             self.journal.note_reasons(resting)
+            self._noted.update(resting)
             self.sync_orders(resting)  # back in the book: the next batch tries again
 
     # ------------------------------------------------------------------ a batch
@@ -401,9 +403,14 @@ class KeeperLoop:
         config = self.config.keeper
         for entry in live:
             if filled.get(entry.digest, 0) < entry.remaining:
-                reasons[entry.digest] = why_not(entry, snapshot, board, config)
+                reason = why_not(entry, snapshot, board, config)
+                if self._noted.get(entry.digest) != reason:  # the journal holds it already: no write
+                    reasons[entry.digest] = reason
         if reasons:
             self.journal.note_reasons(reasons)
+            self._noted.update(reasons)
+        if len(self._noted) > 2 * len(self.keeper.book) + 1_000:
+            self._noted = {d: r for d, r in self._noted.items() if d in self.keeper.book}
 
     def _mine_if_stalled(self, head: Block) -> None:
         """A settle waits for confirmations and the head has not moved for ``mine_after`` seconds: asks the

@@ -22,9 +22,10 @@ node, so a process killed anywhere leaves a journal the next one resumes from::
 Nonces: the next one is the node's pending count, or one past the highest nonce of a journaled
 settle not mined yet, whichever is higher (``resync``, at start, after a reorg and after any error
 about nonces); the loop keeps up to ``max_in_flight`` settles signed and not mined, their nonces in
-a row, and advances them lowest nonce first. Nonces below an open settle that nothing of ours holds any more (a hedge a reorg
-took away) are filled with no-ops. Hedges go through ``send_call``: signed, sent and awaited like a
-settle, not journaled (the ``Hedged`` event books them), replaced when stuck.
+a row, and advances them lowest nonce first. Nonces below an open settle that nothing of ours holds
+any more (a hedge a reorg took away) are filled with no-ops. Hedges go through ``send_call``:
+signed, sent and awaited like a settle, not journaled (the ``Hedged`` event books them), replaced
+when stuck.
 
 Fees (EIP-1559): a tip from ``eth_maxPriorityFeePerGas`` and a cap of twice the latest base fee
 plus the tip, never above ``max_fee_gwei``; a replacement pays at least ``fee_bump_bps`` more of

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from eth_abi.exceptions import DecodingError
@@ -134,8 +134,10 @@ def _words(size: int) -> int:
     return (size + 31) // 32 * 32
 
 
+@lru_cache(maxsize=1 << 16)
 def _record(read: Read) -> bytes:
-    """``read`` as ``BatchRead`` takes it: a word of calldata length and target, then the calldata."""
+    """``read`` as ``BatchRead`` takes it: a word of calldata length and target, then the calldata
+    (cached: a keeper reads the same books and nonce words batch after batch)."""
     calldata = read.calldata()
     if len(read.target) != 42:
         raise ValueError(f"{read}: the target is not a 20-byte address")

@@ -143,9 +143,9 @@ class PerpJournal(SettleJournal):
         """The traders of the fills booked after fill row ``after``, in the order they first traded, and the
         last row read: the accounts that can hold a position through this keeper, the ones its liquidator
         watches (a caller keeps the set and asks for what is new; after a reorg, from 0 again)."""
-        with self._read() as conn:
+        with self._read() as conn:  # CROSS JOIN: the new fills first (else SQLite walks every order)
             rows = conn.execute(
-                "SELECT o.trader FROM fills f JOIN orders o ON o.digest = f.digest WHERE f.id > ? "
+                "SELECT o.trader FROM fills f CROSS JOIN orders o ON o.digest = f.digest WHERE f.id > ? "
                 "GROUP BY o.trader_key ORDER BY MIN(f.id)",
                 (after,),
             ).fetchall()
