@@ -10,6 +10,8 @@ its nonce taken back, or planned anew) until the account is closed; the oracle g
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from eth_account import Account
 from eth_utils.crypto import keccak
@@ -24,7 +26,7 @@ from defi_int.types import ONE
 
 pytestmark = [pytest.mark.node, pytest.mark.soak]
 
-RUNS = 50
+RUNS = int(os.environ.get("SOAK_RUNS", "50"))
 
 
 @pytest.mark.parametrize("stage", POINTS)
@@ -66,7 +68,7 @@ def test_fifty_kills_at_each_liquidation_stage_close_every_account_once(own_anvi
     logs = contract_logs(
         system, (("Vault", "Liquidated"), ("Vault", "BadDebtRealized")), from_block=desk.deployment.block
     )
-    on_chain = [x for x in liquidations_logged(system, logs) if x.item.liquidator == system.keeper_account.address]
+    on_chain = [x for x in liquidations_logged(system, logs) if x.item.liquidator == desk.deployment.accounts["keeper"]]
     with Journal(db) as journal:
         result = audit(system, journal, desk.deployment.block, accepted=accepted)
         journaled = {x.tx_hash: journal.settle_of_tx(x.tx_hash) for x in on_chain}
