@@ -61,8 +61,8 @@ class LoopParams(Declared):
     against the canonical chain every iteration. The markets are sampled for the report every
     ``sample_interval`` seconds. Up to ``max_in_flight`` settles are signed and sent before the first
     of them is mined (their nonces in a row; each batch planned on the node's pending block, where
-    the ones before it already stand); 1: one at a time. The liquidator reads the books of the accounts that traded at
-    most every ``liquidation_interval`` seconds, once per new block, and sends at most
+    the ones before it already stand); 1: one at a time. The liquidator reads the books of the
+    accounts that traded at most every ``liquidation_interval`` seconds, once per new block, and sends at most
     ``max_liquidations`` closes a look. A settle waiting for its confirmations on a node whose head
     has not moved for ``mine_after`` seconds asks the node for an empty block (``evm_mine``), once
     the node allows it: a node that mines only on demand (a stock anvil, hardhat's default) has no

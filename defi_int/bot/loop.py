@@ -7,14 +7,17 @@ then ``iterate()`` until stopped (``run``). One iteration::
       ▼
     intake          the API's new orders and cancels, from the journal's change feed, into the
       ▼             keeper's book (a cache of the journal's live orders; evictions journaled)
-    events          on-chain cancels close orders, hedges are booked, unknown fills counted
-      ▼
-    confirm         settles ``confirmations`` deep: confirmed, reconciled, cursor moved
-      ▼
+    events          on-chain cancels close orders, hedges, funding and liquidations are booked,
+      ▼             unknown fills counted (this key's: another journal, the keeper stops)
+    confirm         settles ``confirmations`` deep: confirmed, reconciled, cursor moved; a head
+      ▼             that stands still while one waits: an empty block asked for (``evm_mine``)
     open settles    anything signed and not mined: landed? booked : lost? dropped : resent /
-      │             replaced / cancelled. While one is open nothing new is signed (one nonce at a time)
+      │             replaced / cancelled. With ``max_in_flight`` of them open nothing new is signed
       ▼
-    batch           expire; select (marketable first, price, time) ; snapshot (one read) ;
+    liquidator      ``Keeper.liquidate`` on the accounts that traded (``bot.liquidating``: each close
+      ▼             journaled through the settle stages), at most every ``liquidation_interval``
+    batch           expire; select (marketable first, price, time) ; snapshot (one read, at the
+      │             node's pending block: the settles in flight stand there) ;
       │             breakers (publish) ; prune ; plan with the breakers' gates ; validate ; trim by
       │             simulating on the node ; reasons for what rests ;
       │             journal planned ─▶ sign (journal) ─▶ send (journal) ─▶ receipt ─▶ book (journal)
@@ -23,11 +26,12 @@ then ``iterate()`` until stopped (``run``). One iteration::
                     desk's books are sampled for the report and the drawdown breaker
 
 Fail points (``failpoints``) mark the journal stages a crash test kills at. ``resume()`` is the
-restart: nonces from the node and the journal, the head watch seeded with the journal's recent
-blocks (a reorg while the keeper was down is found at the first look), the book reloaded with
-the orders in flight marked so, and the open settles left to the first ``advance`` (planned:
-dropped; signed or sent: found mined, sent again, or their nonce found taken). Nothing is ever
-signed for fills that are in flight.
+restart: the head watch seeded with the journal's recent blocks (a reorg while the keeper was down
+is found at the first look), the chain's transactions of this key that the journal lacks refused or
+taken in (``recovery``), nonces from the node and the journal, the book reloaded with the orders
+in flight marked so, and the open settles left to the first ``advance`` (planned: dropped; signed
+or sent: found mined, sent again, or their nonce found taken). Nothing is ever signed for fills
+that are in flight.
 """
 
 from __future__ import annotations
@@ -483,7 +487,7 @@ class KeeperLoop:
                 _log.warning("hedge of %d on market %d reverted (the pool moved past its slippage)", order.size, market)
             elif landed is not None:
                 self._hedge_line(order, landed)
-            return  # one transaction at a time
+            return  # one hedge at a time
 
     def _hedge_line(self, order: HedgeOrder, landed: Landed) -> None:
         receipt = landed.receipt
