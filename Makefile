@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := contracts/node_modules/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install demo bot-demo test test-fast contracts contracts-check gas-snapshot bench bench-run bench-bot bench-sweep experiment lint openapi clean
+.PHONY: install demo bot-demo test test-fast soak contracts contracts-check gas-snapshot bench bench-run bench-bot bench-sweep experiment lint openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ bot-demo: $(STAMP) $(NODE_STAMP)
 
 test: $(STAMP) $(NODE_STAMP) contracts-check
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# The soak set (never in make test): 50 SIGKILLs at each stage, RPC chaos over 1,000 batches,
+# 10,000 API requests from the OpenAPI document (schemathesis); every run ends with the audit.
+soak: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python -m pytest -n 2 -m soak -rP $(PYTEST_ARGS)
 
 # The suite without the anvil tests, for quick local runs.
 test-fast: $(STAMP)
