@@ -18,7 +18,9 @@ phases that never overlap:
    orders, the ledger invariants), so that no figure comes from a keeper that cut a corner.
 
 Each figure is printed with the machine's load average (``/proc/loadavg``) when its phase began
-and ended: the machine is shared, and a figure means little without it. ``--profile`` runs the
+and ended: the machine is shared, and a figure means little without it. What each process spent
+of the CPU in each phase (the keeper, anvil, the traders' load) is printed per fill: a figure the
+other jobs on the machine change much less than the wall-clock rates. ``--profile`` runs the
 keeper under cProfile (the loop's thread and the API's) and prints where each spends its time. It
 asserts nothing; ``--json`` writes every figure.
 """
@@ -31,6 +33,7 @@ import io
 import json
 import os
 import pstats
+import resource
 import signal
 import socket
 import subprocess
@@ -75,6 +78,18 @@ def keys() -> dict[str, str]:
 def load() -> str:
     """The load averages (1, 5, 15 min) as ``/proc/loadavg`` gives them."""
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def cpu(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` has used so far: what a phase cost each process,
+    whatever else the shared machine ran meanwhile."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def percentiles(values: list[float]) -> dict[str, float | None]:
@@ -296,8 +311,11 @@ def main() -> int:
         wait_ready(api, keeper)
 
         wire = signed_requests(api, deployment, args.intake)
+        anvil_pid = anvil.pid
+        keeper_cpu, anvil_cpu = cpu(keeper.pid), cpu(anvil_pid)
         burst_started = time.time()
         figures["intake"] = burst(api, wire, args.connections)
+        figures["intake"]["keeper_cpu_ms_per_order"] = 1000 * (cpu(keeper.pid) - keeper_cpu) / len(wire)
         intake = figures["intake"]
         print(f"intake: {intake['orders']} signed orders POSTed over {intake['connections']} connections in "
               f"{intake['seconds']:.2f} s = {intake['orders_per_second']:.0f} orders/s, answers {intake['statuses']}"
@@ -305,6 +323,8 @@ def main() -> int:
         burst_load = intake["load_before"]
         drain(db)
         burst_end_load = load()
+        burst_cpu = {"keeper": cpu(keeper.pid) - keeper_cpu, "anvil": cpu(anvil_pid) - anvil_cpu}
+        keeper_cpu, anvil_cpu, traders_cpu = cpu(keeper.pid), cpu(anvil_pid), children_cpu()
 
         sustained_started = time.time()
         sustained_load = load()
@@ -319,6 +339,8 @@ def main() -> int:
         drain(db)
         sustained_end = time.time()
         sustained_end_load = load()
+        sustained_cpu = {"keeper": cpu(keeper.pid) - keeper_cpu, "anvil": cpu(anvil_pid) - anvil_cpu,
+                         "traders": children_cpu() - traders_cpu}  # fmt: skip
         keeper.send_signal(signal.SIGTERM)
         keeper.wait(timeout=120)
         from defi_int.bot.audit import audit
@@ -338,15 +360,21 @@ def main() -> int:
     figures["orders_per_settle"] = len(rows) / max(1, settles)
     figures["gas_per_fill"] = gas / max(1, len(rows))
     figures["burst"] = {**phase_figures(rows, burst_started, sustained_started), "load_before": burst_load,
-                        "load_after": burst_end_load}  # fmt: skip
+                        "load_after": burst_end_load, "cpu_seconds": burst_cpu}  # fmt: skip
     figures["sustained"] = {**phase_figures(rows, sustained_started, sustained_end), "load_before": sustained_load,
-                            "load_after": sustained_end_load, "load_end_of_traders": traders_load}  # fmt: skip
+                            "load_after": sustained_end_load, "load_end_of_traders": traders_load,
+                            "cpu_seconds": sustained_cpu}  # fmt: skip
     figures["whole"] = {**phase_figures(rows, burst_started, sustained_end), "load_before": burst_load,
                         "load_after": sustained_end_load}  # fmt: skip
     print(f"orders: {figures['orders']}; {settles} settles, {figures['orders_per_settle']:.1f} orders each, "
           f"{figures['gas_per_fill']:,.0f} gas a fill")  # fmt: skip
     for name in ("burst", "sustained", "whole"):
         show(name, figures[name])
+    for name in ("burst", "sustained"):
+        phase = figures[name]
+        per = {k: 1000 * v / max(1, phase["fills_confirmed"]) for k, v in phase["cpu_seconds"].items()}
+        print(f"{name} CPU per fill: " + ", ".join(f"{k} {v:.2f} ms" for k, v in per.items()) +
+              f" (keeper {phase['cpu_seconds']['keeper']:.1f} s of CPU)")  # fmt: skip
     print(f"audit: {figures['audit']['line']}")
     if args.profile:
         for part in ("loop", "api"):

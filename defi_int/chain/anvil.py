@@ -92,6 +92,12 @@ class Anvil:
         self.stop()
         raise NodeUnavailable(self.url, f"anvil did not answer within {self.startup_timeout}s")
 
+    @property
+    def pid(self) -> int:
+        """The node's process id (it must be running)."""
+        assert self._process is not None, "anvil is not running"
+        return self._process.pid
+
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
             self._process.terminate()
