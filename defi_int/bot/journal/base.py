@@ -98,19 +98,16 @@ class Store:
         """
         conn = self._conn()
         with self._writer:
-            if not durable:
-                conn.execute("PRAGMA synchronous = NORMAL")
+            if getattr(self._local, "durable", True) != durable:  # nothing may follow the COMMIT
+                conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+                self._local.durable = durable
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield conn
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
-            finally:
-                if not durable:
-                    conn.execute("PRAGMA synchronous = FULL")
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
