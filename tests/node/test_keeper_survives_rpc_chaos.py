@@ -58,7 +58,7 @@ def chaos_run(url: str, tmp_path, *, orders: int, batches: int) -> None:
 
     faults = stats["calls"] - stats["forward"]
     print(f"rpc chaos: {reconciled} batches, {faults} of {stats['calls']} calls faulted {stats}; {result.line()}")
-    assert stats["calls"] > 10 * batches and 0.07 < faults / stats["calls"] < 0.13, stats
+    assert stats["calls"] >= 5 * batches and 0.07 < faults / stats["calls"] < 0.13, stats
     assert min(stats[k] for k in ("drop_before", "drop_after", "delay", "fail", "error")) > 20, stats
     assert reconciled >= batches and failed == []
     assert statuses == {"filled": len(orders)}
