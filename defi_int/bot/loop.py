@@ -53,7 +53,7 @@ from defi_int.bot.liquidating import JournaledVenue, LiquidationFailed, Liquidat
 from defi_int.bot.logs import fields
 from defi_int.bot.reasons import why_not
 from defi_int.bot.recovery import Recovered
-from defi_int.bot.settling import Settlements
+from defi_int.bot.settling import PASSING_REVERTS, Settlements
 from defi_int.bot.snapshot import DeskSnapshot
 from defi_int.bot.state import BotState
 from defi_int.bot.txmanager import Landed, TxManager
@@ -73,14 +73,6 @@ from defi_int.metrics.pnl import value
 from defi_int.types import ONE
 
 _log = logging.getLogger(__name__)
-#: Settle reverts that say the market or an account moved since the batch's read, not that the order
-#: is bad: the fill leaves the batch, the order rests and is tried again.
-PASSING_REVERTS = frozenset(
-    {
-        "WorseThanAmm", "PriceOutsideBand", "LimitPriceExceeded", "AmmLimitExceeded", "InsufficientLiquidity",
-        "InsufficientMargin", "InventoryCapExceeded", "Overfill", "Paused", "SettlementPaused",
-    }
-)  # fmt: skip
 
 
 @dataclass

@@ -59,6 +59,15 @@ from defi_int.exceptions import ContractRevert
 from defi_int.keeper.venue import FillEvent
 
 _log = logging.getLogger(__name__)
+#: Settle reverts that say the market or an account moved since the batch's read, not that the order
+#: is bad: the fill leaves the batch, the order rests and is tried again.
+PASSING_REVERTS = frozenset(
+    {
+        "WorseThanAmm", "PriceOutsideBand", "LimitPriceExceeded", "AmmLimitExceeded", "InsufficientLiquidity",
+        "InsufficientMargin", "InventoryCapExceeded", "Overfill", "Paused", "SettlementPaused",
+    }
+)  # fmt: skip
+
 #: Blocks one ``eth_getLogs`` covers at most while the loop catches up.
 SCAN_SPAN = 2_000
 #: The scanned cursor is journaled when an event changed the journal, else at most this often (a
@@ -444,7 +453,10 @@ class Settlements:
             name = revert.error_name if isinstance(revert, ContractRevert) else "revert"
             record = self.journal.get_order(digest)
             if record is not None and record.live and self.journal.in_flight(digest) is None:
-                self.journal.reject_order(digest, f"chain:{name}", str(revert))
+                if name in PASSING_REVERTS:  # the market moved between the simulation and the block: it rests
+                    self.journal.note_reasons({digest: (f"chain:{name}", str(revert))})
+                else:
+                    self.journal.reject_order(digest, f"chain:{name}", str(revert))
                 self.on_orders([digest])
 
     def _check(self, settle: SettleRecord, events: list[FillEvent]) -> None:
