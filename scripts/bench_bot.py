@@ -273,7 +273,7 @@ def main() -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of the traders' load")
-    parser.add_argument("--step-seconds", type=float, default=0.1, help="a scenario step every S seconds")
+    parser.add_argument("--step-seconds", type=float, default=0.2, help="a step every S s (~100 orders each)")
     parser.add_argument("--intake", type=int, default=6_000, help="orders of the intake burst")
     parser.add_argument("--connections", type=int, default=8, help="kept-alive connections of the intake burst")
     parser.add_argument("--block-time", type=float, default=None, help="anvil mines a block every S seconds")
