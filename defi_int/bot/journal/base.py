@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, Self
 
@@ -238,11 +239,23 @@ def order_from_row(row: tuple[Any, ...]) -> OrderRecord:
     """An ``OrderRecord`` from a row selected with ``ORDER_COLUMNS``."""
     (digest, trader, market, is_buy, size, limit_price, expiry, nonce, max_fee_bps, allow_amm, signature) = row[:11]
     status, filled, reason_code, reason_detail, reason_at, received_at, updated_at = row[11:]
-    order = Order(
+    order = _trusted(
         trader, market, bool(is_buy), int(size), int(limit_price), int(expiry), int(nonce), max_fee_bps, bool(allow_amm)
     )
     reason = None if reason_code is None else Reason(reason_code, reason_detail or "", reason_at)
     return OrderRecord(order, bytes(signature), bytes(digest), status, int(filled), reason, received_at, updated_at)
+
+
+_ORDER_FIELDS = tuple(f.name for f in fields(Order))
+
+
+def _trusted(*values: Any) -> Order:
+    """An ``Order`` from a row this journal wrote: checked once at intake (``Order.__post_init__``),
+    not again on every read (a loop reads each order several times a batch)."""
+    order = object.__new__(Order)
+    for name, value in zip(_ORDER_FIELDS, values, strict=True):
+        object.__setattr__(order, name, value)
+    return order
 
 
 def order_values(order: Order) -> tuple[Any, ...]:
