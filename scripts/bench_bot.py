@@ -60,7 +60,7 @@ max_batch = 500
 [bot]
 confirmations = 1
 loop_interval = 0.05
-batch_wait = 0.02
+batch_wait = 0.1
 receipt_poll = 0.001
 sample_interval = 1.0
 

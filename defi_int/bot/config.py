@@ -71,7 +71,7 @@ class LoopParams(Declared):
 
     confirmations: int = integer(2, 1, 10_000, unit="blocks")
     loop_interval: float = number(1.0, 0.001, 60.0, unit="seconds")  # idle wait; /healthz allows 5x
-    batch_wait: float = number(0.02, 0.0, 10.0, unit="seconds")  # after new orders, gather more this long
+    batch_wait: float = number(0.02, 0.0, 10.0, unit="seconds")  # gather more orders this long before a batch
     receipt_poll: float = number(0.002, 0.0001, 5.0, unit="seconds")
     receipt_wait: float = number(2.0, 0.0, 600.0, unit="seconds")  # one iteration waits this long for a receipt
     replace_after: float = number(30.0, 0.05, 86_400.0, unit="seconds")

@@ -53,7 +53,7 @@ class JournaledVenue(ChainVenue):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(system, clock=clock)
-        self.read_at = "pending"  # the keeper's own transactions in flight stand there (pipelined settles)
+        self.read_at = "pending"  # the keeper's own transactions in flight stand there (the loop sets it per batch)
         self.journal = journal
         self.txm = txm
         self._book = book

@@ -138,6 +138,7 @@ class KeeperLoop:
         self.recovered: Recovered | None = None
         self._head_seen = (-1, 0.0)  # the head's number and when the loop first saw it
         self._mines: bool | None = None  # whether the node mines on request (None: not asked yet)
+        self._full = False  # the last batch selected as many orders as a batch takes
 
     # ------------------------------------------------------------------ start and run
 
@@ -230,13 +231,16 @@ class KeeperLoop:
             self.txm.advance_hedge()
             if self.txm.hedge is not None:
                 return self.params.receipt_poll * 10
-        if self.settlements.advance() >= self.params.max_in_flight:
+        open_settles = self.settlements.advance()
+        if open_settles >= self.params.max_in_flight:
             return self.params.receipt_poll * 10
+        self.venue.read_at = "pending" if open_settles else "latest"  # the settles in flight stand on pending
         if self._liquidate(head):
             return 0.0
         if self._batch(head):
             self._sample(head)
-            return 0.0
+            # a full batch: the next at once; else gather what arrives for ``batch_wait`` (fewer, fuller settles)
+            return 0.0 if self._full else self.params.batch_wait
         self._hedge()
         self._sample(head)
         return self.params.loop_interval
@@ -341,6 +345,7 @@ class KeeperLoop:
         for digest in self.journal.expire_orders(now):
             keeper.book.remove(digest)
         selected = keeper.select()
+        self._full = len(selected) >= keeper.capacity()
         if not selected:
             if time.monotonic() - self._published_at >= self.params.loop_interval:
                 self._publish(keeper.snapshot([]), record=False)
