@@ -1,10 +1,10 @@
 """Benchmark: the keeper bot on a local anvil, under the traders' load (``make bench-bot``).
 
 Run with ``.venv/bin/python scripts/bench_bot.py [--duration S] [--step-seconds S] [--intake N]
-[--connections C] [--block-time S] [--profile] [--json PATH]``. It starts anvil (mining on demand,
-or a block every ``--block-time`` seconds), deploys ``scripts/scenarios/bench_bot.toml``'s protocol
-and market, starts ``defi-int keeper`` (its own process: the API and the loop), then, in three
-phases that never overlap:
+[--connections C] [--block-time S] [--profile] [--json PATH]``. It starts anvil (mining on demand;
+with ``--block-time``, a block every S seconds once the setup is done), deploys
+``scripts/scenarios/bench_bot.toml``'s protocol and market, starts ``defi-int keeper`` (its own
+process: the API and the loop), then, in three phases that never overlap:
 
 1. **intake burst**: ``N`` orders, signed before the clock starts and encoded to their HTTP bytes,
    POSTed over ``C`` kept-alive connections as fast as the keeper answers (the API verifies,
@@ -292,7 +292,7 @@ def main() -> int:
     if args.keeper_config is None:
         config.write_text(KEEPER_FILE)
     figures: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}, "cpus": os.cpu_count()}
-    anvil = Anvil(block_time=args.block_time) if args.block_time else Anvil()
+    anvil = Anvil()
     with anvil:
         deployment = folder / "deployment.json"
         subprocess.run([*DEFI_INT, "deploy", "--rpc-url", anvil.url, "--out", str(deployment), "--config",
@@ -311,7 +311,11 @@ def main() -> int:
         keeper = subprocess.Popen(command, env=env, stdout=log, stderr=log)
         wait_ready(api, keeper)
 
-        wire = signed_requests(api, deployment, args.intake)
+        wire = signed_requests(api, deployment, args.intake)  # the traders funded: the setup is done
+        if args.block_time:
+            from defi_int.chain.rpc import RpcNode
+
+            RpcNode(anvil.url).request("evm_setIntervalMining", [args.block_time])  # no block on demand from now
         anvil_pid = anvil.pid
         keeper_cpu, anvil_cpu = cpu(keeper.pid), cpu(anvil_pid)
         burst_started = time.time()
