@@ -277,7 +277,7 @@ def main() -> int:
     parser.add_argument("--step-seconds", type=float, default=0.2, help="a step every S s (~100 orders each)")
     parser.add_argument("--intake", type=int, default=6_000, help="orders of the intake burst")
     parser.add_argument("--connections", type=int, default=8, help="kept-alive connections of the intake burst")
-    parser.add_argument("--block-time", type=float, default=None, help="anvil mines a block every S seconds")
+    parser.add_argument("--block-time", type=int, default=None, help="anvil mines a block every S seconds")
     parser.add_argument("--keeper-config", type=Path, default=None, help="a keeper file instead of the bench's")
     parser.add_argument("--profile", action="store_true", help="run the keeper under cProfile and print it")
     parser.add_argument("--json", type=Path, default=None)
@@ -315,7 +315,7 @@ def main() -> int:
         if args.block_time:
             from defi_int.chain.rpc import RpcNode
 
-            RpcNode(anvil.url).request("evm_setIntervalMining", [args.block_time])  # no block on demand from now
+            RpcNode(anvil.url).request("evm_setIntervalMining", [args.block_time])  # no block on demand now
         anvil_pid = anvil.pid
         keeper_cpu, anvil_cpu = cpu(keeper.pid), cpu(anvil_pid)
         burst_started = time.time()
