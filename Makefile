@@ -67,8 +67,9 @@ bench-sweep: $(STAMP)
 experiment: $(STAMP)
 	$(BIN)/defi-int experiment avellaneda-stoikov --out out/avellaneda-stoikov
 
-# The keeper bot under the traders' load on a local anvil: intake orders/s, fills/s from POST to a
-# confirmed fill, latency percentiles, and where the keeper's time goes (--json PATH writes them).
+# The keeper bot on a local anvil: an intake burst, the traders' sustained load, the whole run (orders/s,
+# fills/s POST to confirmed, latency per phase, CPU per fill, the load average, the audit; --profile,
+# --block-time S, --json PATH).
 bench-bot: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python scripts/bench_bot.py
 
