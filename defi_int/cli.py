@@ -1,4 +1,6 @@
 """Command line: ``defi-int run SCENARIO`` runs a scenario on a chain and writes its report;
+``defi-int report execution RUN_DIR`` (or ``--db JOURNAL --out DIR``) rebuilds its execution-quality,
+routing, segment and audit files from a run's directory or a keeper's journal;
 ``defi-int params`` lists every scenario key with its default, range, unit and on-chain type;
 ``defi-int sweep``, ``compare`` and ``experiment`` run studies of many runs on Dask
 (``defi_int.research.commands``).
@@ -25,12 +27,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 from typing import Any, NoReturn
 
 from defi_int.bot.errors import KeeperConflict
 from defi_int.chain import BACKENDS, DEFAULT_BACKEND
-from defi_int.exceptions import ConfigError, DefiIntError, ScenarioError
+from defi_int.exceptions import ConfigError, DefiIntError, ScenarioError, ScenarioWarning
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -66,8 +69,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a scenario value, e.g. --set keeper.half_spread_bps=8 --set markets[0].volatility=1.2",
     )
-    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--no-progress", action="store_true", help="no progress (a bar on a terminal, else a line per few steps)"
+    )
     sub.add_parser("params", help="list every scenario key: default, range, unit and on-chain type")
+    report = sub.add_parser("report", help="rebuild a report section from a run directory or a keeper's journal")
+    sections = report.add_subparsers(dest="section", required=True)
+    execution = sections.add_parser(
+        "execution", help="execution quality (Rule 605 form), routing (Rule 606 form), segments and audits"
+    )
+    execution.add_argument("run_dir", type=Path, nargs="?", help="a run's report directory (defi-int run --out)")
+    execution.add_argument("--db", type=Path, default=None, help="a keeper's journal instead of a run directory")
+    execution.add_argument("--out", type=Path, default=None, help="where to write (default: RUN_DIR itself)")
     from defi_int.research.commands import add_commands
 
     add_commands(sub)  # sweep, compare, experiment (defi_int/research)
@@ -162,13 +175,25 @@ def _tool_commands(sub: Any, key_help: str) -> None:
     state.add_argument("--api", required=True, help="the keeper's API, e.g. http://127.0.0.1:8700")
 
 
+def _show_warning(message: Warning | str, category: type[Warning], *rest: Any, **more: Any) -> None:
+    """A scenario's warning as one line on standard error; any other warning as Python shows it."""
+    if issubclass(category, ScenarioWarning):
+        print(f"defi-int: warning: {message}", file=sys.stderr)
+    else:
+        _python_warning(message, category, *rest, **more)
+
+
+_python_warning = warnings.showwarning
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    warnings.showwarning = _show_warning
     if args.command == "params":
         return _params()
     commands = {
-        "run": _run, "deploy": _deploy, "keeper": _keeper, "traders": _traders, "fund": _fund, "order": _order,
-        "status": _status,
+        "run": _run, "report": _report, "deploy": _deploy, "keeper": _keeper, "traders": _traders, "fund": _fund,
+        "order": _order, "status": _status,
     }  # fmt: skip
     try:
         if args.command in ("sweep", "compare", "experiment"):
@@ -188,8 +213,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
+    from defi_int.progress import progress
     from defi_int.sim.scenario import choose_backend, load_scenario, rpc_url_problem
 
     scenario = load_scenario(args.scenario, overrides=args.overrides, seed=args.seed)
@@ -204,32 +228,14 @@ def _run(args: argparse.Namespace) -> int:
     check_report_dir(out)
     from defi_int.sim.runner import run_scenario  # web3 and the EVM: only once the input is known good
 
-    console = Console(stderr=True)
-    if args.no_progress:
-        result = run_scenario(scenario, backend=args.backend, rpc_url=args.rpc_url)
-    else:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        columns = (
-            TextColumn(f"[bold]{scenario.name}[/bold]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("steps"),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=console, transient=False) as bar:
-            task = bar.add_task("run", total=scenario.steps)
-            result = run_scenario(
-                scenario,
-                backend=args.backend,
-                rpc_url=args.rpc_url,
-                progress=lambda done, total: bar.update(task, completed=done),
-            )
+    with progress(scenario.name, "steps", enabled=not args.no_progress) as update:
+        result = run_scenario(scenario, backend=args.backend, rpc_url=args.rpc_url, progress=update)
     soft = scenario.keeper.soft_limit
     paths = write_report(
         result,
         out,
         scenario=scenario.to_dict(),
+        overrides=args.overrides,
         caps={m.id: m.inventory_cap for m in scenario.markets},
         soft_limits=None if soft is None else {m.id: soft for m in scenario.markets},
     )
@@ -246,6 +252,29 @@ def _run(args: argparse.Namespace) -> int:
     )
     print(f"report written to {paths.get('report.html', out / 'report.html')}")
     return 0 if summary["invariants_ok"] else EXIT_FAILED
+
+
+def _report(args: argparse.Namespace) -> int:
+    """``defi-int report execution RUN_DIR | --db JOURNAL --out DIR`` (``metrics.rebuild``)."""
+    from defi_int.metrics.rebuild import EXECUTION_FILES, rebuild_run_dir, write_execution
+
+    if (args.run_dir is None) == (args.db is None):
+        raise ConfigError("report execution: give a run directory or --db JOURNAL, one of the two")
+    if args.db is not None:
+        if args.out is None:
+            raise ConfigError("report execution: --db needs --out DIR")
+        from defi_int.bot.report import read_journal
+        from defi_int.metrics.output import check_directory
+
+        check_directory(args.out, EXECUTION_FILES)
+        section, paths = write_execution(read_journal(args.db), args.out)
+    else:
+        section, paths = rebuild_run_dir(args.run_dir, args.out)
+    audits = section.summary["audits"]
+    counts = ", ".join(f"{name} {audit['violations']}" for name, audit in audits.items())
+    print(f"violations: {counts}")
+    print(f"execution report written to {paths['execution.html']}")
+    return 0
 
 
 def _deploy(args: argparse.Namespace) -> int:

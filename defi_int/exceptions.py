@@ -8,8 +8,10 @@
     │   ├── ScenarioError            a scenario file's first problem: .source, .key, .problem
     │   └── OutputError              the report directory cannot be written: .path, .problem
     ├── OrderError                   an order the chain would reject, caught off-chain
-    │   └── OrderRejected            .reason (a code), .detail, .digest
+    │   └── OrderRejected            .reason (a ``defi_int.reasons.Reason``), .detail, .digest
     ├── RunFailed                    a run that completed but went wrong as a whole (nothing filled ...)
+    ├── ToxicityStateError           a saved toxicity model that cannot be restored here: .problem
+    │                                (defined in ``defi_int.keeper.toxicity.models``)
     └── ChainError                   anything that went wrong talking to a chain
         ├── NodeUnavailable          the JSON-RPC node did not answer (.url)
         ├── TransactionFailed        mined with status 0, or not mined; .tx_hash
@@ -22,13 +24,19 @@
             ├── JournalVersionError  the file was written by a newer schema
             └── OrderInFlight        an order in a settle transaction not yet final cannot change
 
+Beside the tree, ``ScenarioWarning`` (a ``UserWarning``): a scenario that runs but is probably not
+what was meant; the CLI prints it as one line.
+
 Context is kept as attributes so callers can act on it, not just print it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from defi_int.reasons import Reason
 
 
 class DefiIntError(Exception):
@@ -69,6 +77,10 @@ class ScenarioError(ConfigError):
         super().__init__(f"{source}: {key}: {problem}" if key is not None else f"{source}: {problem}")
 
 
+class ScenarioWarning(UserWarning):
+    """A scenario that runs but is probably not what was meant (``Scenario.warnings``); not an error."""
+
+
 class OutputError(ConfigError):
     """The report directory ``path`` cannot be written; ``problem`` says why in one sentence."""
 
@@ -81,7 +93,7 @@ class OutputError(ConfigError):
 class RunFailed(DefiIntError):
     """A run went through every step but failed as a whole, e.g. the chain rejected every order.
 
-    ``reasons`` counts the rejections by reason code (``chain:Panic``, ``expired`` ...).
+    ``reasons`` counts the rejections by reason code (``insufficient_margin``, ``expired`` ...).
     """
 
     def __init__(self, message: str, reasons: Mapping[str, int] | None = None) -> None:
@@ -96,11 +108,11 @@ class OrderError(DefiIntError):
 class OrderRejected(OrderError):
     """Off-chain validation refused an order.
 
-    ``reason`` is a stable code (``"expired"``, ``"bad-signature"`` ...), ``detail`` a sentence
-    for people, ``digest`` the order's EIP-712 digest when it could be computed.
+    ``reason`` is the ``Reason`` (a ``StrEnum``: it equals its code, ``"expired"``), ``detail`` a
+    sentence for people, ``digest`` the order's EIP-712 digest when it could be computed.
     """
 
-    def __init__(self, reason: str, detail: str, digest: bytes | None = None) -> None:
+    def __init__(self, reason: Reason, detail: str, digest: bytes | None = None) -> None:
         self.reason = reason
         self.detail = detail
         self.digest = digest

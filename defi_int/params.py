@@ -70,6 +70,10 @@ PRICE_MIN: Final = 10**12
 #: The last block time every backend takes: eth-tester (the reference) stops here, far below uint64.
 MAX_TIMESTAMP: Final = 33_040_162_799
 MAX_STEPS: Final = 1_000_000
+#: The toxicity models ``keeper.toxicity_model`` chooses among (``defi_int.keeper.toxicity.models``).
+TOXICITY_MODELS: Final = ("none", "trader_rule", "logistic", "gbdt")
+#: Matured labels the gbdt's window must hold before it fits (so its window is at least this long).
+TOXICITY_MIN_LABELS: Final = 100
 YEAR_SECONDS: Final = 365 * 24 * 3_600
 
 _PARAM: Final = "defi_int.param"
@@ -454,6 +458,18 @@ class KeeperParams(Declared):
     ``as_symmetric`` the paper's benchmark, that spread's session average around s. ``risk_limit``,
     ``soft_limit`` and ``hedge_to`` are 1e18 base units; None means the market's inventory cap
     (``risk_limit``) or never hedge (``soft_limit``).
+
+    Toxicity (``defi_int.keeper.toxicity``): ``toxicity_model`` scores every order at receipt
+    (``none``, ``trader_rule``: the per-trader rule, a size-weighted mean markout below
+    ``−toxicity_threshold_bps`` over ``toxicity_min_fills`` fills; ``logistic``; ``gbdt``, refit every
+    ``toxicity_refit_steps`` steps on the latest ``toxicity_window`` labels), each label the desk's
+    markout ``toxicity_horizon`` steps later; ``toxicity_counterfactual`` also labels the orders the
+    desk priced but did not fill, at its quote. ``toxicity_routing = true`` is the older spelling of
+    ``toxicity_model = "trader_rule"`` (``effective_toxicity_model``); with another model it is an error.
+    The policy (``defi_int.keeper.policy``) prices a learned model's prediction: the desk fills from
+    inventory when the expected value is at least ``toxicity_edge_bps``, widening its quote by at
+    most ``toxicity_max_widen_bps`` to get there, and caps the internal share of an order whose
+    probability of being toxic is above ``toxicity_cap_from``.
     """
 
     pricing_mode: str = choice("bps", ("bps", "as", "as_symmetric"))
@@ -471,13 +487,39 @@ class KeeperParams(Declared):
     max_batch: int = integer(500, 1, 10_000, unit="fills")  # also bounded by the block gas limit
     max_resting: int = integer(10_000, 1, 1_000_000, unit="orders")
     max_resting_per_trader: int = integer(1_000, 1, 1_000_000, unit="orders")
-    toxicity_routing: bool = flag(False)
+    toxicity_routing: bool = flag(False)  # the per-trader rule: shorthand for toxicity_model = "trader_rule"
+    toxicity_model: str = choice("none", TOXICITY_MODELS)
     toxicity_horizon: int = integer(5, 1, MAX_STEPS, unit="steps")
     toxicity_threshold_bps: float = number(5.0, -BPS, BPS, unit="bps")
     toxicity_min_fills: int = integer(5, 1, MAX_STEPS, unit="fills")
+    toxicity_refit_steps: int = integer(20, 1, MAX_STEPS, unit="steps")
+    toxicity_window: int = integer(2_000, TOXICITY_MIN_LABELS, 1_000_000, unit="labels")
+    toxicity_counterfactual: bool = flag(True)
+    toxicity_edge_bps: float = number(0.0, -BPS, BPS, unit="bps")
+    toxicity_max_widen_bps: float = number(25.0, 0, BPS, unit="bps")
+    toxicity_cap_from: float = number(0.5, 0, 1)
     markout_horizons: tuple[int, ...] = integers((1, 5, 20), 1, MAX_STEPS, unit="steps")
+    # The transparency audits (``defi_int.metrics.audits``): re-match every batch (off for speed
+    # runs), how far back a hedge counts as trading ahead of a client, the price dispersion within
+    # a batch that counts as unequal treatment, the routing report's period.
+    counterfactual_audit: bool = flag(True)
+    trading_ahead_blocks: int = integer(10, 1, 1_000_000, unit="blocks")
+    equal_treatment_bps: float = number(1.0, 0, BPS, unit="bps")
+    routing_period_seconds: int = integer(3_600, 1, YEAR_SECONDS, unit="seconds")
+
+    @property
+    def effective_toxicity_model(self) -> str:
+        """The toxicity model in force: ``toxicity_routing = true`` is the per-trader rule, ``trader_rule``."""
+        return "trader_rule" if self.toxicity_routing else self.toxicity_model
 
     def problems(self) -> Iterator[Problem]:
+        if self.toxicity_routing and self.toxicity_model not in ("none", "trader_rule"):
+            yield Problem(
+                "toxicity_model",
+                f"toxicity_routing = true means the trader_rule model, not {self.toxicity_model!r}: "
+                "set toxicity_model alone",
+                ("toxicity_routing",),
+            )
         horizons = list(self.markout_horizons)
         if len(horizons) < 3:
             yield Problem("markout_horizons", f"needs at least 3 horizons, got {horizons}")

@@ -28,7 +28,8 @@ from typing import Any
 from eth_account import Account
 from eth_utils.crypto import keccak
 
-from defi_int.keeper.keeper import Keeper, KeeperConfig
+from defi_int.keeper.config import KeeperConfig
+from defi_int.keeper.keeper import Keeper
 from defi_int.keeper.mirror import MirrorMarket, MirrorVenue
 from defi_int.keeper.pricing import PricingParams
 from defi_int.orders.model import Order
@@ -86,7 +87,7 @@ def measure(orders: int, batch: int, seed: int) -> dict[str, Any]:
     # quotes from the planner) and bare fills (digests, signatures and quotes computed again).
     selected = keeper.select()
     snapshot = keeper.snapshot(selected)
-    plan = keeper.plan(keeper.prune(selected, snapshot).live, snapshot)
+    plan = keeper.plan(keeper.prune(selected, snapshot).live, snapshot).fills
     started = time.perf_counter()
     validate_plan(plan, snapshot.view)
     as_plan = time.perf_counter() - started

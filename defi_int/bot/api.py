@@ -36,12 +36,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-import defi_int
 from defi_int.bot import intake
 from defi_int.bot.apidoc import DESCRIPTION
 from defi_int.bot.breakers import BreakerBoard
 from defi_int.bot.errors import ApiRejection
-from defi_int.bot.journal import OrderRecord, Reason
+from defi_int.bot.journal import OrderRecord, ReasonNote
 from defi_int.bot.journal.records import LIVE, ORDER_STATUSES
 from defi_int.bot.metrics import CONTENT_TYPE
 from defi_int.bot.models import (
@@ -50,6 +49,7 @@ from defi_int.bot.models import (
     BreakerOut,
     CancelRequest,
     CheckOut,
+    DecisionOut,
     ErrorBody,
     EventOut,
     HealthOut,
@@ -68,12 +68,18 @@ from defi_int.bot.models import (
     QuoteOut,
     ReadyOut,
     ReasonOut,
+    ReceiptOut,
+    ScoreOut,
     Side,
     StatusFilter,
+    TraceOut,
     Uint,
 )
-from defi_int.bot.quote import quote as price_quote
 from defi_int.bot.state import BotState
+from defi_int.keeper.book import Receipt
+from defi_int.keeper.quote import quote
+from defi_int.reasons import Reason
+from defi_int.version import __version__
 
 _log = logging.getLogger(__name__)
 _DIGEST = re.compile(r"0x[0-9a-fA-F]{64}")
@@ -111,7 +117,7 @@ def create_app(state: BotState) -> FastAPI:
     """The API over ``state``; see the module docstring."""
     app = FastAPI(
         title="defi-int keeper API",
-        version=defi_int.__version__,
+        version=__version__,
         description=DESCRIPTION,
         redirect_slashes=False,  # a wrong path is a 404 with a code, never a redirect
     )
@@ -173,7 +179,7 @@ def create_app(state: BotState) -> FastAPI:
         key = _digest(digest)
         record = state.journal.get_order(key)
         if record is None:
-            raise ApiRejection("not_found", f"no order {digest}")
+            raise ApiRejection(Reason.NOT_FOUND, f"no order {digest}")
         return _order_out(state, record)
 
     @app.post(
@@ -196,31 +202,34 @@ def create_app(state: BotState) -> FastAPI:
         """The price the desk would fill ``size`` at now, and the AMM's price for the same size."""
         snapshot = state.snapshot()
         if snapshot is None:
-            raise ApiRejection("no_snapshot", "the loop has not published a market snapshot yet")
+            raise ApiRejection(Reason.NO_SNAPSHOT, "the loop has not published a market snapshot yet")
         if market not in state.config.markets or market not in snapshot.markets:
-            raise ApiRejection("unknown_market", f"market {market} is not listed")
+            raise ApiRejection(Reason.UNKNOWN_MARKET, f"market {market} is not listed")
         amount = int(size)
         if amount == 0:
-            raise ApiRejection("malformed", "size: must be positive")
+            raise ApiRejection(Reason.MALFORMED, "size: must be positive")
         config = state.config
-        q = price_quote(
-            snapshot,
-            state.board(),
-            config.pricing[market],
-            config.risk_limits.get(market, 0),
-            market,
-            side == "buy",
-            amount,
+        seen = snapshot.markets[market]
+        q = quote(
+            seen,
+            pricing=config.pricing[market],
+            risk_limit=config.risk_limits.get(market, 0),
+            trader_buys=side == "buy",
+            size=amount,
+            price_scale=snapshot.price_scale,
+            now=snapshot.time,
+            block=snapshot.block,
+            gate=state.board().gate(market, seen.inventory),
         )
         return QuoteOut(
             market=q.market,
             side=side,
             size=str(q.size),
             deskPrice=_str(q.desk_price),
-            deskReason=q.desk_reason,
+            deskReason=_reason(q.desk_reason, q.desk_detail),
             ammPrice=_str(q.amm_price),
             ammQuote=_str(q.amm_quote),
-            ammReason=q.amm_reason,
+            ammReason=_reason(q.amm_reason, q.amm_detail),
             oraclePrice=str(q.oracle_price),
             oracleFresh=q.oracle_fresh,
             block=q.block,
@@ -232,7 +241,7 @@ def create_app(state: BotState) -> FastAPI:
         """Every listed market: oracle, AMM, the desk's inventory and the breakers open on it."""
         snapshot = state.snapshot()
         if snapshot is None:
-            raise ApiRejection("no_snapshot", "the loop has not published a market snapshot yet")
+            raise ApiRejection(Reason.NO_SNAPSHOT, "the loop has not published a market snapshot yet")
         board = state.board()
         markets = []
         for m in sorted(snapshot.markets):
@@ -394,7 +403,7 @@ class _BodyLimit:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send, "too_large", 413, f"the body is {declared} bytes, over {self.max_bytes}")
+            await self._refuse(send, Reason.TOO_LARGE, f"the body is {declared} bytes, over {self.max_bytes}")
             return
         chunks, size = [], 0
         deadline = asyncio.get_running_loop().time() + self.timeout
@@ -403,7 +412,7 @@ class _BodyLimit:
                 message = await asyncio.wait_for(receive(), max(0.0, deadline - asyncio.get_running_loop().time()))
             except TimeoutError:
                 await self._refuse(
-                    send, "request_timeout", 408, f"the body did not arrive whole within {self.timeout:g} s", close=True
+                    send, Reason.REQUEST_TIMEOUT, f"the body did not arrive whole within {self.timeout:g} s", close=True
                 )
                 return
             if message["type"] == "http.disconnect":
@@ -411,14 +420,14 @@ class _BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._refuse(send, "too_large", 413, f"the body is over {self.max_bytes} bytes")
+                await self._refuse(send, Reason.TOO_LARGE, f"the body is over {self.max_bytes} bytes")
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         media = headers.get("content-type", "").split(";")[0].strip().lower()
         if size and media != "application/json":
-            await self._refuse(send, "unsupported_media_type", 415, f"the body must be application/json, not {media!r}")
+            await self._refuse(send, Reason.UNSUPPORTED_MEDIA_TYPE, f"the body must be application/json, not {media!r}")
             return
         body = b"".join(chunks)
         if self.orders is not None and scope["path"] == "/v1/orders" and scope["method"] == "POST":
@@ -435,10 +444,11 @@ class _BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send, code: str, status: int, message: str, *, close: bool = False) -> None:
-        self.on_reject(code)
+    async def _refuse(self, send: Send, reason: Reason, message: str, *, close: bool = False) -> None:
+        self.on_reject(reason.code)
         headers = {"connection": "close"} if close else None
-        response = JSONResponse({"code": code, "message": message}, status_code=status, headers=headers)
+        assert reason.status is not None  # a reason the API answers with
+        response = JSONResponse({"code": reason.code, "message": message}, status_code=reason.status, headers=headers)
         await response({"type": "http"}, _no_receive, send)
 
 
@@ -482,6 +492,10 @@ class _OrderIntake:
 # --------------------------------------------------------------------------- rendering
 
 
+def _reason(reason: Reason | None, detail: str) -> ReasonOut | None:
+    return None if reason is None else ReasonOut(code=reason.code, message=detail or reason.message)
+
+
 def _order_out(state: BotState, record: OrderRecord) -> OrderOut:
     journal = state.journal
     order = record.order
@@ -490,7 +504,7 @@ def _order_out(state: BotState, record: OrderRecord) -> OrderOut:
     if record.live and flight is None:
         blocked = state.board().blocks_settle(order.market)
         if blocked is not None:  # the board is newer than the loop's last word
-            reason = Reason("breaker_open", blocked.reason(), state.board_at())
+            reason = ReasonNote(Reason.BREAKER_OPEN, blocked.reason(), state.board_at())
     return OrderOut(
         digest=_hex(record.digest),
         status=record.status,  # type: ignore[arg-type]
@@ -501,6 +515,15 @@ def _order_out(state: BotState, record: OrderRecord) -> OrderOut:
         inFlight=None
         if flight is None
         else InFlightOut(settleId=flight.settle_id, stage=flight.stage, txHash=_hex_or_none(flight.tx_hash)),
+        receipt=_receipt_out(record.receipt),
+        trace=_trace_out(record.trace),
+        score=None
+        if record.score is None
+        else ScoreOut(
+            model=record.score["model"],
+            pToxic=record.score["p_toxic"],
+            expectedMarkoutBps=record.score["expected_markout_bps"],
+        ),
         fills=[
             LegOut(
                 txHash=_hex(leg.tx_hash),
@@ -525,6 +548,51 @@ def _message(record: OrderRecord) -> OrderMessage:
     return OrderMessage(**{k: _json(v) for k, v in record.order.as_message().items()})
 
 
+def _receipt_out(seen: Receipt | None) -> ReceiptOut | None:
+    if seen is None:
+        return None
+    return ReceiptOut(
+        time=seen.time, block=seen.block, oraclePrice=str(seen.oracle_price), oracleFresh=seen.oracle_fresh,
+        ammMid=str(seen.amm_mid), deskPrice=_str(seen.desk_price), ammPrice=_str(seen.amm_price),
+        marketable=seen.marketable,
+    )  # fmt: skip
+
+
+def _trace_out(trace: dict[str, Any] | None) -> TraceOut | None:
+    """The journaled trace (``OrderTrace.as_dict``) as the API shows it."""
+    if trace is None:
+        return None
+    code = trace["reason"]
+    decision = trace["decision"]
+    return TraceOut(
+        action=trace["action"],
+        reason=None if code is None else ReasonOut(code=code, message=trace["detail"]),
+        remaining=trace["remaining"],
+        internalSize=trace["internal_size"],
+        internalPrice=trace["internal_price"],
+        ammSize=trace["amm_size"],
+        ammQuote=trace["amm_quote"],
+        mark=trace["mark"],
+        ammMid=trace["amm_mid"],
+        deskQuote=trace["desk_quote"],
+        ammReference=trace["amm_reference"],
+        time=trace["now"],
+        decision=None
+        if decision is None
+        else DecisionOut(
+            model=decision["model"],
+            pToxic=decision["p_toxic"],
+            expectedMarkoutBps=decision["expected_markout_bps"],
+            spreadBps=decision["spread_bps"],
+            riskBps=decision["risk_bps"],
+            evInternalBps=decision["ev_internal_bps"],
+            routeCostBps=decision["route_cost_bps"],
+            widenBps=decision["widen_bps"],
+            cap=decision["cap"],
+        ),
+    )
+
+
 def _breakers(board: BreakerBoard, market: int | None) -> list[BreakerOut]:
     trips = board.trips if market is None else [t for t in board.trips if t.market in (None, market)]
     return [BreakerOut(name=t.name, market=t.market, detail=t.detail) for t in trips]
@@ -532,15 +600,15 @@ def _breakers(board: BreakerBoard, market: int | None) -> list[BreakerOut]:
 
 def _check_admin(state: BotState, credentials: HTTPAuthorizationCredentials | None) -> None:
     if state.admin_token is None:
-        raise ApiRejection("admin_disabled", "no admin token is configured (set DEFI_INT_ADMIN_TOKEN)")
+        raise ApiRejection(Reason.ADMIN_DISABLED, "no admin token is configured (set DEFI_INT_ADMIN_TOKEN)")
     given = "" if credentials is None else credentials.credentials
     if not hmac.compare_digest(given.encode(), state.admin_token.encode()):
-        raise ApiRejection("unauthorized", "missing or wrong admin token (Authorization: Bearer ...)")
+        raise ApiRejection(Reason.UNAUTHORIZED, "missing or wrong admin token (Authorization: Bearer ...)")
 
 
 def _digest(text: str) -> bytes:
     if not _DIGEST.fullmatch(text):
-        raise ApiRejection("malformed", "digest: must be 0x and 64 hex digits")
+        raise ApiRejection(Reason.MALFORMED, "digest: must be 0x and 64 hex digits")
     return bytes.fromhex(text[2:])
 
 

@@ -29,7 +29,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from defi_int.bot.snapshot import DeskSnapshot
+from defi_int.keeper.matching import Closure, Gate
 from defi_int.params import YEAR_SECONDS, Declared, integer
+from defi_int.reasons import Reason
 from defi_int.types import BPS
 
 KILL_SWITCH = "kill_switch"
@@ -106,6 +108,22 @@ class BreakerBoard:
     def blocks_amm(self, market: int) -> Trip | None:
         """Why nothing may be routed to the AMM of ``market`` now, or None."""
         return self.blocks_settle(market) or self.trip(AMM_DEVIATION, market)
+
+    def gate(self, market: int, inventory: int) -> Gate:
+        """What the keeper's planner may do in ``market`` (the desk at ``inventory``), and why not."""
+        return Gate(
+            market=_closure(self.blocks_settle(market)),
+            internal_buys=_closure(self.blocks_internal(market, True, inventory)),
+            internal_sells=_closure(self.blocks_internal(market, False, inventory)),
+            amm=_closure(self.blocks_amm(market)),
+        )
+
+
+def _closure(trip: Trip | None) -> Closure | None:
+    """A trip as the keeper's reason: a stale oracle is ``stale_oracle``, any other breaker ``breaker_open``."""
+    if trip is None:
+        return None
+    return Closure(Reason.STALE_ORACLE if trip.name == STALE_ORACLE else Reason.BREAKER_OPEN, trip.reason())
 
 
 def evaluate_breakers(

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from defi_int.bot.breakers import BreakerConfig
 from defi_int.exceptions import ConfigError, ParamError, ScenarioError
-from defi_int.keeper.keeper import KeeperConfig
+from defi_int.keeper.config import KeeperConfig
 from defi_int.keeper.pricing import PricingParams
 from defi_int.orders.eip712 import Domain
 from defi_int.params import YEAR_SECONDS, Declared, KeeperParams, integer, number
@@ -66,7 +66,9 @@ class LoopParams(Declared):
     ``max_liquidations`` closes a look. A settle waiting for its confirmations on a node whose head
     has not moved for ``mine_after`` seconds asks the node for an empty block (``evm_mine``), once
     the node allows it: a node that mines only on demand (a stock anvil, hardhat's default) has no
-    other block coming; a node that refuses the method is never asked again (0: never ask).
+    other block coming; a node that refuses the method is never asked again (0: never ask). The
+    toxicity model, which learns at the samples, is journaled at most every ``model_checkpoint``
+    seconds (a restart resumes from the last one).
     """
 
     confirmations: int = integer(2, 1, 10_000, unit="blocks")
@@ -88,6 +90,9 @@ class LoopParams(Declared):
     mine_after: float = number(1.0, 0.0, 3_600.0, unit="seconds")  # 0: never ask the node for a block
     max_in_flight: int = integer(4, 1, 64, unit="transactions")  # settles signed and not mined at once
     max_liquidations: int = integer(10, 1, 1_000, unit="closes")  # sent at most per look
+    model_checkpoint: float = number(
+        10.0, 0.0, 86_400.0, unit="seconds"
+    )  # the toxicity model journaled at most this often
 
 
 @dataclass(frozen=True)

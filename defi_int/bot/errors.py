@@ -11,37 +11,18 @@
             ├── JournalVersionError  the file was written by a newer schema than this code knows
             └── OrderInFlight        an order is in a settle transaction that is not final yet
 
-``ApiRejection.code`` is the ``code`` of every 4xx body the API sends; the list of codes is
-``CODES``.
+``ApiRejection.code`` is the ``code`` of every error body the API sends: a ``Reason`` of the
+package's one vocabulary (``defi_int.reasons``), whose HTTP status it goes out with.
 """
 
 from __future__ import annotations
 
 from defi_int.exceptions import DefiIntError
+from defi_int.reasons import Reason
 
-#: Every ``code`` an API error body can carry, with the HTTP status it goes out with.
-CODES: dict[str, int] = {
-    "malformed": 422,  # the body or a parameter does not parse, or a field is out of range
-    "bad_signature": 422,  # the signature is not 65 strict bytes or is not the trader's
-    "wrong_domain": 422,  # signed for another chain or contract (the body's ``domain`` differs)
-    "expired": 422,  # the order's expiry (or the cancel's deadline) has passed
-    "unknown_market": 422,  # the market is not listed by the deployment
-    "duplicate": 409,  # another live order of the trader already uses this nonce
-    "in_flight": 409,  # the order is in a settle transaction that is not final yet
-    "not_cancellable": 409,  # the order is already filled, cancelled, expired or rejected
-    "not_found": 404,  # no such order (or route)
-    "method_not_allowed": 405,
-    "too_large": 413,  # the body is over the size limit
-    "request_timeout": 408,  # the request's body did not arrive whole within the API's request_timeout
-    "unsupported_media_type": 415,  # the body is not application/json
-    "rate_limited": 429,  # the trader sent orders faster than the rate limit
-    "resting_cap": 429,  # the trader already has the most resting orders allowed
-    "insufficient_margin": 422,  # the trader's free margin cannot carry the order (deposit first: defi-int fund)
-    "unauthorized": 401,  # the admin token is missing or wrong
-    "admin_disabled": 403,  # no admin token is configured in the environment
-    "no_snapshot": 503,  # the loop has not published a market snapshot yet
-    "internal": 500,  # a bug: the request changed nothing (the log has the traceback)
-}
+#: Every ``code`` an API error body can carry, with the HTTP status it goes out with: the reasons
+#: of the one vocabulary (``defi_int.reasons.Reason``) that have a status.
+CODES: dict[str, int] = {r.code: r.status for r in Reason if r.status is not None}
 
 
 class BotError(DefiIntError):
@@ -49,15 +30,16 @@ class BotError(DefiIntError):
 
 
 class ApiRejection(BotError):
-    """A request the API refuses: ``code`` from ``CODES``, its HTTP ``status``, a one-line ``message``."""
+    """A request the API refuses: its ``Reason`` (``code``), the HTTP ``status``, a one-line ``message``."""
 
-    def __init__(self, code: str, message: str) -> None:
-        if code not in CODES:
-            raise ValueError(f"unknown API error code {code!r}")
-        self.code = code
-        self.status = CODES[code]
+    def __init__(self, reason: Reason, message: str) -> None:
+        if reason.status is None:
+            raise ValueError(f"reason {reason.code!r} is not an answer the API gives")
+        self.reason = reason
+        self.code = reason.code
+        self.status = reason.status
         self.message = message
-        super().__init__(f"{code}: {message}")
+        super().__init__(f"{reason.code}: {message}")
 
 
 class KeeperConflict(BotError):

@@ -1,19 +1,21 @@
 """Order intake and off-chain cancels: from a parsed request body to a journaled order (or a code).
 
-Verification reuses ``defi_int.orders`` and nothing else: ``Order.from_message`` (field names and
-uint ranges), ``order_digest`` in the deployment's ``Domain``, ``recover_signer`` (strict: 65
-bytes, low s, v in {27, 28}). Then, in this order, so that each refusal names the first thing
-wrong and costs the least:
+The order's own checks are the keeper's intake, the simulator's too (``keeper.verify_signature``
+and ``keeper.check_admissible``); this module adds only what is the API's: the body's domain, the
+parse, the idempotent answer, the rate limit, the receipt of the published snapshot and the
+journal. In this order, so that each refusal names the first thing wrong and costs the least:
 
 1. the body's optional ``domain`` equals the deployment's  → else ``wrong_domain``
-2. the order parses                                        → else ``malformed``
-3. the signature is strict and the trader's                → else ``bad_signature``
+2. the order parses (``Order.from_message``)               → else ``malformed``
+3. the signature is strict and the trader's (the keeper's) → else ``bad_signature`` (``_length``, ``_s``, ``_v``)
 4. the digest is already journaled                         → the same answer again (idempotent)
-5. not expired at the chain's time, a listed market, size > 0 → ``expired``, ``unknown_market``, ``malformed``
+5. a listed market, size > 0, not expired at the chain's time (the keeper's)
+                                                           → ``unknown_market``, ``empty_order``, ``expired``
 6. the trader's rate limit                                 → ``rate_limited``
    the trader's free margin carries the order (``margin``)  → ``insufficient_margin``
-7. journaled (group commit: concurrent requests share one transaction, and each answer waits for
-   its commit); a live order on the same nonce               → ``duplicate``; the resting cap → ``resting_cap``
+7. the receipt: the keeper's quote for the order's size on the latest published snapshot
+8. journaled with its receipt (group commit: concurrent requests share one transaction, and each
+   answer waits for its commit); a live order on the same nonce → ``duplicate``; the resting cap → ``resting_cap``
 """
 
 from __future__ import annotations
@@ -30,21 +32,15 @@ from defi_int.bot.journal import Admission, OrderRecord
 from defi_int.bot.models import CancelRequest, DomainIn, OrderMessage, OrderSubmission
 from defi_int.bot.state import BotState
 from defi_int.exceptions import DefiIntError, OrderRejected
-from defi_int.orders.eip712 import NAME, VERSION, Domain, order_digest
+from defi_int.keeper.book import Receipt
+from defi_int.keeper.intake import check_admissible, verify_signature
+from defi_int.keeper.quote import quote, receipt
+from defi_int.orders.eip712 import NAME, VERSION, Domain
 from defi_int.orders.model import Order
 from defi_int.orders.signing import recover_signer
+from defi_int.reasons import Reason
 
 _log = logging.getLogger(__name__)
-
-#: ``OrderRejected.reason`` codes of ``defi_int.orders`` -> the API's codes.
-_ORDER_CODES = {
-    "malformed": "malformed",
-    "bad-signature-length": "bad_signature",
-    "high-s": "bad_signature",
-    "bad-v": "bad_signature",
-    "bad-signature": "bad_signature",
-    "wrong-signer": "bad_signature",
-}
 
 
 @dataclass(frozen=True)
@@ -68,7 +64,7 @@ def submit_order(state: BotState, body: OrderSubmission) -> Submitted:
         if margin.refusal(order) is not None and margin.needs_second_look(order.trader):
             _load(state, order.trader)
         margin.check(order)
-    return _admitted(state, checked[0], state.intake.add(*checked))
+    return _admitted(state, checked[0], state.intake.add(*checked, receipt_of(state, checked[0])))
 
 
 async def submit_order_async(state: BotState, body: OrderSubmission) -> Submitted:
@@ -84,7 +80,7 @@ async def submit_order_async(state: BotState, body: OrderSubmission) -> Submitte
         if margin.refusal(order) is not None and margin.needs_second_look(order.trader):
             await asyncio.get_running_loop().run_in_executor(None, _load, state, order.trader)
         margin.check(order)
-    return _admitted(state, checked[0], await state.intake.add_async(*checked))
+    return _admitted(state, checked[0], await state.intake.add_async(*checked, receipt_of(state, checked[0])))
 
 
 def _load(state: BotState, trader: str) -> None:
@@ -102,32 +98,56 @@ def verify_order(state: BotState, body: OrderSubmission) -> tuple[Order, bytes, 
     if body.domain is not None:
         check_domain(body.domain, config.domain)
     order = parse_order(body.order)
-    digest = order_digest(order, config.domain)
     signature = bytes.fromhex(body.signature[2:])
-    check_signer(digest, signature, order.trader)
+    try:
+        digest = verify_signature(order, signature, config.domain)
+    except OrderRejected as exc:
+        raise ApiRejection(exc.reason, f"signature: {exc.detail}") from exc
     existing = state.journal.get_order(digest)
     if existing is not None:
         return Submitted(existing, False)
-    now = state.chain_time()
-    if now > order.expiry:
-        raise ApiRejection("expired", f"the order expired at {order.expiry}; the chain's time is {now}")
-    if order.market not in config.markets:
-        raise ApiRejection("unknown_market", f"market {order.market} is not listed (listed: {list(config.markets)})")
-    if order.size == 0:
-        raise ApiRejection("malformed", "order.size: must be positive")
+    try:
+        check_admissible(order, digest, now=state.chain_time(), markets=config.markets)
+    except OrderRejected as exc:
+        raise ApiRejection(exc.reason, f"order: {exc.detail}") from exc
     wait = state.rate_limiter.take(order.trader.lower())
     if wait is not None:
-        raise ApiRejection("rate_limited", f"trader {order.trader} is over its order rate; retry in {wait:.2f} s")
+        raise ApiRejection(Reason.RATE_LIMITED, f"trader {order.trader} is over its order rate; retry in {wait:.2f} s")
     return order, signature, digest
+
+
+def receipt_of(state: BotState, order: Order) -> Receipt | None:
+    """What the desk sees for ``order`` on the latest published snapshot (None before the first)."""
+    snapshot = state.snapshot()
+    config = state.config
+    if snapshot is None or order.market not in snapshot.markets:
+        return None
+    seen = snapshot.markets[order.market]
+    priced = quote(
+        seen,
+        pricing=config.pricing[order.market],
+        risk_limit=config.risk_limits.get(order.market, 0),
+        trader_buys=order.is_buy,
+        size=order.size,
+        price_scale=snapshot.price_scale,
+        now=state.chain_time(),
+        block=snapshot.block,
+        gate=state.board().gate(order.market, seen.inventory),
+    )
+    return receipt(order, priced)
 
 
 def _admitted(state: BotState, order: Order, admission: Admission) -> Submitted:
     """Step 7: the journal's answer, as the API gives it."""
     if admission.outcome == "nonce_taken":
         other = "0x" + (admission.other or b"").hex()
-        raise ApiRejection("duplicate", f"nonce {order.nonce} of {order.trader} is already used by live order {other}")
+        raise ApiRejection(
+            Reason.DUPLICATE, f"nonce {order.nonce} of {order.trader} is already used by live order {other}"
+        )
     if admission.outcome == "resting_cap":
-        raise ApiRejection("resting_cap", f"trader {order.trader} already has {admission.count} live orders (the cap)")
+        raise ApiRejection(
+            Reason.RESTING_CAP, f"trader {order.trader} already has {admission.count} live orders (the cap)"
+        )
     assert admission.record is not None
     state.orders_arrived()
     return Submitted(admission.record, admission.outcome == "created")
@@ -138,14 +158,14 @@ def cancel_order(state: BotState, digest: bytes, body: CancelRequest) -> tuple[O
     journal = state.journal
     record = journal.get_order(digest)
     if record is None:
-        raise ApiRejection("not_found", f"no order 0x{digest.hex()}")
+        raise ApiRejection(Reason.NOT_FOUND, f"no order 0x{digest.hex()}")
     deadline = int(body.deadline)
     now = state.chain_time()
     if deadline < now:
-        raise ApiRejection("expired", f"the cancel's deadline {deadline} has passed; the chain's time is {now}")
+        raise ApiRejection(Reason.EXPIRED, f"the cancel's deadline {deadline} has passed; the chain's time is {now}")
     window = state.config.limits.max_cancel_window
     if deadline > now + window:
-        raise ApiRejection("malformed", f"deadline: at most {window} s ahead of the chain's time {now}")
+        raise ApiRejection(Reason.MALFORMED, f"deadline: at most {window} s ahead of the chain's time {now}")
     signature = bytes.fromhex(body.signature[2:])
     check_signer(cancel_digest(digest, deadline, state.config.domain), signature, record.order.trader)
     try:
@@ -155,12 +175,12 @@ def cancel_order(state: BotState, digest: bytes, body: CancelRequest) -> tuple[O
     except OrderInFlight as exc:
         tx = f" 0x{exc.tx_hash.hex()}" if exc.tx_hash else ""
         raise ApiRejection(
-            "in_flight", f"the order is in settle transaction{tx} ({exc.stage}); retry once it is final"
+            Reason.IN_FLIGHT, f"the order is in settle transaction{tx} ({exc.stage}); retry once it is final"
         ) from exc
     except JournalError as exc:
         current = journal.get_order(digest)
         status = current.status if current is not None else "gone"
-        raise ApiRejection("not_cancellable", f"the order is {status}; nothing is left to cancel") from exc
+        raise ApiRejection(Reason.NOT_CANCELLABLE, f"the order is {status}; nothing is left to cancel") from exc
 
 
 def parse_order(message: OrderMessage) -> Order:
@@ -172,7 +192,7 @@ def parse_order(message: OrderMessage) -> Order:
     try:
         return Order.from_message(fields)
     except OrderRejected as exc:
-        raise ApiRejection(_ORDER_CODES.get(exc.reason, "malformed"), f"order: {exc.detail}") from exc
+        raise ApiRejection(exc.reason, f"order: {exc.detail}") from exc
 
 
 def check_signer(digest: bytes, signature: bytes, trader: str) -> None:
@@ -180,10 +200,10 @@ def check_signer(digest: bytes, signature: bytes, trader: str) -> None:
     try:
         signer = recover_signer(digest, signature)
     except OrderRejected as exc:
-        raise ApiRejection("bad_signature", f"signature: {exc.detail}") from exc
+        raise ApiRejection(exc.reason, f"signature: {exc.detail}") from exc
     if signer.lower() != trader.lower():
         raise ApiRejection(
-            "bad_signature",
+            Reason.BAD_SIGNATURE,
             f"signature: recovers to {signer}, not {trader} (signed another message, chain or contract?)",
         )
 
@@ -205,7 +225,7 @@ def check_domain(claimed: DomainIn, domain: Domain) -> None:
     for key, value in expected.items():
         same = str(given[key]).lower() == str(value).lower()
         if not same:
-            raise ApiRejection("wrong_domain", f"domain.{key} is {given[key]!r}; this keeper signs in {value!r}")
+            raise ApiRejection(Reason.WRONG_DOMAIN, f"domain.{key} is {given[key]!r}; this keeper signs in {value!r}")
 
 
 def _one_case(address: str) -> bool:

@@ -18,7 +18,8 @@ then ``iterate()`` until stopped (``run``). One iteration::
       ▼             journaled through the settle stages), at most every ``liquidation_interval``
     batch           expire; select (marketable first, price, time) ; snapshot (one read, at the
       │             node's pending block: the settles in flight stand there) ;
-      │             breakers (publish) ; prune ; plan with the breakers' gates ; validate ; trim by
+      │             breakers (publish) ; prune ; plan with the breakers' gates (and its
+      │             counterfactual re-match, journaled with a batch that settles) ; validate ; trim by
       │             simulating on the node ; reasons for what rests ;
       │             journal planned ─▶ sign (journal) ─▶ send (journal) ─▶ receipt ─▶ book (journal)
       ▼
@@ -48,12 +49,11 @@ from defi_int.bot import failpoints, recovery
 from defi_int.bot.breakers import KILL_SWITCH, BreakerBoard
 from defi_int.bot.config import ServiceConfig
 from defi_int.bot.errors import KeeperConflict
-from defi_int.bot.journal import OrderRecord, Sample
+from defi_int.bot.journal import Journal, OrderRecord, Sample
 from defi_int.bot.liquidating import JournaledVenue, LiquidationFailed, LiquidationPending
 from defi_int.bot.logs import fields
-from defi_int.bot.reasons import why_not
 from defi_int.bot.recovery import Recovered
-from defi_int.bot.settling import PASSING_REVERTS, Settlements
+from defi_int.bot.settling import Settlements
 from defi_int.bot.snapshot import DeskSnapshot
 from defi_int.bot.state import BotState
 from defi_int.bot.txmanager import Landed, TxManager
@@ -63,13 +63,16 @@ from defi_int.chain.rpc import RpcError, RpcNode
 from defi_int.chain.views import check_invariants, ledger_accounts, market_and_accounts
 from defi_int.exceptions import ChainError, DefiIntError, OrderRejected
 from defi_int.keeper.book import BookEntry, OrderBook
+from defi_int.keeper.hedging import HedgeOrder, hedge_order
 from defi_int.keeper.keeper import Keeper, KeeperState, Rejection
 from defi_int.keeper.matching import Gate
-from defi_int.keeper.plan import PlannedFill
-from defi_int.keeper.risk import HedgeOrder, MarkoutBook, hedge_order
+from defi_int.keeper.toxicity.models import Prediction, ToxicityConfig, ToxicityStateError
+from defi_int.keeper.toxicity.scorer import Scorer
+from defi_int.keeper.trace import Plan
 from defi_int.keeper.venue import MarketState, Snapshot
 from defi_int.market.ledger import INSURANCE_FUND
 from defi_int.metrics.pnl import value
+from defi_int.reasons import Reason
 from defi_int.types import ONE
 
 _log = logging.getLogger(__name__)
@@ -130,7 +133,7 @@ class KeeperLoop:
         self._markets = tuple(self.config.markets)
         self._looked_block = -1  # the liquidator's last look: the head then, and when
         self._looked_at = 0.0
-        self._noted: dict[bytes, tuple[str, str]] = {}  # the reason the journal holds, per order the loop noted
+        self._noted: dict[bytes, tuple[Reason, str]] = {}  # the reason the journal holds, per order the loop noted
         self._traded: dict[str, None] = {}  # the accounts the liquidator watches, in the order they first traded
         self._traded_row = 0  # the last fill row they were read up to
         self._traded_reorgs = 0
@@ -139,6 +142,7 @@ class KeeperLoop:
         self._head_seen = (-1, 0.0)  # the head's number and when the loop first saw it
         self._mines: bool | None = None  # whether the node mines on request (None: not asked yet)
         self._full = False  # the last batch selected as many orders as a batch takes
+        self._checkpointed_at = float("-inf")
 
     # ------------------------------------------------------------------ start and run
 
@@ -157,9 +161,11 @@ class KeeperLoop:
             BookEntry(r.order, r.signature, r.digest, seq, 0, r.filled, r.digest in in_flight)
             for seq, r in enumerate(records)
         ]
+        for entry, record in zip(entries, records, strict=True):
+            if record.score is not None:
+                entry.prediction = Prediction(record.score["p_toxic"], record.score["expected_markout_bps"])
         book = OrderBook(config.max_resting, config.max_resting_per_trader, entries)
-        markouts = MarkoutBook(config.toxicity_horizon, config.toxicity_threshold_bps, config.toxicity_min_fills)
-        self.keeper.state = KeeperState(book, markouts)
+        self.keeper.state = KeeperState(book, self._scorer())
         self._event_id = journal.last_event_id()
         last = journal.last_step()
         self._step = 0 if last is None else last + 1
@@ -180,6 +186,16 @@ class KeeperLoop:
         self.recovered = recovery.adopt(self.system, self.node, self.journal, found, self.settlements.book)
         for line in self.recovered.lines():
             _log.warning("%s", line)
+
+    def _scorer(self) -> Scorer:
+        scorer = restore_scorer(self.journal, self.config.keeper.toxicity)
+        self._checkpointed_at = time.monotonic()
+        return scorer
+
+    def checkpoint_model(self) -> None:
+        """Journals the toxicity model's state (``Scorer.state()``) at the loop's current step."""
+        self.journal.save_model_state(self._step, self.keeper.state.scorer.state())
+        self._checkpointed_at = time.monotonic()
 
     def run(self, stop: threading.Event) -> None:
         """Iterates until ``stop`` is set; a failing iteration is logged and the loop carries on."""
@@ -253,6 +269,8 @@ class KeeperLoop:
         self.settlements.check_head(head)
         self.settlements.scan(head)
         self._sample(head, force=True)
+        if self.keeper.config.toxicity.model != "none":
+            self.checkpoint_model()
         self.record_invariants()
 
     def record_invariants(self) -> dict[str, bool]:
@@ -280,15 +298,25 @@ class KeeperLoop:
                 self.keeper.book.remove(change.digest)
 
     def _admit(self, record: OrderRecord) -> None:
-        book = self.keeper.book
+        """The keeper's intake of an order the API checked and journaled: into the book, scored."""
+        keeper = self.keeper
         try:
-            entry, evicted = book.admit(record.order, record.signature, record.digest, self._step, self.keeper.rank)
+            admission = keeper.admit(
+                record.order, record.signature, record.digest, now=self.state.chain_time(), step=self._step,
+                filled=record.filled,
+            )  # fmt: skip
         except OrderRejected as exc:
             self._reject([(record.order, OrderRejected(exc.reason, exc.detail, record.digest))])
             return
-        entry.filled = record.filled
-        for out in evicted:
-            self._reject([(out.order, OrderRejected("evicted", "a better-ranked order took its place", out.digest))])
+        prediction = admission.entry.prediction
+        if prediction is not None:
+            model = keeper.config.toxicity.model
+            self.journal.note_scores({record.digest: (model, prediction.p_toxic, prediction.expected_markout_bps)})
+            self.state.metrics.scored(model, prediction.p_toxic, prediction.expected_markout_bps)
+        for out in admission.evicted:
+            self._reject(
+                [(out.order, OrderRejected(Reason.EVICTED, "a better-ranked order took its place", out.digest))]
+            )
 
     def sync_orders(self, digests: Iterable[bytes]) -> None:
         """Brings the book's entries of ``digests`` in line with the journal (the truth)."""
@@ -315,19 +343,19 @@ class KeeperLoop:
     def _reject(self, rejected: Iterable[Rejection]) -> None:
         """Journals orders the keeper dropped: rejected, cancelled (on chain), or back to rest with the
         reason when the chain refused the fill for a passing reason (the market moved, margin ...)."""
-        resting: dict[bytes, tuple[str, str]] = {}
+        resting: dict[bytes, tuple[Reason, str]] = {}
         for _, why in rejected:
             digest = why.digest
             if digest is None:
                 continue
-            if why.reason.startswith("chain:") and why.reason[len("chain:") :] in PASSING_REVERTS:
+            if why.reason.transient:  # the market or an account moved: the order rests
                 resting[digest] = (why.reason, why.detail)
                 continue
             self.keeper.book.remove(digest)
             record = self.journal.get_order(digest)
             if record is None or not record.live or self.journal.in_flight(digest) is not None:
                 continue
-            if why.reason == "cancelled":  # the trader cancelled it on chain (``Settlement.cancel``)
+            if why.reason is Reason.CANCELLED:  # the trader cancelled it on chain (``Settlement.cancel``)
                 self.journal.cancel_order(digest, f"cancelled on chain: {why.detail}")
             else:
                 self.journal.reject_order(digest, why.reason, why.detail)
@@ -356,20 +384,25 @@ class KeeperLoop:
         self._reject(pruned.rejected)
         if pruned.expired:
             self.journal.expire_orders(snapshot.view.now)
-        live = [e for e in pruned.live if board.blocks_settle(e.order.market) is None]
-        plan = keeper.plan(live, snapshot, self._gates(snapshot, board))
-        accepted, rejected = keeper.validate(plan, snapshot)
+        gates = self._gates(snapshot, board)
+        plan = keeper.plan(pruned.live, snapshot, gates)
+        counterfactuals = keeper.rematch(pruned.live, snapshot, plan, gates=gates)
+        accepted, rejected = keeper.validate(plan.fills, snapshot)
+        plan.decline(rejected, rest_transient=True)
         self._reject(rejected)
         if accepted:
             accepted, rejected = keeper.trim(accepted, snapshot)
+            plan.decline(rejected, rest_transient=True)
             self._reject(rejected)
-        self._note_reasons(pruned.live, accepted, snapshot, board)
+        plan.keep(accepted)
+        self._note_reasons(plan)
         _log.debug("batch at block %d: %d selected, %d planned, %d to settle", head.number, len(selected), len(plan),
                    len(accepted))  # fmt: skip
         if not accepted:
             return False
         keeper.hold(accepted)
         journal = self.journal
+        journal.record_counterfactuals(counterfactuals)  # a batch that goes on to settle: re-planned, it repeats
         settle = journal.plan_settle(f"{head.number}-{uuid.uuid4().hex[:12]}", accepted)
         failpoints.hit("after_planned")
         settle = self.txm.sign_settle(settle, self.venue.settle_call(accepted))
@@ -386,27 +419,16 @@ class KeeperLoop:
 
     def _gates(self, snapshot: Snapshot, board: BreakerBoard) -> dict[int, Gate]:
         view = snapshot.view
-        gates = {}
-        for market in snapshot.markets:
-            inventory = view.ledger.position(view.desk, market)
-            gates[market] = Gate(
-                internal_buys=board.blocks_internal(market, True, inventory) is None,
-                internal_sells=board.blocks_internal(market, False, inventory) is None,
-                amm=board.blocks_amm(market) is None,
-            )
-        return gates
+        return {m: board.gate(m, view.ledger.position(view.desk, m)) for m in snapshot.markets}
 
-    def _note_reasons(
-        self, live: list[BookEntry], accepted: list[PlannedFill], snapshot: Snapshot, board: BreakerBoard
-    ) -> None:
-        filled = {p.digest: p.fill.internal_size + p.fill.amm_size for p in accepted}
+    def _note_reasons(self, plan: Plan) -> None:
+        """Journals the batch's trace of every order it saw, and for those it does not fill whole the
+        reason the trace records (``GET /v1/orders/{digest}`` shows both)."""
+        self.journal.note_traces(plan.traces)
         reasons = {}
-        config = self.config.keeper
-        for entry in live:
-            if filled.get(entry.digest, 0) < entry.remaining:
-                reason = why_not(entry, snapshot, board, config)
-                if self._noted.get(entry.digest) != reason:  # the journal holds it already: no write
-                    reasons[entry.digest] = reason
+        for digest, trace in plan.traces.items():
+            if trace.reason is not None and self._noted.get(digest) != (trace.reason, trace.detail):
+                reasons[digest] = (trace.reason, trace.detail)  # else the journal holds it already: no write
         if reasons:
             self.journal.note_reasons(reasons)
             self._noted.update(reasons)
@@ -519,7 +541,12 @@ class KeeperLoop:
                 )
             )  # fmt: skip
         self.journal.record_samples(samples)
-        self.keeper.observe_marks(self._step, {m: s.oracle_price for m, s in states.items() if s.fresh})
+        now = max(head.timestamp, int(time.time()))
+        self.keeper.observe_markets(states, block=head.number, now=now, price_scale=price_scale)
+        learned = self.keeper.observe_marks(self._step, {m: s.oracle_price for m, s in states.items() if s.fresh})
+        due = time.monotonic() - self._checkpointed_at >= self.params.model_checkpoint
+        if self.keeper.config.toxicity.model != "none" and (learned or force) and due:
+            self.checkpoint_model()
         self._step += 1
         self._sampled_at, self._sampled_block = time.monotonic(), head.number
         equity = books[desk].cash + sum(value(s.inventory, s.oracle_price, price_scale) for s in states.values())
@@ -543,6 +570,22 @@ class KeeperLoop:
         if head is None:
             raise ChainError(f"{self.node.url} has no latest block")
         return head
+
+
+def restore_scorer(journal: Journal, config: ToxicityConfig) -> Scorer:
+    """The toxicity model as ``journal`` last checkpointed it (``Journal.save_model_state``): a fresh
+    one without a checkpoint, or when the keeper file now configures another model (said in the log)."""
+    saved = journal.model_state()
+    if saved is None:
+        return Scorer(config)
+    step, state = saved
+    try:
+        scorer = Scorer.restore(config, state)
+    except ToxicityStateError as exc:
+        _log.warning("toxicity model not restored (%s): starting a fresh one", exc.problem)
+        return Scorer(config)
+    _log.info("toxicity model %s restored from the checkpoint of step %d", config.model, step)
+    return scorer
 
 
 def _desk_snapshot(

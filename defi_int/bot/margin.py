@@ -26,6 +26,7 @@ from defi_int.bot.errors import ApiRejection
 from defi_int.bot.snapshot import DeskSnapshot
 from defi_int.market.ledger import Env, Ledger, order_margin
 from defi_int.orders.model import Order
+from defi_int.reasons import Reason
 from defi_int.types import ONE
 
 #: A book read this recently is not read again before a refusal (it was read for this very request).
@@ -109,4 +110,4 @@ class MarginCheck:
         """Raises ``insufficient_margin`` on the cached book (the caller reads it first when not fresh)."""
         why = self.refusal(order)
         if why is not None:
-            raise ApiRejection("insufficient_margin", why)
+            raise ApiRejection(Reason.INSUFFICIENT_MARGIN, why)

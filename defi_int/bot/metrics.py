@@ -44,6 +44,10 @@ class Live(Protocol):
     def health(self) -> tuple[bool, float | None, str]: ...
 
 
+_SCORE_BUCKETS = tuple(i / 10 for i in range(1, 11))
+_MARKOUT_BUCKETS = (-100.0, -50.0, -20.0, -10.0, -5.0, 0.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+
+
 class BotMetrics:
     """The service's registry and the series the loop and the API feed (see the module docstring)."""
 
@@ -74,7 +78,26 @@ class BotMetrics:
             ["event"],
             registry=self.registry,
         )
+        self.toxicity_score = Histogram(
+            "defi_int_toxicity_score",
+            "The toxicity model's probability that an order is toxic, at the keeper's intake, by model.",
+            ["model"],
+            buckets=_SCORE_BUCKETS,
+            registry=self.registry,
+        )
+        self.expected_markout = Histogram(
+            "defi_int_expected_markout_bps",
+            "The toxicity model's expected markout of an order at intake, bps from the desk's side, by model.",
+            ["model"],
+            buckets=_MARKOUT_BUCKETS,
+            registry=self.registry,
+        )
         self.registry.register(_Collector(journal, live, markets))
+
+    def scored(self, model: str, p_toxic: float, expected_markout_bps: float) -> None:
+        """Observes one order's toxicity score at intake."""
+        self.toxicity_score.labels(model=model).observe(p_toxic)
+        self.expected_markout.labels(model=model).observe(expected_markout_bps)
 
     def settle_confirmed(self, settle: SettleRecord) -> None:
         """Observes a confirmed settle: its latency and its gas per fill."""

@@ -83,9 +83,11 @@ class ErrorBody(_Strict):
 
 
 class ReasonOut(_Strict):
+    """A reason of the one vocabulary (``defi_int.reasons``): its code and the sentence for this case."""
+
     code: str
     message: str
-    at: float
+    at: float | None = None
 
 
 class LegOut(_Strict):
@@ -114,6 +116,60 @@ class EventOut(_Strict):
     detail: str
 
 
+class ReceiptOut(_Strict):
+    """What the desk saw when the order arrived (prices 1e18 USD per base unit; the desk's and the
+    AMM's for the order's whole size)."""
+
+    time: int
+    block: int
+    oraclePrice: Uint
+    oracleFresh: bool
+    ammMid: Uint
+    deskPrice: Uint | None
+    ammPrice: Uint | None
+    marketable: bool = Field(description="the limit reached the better of the desk's and the AMM's price")
+
+
+class DecisionOut(_Strict):
+    """The priced choice when a toxicity model scored the order (bps of its notional at the mark)."""
+
+    model: str
+    pToxic: float
+    expectedMarkoutBps: float
+    spreadBps: float
+    riskBps: float
+    evInternalBps: float
+    routeCostBps: float
+    widenBps: float
+    cap: float
+
+
+class ScoreOut(_Strict):
+    """The toxicity model's score of the order at the keeper's intake."""
+
+    model: str
+    pToxic: float = Field(description="the probability that the desk's markout at the horizon is negative")
+    expectedMarkoutBps: float = Field(description="the desk's expected markout at the horizon, bps of its price")
+
+
+class TraceOut(_Strict):
+    """What the latest batch that saw the order did with it, the numbers, and the one rule that bound."""
+
+    action: Literal["internalize", "partial", "widen", "route", "rest", "decline"]
+    reason: ReasonOut | None = Field(description="the rule that bound (null: filled whole from inventory)")
+    remaining: Uint
+    internalSize: Uint
+    internalPrice: Uint
+    ammSize: Uint
+    ammQuote: Uint
+    mark: Uint | None
+    ammMid: Uint
+    deskQuote: Uint | None = Field(description="the desk's price for the remaining size, before netting and room")
+    ammReference: Uint | None = Field(description="collateral units the AMM would charge/pay for the remaining size")
+    time: int | None
+    decision: DecisionOut | None
+
+
 class OrderOut(_Strict):
     """``GET /v1/orders/{digest}``."""
 
@@ -124,6 +180,9 @@ class OrderOut(_Strict):
     remaining: Uint
     reason: ReasonOut | None = Field(description="why the order has not filled, or why it was closed")
     inFlight: InFlightOut | None = Field(description="the settle transaction the order is in, until it is final")
+    receipt: ReceiptOut | None = Field(description="what the desk saw when the order arrived")
+    trace: TraceOut | None = Field(description="what the latest batch that saw it did, and why")
+    score: ScoreOut | None = Field(description="the toxicity model's score at intake (null: no model)")
     fills: list[LegOut]
     history: list[EventOut]
 
@@ -161,10 +220,10 @@ class QuoteOut(_Strict):
     side: Side
     size: Uint
     deskPrice: Uint | None
-    deskReason: str | None = Field(description="why the desk would not fill it now")
+    deskReason: ReasonOut | None = Field(description="why the desk would not fill it now")
     ammPrice: Uint | None = Field(description="the AMM's average price for the size, rounded against the trader")
     ammQuote: Uint | None = Field(description="collateral units the AMM would charge (buy) or pay (sell)")
-    ammReason: str | None
+    ammReason: ReasonOut | None = Field(description="why the AMM cannot take the size now")
     oraclePrice: Uint
     oracleFresh: bool
     block: int

@@ -18,7 +18,7 @@ from defi_int.bot.api import create_app
 from defi_int.bot.config import ServiceConfig
 from defi_int.bot.journal import Journal
 from defi_int.bot.state import BotState
-from defi_int.keeper.keeper import KeeperConfig
+from defi_int.keeper.config import KeeperConfig
 from defi_int.orders.eip712 import Domain
 
 DEFAULT_PATH = Path("docs/openapi.json")

@@ -39,8 +39,8 @@ from defi_int.chain.node import TransactionInfo
 from defi_int.chain.rpc import RpcNode
 from defi_int.chain.views import contract_logs, domain, liquidations_logged, settle_fills
 from defi_int.exceptions import ChainError, DefiIntError
-from defi_int.keeper.venue import FillEvent
 from defi_int.market.ledger import fee_for, notional
+from defi_int.orders.booking import FillEvent
 from defi_int.orders.eip712 import order_digest
 
 _log = logging.getLogger(__name__)

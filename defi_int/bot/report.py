@@ -16,7 +16,12 @@ files, columns and summary keys are the simulator's:
 - liquidations: every ``Liquidated`` booked, with the keeper's liquidation gas and the insurance
   fund at the last sample;
 - counts from the orders' statuses and rejection reasons, settle and hedge transactions and gas,
-  and the invariants the loop last recorded (at its last start or graceful stop).
+  and the invariants the loop last recorded (at its last start or graceful stop);
+- for the execution-quality section and its audits (``metrics.transparency``): every order with
+  what the desk saw at its receipt and its latest trace (``OrderLog``: resting and partially filled
+  orders are ``open``), the hedges, and the batches' counterfactual re-matches (each placed at the
+  sample step of its block), the pools' fees from the deployment; the audits' parameters are the
+  declared defaults (``keeper.trading_ahead_blocks`` ...).
 
 Bad input (no journal, not a journal, nothing sampled yet) is one ``ConfigError`` line.
 """
@@ -25,27 +30,47 @@ from __future__ import annotations
 
 import bisect
 import json
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from defi_int.bot.journal import Journal, LiquidationBooked
+from defi_int.bot.journal import Journal, LegRecord, LiquidationBooked, OrderRecord
 from defi_int.exceptions import ConfigError
+from defi_int.keeper.quote import order_log
 from defi_int.market.ledger import notional
-from defi_int.metrics.records import BookState, DeskEvent, FillRecord, LiquidationRecord, RunResult, TimePoint
+from defi_int.metrics.records import (
+    BookState,
+    DeskEvent,
+    Hedge,
+    LiquidationRecord,
+    OrderLog,
+    OrderStatus,
+    RunResult,
+    TimePoint,
+)
 from defi_int.metrics.report import check_report_dir, write_report
 from defi_int.params import KeeperParams
 
 
 def report_command(db: str | Path, out: str | Path) -> dict[str, Path]:
     """Writes the report of journal ``db`` into ``out``; returns file name -> path."""
+    check_report_dir(Path(out))
+    result, deployment = _read(db)
+    caps = {int(m["id"]): _fixed(m["inventory_cap"]) for m in deployment.get("markets", [])}
+    return write_report(result, out, scenario={"keeper journal": str(db), "deployment": deployment}, caps=caps)
+
+
+def read_journal(db: str | Path) -> RunResult:
+    """The journal at ``db`` as a ``RunResult`` (``defi-int report execution --db``)."""
+    return _read(db)[0]
+
+
+def _read(db: str | Path) -> tuple[RunResult, dict[str, Any]]:
     path = Path(db)
     if not path.is_file():
         raise ConfigError(f"--db {db}: no such journal file")
-    check_report_dir(Path(out))
     with Journal(path) as journal:
-        result, deployment = journal_result(journal)
-    caps = {int(m["id"]): _fixed(m["inventory_cap"]) for m in deployment.get("markets", [])}
-    return write_report(result, out, scenario={"keeper journal": str(db), "deployment": deployment}, caps=caps)
+        return journal_result(journal)
 
 
 def journal_result(journal: Journal) -> tuple[RunResult, dict[str, Any]]:
@@ -77,7 +102,7 @@ def journal_result(journal: Journal) -> tuple[RunResult, dict[str, Any]]:
         index = bisect.bisect_left(step_blocks, block)
         return steps[index] if index < len(steps) else steps[-1] + 1
 
-    result.fills = [_restep(f, step_of(f.block)) for f in journal.fill_records()]
+    result.fills = [replace(f, step=step_of(f.block)) for f in journal.fill_records()]
     result.timeseries = [
         TimePoint(s.step, s.block_number, s.time, s.market, s.oracle_price, s.oracle_price, s.amm_mid, s.inventory,
                   s.desk_cash, s.fee_cash)
@@ -100,16 +125,40 @@ def journal_result(journal: Journal) -> tuple[RunResult, dict[str, Any]]:
     hedges = journal.hedges()
     result.hedge_transactions = len(hedges)
     result.hedge_gas = sum(h.gas for h in hedges)
+    result.hedges = [
+        Hedge(step_of(h.block_number), h.block_number, h.block_time, h.market, h.is_buy, h.size, h.quote,
+              h.oracle_price, h.gas)
+        for h in hedges
+    ]  # fmt: skip
+    legs: dict[bytes, list[LegRecord]] = {}
+    for booked in journal.all_legs():
+        legs.setdefault(booked.leg.digest, []).append(booked)
+    result.orders = [_order_log(record, legs.get(record.digest, [])) for record in journal.all_orders()]
+    result.counterfactuals = [replace(c, step=step_of(c.block)) for c in journal.counterfactuals()]
+    markets = deployment.get("markets", [])
+    result.amm_fee_bps = {int(m["id"]): int(m["amm_fee_bps"]) for m in markets if "amm_fee_bps" in m}
     result.wall_seconds = float(max(s.time for s in samples) - min(s.time for s in samples))
     invariants = journal.meta("invariants")
     result.invariants = json.loads(invariants) if invariants else {}
     return result, deployment
 
 
-def _restep(fill: FillRecord, step: int) -> FillRecord:
-    values = {name: getattr(fill, name) for name in FillRecord.__dataclass_fields__}
-    values["step"] = step
-    return FillRecord(**values)
+_STATUS: dict[str, OrderStatus] = {"resting": "open", "partially_filled": "open"}
+
+
+def _order_log(record: OrderRecord, legs: list[LegRecord]) -> OrderLog:
+    """A journaled order as the execution report reads it (see the module docstring)."""
+    order, seen, trace = record.order, record.receipt, record.trace or {}
+    time = seen.time if seen is not None else int(record.received_at)
+    log = order_log(order, record.digest, step=0, time=time, seen=seen)
+    log.status = _STATUS.get(record.status, cast(OrderStatus, record.status))
+    log.action = trace.get("action")
+    log.reason = record.reason.code.code if record.status == "rejected" and record.reason else trace.get("reason")
+    log.filled = record.filled
+    log.internal = sum(r.leg.size for r in legs if r.leg.venue == "internal")
+    times = [r.block_time for r in legs]
+    log.first_fill_time, log.last_fill_time = (min(times), max(times)) if times else (None, None)
+    return log
 
 
 def _book(samples: list[Any], step: int) -> BookState:

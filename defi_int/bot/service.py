@@ -40,8 +40,8 @@ from defi_int.chain.backend import Chain
 from defi_int.chain.deployment import Deployment, attach, read_deployment
 from defi_int.chain.rpc import CircuitBreaker, RetryPolicy, RpcNode
 from defi_int.chain.views import read_ledger
-from defi_int.exceptions import ConfigError, DefiIntError, NodeUnavailable
-from defi_int.keeper.keeper import KeeperConfig
+from defi_int.exceptions import ConfigError, DefiIntError, NodeUnavailable, ParamError, ScenarioError
+from defi_int.keeper.config import KeeperConfig
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -129,6 +129,10 @@ def open_service(
         raise ConfigError(f"--db {db}: not a file")
     if not db.parent.is_dir():
         raise ConfigError(f"--db {db}: no directory {db.parent}")
+    try:  # before the node and the journal: a pricing mode the bot cannot run is the keeper file's error
+        keeper = KeeperConfig.from_params(settings.keeper, deployment.params, deployment.volatility)
+    except ParamError as exc:
+        raise ScenarioError(str(config_path or "keeper defaults"), f"keeper.{exc.path}", exc.problem) from None
     lock = JournalLock(db).acquire()  # one keeper per journal
     closing: list[Chain] = []
     journal: Journal | None = None
@@ -141,7 +145,6 @@ def open_service(
         chain = connect(rpc_url, settings)
         closing.append(chain)
         system = _attached(rpc_url, lambda: attach(chain, deployment, keeper=keeper_account))
-        keeper = KeeperConfig.from_params(settings.keeper, deployment.params, deployment.volatility)
         config = ServiceConfig(
             domain=deployment.domain,
             markets=deployment.markets,

@@ -35,7 +35,7 @@ from defi_int.bot.booking import booked_legs, mismatches
 from defi_int.bot.chainwatch import HeadWatch
 from defi_int.bot.config import LoopParams
 from defi_int.bot.errors import JournalError, KeeperConflict, OrderInFlight
-from defi_int.bot.journal import BookedLeg, Cursor, HedgeRecord, Journal, SettleRecord
+from defi_int.bot.journal import Cursor, HedgeRecord, Journal, SettleRecord
 from defi_int.bot.journal.records import CONFIRMED, LIQUIDATION, MINED, PLANNED, RECONCILED, SENT, SIGNED
 from defi_int.bot.logs import fields
 from defi_int.bot.metrics import BotMetrics
@@ -56,18 +56,10 @@ from defi_int.chain.views import (
     settle_fills,
 )
 from defi_int.exceptions import ContractRevert
-from defi_int.keeper.venue import FillEvent
+from defi_int.orders.booking import FillEvent, Leg
+from defi_int.reasons import Reason
 
 _log = logging.getLogger(__name__)
-#: Settle reverts that say the market or an account moved since the batch's read, not that the order
-#: is bad: the fill leaves the batch, the order rests and is tried again.
-PASSING_REVERTS = frozenset(
-    {
-        "WorseThanAmm", "PriceOutsideBand", "LimitPriceExceeded", "AmmLimitExceeded", "InsufficientLiquidity",
-        "InsufficientMargin", "InventoryCapExceeded", "Overfill", "Paused", "SettlementPaused",
-    }
-)  # fmt: skip
-
 #: Blocks one ``eth_getLogs`` covers at most while the loop catches up.
 SCAN_SPAN = 2_000
 #: The scanned cursor is journaled when an event changed the journal, else at most this often (a
@@ -320,9 +312,9 @@ class Settlements:
         received: list[float] = []
         if receipt.status:
             records = self.journal.get_orders(digests)
-            sides = {d: r.order.is_buy for d, r in records.items()}
+            orders = {d: r.order for d, r in records.items()}
             received = [r.received_at for r in records.values()]
-            legs = booked_legs(settle, read, self.price_scale, sides)
+            legs = booked_legs(settle, read, self.price_scale, orders)
             self._check(settle, read.events)
             self._receipts[tx.tx_hash] = (receipt, read.events)
         settle = self.journal.mark_mined(
@@ -346,7 +338,7 @@ class Settlements:
         self.on_orders(digests)
         return settle
 
-    def _batch_line(self, settle: SettleRecord, fills: int, legs: list[BookedLeg], received: list[float]) -> None:
+    def _batch_line(self, settle: SettleRecord, fills: int, legs: list[Leg], received: list[float]) -> None:
         """The operator's line for a mined batch: orders, fills by venue, gas, latency."""
         now = time.time()
         internal = sum(1 for leg in legs if leg.venue == "internal")
@@ -453,10 +445,11 @@ class Settlements:
             name = revert.error_name if isinstance(revert, ContractRevert) else "revert"
             record = self.journal.get_order(digest)
             if record is not None and record.live and self.journal.in_flight(digest) is None:
-                if name in PASSING_REVERTS:  # the market moved between the simulation and the block: it rests
-                    self.journal.note_reasons({digest: (f"chain:{name}", str(revert))})
+                reason = Reason.of_error(name)
+                if reason.transient:  # the market moved between the simulation and the block: it rests
+                    self.journal.note_reasons({digest: (reason, str(revert))})
                 else:
-                    self.journal.reject_order(digest, f"chain:{name}", str(revert))
+                    self.journal.reject_order(digest, reason, str(revert))
                 self.on_orders([digest])
 
     def _check(self, settle: SettleRecord, events: list[FillEvent]) -> None:

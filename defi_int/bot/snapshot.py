@@ -3,7 +3,7 @@
 The loop reads the chain once per iteration (``defi_int.chain.views.market_state`` today, the
 keeper core's venue snapshot later) and hands the result to ``BotState.publish`` as a
 ``DeskSnapshot``: plain ints and the ``Pool`` mirror, no web3. ``DeskSnapshot.from_states`` takes
-anything shaped like ``chain.views.MarketState`` (the ``MarketLike`` protocol), so this module
+anything shaped like ``chain.views.MarketState`` (the keeper's ``quote.MarketLike``), so this module
 needs no import of the chain layer.
 """
 
@@ -11,30 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
+from defi_int.keeper.quote import MarketLike
 from defi_int.market.amm import Pool
-
-
-class MarketLike(Protocol):
-    """What ``DeskSnapshot.from_states`` reads of one market (``chain.views.MarketState`` has it)."""
-
-    @property
-    def market(self) -> int: ...
-    @property
-    def oracle_price(self) -> int: ...
-    @property
-    def updated_at(self) -> int: ...
-    @property
-    def max_age(self) -> int: ...
-    @property
-    def fresh(self) -> bool: ...
-    @property
-    def pool(self) -> Pool | None: ...
-    @property
-    def inventory(self) -> int: ...
-    @property
-    def inventory_cap(self) -> int: ...
 
 
 @dataclass(frozen=True)

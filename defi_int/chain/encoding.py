@@ -14,7 +14,7 @@ nonce's length, which saves about 1,800 gas of calldata per fill. The layout (bi
     flags: bit 0 isBuy, bit 1 allowAmm, bit 2 v is 28 (else 27), bit 3 as above
 
 A fill that cannot be packed (a signature that is not 65 bytes with v 27 or 28, a field out of
-range) is refused with ``OrderRejected("malformed")`` before anything is sent; ``settle(Fill[])``
+range) is refused with ``OrderRejected(Reason.MALFORMED)`` before anything is sent; ``settle(Fill[])``
 carries those to the chain, which names the fault. ``unpack_fills`` reads the layout back (a keeper
 bot rebuilding its journal from its own settle transactions); a round-trip test holds the two equal.
 """
@@ -27,6 +27,7 @@ from eth_utils.address import to_checksum_address
 
 from defi_int.exceptions import OrderRejected
 from defi_int.orders.model import Fill, Order
+from defi_int.reasons import Reason
 
 _FILL_FIELDS = {"internal_size": 16, "internal_price": 16, "amm_size": 16, "fee_bps": 2}
 IS_BUY, ALLOW_AMM, V_IS_28, WHOLE_INTERNAL = 1, 2, 4, 8
@@ -38,10 +39,10 @@ def pack_fill(fill: Fill) -> bytes:
     for name, width in _FILL_FIELDS.items():
         value = getattr(fill, name)
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2 ** (8 * width):
-            raise OrderRejected("malformed", f"fill {name}={value!r} does not fit uint{8 * width}")
+            raise OrderRejected(Reason.MALFORMED, f"fill {name}={value!r} does not fit uint{8 * width}")
     signature = bytes(fill.signature)
     if len(signature) != 65 or signature[64] not in (27, 28):
-        raise OrderRejected("malformed", "a packed fill carries a 65-byte signature with v 27 or 28")
+        raise OrderRejected(Reason.MALFORMED, "a packed fill carries a 65-byte signature with v 27 or 28")
     whole = fill.internal_size == order.size and fill.amm_size == 0
     flags = (
         (IS_BUY if order.is_buy else 0)

@@ -33,9 +33,9 @@ from defi_int.chain.deploy import HEDGE_GAS, LIQUIDATE_GAS, System, settle_calld
 from defi_int.chain.node import Block, BlockId, Call, Receipt
 from defi_int.chain.views import domain, fill_events, funding_events, liquidation_events, read_batch
 from defi_int.exceptions import ChainError
+from defi_int.keeper.hedging import HedgeOrder
 from defi_int.keeper.liquidator import LiquidationOrder
 from defi_int.keeper.plan import PlannedFill
-from defi_int.keeper.risk import HedgeOrder
 from defi_int.keeper.venue import HedgeReceipt, LiquidationReceipt, SettleReceipt, Snapshot
 from defi_int.orders.eip712 import Domain
 from defi_int.orders.model import Order
@@ -127,7 +127,9 @@ class ChainVenue:
 
     def hedge(self, order: HedgeOrder) -> HedgeReceipt:
         quote, receipt = self.system.hedge(order.market, order.is_buy, order.size, order.limit_quote)
-        return HedgeReceipt(quote, receipt.gas_used, receipt.block_number, funding_events(self.system, receipt))
+        block = self.system.chain.node.block(receipt.block_number)
+        time = block.timestamp if block else self.system.chain.timestamp()
+        return HedgeReceipt(quote, receipt.gas_used, receipt.block_number, funding_events(self.system, receipt), time)
 
     def liquidate(self, order: LiquidationOrder) -> LiquidationReceipt:
         _, receipt = self.system.liquidate(self.system.keeper_account, order.account, order.market, order.size)

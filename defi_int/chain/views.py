@@ -36,10 +36,11 @@ from defi_int.chain.deploy import System
 from defi_int.chain.multiread import Read, read_many
 from defi_int.chain.node import BlockId, Log, Receipt
 from defi_int.exceptions import ChainError
-from defi_int.keeper.venue import FillEvent, FundingCharge, LiquidationEvent, MarketState
+from defi_int.keeper.venue import FundingCharge, LiquidationEvent, MarketState
 from defi_int.market.amm import Pool
 from defi_int.market.funding import Funding
 from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND, Env, Ledger, LedgerViolation, fee_for, notional
+from defi_int.orders.booking import FillEvent
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Order
 from defi_int.orders.validation import PARTIAL, BatchView

@@ -24,15 +24,61 @@ import heapq
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from defi_int.exceptions import OrderRejected
 from defi_int.orders.model import Order
+from defi_int.reasons import Reason
 from defi_int.types import BPS
+
+if TYPE_CHECKING:
+    from defi_int.keeper.toxicity.features import OrderFeatures
+    from defi_int.keeper.toxicity.models import Prediction
 
 #: Parts per billion: the resolution of the price priority.
 _PPB = 10**9
 
 Priority = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the desk saw when an order arrived (see the module docstring)."""
+
+    time: int  # unix seconds (the chain's time the order was received at)
+    block: int  # the block of the desk's view the figures come from
+    step: int  # the simulator's step (0 in the bot)
+    oracle_price: int
+    oracle_fresh: bool
+    amm_mid: int  # 0: no pool
+    desk_price: int | None  # the desk's price for the order's whole size then (None: none)
+    amm_price: int | None  # the AMM's average price for the same size then (None: it could not)
+    marketable: bool  # the limit reached the better of the two prices
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON values (prices as decimal strings) for the journal and the API."""
+        return {
+            "time": self.time,
+            "block": self.block,
+            "step": self.step,
+            "oracle_price": str(self.oracle_price),
+            "oracle_fresh": self.oracle_fresh,
+            "amm_mid": str(self.amm_mid),
+            "desk_price": None if self.desk_price is None else str(self.desk_price),
+            "amm_price": None if self.amm_price is None else str(self.amm_price),
+            "marketable": self.marketable,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Receipt:
+        def price(key: str) -> int | None:
+            value = raw.get(key)
+            return None if value is None else int(value)
+
+        return cls(
+            int(raw["time"]), int(raw["block"]), int(raw["step"]), int(raw["oracle_price"]), bool(raw["oracle_fresh"]),
+            int(raw["amm_mid"]), price("desk_price"), price("amm_price"), bool(raw["marketable"]),
+        )  # fmt: skip
 
 
 @dataclass
@@ -46,6 +92,9 @@ class BookEntry:
     received_step: int = 0
     filled: int = 0  # base units settled so far (from events, corrected from chain reads)
     in_flight: bool = False  # part of a settle transaction not reconciled yet
+    receipt: Receipt | None = None  # what the desk saw when the order arrived (``keeper.quote``)
+    prediction: Prediction | None = None  # the toxicity model's score at receipt (None: no model)
+    features: OrderFeatures | None = None  # what the model saw (``toxicity.features``)
 
     @property
     def remaining(self) -> int:
@@ -108,7 +157,7 @@ class OrderBook:
         """
         if self.resting(order.trader) >= self.max_per_trader:
             raise OrderRejected(
-                "trader-book-full", f"{order.trader} already has {self.max_per_trader} orders resting", digest
+                Reason.RESTING_CAP, f"{order.trader} already has {self.max_per_trader} orders resting", digest
             )
         entry = BookEntry(order, signature, digest, self._next_seq, step)
         evicted = []
@@ -117,7 +166,7 @@ class OrderBook:
             worst = max(movable, key=rank, default=None)
             if worst is None or rank(entry) >= rank(worst):
                 raise OrderRejected(
-                    "book-full", f"the book holds {self.max_orders} orders, all ranked ahead of this one", digest
+                    Reason.BOOK_FULL, f"the book holds {self.max_orders} orders, all ranked ahead of this one", digest
                 )
             self.remove(worst.digest)
             evicted.append(worst)

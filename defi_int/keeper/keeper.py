@@ -16,6 +16,8 @@ its journal's stages)::
         ▼
     plan(live, snapshot)          pricing, netting, inventory, routing per market (pure):
         │                         one PlannedFill per order, with the legs the chain should book
+        │                         (rematch: the same batch planned without the desk's
+        │                         priorities, the counterfactual audit of ``keeper.audit``)
         ▼
     validate(plan, snapshot)      the off-chain replay of settle; rejected orders leave the book
         ▼
@@ -40,99 +42,34 @@ back from the chain; ``release`` returns a held batch's orders to the book's sel
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from defi_int.exceptions import ChainError, ContractRevert, OrderRejected
+from defi_int.keeper.audit import rematch
 from defi_int.keeper.book import BookEntry, OrderBook, Priority, priority
+from defi_int.keeper.config import KeeperConfig
+from defi_int.keeper.hedging import hedge_order
+from defi_int.keeper.intake import check_admissible, verify_signature
 from defi_int.keeper.liquidator import plan_liquidations
-from defi_int.keeper.matching import Gate, MarketBook, plan_market
+from defi_int.keeper.matching import Closure, Gate, MarketBook, plan_market
 from defi_int.keeper.plan import PlannedFill, desk_delta, pools_after
 from defi_int.keeper.pricing import PricingParams
-from defi_int.keeper.risk import MarkoutBook, hedge_order
-from defi_int.keeper.venue import FillEvent, LiquidationReceipt, SettleReceipt, Snapshot, Venue
-from defi_int.orders.eip712 import order_digest
+from defi_int.keeper.quote import Quote, quote, receipt
+from defi_int.keeper.toxicity.labels import Label
+from defi_int.keeper.toxicity.scorer import Scorer
+from defi_int.keeper.trace import OrderTrace, Plan
+from defi_int.keeper.venue import LiquidationReceipt, MarketState, SettleReceipt, Snapshot, Venue
+from defi_int.metrics.records import Counterfactual
+from defi_int.orders.booking import FillEvent
 from defi_int.orders.model import Order
-from defi_int.orders.signing import recover_signer
 from defi_int.orders.validation import CANCELLED, FILLED, OPEN, PARTIAL, validate_plan
-from defi_int.params import YEAR_SECONDS, KeeperParams, SystemParams
-from defi_int.types import ONE
+from defi_int.reasons import Reason
 
 #: Reason recorded for an order whose nonce was consumed elsewhere while it rested.
-_CLOSED_REASON = {FILLED: "already-filled", CANCELLED: "cancelled"}
+_CLOSED_REASON = {FILLED: Reason.ALREADY_FILLED, CANCELLED: Reason.CANCELLED}
 
 Rejection = tuple[Order, OrderRejected]
-
-
-#: The declared defaults of the keeper's parameters (``defi_int.params.KeeperParams``).
-_DECLARED = KeeperParams()
-
-
-@dataclass(frozen=True)
-class KeeperConfig:
-    """The keeper's parameters: ``KeeperParams`` (the scenario's ``[keeper]``) resolved per market.
-
-    The scalar fields are the declared parameters of the same name, with their declared defaults;
-    ``from_params`` derives the whole configuration from the declaration.
-    """
-
-    pricing: dict[int, PricingParams]  # market -> pricing knobs
-    risk_limits: dict[int, int]  # market -> |inventory| the desk may reach through internal fills
-    soft_limits: dict[int, int | None]  # market -> hedge beyond this |inventory| (None: never)
-    hedge_to: int = _DECLARED.hedge_to
-    hedge_slippage_bps: int = _DECLARED.hedge_slippage_bps
-    fee_bps: int = _DECLARED.fee_bps
-    max_batch: int = _DECLARED.max_batch
-    toxicity_routing: bool = _DECLARED.toxicity_routing
-    toxicity_horizon: int = _DECLARED.toxicity_horizon
-    toxicity_threshold_bps: float = _DECLARED.toxicity_threshold_bps
-    toxicity_min_fills: int = _DECLARED.toxicity_min_fills
-    max_resting: int = _DECLARED.max_resting  # orders the book holds at most
-    max_resting_per_trader: int = _DECLARED.max_resting_per_trader  # orders one trader may have resting
-
-    @classmethod
-    def from_params(
-        cls,
-        keeper: KeeperParams,
-        system: SystemParams,
-        volatility: Mapping[int, float],
-        session: tuple[int, int] | None = None,
-    ) -> KeeperConfig:
-        """The configuration for the markets of ``system``; ``volatility`` is each market's annualized σ,
-        used where ``keeper.volatility`` is None; ``session`` (start, end in unix seconds) is what the
-        paper's pricing modes (``keeper.pricing_mode = "as"``, ``"as_symmetric"``) run to the end of.
-
-        Those modes take σ in USD: the annualized σ times the market's initial price (exact for an
-        ``abm`` path, whose moves are scaled by that price), as a variance per second.
-        """
-        if keeper.pricing_mode != "bps" and session is None:
-            raise ValueError(f"keeper.pricing_mode = {keeper.pricing_mode!r} needs the session (start, end) it runs to")
-        start, end = session or (0, 0)
-        pricing = {}
-        for m in system.markets:
-            sigma = volatility[m.market_id] if keeper.volatility is None else keeper.volatility
-            pricing[m.market_id] = PricingParams(
-                half_spread_bps=keeper.half_spread_bps,
-                risk_aversion=keeper.risk_aversion,
-                variance_per_second=sigma**2 / YEAR_SECONDS,
-                horizon_seconds=keeper.horizon_seconds,
-                max_deviation_bps=system.max_deviation_bps,
-                min_edge_bps=keeper.min_edge_bps,
-                price_scale=system.price_scale,
-                mode=keeper.pricing_mode,
-                price_variance_per_second=(sigma * m.price / ONE) ** 2 / YEAR_SECONDS,
-                fill_decay=keeper.fill_decay,
-                session_start=start,
-                session_end=end,
-            )
-        same_name = {f.name for f in dataclasses.fields(cls)} & {f.name for f in dataclasses.fields(keeper)}
-        return cls(
-            pricing=pricing,
-            risk_limits={m.market_id: keeper.risk_limit_for(m) for m in system.markets},
-            soft_limits={m.market_id: keeper.soft_limit for m in system.markets},
-            **{name: getattr(keeper, name) for name in same_name},
-        )
 
 
 @dataclass
@@ -140,17 +77,26 @@ class KeeperState:
     """What the keeper remembers between batches; a service may persist it and pass it back."""
 
     book: OrderBook
-    markouts: MarkoutBook
+    scorer: Scorer  # the toxicity model, its features and labels (``keeper.toxicity``)
     filled: set[bytes] = field(default_factory=set)  # digests of orders the chain filled anything of
     marks: dict[int, int] = field(default_factory=dict)  # fresh oracle prices of the latest snapshot
+    view: MarketView | None = None  # the markets of the latest read: what quotes and receipts see
     max_fills: int | None = None  # the gas bound of the latest snapshot
+    step: int = 0  # the latest step the keeper was told of (intake, a batch, the marks)
 
     @classmethod
     def empty(cls, config: KeeperConfig) -> KeeperState:
-        return cls(
-            OrderBook(config.max_resting, config.max_resting_per_trader),
-            MarkoutBook(config.toxicity_horizon, config.toxicity_threshold_bps, config.toxicity_min_fills),
-        )
+        return cls(OrderBook(config.max_resting, config.max_resting_per_trader), Scorer(config.toxicity))
+
+
+@dataclass(frozen=True)
+class MarketView:
+    """The desk's latest view of every market: one read of the venue, at ``time`` (``block``)."""
+
+    block: int
+    time: int
+    price_scale: int
+    markets: dict[int, MarketState]
 
 
 @dataclass(frozen=True)
@@ -168,6 +114,7 @@ class Pruned:
     live: list[BookEntry]  # in arrival order, within the batch bound
     expired: list[BookEntry]  # rested to expiry without any fill (anywhere in the book)
     rejected: list[Rejection]  # closed on-chain outside this keeper
+    lapsed: list[BookEntry] = field(default_factory=list)  # every order that left by expiry, filled in part or not
 
 
 @dataclass(frozen=True)
@@ -204,6 +151,7 @@ class HedgeFill:
     block: int
     oracle_price: int
     funding: int = 0  # what the desk's book settled before the trade (+: paid)
+    time: int = 0  # the block's timestamp
 
 
 @dataclass
@@ -216,8 +164,13 @@ class BatchOutcome:
     receipt: SettleReceipt | None = None
     rejected: list[Rejection] = field(default_factory=list)
     expired: list[Order] = field(default_factory=list)  # rested to expiry without any fill
+    lapsed: list[bytes] = field(
+        default_factory=list
+    )  # digests of every order that left by expiry, filled in part or not
     hedges: list[HedgeFill] = field(default_factory=list)
     resends: int = 0
+    traces: dict[bytes, OrderTrace] = field(default_factory=dict)  # what the batch did with each order it saw
+    counterfactuals: list[Counterfactual] = field(default_factory=list)  # the re-match's changes (``audit``)
 
     @property
     def events(self) -> list[FillEvent]:
@@ -245,46 +198,90 @@ class Keeper:
     # ------------------------------------------------------------------ intake
 
     def intake(self, order: Order, signature: bytes, *, now: int, step: int = 0) -> Admission:
-        """Checks what needs no chain state and admits the order into the book.
+        """Checks what needs no chain state, records what the desk saw, and admits the order into the book.
 
-        Raises ``OrderRejected``: ``unknown-market``, ``empty-order``, ``expired``, a signature
-        reason (``wrong-signer``, ``bad-signature``, ``high-s`` ...), ``duplicate``,
-        ``trader-book-full`` or ``book-full``.
+        ``verify_signature`` and ``check_admissible`` (a service runs the same two), then a
+        duplicate check, the receipt (``quote.receipt`` on the desk's latest view of the market,
+        when it has one), and the bounded book. Raises ``OrderRejected``: a signature reason,
+        ``unknown_market``, ``empty_order``, ``expired``, ``duplicate``, ``resting_cap`` or
+        ``book_full``.
         """
-        digest = order_digest(order, self.domain)
-        if order.market not in self.config.pricing:
-            raise OrderRejected("unknown-market", f"the keeper does not quote market {order.market}", digest)
-        if order.size == 0:
-            raise OrderRejected("empty-order", "the order's size is zero", digest)
-        if now > order.expiry:
-            raise OrderRejected("expired", f"expired at {order.expiry}, received at {now}", digest)
-        signer = recover_signer(digest, signature)
-        if signer.lower() != order.trader.lower():
-            raise OrderRejected("wrong-signer", f"signature is by {signer}, not {order.trader}", digest)
+        digest = verify_signature(order, signature, self.domain)
+        check_admissible(order, digest, now=now, markets=self.config.pricing)
         if digest in self.book or digest in self.state.filled:
-            raise OrderRejected("duplicate", "the keeper already holds this order", digest)
+            raise OrderRejected(Reason.DUPLICATE, "the keeper already holds this order", digest)
+        return self.admit(order, signature, digest, now=now, step=step)
+
+    def admit(
+        self, order: Order, signature: bytes, digest: bytes, *, now: int, step: int, filled: int = 0
+    ) -> Admission:
+        """Takes a checked order into the book, with what the desk saw at its receipt and the model's score.
+
+        The receipt is ``quote.receipt`` on the desk's latest view of the market; the toxicity model
+        (when one is configured) scores the order there and then (``Scorer.score``: its features,
+        its prediction, the counterfactual label at the desk's quote). A service that checked the
+        order itself (the bot's API) admits it here; ``filled`` is what the chain already filled.
+        Raises ``OrderRejected`` (``resting_cap``, ``book_full``) when it does not fit.
+        """
+        self.state.step = step
         entry, evicted = self.book.admit(order, signature, digest, step, self.rank)
+        entry.filled = filled
+        seen = self.quote(order.market, order.is_buy, order.size, now=now)
+        entry.receipt = None if seen is None else receipt(order, seen, step=step)
+        view = self.state.view
+        if self.config.toxicity.model != "none" and view is not None and order.market in view.markets:
+            state = view.markets[order.market]
+            cap = self.config.risk_limits.get(order.market, state.inventory_cap)
+            desk = None if seen is None else seen.desk_price
+            entry.features, entry.prediction = self.state.scorer.score(
+                order, digest, step=step, now=now, inventory=state.inventory, cap=cap, desk_quote=desk
+            )
         return Admission(entry, evicted)
 
-    def observe_marks(self, step: int, marks: dict[int, int]) -> None:
-        """Feeds the oracle marks of ``step`` to the markout history (toxicity)."""
-        self.state.markouts.observe(step, marks)
+    def quote(self, market: int, trader_buys: bool, size: int, *, now: int, gate: Gate | None = None) -> Quote | None:
+        """The desk's quote for ``size`` on its latest view of ``market`` (None before it read the market)."""
+        view = self.state.view
+        pricing = self.config.pricing.get(market)
+        if view is None or pricing is None or market not in view.markets:
+            return None
+        return quote(
+            view.markets[market],
+            pricing=pricing,
+            risk_limit=self.config.risk_limits.get(market, 0),
+            trader_buys=trader_buys,
+            size=size,
+            price_scale=view.price_scale,
+            now=now,
+            block=view.block,
+            gate=gate,
+        )
+
+    def observe_marks(self, step: int, marks: dict[int, int]) -> list[Label]:
+        """The fresh oracle marks at the end of ``step``: the labels that mature now teach the
+        toxicity model and the per-trader history; they are returned (predictions against outcomes)."""
+        self.state.step = step
+        return self.state.scorer.on_step(step, marks)
 
     # ------------------------------------------------------------------- a batch
 
     def step(self, step: int) -> BatchOutcome:
         """One batch: select, read, prune, plan, validate, settle (isolating reverts), reconcile, hedge."""
+        self.state.step = step
         selected = self.select()
         snapshot = self.snapshot(selected)
         pruned = self.prune(selected, snapshot)
         plan = self.plan(pruned.live, snapshot)
-        accepted, rejected = self.validate(plan, snapshot)
+        counterfactuals = self.rematch(pruned.live, snapshot, plan, step=step)
+        accepted, rejected = self.validate(plan.fills, snapshot)
+        plan.decline(rejected)
         self.hold(accepted)
         try:
             settled = self.settle(accepted, snapshot)
         except BaseException:
             self.release(accepted)
             raise
+        plan.decline(settled.rejected)
+        plan.keep(settled.fills)
         if settled.receipt is not None:
             mismatches = self.reconcile(settled.fills, settled.receipt, step=step)
             if mismatches:
@@ -297,19 +294,28 @@ class Keeper:
             receipt=settled.receipt,
             rejected=[*pruned.rejected, *rejected, *settled.rejected],
             expired=[e.order for e in pruned.expired],
+            lapsed=[e.digest for e in pruned.lapsed],
             hedges=hedges,
             resends=settled.resends,
+            traces=plan.traces,
+            counterfactuals=counterfactuals,
         )
 
-    def liquidate(self, accounts: Sequence[str], *, limit: int = 10) -> list[LiquidationReceipt]:
+    def liquidate(
+        self, accounts: Sequence[str], *, limit: int = 10, step: int | None = None
+    ) -> list[LiquidationReceipt]:
         """The liquidator's role: closes the watched ``accounts`` that are below maintenance margin.
 
         One read of the venue for their books (``snapshot``), the pure decision of
         ``liquidator.plan_liquidations`` (at most ``limit`` closes), then each close through the
         venue; a close the chain refuses (the world moved since the read) is skipped until the next call.
+        The read is also the desk's latest view of the markets (``observe``), at ``step`` when given.
         """
+        if step is not None:
+            self.state.step = step
         liquidator = self.venue.liquidator
         snapshot = self.venue.snapshot({}, [*accounts, liquidator])
+        self.observe(snapshot)
         view = snapshot.view
         orders = plan_liquidations(view.ledger, view.env, accounts, liquidator, limit=limit)
         receipts = []
@@ -337,11 +343,29 @@ class Keeper:
         return self.book.select(self.capacity(), self.rank)
 
     def snapshot(self, entries: Sequence[BookEntry]) -> Snapshot:
-        """Reads the venue for ``entries``; remembers its marks and gas bound for the next selection."""
+        """Reads the venue for ``entries``; remembers its marks and gas bound for the next selection,
+        and its markets as the desk's latest view (quotes and receipts)."""
         snapshot = self.venue.snapshot({e.digest: e.order for e in entries})
-        self.state.marks = dict(snapshot.view.prices)
+        self.observe(snapshot)
         self.state.max_fills = snapshot.max_fills
         return snapshot
+
+    def observe(self, snapshot: Snapshot) -> None:
+        """Takes ``snapshot``'s markets as the desk's latest view of the world (quotes, receipts and
+        the toxicity model's market features, at the keeper's current step)."""
+        view = snapshot.view
+        self.state.marks = dict(view.prices)
+        self.observe_markets(snapshot.markets, block=snapshot.block, now=view.now, price_scale=view.price_scale)
+
+    def observe_markets(self, markets: Mapping[int, MarketState], *, block: int, now: int, price_scale: int) -> None:
+        """Takes ``markets`` (read at ``block``, time ``now``) as the desk's latest view of the world."""
+        self.state.view = MarketView(block, now, price_scale, dict(markets))
+        scorer, step, scale = self.state.scorer, self.state.step, price_scale
+        for market, state in markets.items():
+            pool = state.pool
+            mid = pool.mid(scale) if pool is not None and pool.base else 0
+            base = 0 if pool is None else pool.base
+            scorer.observe_market(step, now, market, state.oracle_price, state.updated_at, mid, base)
 
     def prune(self, entries: Sequence[BookEntry], snapshot: Snapshot) -> Pruned:
         """Drops expired orders from the book and ``entries`` the chain closed; the rest, bounded.
@@ -353,10 +377,11 @@ class Keeper:
         in arrival order, the order the planner serves them in.
         """
         view = snapshot.view
-        expired = []
+        expired, lapsed = [], []
         for entry in self.book:
             if view.now > entry.order.expiry and not entry.in_flight:
                 self.book.remove(entry.digest)
+                lapsed.append(entry)
                 if not entry.filled:
                     expired.append(entry)
         live, rejected = [], []
@@ -376,39 +401,75 @@ class Keeper:
                 entry.filled = 0
             live.append(entry)
         bound = min(self.config.max_batch, snapshot.max_fills)
-        return Pruned(sorted(live[:bound], key=lambda e: e.seq), expired, rejected)
+        return Pruned(sorted(live[:bound], key=lambda e: e.seq), expired, rejected, lapsed)
 
-    def plan(
-        self, live: Sequence[BookEntry], snapshot: Snapshot, gates: Mapping[int, Gate] | None = None
-    ) -> list[PlannedFill]:
-        """The fills for ``live`` (arrival order), grouped by market: one booking run per market on-chain.
+    def plan(self, live: Sequence[BookEntry], snapshot: Snapshot, gates: Mapping[int, Gate] | None = None) -> Plan:
+        """The fills for ``live`` (arrival order), grouped by market (one booking run per market
+        on-chain), and a trace for every order of ``live`` (``keeper.trace``).
 
-        ``gates`` closes the desk's book (per side) or the AMM in a market (a service's breakers).
+        ``gates`` closes a market, the desk's book (per side) or the AMM (a service's breakers).
+        A market without a fresh oracle price (or that the keeper does not price) plans nothing: the
+        Vault cannot value any leg there, so its orders rest, and their traces say why.
         """
+        plan = Plan()
+        for entries, book, params in self._markets(live, snapshot, gates):
+            planned = plan_market(
+                entries, book, params, fee_bps=self.config.fee_bps, toxic=self._toxic,
+                model=self.config.toxicity.model, policy=self.config.policy,
+            )  # fmt: skip
+            plan.fills.extend(planned.fills)
+            plan.traces.update((t.digest, t) for t in planned.traces)
+        return plan
+
+    def rematch(
+        self,
+        live: Sequence[BookEntry],
+        snapshot: Snapshot,
+        plan: Plan,
+        *,
+        step: int = 0,
+        gates: Mapping[int, Gate] | None = None,
+    ) -> list[Counterfactual]:
+        """The counterfactual re-match of the batch ``plan`` was planned from (``keeper.audit``): the
+        orders whose legs change when the batch is served in reverse arrival order, or priced without
+        the inventory skew. Call it before validation changes ``plan``; nothing when the keeper's
+        ``counterfactual_audit`` is off."""
+        if not self.config.counterfactual_audit:
+            return []
+        changed: list[Counterfactual] = []
+        for entries, book, params in self._markets(live, snapshot, gates):
+            changed += rematch(
+                entries, book, params, fee_bps=self.config.fee_bps, actual=plan.traces, toxic=self._toxic,
+                model=self.config.toxicity.model, policy=self.config.policy, step=step, block=snapshot.block,
+            )  # fmt: skip
+        return changed
+
+    def _markets(
+        self, live: Sequence[BookEntry], snapshot: Snapshot, gates: Mapping[int, Gate] | None
+    ) -> Iterator[tuple[list[BookEntry], MarketBook, PricingParams]]:
+        """Each market's part of a batch, in market order: its entries (arrival order), what the desk
+        knows of the market, and its pricing; a market it cannot price gets a closed gate."""
         view = snapshot.view
         by_market: dict[int, list[BookEntry]] = {}
         for entry in live:
             by_market.setdefault(entry.order.market, []).append(entry)
-        plan = []
         for market in sorted(by_market):
             pricing = self.config.pricing.get(market)
             mark = view.prices.get(market)
-            if pricing is None or mark is None:
-                continue  # no fresh oracle: the Vault cannot value any leg there, so the orders rest
             gate = (gates or {}).get(market, Gate())
+            if pricing is None:
+                gate = Gate(market=Closure(Reason.UNKNOWN_MARKET, f"the keeper does not price market {market}"))
+            elif mark is None and gate.market is None:
+                gate = Gate(market=Closure(Reason.STALE_ORACLE, f"market {market} has no fresh oracle price"))
             book = MarketBook(
                 mark,
                 view.ledger.position(view.desk, market),
                 self.config.risk_limits.get(market, 0),
                 view.pools.get(market),
                 view.now,
-                gate.internal_buys,
-                gate.internal_sells,
-                gate.amm,
+                gate,
             )
-            fills, _ = plan_market(by_market[market], book, pricing, fee_bps=self.config.fee_bps, toxic=self._toxic)
-            plan.extend(fills)
-        return plan
+            yield by_market[market], book, pricing or next(iter(self.config.pricing.values()))
 
     def validate(self, plan: Sequence[PlannedFill], snapshot: Snapshot) -> tuple[list[PlannedFill], list[Rejection]]:
         """The off-chain replay of ``settle``: the fills that settle together; rejected orders leave the book."""
@@ -440,7 +501,9 @@ class Keeper:
             except ContractRevert as exc:
                 culprit = fills.pop(self._culprit(fills, exc))
                 self.book.remove(culprit.digest)
-                rejected.append((culprit.order, OrderRejected(f"chain:{exc.error_name}", str(exc), culprit.digest)))
+                rejected.append(
+                    (culprit.order, OrderRejected(Reason.of_error(exc.error_name), str(exc), culprit.digest))
+                )
                 fills, dropped = self.validate(fills, snapshot)
                 rejected.extend(dropped)
                 continue
@@ -462,7 +525,9 @@ class Keeper:
             except ContractRevert as exc:
                 culprit = fills.pop(self._culprit(fills, exc))
                 self.book.remove(culprit.digest)
-                rejected.append((culprit.order, OrderRejected(f"chain:{exc.error_name}", str(exc), culprit.digest)))
+                rejected.append(
+                    (culprit.order, OrderRejected(Reason.of_error(exc.error_name), str(exc), culprit.digest))
+                )
                 fills, dropped = self.validate(fills, snapshot)
                 rejected.extend(dropped)
                 resends += 1
@@ -491,9 +556,10 @@ class Keeper:
             if booked != expected:
                 mismatches.append(Mismatch(planned.digest, expected, booked))
             if event.internal_size:
-                self.state.markouts.record(
-                    step, order.trader, order.market, order.is_buy, event.internal_size, event.internal_price
-                )
+                self.state.scorer.on_fill(
+                    planned.digest, step=step, trader=order.trader, market=order.market, trader_buys=order.is_buy,
+                    size=event.internal_size, price=event.internal_price,
+                )  # fmt: skip
             self.state.filled.add(planned.digest)
             entry = self.book.get(planned.digest)
             if entry is None:
@@ -524,7 +590,15 @@ class Keeper:
             funding = sum(c.amount for c in receipt.funding if c.account == view.desk)
             hedges.append(
                 HedgeFill(
-                    market, order.is_buy, order.size, receipt.quote, receipt.gas_used, receipt.block, mark, funding
+                    market,
+                    order.is_buy,
+                    order.size,
+                    receipt.quote,
+                    receipt.gas_used,
+                    receipt.block,
+                    mark,
+                    funding,
+                    receipt.time,
                 )
             )
         return hedges
@@ -532,7 +606,8 @@ class Keeper:
     # ------------------------------------------------------------------ helpers
 
     def _toxic(self, trader: str) -> bool:
-        return self.config.toxicity_routing and self.state.markouts.is_toxic(trader)
+        """The per-trader rule's verdict now (``trader_rule``: a trader judged toxic is routed out whole)."""
+        return self.config.toxicity.model == "trader_rule" and self.state.scorer.trader_toxic(trader)
 
     def _flight(self, plan: Sequence[PlannedFill], held: bool) -> None:
         for planned in plan:

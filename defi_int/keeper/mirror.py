@@ -32,11 +32,10 @@ from dataclasses import dataclass, field
 from eth_utils.address import to_checksum_address
 
 from defi_int.exceptions import ContractRevert, TransactionFailed
+from defi_int.keeper.hedging import HedgeOrder
 from defi_int.keeper.liquidator import LiquidationOrder
 from defi_int.keeper.plan import PlannedFill
-from defi_int.keeper.risk import HedgeOrder
 from defi_int.keeper.venue import (
-    FillEvent,
     FundingCharge,
     HedgeReceipt,
     LiquidationEvent,
@@ -47,27 +46,28 @@ from defi_int.keeper.venue import (
 )
 from defi_int.market.amm import AmmMathError, Pool
 from defi_int.market.ledger import INSURANCE_FUND, Ledger, LedgerViolation
+from defi_int.orders.booking import FillEvent
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Order
-from defi_int.orders.validation import CANCELLED, CHAIN_ERROR, FILLED, BatchView, Replay, replay
+from defi_int.orders.validation import CANCELLED, FILLED, BatchView, Replay, replay
+from defi_int.reasons import Reason
 from defi_int.types import ONE
 
 #: Reasons whose custom error carries the order's digest (the Settlement's own checks).
 _NAMES_DIGEST = frozenset(
     {
-        "expired",
-        "fee-above-max",
-        "empty-fill",
-        "bad-signature",
-        "wrong-signer",
-        "already-filled",
-        "cancelled",
-        "overfill",
-        "limit",
-        "band",
-        "worse-than-amm",
-        "amm-not-allowed",
-        "amm-limit",
+        Reason.EXPIRED,
+        Reason.FEE_ABOVE_MAX,
+        Reason.EMPTY_FILL,
+        Reason.BAD_SIGNATURE,
+        Reason.ALREADY_FILLED,
+        Reason.CANCELLED,
+        Reason.OVERFILL,
+        Reason.LIMIT_NOT_MET,
+        Reason.OUTSIDE_BAND,
+        Reason.AMM_BETTER,
+        Reason.AMM_NOT_ALLOWED,
+        Reason.AMM_LIMIT_NOT_MET,
     }
 )
 _SETTLEMENT = to_checksum_address("0x" + "5e" * 20)
@@ -226,7 +226,7 @@ class MirrorVenue:
         logged = len(view.ledger.settled)
         quote = self._swap(view, view.desk, pool, order.market, order.is_buy, order.size, order.limit_quote)
         self._commit(view)
-        return HedgeReceipt(quote, 100_000, self.block, self._funding(logged))
+        return HedgeReceipt(quote, 100_000, self.block, self._funding(logged), self.now)
 
     def liquidate(self, order: LiquidationOrder) -> LiquidationReceipt:
         self._mine()
@@ -343,7 +343,7 @@ class MirrorVenue:
         if run.failure is not None:
             _, rejection = run.failure
             args = {"digest": rejection.digest} if rejection.reason in _NAMES_DIGEST else {}
-            raise ContractRevert(CHAIN_ERROR.get(rejection.reason, rejection.reason), args, "Settlement")
+            raise ContractRevert(rejection.reason.error or rejection.reason.code, args, "Settlement")
         return view, run
 
     @staticmethod

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from defi_int.market.amm import Pool
+from defi_int.orders.booking import LegContext
 from defi_int.orders.model import Fill, Order
 from defi_int.orders.rules import ExpectedLegs
 
@@ -36,6 +37,12 @@ class PlannedFill:
         """How the internal leg moves the desk's position (the desk takes the other side)."""
         size = self.fill.internal_size
         return -size if self.order.is_buy else size
+
+    @property
+    def leg_context(self) -> LegContext:
+        """What the plan knew of the market around this fill's legs (``orders.booking``)."""
+        expected = self.expected
+        return LegContext(self.fill.fee_bps, expected.mark, expected.amm_mid, expected.amm.reference)
 
     def with_expected(self, expected: ExpectedLegs) -> PlannedFill:
         return self if expected == self.expected else replace(self, expected=expected)

@@ -51,6 +51,7 @@ from typing import Final
 from defi_int.market.ledger import ceil_div
 from defi_int.orders.rules import band, best_execution_bound
 from defi_int.params import KeeperParams, param_of
+from defi_int.reasons import Reason
 from defi_int.types import BPS, ONE
 
 _PPB = 10**9
@@ -138,6 +139,78 @@ def quoted_price(trader_buys: bool, mark: int, inventory: int, params: PricingPa
     return r - ceil_div(r * spread_ppb, _PPB)
 
 
+@dataclass(frozen=True)
+class DeskPrice:
+    """The desk's price for one size, or why it has none: the reason that bound and a sentence."""
+
+    price: int | None
+    reason: Reason | None = None  # None when priced
+    detail: str = ""
+
+
+def desk_quote(
+    trader_buys: bool,
+    size: int,
+    mark: int,
+    inventory: int,
+    amm_quote: int | None,
+    params: PricingParams,
+    now: int | None = None,
+) -> DeskPrice:
+    """The desk's price for filling ``size`` internally, or the reason it will not fill.
+
+    See the module docstring for the steps. ``amm_quote`` is the AMM's quote for the same size as
+    the AMM will stand when this fill's internal leg runs on-chain (after earlier AMM legs of the
+    same batch): ``rules.amm_reference``. Without one (no pool, or a size the AMM cannot quote) the
+    desk declines rather than price blind (``amm_liquidity``). ``now`` (unix seconds, when the fill
+    lands) is needed by the paper's modes only. The reasons: best execution pushed the price out
+    of the band or below the desk's edge (``amm_better``), the band cut the edge or the price is
+    not positive (``outside_band``).
+    """
+    if size <= 0:
+        return DeskPrice(None, Reason.EMPTY_ORDER, "nothing left to price")
+    if amm_quote is None:
+        return DeskPrice(None, Reason.AMM_LIQUIDITY, "the AMM cannot quote the size, so the desk does not price it")
+    low, high = band(mark, params.max_deviation_bps)
+    reservation = reservation_price(mark, inventory, params, now)
+    banded = min(high, max(low, quoted_price(trader_buys, mark, inventory, params, now)))
+    bound = best_execution_bound(trader_buys, size, amm_quote, params.price_scale)
+    price = min(banded, bound) if trader_buys else max(banded, bound)
+    amm_binds = price != banded
+    if not low <= price <= high:
+        return DeskPrice(None, Reason.AMM_BETTER, f"the AMM's price for the size ({bound}) is beyond the oracle band")
+    if price <= 0:
+        return DeskPrice(None, Reason.OUTSIDE_BAND, "no positive price within the oracle band")
+    edge = (price - reservation) if trader_buys else (reservation - price)
+    if edge * BPS < params.min_edge_bps * mark:
+        if amm_binds:
+            detail = f"beating the AMM's price ({bound}) leaves the desk less than its {params.min_edge_bps} bps edge"
+            return DeskPrice(None, Reason.AMM_BETTER, detail)
+        detail = (
+            f"the oracle band leaves the desk less than its {params.min_edge_bps} bps edge from its reservation price"
+        )
+        return DeskPrice(None, Reason.OUTSIDE_BAND, detail)
+    return DeskPrice(price)
+
+
+def widened(
+    trader_buys: bool, price: int, widen_bps: float, mark: int, size: int, amm_quote: int | None, params: PricingParams
+) -> int:
+    """``price`` moved ``widen_bps`` of the mark in the desk's favour (the predicted markout priced in),
+    never past the oracle band nor worse for the trader than the AMM's ``amm_quote`` for ``size``."""
+    if widen_bps <= 0:
+        return price
+    shift = math.ceil(mark * widen_bps / BPS)
+    low, high = band(mark, params.max_deviation_bps)
+    if trader_buys:
+        bound = (
+            high if amm_quote is None else min(high, best_execution_bound(True, size, amm_quote, params.price_scale))
+        )
+        return max(price, min(price + shift, bound))
+    bound = low if amm_quote is None else max(low, best_execution_bound(False, size, amm_quote, params.price_scale))
+    return min(price, max(price - shift, bound))
+
+
 def desk_price(
     trader_buys: bool,
     size: int,
@@ -147,24 +220,5 @@ def desk_price(
     params: PricingParams,
     now: int | None = None,
 ) -> int | None:
-    """The desk's price for filling ``size`` internally, or ``None`` when it will not fill.
-
-    See the module docstring for the steps. ``amm_quote`` is the AMM's quote for the same size as
-    the AMM will stand when this fill's internal leg runs on-chain (after earlier AMM legs of the
-    same batch): ``rules.amm_reference``. Without one (no pool, or a size the AMM cannot quote) the
-    desk declines rather than price blind. ``now`` (unix seconds, when the fill lands) is needed
-    by the paper's modes only. A price of zero or less is declined too.
-    """
-    if size <= 0 or amm_quote is None:
-        return None
-    low, high = band(mark, params.max_deviation_bps)
-    reservation = reservation_price(mark, inventory, params, now)
-    price = min(high, max(low, quoted_price(trader_buys, mark, inventory, params, now)))
-    bound = best_execution_bound(trader_buys, size, amm_quote, params.price_scale)
-    price = min(price, bound) if trader_buys else max(price, bound)
-    if not low <= price <= high or price <= 0:
-        return None
-    edge = (price - reservation) if trader_buys else (reservation - price)
-    if edge * BPS < params.min_edge_bps * mark:
-        return None
-    return price
+    """``desk_quote``'s price alone (None when the desk will not fill)."""
+    return desk_quote(trader_buys, size, mark, inventory, amm_quote, params, now).price

@@ -26,10 +26,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from defi_int.keeper.hedging import HedgeOrder
 from defi_int.keeper.liquidator import LiquidationOrder
 from defi_int.keeper.plan import PlannedFill
-from defi_int.keeper.risk import HedgeOrder
 from defi_int.market.amm import Pool
+from defi_int.orders.booking import FillEvent
 from defi_int.orders.eip712 import Domain
 from defi_int.orders.model import Order
 from defi_int.orders.validation import BatchView
@@ -58,30 +59,6 @@ class Snapshot:
     block: int  # the latest block when read
     gas_limit: int  # that block's gas limit
     max_fills: int  # the most fills one settle may carry within ``gas_limit``
-
-
-@dataclass(frozen=True)
-class FillEvent:
-    """One fill as the chain booked it (four words of a ``FillsSettled`` log): both legs and the fee.
-
-    A settle logs one ``FillsSettled`` per market run, so several fills share a log: a fill is
-    identified in its transaction by ``index``, its position in the batch.
-    """
-
-    digest: bytes
-    trader: str
-    internal_size: int
-    internal_price: int
-    amm_size: int
-    amm_quote: int
-    fee: int  # both legs' fees, as the chain charged them
-    block: int
-    funding: int = 0  # what the trader's book settled when the internal leg was booked (+: paid)
-    is_buy: bool = False
-    fee_bps: int = 0
-    index: int = 0  # the fill's position in its transaction's batch (unique in the transaction)
-    log_index: int = 0  # its ``FillsSettled`` log's index in the block
-    tx_hash: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -134,6 +111,7 @@ class HedgeReceipt:
     gas_used: int
     block: int
     funding: list[FundingCharge] = field(default_factory=list)
+    time: int = 0  # the block's timestamp
 
 
 @dataclass(frozen=True)

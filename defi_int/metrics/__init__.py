@@ -1,10 +1,12 @@
 """Metrics of a scenario run: tables, statistics, charts and the HTML report, without a chain.
 
-``RunResult`` (``records``) goes in; ``summarize`` gives the JSON summary and ``write_report``
-writes ``fills.csv``, ``timeseries.csv``, ``summary.json``, five PNG charts and ``report.html``.
+``RunResult`` (``records``) goes in; ``summarize`` gives the JSON summary, ``to_frames`` the run as
+pandas DataFrames (``frames``), and ``write_report`` writes ``fills.csv``, ``timeseries.csv``,
+``summary.json`` and ``report.html`` (interactive charts and tables, its sections in ``sections``).
 """
 
+from defi_int.metrics.frames import Frames, to_frames
 from defi_int.metrics.report import write_report
 from defi_int.metrics.summary import summarize
 
-__all__ = ["summarize", "write_report"]
+__all__ = ["Frames", "summarize", "to_frames", "write_report"]

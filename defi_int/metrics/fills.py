@@ -1,4 +1,4 @@
-"""The per-fill table: one row per ``FillRecord`` leg, written as ``fills.csv``.
+"""The per-fill table: one row per booked ``Leg``, written as ``fills.csv``.
 
 ``derive`` computes the two per-fill statistics the summary reuses (price improvement against the
 AMM and deviation from the oracle, both in bps, from the trader's exact integers); ``fill_rows``
@@ -9,12 +9,12 @@ collateral's ``decimals`` places, bps with four places. Identical records give i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from defi_int.metrics.output import bps, csv_text, fixed, ratio_bps, units, write_atomic
-from defi_int.metrics.records import FillRecord
+from defi_int.orders.booking import Leg
 
 FILL_COLUMNS: tuple[str, ...] = (
     "block",
@@ -49,7 +49,7 @@ class FillMetrics:
     deviation_bps: float | None
 
 
-def price_improvement_bps(fill: FillRecord) -> float | None:
+def price_improvement_bps(fill: Leg) -> float | None:
     """What the trader gained against the AMM for the same size, in bps of the AMM's price.
 
     Buy: ``(amm_quote_price - price) / amm_quote_price``; sell: ``(price - amm_quote_price) /
@@ -62,18 +62,18 @@ def price_improvement_bps(fill: FillRecord) -> float | None:
     return ratio_bps(gain, fill.amm_quote_price)
 
 
-def deviation_bps(fill: FillRecord) -> float | None:
+def deviation_bps(fill: Leg) -> float | None:
     """Signed distance of the fill price from the oracle, ``(price - oracle) / oracle``, in bps."""
     return ratio_bps(fill.price - fill.oracle_price, fill.oracle_price)
 
 
-def derive(fill: FillRecord) -> FillMetrics:
+def derive(fill: Leg) -> FillMetrics:
     """Both derived numbers of ``fill``."""
     return FillMetrics(price_improvement_bps(fill), deviation_bps(fill))
 
 
-def fill_row(fill: FillRecord, decimals: int) -> list[str]:
-    """One CSV row in ``FILL_COLUMNS`` order."""
+def fill_row(fill: Leg, decimals: int, trader_type: str = "unknown") -> list[str]:
+    """One CSV row in ``FILL_COLUMNS`` order (``trader_type``: the trader's population)."""
     metrics = derive(fill)
     return [
         str(fill.block),
@@ -81,7 +81,7 @@ def fill_row(fill: FillRecord, decimals: int) -> list[str]:
         str(fill.step),
         fill.order_digest,
         fill.trader,
-        fill.trader_type,
+        trader_type,
         str(fill.market),
         "buy" if fill.is_buy else "sell",
         fill.venue,
@@ -100,16 +100,17 @@ def fill_row(fill: FillRecord, decimals: int) -> list[str]:
     ]
 
 
-def fill_rows(fills: Iterable[FillRecord], decimals: int) -> list[list[str]]:
-    """All rows, in the order the records were given (chain order)."""
-    return [fill_row(fill, decimals) for fill in fills]
+def fill_rows(fills: Iterable[Leg], decimals: int, types: Mapping[str, str] | None = None) -> list[list[str]]:
+    """All rows, in the order the legs were given (chain order); ``types``: lower-case address -> population."""
+    types = types or {}
+    return [fill_row(fill, decimals, types.get(fill.trader.lower(), "unknown")) for fill in fills]
 
 
-def fills_csv(fills: Sequence[FillRecord], decimals: int) -> bytes:
+def fills_csv(fills: Sequence[Leg], decimals: int, types: Mapping[str, str] | None = None) -> bytes:
     """The whole ``fills.csv`` as bytes."""
-    return csv_text(FILL_COLUMNS, fill_rows(fills, decimals)).encode()
+    return csv_text(FILL_COLUMNS, fill_rows(fills, decimals, types)).encode()
 
 
-def write_fills_csv(fills: Sequence[FillRecord], path: Path, decimals: int) -> Path:
-    """Writes ``fills.csv`` atomically; the same records always give the same bytes."""
-    return write_atomic(path, fills_csv(fills, decimals))
+def write_fills_csv(fills: Sequence[Leg], path: Path, decimals: int, types: Mapping[str, str] | None = None) -> Path:
+    """Writes ``fills.csv`` atomically; the same legs always give the same bytes."""
+    return write_atomic(path, fills_csv(fills, decimals, types))

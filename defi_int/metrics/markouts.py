@@ -24,7 +24,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TypeAlias
 
 from defi_int.metrics.output import ratio_bps
-from defi_int.metrics.records import FillRecord, TimePoint
+from defi_int.metrics.records import TimePoint
+from defi_int.orders.booking import Leg
 
 OracleIndex: TypeAlias = Mapping[tuple[int, int], int]  # (market, step) -> oracle price, 1e18
 
@@ -34,7 +35,7 @@ def oracle_index(timeseries: Iterable[TimePoint]) -> dict[tuple[int, int], int]:
     return {(point.market, point.step): point.oracle_price for point in timeseries}
 
 
-def markout_bps(fill: FillRecord, oracles: OracleIndex, horizon: int) -> float | None:
+def markout_bps(fill: Leg, oracles: OracleIndex, horizon: int) -> float | None:
     """The desk's markout of one internal fill at ``horizon`` steps; ``None`` if it cannot be measured."""
     if fill.venue != "internal":
         return None
@@ -52,8 +53,8 @@ def _weighted_mean(pairs: Sequence[tuple[int, float]]) -> float | None:
     return math.fsum(size * markout for size, markout in pairs) / weight
 
 
-def _measured(fills: Iterable[FillRecord], oracles: OracleIndex, horizon: int) -> list[tuple[FillRecord, float]]:
-    measured: list[tuple[FillRecord, float]] = []
+def _measured(fills: Iterable[Leg], oracles: OracleIndex, horizon: int) -> list[tuple[Leg, float]]:
+    measured: list[tuple[Leg, float]] = []
     for fill in fills:
         markout = markout_bps(fill, oracles, horizon)
         if markout is not None:
@@ -62,7 +63,7 @@ def _measured(fills: Iterable[FillRecord], oracles: OracleIndex, horizon: int) -
 
 
 def markout_curve(
-    fills: Sequence[FillRecord], timeseries: Sequence[TimePoint], horizons: Iterable[int]
+    fills: Sequence[Leg], timeseries: Sequence[TimePoint], horizons: Iterable[int]
 ) -> dict[int, float | None]:
     """Size-weighted mean markout of all internal fills per horizon (sorted); ``None`` where none qualify."""
     oracles = oracle_index(timeseries)
@@ -73,18 +74,21 @@ def markout_curve(
 
 
 def markouts_by_type(
-    fills: Sequence[FillRecord], timeseries: Sequence[TimePoint], horizons: Iterable[int]
+    fills: Sequence[Leg], timeseries: Sequence[TimePoint], horizons: Iterable[int], types: Mapping[str, str]
 ) -> dict[str, dict[int, float | None]]:
-    """``markout_curve`` per ``trader_type`` (types sorted by name) over the internal fills of each type."""
-    types = sorted({fill.trader_type for fill in fills if fill.venue == "internal"})
+    """``markout_curve`` per trader type (``types``: lower-case address -> population; others are
+    ``unknown``), types sorted by name, over the internal fills of each type."""
+
+    def kind_of(fill: Leg) -> str:
+        return types.get(fill.trader.lower(), "unknown")
+
+    kinds = sorted({kind_of(fill) for fill in fills if fill.venue == "internal"})
     wanted = sorted(set(horizons))
-    return {
-        kind: markout_curve([fill for fill in fills if fill.trader_type == kind], timeseries, wanted) for kind in types
-    }
+    return {kind: markout_curve([f for f in fills if kind_of(f) == kind], timeseries, wanted) for kind in kinds}
 
 
 def trader_markouts(
-    fills: Sequence[FillRecord], timeseries: Sequence[TimePoint], horizon: int
+    fills: Sequence[Leg], timeseries: Sequence[TimePoint], horizon: int
 ) -> dict[str, tuple[float, int]]:
     """Per trader (sorted by address): size-weighted mean markout at ``horizon`` and the number of fills in it.
 

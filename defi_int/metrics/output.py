@@ -121,13 +121,14 @@ def check_directory(path: Path, names: Collection[str]) -> Path:
     return target
 
 
-def write_directory(path: Path, contents: Mapping[str, bytes]) -> dict[str, Path]:
+def write_directory(path: Path, contents: Mapping[str, bytes], *, also: Collection[str] = ()) -> dict[str, Path]:
     """Writes ``contents`` (file name -> bytes) as the directory ``path``, all or nothing.
 
     See the module docstring; returns file name -> path. Raises ``OutputError`` when the target
-    cannot take it (checked again here: things may have changed while the run ran).
+    cannot take it (checked again here: things may have changed while the run ran). Files named in
+    ``also`` (what earlier versions wrote there) may be in the old directory; it is replaced whole.
     """
-    target = check_directory(path, contents)
+    target = check_directory(path, {*contents, *also})
     made = [parent for parent in target.parents if not parent.exists()]
     temp: Path | None = None
     done = False

@@ -1,7 +1,7 @@
 """What a scenario run records: the input of every metric, table, plot and report.
 
 The runner (``defi_int.sim``) fills a ``RunResult`` from the chain's events and views; the metrics
-(``defi_int.metrics``) turn it into ``fills.csv``, ``timeseries.csv``, ``summary.json``, plots and
+(``defi_int.metrics``) turn it into ``fills.csv``, ``timeseries.csv``, ``summary.json``, charts and
 ``report.html`` without touching the chain. Amounts are exact integers in their on-chain units
 (``defi_int.types``): sizes in 1e18 base units, prices in 1e18 USD per base unit, cash in
 collateral units. Floats appear only in the statistics derived from these records.
@@ -12,38 +12,131 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Venue = Literal["internal", "amm"]
+from defi_int.orders.booking import Leg
+from defi_int.params import KeeperParams
+
 DeskEventKind = Literal["mark", "internal", "hedge", "fee", "funding", "liquidation"]
 
 
-@dataclass(frozen=True)
-class FillRecord:
-    """One leg of one settled order, as the chain booked it (``FillsSettled``).
+OrderStatus = Literal["open", "filled", "expired", "rejected", "cancelled"]
 
-    A fill with both an internal and an AMM leg gives two records (venue ``internal`` then
-    ``amm``). Prices of AMM legs are averages: ``quote * price_scale / size`` rounded against the
-    trader (up on a buy, down on a sell), which is exactly how the contract checks the limit.
+
+@dataclass
+class OrderLog:
+    """One order the keeper received, from receipt to its end: the execution-quality report's input.
+
+    The ``*_at_receipt`` figures are what the desk saw when the order arrived (``keeper.quote``'s
+    receipt: the oracle, the AMM's mid, the desk's own price and the AMM's average price for the
+    order's whole size; ``None`` where there was none). ``status`` is where the order ended:
+    ``filled`` (whole), ``expired`` or ``cancelled`` (with ``filled`` what it got before),
+    ``rejected`` (``reason`` says why), ``open`` (still resting when the run ended). ``action`` and
+    ``reason`` are the latest batch's trace (``keeper.trace``), or the rejection's reason.
     """
 
-    step: int  # scenario step (one keeper batch per step)
-    block: int  # block of the settle transaction
-    time: int  # that block's timestamp
-    order_digest: str  # 0x-prefixed EIP-712 digest
+    digest: bytes
     trader: str
-    trader_type: str  # the population the trader belongs to: "noise", "informed"
     market: int
-    is_buy: bool  # the trader's side
-    venue: Venue
-    size: int  # base units (1e18)
-    quote: int  # collateral units paid (buy) or received (sell) for ``size``, before the fee
-    price: int  # 1e18: the internal price, or the AMM leg's average price
-    limit_price: int  # the order's limit (1e18)
-    oracle_price: int  # the oracle price at settlement (1e18)
-    amm_mid: int  # the AMM's mid just before this leg (1e18)
-    amm_quote: int  # collateral the AMM would have charged (buy) / paid (sell) for ``size`` just before this leg
-    amm_quote_price: int  # ``amm_quote`` as an average price, rounded like ``price``
-    fee: int  # collateral units charged on this leg
-    gas: int  # this record's share of its settle transaction's gas (shares sum to the gas used)
+    is_buy: bool
+    size: int
+    limit_price: int
+    expiry: int
+    allow_amm: bool
+    max_fee_bps: int
+    received_step: int
+    received_time: int
+    oracle_at_receipt: int | None = None
+    amm_mid_at_receipt: int | None = None
+    desk_price_at_receipt: int | None = None
+    amm_price_at_receipt: int | None = None
+    marketable: bool = False  # the limit reached the better of the two prices at receipt
+    status: OrderStatus = "open"
+    action: str | None = None
+    reason: str | None = None
+    filled: int = 0
+    internal: int = 0  # of ``filled``: from the desk's inventory
+    first_fill_time: int | None = None
+    last_fill_time: int | None = None
+    p_toxic: float | None = None  # the toxicity model's score at receipt (None: no model)
+    expected_markout_bps: float | None = None
+    features: tuple[float, ...] | None = None  # what the model saw at receipt (``toxicity.OrderFeatures.NAMES``)
+
+
+@dataclass(frozen=True)
+class ScoredLabel:
+    """A prediction made at an order's receipt against its outcome: the desk's markout at the horizon.
+
+    ``counterfactual``: the order was not filled from inventory by then; the label is the desk's
+    quote at receipt marked at the horizon (what filling it would have earned).
+    """
+
+    digest: bytes
+    trader: str
+    step: int  # the step of the trade (the fill's, or the receipt's for a counterfactual label)
+    marked_at: int  # the step its markout was measured
+    size: int
+    p_toxic: float
+    expected_markout_bps: float
+    markout_bps: float
+    counterfactual: bool
+
+
+@dataclass(frozen=True)
+class Hedge:
+    """One of the desk's own AMM trades (a hedge of its book past the soft limit), as it settled."""
+
+    step: int
+    block: int
+    time: int  # the block's timestamp
+    market: int
+    is_buy: bool  # the desk's side
+    size: int  # base units
+    quote: int  # collateral paid (buy) or received (sell)
+    oracle_price: int  # the oracle mark when the hedge was decided, 1e18
+    gas: int = 0
+
+
+@dataclass(frozen=True)
+class Counterfactual:
+    """One order whose planned legs a counterfactual re-match of its batch changed (``keeper.audit``).
+
+    ``variant`` is the re-match: ``permuted`` (the batch's orders served in reverse arrival order)
+    or ``no_skew`` (priced without the inventory skew). The first four numbers are the batch's plan,
+    the ``cf_`` ones the re-match's, both before validation: sizes in base units, the internal
+    price 1e18 (0 without an internal leg), the AMM quote in collateral units (0 without one).
+    """
+
+    step: int
+    block: int  # the block of the view the batch was planned on
+    market: int
+    digest: bytes
+    trader: str
+    is_buy: bool
+    variant: str
+    mark: int  # the batch's oracle mark, 1e18
+    internal: int
+    internal_price: int
+    amm: int
+    amm_quote: int
+    cf_internal: int
+    cf_internal_price: int
+    cf_amm: int
+    cf_amm_quote: int
+
+
+_KEEPER = KeeperParams()
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """The audits' declared parameters (``keeper.trading_ahead_blocks`` ..., ``defi_int.params``)."""
+
+    trading_ahead_blocks: int = _KEEPER.trading_ahead_blocks
+    equal_treatment_bps: float = _KEEPER.equal_treatment_bps
+    routing_period_seconds: int = _KEEPER.routing_period_seconds
+
+    @classmethod
+    def from_params(cls, keeper: KeeperParams) -> AuditSettings:
+        return cls(keeper.trading_ahead_blocks, keeper.equal_treatment_bps, keeper.routing_period_seconds)
 
 
 @dataclass(frozen=True)
@@ -125,9 +218,16 @@ class RunResult:
     decimals: int  # collateral token decimals
     block_time: int  # seconds per scenario step
     markout_horizons: tuple[int, ...]  # in steps
+    trader_types: dict[str, str] = field(default_factory=dict)  # lower-case address -> population name
     closing_prices: dict[int, int] = field(default_factory=dict)  # market -> the path at the run's end (not posted)
     flow_digest: str = ""  # sha256 of every order the agents sent, in order (the run's order flow)
-    fills: list[FillRecord] = field(default_factory=list)
+    fills: list[Leg] = field(default_factory=list)  # every booked leg, in chain order (``orders.booking``)
+    orders: list[OrderLog] = field(default_factory=list)  # every order received, in arrival order
+    labels: list[ScoredLabel] = field(default_factory=list)  # the toxicity model's predictions against outcomes
+    hedges: list[Hedge] = field(default_factory=list)  # the desk's own AMM trades, in chain order
+    counterfactuals: list[Counterfactual] = field(default_factory=list)  # re-matches that changed an order
+    amm_fee_bps: dict[int, int] = field(default_factory=dict)  # market -> the AMM pool's fee
+    audit: AuditSettings = field(default_factory=AuditSettings)
     timeseries: list[TimePoint] = field(default_factory=list)
     desk_events: list[DeskEvent] = field(default_factory=list)
     start: BookState = field(default_factory=lambda: BookState(0, 0, {}, {}))
@@ -137,7 +237,8 @@ class RunResult:
     orders_rejected: int = 0  # orders dropped with a reason (off-chain intake or isolated on-chain revert)
     orders_expired: int = 0  # orders that rested until expiry without any fill
     orders_open: int = 0  # orders still resting in the keeper's book when the run ended
-    rejections: dict[str, int] = field(default_factory=dict)  # reason code -> count
+    rejections: dict[str, int] = field(default_factory=dict)  # reason code (``defi_int.reasons``) -> count
+    arbitrage_reverts: dict[str, int] = field(default_factory=dict)  # custom error -> the arbitrageurs' reverted swaps
     settle_transactions: int = 0
     settle_gas: int = 0  # gas used by all settle transactions
     hedge_transactions: int = 0
@@ -146,5 +247,10 @@ class RunResult:
     liquidation_gas: int = 0
     insurance_fund: int = 0  # the insurance fund's Vault cash at the end, collateral units
     invariants: dict[str, bool] = field(default_factory=dict)  # name -> holds, read from the chain at the end
+
+    def trader_type(self, trader: str) -> str:
+        """The population ``trader`` belongs to (``"unknown"`` outside the scenario's, e.g. the bot's)."""
+        return self.trader_types.get(trader.lower(), "unknown")
+
     wall_seconds: float = 0.0
     phase_seconds: dict[str, float] = field(default_factory=dict)  # where the wall time went (setup, oracle ...)

@@ -4,7 +4,8 @@ It gathers the counters the runner recorded, the volumes and internalization rat
 fills, the final inventory, the exact PnL breakdown from ``pnl.breakdown``, statistics of the
 per-fill numbers from ``fills.derive``, markouts from ``markouts``, the AMM-oracle deviation from
 the time series, gas and throughput, the liquidations (by venue, penalties, bad debt, the insurance
-fund) and the invariants read from the chain.
+fund) and the invariants read from the chain; ``performance`` adds PnL in bps of volume, each
+part's share, Sharpe per step and the maximum drawdown.
 
 The output is strict JSON with a fixed key order: floats only for statistics and display amounts
 (whole tokens / whole base units), exact integers under ``pnl_breakdown_units``, and ``None``
@@ -21,9 +22,11 @@ import numpy as np
 
 from defi_int.metrics.fills import derive
 from defi_int.metrics.markouts import markout_curve, markouts_by_type
-from defi_int.metrics.pnl import breakdown
-from defi_int.metrics.records import FillRecord, RunResult
+from defi_int.metrics.performance import performance
+from defi_int.metrics.pnl import breakdown, cumulative_pnl
+from defi_int.metrics.records import RunResult
 from defi_int.metrics.timeseries import amm_oracle_deviation_bps
+from defi_int.orders.booking import Leg
 from defi_int.types import ONE
 
 
@@ -45,7 +48,7 @@ def _abs(value: float | None) -> float | None:
     return None if value is None else abs(value)
 
 
-def _volume(fills: Iterable[FillRecord], venue: str) -> int:
+def _volume(fills: Iterable[Leg], venue: str) -> int:
     return sum(fill.size for fill in fills if fill.venue == venue)
 
 
@@ -53,7 +56,7 @@ def _horizon_keys(curve: dict[int, float | None]) -> dict[str, float | None]:
     return {str(horizon): mean for horizon, mean in curve.items()}
 
 
-def settled_fills(fills: Iterable[FillRecord]) -> int:
+def settled_fills(fills: Iterable[Leg]) -> int:
     """Fills as the contract sees them: distinct (order digest, step) pairs, one per settled order and batch."""
     return len({(fill.order_digest, fill.step) for fill in fills})
 
@@ -97,6 +100,7 @@ def summarize(result: RunResult) -> dict[str, Any]:
         "orders_expired": result.orders_expired,
         "orders_open": result.orders_open,
         "rejections": dict(sorted(result.rejections.items())),
+        "arbitrage_reverts": dict(sorted(result.arbitrage_reverts.items())),
         "fill_legs": len(fills),
         "settled_fills": settled,
         "internal_volume": internal / ONE,
@@ -107,13 +111,15 @@ def summarize(result: RunResult) -> dict[str, Any]:
         "pnl_breakdown": {name: part / tokens for name, part in pnl.parts().items()},
         "pnl_breakdown_units": {**pnl.parts(), "total": pnl.total},
         "pnl_residual_units": pnl.residual,
+        **performance(result, pnl, cumulative_pnl(result)),
         "price_deviation_bps": stats((_abs(m.deviation_bps) for _, m in derived), ("mean", "p50", "p95", "max")),
         "price_improvement_bps": stats(
             (m.price_improvement_bps for fill, m in derived if fill.venue == "internal"), ("mean", "p50")
         ),
         "markouts_bps": _horizon_keys(markout_curve(fills, result.timeseries, horizons)),
         "markouts_bps_by_type": {
-            kind: _horizon_keys(curve) for kind, curve in markouts_by_type(fills, result.timeseries, horizons).items()
+            kind: _horizon_keys(curve)
+            for kind, curve in markouts_by_type(fills, result.timeseries, horizons, result.trader_types).items()
         },
         "amm_oracle_deviation_bps": stats(
             (_abs(amm_oracle_deviation_bps(point)) for point in result.timeseries), ("mean", "p95", "max")

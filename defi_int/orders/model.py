@@ -10,6 +10,7 @@ from typing import Any
 from eth_utils.address import is_checksum_address
 
 from defi_int.exceptions import OrderRejected
+from defi_int.reasons import Reason
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 #: Checking an EIP-55 checksum hashes the address; a service sees few traders, many orders each.
@@ -33,19 +34,21 @@ class Order:
 
     def __post_init__(self) -> None:
         if not (isinstance(self.trader, str) and _ADDRESS.fullmatch(self.trader)):
-            raise OrderRejected("malformed", f"trader must be a 0x-prefixed 20-byte hex address, got {self.trader!r}")
+            raise OrderRejected(
+                Reason.MALFORMED, f"trader must be a 0x-prefixed 20-byte hex address, got {self.trader!r}"
+            )
         mixed_case = self.trader[2:] not in (self.trader[2:].lower(), self.trader[2:].upper())
         if mixed_case and not _is_checksum(self.trader):
-            raise OrderRejected("malformed", f"trader {self.trader} has a wrong EIP-55 checksum")
+            raise OrderRejected(Reason.MALFORMED, f"trader {self.trader} has a wrong EIP-55 checksum")
         for name, bits in _UINT_BITS.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise OrderRejected("malformed", f"{name} must be an integer, got {type(value).__name__}")
+                raise OrderRejected(Reason.MALFORMED, f"{name} must be an integer, got {type(value).__name__}")
             if not 0 <= value < 2**bits:
-                raise OrderRejected("malformed", f"{name}={value} does not fit uint{bits}")
+                raise OrderRejected(Reason.MALFORMED, f"{name}={value} does not fit uint{bits}")
         for name in ("is_buy", "allow_amm"):
             if not isinstance(getattr(self, name), bool):
-                raise OrderRejected("malformed", f"{name} must be a bool")
+                raise OrderRejected(Reason.MALFORMED, f"{name} must be a bool")
 
     def as_tuple(self) -> tuple[Any, ...]:
         """The ABI tuple for web3."""
@@ -72,7 +75,7 @@ class Order:
         missing = [n for n in names if n not in message]
         extra = [n for n in message if n not in names]
         if missing or extra:
-            raise OrderRejected("malformed", f"order fields missing {missing} / unexpected {extra}")
+            raise OrderRejected(Reason.MALFORMED, f"order fields missing {missing} / unexpected {extra}")
         return cls(*(message[n] for n in names))
 
 

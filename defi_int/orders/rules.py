@@ -28,6 +28,7 @@ from defi_int.market.amm import AmmMathError, Pool
 from defi_int.market.ledger import ceil_div, fee_for, notional
 from defi_int.orders.model import Fill
 from defi_int.params import INT96_MAX
+from defi_int.reasons import Reason
 from defi_int.types import BPS
 
 # --------------------------------------------------------------------------- the rules
@@ -193,37 +194,43 @@ def check_legs(
     if fill.internal_size:
         price = fill.internal_price
         if not meets_limit(order.is_buy, price, order.limit_price):
-            raise OrderRejected("limit", f"internal price {price} is worse than the limit {order.limit_price}", digest)
+            raise OrderRejected(
+                Reason.LIMIT_NOT_MET, f"internal price {price} is worse than the limit {order.limit_price}", digest
+            )
         mark = expected.mark
         if unknown_market:
-            raise OrderRejected("unknown-market", f"market {order.market} has never had an oracle price", digest)
+            raise OrderRejected(Reason.UNKNOWN_MARKET, f"market {order.market} has never had an oracle price", digest)
         if mark is None:
-            raise OrderRejected("stale-oracle", f"market {order.market} has no fresh oracle price", digest)
+            raise OrderRejected(Reason.STALE_ORACLE, f"market {order.market} has no fresh oracle price", digest)
         if not within_band(price, mark, max_deviation_bps):
             raise OrderRejected(
-                "band", f"internal price {price} is more than {max_deviation_bps} bps from the oracle {mark}", digest
+                Reason.OUTSIDE_BAND,
+                f"internal price {price} is more than {max_deviation_bps} bps from the oracle {mark}",
+                digest,
             )
         if not beats_amm(order.is_buy, expected.internal_quote, expected.amm.reference):
             side = "cost" if order.is_buy else "proceeds"
             raise OrderRejected(
-                "worse-than-amm",
+                Reason.AMM_BETTER,
                 f"internal {side} {expected.internal_quote} are worse than the AMM's {expected.amm.reference}",
                 digest,
             )
         if expected.internal_quote > INT96_MAX:
             raise OrderRejected(
-                "amount-out-of-range", f"notional {expected.internal_quote} is more than a ledger book holds", digest
+                Reason.AMOUNT_OUT_OF_RANGE,
+                f"notional {expected.internal_quote} is more than a ledger book holds",
+                digest,
             )
     if fill.amm_size:
         size = fill.amm_size
         if not order.allow_amm:
-            raise OrderRejected("amm-not-allowed", "the order does not allow routing to the AMM", digest)
+            raise OrderRejected(Reason.AMM_NOT_ALLOWED, "the order does not allow routing to the AMM", digest)
         if expected.amm.pool_before is None:
-            raise OrderRejected("no-pool", f"market {order.market} has no AMM pool", digest)
+            raise OrderRejected(Reason.NO_POOL, f"market {order.market} has no AMM pool", digest)
         quote = expected.amm.leg
         if quote is None:
-            raise OrderRejected("amm-liquidity", f"the AMM cannot trade {size}", digest)
+            raise OrderRejected(Reason.AMM_LIQUIDITY, f"the AMM cannot trade {size}", digest)
         if not amm_within_limit(order.is_buy, size, quote, order.limit_price, price_scale):
             raise OrderRejected(
-                "amm-limit", f"AMM trades {size} for {quote}, beyond the limit {order.limit_price}", digest
+                Reason.AMM_LIMIT_NOT_MET, f"AMM trades {size} for {quote}, beyond the limit {order.limit_price}", digest
             )

@@ -16,6 +16,7 @@ from defi_int.exceptions import OrderRejected
 from defi_int.keccak import keccak256
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Order
+from defi_int.reasons import Reason
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 HALF_ORDER = SECP256K1_N // 2
@@ -40,25 +41,27 @@ def _private_key(key: bytes) -> PrivateKey:
 def sign_order(account: LocalAccount, order: Order, domain: Domain) -> bytes:
     """Signs ``order`` for ``domain``; the account must be the order's trader."""
     if account.address.lower() != order.trader.lower():
-        raise OrderRejected("wrong-signer", f"account {account.address} cannot sign for trader {order.trader}")
+        raise OrderRejected(Reason.BAD_SIGNATURE, f"account {account.address} cannot sign for trader {order.trader}")
     return sign_digest(account, order_digest(order, domain))
 
 
 def recover_signer(digest: bytes, signature: bytes) -> str:
     """The signer of ``digest``, with the contract's checks; raises ``OrderRejected`` otherwise."""
     if len(signature) != 65:
-        raise OrderRejected("bad-signature-length", f"signature is {len(signature)} bytes, not 65", digest)
+        raise OrderRejected(Reason.BAD_SIGNATURE_LENGTH, f"signature is {len(signature)} bytes, not 65", digest)
     s = int.from_bytes(signature[32:64], "big")
     v = signature[64]
     if s > HALF_ORDER:
-        raise OrderRejected("high-s", "signature s is in the upper half of the curve order (malleable twin)", digest)
+        raise OrderRejected(
+            Reason.BAD_SIGNATURE_S, "signature s is in the upper half of the curve order (malleable twin)", digest
+        )
     if v not in (27, 28):
-        raise OrderRejected("bad-v", f"signature v is {v}, not 27 or 28", digest)
+        raise OrderRejected(Reason.BAD_SIGNATURE_V, f"signature v is {v}, not 27 or 28", digest)
     r = int.from_bytes(signature[:32], "big")
     if not 0 < r < SECP256K1_N or s == 0:
-        raise OrderRejected("bad-signature", "signature does not recover: r or s out of range", digest)
+        raise OrderRejected(Reason.BAD_SIGNATURE, "signature does not recover: r or s out of range", digest)
     try:  # libsecp256k1 directly: eth-keys' layers took twice its time (intake recovers every order)
         public_key = PublicKey.from_signature_and_message(signature[:64] + bytes([v - 27]), digest, hasher=None)
     except Exception as exc:  # coincurve raises plain exceptions for a signature with no key
-        raise OrderRejected("bad-signature", f"signature does not recover: {exc}", digest) from exc
+        raise OrderRejected(Reason.BAD_SIGNATURE, f"signature does not recover: {exc}", digest) from exc
     return _checksum("0x" + keccak256(public_key.format(compressed=False)[1:])[12:].hex())

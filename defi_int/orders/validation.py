@@ -35,45 +35,9 @@ from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Fill, Order
 from defi_int.orders.rules import ExpectedLegs, amm_quotes, check_legs, expected_legs
 from defi_int.orders.signing import recover_signer
+from defi_int.reasons import Reason
 
 OPEN, PARTIAL, FILLED, CANCELLED = 0, 1, 2, 3
-
-#: Off-chain reason code -> the custom error the chain reverts with for the same fault.
-CHAIN_ERROR = {
-    "malformed": "(rejected by the ABI encoder)",
-    "paused": "SettlementPaused",
-    "expired": "OrderExpired",
-    "fee-above-max": "FeeAboveMax",
-    "empty-fill": "EmptyFill",
-    "bad-signature-length": "InvalidSignatureLength",
-    "high-s": "InvalidSignatureS",
-    "bad-v": "InvalidSignatureV",
-    "bad-signature": "InvalidSigner",
-    "wrong-signer": "InvalidSigner",
-    "already-filled": "OrderAlreadyFilled",
-    "cancelled": "OrderIsCancelled",
-    "overfill": "Overfill",
-    "stale-oracle": "StalePrice",
-    "unknown-market": "UnknownMarket",
-    "limit": "LimitPriceExceeded",
-    "band": "PriceOutsideBand",
-    "worse-than-amm": "WorseThanAmm",
-    "amm-not-allowed": "AmmNotAllowed",
-    "amm-limit": "AmmLimitExceeded",
-    "amm-liquidity": "InsufficientLiquidity",
-    "no-pool": "PoolNotInitialized",
-    "margin": "InsufficientMargin",
-    "inventory-cap": "InventoryCapExceeded",
-    "market-not-listed": "MarketNotListed",
-    "amount-out-of-range": "AmountOutOfRange",
-}
-_LEDGER_REASON = {
-    "InsufficientMargin": "margin",
-    "InventoryCapExceeded": "inventory-cap",
-    "MarketNotListed": "market-not-listed",
-    "StalePrice": "stale-oracle",
-    "AmountOutOfRange": "amount-out-of-range",
-}
 
 
 @dataclass
@@ -176,7 +140,7 @@ def validate_order(order: Order, signature: bytes, view: BatchView) -> bytes:
     """Intake checks for one order (expiry, signature, nonce, size left); returns its digest."""
     digest = order_digest(order, view.domain)
     if view.now > order.expiry:
-        raise OrderRejected("expired", f"expired at {order.expiry}, batch time is {view.now}", digest)
+        raise OrderRejected(Reason.EXPIRED, f"expired at {order.expiry}, batch time is {view.now}", digest)
     _check_signature(order, signature, digest)
     _remaining(order, digest, view)
     return digest
@@ -270,20 +234,20 @@ def _verify_fill(item: Planned, view: BatchView, signatures: bool) -> None:
     fill, digest = item.fill, item.digest
     order = fill.order
     if view.paused:
-        raise OrderRejected("paused", "the vault is paused", digest)
+        raise OrderRejected(Reason.PAUSED, "the vault is paused", digest)
     if view.now > order.expiry:
-        raise OrderRejected("expired", f"expired at {order.expiry}, batch time is {view.now}", digest)
+        raise OrderRejected(Reason.EXPIRED, f"expired at {order.expiry}, batch time is {view.now}", digest)
     if fill.fee_bps > order.max_fee_bps:
         raise OrderRejected(
-            "fee-above-max", f"fee {fill.fee_bps} bps above the order's max {order.max_fee_bps}", digest
+            Reason.FEE_ABOVE_MAX, f"fee {fill.fee_bps} bps above the order's max {order.max_fee_bps}", digest
         )
     if fill.amount == 0:
-        raise OrderRejected("empty-fill", "both legs are zero", digest)
+        raise OrderRejected(Reason.EMPTY_FILL, "both legs are zero", digest)
     if signatures:
         _check_signature(order, fill.signature, digest)
     left = _remaining(order, digest, view)
     if fill.amount > left:
-        raise OrderRejected("overfill", f"fill of {fill.amount} exceeds the {left} left", digest)
+        raise OrderRejected(Reason.OVERFILL, f"fill of {fill.amount} exceeds the {left} left", digest)
     _record(order, digest, fill.amount, left, view)
 
 
@@ -305,15 +269,15 @@ def _fill_legs(item: Planned, view: BatchView) -> tuple[ExpectedLegs, tuple[str,
 def _check_signature(order: Order, signature: bytes, digest: bytes) -> None:
     signer = recover_signer(digest, signature)
     if signer.lower() != order.trader.lower():
-        raise OrderRejected("wrong-signer", f"signature is by {signer}, not the trader {order.trader}", digest)
+        raise OrderRejected(Reason.BAD_SIGNATURE, f"signature is by {signer}, not the trader {order.trader}", digest)
 
 
 def _remaining(order: Order, digest: bytes, view: BatchView) -> int:
     state = view.nonce_state(order.trader, order.nonce)
     if state == FILLED:
-        raise OrderRejected("already-filled", f"nonce {order.nonce} is used by a filled order", digest)
+        raise OrderRejected(Reason.ALREADY_FILLED, f"nonce {order.nonce} is used by a filled order", digest)
     if state == CANCELLED:
-        raise OrderRejected("cancelled", f"nonce {order.nonce} was cancelled", digest)
+        raise OrderRejected(Reason.CANCELLED, f"nonce {order.nonce} was cancelled", digest)
     prior = view.filled.get(digest, 0) if state == PARTIAL else 0
     return order.size - prior
 
@@ -328,7 +292,7 @@ def _record(order: Order, digest: bytes, amount: int, left: int, view: BatchView
 
 def _ledger_rejection(exc: LedgerViolation, digest: bytes) -> OrderRejected:
     """The rejection for a ledger rule the Vault would enforce."""
-    return OrderRejected(_LEDGER_REASON[exc.error], exc.detail, digest)
+    return OrderRejected(Reason.of_error(exc.error), exc.detail, digest)
 
 
 def _internal_booking(fill: Fill, legs: ExpectedLegs) -> tuple[str, int, int, int]:

@@ -1,23 +1,23 @@
 """The research subcommands of ``defi-int``: ``sweep``, ``compare`` and ``experiment``.
 
-``add_commands(sub)`` adds their parsers to the CLI's; ``run_command(args)`` runs one. Every input
-is checked before anything runs (the scenario, each ``--set``, each ``--grid`` value and cell, each
-policy, ``--seeds``, ``--workers``, ``--scheduler``, ``--out``); a problem is one line and exit code
-2, raised as a ``ConfigError`` for ``defi_int.cli`` to print. Runs go to Dask (a ``LocalCluster``
-of ``--workers`` processes, or the scheduler at ``--scheduler``); a rich progress bar counts them.
-Exit code 0 when every run finished ``ok``, 1 when any failed (the tables and report say which).
+``add_commands(sub)`` adds their parsers to the CLI's; ``run_command(args)`` runs one through the
+Python API (``research.api``: ``sweep``, ``compare``, ``experiment``) and prints what it returns.
+Every input is checked before anything runs (the scenario, each ``--set``, each ``--grid`` value
+and cell, each policy, ``--seeds``, ``--workers``, ``--scheduler``, ``--out`` and the study it
+holds, ``--force`` to take it over); a problem is one line and exit code 2, raised as a
+``ConfigError`` for ``defi_int.cli`` to print. Runs go to Dask (a ``LocalCluster`` of ``--workers``
+processes, or the scheduler at ``--scheduler``), whose dashboard address is printed; progress is a
+bar on a terminal, else a line per few runs with the rate and an ETA. Exit code 0 when every run
+finished ``ok``, 1 when any failed (the tables and report say which).
 """
 
 from __future__ import annotations
 
 import argparse
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-from defi_int.exceptions import ScenarioError
 
 EXIT_FAILED = 1
 _SCHEDULER = re.compile(r"^(tcp|tls|inproc|ws|wss)://[^\s/]+(:\d{1,5})?$")
@@ -54,7 +54,12 @@ def _common(parser: argparse.ArgumentParser, *, seeds: bool = True) -> None:
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override for every run"
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-progress", action="store_true", help="no progress (a bar on a terminal, else a line per few runs)"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="run in an --out that holds another study (its ledger is kept)"
+    )
 
 
 def add_commands(sub: Any) -> None:
@@ -102,78 +107,35 @@ def run_command(args: argparse.Namespace) -> int:
     return handlers[args.command](args)
 
 
-def _progress(args: argparse.Namespace, label: str) -> Any:
-    """A context manager yielding ``progress(done, total)``; a no-op with ``--no-progress``."""
-    from contextlib import contextmanager
-
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    @contextmanager
-    def bar() -> Any:
-        if args.no_progress:
-            yield None
-            return
-        columns = (TextColumn(f"[bold]{label}[/bold]"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"))
-        with Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True)) as progress:
-            task = progress.add_task("runs", total=None)
-            yield lambda done, total: progress.update(task, completed=done, total=total)
-
-    return bar()
-
-
-def _run_all(args: argparse.Namespace, specs: list[Any], out: Path, label: str) -> None:
-    from defi_int.research.engine import run_specs
-    from defi_int.research.report import LEDGER
-    from defi_int.research.runs import Ledger
-
-    ledger = Ledger(out / LEDGER)
-    with _progress(args, label) as progress:
-        run_specs(specs, ledger, workers=args.workers, scheduler=args.scheduler, progress=progress)
+def _where(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "out": args.out,
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+        "progress": not args.no_progress,
+        "force": args.force,
+    }
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from defi_int.research.report import LEDGER, check_study_dir
-    from defi_int.research.runs import Ledger
-    from defi_int.research.sweep import plan_sweep, run_rows, write_sweep
+    from defi_int.research.api import sweep
 
-    if not args.scenario.is_file():
-        raise ScenarioError(str(args.scenario), None, "file not found")
-    sweep = plan_sweep(args.scenario, args.grid, args.overrides, args.seeds)
-    out = check_study_dir(args.out)
-    _run_all(args, [spec for _, spec in sweep.specs], out, sweep.name)
-    ledger = Ledger(out / LEDGER)
-    paths = write_sweep(sweep, out, ledger)
-    rows = run_rows(sweep, ledger)
-    failed = sum(r["status"] != "ok" for r in rows)
-    print(f"{len(rows)} runs in {len(sweep.cells())} cells, {failed} failed; report written to {paths['report.html']}")
-    return EXIT_FAILED if failed else 0
+    found = sweep(args.scenario, args.grid, seeds=args.seeds, sets=args.overrides, **_where(args))
+    print(found.text)
+    return EXIT_FAILED if found.failed else 0
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from defi_int.research.compare import plan_compare, write_compare
-    from defi_int.research.report import LEDGER, check_study_dir
-    from defi_int.research.runs import Ledger
+    from defi_int.research.api import compare
 
-    if not args.scenario.is_file():
-        raise ScenarioError(str(args.scenario), None, "file not found")
-    study = plan_compare(args.scenario, args.a, args.b, args.overrides, args.seeds)
-    out = check_study_dir(args.out)
-    _run_all(args, [spec for _, spec in study.specs], out, study.name)
-    outcome = write_compare(study, out, Ledger(out / LEDGER))
-    print(outcome.text)
-    return EXIT_FAILED if outcome.failed or not outcome.identical else 0
+    found = compare(args.scenario, args.a, args.b, seeds=args.seeds, sets=args.overrides, **_where(args))
+    print(found.text)
+    return EXIT_FAILED if found.failed or not found.identical else 0
 
 
 def _experiment(args: argparse.Namespace) -> int:
-    from defi_int.research.avellaneda import plan_experiment, write_experiment
-    from defi_int.research.report import LEDGER, check_study_dir
-    from defi_int.research.runs import Ledger
+    from defi_int.research.api import experiment
 
-    study = plan_experiment(args.scenario, args.paths, args.overrides)
-    out = check_study_dir(args.out)
-    started = time.perf_counter()
-    _run_all(args, [spec for _, _, spec in study.specs], out, "avellaneda-stoikov")
-    outcome = write_experiment(study, out, Ledger(out / LEDGER), time.perf_counter() - started)
-    print(outcome.text)
-    return EXIT_FAILED if outcome.failed else 0
+    found = experiment(args.name, paths=args.paths, sets=args.overrides, scenario=args.scenario, **_where(args))
+    print(found.text)
+    return EXIT_FAILED if found.failed else 0

@@ -9,7 +9,9 @@
 3. every remaining spec is submitted once (``execute`` on a worker; each builds its own chain),
    and rows are written to the ledger as they arrive (``as_completed``), so an interrupted study
    keeps every run that finished;
-4. ``progress(done, total)`` is called after each run (the CLI draws a bar with it).
+4. ``progress(done, total)`` is called after each run (the CLI draws a bar with it), and
+   ``dashboard(address)`` once the client is connected, with the Dask dashboard's address
+   (``Client.dashboard_link``: live task stream, workers' CPU and memory; served by bokeh).
 
 A run that raises inside the simulation comes back as an ``error`` row (``runs.execute``); a worker
 that dies takes its run with it and Dask reschedules it elsewhere, and a run lost for good (the
@@ -47,6 +49,7 @@ def run_specs(
     workers: int = 2,
     scheduler: str | None = None,
     progress: Progress | None = None,
+    dashboard: Callable[[str], None] | None = None,
 ) -> list[Row]:
     """Runs what is pending on Dask and returns the new rows (also appended to ``ledger``)."""
     code = code_version()
@@ -75,6 +78,8 @@ def run_specs(
             client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
         else:
             client = stack.enter_context(Client(scheduler, timeout="30s"))  # type: ignore[no-untyped-call]
+        if dashboard is not None:
+            dashboard(str(client.dashboard_link))
         futures = {client.submit(execute, spec, code, pure=False): spec for spec in todo}
         for done, future in enumerate(as_completed(futures), start=1):  # type: ignore[no-untyped-call]
             spec = futures[future]

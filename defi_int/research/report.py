@@ -1,50 +1,50 @@
-"""A study's output directory: tables in Parquet and CSV, plots, one self-contained ``report.html``.
+"""A study's output directory: tables in Parquet and CSV, interactive charts, one self-contained ``report.html``.
 
 ``check_study_dir(out)`` refuses, before anything runs, a directory that holds anything a study
-does not write (the ledger ``runs.jsonl`` and the files below), a file, or a place that cannot be
-written; an earlier study's directory is resumed. ``write_tables`` writes each table twice
-(``NAME.parquet`` through pyarrow, ``NAME.csv``); every file is written whole to a temporary file
-and renamed into place, so no reader ever finds half a table (``metrics.output.write_atomic``).
+does not write (the ledger ``runs.jsonl``, the manifest ``study.json``, the files below, and the
+PNG charts earlier versions wrote), a file, or a place that cannot be written; an earlier study's
+directory is resumed (``study.claim`` then checks it is the same study). ``write_tables`` writes
+each table twice (``NAME.parquet`` through pyarrow, ``NAME.csv``); every file is written whole to a
+temporary file and renamed into place, so no reader ever finds half a table
+(``metrics.output.write_atomic``). Integers past ``int64`` (exact amounts in 1e18 units) are
+``decimal256(39, 0)`` in Parquet, as in ``metrics.frames``.
 
-Plots (``matplotlib``, no pyplot): ``pnl_vs_risk.png`` (each cell's mean PnL against its mean
-inventory risk, with 95 % intervals), ``heatmap.png`` (a 2-D grid's mean PnL), and
-``differences.png`` (an A/B comparison's paired differences). Every text in the HTML passes
-through ``html.escape``.
+The study charts, plotly figures for ``metrics.html.chart`` (every chart of a study is here):
+``pnl_vs_risk_chart`` (each cell's mean PnL against its inventory risk, 95 % intervals both ways),
+``heatmap_chart`` (a 2-D grid's mean PnL), ``breakdown_chart`` (each cell's or policy's mean PnL
+by part, stacked, with the total and its interval), ``differences_chart`` (an A/B comparison's
+paired differences, one panel per figure) and ``profits_chart`` (the experiment's profit
+distribution per row against the published mean and sd).
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import plotly.graph_objects as go
 import pyarrow as pa
 import pyarrow.parquet as pq
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from plotly.subplots import make_subplots
 
+from defi_int.metrics.figures import COLOURS, layout, no_data
+from defi_int.metrics.frames import EXACT
 from defi_int.metrics.output import check_directory, csv_text, write_atomic
-from defi_int.metrics.plots import png_bytes
+from defi_int.metrics.pnl import PARTS
 from defi_int.research.runs import Row
+from defi_int.research.study import MANIFEST
 
-__all__ = ["LEDGER", "STUDY_FILES", "check_study_dir", "escape", "write_atomic", "write_tables"]
+__all__ = ["LEDGER", "STUDY_FILES", "check_study_dir", "write_atomic", "write_tables"]
 
 LEDGER = "runs.jsonl"
 TABLES = ("results", "cells", "differences", "table")
-PLOTS = ("pnl_vs_risk.png", "heatmap.png", "differences.png")
-STUDY_FILES = frozenset({LEDGER, "report.html", *PLOTS, *(f"{t}.{ext}" for t in TABLES for ext in ("parquet", "csv"))})
-
-_STYLE = """
-body { font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
-table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 90%; }
-th, td { border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: left; }
-td.num { text-align: right; font-family: monospace; }
-.bad { background: #f8d7d7; color: #8a1010; } .ok { background: #d8f5d8; color: #135e13; }
-img { max-width: 100%; }
-"""
+#: Charts earlier versions wrote as PNG files: a directory holding them is still a study's.
+EARLIER_FILES = ("pnl_vs_risk.png", "heatmap.png", "differences.png")
+STUDY_FILES = frozenset(
+    {LEDGER, MANIFEST, "report.html", *EARLIER_FILES, *(f"{t}.{ext}" for t in TABLES for ext in ("parquet", "csv"))}
+)
 
 
 def check_study_dir(out: str | Path) -> Path:
@@ -53,20 +53,47 @@ def check_study_dir(out: str | Path) -> Path:
 
 
 def _column(values: list[Any]) -> pa.Array:
-    """One column: numbers as float64 (ints stay int64), booleans as bool, the rest as strings."""
+    """One column: numbers as float64 (ints stay int64, exact decimals past it), booleans as bool,
+    the rest as strings."""
     present = [v for v in values if v is not None]
     if present and all(isinstance(v, bool) for v in present):
         return pa.array(values, type=pa.bool_())
     if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
         if all(-(2**63) <= v < 2**63 for v in present):
             return pa.array(values, type=pa.int64())
+        if all(abs(v) < 10**39 for v in present):
+            return pa.array(values, type=EXACT)
         return pa.array([None if v is None else str(v) for v in values], type=pa.string())
     if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
         return pa.array([None if v is None else float(v) for v in values], type=pa.float64())
     return pa.array([None if v is None else str(v) for v in values], type=pa.string())
 
 
-def _columns(rows: Sequence[Row]) -> list[str]:
+#: The figures a reader looks at first, in a table of runs (the rest follow in their order).
+LEAD = (
+    "seed", "status", "pnl_total", "pnl_at_close", "pnl_bps_of_volume", "sharpe_per_step", "max_drawdown",
+    "inventory_final", "inventory_sd", "internalization_rate", "orders_filled",
+)  # fmt: skip
+HIDDEN = ("key", "flow_digest", "error", "traceback")
+#: Runs embedded in a report's table of every run; the rest are in results.csv.
+MAX_RUN_ROWS = 10_000
+
+
+def lead(names: Sequence[str], first: Sequence[str]) -> list[str]:
+    """``names`` with ``first`` and then ``LEAD`` in front, without ``HIDDEN`` (kept in the tables' files)."""
+    order = [n for n in (*first, *LEAD) if n in names]
+    front = list(dict.fromkeys(order))
+    return [*front, *(n for n in names if n not in front and n not in HIDDEN)]
+
+
+def runs_table(rows: Sequence[Row], first: Sequence[str]) -> str:
+    """Every run in a sortable table, ``first`` and the key figures in front, at most ``MAX_RUN_ROWS``."""
+    from defi_int.metrics import html
+
+    return html.data_table(rows, lead(columns(rows), first), limit=MAX_RUN_ROWS, what="runs", where="results.csv")
+
+
+def columns(rows: Sequence[Row]) -> list[str]:
     names: dict[str, None] = {}
     for row in rows:
         for name in row:
@@ -75,7 +102,7 @@ def _columns(rows: Sequence[Row]) -> list[str]:
 
 
 def parquet_bytes(rows: Sequence[Row]) -> bytes:
-    names = _columns(rows)
+    names = columns(rows)
     table = pa.table({name: _column([row.get(name) for row in rows]) for name in names})
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
@@ -93,7 +120,7 @@ def _cell(value: Any) -> str:
 
 
 def csv_bytes(rows: Sequence[Row]) -> bytes:
-    names = _columns(rows)
+    names = columns(rows)
     return csv_text(names, ([_cell(row.get(name)) for name in names] for row in rows)).encode()
 
 
@@ -106,119 +133,138 @@ def write_tables(out: Path, tables: Mapping[str, Sequence[Row]]) -> dict[str, Pa
     return written
 
 
-# --------------------------------------------------------------------------- plots
+# --------------------------------------------------------------------------- charts
 
 
-def _figure(width: float = 9.0, height: float = 5.0) -> Figure:
-    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    FigureCanvasAgg(figure)
+def _interval(row: Row) -> tuple[float, float] | None:
+    if row.get("ci_low") is None or row.get("mean") is None:
+        return None
+    return row["mean"] - row["ci_low"], row["ci_high"] - row["mean"]
+
+
+def _error(interval: tuple[float, float] | None) -> dict[str, Any] | None:
+    """Plotly's asymmetric error bar of (below, above)."""
+    if interval is None:
+        return None
+    return {"type": "data", "symmetric": False, "array": [interval[1]], "arrayminus": [interval[0]]}
+
+
+def pnl_vs_risk_chart(points: Sequence[tuple[str, Row, Row]], pnl: str, risk: str, keys: str = "") -> go.Figure:
+    """Each cell (label, its ``pnl`` row, its ``risk`` row): mean PnL against mean risk, 95 % intervals."""
+    figure = layout(
+        go.Figure(),
+        "PnL against inventory risk, per cell" + (f" ({keys})" if keys else ""),
+        f"{risk} (mean over seeds, 95 % CI)",
+        f"{pnl} (mean over seeds, 95 % CI)",
+    )
+    drawn = [(label, y, x) for label, y, x in points if x["mean"] is not None and y["mean"] is not None]
+    if not drawn:
+        return no_data(figure)
+    for label, y, x in drawn:
+        xi, yi = _interval(x), _interval(y)
+        figure.add_trace(
+            go.Scatter(
+                x=[x["mean"]], y=[y["mean"]], mode="markers", name=label, marker={"size": 10},
+                error_x=_error(xi), error_y=_error(yi),
+            )
+        )  # fmt: skip
+    figure.update_layout(showlegend=len(drawn) <= 24)
     return figure
 
 
-def pnl_vs_risk_png(points: Sequence[tuple[str, Row, Row]], pnl: str, risk: str, keys: str = "") -> bytes:
-    """Each cell: mean ``pnl`` (y) against mean ``risk`` (x), 95 % intervals both ways, labelled by its values."""
-    figure = _figure()
-    axes = figure.add_subplot()
-    for label, y, x in points:
-        if x["mean"] is None or y["mean"] is None:
-            continue
-        xerr = None if x["ci_low"] is None else [[x["mean"] - x["ci_low"]], [x["ci_high"] - x["mean"]]]
-        yerr = None if y["ci_low"] is None else [[y["mean"] - y["ci_low"]], [y["ci_high"] - y["mean"]]]
-        axes.errorbar([x["mean"]], [y["mean"]], xerr=xerr, yerr=yerr, fmt="o", capsize=3)
-        axes.annotate(label, (x["mean"], y["mean"]), textcoords="offset points", xytext=(5, 5), fontsize=8)
-    axes.set_xlabel(f"{risk} (mean over seeds, 95 % CI)")
-    axes.set_ylabel(f"{pnl} (mean over seeds, 95 % CI)")
-    axes.set_title("PnL against inventory risk, per cell" + (f" (labels: {keys})" if keys else ""))
-    axes.grid(alpha=0.3)
-    return png_bytes(figure)
-
-
-def heatmap_png(
+def heatmap_chart(
     keys: tuple[str, str], xs: Sequence[str], ys: Sequence[str], means: Sequence[Sequence[float | None]], what: str
-) -> bytes:
+) -> go.Figure:
     """A 2-D grid's mean ``what``: ``means[i][j]`` at ``ys[i]`` (rows), ``xs[j]`` (columns)."""
-    figure = _figure(7.0, 5.0)
-    axes = figure.add_subplot()
-    data = [[math.nan if v is None else v for v in row] for row in means]
-    image = axes.imshow(data, origin="lower", aspect="auto", cmap="viridis")
-    axes.set_xticks(range(len(xs)), labels=list(xs))
-    axes.set_yticks(range(len(ys)), labels=list(ys))
-    axes.set_xlabel(keys[1])
-    axes.set_ylabel(keys[0])
-    for i, row in enumerate(data):
-        for j, value in enumerate(row):
-            if not math.isnan(value):
-                axes.text(j, i, f"{value:,.2f}", ha="center", va="center", color="white", fontsize=8)
-    figure.colorbar(image, ax=axes, label=f"{what} (mean over seeds)")
-    axes.set_title(f"{what} over the grid")
-    return png_bytes(figure)
+    text = [["" if v is None else f"{v:,.2f}" for v in row] for row in means]
+    figure = go.Figure(
+        go.Heatmap(
+            z=[[None if v is None else v for v in row] for row in means], x=[str(x) for x in xs],
+            y=[str(y) for y in ys], text=text, texttemplate="%{text}", colorscale="Viridis",
+            colorbar={"title": {"text": f"{what}<br>(mean)"}},
+            hovertemplate=f"{keys[1]} = %{{x}}<br>{keys[0]} = %{{y}}<br>{what} %{{z:,.4f}}<extra></extra>",
+        )
+    )  # fmt: skip
+    layout(figure, f"{what} over the grid (mean over seeds)", keys[1], keys[0])
+    figure.update_xaxes(type="category")
+    figure.update_yaxes(type="category")
+    return figure
 
 
-def differences_png(rows: Sequence[Row]) -> bytes:
+def breakdown_chart(groups: Sequence[tuple[str, Mapping[str, Row]]], title: str) -> go.Figure:
+    """Per group (a cell, a policy): the mean of each PnL part stacked, and the mean total with its CI.
+
+    ``groups`` are (label, {figure name -> its cells row}) with figures ``pnl_<part>`` and ``pnl_total``.
+    """
+    figure = layout(go.Figure(), title, "", "PnL (collateral tokens, mean over seeds)")
+    if not groups:
+        return no_data(figure)
+    labels = [label for label, _ in groups]
+    for part in PARTS:
+        values = [rows.get(f"pnl_{part}", {}).get("mean") for _, rows in groups]
+        if all(v in (None, 0) for v in values):
+            continue
+        figure.add_trace(go.Bar(x=labels, y=values, name=part, marker_color=COLOURS.get(part)))
+    totals = [rows.get("pnl_total", {}) for _, rows in groups]
+    errors = [_interval(t) if t else None for t in totals]
+    figure.add_trace(
+        go.Scatter(
+            x=labels, y=[t.get("mean") for t in totals], mode="markers", name="total (95 % CI)",
+            marker={"color": "black", "size": 10, "symbol": "diamond"},
+            error_y={
+                "type": "data", "symmetric": False,
+                "array": [None if e is None else e[1] for e in errors],
+                "arrayminus": [None if e is None else e[0] for e in errors],
+            },
+        )
+    )  # fmt: skip
+    figure.update_layout(barmode="relative", hovermode="x unified")
+    figure.update_xaxes(type="category")
+    return figure
+
+
+def differences_chart(rows: Sequence[Row]) -> go.Figure:
     """One panel per figure: the mean paired difference B − A with its 95 % interval, and zero."""
     shown = [r for r in rows if r["mean_diff"] is not None]
-    figure = _figure(8.0, max(2.0, 0.8 * len(shown) + 1))
     if not shown:
-        axes = figure.add_subplot()
-        axes.text(0.5, 0.5, "no data", ha="center", va="center", transform=axes.transAxes)
-        return png_bytes(figure)
-    panels = figure.subplots(len(shown), 1, squeeze=False)
-    for axes, row in zip(panels[:, 0], shown, strict=True):
-        mean = row["mean_diff"]
-        err = None if row["ci_low"] is None else [[mean - row["ci_low"]], [row["ci_high"] - mean]]
-        axes.errorbar([mean], [0], xerr=err, fmt="o", capsize=4)
-        axes.axvline(0, color="grey", linewidth=1)
-        axes.set_yticks([])
-        axes.set_ylabel(row["figure"], rotation=0, ha="right", va="center", fontsize=8)
-    panels[0, 0].set_title("B − A per seed: mean and 95 % CI")
-    return png_bytes(figure)
+        return no_data(layout(go.Figure(), "B − A per seed", "", ""))
+    figure = make_subplots(rows=len(shown), cols=1, subplot_titles=[r["figure"] for r in shown], vertical_spacing=0.08)
+    for index, row in enumerate(shown, start=1):
+        interval = (
+            None if row["ci_low"] is None else (row["mean_diff"] - row["ci_low"], row["ci_high"] - row["mean_diff"])
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=[row["mean_diff"]], y=[""], mode="markers", name=row["figure"], showlegend=False,
+                marker={"size": 10, "color": "#d62728" if row.get("ci_excludes_zero") else "#1f77b4"},
+                error_x=None if interval is None else {
+                    "type": "data", "symmetric": False, "array": [interval[1]], "arrayminus": [interval[0]]
+                },
+                hovertemplate="B − A %{x:,.4g}<extra>" + row["figure"] + "</extra>",
+            ),
+            row=index, col=1,
+        )  # fmt: skip
+        figure.add_vline(x=0, line_color="grey", line_width=1, row=index, col=1)
+    title = "B − A per seed: mean and 95 % CI (red: the interval excludes 0)"
+    layout(figure, title, "", "", height=max(260, 80 * len(shown) + 90))
+    return figure
 
 
-# --------------------------------------------------------------------------- html
-
-
-def _format(value: Any) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e-3 or abs(value) >= 1e6 else f"{value:,.4f}"
-    return f"{value:,}" if isinstance(value, int) else str(value)
-
-
-def html_table(rows: Sequence[Row], columns: Sequence[str] | None = None) -> str:
-    columns = list(columns) if columns is not None else _columns(rows)
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = []
-    for row in rows:
-        cells = []
-        for c in columns:
-            value = row.get(c)
-            klass = ' class="num"' if isinstance(value, int | float) and not isinstance(value, bool) else ""
-            cells.append(f"<td{klass}>{html.escape(_format(value))}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
-
-
-def report_html(title: str, sections: Sequence[tuple[str, str]], images: Mapping[str, bytes]) -> bytes:
-    """A self-contained page: ``sections`` are (heading, HTML built with ``html_table``/escaped text)."""
-    parts = [f"<h1>{html.escape(title)}</h1>"]
-    for heading, body in sections:
-        parts.append(f"<h2>{html.escape(heading)}</h2>{body}")
-    for name, data in images.items():
-        encoded = base64.b64encode(data).decode()
-        parts.append(f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{encoded}"></figure>')
-    page = (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-        f"<style>{_STYLE}</style></head><body>{''.join(parts)}</body></html>\n"
-    )
-    return page.encode()
-
-
-def escape(text: str) -> str:
-    return html.escape(text)
-
-
-def paragraph(text: str) -> str:
-    return f"<p>{html.escape(text)}</p>"
+def profits_chart(groups: Sequence[tuple[str, Sequence[float], float | None, float | None]]) -> go.Figure:
+    """Per row (label, profits over paths, published mean, published sd): a box of ours, the paper's mean ± sd."""
+    published = [(label, mean, sd) for label, _, mean, sd in groups if mean is not None]
+    title = "Profit at T per path (box: quartiles; dashed: mean ± sd)"
+    figure = layout(go.Figure(), title + (", against the published mean ± sd" if published else ""), "", "profit")
+    if not any(values for _, values, _, _ in groups):
+        return no_data(figure)
+    for label, values, _, _ in groups:
+        figure.add_trace(go.Box(y=list(values), name=label, boxmean="sd", marker_color="#1f77b4", showlegend=False))
+    if published:
+        figure.add_trace(
+            go.Scatter(
+                x=[label for label, _, _ in published], y=[mean for _, mean, _ in published], mode="markers",
+                name="published mean ± sd", marker={"color": "#d62728", "size": 11, "symbol": "diamond"},
+                error_y={"type": "data", "array": [sd for _, _, sd in published], "color": "#d62728"},
+            )
+        )  # fmt: skip
+    return figure

@@ -23,8 +23,10 @@ dropped (and cut off the file) when the ledger is opened, never read as a run.
 ``figures`` are the run's scalar results: the summary's counters, volumes, rates, PnL and its
 parts, deviations, markouts, gas, plus ``pnl_at_close`` (the desk's PnL with its inventory marked
 at the price path's value at the end of the run, where Avellaneda–Stoikov value it), the final
-inventory, and the inventory risk (mean and sd of the desk's position over the steps). Amounts are
-whole tokens or whole base units (floats, for statistics); ``pnl_at_close_units`` is exact.
+inventory, and the inventory risk (mean and sd of the desk's position over the steps), the PnL in bps of the desk's
+volume, its Sharpe ratio per step and maximum drawdown. Amounts are whole tokens or whole base
+units (floats, for statistics); ``pnl_at_close_units``, ``desk_cash_change_units`` and
+``inventory_final_units`` are exact.
 """
 
 from __future__ import annotations
@@ -43,10 +45,10 @@ from typing import Any
 
 import numpy as np
 
-from defi_int import __version__
 from defi_int.metrics.pnl import book_value
 from defi_int.metrics.records import BookState, RunResult
 from defi_int.types import ONE
+from defi_int.version import __version__
 
 Row = dict[str, Any]
 
@@ -134,8 +136,14 @@ def figures(result: RunResult) -> dict[str, Any]:
     close = pnl_at_close(result)
     out["pnl_at_close"] = close / tokens
     out["pnl_at_close_units"] = close
+    out["pnl_bps_of_volume"] = summary["pnl_bps_of_volume"]["total"]
+    out["sharpe_per_step"] = summary["sharpe_per_step"]
+    out["max_drawdown"] = summary["max_drawdown"]
+    out["max_drawdown_bps_of_volume"] = summary["max_drawdown_bps_of_volume"]
+    out["desk_cash_change_units"] = result.end.cash - result.start.cash
     markets = sorted(result.end.positions) or sorted(result.closing_prices)
     out["inventory_final"] = sum(result.end.positions.get(m, 0) for m in markets) / ONE
+    out["inventory_final_units"] = sum(result.end.positions.get(m, 0) for m in markets)
     positions = np.array([p.inventory / ONE for p in result.timeseries], dtype=np.float64)
     out["inventory_abs_mean"] = float(np.abs(positions).mean()) if positions.size else None
     out["inventory_sd"] = float(positions.std()) if positions.size else None
@@ -165,15 +173,19 @@ def is_number(value: Any) -> bool:
 
 
 class Ledger:
-    """The append-only record of finished runs (``runs.jsonl``); see the module docstring."""
+    """The append-only record of finished runs (``runs.jsonl``); see the module docstring.
 
-    def __init__(self, path: Path) -> None:
+    ``path`` None keeps the rows in memory only (a study called from Python without ``out``).
+    """
+
+    def __init__(self, path: Path | None) -> None:
         self.path = path
         self.rows: dict[str, Row] = {}
-        if path.exists():
+        if path is not None and path.exists():
             self._load()
 
     def _load(self) -> None:
+        assert self.path is not None
         data = self.path.read_bytes()
         good = 0
         for line in data.splitlines(keepends=True):
@@ -197,6 +209,9 @@ class Ledger:
 
     def append(self, row: Row) -> None:
         """Records one finished run, durably (flushed and synced before returning)."""
+        if self.path is None:
+            self.rows[row["key"]] = row
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "ab") as file:
             file.write((json.dumps(row, allow_nan=False, default=str) + "\n").encode())

@@ -7,9 +7,12 @@ Data flow::
         (one ScenarioError naming --grid, the key and the value)
     ──▶ Sweep: cells (the product of the grid's values) × seeds (the scenario's seed, +1, ...)
     ──▶ engine.run_specs (Dask; the ledger runs.jsonl in the output directory makes it resumable)
-    ──▶ run_rows:  one tidy row per run: cell, the cell's values, seed, status, error, figures
+    ──▶ run_rows:  one tidy row per run: cell, every --set and grid value, seed, status, error, figures
     ──▶ cell_rows: one row per cell and figure: n, mean, sd, 95 % CI (``stats.summary``)
-    ──▶ report.write_study: results.parquet/.csv, cells.parquet/.csv, plots, report.html
+    ──▶ write_sweep: results.parquet/.csv, cells.parquet/.csv, report.html (each cell's PnL by part,
+        PnL against risk, a 2-D grid's heatmap, every run in a sortable table)
+
+A key may be in ``--set`` or in ``--grid``, not both (one would silently replace the other).
 
 A grid value is written as on the command line (``--grid keeper.toxicity_routing=false,true``);
 commas inside brackets or quotes belong to the value (``--grid traders[0].expiry_steps=[1,2],[1,4]``).
@@ -18,13 +21,15 @@ commas inside brackets or quotes belong to the value (``--grid traders[0].expiry
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from defi_int.exceptions import ScenarioError
+from defi_int.metrics.pnl import PARTS
 from defi_int.research.runs import ID_COLUMNS, Ledger, Row, RunSpec, code_version, is_number, read_spec
 from defi_int.research.stats import summary
+from defi_int.research.study import override_columns, override_value, refuse_overlap
 from defi_int.sim.schema import SET, parse_key_path
 
 GRID = "--grid"
@@ -37,6 +42,7 @@ class Sweep:
 
     scenario: str
     name: str
+    sets: tuple[str, ...]  # the --set overrides every run takes
     axes: tuple[tuple[str, tuple[str, ...]], ...]  # (key, values as written)
     seeds: tuple[int, ...]
     specs: tuple[tuple[int, RunSpec], ...]  # (cell index, spec)
@@ -103,10 +109,11 @@ def plan_sweep(scenario: str | Path, grid: Sequence[str], sets: Sequence[str], s
         key, values = parse_grid(option)
         if key in (k for k, _ in axes):
             raise ScenarioError(GRID, key, "given twice; list every value in one --grid")
+        refuse_overlap(sets, [f"{key}={values[0]}"], GRID)
         for value in values:
             _check(scenario, [*sets, f"{key}={value}"], key, value)
         axes.append((key, values))
-    sweep = Sweep(str(scenario), base.name, tuple(axes), seed_list, ())
+    sweep = Sweep(str(scenario), base.name, tuple(sets), tuple(axes), seed_list, ())
     cells = sweep.cells()
     if len(cells) * seeds > MAX_RUNS:
         raise ScenarioError(GRID, None, f"{len(cells)} cells x {seeds} seeds is more than {MAX_RUNS:,} runs")
@@ -116,7 +123,7 @@ def plan_sweep(scenario: str | Path, grid: Sequence[str], sets: Sequence[str], s
         if len(cell) > 1:
             _check(scenario, overrides, None, ", ".join(f"{k}={v}" for k, v in cell.items()))
         specs.extend((index, read_spec(scenario, overrides, seed)) for seed in seed_list)
-    return Sweep(sweep.scenario, sweep.name, sweep.axes, seed_list, tuple(specs))
+    return Sweep(sweep.scenario, sweep.name, sweep.sets, sweep.axes, seed_list, tuple(specs))
 
 
 def _check(scenario: str | Path, overrides: list[str], key: str | None, value: str) -> None:
@@ -136,49 +143,58 @@ def _check(scenario: str | Path, overrides: list[str], key: str | None, value: s
 
 
 def run_rows(sweep: Sweep, ledger: Ledger) -> list[Row]:
-    """One tidy row per planned run the ledger holds: cell, its values, seed, status, error, figures."""
+    """One tidy row per planned run the ledger holds: cell, the --set values, the cell's values, seed,
+    status, error, figures. Values are typed as TOML reads them (``2`` an int, ``true`` a bool)."""
     code = code_version()
     cells = sweep.cells()
+    fixed = override_columns(sweep.sets)
     rows = []
     for index, spec in sweep.specs:
         row = ledger.rows.get(spec.key(code))
         if row is None:
             continue
-        rows.append({"cell": index, **cells[index], **_ordered(row)})
+        values = {key: override_value(value) for key, value in cells[index].items()}
+        rows.append({"cell": index, **fixed, **values, **ordered(row)})
     return rows
 
 
-def _ordered(row: Row) -> Row:
+def ordered(row: Row) -> Row:
+    """A ledger row with seed, status and error first and its key last (no traceback)."""
     first = {name: row.get(name) for name in ("seed", "status", "error")}
     rest = {k: v for k, v in row.items() if k not in ID_COLUMNS and k != "traceback"}
     return {**first, **rest, "key": row["key"]}
 
 
-def figure_names(rows: Sequence[Row]) -> list[str]:
-    """The numeric figures the rows carry, in first-seen order (counts, PnL, rates ...)."""
+def figure_names(rows: Sequence[Row], skip: Iterable[str] = ()) -> list[str]:
+    """The numeric figures the rows carry, in first-seen order (counts, PnL, rates ...); ``skip``
+    names columns that are not figures (the overrides). Exact integers (``*_units``) stay in the
+    rows, not in the statistics (their float twins are there)."""
     names: dict[str, None] = {}
-    skip = {"cell", "seed", "status", "error", "key", "run_seconds"}
+    skipped = {"cell", "seed", "status", "error", "key", "run_seconds", *skip}
     for row in rows:
         for name, value in row.items():
-            if name not in skip and is_number(value):
+            if name not in skipped and not name.endswith("_units") and is_number(value):
                 names.setdefault(name)
     return list(names)
 
 
 def cell_rows(sweep: Sweep, rows: Sequence[Row]) -> list[Row]:
-    """One row per cell and figure: the cell's values, runs, errors, n, mean, sd and 95 % CI."""
-    names = figure_names(rows)
+    """One row per cell and figure: the --set and cell values, runs, errors, n, mean, sd and 95 % CI."""
+    fixed = override_columns(sweep.sets)
+    names = figure_names(rows, skip=[*fixed, *sweep.keys])
     out = []
     for index, cell in enumerate(sweep.cells()):
         mine = [r for r in rows if r["cell"] == index]
         ok = [r for r in mine if r["status"] == "ok"]
         errors = len(mine) - len(ok)
+        values = {key: override_value(value) for key, value in cell.items()}
         for name in names:
             estimate = summary(r.get(name) for r in ok)
             out.append(
                 {
                     "cell": index,
-                    **cell,
+                    **fixed,
+                    **values,
                     "figure": name,
                     "runs": len(ok),
                     "errors": errors,
@@ -208,59 +224,86 @@ def numeric(text: str) -> float | None:
 # --------------------------------------------------------------------------- output
 
 PNL, RISK = "pnl_total", "inventory_sd"
+#: The figures of the report's cell table (every figure is in cells.*).
+KEY_FIGURES = (
+    "pnl_total", "pnl_bps_of_volume", "pnl_at_close", "sharpe_per_step", "max_drawdown", "inventory_sd",
+    "internalization_rate", "orders_filled",
+)  # fmt: skip
+
+
+def sweep_lines(sweep: Sweep) -> list[str]:
+    """What the sweep ran with, one line each: every --set, every grid axis, the seeds."""
+    sets = [f"--set {key} = {value}" for key, value in override_columns(sweep.sets).items()]
+    axes = [f"--grid {key} = {', '.join(values)}" for key, values in sweep.axes]
+    seeds = f"seeds {sweep.seeds[0]}..{sweep.seeds[-1]} ({len(sweep.seeds)} per cell)"
+    return [*sets, *(axes or ["no --grid: one cell, the scenario as written"]), seeds]
 
 
 def write_sweep(sweep: Sweep, out: Path, ledger: Ledger) -> dict[str, Path]:
-    """Writes the sweep's tables, plots and ``report.html`` from what the ledger holds."""
+    """Writes the sweep's tables and ``report.html`` from what the ledger holds."""
     from defi_int.research import report
 
     rows = run_rows(sweep, ledger)
     cells = cell_rows(sweep, rows)
     written = report.write_tables(out, {"results": rows, "cells": cells})
-    images: dict[str, bytes] = {}
-    pnl, risk = cell_means(cells, PNL), cell_means(cells, RISK)
-    labels = sweep.cells()
-    points = [(", ".join(labels[i].values()) or "as written", pnl[i], risk[i]) for i in sorted(pnl) if i in risk]
-    images["pnl_vs_risk.png"] = report.pnl_vs_risk_png(points, PNL, RISK, ", ".join(sweep.keys))
-    if len(sweep.axes) == 2:
-        (ykey, ys), (xkey, xs) = sweep.axes
-        means = [[pnl.get(i * len(xs) + j, {}).get("mean") for j in range(len(xs))] for i in range(len(ys))]
-        images["heatmap.png"] = report.heatmap_png((ykey, xkey), xs, ys, means, PNL)
-    for name, data in images.items():
-        written[name] = report.write_atomic(out / name, data)
-    written["report.html"] = report.write_atomic(out / "report.html", _html(sweep, rows, cells, images))
+    written["report.html"] = report.write_atomic(out / "report.html", sweep_html(sweep, rows, cells))
     return written
 
 
-def _html(sweep: Sweep, rows: Sequence[Row], cells: Sequence[Row], images: dict[str, bytes]) -> bytes:
+def _label(sweep: Sweep, index: int) -> str:
+    """A cell's name in a chart: ``half_spread_bps=2, risk_aversion=1`` (each key's last part)."""
+    cell = sweep.cells()[index]
+    return ", ".join(f"{key.rsplit('.', 1)[-1]}={value}" for key, value in cell.items()) or "as written"
+
+
+def sweep_html(sweep: Sweep, rows: Sequence[Row], cells: Sequence[Row]) -> bytes:
+    """The sweep's self-contained report: what it ran, each cell's figures and PnL parts, charts, every run."""
+    from defi_int.metrics import html
     from defi_int.research import report
 
     errors = [r for r in rows if r["status"] != "ok"]
     planned = len(sweep.specs)
-    grid = "; ".join(f"{k} = {', '.join(v)}" for k, v in sweep.axes) or "none (the scenario as written)"
-    overview = report.paragraph(
-        f"Scenario {sweep.scenario} ({sweep.name}); grid: {grid}; seeds {sweep.seeds[0]}..{sweep.seeds[-1]}; "
-        f"{planned} runs planned, {len(rows) - len(errors)} ok, {len(errors)} failed, "
-        f"{planned - len(rows)} not run."
-    )
-    key_figures = ("pnl_total", "pnl_at_close", "inventory_sd", "internalization_rate", "orders_filled")
+    overview = html.paragraph(
+        f"Scenario {sweep.scenario} ({sweep.name}): {planned} runs planned in {len(sweep.cells())} cells, "
+        f"{len(rows) - len(errors)} ok, {len(errors)} failed, {planned - len(rows)} not run. It ran with:"
+    ) + html.lines(sweep_lines(sweep), code=True)
+    by_figure = {name: cell_means(cells, name) for name in (*KEY_FIGURES, *(f"pnl_{p}" for p in PARTS), RISK)}
     summary_rows = []
     for index, cell in enumerate(sweep.cells()):
-        entry: Row = {"cell": index, **cell}
-        for name in key_figures:
-            row = cell_means(cells, name).get(index)
+        entry: Row = {"cell": index, **{k: override_value(v) for k, v in cell.items()}}
+        for name in KEY_FIGURES:
+            row = by_figure[name].get(index)
             if row is None or row["mean"] is None:
                 entry[name] = None
                 continue
-            ci = "" if row["ci_low"] is None else f" [{row['ci_low']:,.3f}, {row['ci_high']:,.3f}]"
-            entry[name] = f"{row['mean']:,.3f}{ci}"
+            half = "" if row["ci_low"] is None else f" ± {row['mean'] - row['ci_low']:,.3g}"
+            entry[name] = f"{row['mean']:,.3f}{half}"
         entry["runs"] = next((r["runs"] for r in cells if r["cell"] == index), 0)
         summary_rows.append(entry)
+    indexes = sorted(by_figure[PNL])
+    groups = [(_label(sweep, i), {name: by_figure[name].get(i, {}) for name in by_figure}) for i in indexes]
+    points = [(_label(sweep, i), by_figure[PNL][i], by_figure[RISK][i]) for i in indexes if i in by_figure[RISK]]
+    keys = ", ".join(sweep.keys)
+    charts = html.chart(
+        report.breakdown_chart(groups, "Each cell's PnL by part" + (f" ({keys})" if keys else "")), "breakdown"
+    )
+    charts += html.chart(report.pnl_vs_risk_chart(points, PNL, RISK, keys), "pnl-vs-risk")
+    if len(sweep.axes) == 2:
+        (ykey, ys), (xkey, xs) = sweep.axes
+        pnl = by_figure[PNL]
+        means = [[pnl.get(i * len(xs) + j, {}).get("mean") for j in range(len(xs))] for i in range(len(ys))]
+        charts += html.chart(report.heatmap_chart((ykey, xkey), xs, ys, means, PNL), "heatmap")
+    first = ["cell", *override_columns(sweep.sets), *sweep.keys, "seed"]
     sections = [
-        ("Overview", overview),
-        ("Cells: mean [95 % CI] over seeds (every figure in cells.csv)", report.html_table(summary_rows)),
-    ]
+        html.Section("Overview", overview),
+        html.Section("Cells: mean ± 95 % CI over seeds", html.table(summary_rows) + html.paragraph(
+            "The interval is Student's t over the cell's seeds. Every figure of every cell, with n, sd and the "
+            "interval's ends, is in cells.csv / cells.parquet.", "note"
+        )),
+        html.Section("Charts", charts),
+        html.Section("Every run", report.runs_table(rows, first)),
+    ]  # fmt: skip
     if errors:
         failed = [{"cell": r["cell"], "seed": r["seed"], "error": r["error"]} for r in errors]
-        sections.append(("Failed runs", report.html_table(failed)))
-    return report.report_html(f"Sweep: {sweep.name}", sections, images)
+        sections.append(html.Section("Failed runs", html.table(failed)))
+    return html.page(f"Sweep: {sweep.name}", sections)

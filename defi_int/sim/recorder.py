@@ -6,6 +6,11 @@ with the legs the planner expected: the oracle mark, the AMM's mid and its quote
 keeper already reconciled with the plan. The recorder writes the booked legs from the events and
 the market around them from the plan: nothing is replayed here.
 
+Every order the keeper received gets an ``OrderLog``: what the desk saw at its receipt, each
+batch's trace (its latest action and reason), its fills (sizes and times) and how it ended. The
+desk's hedges and each batch's counterfactual re-match (``keeper.audit``) are kept as they came:
+the execution report and the audits read them (``metrics.audits``).
+
 Desk events (marks, internal legs, hedges, fees, the desk's funding from the Vault's
 ``FundingSettled``, liquidations it took) are recorded in chain order for the PnL decomposition,
 with cash moved exactly as the Vault moved it (``notional``'s rounding).
@@ -13,14 +18,19 @@ with cash moved exactly as the Vault moved it (``notional``'s rounding).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from defi_int.keeper.book import BookEntry
 from defi_int.keeper.keeper import BatchOutcome
+from defi_int.keeper.quote import order_log
+from defi_int.keeper.toxicity.labels import Label
 from defi_int.keeper.venue import FundingCharge, LiquidationReceipt
 from defi_int.market.ledger import notional
-from defi_int.metrics.records import DeskEvent, FillRecord, LiquidationRecord, RunResult
-from defi_int.orders.rules import average_price
+from defi_int.metrics.records import DeskEvent, Hedge, LiquidationRecord, OrderLog, RunResult, ScoredLabel
+from defi_int.orders.booking import book
+from defi_int.orders.model import Order
+from defi_int.reasons import Reason
 
 
 @dataclass
@@ -28,27 +38,74 @@ class Recorder:
     """Accumulates fills, desk events and order counts into a ``RunResult``."""
 
     result: RunResult
-    trader_types: dict[str, str]  # lower-case address -> population name
     counted_fills: set[bytes] = field(default_factory=set)
+    logs: dict[bytes, OrderLog] = field(default_factory=dict)  # the orders by digest (``result.orders``)
 
     def mark(self, step: int, market: int, price: int) -> None:
         self.result.desk_events.append(DeskEvent(step, "mark", market, 0, 0, price))
 
-    def rejected(self, reason: str) -> None:
+    def received(self, step: int, now: int, order: Order, digest: bytes, entry: BookEntry | None) -> OrderLog:
+        """An order handed to the keeper's intake at ``now``; ``entry`` is its book entry when admitted."""
+        log = order_log(order, digest, step=step, time=now, seen=None if entry is None else entry.receipt)
+        if entry is not None and entry.prediction is not None:
+            log.p_toxic, log.expected_markout_bps = entry.prediction.p_toxic, entry.prediction.expected_markout_bps
+            log.features = None if entry.features is None else tuple(float(x) for x in entry.features.as_array())
+        self.logs[digest] = log
+        self.result.orders.append(log)
+        return log
+
+    def rejected(self, reason: str, digest: bytes | None = None) -> None:
+        """An order refused (at intake, by validation or by the chain), with the reason."""
         self.result.orders_rejected += 1
         self.result.rejections[reason] = self.result.rejections.get(reason, 0) + 1
+        log = None if digest is None else self.logs.get(digest)
+        if log is not None:
+            log.status = "cancelled" if reason == Reason.CANCELLED else "rejected"
+            log.reason = reason
+            log.action = "decline"
+
+    def labelled(self, labels: Iterable[Label]) -> None:
+        """Labels that matured this step, with the predictions made at their orders' receipt."""
+        for label in labels:
+            pending, prediction = label.pending, label.pending.prediction
+            if prediction is None:
+                continue
+            self.result.labels.append(
+                ScoredLabel(
+                    pending.digest, pending.trader, pending.step, label.marked_at, pending.size, prediction.p_toxic,
+                    prediction.expected_markout_bps, label.markout_bps, pending.counterfactual,
+                )
+            )  # fmt: skip
+
+    def arbitrage_reverted(self, error_name: str) -> None:
+        """An arbitrageur's swap the AMM reverted (not an order: counted apart)."""
+        reverts = self.result.arbitrage_reverts
+        reverts[error_name] = reverts.get(error_name, 0) + 1
 
     def batch(self, outcome: BatchOutcome) -> None:
         """Records one keeper step: its rejections, expiries, fills and hedges."""
         result = self.result
+        for trace in outcome.traces.values():
+            log = self.logs.get(trace.digest)
+            if log is not None:
+                log.action, log.reason = trace.action.value, None if trace.reason is None else trace.reason.code
         for _, rejection in outcome.rejected:
-            self.rejected(rejection.reason)
+            self.rejected(rejection.reason, rejection.digest)
         result.orders_expired += len(outcome.expired)
+        for digest in outcome.lapsed:
+            log = self.logs.get(digest)
+            if log is not None and log.status == "open":
+                log.status = "expired"
         if outcome.events:
             self._fills(outcome)
+        result.counterfactuals += outcome.counterfactuals
         for hedge in outcome.hedges:
             result.hedge_transactions += 1
             result.hedge_gas += hedge.gas
+            result.hedges.append(
+                Hedge(outcome.step, hedge.block, hedge.time, hedge.market, hedge.is_buy, hedge.size, hedge.quote,
+                      hedge.oracle_price, hedge.gas)
+            )  # fmt: skip
             if hedge.funding:
                 result.desk_events.append(DeskEvent(outcome.step, "funding", hedge.market, 0, -hedge.funding, 0))
             base = hedge.size if hedge.is_buy else -hedge.size
@@ -64,7 +121,7 @@ class Recorder:
                 step=step,
                 block=receipt.block,
                 account=event.account,
-                trader_type=self.trader_types.get(event.account.lower(), "unknown"),
+                trader_type=self.result.trader_type(event.account),
                 market=event.market,
                 size=event.size,
                 to_desk=event.to_desk,
@@ -91,75 +148,46 @@ class Recorder:
                 self.result.desk_events.append(DeskEvent(step, "funding", charge.market, 0, -charge.amount, 0))
 
     def _fills(self, outcome: BatchOutcome) -> None:
+        """Books the settle's legs (``orders.booking``: the chain's events, the plan's market) and the
+        desk's side of them: its internal legs and the fees, in chain order."""
         result = self.result
-        scale = result.price_scale
         receipt = outcome.receipt
         assert receipt is not None
         result.settle_transactions += 1
         result.settle_gas += receipt.gas_used
         # The Vault settles the desk's funding as it books each market run, before its legs.
         self.funding(outcome.step, outcome.snapshot.view.desk, receipt.funding)
-        legs: list[dict[str, object]] = []
-        for planned, event in zip(outcome.fills, receipt.events, strict=True):
-            order, expected = planned.order, planned.expected
-            mark = expected.mark or 0
-            digest = event.digest
-            if digest not in self.counted_fills:
-                self.counted_fills.add(digest)
+        pairs = list(zip(outcome.fills, receipt.events, strict=True))
+        legs = book(
+            ((event, planned.order, planned.leg_context) for planned, event in pairs),
+            price_scale=result.price_scale,
+            gas_used=receipt.gas_used,
+            block=receipt.block,
+            time=receipt.time,
+            step=outcome.step,
+        )
+        result.fills.extend(legs)
+        for leg in legs:
+            log = self.logs.get(leg.digest)
+            if log is None:
+                continue
+            log.filled += leg.size
+            log.internal += leg.size if leg.venue == "internal" else 0
+            log.first_fill_time = leg.time if log.first_fill_time is None else log.first_fill_time
+            log.last_fill_time = leg.time
+            if log.filled >= log.size:
+                log.status = "filled"
+        internal = {leg.digest: leg for leg in legs if leg.venue == "internal"}
+        for planned, event in pairs:
+            if event.digest not in self.counted_fills:
+                self.counted_fills.add(event.digest)
                 result.orders_filled += 1
-            common = {
-                "order_digest": "0x" + digest.hex(),
-                "trader": order.trader,
-                "trader_type": self.trader_types.get(order.trader.lower(), "unknown"),
-                "market": order.market,
-                "is_buy": order.is_buy,
-                "limit_price": order.limit_price,
-                "oracle_price": mark,
-                "amm_mid": expected.amm_mid,
-            }
-            if event.internal_size:
-                size, price = event.internal_size, event.internal_price
-                reference = expected.amm.reference or 0
-                legs.append(
-                    {
-                        **common,
-                        "venue": "internal",
-                        "size": size,
-                        "quote": expected.internal_quote,
-                        "price": price,
-                        "amm_quote": reference,
-                        "amm_quote_price": average_price(reference, size, scale, is_buy=order.is_buy),
-                        "fee": expected.internal_fee,
-                    }
-                )
-                base = -size if order.is_buy else size
-                cash = expected.internal_quote if order.is_buy else -expected.internal_quote
-                result.desk_events.append(DeskEvent(outcome.step, "internal", order.market, base, cash, mark))
-            if event.amm_size:
-                size, quote = event.amm_size, event.amm_quote
-                price = average_price(quote, size, scale, is_buy=order.is_buy)
-                legs.append(
-                    {
-                        **common,
-                        "venue": "amm",
-                        "size": size,
-                        "quote": quote,
-                        "price": price,
-                        "amm_quote": quote,
-                        "amm_quote_price": price,
-                        "fee": event.fee - expected.internal_fee,
-                    }
+            taken = internal.get(event.digest)
+            if taken is not None:
+                base = -taken.size if taken.is_buy else taken.size
+                cash = taken.quote if taken.is_buy else -taken.quote
+                result.desk_events.append(
+                    DeskEvent(outcome.step, "internal", taken.market, base, cash, taken.oracle_price)
                 )
             if event.fee:
-                result.desk_events.append(DeskEvent(outcome.step, "fee", order.market, 0, event.fee, 0))
-        share, extra = divmod(receipt.gas_used, len(legs))
-        for index, leg in enumerate(legs):
-            result.fills.append(
-                FillRecord(
-                    step=outcome.step,
-                    block=receipt.block,
-                    time=receipt.time,
-                    gas=share + (1 if index < extra else 0),
-                    **leg,  # type: ignore[arg-type]
-                )
-            )
+                result.desk_events.append(DeskEvent(outcome.step, "fee", planned.order.market, 0, event.fee, 0))

@@ -51,13 +51,15 @@ from defi_int.chain.deploy import System
 from defi_int.chain.venue import ChainVenue
 from defi_int.chain.views import check_invariants, market_and_accounts
 from defi_int.exceptions import ContractRevert, OrderRejected, RunFailed
-from defi_int.keeper.keeper import Keeper, KeeperConfig
+from defi_int.keeper.config import KeeperConfig
+from defi_int.keeper.keeper import Keeper
 from defi_int.keeper.venue import MarketState
 from defi_int.market.ledger import INSURANCE_FUND
 from defi_int.market.paths import price_path
-from defi_int.metrics.records import BookState, RunResult, TimePoint
+from defi_int.metrics.records import AuditSettings, BookState, RunResult, TimePoint
 from defi_int.orders.model import Order
 from defi_int.orders.signing import sign_order
+from defi_int.reasons import Reason
 from defi_int.sim.agents import InformedTraders, IntensityTraders, NoiseTraders, OrderIntent, arbitrage_trade
 from defi_int.sim.recorder import Recorder
 from defi_int.sim.scenario import Scenario, choose_backend
@@ -176,7 +178,7 @@ class _Run:
         volatility = {m.id: m.volatility for m in scenario.markets}
         shift = self.time_shift  # a used node runs the whole scenario later: the session too
         session = (scenario.start_time + shift, scenario.time_of(scenario.steps) + shift)
-        config = KeeperConfig.from_params(scenario.keeper, params, volatility, session)
+        config = KeeperConfig.from_params(scenario.keeper, params, volatility, session, seed=scenario.seed)
         self.keeper = Keeper(ChainVenue(system), config)
         self.nonces = itertools.count(1)
         self.flow = hashlib.sha256()  # every order the agents sent, in order: the run's flow
@@ -198,8 +200,11 @@ class _Run:
             block_time=scenario.block_time,
             markout_horizons=scenario.keeper.markout_horizons,
             closing_prices={m: path[scenario.steps] for m, path in self.paths.items()},
+            trader_types=trader_types,
+            amm_fee_bps={m.market_id: m.amm_fee_bps for m in params.markets},
+            audit=AuditSettings.from_params(scenario.keeper),
         )
-        self.recorder = Recorder(self.result, trader_types)
+        self.recorder = Recorder(self.result)
         self._read_state()
         self.result.start = self._book_state()
 
@@ -235,7 +240,7 @@ class _Run:
         with self.timed("arbitrage"):
             self._arbitrage(step)
         with self.timed("liquidations"):
-            for receipt in self.keeper.liquidate(list(self.holders)):
+            for receipt in self.keeper.liquidate(list(self.holders), step=step):
                 self.recorder.liquidation(step, self.system.desk, receipt)
         with self.timed("orders"):
             self._orders(step)
@@ -244,7 +249,7 @@ class _Run:
         with self.timed("record"):
             self.recorder.batch(outcome)
             self.holders.update(dict.fromkeys(event.trader for event in outcome.events))
-            self.keeper.observe_marks(step, dict(self.marks))
+            self.recorder.labelled(self.keeper.observe_marks(step, dict(self.marks)))
             self._record_state(step)
 
     def _oracle(self, step: int) -> None:
@@ -272,7 +277,7 @@ class _Run:
             try:
                 self.system.swap(arb, market, trade.is_buy, trade.size, trade.limit_quote)
             except ContractRevert as exc:
-                self.recorder.rejected(f"arbitrage:{exc.error_name}")
+                self.recorder.arbitrage_reverted(exc.error_name)
             else:
                 self.holders[arb.address] = None
 
@@ -312,10 +317,13 @@ class _Run:
         try:
             admission = self.keeper.intake(order, signature, step=step, now=now)
         except OrderRejected as rejection:
-            self.recorder.rejected(rejection.reason)
+            if rejection.digest is not None:
+                self.recorder.received(step, now, order, rejection.digest, None)
+            self.recorder.rejected(rejection.reason, rejection.digest)
             return
-        for _ in admission.evicted:
-            self.recorder.rejected("evicted")
+        self.recorder.received(step, now, order, admission.entry.digest, admission.entry)
+        for out in admission.evicted:
+            self.recorder.rejected(Reason.EVICTED, out.digest)
 
     def _record_state(self, step: int) -> None:
         self._read_state()
@@ -357,9 +365,9 @@ def nothing_filled(result: RunResult) -> str | None:
 
     A scenario the chain cannot play (say, every fill reverting with the same error) otherwise
     ends with "0 filled, invariants ok". Orders that expired, or still rest when the run ends,
-    were not rejected; the arbitrageurs' own reverted swaps are not orders.
+    were not rejected; the arbitrageurs' own reverted swaps are not orders (nor counted as such).
     """
-    reasons = {r: n for r, n in result.rejections.items() if not r.startswith("arbitrage:")}
+    reasons = result.rejections
     rejected = sum(reasons.values())
     if result.orders_filled or not rejected or rejected < result.orders_total - result.orders_open:
         return None

@@ -28,6 +28,7 @@ import dataclasses
 import json
 import re
 import tomllib
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from defi_int.chain import BACKENDS, DEFAULT_BACKEND
-from defi_int.exceptions import ParamError, ScenarioError
+from defi_int.exceptions import ParamError, ScenarioError, ScenarioWarning
 from defi_int.market.paths import PathParams, load_price_csv, path_problem, replay_coverage
 from defi_int.params import (
     INT96_MAX,
@@ -225,6 +226,22 @@ class Scenario(Declared):
             markets=tuple(MarketParams(**values_of(m, MarketParams)) for m in self.markets),
         )
 
+    def warnings(self) -> list[str]:
+        """What runs but is probably not meant, one sentence each (``load_scenario`` issues them as
+        ``ScenarioWarning``): a desk quoting the paper's way for another fill decay than its intensity
+        traders draw from quotes for a flow that is not there."""
+        found = []
+        if self.keeper.pricing_mode != "bps":
+            k = self.keeper.fill_decay
+            for index, trader in enumerate(self.traders):
+                if trader.type == "intensity" and trader.decay != k:
+                    found.append(
+                        f"keeper.fill_decay = {k:g} but traders[{index}].decay = {trader.decay:g} ({trader.name}): "
+                        f"the desk quotes ({self.keeper.pricing_mode} mode) for fills that decay at k = {k:g} per USD "
+                        f"while these traders take quotes at k = {trader.decay:g}; set both to the same value"
+                    )
+        return found
+
     def problems(self) -> Iterator[Problem]:
         """What the contracts would refuse over the whole run; paths are the scenario's key paths."""
         name = self.name
@@ -370,7 +387,10 @@ def parameter_rows() -> list[tuple[str, str, str, str, str]]:
 
 
 def load_scenario(path: str | Path, *, overrides: Sequence[str] = (), seed: int | None = None) -> Scenario:
-    """Reads, overrides and validates the scenario file at ``path``; see the module docstring."""
+    """Reads, overrides and validates the scenario file at ``path``; see the module docstring.
+
+    What runs but is probably not meant (``Scenario.warnings``) is issued as a ``ScenarioWarning``.
+    """
     file = Path(path)
     source = shown(str(path))
     try:
@@ -383,6 +403,8 @@ def load_scenario(path: str | Path, *, overrides: Sequence[str] = (), seed: int 
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
         raise ScenarioError(source, None, f"cannot read: {reason}") from None
     scenario = parse_scenario(text, source=source, base_dir=file.parent, overrides=overrides, seed=seed)
+    for warning in scenario.warnings():
+        warnings.warn(ScenarioWarning(f"{source}: {warning}"), stacklevel=2)
     return dataclasses.replace(scenario, source=file.resolve())
 
 

@@ -14,13 +14,14 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
-from defi_int.bot.journal import BookedLeg, SignedTx
+from defi_int.bot.journal import SignedTx
 from defi_int.bot.snapshot import DeskSnapshot, MarketSnapshot
-from defi_int.keeper.keeper import KeeperConfig
+from defi_int.keeper.config import KeeperConfig
 from defi_int.keeper.plan import PlannedFill
 from defi_int.keeper.pricing import PricingParams
 from defi_int.market.amm import Pool
 from defi_int.market.ledger import fee_for, notional
+from defi_int.orders.booking import Leg
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Fill, Order
 from defi_int.orders.rules import AmmQuotes, ExpectedLegs
@@ -139,20 +140,12 @@ def planned(digest: bytes, size: int = 2 * ONE, *, amm: int = 0) -> PlannedFill:
     return PlannedFill(fill, digest, legs)
 
 
-def leg(digest: bytes, size: int = 2 * ONE, *, venue: str = "internal", fill_index: int = 0) -> BookedLeg:
+def leg(digest: bytes, size: int = 2 * ONE, *, venue: str = "internal", fill_index: int = 0) -> Leg:
+    """A booked leg of the order ``Orders.signed`` made with ``digest`` (its trader, market, side, limit)."""
+    order, _ = SIGNED[digest]
     price = 2_001 * ONE
     quote = size * price // 10**30
-    return BookedLeg(
-        digest,
-        fill_index,
-        venue,
-        size,
-        quote,
-        price,
-        quote * 2 // 10_000,
-        2_000 * ONE,
-        2_000 * ONE,
-        quote + 1,
-        price,
-        60_000,
-    )
+    return Leg(
+        digest, fill_index, venue, order.trader, order.market, order.is_buy, size, quote, price, order.limit_price,
+        quote * 2 // 10_000, 2_000 * ONE, 2_000 * ONE, quote + 1, price, 60_000,
+    )  # fmt: skip

@@ -58,7 +58,10 @@ def test_a_signal_engages_the_kill_switch(state):
         install_kill_signal(state)
         os.kill(os.getpid(), signal.SIGUSR1)
         deadline = time.monotonic() + 5
-        while state.journal.kill_switch() is None and time.monotonic() < deadline:
+        # the handler's thread journals the switch, then publishes the board: wait for both
+        while (state.journal.kill_switch() is None or state.board().trip("kill_switch") is None) and (
+            time.monotonic() < deadline
+        ):
             time.sleep(0.01)
     finally:
         signal.signal(signal.SIGUSR1, previous)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from botkit import NOW, desk_snapshot, leg, planned, tx
 
+from defi_int.keeper.trace import Action, OrderTrace
+from defi_int.reasons import Reason
 from defi_int.types import ONE
 
 
@@ -70,3 +72,23 @@ def test_an_unknown_digest_is_not_found_and_a_bad_one_is_malformed(client):
     assert client.get("/v1/orders/0x" + "ab" * 32).json()["code"] == "not_found"
     response = client.get("/v1/orders/0x1234")
     assert response.status_code == 422 and response.json()["code"] == "malformed"
+
+
+def test_an_order_shows_what_the_desk_saw_at_receipt_and_the_latest_batchs_trace(client, state, orders, alice):
+    state.publish(desk_snapshot())  # the loop's latest view: oracle 2,000, an AMM pool, a flat desk
+    digest = post(client, orders, alice, limit_price=1_990 * ONE)  # a buy below the desk's and the AMM's price
+
+    seen = get(client, digest)["receipt"]
+    assert seen["oraclePrice"] == str(2_000 * ONE) and seen["block"] == 100 and seen["oracleFresh"] is True
+    assert int(seen["deskPrice"]) > 2_000 * ONE and int(seen["ammPrice"]) > int(seen["deskPrice"])
+    assert seen["marketable"] is False and int(seen["ammMid"]) == 2_000 * ONE
+
+    trace = OrderTrace(
+        digest, 0, True, 2 * ONE, Action.REST, Reason.LIMIT_NOT_MET, "the desk's price 2001 is above the limit",
+        mark=2_000 * ONE, desk_quote=2_001 * ONE, amm_reference=4_020 * 10**6, now=NOW,
+    )  # fmt: skip
+    state.journal.note_traces({digest: trace})
+    shown = get(client, digest)["trace"]
+    assert shown["action"] == "rest" and shown["reason"]["code"] == "limit_not_met"
+    assert shown["deskQuote"] == str(2_001 * ONE) and shown["ammReference"] == str(4_020 * 10**6)
+    assert shown["internalSize"] == "0" and shown["time"] == NOW and shown["decision"] is None

@@ -55,14 +55,14 @@ def test_a_signature_by_someone_else_is_bad_signature(client, orders, alice, bob
     assert bob.address in message and alice.address in message
 
 
-def test_a_high_s_twin_of_a_good_signature_is_bad_signature(client, orders, alice):
+def test_a_high_s_twin_of_a_good_signature_is_refused_for_its_s(client, orders, alice):
     body = orders.body(alice)
     sig = bytes.fromhex(body["signature"][2:])
     n = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
     s = n - int.from_bytes(sig[32:64], "big")
     body["signature"] = "0x" + (sig[:32] + s.to_bytes(32, "big") + bytes([55 - sig[64]])).hex()
 
-    assert "upper half" in refused(client.post("/v1/orders", json=body), 422, "bad_signature")
+    assert "upper half" in refused(client.post("/v1/orders", json=body), 422, "bad_signature_s")
 
 
 def test_an_order_signed_for_another_chain_is_refused(client, orders, alice):
@@ -112,7 +112,7 @@ def test_a_malformed_body_is_refused_naming_the_field(client, orders, alice, mut
 
 
 def test_a_signed_order_of_size_zero_is_refused(client, orders, alice):
-    assert "must be positive" in refused(client.post("/v1/orders", json=orders.body(alice, size=0)), 422, "malformed")
+    assert "size is zero" in refused(client.post("/v1/orders", json=orders.body(alice, size=0)), 422, "empty_order")
 
 
 def test_a_body_that_is_not_json_is_refused(client):

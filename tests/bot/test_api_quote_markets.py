@@ -16,7 +16,7 @@ from defi_int.bot.journal import Journal
 from defi_int.bot.snapshot import DeskSnapshot
 from defi_int.bot.state import BotState
 from defi_int.chain.views import domain, market_state
-from defi_int.keeper.keeper import KeeperConfig
+from defi_int.keeper.config import KeeperConfig
 from defi_int.keeper.pricing import PricingParams
 from defi_int.types import ONE
 
@@ -102,7 +102,7 @@ def test_a_stale_oracle_gives_no_desk_price_and_opens_its_breaker(chain_client, 
 
     body = chain_client.get("/v1/quote", params={"market": 0, "side": "buy", "size": str(ONE)}).json()
 
-    assert body["deskPrice"] is None and body["deskReason"] == "the oracle price is stale"
+    assert body["deskPrice"] is None and body["deskReason"]["code"] == "stale_oracle"
     assert body["oracleFresh"] is False and body["ammPrice"] is not None
     market = chain_client.get("/v1/markets").json()["markets"][0]
     assert [b["name"] for b in market["breakers"]] == ["stale_oracle"]
@@ -113,7 +113,8 @@ def test_a_size_beyond_the_desks_room_gets_a_reason(chain_client, chain_state, d
 
     body = chain_client.get("/v1/quote", params={"market": 0, "side": "sell", "size": str(51 * ONE)}).json()
 
-    assert body["deskPrice"] is None and "inventory room" in body["deskReason"]
+    assert body["deskPrice"] is None and body["deskReason"]["code"] == "inventory_cap"
+    assert "inventory room" in body["deskReason"]["message"]
 
 
 @pytest.mark.parametrize(

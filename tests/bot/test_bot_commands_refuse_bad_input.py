@@ -82,6 +82,8 @@ def test_a_bad_keeper_file_names_its_table_and_key(capsys, files, monkeypatch):
     assert "unknown key 'bots'" in run(capsys, *base)
     config.write_text("[bot]\nfee_bump_bps = 500\n")
     assert "bot.fee_bump_bps: must be within 1250..100000 bps, got 500" in run(capsys, *base)
+    config.write_text('[keeper]\npricing_mode = "as"\n')  # the paper's mode prices to a session's end
+    assert "keeper.toml: keeper.pricing_mode: 'as' prices to the end of a session" in run(capsys, *base)
 
 
 def test_keys_come_from_the_environment_or_a_private_key_file_and_must_match_the_deployment(capsys, files, monkeypatch):

@@ -8,6 +8,7 @@ import sqlite3
 from botkit import NOW, leg, planned, tx
 
 from defi_int.bot.journal import Journal
+from defi_int.reasons import Reason
 
 
 def test_the_change_feed_gives_new_orders_and_cancels_after_the_last_event_seen(journal: Journal, orders, alice, bob):
@@ -41,14 +42,14 @@ def test_the_report_counts_rejections_by_reason_and_settles_that_went_through(jo
     made = [orders.signed(alice) for _ in range(3)]
     for o in made:
         journal.add_order(*o)
-    journal.reject_order(made[0][2], "chain:OrderIsCancelled", "cancelled on chain")
-    journal.reject_order(made[1][2], "evicted", "a better order took its place")
+    journal.reject_order(made[0][2], Reason.CANCELLED, "cancelled on chain")
+    journal.reject_order(made[1][2], Reason.EVICTED, "a better order took its place")
     settle = journal.plan_settle("b1", [planned(made[2][2])])
     journal.sign_settle(settle.id, tx(1))
     journal.mark_mined(settle.id, tx(1).tx_hash, block_number=5, block_hash=b"\x05" * 32, block_time=NOW,
                        status=1, gas_used=90_000, legs=[leg(made[2][2])])  # fmt: skip
 
-    assert journal.rejection_counts() == {"chain:OrderIsCancelled": 1, "evicted": 1}
+    assert journal.rejection_counts() == {"cancelled": 1, "evicted": 1}
     assert journal.settle_totals() == (1, 90_000)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from botkit import NOW, leg, planned, tx
 
@@ -188,13 +190,16 @@ def test_fill_records_have_the_columns_of_a_run(journal: Journal, orders, alice,
     (a,) = journaled(journal, orders, alice)
     settle = journal.plan_settle("b", [planned(a, amm=ONE)])
     journal.sign_settle(settle.id, tx(1))
-    mine(journal, settle.id, tx(1).tx_hash, [leg(a, ONE, venue="amm"), leg(a, ONE)])
+    legs = [leg(a, ONE, venue="amm"), leg(a, ONE)]
+    mine(journal, settle.id, tx(1).tx_hash, legs)
 
-    records = journal.fill_records({alice.address.lower(): "noise"})
-    write_fills_csv(records, tmp_path / "fills.csv", decimals=6)
+    records = journal.fill_records()
+    assert {dataclasses.replace(r, step=0, block=0, time=0) for r in records} == set(legs)  # one Leg, kept whole
+    write_fills_csv(records, tmp_path / "fills.csv", decimals=6, types={alice.address.lower(): "noise"})
 
     assert [r.venue for r in records] == ["internal", "amm"]  # chain order: internal leg first
-    assert {r.trader_type for r in records} == {"noise"} and records[0].block == 120
+    assert records[0].block == 120 and records[0].trader == alice.address and records[0].step == settle.id
+    assert (tmp_path / "fills.csv").read_text().splitlines()[1].split(",")[5] == "noise"
     assert records[0].order_digest == "0x" + a.hex() and records[0].limit_price == 2_020 * ONE
     assert (tmp_path / "fills.csv").read_text().splitlines()[0].split(",") == list(FILL_COLUMNS)
 

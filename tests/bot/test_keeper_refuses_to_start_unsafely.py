@@ -52,7 +52,7 @@ def keeper(tmp_path, monkeypatch, capsys):
 def journal_with_orders(db, count: int = 400) -> None:
     orders = Orders()
     with Journal(db) as journal:
-        journal.add_orders([orders.signed(account(i % 7)) for i in range(count)])
+        journal.add_orders([(*orders.signed(account(i % 7)), None) for i in range(count)])
 
 
 def test_a_second_keeper_on_the_same_journal_is_refused_naming_the_first(keeper):

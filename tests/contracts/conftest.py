@@ -2,12 +2,13 @@
 market, time travel, and the hostile-input check every rejection test uses.
 
 - ``expect_rejection(fills, "ErrorName", **args)`` — off-chain validation (``validate_batch`` on a
-  ``batch_view`` of the chain) must refuse the culprit fill with a reason that ``CHAIN_ERROR`` maps to
-  ``ErrorName``, the other fills of the batch must pass, and then ``settle`` must revert with that
-  same custom error and arguments. ``replay_in_mined_block=True`` is for reverts that depend on the
-  block's time (OrderExpired, StalePrice): ``Chain`` decodes a failed transaction by replaying it on
-  the block *before* the one it was mined in, whose timestamp is earlier, so those come back as a
-  bare ``TransactionFailed``; the helper then replays it in the block it was mined in.
+  ``batch_view`` of the chain) must refuse the culprit fill with a reason whose custom errors
+  (``Reason.errors``) name ``ErrorName``, the other fills of the batch must pass, and then
+  ``settle`` must revert with that same custom error and arguments. ``replay_in_mined_block=True``
+  is for reverts that depend on the block's time (OrderExpired, StalePrice): ``Chain`` decodes a
+  failed transaction by replaying it on the block *before* the one it was mined in, whose
+  timestamp is earlier, so those come back as a bare ``TransactionFailed``; the helper then
+  replays it in the block it was mined in.
 - ``expect_revert(sender, fn, "ErrorName", **args)`` — the same for a call that is not a batch.
 - ``read_book(trader=..., ...)`` — a snapshot of the ledger by role (named traders plus the desk,
   the AMM and the fee recipient), the vault's token balance and the AMM reserves; subtracting two
@@ -32,7 +33,7 @@ from defi_int.chain.deploy import settle_calldata
 from defi_int.chain.views import batch_view, domain
 from defi_int.exceptions import ContractRevert, TransactionFailed
 from defi_int.orders.model import Fill
-from defi_int.orders.validation import CHAIN_ERROR, validate_batch
+from defi_int.orders.validation import validate_batch
 from defi_int.testing import OrderMaker
 
 
@@ -179,9 +180,9 @@ def expect_rejection(defi_system, defi_orders) -> Callable[..., ContractRevert]:
         outcome = validate_batch(batch, batch_view(defi_system, [f.order for f in batch], now=now))
         reasons = [reason for fill, reason in outcome.rejected if fill is culprit]
         assert reasons, f"off-chain validation accepted a fill the chain rejects with {error}"
-        assert CHAIN_ERROR[reasons[0].reason] == error, (
-            f"off-chain reason {reasons[0].reason!r} ({reasons[0].detail}) maps to "
-            f"{CHAIN_ERROR[reasons[0].reason]}, not {error}"
+        assert error in reasons[0].reason.errors, (
+            f"off-chain reason {reasons[0].reason.code!r} ({reasons[0].detail}) names "
+            f"{reasons[0].reason.errors}, not {error}"
         )
         assert reasons[0].detail, "an off-chain rejection must say why"
         assert reasons[0].digest == defi_orders.digest(culprit.order)

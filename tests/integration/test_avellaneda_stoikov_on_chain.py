@@ -32,15 +32,29 @@ def test_the_chain_settles_every_fill_of_the_papers_model_at_its_price(mode: str
     assert result.orders_filled > 10 and not result.rejections
 
 
-def test_the_experiment_command_prints_the_papers_table_beside_ours(
+def test_the_experiment_on_other_parameters_holds_every_run_to_the_model_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "as"
-    args = ["experiment", "avellaneda-stoikov", "--paths", "2", "--set", "steps=12", "--out", str(out), "--no-progress"]
-    assert main(args) == 0
+    args = [
+        "experiment",
+        "avellaneda-stoikov",
+        "--paths",
+        "2",
+        "--set",
+        "steps=12",
+        "--set",
+        "keeper.risk_aversion=0.5",
+    ]
+    assert main([*args, "--out", str(out), "--no-progress"]) == 0
     printed = capsys.readouterr().out
-    assert "paper:" in printed and "Quantitative Finance 8(3)" in printed and "0 failed runs" in printed
+    assert "model: runs equal to the unit" in printed and "4 of 4 runs equal it to the unit" in printed
     table = (out / "table.csv").read_text().splitlines()
-    assert len(table) == 7 and table[0].startswith("gamma,strategy,paths")
-    assert {line.split(",")[2] for line in table[1:]} == {"2"}
-    assert (out / "table.parquet").stat().st_size > 0 and (out / "report.html").stat().st_size > 0
+    assert len(table) == 3 and table[0].startswith("gamma,strategy,steps,paths")
+    assert [line.split(",")[:4] for line in table[1:]] == [
+        ["0.5", "inventory", "12", "2"],
+        ["0.5", "symmetric", "12", "2"],
+    ]
+    results = (out / "results.csv").read_text().splitlines()
+    assert results[0].startswith("gamma,strategy,steps,") and len(results) == 5
+    assert (out / "table.parquet").stat().st_size > 0 and "runs equal to the model" in (out / "report.html").read_text()

@@ -33,9 +33,11 @@ count = 0
 
 def test_a_run_that_rejects_every_order_for_one_reason_raises_run_failed_naming_it() -> None:
     scenario = parse_scenario(UNDERFUNDED, source="underfunded.toml", base_dir=Path())
-    with pytest.raises(RunFailed, match=r"^no order was filled: all \d+ orders were rejected with margin$") as err:
+    with pytest.raises(
+        RunFailed, match=r"^no order was filled: all \d+ orders were rejected with insufficient_margin$"
+    ) as err:
         run_scenario(scenario)
-    assert set(err.value.reasons) == {"margin"}
+    assert set(err.value.reasons) == {"insufficient_margin"}
 
 
 def test_defi_int_run_exits_1_with_one_line_and_writes_no_report(

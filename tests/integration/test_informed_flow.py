@@ -20,7 +20,7 @@ SCENARIO = Path(__file__).resolve().parents[2] / "scripts" / "scenarios" / "info
 
 
 def informed_internal_volume(result: RunResult) -> int:
-    return sum(f.size for f in result.fills if f.trader_type == "informed" and f.venue == "internal")
+    return sum(f.size for f in result.fills if result.trader_type(f.trader) == "informed" and f.venue == "internal")
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def runs() -> dict[bool, RunResult]:
 
 def test_informed_flow_shows_adverse_markouts_and_noise_flow_does_not(runs: dict[bool, RunResult]) -> None:
     result = runs[False]
-    curves = markouts_by_type(result.fills, result.timeseries, result.markout_horizons)
+    curves = markouts_by_type(result.fills, result.timeseries, result.markout_horizons, result.trader_types)
     # From the informed traders' own horizon (5 steps) on, the desk has lost to them.
     for horizon in (h for h in result.markout_horizons if h >= 5):
         assert curves["informed"][horizon] is not None and curves["informed"][horizon] < 0

@@ -13,7 +13,8 @@ import pytest
 
 from defi_int.chain.venue import ChainVenue
 from defi_int.exceptions import OrderRejected
-from defi_int.keeper.keeper import Keeper, KeeperConfig
+from defi_int.keeper.config import KeeperConfig
+from defi_int.keeper.keeper import Keeper
 from defi_int.keeper.pricing import PricingParams
 from defi_int.types import ONE
 
@@ -79,7 +80,7 @@ def test_a_fill_whose_order_was_cancelled_in_the_race_is_dropped_and_the_rest_re
     outcome = keeper.step(0)
     assert outcome.resends == 1
     ((order, reason),) = outcome.rejected
-    assert order == victim and reason.reason == "chain:OrderIsCancelled"
+    assert order == victim and reason.reason == "cancelled"
     assert [e.trader for e in outcome.events] == [defi_traders[0].address, defi_traders[2].address]
 
 
@@ -100,7 +101,7 @@ def test_a_margin_revert_without_a_digest_is_isolated_by_simulating_prefixes(
     )
     outcome = keeper.step(0)
     ((order, reason),) = outcome.rejected
-    assert order == victim and reason.reason == "chain:InsufficientMargin"
+    assert order == victim and reason.reason == "insufficient_margin"
     assert len(outcome.events) == 2
 
 
@@ -123,7 +124,7 @@ def test_intake_rejects_a_signature_by_someone_else(defi_system, defi_traders, d
     forged = defi_orders.sign(defi_traders[1], defi_orders.order(defi_traders[1]))
     with pytest.raises(OrderRejected) as rejection:
         keeper.intake(order, forged, step=0, now=defi_system.chain.timestamp())
-    assert rejection.value.reason == "wrong-signer"
+    assert rejection.value.reason == "bad_signature"
     assert len(keeper.book) == 0
 
 

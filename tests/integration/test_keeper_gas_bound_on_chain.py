@@ -13,7 +13,8 @@ import pytest
 from defi_int.chain import Chain
 from defi_int.chain.deploy import settle_capacity, settle_gas
 from defi_int.chain.venue import ChainVenue
-from defi_int.keeper.keeper import Keeper, KeeperConfig
+from defi_int.keeper.config import KeeperConfig
+from defi_int.keeper.keeper import Keeper
 from defi_int.keeper.pricing import PricingParams
 from defi_int.orders.model import Order
 from defi_int.orders.signing import sign_order

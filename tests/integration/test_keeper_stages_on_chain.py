@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from defi_int.chain.venue import ChainVenue
-from defi_int.keeper.keeper import Keeper, KeeperConfig
+from defi_int.keeper.config import KeeperConfig
+from defi_int.keeper.keeper import Keeper
 from defi_int.keeper.pricing import PricingParams
 from defi_int.types import ONE
 
@@ -26,7 +27,7 @@ def test_a_batch_settled_later_is_reconciled_from_events_read_back_by_a_restarte
 
     selected = keeper.select()
     snapshot = keeper.snapshot(selected)
-    plan, rejected = keeper.validate(keeper.plan(keeper.prune(selected, snapshot).live, snapshot), snapshot)
+    plan, rejected = keeper.validate(keeper.plan(keeper.prune(selected, snapshot).live, snapshot).fills, snapshot)
     assert rejected == [] and len(plan) == 3
     keeper.hold(plan)
     tx_hash = venue.settle(plan).tx_hash  # the keeper that sent it dies before reconciling

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from defi_int.chain.venue import ChainVenue
-from defi_int.keeper.keeper import Keeper, KeeperConfig
+from defi_int.keeper.config import KeeperConfig
+from defi_int.keeper.keeper import Keeper
 from defi_int.keeper.mirror import MirrorVenue
 from defi_int.keeper.pricing import PricingParams
 from defi_int.orders.model import Order

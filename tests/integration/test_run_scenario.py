@@ -17,15 +17,22 @@ import pytest
 from defi_int import load_scenario, run_scenario, summarize, write_report
 from defi_int.cli import main
 from defi_int.metrics.records import RunResult
+from defi_int.metrics.report import REPORT_FILES
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scripts" / "scenarios"
 
 
 @pytest.fixture(scope="module")
-def basic(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunResult, dict, list[dict[str, str]]]:
+def basic_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where ``basic`` writes its report."""
+    return tmp_path_factory.mktemp("basic")
+
+
+@pytest.fixture(scope="module")
+def basic(basic_dir: Path) -> tuple[RunResult, dict, list[dict[str, str]]]:
     result = run_scenario(load_scenario(SCENARIOS / "basic.toml"))
-    out = tmp_path_factory.mktemp("basic")
+    out = basic_dir
     write_report(result, out)
     with (out / "fills.csv").open() as fh:
         rows = list(csv.DictReader(fh))
@@ -87,9 +94,8 @@ def test_run_writes_the_whole_report(tmp_path: Path, capsys: pytest.CaptureFixtu
         == 0
     )
     names = {p.name for p in out.iterdir()}
-    expected = {"fills.csv", "timeseries.csv", "summary.json", "report.html"}
-    expected |= {"inventory.png", "prices.png", "pnl.png", "markouts.png", "deviation.png"}
-    assert expected <= names
+    assert names == set(REPORT_FILES)
+    assert {"fills.csv", "timeseries.csv", "orders.csv", "execution.csv", "summary.json", "report.html"} <= names
     summary = json.loads((out / "summary.json").read_text())
     for key in (
         "orders_total",
@@ -124,3 +130,50 @@ def test_run_writes_the_whole_report(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_the_summary_of_a_result_is_strict_json(basic) -> None:
     result, _, _ = basic
     json.dumps(summarize(result), allow_nan=False)
+
+
+def test_a_desk_pricing_another_fill_decay_than_its_traders_is_warned_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["run", str(SCENARIOS / "avellaneda_stoikov.toml"), "--set", "traders[0].decay=2", "--set", "steps=3"]
+    assert main([*args, "--out", str(tmp_path / "r"), "--no-progress"]) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert len(warned) == 1 and warned[0].startswith("defi-int: warning: ")
+    assert "keeper.fill_decay = 1.5 but traders[0].decay = 2 (market_orders)" in warned[0]
+    assert "<code>traders[0].decay=2</code>" in (tmp_path / "r" / "report.html").read_text()
+
+
+def test_basic_s_execution_report_has_no_best_execution_violation_and_a_row_for_every_order(basic, basic_dir) -> None:
+    result, summary, rows = basic
+    audits = summary["audits"]
+    assert audits["best_execution"]["violations"] == 0
+    assert audits["best_execution"]["checked"] == sum(1 for row in rows if row["venue"] == "internal")
+    assert audits["counterfactual"]["checked"] == len(result.counterfactuals) > 0
+    with (basic_dir / "orders.csv").open() as fh:
+        assert sum(1 for _ in fh) == summary["orders_total"] + 1
+    with (basic_dir / "hedges.csv").open() as fh:
+        hedges = list(csv.DictReader(fh))
+    assert len(hedges) == summary["hedge_transactions"] > 0
+    assert all(int(h["time"]) > 0 for h in hedges)
+
+
+def test_basic_s_execution_cells_match_a_recomputation_from_its_csvs(basic, basic_dir) -> None:
+    from execution_recompute import check, groups, recompute
+    from execution_recompute import rows as read
+
+    samples = read(basic_dir / "timeseries.csv")
+    report = {(r["market"], r["order_type"], r["size_bucket"]): r for r in read(basic_dir / "execution.csv")}
+    checked = 0
+    for key, members in groups(basic_dir).items():
+        if any(fs for _, fs in members) and all(o["amm_price_at_receipt"] for o, _ in members):
+            check(report[key], recompute(members, samples))
+            checked += 1
+    assert checked >= 3
+
+
+def test_basic_s_execution_report_rebuilds_from_its_directory_byte_for_byte(basic, basic_dir, tmp_path) -> None:
+    from defi_int.metrics.rebuild import EXECUTION_FILES
+
+    assert main(["report", "execution", str(basic_dir), "--out", str(tmp_path / "again")]) == 0
+    for name in EXECUTION_FILES:
+        assert (tmp_path / "again" / name).read_bytes() == (basic_dir / name).read_bytes(), name

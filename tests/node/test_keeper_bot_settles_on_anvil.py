@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 from keeperkit import KeeperProcess, all_filled, make_desk, wait_for
@@ -44,3 +46,8 @@ def test_orders_posted_to_the_api_are_settled_confirmed_and_reported(own_anvil, 
     paths = report_command(db, tmp_path / "report")
     assert (tmp_path / "report" / "fills.csv").read_text().count("\n") == 19  # a header and 18 internal legs
     assert paths["summary.json"].read_text().count('"invariants_ok": true') == 1
+    summary = json.loads(paths["summary.json"].read_text())
+    best = summary["audits"]["best_execution"]
+    assert (best["checked"], best["violations"]) == (18, 0)
+    assert summary["execution"]["all"]["orders"] == 20  # every order the API took has its receipt
+    assert (tmp_path / "report" / "orders.csv").read_text().count("\n") == 21

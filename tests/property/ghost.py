@@ -27,7 +27,7 @@ from defi_int.market.amm import AmmMathError, Pool
 from defi_int.market.ledger import Env, LedgerViolation
 from defi_int.orders.eip712 import order_digest
 from defi_int.orders.model import Fill, Order
-from defi_int.orders.validation import CANCELLED, CHAIN_ERROR, FILLED, OPEN, BatchView, validate_batch
+from defi_int.orders.validation import CANCELLED, FILLED, OPEN, BatchView, validate_batch
 
 INT96_MAX = 2**95 - 1
 UINT112_MAX = 2**112 - 1
@@ -145,7 +145,9 @@ class Ghost:
         check = validate_batch(list(fills), self.view)
         if check.rejected:
             reasons = [exc for _, exc in check.rejected]
-            return reject(*(CHAIN_ERROR[exc.reason] for exc in reasons), detail="; ".join(map(str, reasons)))
+            return reject(
+                *(exc.reason.error or exc.reason.code for exc in reasons), detail="; ".join(map(str, reasons))
+            )
 
         def commit() -> None:
             self.view = check.view

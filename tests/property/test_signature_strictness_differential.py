@@ -2,7 +2,7 @@
 
 Python side: ``defi_int.orders.signing.recover_signer`` raises ``OrderRejected`` with a reason code.
 Chain side: ``Settlement.settle`` of a fill carrying the same signature reverts with the custom error
-``validation.CHAIN_ERROR`` maps that reason to (``InvalidSignatureLength``/``S``/``V``, ``InvalidSigner``).
+the reason names its custom error (``Reason.errors``: (``InvalidSignatureLength``/``S``/``V``, ``InvalidSigner``).
 The settle is sent as a call from the keeper, so nothing is written and the fixtures stay reusable.
 """
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from defi_int.exceptions import ContractRevert, OrderRejected
 from defi_int.orders.signing import HALF_ORDER, SECP256K1_N, recover_signer, sign_digest
-from defi_int.orders.validation import CHAIN_ERROR
+from defi_int.reasons import Reason
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
@@ -67,7 +67,7 @@ def test_the_high_s_twin_recovers_the_same_key_yet_is_refused(key, digest):
     )
     with pytest.raises(OrderRejected) as info:
         recover_signer(digest, twin)
-    assert info.value.reason == "high-s"
+    assert info.value.reason == "bad_signature_s"
     assert info.value.digest == digest
 
 
@@ -79,20 +79,20 @@ def test_every_v_but_27_and_28_is_refused(key, digest, v):
     if v in (27, 28):
         assert verdict[0] == "signer"
     else:
-        assert verdict == ("rejected", "bad-v")
+        assert verdict == ("rejected", "bad_signature_v")
 
 
 @settings(max_examples=60)
 @given(digest=digests, sig=st.binary(max_size=200).filter(lambda b: len(b) != 65))
 def test_every_length_but_65_is_refused_before_anything_else(digest, sig):
-    assert python_verdict(digest, sig) == ("rejected", "bad-signature-length")
+    assert python_verdict(digest, sig) == ("rejected", "bad_signature_length")
 
 
 def test_a_signature_both_high_s_and_bad_v_is_refused_for_its_s_first():
     digest = b"\x42" * 32
     r, s, _ = split(high_s_twin(sign_digest(Account.from_key((7).to_bytes(32, "big")), digest)))
     assert s > HALF_ORDER
-    assert python_verdict(digest, join(r, s, 0)) == ("rejected", "high-s")
+    assert python_verdict(digest, join(r, s, 0)) == ("rejected", "bad_signature_s")
 
 
 # -------------------------------------------------------------------------------------- differential
@@ -152,13 +152,13 @@ def test_settle_and_recover_signer_agree_on_the_signature(defi_system, defi_orde
         assert chain_args == {"digest": digest, "signer": verdict[1], "trader": trader.address.lower()}
         return
     reason = verdict[1]
-    assert chain_error == CHAIN_ERROR[reason]
+    assert chain_error in Reason.of_code(reason).errors
     v = sig[64] if len(sig) == 65 else None
     expected_args = {
-        "bad-signature-length": {"length": len(sig)},
-        "high-s": {"s": sig[32:64]},
-        "bad-v": {"v": v},
-        "bad-signature": {"digest": digest, "signer": ZERO_ADDRESS, "trader": trader.address.lower()},
+        "bad_signature_length": {"length": len(sig)},
+        "bad_signature_s": {"s": sig[32:64]},
+        "bad_signature_v": {"v": v},
+        "bad_signature": {"digest": digest, "signer": ZERO_ADDRESS, "trader": trader.address.lower()},
     }[reason]
     assert chain_args == expected_args
 
@@ -169,4 +169,4 @@ def test_the_cases_cover_every_python_reason(defi_orders, defi_traders):
     digest = defi_orders.digest(order)
     cases = _cases(digest, defi_orders.sign(trader, order), sign_digest(stranger, digest))
     reasons = {python_verdict(digest, sig)[1] for sig in cases.values() if python_verdict(digest, sig)[0] == "rejected"}
-    assert reasons == {"bad-signature-length", "high-s", "bad-v", "bad-signature"}
+    assert reasons == {"bad_signature_length", "bad_signature_s", "bad_signature_v", "bad_signature"}

@@ -8,34 +8,38 @@ from defi_int.sim.runner import nothing_filled
 
 
 def result(total: int, filled: int = 0, expired: int = 0, open_: int = 0, **reasons: int) -> RunResult:
+    """A run with ``reasons`` (code=count) rejected; ``arbitrage_X=n`` is n reverted arbitrage swaps (not orders)."""
     run = RunResult("s", 1, "embedded", {}, 10**30, 6, 12, (1, 5, 20))
     run.orders_total, run.orders_filled, run.orders_expired, run.orders_open = total, filled, expired, open_
-    run.rejections = {reason.replace("_", ":"): n for reason, n in reasons.items()}
-    run.orders_rejected = sum(reasons.values())
+    run.rejections = {r: n for r, n in reasons.items() if not r.startswith("arbitrage_")}
+    run.arbitrage_reverts = {r.removeprefix("arbitrage_"): n for r, n in reasons.items() if r.startswith("arbitrage_")}
+    run.orders_rejected = sum(run.rejections.values())
     return run
 
 
 def test_every_order_rejected_for_one_reason_is_named():
     assert (
-        nothing_filled(result(5, chain_Panic=5)) == "no order was filled: all 5 orders were rejected with chain:Panic"
+        nothing_filled(result(5, chain_reverted=5))
+        == "no order was filled: all 5 orders were rejected with chain_reverted"
     )
 
 
 def test_every_order_rejected_for_several_reasons_lists_them_most_frequent_first():
-    verdict = nothing_filled(result(7, margin=2, chain_Overfill=5))
-    assert verdict == "no order was filled: all 7 orders were rejected (chain:Overfill x5, margin x2)"
+    verdict = nothing_filled(result(7, insufficient_margin=2, overfill=5))
+    assert verdict == "no order was filled: all 7 orders were rejected (overfill x5, insufficient_margin x2)"
 
 
 def test_orders_still_resting_at_the_end_were_not_decided_on():
-    assert nothing_filled(result(6, open_=2, margin=4)) == "no order was filled: all 4 orders were rejected with margin"
+    verdict = nothing_filled(result(6, open_=2, insufficient_margin=4))
+    assert verdict == "no order was filled: all 4 orders were rejected with insufficient_margin"
 
 
 @pytest.mark.parametrize(
     "run",
     [
         result(0),
-        result(5, filled=1, margin=4),
-        result(5, expired=1, margin=4),
+        result(5, filled=1, insufficient_margin=4),
+        result(5, expired=1, insufficient_margin=4),
         result(3, open_=3),
         result(0, arbitrage_InvalidReserves=3),
         result(2, expired=2, arbitrage_SlippageExceeded=1),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from defi_int.exceptions import ParamError, ScenarioError
-from defi_int.keeper.keeper import KeeperConfig
+from defi_int.keeper.config import KeeperConfig
 from defi_int.params import (
     KeeperParams,
     MarketParams,

@@ -24,7 +24,6 @@ from defi_int.bot.journal.desk import DeskJournal
 from defi_int.bot.journal.orders import Admission, OrderJournal
 from defi_int.bot.journal.perp import PerpJournal
 from defi_int.bot.journal.records import (
-    BookedLeg,
     BreakerChange,
     Close,
     Cursor,
@@ -35,7 +34,7 @@ from defi_int.bot.journal.records import (
     LiquidationBooked,
     OrderEvent,
     OrderRecord,
-    Reason,
+    ReasonNote,
     Sample,
     SettleFill,
     SettleRecord,
@@ -55,7 +54,6 @@ class Journal(OrderJournal, RecoveryJournal, PerpJournal, SettleJournal, DeskJou
 __all__ = [
     "SCHEMA_VERSION",
     "Admission",
-    "BookedLeg",
     "BreakerChange",
     "Close",
     "Cursor",
@@ -67,7 +65,7 @@ __all__ = [
     "LiquidationBooked",
     "OrderEvent",
     "OrderRecord",
-    "Reason",
+    "ReasonNote",
     "Sample",
     "SettleFill",
     "SettleRecord",

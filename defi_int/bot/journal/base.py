@@ -23,6 +23,7 @@ committed transactions. Multi-statement reads run inside ``_read`` to see one sn
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -33,17 +34,20 @@ from pathlib import Path
 from typing import Any, Self
 
 from defi_int.bot.errors import JournalError
-from defi_int.bot.journal.records import IN_FLIGHT, BookedLeg, InFlight, LegRecord, OrderRecord, Reason
+from defi_int.bot.journal.records import IN_FLIGHT, InFlight, LegRecord, OrderRecord, ReasonNote
 from defi_int.bot.journal.schema import connect as _connect
 from defi_int.bot.journal.schema import migrate
+from defi_int.keeper.book import Receipt
+from defi_int.orders.booking import Leg
 from defi_int.orders.model import Order
+from defi_int.reasons import Reason
 
 #: The largest value SQLite's INTEGER holds; longer expiries are clamped to it in ``expiry_at``.
 INT63 = 2**63 - 1
 
 ORDER_COLUMNS = (
     "digest, trader, market, is_buy, size, limit_price, expiry, nonce, max_fee_bps, allow_amm, signature, "
-    "status, filled, reason_code, reason_detail, reason_at, received_at, updated_at"
+    "status, filled, reason_code, reason_detail, reason_at, received_at, updated_at, receipt, trace, score"
 )
 _IN_FLIGHT_SQL = ", ".join(f"'{s}'" for s in IN_FLIGHT)
 
@@ -220,7 +224,7 @@ class Store:
         detail: str = "",
         *,
         settle_id: int | None = None,
-        reason: tuple[str, str] | None = None,
+        reason: tuple[Reason, str] | None = None,
     ) -> None:
         """Moves an order to ``status`` and writes the event; ``reason`` replaces its latest reason."""
         now = self.now()
@@ -238,12 +242,17 @@ class Store:
 def order_from_row(row: tuple[Any, ...]) -> OrderRecord:
     """An ``OrderRecord`` from a row selected with ``ORDER_COLUMNS``."""
     (digest, trader, market, is_buy, size, limit_price, expiry, nonce, max_fee_bps, allow_amm, signature) = row[:11]
-    status, filled, reason_code, reason_detail, reason_at, received_at, updated_at = row[11:]
+    status, filled, reason_code, reason_detail, reason_at, received_at, updated_at, receipt, trace, score = row[11:]
     order = _trusted(
         trader, market, bool(is_buy), int(size), int(limit_price), int(expiry), int(nonce), max_fee_bps, bool(allow_amm)
     )
-    reason = None if reason_code is None else Reason(reason_code, reason_detail or "", reason_at)
-    return OrderRecord(order, bytes(signature), bytes(digest), status, int(filled), reason, received_at, updated_at)
+    reason = None if reason_code is None else ReasonNote(Reason.of_code(reason_code), reason_detail or "", reason_at)
+    return OrderRecord(
+        order, bytes(signature), bytes(digest), status, int(filled), reason, received_at, updated_at,
+        None if receipt is None else Receipt.from_dict(json.loads(receipt)),
+        None if trace is None else json.loads(trace),
+        None if score is None else json.loads(score),
+    )  # fmt: skip
 
 
 _ORDER_FIELDS = tuple(f.name for f in fields(Order))
@@ -276,17 +285,21 @@ def order_values(order: Order) -> tuple[Any, ...]:
 
 
 def leg_rows(conn: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> list[LegRecord]:
-    """Booked legs (``fills`` rows) matching ``where``, in chain order (block, settle, the fill's
-    place in its batch, internal first)."""
+    """Booked legs (``fills`` rows ``f`` with their orders ``o``) matching ``where``, in chain order
+    (block, settle, the fill's place in its batch, internal first), as ``orders.booking.Leg``s."""
     rows = conn.execute(
-        "SELECT settle_id, tx_hash, block_number, block_hash, block_time, digest, fill_index, venue, size, quote, "
-        "price, fee, oracle_price, amm_mid, amm_quote, amm_quote_price, gas FROM fills "
-        f"{where} ORDER BY block_number, settle_id, fill_index, venue DESC",
+        "SELECT f.settle_id, f.tx_hash, f.block_number, f.block_hash, f.block_time, f.digest, f.fill_index, f.venue, "
+        "o.trader, o.market, o.is_buy, o.limit_price, f.size, f.quote, f.price, f.fee, f.oracle_price, f.amm_mid, "
+        "f.amm_quote, f.amm_quote_price, f.gas FROM fills f JOIN orders o ON o.digest = f.digest "
+        f"{where} ORDER BY f.block_number, f.settle_id, f.fill_index, f.venue DESC",
         args,
     )
     records = []
-    for settle_id, tx_hash, block, block_hash, block_time, digest, index, venue, *amounts, gas in rows:
-        size, quote, price, fee, oracle, mid, amm_quote, amm_price = (int(a) for a in amounts)
-        leg = BookedLeg(bytes(digest), index, venue, size, quote, price, fee, oracle, mid, amm_quote, amm_price, gas)
-        records.append(LegRecord(settle_id, bytes(tx_hash), block, bytes(block_hash), block_time, leg))
+    for settle_id, tx_hash, block, block_hash, at, digest, index, venue, trader, market, is_buy, *rest in rows:
+        limit, size, quote, price, fee, oracle, mid, amm_quote, amm_price, gas = (int(a) for a in rest)
+        leg = Leg(
+            bytes(digest), index, venue, trader, market, bool(is_buy), size, quote, price, limit, fee, oracle, mid,
+            amm_quote, amm_price, gas, block, at,
+        )  # fmt: skip
+        records.append(LegRecord(settle_id, bytes(tx_hash), block, bytes(block_hash), at, leg))
     return records

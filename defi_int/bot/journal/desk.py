@@ -1,8 +1,11 @@
-"""The desk part of the journal: hedges booked from their events, and the loop's market samples.
+"""The desk part of the journal: hedges booked from their events, the loop's market samples, and the
+batches' counterfactual re-matches.
 
-Both are kept by block, so ``unwind_reorg`` forgets those of blocks that are no longer canonical.
-The samples are the report's time series (``defi-int keeper report``): one row per market per
-step, a step being one look of the loop at a new block (at most every ``sample_interval``).
+Hedges and samples are kept by block, so ``unwind_reorg`` forgets those of blocks that are no
+longer canonical. The samples are the report's time series (``defi-int keeper report``): one row
+per market per step, a step being one look of the loop at a new block (at most every
+``sample_interval``). The re-matches (``keeper.audit``) are records of decisions, not of the
+chain: a reorg leaves them.
 """
 
 from __future__ import annotations
@@ -11,6 +14,12 @@ from collections.abc import Sequence
 
 from defi_int.bot.journal.base import Store
 from defi_int.bot.journal.records import HedgeRecord, Sample
+from defi_int.metrics.records import Counterfactual
+
+_CF_COLUMNS = (
+    "block_number, market, digest, trader, is_buy, variant, mark, internal, internal_price, amm, amm_quote, "
+    "cf_internal, cf_internal_price, cf_amm, cf_amm_quote"
+)
 
 
 class DeskJournal(Store):
@@ -84,6 +93,29 @@ class DeskJournal(Store):
         return [
             Sample(st, m, b, bytes(bh), t, int(o), int(mid), int(inv), int(dc), int(fc), int(ic))
             for st, m, b, bh, t, o, mid, inv, dc, fc, ic in rows
+        ]
+
+    def record_counterfactuals(self, changed: Sequence[Counterfactual]) -> None:
+        """Keeps a batch's re-match changes (``Keeper.rematch``)."""
+        if not changed:
+            return
+        with self._write() as conn:
+            conn.executemany(
+                f"INSERT INTO counterfactuals ({_CF_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (c.block, c.market, c.digest, c.trader, int(c.is_buy), c.variant,
+                     *(str(v) for v in (c.mark, c.internal, c.internal_price, c.amm, c.amm_quote, c.cf_internal,
+                                        c.cf_internal_price, c.cf_amm, c.cf_amm_quote)))
+                    for c in changed
+                ],
+            )  # fmt: skip
+
+    def counterfactuals(self) -> list[Counterfactual]:
+        """Every re-match change, in the order recorded (``step`` is 0: the report places them)."""
+        rows = self._conn().execute(f"SELECT {_CF_COLUMNS} FROM counterfactuals ORDER BY id")
+        return [
+            Counterfactual(0, b, m, bytes(d), t, bool(buy), v, *(int(x) for x in numbers))
+            for b, m, d, t, buy, v, *numbers in rows
         ]
 
     def last_step(self) -> int | None:

@@ -16,7 +16,8 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from defi_int.bot.journal.orders import Admission
+from defi_int.bot.journal.orders import Admission, Incoming
+from defi_int.keeper.book import Receipt
 from defi_int.orders.model import Order
 
 #: Orders one transaction takes at most (the rest wait for the next).
@@ -24,7 +25,7 @@ MAX_GROUP = 512
 #: Seconds the writer thread waits for work before it ends (the next order starts another).
 IDLE_SECONDS = 1.0
 
-Item = tuple[Order, bytes, bytes]
+Item = Incoming
 Done = Callable[[Admission | None, BaseException | None], None]
 
 
@@ -45,7 +46,7 @@ class GroupCommit:
         self.groups = 0  # transactions committed
         self.orders = 0  # orders they carried
 
-    def add(self, order: Order, signature: bytes, digest: bytes) -> Admission:
+    def add(self, order: Order, signature: bytes, digest: bytes, receipt: Receipt | None = None) -> Admission:
         """Journals one order with whatever else is queued; returns once it is on disk."""
         finished = threading.Event()
         answer: list[Admission | BaseException | None] = [None]
@@ -54,11 +55,13 @@ class GroupCommit:
             answer[0] = error if error is not None else admission
             finished.set()
 
-        self._submit(_Waiting((order, signature, digest), done))
+        self._submit(_Waiting((order, signature, digest, receipt), done))
         finished.wait()
         return _result(answer[0])
 
-    async def add_async(self, order: Order, signature: bytes, digest: bytes) -> Admission:
+    async def add_async(
+        self, order: Order, signature: bytes, digest: bytes, receipt: Receipt | None = None
+    ) -> Admission:
         """``add`` for a coroutine on the event loop: it awaits the commit without blocking the loop."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Admission] = loop.create_future()
@@ -66,7 +69,7 @@ class GroupCommit:
         def done(admission: Admission | None, error: BaseException | None) -> None:
             loop.call_soon_threadsafe(_resolve, future, admission, error)
 
-        self._submit(_Waiting((order, signature, digest), done))
+        self._submit(_Waiting((order, signature, digest, receipt), done))
         return await future
 
     def _submit(self, waiting: _Waiting) -> None:

@@ -9,6 +9,7 @@ decides their fate first (``settles``).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,8 +29,13 @@ from defi_int.bot.journal.records import (
     OrderEvent,
     OrderRecord,
 )
+from defi_int.keeper.book import Receipt
+from defi_int.keeper.trace import OrderTrace
 from defi_int.orders.model import Order
+from defi_int.reasons import Reason
 
+#: An order to journal: the order, its signature, its digest, what the desk saw at its arrival.
+Incoming = tuple[Order, bytes, bytes, Receipt | None]
 _LIVE_SQL = ", ".join(f"'{s}'" for s in LIVE)
 _NOT_IN_FLIGHT = (
     "NOT EXISTS (SELECT 1 FROM settle_fills f JOIN settles s ON s.id = f.settle_id "
@@ -51,28 +57,45 @@ class Admission:
     count: int = 0
 
 
+def _json(receipt: Receipt | None) -> str | None:
+    return None if receipt is None else json.dumps(receipt.as_dict(), sort_keys=True)
+
+
 class OrderJournal(Store):
     """Orders: see the module docstring."""
 
-    def add_order(self, order: Order, signature: bytes, digest: bytes, *, max_resting: int | None = None) -> Admission:
-        """Journals a verified order as resting, once; a repeat returns the journaled one."""
-        return self.add_orders([(order, signature, digest)], max_resting=max_resting)[0]
+    def add_order(
+        self,
+        order: Order,
+        signature: bytes,
+        digest: bytes,
+        *,
+        receipt: Receipt | None = None,
+        max_resting: int | None = None,
+    ) -> Admission:
+        """Journals a verified order as resting, once, with what the desk saw when it arrived
+        (``receipt``); a repeat returns the journaled one."""
+        return self.add_orders([(order, signature, digest, receipt)], max_resting=max_resting)[0]
 
-    def add_orders(
-        self, orders: Sequence[tuple[Order, bytes, bytes]], *, max_resting: int | None = None
-    ) -> list[Admission]:
+    def add_orders(self, orders: Sequence[Incoming], *, max_resting: int | None = None) -> list[Admission]:
         """``add_order`` for several orders in one transaction (one commit, one fsync), in order.
 
         Each order is judged after the ones before it in the list, as if added one by one.
         """
         admissions = []
         with self._write() as conn:
-            for order, signature, digest in orders:
-                admissions.append(self._admit(conn, order, signature, digest, max_resting))
+            for order, signature, digest, receipt in orders:
+                admissions.append(self._admit(conn, order, signature, digest, receipt, max_resting))
         return admissions
 
     def _admit(
-        self, conn: sqlite3.Connection, order: Order, signature: bytes, digest: bytes, max_resting: int | None
+        self,
+        conn: sqlite3.Connection,
+        order: Order,
+        signature: bytes,
+        digest: bytes,
+        receipt: Receipt | None,
+        max_resting: int | None,
     ) -> Admission:
         existing = self._order_row(conn, digest)
         if existing is not None:
@@ -91,14 +114,14 @@ class OrderJournal(Store):
         now = self.now()
         conn.execute(
             "INSERT INTO orders (digest, trader, trader_key, market, is_buy, size, limit_price, expiry, expiry_at, "
-            "nonce, max_fee_bps, allow_amm, signature, status, received_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (digest, *order_values(order), signature, RESTING, now, now),
+            "nonce, max_fee_bps, allow_amm, signature, status, received_at, updated_at, receipt) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (digest, *order_values(order), signature, RESTING, now, now, _json(receipt)),
         )
         self._event(conn, digest, "accepted", RESTING)
-        return Admission("created", OrderRecord(order, signature, digest, RESTING, 0, None, now, now))
+        return Admission("created", OrderRecord(order, signature, digest, RESTING, 0, None, now, now, receipt))
 
-    def note_reasons(self, reasons: Mapping[bytes, tuple[str, str]]) -> int:
+    def note_reasons(self, reasons: Mapping[bytes, tuple[Reason, str]]) -> int:
         """Writes why each live order has not filled (code, sentence); unchanged ones are skipped.
 
         The loop calls this once per iteration with its latest word on every order it left
@@ -120,6 +143,44 @@ class OrderJournal(Store):
                 changed += cursor.rowcount
         return changed
 
+    def note_traces(self, traces: Mapping[bytes, OrderTrace]) -> None:
+        """Keeps each live order's latest trace (what the batch did with it, and why)."""
+        if not traces:
+            return
+        with self._write() as conn:
+            conn.executemany(
+                f"UPDATE orders SET trace = ? WHERE digest = ? AND status IN ({_LIVE_SQL})",
+                [(json.dumps(t.as_dict(), sort_keys=True), d) for d, t in traces.items()],
+            )
+
+    def note_scores(self, scores: Mapping[bytes, tuple[str, float, float]]) -> None:
+        """Keeps each order's toxicity score: (model, probability toxic, expected markout in bps)."""
+        if not scores:
+            return
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE orders SET score = ? WHERE digest = ?",
+                [
+                    (json.dumps({"model": m, "p_toxic": p, "expected_markout_bps": e}, sort_keys=True), d)
+                    for d, (m, p, e) in scores.items()
+                ],
+            )
+
+    def save_model_state(self, step: int, state: bytes) -> None:
+        """Checkpoints the toxicity model (``Scorer.state()``) taken at the loop's ``step``."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO model_state (id, step, saved_at, state) VALUES (1, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET step = excluded.step, saved_at = excluded.saved_at, "
+                "state = excluded.state",
+                (step, self.now(), state),
+            )
+
+    def model_state(self) -> tuple[int, bytes] | None:
+        """The latest checkpoint of the toxicity model: (step, state), or None."""
+        row = self._conn().execute("SELECT step, state FROM model_state WHERE id = 1").fetchone()
+        return None if row is None else (int(row[0]), bytes(row[1]))
+
     def expire_orders(self, chain_time: int) -> list[bytes]:
         """Live orders past their expiry at ``chain_time`` (and not in flight) become expired."""
         due = (
@@ -138,10 +199,10 @@ class OrderJournal(Store):
             expired = [bytes(d) for d, expiry in rows if int(expiry) < chain_time]
             for digest in expired:
                 detail = f"expired before chain time {chain_time}"
-                self._set_status(conn, digest, EXPIRED, "expired", detail, reason=("expired", detail))
+                self._set_status(conn, digest, EXPIRED, "expired", detail, reason=(Reason.EXPIRED, detail))
         return expired
 
-    def reject_order(self, digest: bytes, code: str, detail: str) -> OrderRecord:
+    def reject_order(self, digest: bytes, code: Reason, detail: str) -> OrderRecord:
         """A live order the chain would refuse (nonce used elsewhere, signature ...) becomes rejected."""
         with self._write(durable=False) as conn:
             record = self._live(conn, digest, "reject")
@@ -162,7 +223,7 @@ class OrderJournal(Store):
             if record.status == CANCELLED:
                 return record, False
             record = self._live(conn, digest, "cancel")
-            self._set_status(conn, digest, CANCELLED, "cancelled", detail, reason=("cancelled", detail))
+            self._set_status(conn, digest, CANCELLED, "cancelled", detail, reason=(Reason.CANCELLED, detail))
             updated = self._order_row(conn, digest)
         assert updated is not None
         return updated, True
@@ -180,7 +241,7 @@ class OrderJournal(Store):
 
     def order_fills(self, digest: bytes) -> list[LegRecord]:
         """The legs booked for ``digest``, in chain order."""
-        return leg_rows(self._conn(), "WHERE digest = ?", (digest,))
+        return leg_rows(self._conn(), "WHERE f.digest = ?", (digest,))
 
     def in_flight(self, digest: bytes) -> InFlight | None:
         """The settle in flight that holds ``digest``, if any."""

@@ -25,9 +25,12 @@ dropped, reorged, or mined without its fill) releases it back to its live status
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any
 
+from defi_int.keeper.book import Receipt
+from defi_int.orders.booking import Leg, LegContext
 from defi_int.orders.model import Order
+from defi_int.reasons import Reason
 
 RESTING = "resting"
 PARTIALLY_FILLED = "partially_filled"
@@ -48,26 +51,12 @@ CLOSED = (FAILED, DROPPED, REORGED)
 #: The transactions that go through the settle stages: a batch of fills, or one liquidation.
 SETTLE, LIQUIDATION = "settle", "liquidation"
 
-#: Reason codes the loop writes for an order that has not filled (``Journal.note_reasons``).
-WAIT_REASONS = {
-    "limit_not_met": "the desk's price does not meet the order's limit",
-    "outside_band": "the price the limit needs is outside the oracle band",
-    "inventory_cap": "the desk's inventory room is used up on this side",
-    "amm_better": "the AMM would give a better price than the desk can",
-    "amm_not_allowed": "the order does not allow routing to the AMM",
-    "breaker_open": "a circuit breaker is open",
-    "stale_oracle": "the market's oracle price is stale",
-    "not_selected": "the batch was full; the order waits its turn",
-}
-
-Venue = Literal["internal", "amm"]
-
 
 @dataclass(frozen=True)
-class Reason:
-    """Why an order has not filled (or why it was rejected): a code, a sentence, when."""
+class ReasonNote:
+    """Why an order has not filled (or why it was rejected): the reason, a sentence, when."""
 
-    code: str
+    code: Reason
     detail: str
     at: float
 
@@ -81,9 +70,12 @@ class OrderRecord:
     digest: bytes
     status: str
     filled: int  # base units booked from the chain's events
-    reason: Reason | None
+    reason: ReasonNote | None
     received_at: float
     updated_at: float
+    receipt: Receipt | None = None  # what the desk saw when the order arrived (``keeper.quote``)
+    trace: dict[str, Any] | None = None  # the latest batch's trace (``OrderTrace.as_dict``)
+    score: dict[str, Any] | None = None  # the toxicity model's score: model, p_toxic, expected_markout_bps
 
     @property
     def remaining(self) -> int:
@@ -124,6 +116,11 @@ class SettleFill:
     internal_quote: int = 0  # the internal leg's notional, rounded against the trader
     internal_fee: int = 0
 
+    @property
+    def leg_context(self) -> LegContext:
+        """What the plan knew of the market around this fill's legs (``orders.booking``)."""
+        return LegContext(self.fee_bps, self.mark, self.amm_mid, self.amm_reference)
+
 
 @dataclass(frozen=True)
 class SignedTx:
@@ -142,28 +139,6 @@ class SignedTx:
 
 
 @dataclass(frozen=True)
-class BookedLeg:
-    """One leg of one fill as the chain booked it (its ``FillEvent``; ``FillRecord``'s columns).
-
-    ``fill_index`` is the fill's position in its settle transaction's batch (``FillEvent.index``);
-    a fill with an internal and an AMM leg gives two legs with the same ``fill_index``.
-    """
-
-    digest: bytes
-    fill_index: int
-    venue: Venue
-    size: int  # base units
-    quote: int  # collateral paid (buy) or received (sell) for ``size``, before the fee
-    price: int  # 1e18: the internal price, or the AMM leg's average price
-    fee: int  # collateral units
-    oracle_price: int
-    amm_mid: int  # the AMM's mid just before this leg
-    amm_quote: int  # what the AMM would have charged/paid for ``size`` just before this leg
-    amm_quote_price: int
-    gas: int  # this leg's share of the settle transaction's gas
-
-
-@dataclass(frozen=True)
 class LegRecord:
     """A booked leg with the transaction and block it came from."""
 
@@ -172,7 +147,7 @@ class LegRecord:
     block_number: int
     block_hash: bytes
     block_time: int
-    leg: BookedLeg
+    leg: Leg
 
 
 @dataclass(frozen=True)

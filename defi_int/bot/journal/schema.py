@@ -221,9 +221,72 @@ _V3 = """
 ALTER TABLE fills RENAME COLUMN log_index TO fill_index;
 """
 
+# The one reason vocabulary (``defi_int.reasons``): what the desk saw at receipt and the planner's
+# latest trace are kept with every order, and the reason codes older versions wrote are respelled.
+_V4 = """
+ALTER TABLE orders ADD COLUMN receipt TEXT;             -- JSON: what the desk saw when the order arrived
+ALTER TABLE orders ADD COLUMN trace TEXT;               -- JSON: the latest batch's trace of the order
+ALTER TABLE orders ADD COLUMN score TEXT;               -- JSON: the toxicity model's score at the keeper's intake
+CREATE TABLE model_state (
+    id       INTEGER PRIMARY KEY CHECK (id = 1),        -- one row: the toxicity model's latest checkpoint
+    step     INTEGER NOT NULL,                          -- the loop's sample step it was taken at
+    saved_at REAL NOT NULL,
+    state    BLOB NOT NULL                              -- ``Scorer.state()``
+);
+UPDATE orders SET reason_code = CASE
+    WHEN reason_code LIKE 'chain:%' THEN CASE substr(reason_code, 7)
+        WHEN 'OrderExpired' THEN 'expired' WHEN 'OrderIsCancelled' THEN 'cancelled'
+        WHEN 'OrderAlreadyFilled' THEN 'already_filled' WHEN 'Overfill' THEN 'overfill'
+        WHEN 'InsufficientMargin' THEN 'insufficient_margin' WHEN 'InventoryCapExceeded' THEN 'inventory_cap'
+        WHEN 'LimitPriceExceeded' THEN 'limit_not_met' WHEN 'PriceOutsideBand' THEN 'outside_band'
+        WHEN 'WorseThanAmm' THEN 'amm_better' WHEN 'AmmNotAllowed' THEN 'amm_not_allowed'
+        WHEN 'AmmLimitExceeded' THEN 'amm_limit_not_met' WHEN 'InsufficientLiquidity' THEN 'amm_liquidity'
+        WHEN 'PoolNotInitialized' THEN 'no_pool' WHEN 'StalePrice' THEN 'stale_oracle'
+        WHEN 'SettlementPaused' THEN 'paused' WHEN 'Paused' THEN 'paused' WHEN 'FeeAboveMax' THEN 'fee_above_max'
+        WHEN 'InvalidSigner' THEN 'bad_signature' WHEN 'InvalidSignatureLength' THEN 'bad_signature_length'
+        WHEN 'InvalidSignatureS' THEN 'bad_signature_s' WHEN 'InvalidSignatureV' THEN 'bad_signature_v'
+        WHEN 'UnknownMarket' THEN 'unknown_market' WHEN 'MarketNotListed' THEN 'market_not_listed'
+        WHEN 'AmountOutOfRange' THEN 'amount_out_of_range' WHEN 'EmptyFill' THEN 'empty_fill'
+        ELSE 'chain_reverted' END
+    WHEN reason_code IN ('wrong-signer', 'bad-signature') THEN 'bad_signature'
+    WHEN reason_code = 'bad-signature-length' THEN 'bad_signature_length'
+    WHEN reason_code = 'high-s' THEN 'bad_signature_s'
+    WHEN reason_code = 'bad-v' THEN 'bad_signature_v'
+    WHEN reason_code = 'trader-book-full' THEN 'resting_cap'
+    WHEN reason_code = 'book-full' THEN 'book_full'
+    WHEN reason_code = 'already-filled' THEN 'already_filled'
+    WHEN reason_code = 'unknown-market' THEN 'unknown_market'
+    WHEN reason_code = 'empty-order' THEN 'empty_order'
+    ELSE reason_code END
+WHERE reason_code IS NOT NULL;
+"""
+
+# The counterfactual audit (``keeper.audit``): the orders whose legs a batch's re-match changed,
+# the plan's legs and the re-match's, for the execution report's audits.
+_V5 = """
+CREATE TABLE counterfactuals (
+    id                INTEGER PRIMARY KEY,
+    block_number      INTEGER NOT NULL,      -- the block of the view the batch was planned on
+    market            INTEGER NOT NULL,
+    digest            BLOB NOT NULL,
+    trader            TEXT NOT NULL,
+    is_buy            INTEGER NOT NULL,
+    variant           TEXT NOT NULL,         -- permuted | no_skew
+    mark              TEXT NOT NULL,         -- decimal: the batch's oracle mark (0: none)
+    internal          TEXT NOT NULL,         -- decimal: the plan's internal size, price, AMM size, quote
+    internal_price    TEXT NOT NULL,
+    amm               TEXT NOT NULL,
+    amm_quote         TEXT NOT NULL,
+    cf_internal       TEXT NOT NULL,         -- decimal: the re-match's
+    cf_internal_price TEXT NOT NULL,
+    cf_amm            TEXT NOT NULL,
+    cf_amm_quote      TEXT NOT NULL
+);
+"""
+
 # The desk as the simulator books it: the liquidator's transactions go through the settle stages
 # (``kind``), and the Vault's funding and liquidation events are booked by block.
-_V4 = """
+_V6 = """
 ALTER TABLE settles ADD COLUMN kind TEXT NOT NULL DEFAULT 'settle';  -- settle | liquidation
 ALTER TABLE samples ADD COLUMN insurance_cash TEXT NOT NULL DEFAULT '0';
 
@@ -275,7 +338,7 @@ CREATE INDEX liquidations_block ON liquidations (block_number);
 """
 
 #: Migration ``i`` brings a file from version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -28,7 +28,8 @@ booked by block too, so a reorg unbooks them with the settles.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from defi_int.bot.errors import JournalError
@@ -49,7 +50,6 @@ from defi_int.bot.journal.records import (
     SENT,
     SETTLE,
     SIGNED,
-    BookedLeg,
     Close,
     Cursor,
     InFlight,
@@ -60,7 +60,7 @@ from defi_int.bot.journal.records import (
     SignedTx,
 )
 from defi_int.keeper.plan import PlannedFill
-from defi_int.metrics.records import FillRecord
+from defi_int.orders.booking import Leg
 
 _SETTLE_COLUMNS = (
     "id, batch_id, stage, nonce, tx_hash, block_number, block_hash, block_time, status, gas_used, confirmations, "
@@ -184,7 +184,7 @@ class SettleJournal(Store):
         block_time: int,
         status: int,
         gas_used: int,
-        legs: Sequence[BookedLeg],
+        legs: Sequence[Leg],
     ) -> SettleRecord:
         """``tx_hash`` was mined: books ``legs`` (from its events) or, with status 0, fails the settle.
 
@@ -367,47 +367,9 @@ class SettleJournal(Store):
             ids = conn.execute("SELECT id FROM settles WHERE stage = ? ORDER BY id", (CONFIRMED,)).fetchall()
             return [self._settle(conn, i) for (i,) in ids]
 
-    def fill_records(self, trader_types: Mapping[str, str] | None = None) -> list[FillRecord]:
-        """Every booked leg as a ``FillRecord`` (the columns of ``defi-int run``'s fills.csv).
-
-        ``step`` is the settle's id (one batch per settle); ``trader_type`` comes from
-        ``trader_types`` (lower-case address -> population), ``"unknown"`` otherwise.
-        """
-        types = {k.lower(): v for k, v in (trader_types or {}).items()}
-        with self._read() as conn:
-            legs = leg_rows(conn, "", ())
-            orders = {
-                bytes(d): (t, m, bool(b), int(lp))
-                for d, t, m, b, lp in conn.execute("SELECT digest, trader, market, is_buy, limit_price FROM orders")
-            }
-        records = []
-        for rec in legs:
-            leg = rec.leg
-            trader, market, is_buy, limit_price = orders[leg.digest]
-            records.append(
-                FillRecord(
-                    step=rec.settle_id,
-                    block=rec.block_number,
-                    time=rec.block_time,
-                    order_digest="0x" + leg.digest.hex(),
-                    trader=trader,
-                    trader_type=types.get(trader.lower(), "unknown"),
-                    market=market,
-                    is_buy=is_buy,
-                    venue=leg.venue,
-                    size=leg.size,
-                    quote=leg.quote,
-                    price=leg.price,
-                    limit_price=limit_price,
-                    oracle_price=leg.oracle_price,
-                    amm_mid=leg.amm_mid,
-                    amm_quote=leg.amm_quote,
-                    amm_quote_price=leg.amm_quote_price,
-                    fee=leg.fee,
-                    gas=leg.gas,
-                )
-            )
-        return records
+    def fill_records(self) -> list[Leg]:
+        """Every booked leg (the columns of ``defi-int run``'s fills.csv), ``step`` the settle's id."""
+        return [replace(rec.leg, step=rec.settle_id) for rec in leg_rows(self._conn(), "", ())]
 
     def settle_totals(self) -> tuple[int, int]:
         """(settle transactions that went through, their gas): mined with status 1, final or not."""
@@ -428,7 +390,7 @@ class SettleJournal(Store):
 
     def settle_legs(self, settle_id: int) -> list[LegRecord]:
         """The legs booked for settle ``settle_id``, in chain order."""
-        return leg_rows(self._conn(), "WHERE settle_id = ?", (settle_id,))
+        return leg_rows(self._conn(), "WHERE f.settle_id = ?", (settle_id,))
 
     def fill_latencies(self) -> list[tuple[float, float, float | None]]:
         """For every order with a fill: (received, first leg booked, its settle confirmed or None), wall seconds."""

@@ -65,7 +65,7 @@ def test_once_the_culprit_is_dropped_the_rest_of_the_batch_settles(defi_system, 
     ]
     check = validate_batch(fills, batch_view(s, [f.order for f in fills]))
     assert [f for f, _ in check.rejected] == [fills[1]]
-    assert [e.reason for _, e in check.rejected] == ["inventory-cap"]
+    assert [e.reason for _, e in check.rejected] == ["inventory_cap"]
 
     defi_orders.settle(check.accepted)
 

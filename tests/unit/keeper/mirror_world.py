@@ -17,11 +17,14 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
-from defi_int.keeper.keeper import Admission, Keeper, KeeperConfig
+from defi_int.keeper.config import KeeperConfig
+from defi_int.keeper.keeper import Admission, Keeper
 from defi_int.keeper.mirror import MirrorMarket, MirrorVenue
 from defi_int.keeper.pricing import PricingParams
+from defi_int.keeper.toxicity.models import ToxicityConfig
 from defi_int.orders.model import Order
 from defi_int.orders.signing import sign_order
+from defi_int.params import KeeperParams
 from defi_int.types import ONE
 
 PRICING = PricingParams(5.0, 1.0, 0.64 / (365 * 24 * 3600), 3600.0, 100, 0.0, 10**30)
@@ -72,13 +75,19 @@ class World:
 
 
 def config(**overrides: Any) -> KeeperConfig:
-    """The tests' keeper: market 0, risk limit 50, no hedging, 2 bps fee, unless overridden."""
+    """The tests' keeper: market 0, risk limit 50, no hedging, 2 bps fee, unless overridden.
+
+    ``toxicity_*`` overrides are the ``keeper.toxicity_*`` keys (``toxicity_routing``, ``toxicity_horizon`` ...).
+    """
     values: dict[str, Any] = {
         "pricing": {0: PRICING},
         "risk_limits": {0: 50 * ONE},
         "soft_limits": {0: None},
         "fee_bps": 2,
     }
+    toxicity = {k: overrides.pop(k) for k in list(overrides) if k.startswith("toxicity_")}
+    if toxicity:
+        values["toxicity"] = ToxicityConfig.from_params(KeeperParams(**toxicity))
     values.update(overrides)
     return KeeperConfig(**values)
 

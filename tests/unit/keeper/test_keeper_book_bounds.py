@@ -15,7 +15,7 @@ def test_a_trader_cannot_rest_more_than_its_share_of_the_book(make_world) -> Non
         world.submit(TRADERS[0], limit_price=1, allow_amm=False)
     with pytest.raises(OrderRejected) as rejection:
         world.submit(TRADERS[0], limit_price=1, allow_amm=False)
-    assert rejection.value.reason == "trader-book-full"
+    assert rejection.value.reason == "resting_cap"
     world.submit(TRADERS[1], limit_price=1, allow_amm=False)  # others still get in
     assert len(world.keeper.book) == 3
 
@@ -37,7 +37,7 @@ def test_a_full_book_refuses_an_order_worse_than_all_it_holds(make_world) -> Non
     world.submit(TRADERS[1])
     with pytest.raises(OrderRejected) as rejection:
         world.submit(TRADERS[2], limit_price=1, allow_amm=False)
-    assert rejection.value.reason == "book-full"
+    assert rejection.value.reason == "book_full"
     assert len(world.keeper.book) == 2
 
 

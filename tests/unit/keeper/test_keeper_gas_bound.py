@@ -29,7 +29,7 @@ def test_the_mirror_refuses_a_batch_over_the_block_gas_limit(make_world) -> None
         world.submit(TRADERS[i % 8], size=ONE // 10)
     keeper = world.keeper
     snapshot = keeper.snapshot(list(keeper.book))
-    plan = keeper.plan(list(keeper.book), snapshot)
+    plan = keeper.plan(list(keeper.book), snapshot).fills
     assert len(plan) == 11 and snapshot.max_fills == 10
     with pytest.raises(TransactionFailed):
         world.venue.settle(plan)

@@ -24,17 +24,17 @@ def test_intake_refuses_a_signature_by_someone_else(world) -> None:
     forged = world.sign(TRADERS[1], world.order(TRADERS[1], nonce=order.nonce))
     with pytest.raises(OrderRejected) as caught:
         world.keeper.intake(order, forged, now=world.venue.now + 1)
-    assert caught.value.reason == "wrong-signer"
+    assert caught.value.reason == "bad_signature"
     assert len(world.keeper.book) == 0
 
 
 def test_intake_refuses_an_order_for_a_market_the_keeper_does_not_quote(world) -> None:
     order = world.order(TRADERS[0], market=7, limit_price=1)
-    assert rejection(world, order) == "unknown-market"
+    assert rejection(world, order) == "unknown_market"
 
 
 def test_intake_refuses_an_empty_order(world) -> None:
-    assert rejection(world, world.order(TRADERS[0], size=0)) == "empty-order"
+    assert rejection(world, world.order(TRADERS[0], size=0)) == "empty_order"
 
 
 def test_intake_refuses_an_order_it_already_holds_or_filled(world) -> None:

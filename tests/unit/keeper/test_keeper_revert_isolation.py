@@ -36,7 +36,7 @@ def test_a_fill_whose_order_was_cancelled_in_the_race_is_dropped_and_the_rest_re
     outcome = world.keeper.step(0)
     assert outcome.resends == 1
     ((order, reason),) = outcome.rejected
-    assert order == victim and reason.reason == "chain:OrderIsCancelled"
+    assert order == victim and reason.reason == "cancelled"
     assert [e.trader for e in outcome.events] == [TRADERS[0].address, TRADERS[2].address]
     assert len(world.keeper.book) == 0
 
@@ -53,7 +53,7 @@ def test_a_margin_revert_without_a_digest_is_found_by_simulating_prefixes(world,
     race(monkeypatch, world, lambda: world.venue.withdraw(poor.address, cash - 10**6))
     outcome = world.keeper.step(0)
     ((order, reason),) = outcome.rejected
-    assert order == victim and reason.reason == "chain:InsufficientMargin"
+    assert order == victim and reason.reason == "insufficient_margin"
     assert simulated  # the Vault's error names no order: prefixes were simulated to find it
     assert [e.trader for e in outcome.events] == [TRADERS[0].address, TRADERS[2].address]
 

@@ -20,7 +20,7 @@ def planned_batch(world):
     selected = keeper.select()
     snapshot = keeper.snapshot(selected)
     pruned = keeper.prune(selected, snapshot)
-    accepted, rejected = keeper.validate(keeper.plan(pruned.live, snapshot), snapshot)
+    accepted, rejected = keeper.validate(keeper.plan(pruned.live, snapshot).fills, snapshot)
     assert rejected == []
     return accepted
 

@@ -22,7 +22,7 @@ def informed_history(world) -> None:
 def test_a_trader_who_keeps_being_right_is_routed_to_the_amm(make_world) -> None:
     world = make_world(toxicity_routing=True, toxicity_horizon=1, toxicity_min_fills=2, toxicity_threshold_bps=5.0)
     informed_history(world)
-    mean, fills = world.keeper.state.markouts.markout(TRADERS[0].address)
+    mean, fills = world.keeper.state.scorer.fills.markout(TRADERS[0].address)
     assert fills == 2 and mean < -5.0
     world.submit(TRADERS[0], is_buy=True)
     world.submit(TRADERS[1], is_buy=True)  # someone else's flow is still filled by the desk

@@ -44,8 +44,7 @@ def sell(seq: int, units: float, limit: int = MARK * 99 // 100, **kw: bool) -> B
 
 
 def plan(entries: list[BookEntry], market: MarketBook) -> list[PlannedFill]:
-    fills, _ = plan_market(entries, market, PARAMS, fee_bps=2, toxic=lambda trader: trader == TOXIC)
-    return fills
+    return plan_market(entries, market, PARAMS, fee_bps=2, toxic=lambda trader: trader == TOXIC).fills
 
 
 def test_opposing_orders_net_without_moving_the_desk_even_past_its_room() -> None:
@@ -98,7 +97,7 @@ def test_an_order_whose_limit_the_desk_cannot_meet_is_not_internalized() -> None
 
 def test_the_fee_is_the_desks_capped_by_the_orders_maximum() -> None:
     cheap = Order(TRADER, 0, True, ONE, MARK * 101 // 100, 2**40, 9, 1, True)
-    fills, _ = plan_market([BookEntry(cheap, b"\x01" * 65, b"\x09" * 32, 9)], book(), PARAMS, fee_bps=5)
+    fills = plan_market([BookEntry(cheap, b"\x01" * 65, b"\x09" * 32, 9)], book(), PARAMS, fee_bps=5).fills
     assert fills[0].fill.fee_bps == 1
 
 
@@ -134,9 +133,12 @@ def test_matching_never_overfills_never_breaks_a_limit_and_netting_conserves_siz
     ]
     start = Pool(1_000 * ONE, 1_000 * ONE * MARK * (10_000 + amm_offset) // 10_000 // SCALE, 30)
     mirror = Pool(start.base, start.quote, start.fee_bps)
-    fills, after = plan_market(
+    planned = plan_market(
         entries, MarketBook(MARK, inventory, risk_limit, start), PARAMS, fee_bps=2, toxic=lambda t: t == TOXIC
     )
+    fills, after = planned.fills, planned.pool
+    assert [t.digest for t in planned.traces] == [e.digest for e in entries]  # a trace for every order
+    assert all(t.reason is None for t in planned.traces if t.internal_size == t.remaining)
     by_digest = {e.digest: e for e in entries}
     assert [p.order.nonce for p in fills] == sorted(p.order.nonce for p in fills)  # batch (arrival) order
     desk_change = 0

@@ -17,7 +17,7 @@ def amm_plan(world):
     keeper = world.keeper
     entries = list(keeper.book)
     snapshot = keeper.snapshot(entries)
-    return first, keeper.plan(entries, snapshot), snapshot
+    return first, keeper.plan(entries, snapshot).fills, snapshot
 
 
 def test_validation_reuses_the_planned_amm_quotes_while_the_pool_is_where_the_plan_left_it(make_world) -> None:

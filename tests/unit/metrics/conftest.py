@@ -16,7 +16,8 @@ from dataclasses import replace
 
 import pytest
 
-from defi_int.metrics.records import BookState, DeskEvent, FillRecord, RunResult, TimePoint
+from defi_int.metrics.records import BookState, DeskEvent, RunResult, TimePoint
+from defi_int.orders.booking import Leg
 
 ONE = 10**18
 USD = 10**6  # one collateral token
@@ -25,14 +26,17 @@ TRADER_A = "0x" + "aa" * 20
 TRADER_B = "0x" + "bb" * 20
 
 
+TYPES = {TRADER_A.lower(): "informed", TRADER_B.lower(): "noise"}
+
+
 def make_fill(**changes):
-    base = FillRecord(
+    base = Leg(
         step=1,
         block=101,
         time=1_700_000_012,
-        order_digest="0x" + "01" * 32,
+        digest=bytes.fromhex("01" * 32),
+        fill_index=0,
         trader=TRADER_A,
-        trader_type="informed",
         market=0,
         is_buy=True,
         venue="internal",
@@ -52,9 +56,9 @@ def make_fill(**changes):
 
 def _sample_fills():
     buy = make_fill()
-    digest_b = "0x" + "02" * 32
+    digest_b = bytes.fromhex("02" * 32)
     sell_internal = make_fill(
-        step=2, block=102, time=1_700_000_024, order_digest=digest_b, trader=TRADER_B, trader_type="noise",
+        step=2, block=102, time=1_700_000_024, digest=digest_b, trader=TRADER_B,
         is_buy=False, size=ONE // 2, quote=1004_500_000, price=2009 * ONE, limit_price=2000 * ONE,
         oracle_price=2010 * ONE, amm_mid=2008 * ONE, amm_quote=1003_500_000, amm_quote_price=2007 * ONE,
         fee=301_350, gas=45_000,
@@ -113,6 +117,7 @@ def build_sample_result():
         decimals=6,
         block_time=12,
         markout_horizons=(1, 2, 5),
+        trader_types=dict(TYPES),
         fills=_sample_fills(),
         timeseries=_sample_timeseries(),
         desk_events=_sample_events(),
@@ -121,7 +126,7 @@ def build_sample_result():
         orders_total=3,
         orders_filled=2,
         orders_rejected=1,
-        rejections={"limit": 1},
+        rejections={"limit_not_met": 1},
         settle_transactions=2,
         settle_gas=150_000,
         hedge_transactions=1,
@@ -164,5 +169,25 @@ def empty_result():
 
 @pytest.fixture
 def fill():
-    """Builds a ``FillRecord`` like step 1's internal buy, with the given fields changed."""
+    """Builds a ``Leg`` like step 1's internal buy, with the given fields changed."""
     return make_fill
+
+
+@pytest.fixture
+def flow_result():
+    """``flow.build_flow_result``: orders with receipts, legs, a hedge and re-matches (see ``flow``)."""
+    from flow import build_flow_result
+
+    return build_flow_result()
+
+
+@pytest.fixture(scope="module")
+def flow_report(tmp_path_factory):
+    """The flow run's whole report directory (written once per module: charts are slow to draw)."""
+    from flow import build_flow_result
+
+    from defi_int.metrics import write_report
+
+    out = tmp_path_factory.mktemp("flow") / "report"
+    write_report(build_flow_result(), out)
+    return out

@@ -45,7 +45,7 @@ def test_the_mean_is_weighted_by_fill_size(sample_result):
 
 
 def test_markouts_split_by_trader_type(sample_result):
-    by_type = markouts_by_type(sample_result.fills, sample_result.timeseries, (2, 1))
+    by_type = markouts_by_type(sample_result.fills, sample_result.timeseries, (2, 1), sample_result.trader_types)
     assert list(by_type) == ["informed", "noise"]
     assert list(by_type["informed"]) == [1, 2]
     assert by_type["informed"][2] == pytest.approx((2001 - 2020) / 2001 * 1e4)

@@ -1,35 +1,33 @@
-"""write_report: every file, a self-contained HTML page, the directory written whole or not at all."""
+"""write_report: every file, a self-contained interactive HTML page, the directory written whole or not at all."""
 
 import json
+import re
 
 import pytest
 
 from defi_int.exceptions import OutputError
-from defi_int.metrics import output, summarize, write_report
-from defi_int.metrics.plots import PLOT_FILES, inventory_figure, png_bytes
-from defi_int.metrics.report import REPORT_FILES, report_html
-
-PNG = b"\x89PNG\r\n\x1a\n"
-FAKE_IMAGES = dict.fromkeys(PLOT_FILES, PNG)
+from defi_int.metrics import output, summarize, to_frames, write_report
+from defi_int.metrics.report import EARLIER_FILES, REPORT_FILES, report_data, report_html
+from defi_int.metrics.sections import SECTIONS, ReportData
 
 
 def test_the_report_writes_every_file(sample_reports):
     paths = sample_reports[0]
     assert list(paths) == list(REPORT_FILES)
     assert sorted(p.name for p in paths["report.html"].parent.iterdir()) == sorted(REPORT_FILES)
-    for name in PLOT_FILES:
-        assert paths[name].read_bytes().startswith(PNG)
     summary = paths["summary.json"].read_text()
     assert summary.endswith("}\n")
     assert json.loads(summary)["pnl_residual_units"] == 0
 
 
-def test_the_html_embeds_the_charts_and_shows_the_scenario(sample_reports):
-    html = sample_reports[0]["report.html"].read_text()
-    assert html.count("data:image/png;base64,") == 5
-    assert "amm_fee_bps" in html
-    assert 'class="ok">OK' in html
-    assert "<link" not in html and "<script" not in html
+def test_the_html_holds_interactive_charts_and_a_sortable_fills_table_offline(sample_reports):
+    page = sample_reports[0]["report.html"].read_text()
+    for chart in ("pnl", "prices", "inventory", "markouts", "deviation"):
+        assert f'id="chart-{chart}"' in page
+    assert page.count("Plotly.newPlot") == 6  # the five charts and the PnL waterfall
+    assert "<link" not in page and not re.search(r"<(script|img|iframe)[^>]*src=", page)  # nothing fetched
+    assert page.count("/** @license") <= 3 and page.count('class="dt"') == 1  # plotly.js once, one data table
+    assert "amm_fee_bps" in page and 'class="ok">All invariants hold' in page
 
 
 def test_the_same_run_gives_the_same_report_bytes(sample_reports):
@@ -40,17 +38,36 @@ def test_the_same_run_gives_the_same_report_bytes(sample_reports):
 
 def test_a_failed_invariant_shows_in_red(sample_result):
     sample_result.invariants["vault_solvent"] = False
-    html = report_html(summarize(sample_result), FAKE_IMAGES, None).decode()
-    assert 'class="bad">NOT OK' in html
-    assert 'class="bad">FAILS' in html
+    page = report_html(report_data(sample_result)).decode()
+    assert 'class="bad">An invariant FAILS' in page
+    assert "FAILS</td>" in page
 
 
 def test_text_in_the_html_is_escaped(sample_result):
     sample_result.scenario = "<script>alert(1)</script>"
-    html = report_html(summarize(sample_result), FAKE_IMAGES, {"note": "<b>&"}).decode()
-    assert "<script>alert" not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "&lt;b&gt;&amp;" in html
+    sample_result.trader_types[sample_result.fills[0].trader.lower()] = "</script><b>x"
+    page = report_html(report_data(sample_result, scenario={"note": "<b>&"})).decode()
+    assert "<script>alert" not in page and "</script><b>x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;b&gt;&amp;" in page
+
+
+def test_the_overrides_a_run_was_given_are_listed(sample_result):
+    page = report_html(report_data(sample_result, overrides=["keeper.fee_bps=3", "steps=5"])).decode()
+    assert "<code>keeper.fee_bps=3</code>" in page and "<code>steps=5</code>" in page
+
+
+def test_a_new_section_is_one_function_and_one_line(sample_result):
+    def audit(data: ReportData) -> str:
+        return f"<p>{len(data.frames.fills)} legs audited</p>"
+
+    from defi_int.metrics.html import page
+    from defi_int.metrics.sections import render
+
+    sections = render(report_data(sample_result), (*SECTIONS, ("Audit", audit)))
+    html = page("t", sections).decode()
+    assert '<section id="audit"><h2>Audit</h2><p>3 legs audited</p></section>' in html
+    assert '<a href="#audit">Audit</a>' in html
 
 
 def test_an_empty_run_still_produces_a_report_with_nulls(empty_result, tmp_path):
@@ -58,17 +75,31 @@ def test_an_empty_run_still_produces_a_report_with_nulls(empty_result, tmp_path)
     summary = json.loads(paths["summary.json"].read_text())
     assert summary["internalization_rate"] is None
     assert summary["price_deviation_bps"]["mean"] is None
+    assert summary["sharpe_per_step"] is None and summary["pnl_bps_of_volume"]["total"] is None
     assert paths["fills.csv"].read_text().count("\n") == 1
     assert paths["timeseries.csv"].read_text().count("\n") == 1
-    assert paths["report.html"].read_text().count("data:image/png;base64,") == 5
-    assert all(paths[name].read_bytes().startswith(PNG) for name in PLOT_FILES)
+    page = paths["report.html"].read_text()
+    assert "no data" in page and "No fills." in page
 
 
-def test_inventory_limits_are_drawn_when_given(sample_result):
-    plain = inventory_figure(sample_result)
-    limited = inventory_figure(sample_result, caps={0: 2 * 10**18}, soft_limits={0: 10**18})
-    assert len(limited.axes[0].lines) == len(plain.axes[0].lines) + 4
-    assert png_bytes(limited).startswith(PNG)
+def test_a_report_directory_of_an_earlier_version_is_replaced_whole(sample_result, tmp_path):
+    out = tmp_path / "demo"
+    out.mkdir()
+    for name in (*EARLIER_FILES, "summary.json"):
+        (out / name).write_bytes(b"old")
+    write_report(sample_result, out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(REPORT_FILES)
+
+
+def test_a_large_run_embeds_a_capped_fills_table_and_says_where_the_rest_is(sample_result):
+    from dataclasses import replace
+
+    from defi_int.metrics import sections
+
+    sample_result.fills = [replace(sample_result.fills[0], step=i % 5) for i in range(sections.MAX_FILL_ROWS + 7)]
+    body = sections.fills(ReportData(sample_result, summarize(sample_result), to_frames(sample_result)))
+    assert f"The first {sections.MAX_FILL_ROWS:,} of {sections.MAX_FILL_ROWS + 7:,} fill legs" in body
+    assert "fills.csv" in body
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path, monkeypatch):
@@ -91,7 +122,7 @@ def test_a_failure_while_computing_writes_nothing(sample_result, tmp_path, monke
     def broken_plots(result, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(report, "render_plots", broken_plots)
+    monkeypatch.setattr(report, "to_frames", broken_plots)
     with pytest.raises(RuntimeError, match="boom"):
         write_report(sample_result, tmp_path / "out")
     assert not (tmp_path / "out").exists()

@@ -21,7 +21,7 @@ def test_the_summary_counts_volumes_and_the_internalization_rate(sample_result):
     assert summary["amm_volume"] == 0.5
     assert summary["internalization_rate"] == 0.75
     assert summary["inventory_final"] == {"0": 0.0}
-    assert summary["rejections"] == {"limit": 1}
+    assert summary["rejections"] == {"limit_not_met": 1}
     assert list(summary["contracts"]) == ["Settlement", "Vault"]
 
 

@@ -1,0 +1,130 @@
+"""The internalization decision: a priced choice for every order a toxicity model scored.
+
+DESIGN, keeper loop step 3. At receipt a model (``keeper.toxicity``) gave the order a probability
+of being toxic and an expected markout ``μ`` at the toxicity horizon, in bps from the desk's side
+(negative: the trader is expected to be right). When the planner first looks at the order, with the
+desk's quote ``q`` for its remaining size, the oracle mark ``m`` and the AMM's quote for the same
+size, ``decide`` prices the two ways out, in bps of the order's notional at the mark:
+
+- **internalize**: ``ev_internal = μ − risk``. The label the model learned is the desk's markout
+  at the price it quoted, so ``μ`` already holds the spread it captures (``spread``, the quote's
+  distance from the mark on the desk's side, is recorded beside it) and what the price does after;
+  ``risk = γ·σ²·τ·(|q_after| − |q_before|)`` is the inventory-risk charge of the position change
+  (the desk's risk aversion, the variance per second and the horizon of its pricing, inventory in
+  whole base units; negative when the fill reduces risk). Widening the quote by ``w`` bps adds
+  ``w`` to what the fill earns;
+- **route out**: ``route_cost``, the AMM's impact and fee for that size: how far the AMM's average
+  price for it lies from the mark. It is what the trader would pay elsewhere, so it is also the
+  most the desk may charge (best execution), the room it gives up by sending the order out.
+
+The decision:
+
+- ``ev_internal ≥ edge`` (``keeper.toxicity_edge_bps``): **internalize** at the quote;
+- otherwise, when the quote can be **widened** by the missing ``widen = edge − ev_internal`` bps,
+  at most ``keeper.toxicity_max_widen_bps``, and still be no worse than the AMM's price for the size
+  (``spread + widen ≤ route_cost``, the oracle band too): internalize at the widened quote, the
+  predicted markout priced in;
+- otherwise nothing from inventory (``toxic`` when the expected markout is what makes the edge
+  fall short, ``negative_edge`` when the inventory charge is): the remainder is **routed** to the
+  AMM or **rests**, by the planner's usual rules;
+- and the internal size is **capped by the score**: above ``p₀ = keeper.toxicity_cap_from`` at most
+  ``(1 − p)/(1 − p₀)`` of the remaining size, shrinking to nothing as ``p → 1`` (``partial``).
+
+The thresholds are parameters so that a study tunes them on seeds of its own
+(``defi-int experiment toxicity``), as it tunes the per-trader rule's.
+
+The per-trader rule (``trader_rule``) keeps today's decision (a trader judged toxic is routed
+out, whole) and ``none`` decides nothing. Pure: floats for the statistics, the prices as given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from defi_int.keeper.pricing import PricingParams
+from defi_int.keeper.toxicity.models import Prediction
+from defi_int.keeper.trace import Decision
+from defi_int.orders.rules import average_price
+from defi_int.params import KeeperParams
+from defi_int.reasons import Reason
+from defi_int.types import BPS, ONE
+
+#: The models whose predictions are priced (the per-trader rule decides by its verdict alone).
+PRICED_MODELS = frozenset({"logistic", "gbdt"})
+
+
+@dataclass(frozen=True)
+class PolicyParams:
+    """The policy's thresholds (the ``keeper.toxicity_edge_bps`` ... keys; see the module docstring)."""
+
+    edge_bps: float = 0.0
+    max_widen_bps: float = 25.0
+    cap_from: float = 0.5
+
+    @classmethod
+    def from_params(cls, keeper: KeeperParams) -> PolicyParams:
+        return cls(keeper.toxicity_edge_bps, keeper.toxicity_max_widen_bps, keeper.toxicity_cap_from)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the policy allows for one order: the most it fills from inventory and how far it widens."""
+
+    cap: int  # base units the desk may fill from its inventory (the remaining size: no cap)
+    widen_bps: float  # how far the desk's quote moves in its favour (0: not widened)
+    reason: Reason | None  # why ``cap`` is below the remaining size (None: it is not)
+    detail: str
+    decision: Decision
+
+
+def decide(
+    model: str,
+    prediction: Prediction,
+    *,
+    is_buy: bool,
+    remaining: int,
+    mark: int,
+    inventory: int,
+    quote: int,
+    amm_reference: int | None,
+    params: PricingParams,
+    policy: PolicyParams,
+) -> Verdict:
+    """The priced decision for an order of ``remaining`` base units (see the module docstring).
+
+    ``quote`` is the desk's price for the remaining size (1e18), ``amm_reference`` the AMM's quote
+    for it in collateral units (None: the AMM cannot quote it: no room to widen into).
+    """
+    side = 1.0 if is_buy else -1.0
+    spread = side * (quote - mark) * BPS / mark
+    route_cost = 0.0
+    if amm_reference is not None:
+        amm_price = average_price(amm_reference, remaining, params.price_scale, is_buy=is_buy)
+        route_cost = side * (amm_price - mark) * BPS / mark
+    room = min(route_cost, float(params.max_deviation_bps))
+    change = -remaining if is_buy else remaining
+    exposure = (abs(inventory + change) - abs(inventory)) / ONE
+    risk = params.risk_aversion * params.variance_per_second * params.horizon_seconds * exposure * BPS
+    markout = prediction.expected_markout_bps
+    ev = markout - risk
+    widen = max(0.0, policy.edge_bps - ev)
+    p = prediction.p_toxic
+    share = 1.0 if p <= policy.cap_from else max(0.0, (1.0 - p) / (1.0 - policy.cap_from))
+    cap = int(remaining * share)
+    reason, detail = None, ""
+    if widen > 0 and (spread + widen > room or widen > policy.max_widen_bps):
+        cap = 0
+        reason = Reason.TOXIC if markout < 0 and -markout >= risk else Reason.NEGATIVE_EDGE
+        detail = (
+            f"filling it would earn the desk {ev:.1f} bps (spread {spread:.1f}, expected markout {markout:.1f}, "
+            f"inventory risk {risk:.1f}), and widening by {widen:.1f} bps is beyond the desk's "
+            f"{policy.max_widen_bps:.0f} bps or the AMM's {route_cost:.1f} bps for the size"
+        )
+        widen = 0.0
+    elif cap < remaining:
+        reason = Reason.TOXIC
+        detail = f"the score ({prediction.p_toxic:.2f} toxic) caps the desk at {share:.0%} of the size"
+    decision = Decision(
+        model, prediction.p_toxic, markout, spread, risk, ev, route_cost, widen, cap / remaining if remaining else 0.0
+    )
+    return Verdict(cap, widen, reason, detail, decision)

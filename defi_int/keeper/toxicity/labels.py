@@ -1,0 +1,117 @@
+"""Labels: the desk's markout at the toxicity horizon, known only ``h`` steps after the trade.
+
+The label of a trade is ``markout_bps``: what the desk earned on it, in bps of its price, marked at
+the oracle ``horizon`` steps later, from the desk's side. The trade is **toxic** when the label is
+negative: the trader would have gained by unwinding at the oracle then (Cartea, Duran-Martin &
+Sánchez-Betancourt, "Detecting toxic flow", Quantitative Finance 2026).
+
+Labels arrive late, and nothing may learn from one before it exists::
+
+    push(Pending(step, market, desk_buys, price, size, trader, ...))   at the trade (or the receipt)
+        ▼
+    mature(now, marks)   called once per step with the fresh oracle marks of ``now``: releases, in
+        │                the order they were pushed, the items with ``step + horizon <= now`` whose
+        │                market has a mark at ``now`` (a stale market keeps them waiting)
+        ▼
+    Label(pending, markout_bps, marked_at)   -> the per-trader book and the model's ``update``
+
+A ``Pending`` may carry the order's features and the prediction made at receipt, so a label can
+be joined to what was predicted before it existed; a counterfactual one is the desk's quote at
+receipt for an order it did not fill (see ``scorer``).
+
+Pure: ints for prices and sizes, floats for the markouts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from defi_int.types import BPS
+
+if TYPE_CHECKING:
+    from defi_int.keeper.toxicity.features import OrderFeatures
+    from defi_int.keeper.toxicity.models import Prediction
+
+
+def markout_bps(desk_buys: bool, price: int, mark: int) -> float:
+    """The desk's markout in bps of ``price`` when it traded at ``price`` and the oracle is now ``mark``.
+
+    The desk that bought gains when the mark rose; the desk that sold, when it fell.
+    """
+    move = mark - price
+    return (move if desk_buys else -move) * BPS / price
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A trade waiting for its mark: the desk ``desk_buys`` ``size`` at ``price`` at ``step``."""
+
+    step: int
+    market: int
+    desk_buys: bool
+    price: int  # 1e18 USD per base unit: the fill price, or the desk's quote at receipt
+    size: int  # base units
+    trader: str
+    digest: bytes = b""
+    features: OrderFeatures | None = None
+    prediction: Prediction | None = None
+    counterfactual: bool = False  # a quote the desk did not fill, not a fill
+
+
+@dataclass(frozen=True)
+class Label:
+    """A matured ``Pending``: its markout at the horizon, marked at step ``marked_at``."""
+
+    pending: Pending
+    markout_bps: float
+    marked_at: int
+
+    @property
+    def toxic(self) -> bool:
+        return self.markout_bps < 0
+
+    @property
+    def trader(self) -> str:
+        return self.pending.trader
+
+    @property
+    def size(self) -> int:
+        return self.pending.size
+
+    @property
+    def features(self) -> OrderFeatures | None:
+        return self.pending.features
+
+
+@dataclass
+class LabelQueue:
+    """Trades waiting ``horizon`` steps for their mark (see the module docstring)."""
+
+    horizon: int
+    _pending: list[Pending] = field(default_factory=list)
+    _now: int | None = None  # the latest step matured
+
+    def push(self, item: Pending) -> None:
+        if item.price <= 0:
+            raise ValueError(f"a trade at price {item.price} cannot be marked")
+        self._pending.append(item)
+
+    def mature(self, now: int, marks: Mapping[int, int]) -> list[Label]:
+        """The items ``horizon`` steps old or older at ``now``, marked at ``marks`` (fresh oracle prices)."""
+        if self._now is not None and now < self._now:
+            raise ValueError(f"step {now} matured after step {self._now}: steps must not go back")
+        self._now = now
+        keep, ready = [], []
+        for item in self._pending:
+            mark = marks.get(item.market)
+            if item.step + self.horizon > now or mark is None:
+                keep.append(item)
+            else:
+                ready.append(Label(item, markout_bps(item.desk_buys, item.price, mark), now))
+        self._pending = keep
+        return ready
+
+    def __len__(self) -> int:
+        return len(self._pending)

@@ -1,0 +1,98 @@
+"""The priced decision: internalize when the expected markout pays for the inventory risk, widen the
+quote by the shortfall while the AMM still costs the trader more, otherwise route or rest; the score
+caps how much of a likely-toxic order the desk takes."""
+
+from __future__ import annotations
+
+import pytest
+
+from defi_int.keeper.book import BookEntry
+from defi_int.keeper.matching import MarketBook, plan_market
+from defi_int.keeper.policy import PolicyParams, decide
+from defi_int.keeper.pricing import PricingParams
+from defi_int.keeper.toxicity.models import Prediction
+from defi_int.keeper.trace import Action
+from defi_int.market.amm import Pool
+from defi_int.orders.model import Order
+from defi_int.orders.rules import amm_reference, average_price
+from defi_int.reasons import Reason
+from defi_int.types import ONE
+
+SCALE = 10**30
+MARK = 2_000 * ONE
+PARAMS = PricingParams(5.0, 1.0, 0.64 / (365 * 24 * 3600), 3600.0, 100, 0.0, SCALE)
+POOL = Pool(1_000 * ONE, 1_000 * ONE * MARK // SCALE, 30)  # the AMM charges ~30 bps and some impact
+QUOTE = MARK * 10_005 // 10_000  # the desk's quote for a buy: 5 bps over the mark
+
+
+def verdict(p: float, markout: float, *, size: int = ONE, policy: PolicyParams | None = None, inventory: int = 0):
+    return decide(
+        "logistic", Prediction(p, markout), is_buy=True, remaining=size, mark=MARK, inventory=inventory,
+        quote=QUOTE, amm_reference=amm_reference(POOL, True, size), params=PARAMS, policy=policy or PolicyParams(),
+    )  # fmt: skip
+
+
+def test_flow_expected_to_pay_is_internalized_whole_at_the_quote():
+    v = verdict(0.2, 6.0)
+    assert (v.cap, v.widen_bps, v.reason) == (ONE, 0.0, None)
+    assert v.decision.ev_internal_bps > 0 and v.decision.spread_bps == pytest.approx(5.0)
+
+
+def test_a_shortfall_the_amm_leaves_room_for_is_priced_into_the_quote():
+    v = verdict(0.4, -8.0)
+    assert v.cap == ONE and v.reason is None
+    assert v.widen_bps == pytest.approx(8.0 + v.decision.risk_bps)
+    amm_price = average_price(amm_reference(POOL, True, ONE), ONE, SCALE, is_buy=True)
+    assert v.decision.route_cost_bps == pytest.approx((amm_price - MARK) * 10_000 / MARK)
+
+
+def test_a_shortfall_beyond_the_amms_price_or_the_desks_widest_is_not_taken_inside():
+    beyond = verdict(0.4, -60.0)  # more than the AMM charges for one unit
+    assert (beyond.cap, beyond.widen_bps, beyond.reason) == (0, 0.0, Reason.TOXIC)
+    narrow = verdict(0.4, -8.0, policy=PolicyParams(max_widen_bps=5.0))
+    assert (narrow.cap, narrow.reason) == (0, Reason.TOXIC)
+
+
+def test_the_inventory_charge_makes_growing_a_position_cost_and_shedding_it_pay():
+    growing = verdict(0.1, 0.0, inventory=-40 * ONE)  # the desk is short; a buy makes it shorter
+    shedding = verdict(0.1, 0.0, inventory=40 * ONE)
+    assert growing.decision.risk_bps > 0 > shedding.decision.risk_bps
+    assert growing.widen_bps > 0 and shedding.widen_bps == 0
+
+
+def test_the_score_caps_the_share_taken_inside_above_its_threshold():
+    assert verdict(0.5, 10.0).cap == ONE
+    capped = verdict(0.8, 10.0)  # (1 − 0.8) / (1 − 0.5) = 40 %
+    assert capped.cap == pytest.approx(ONE * 0.4, rel=1e-9) and capped.reason is Reason.TOXIC
+
+
+def entry(seq: int, prediction: Prediction, limit: int = MARK * 101 // 100) -> BookEntry:
+    order = Order("0x" + "11" * 20, 0, True, ONE, limit, 2**40, seq, 30, True)
+    e = BookEntry(order, b"\x01" * 65, seq.to_bytes(32, "big"), seq)
+    e.prediction = prediction
+    return e
+
+
+def test_the_planner_widens_fills_and_traces_the_decision_never_worse_than_the_amm():
+    book = MarketBook(MARK, 0, 10 * ONE, POOL)
+    plain = plan_market([entry(1, Prediction(0.1, 8.0))], book, PARAMS, fee_bps=2, model="logistic")
+    wide = plan_market([entry(1, Prediction(0.4, -10.0))], book, PARAMS, fee_bps=2, model="logistic")
+    (base,), (widened,) = plain.fills, wide.fills
+    assert widened.fill.internal_price > base.fill.internal_price
+    assert widened.fill.internal_price <= average_price(amm_reference(POOL, True, ONE), ONE, SCALE, is_buy=True)
+    (trace,) = wide.traces
+    assert trace.action is Action.WIDEN and trace.decision is not None and trace.decision.widen_bps > 10
+
+
+def test_the_planner_routes_what_it_will_not_take_and_says_toxic():
+    book = MarketBook(MARK, 0, 10 * ONE, POOL)
+    plan = plan_market([entry(1, Prediction(0.9, -80.0), limit=MARK * 11 // 10)], book, PARAMS, fee_bps=2, model="gbdt")
+    ((fill,), (trace,)) = plan.fills, plan.traces
+    assert (fill.fill.internal_size, fill.fill.amm_size) == (0, ONE)
+    assert (trace.action, trace.reason) == (Action.ROUTE, Reason.TOXIC)
+
+
+def test_without_a_learned_model_predictions_change_nothing():
+    book = MarketBook(MARK, 0, 10 * ONE, POOL)
+    plan = plan_market([entry(1, Prediction(0.9, -80.0))], book, PARAMS, fee_bps=2, model="none")
+    assert plan.fills[0].fill.internal_size == ONE and plan.traces[0].decision is None
