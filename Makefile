@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := contracts/node_modules/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install browser demo bot-demo test test-fast soak contracts contracts-check gas-snapshot bench bench-run bench-bot bench-sweep experiment lint openapi docs clean
+.PHONY: install browser demo bot-demo test test-fast soak contracts contracts-check gas-snapshot bench bench-run bench-toxicity bench-bot bench-sweep experiment experiment-toxicity lint openapi docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,13 @@ bench: $(STAMP)
 bench-run: $(STAMP)
 	$(BIN)/python scripts/bench_run.py
 
+# The internalization decision's cost (issue 14, section 7): feature computation, predict and update per
+# order for every toxicity model (p50/p99, wall and CPU time), then bench_10k.toml with gbdt against none on
+# the default backend, interleaved twice (orders/s; the bound: gbdt loses at most 15 %).
+bench-toxicity: $(STAMP)
+	$(BIN)/python scripts/bench_toxicity.py --json out/bench_toxicity.json
+	$(BIN)/python scripts/bench_run.py scripts/scenarios/bench_10k.toml --policies none,gbdt --repeat 2 --json out/bench_decision.json
+
 # A sweep of 8 cells x 20 seeds of basic.toml on Dask against a process pool, 1 and 2 workers (about 20 min).
 bench-sweep: $(STAMP)
 	$(BIN)/python scripts/bench_sweep.py --json out/bench_sweep.json
@@ -75,6 +82,11 @@ bench-sweep: $(STAMP)
 # The Avellaneda-Stoikov (2008) table through the project: 2,800 runs on chain (93 min measured with 2 workers on 2 shared cores).
 experiment: $(STAMP)
 	$(BIN)/defi-int experiment avellaneda-stoikov --out out/avellaneda-stoikov
+
+# The internalization decision on held-out flow: none, trader_rule, logistic and gbdt on the shipped cases,
+# tuned on 2 seeds and judged on 8 others per case (README, "The internalization decision").
+experiment-toxicity: $(STAMP)
+	$(BIN)/defi-int experiment toxicity --out out/toxicity
 
 # The keeper bot on a local anvil: an intake burst, the traders' sustained load, the whole run (orders/s,
 # fills/s POST to confirmed, latency per phase, CPU per fill, the load average, the audit; --profile,

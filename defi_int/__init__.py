@@ -22,7 +22,8 @@ For notebooks::
     study = sweep("scripts/scenarios/basic.toml", {"keeper.half_spread_bps": [2, 10]}, seeds=2, sets={"steps": 60})
     study.cells  # one row per cell and figure: mean, sd, 95 % CI
 
-``compare`` and ``experiment`` run the other studies (``defi_int.research.api``).
+``compare``, ``experiment`` (a paper's) and ``toxicity_experiment`` (the desk's decision, issue 14)
+run the other studies (``defi_int.research.api``).
 """
 
 from __future__ import annotations
@@ -39,12 +40,13 @@ __all__ = [
     "summarize",
     "sweep",
     "to_frames",
+    "toxicity_experiment",
     "write_report",
 ]
 
 if TYPE_CHECKING:
     from defi_int.metrics import summarize, to_frames, write_report
-    from defi_int.research.api import compare, experiment, sweep
+    from defi_int.research.api import compare, experiment, sweep, toxicity_experiment
     from defi_int.sim.runner import run_scenario
     from defi_int.sim.scenario import load_scenario
 
@@ -57,6 +59,7 @@ _LAZY = {
     "sweep": "defi_int.research.api",
     "compare": "defi_int.research.api",
     "experiment": "defi_int.research.api",
+    "toxicity_experiment": "defi_int.research.api",
 }
 
 

@@ -466,10 +466,12 @@ class KeeperParams(Declared):
     markout ``toxicity_horizon`` steps later; ``toxicity_counterfactual`` also labels the orders the
     desk priced but did not fill, at its quote. ``toxicity_routing = true`` is the older spelling of
     ``toxicity_model = "trader_rule"`` (``effective_toxicity_model``); with another model it is an error.
-    The policy (``defi_int.keeper.policy``) prices a learned model's prediction: the desk fills from
-    inventory when the expected value is at least ``toxicity_edge_bps``, widening its quote by at
-    most ``toxicity_max_widen_bps`` to get there, and caps the internal share of an order whose
-    probability of being toxic is above ``toxicity_cap_from``.
+    The policy (``defi_int.keeper.policy``) prices a learned model's prediction: an order expected to
+    cost the desk has the shortfall priced into its quote, by at most ``toxicity_max_widen_bps`` (and
+    never past the AMM's price or the order's limit); the desk fills from inventory when the expected
+    value at that quote is at least ``toxicity_edge_bps``, and caps the internal share of an order
+    whose probability of being toxic is above ``toxicity_cap_from``. ``defi-int experiment
+    toxicity`` tunes the three (and the per-trader rule's two) on seeds of its own.
     """
 
     pricing_mode: str = choice("bps", ("bps", "as", "as_symmetric"))

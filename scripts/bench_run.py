@@ -7,6 +7,14 @@ the default of ``defi-int run``) and on py-evm, the reference, then prints wall 
 second, steps per second, gas per fill and where the time went (setup, oracle posts, arbitrage,
 order signing and intake, the keeper's step, recording), and the ratio of the two speeds.
 
+``--policies none,gbdt`` compares the keeper's toxicity models instead, on the backend under test
+only (``make bench-toxicity``): each scenario runs once per model (``keeper.toxicity_model``, on top
+of ``--set``), the models interleaved ``--repeat`` times so that a shared machine's load falls on
+all of them alike, and prints each model's median orders per second and what it loses against the
+first model's (the issue's bound: gbdt within 15 % of none on ``bench_10k.toml``), over the run's wall
+time and over the process's CPU time (``time.process_time``: the work itself, which a shared
+machine's other processes do not inflate).
+
 ``--pyevm-steps N`` bounds the reference to the scenario's first N steps (the output says so);
 the ratio then compares orders per second over different lengths. Gas per fill must be the same
 on both backends over the same steps: when the reference is bounded, the backend under test is run
@@ -17,13 +25,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import statistics
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from defi_int import load_scenario, run_scenario, summarize
 from defi_int.chain import BACKENDS, DEFAULT_BACKEND
+from defi_int.keeper.toxicity.models import MODELS
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 DEFAULT = [SCENARIOS / "basic.toml", SCENARIOS / "bench_10k.toml"]
@@ -36,6 +48,7 @@ COLUMNS = (
     "settled_fills",
     "wall_seconds",
     "orders_per_second",
+    "orders_per_cpu_second",
     "gas_per_fill",
 )
 
@@ -44,7 +57,10 @@ def measure(path: Path, overrides: list[str], backend: str | None, rpc_url: str 
     scenario = load_scenario(path, overrides=overrides)
     name = rpc_url or backend
     print(f"running {scenario.name} ({scenario.steps} steps) on {name} ...", file=sys.stderr, flush=True)
-    summary = summarize(run_scenario(scenario, backend=backend, rpc_url=rpc_url))
+    cpu = time.process_time()
+    result = run_scenario(scenario, backend=backend, rpc_url=rpc_url)
+    cpu = time.process_time() - cpu
+    summary = summarize(result)
     wall = summary["wall_seconds"]
     return {
         "scenario": scenario.name,
@@ -55,6 +71,8 @@ def measure(path: Path, overrides: list[str], backend: str | None, rpc_url: str 
         "settled_fills": summary["settled_fills"],
         "wall_seconds": round(wall, 2),
         "orders_per_second": round(summary["orders_per_second"], 2),
+        "cpu_seconds": round(cpu, 2),  # this process's CPU time: blind to the other processes of a shared machine
+        "orders_per_cpu_second": round(summary["orders_total"] / cpu, 2),
         "steps_per_second": round(scenario.steps / wall, 2),
         "gas_per_fill": None if summary["gas_per_fill"] is None else round(summary["gas_per_fill"], 4),
         "phase_seconds": summary["phase_seconds"],
@@ -80,6 +98,27 @@ def compare(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def policies(path: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Each toxicity model on the backend under test, interleaved ``--repeat`` times; medians and losses."""
+    models = args.policies
+    runs: dict[str, list[dict[str, Any]]] = {m: [] for m in models}
+    for _ in range(args.repeat):
+        for model in models:
+            overrides = [*args.overrides, "keeper.toxicity_routing=false", f"keeper.toxicity_model={model}"]
+            runs[model].append(measure(path, overrides, args.backend, args.rpc_url))
+    rates = {m: statistics.median(r["orders_per_second"] for r in runs[m]) for m in models}
+    cpu_rates = {m: statistics.median(r["orders_per_cpu_second"] for r in runs[m]) for m in models}
+    first = models[0]
+    return {
+        "scenario": runs[first][0]["scenario"],
+        "runs": runs,
+        "orders_per_second": rates,
+        "orders_per_cpu_second": cpu_rates,
+        "loss_vs_first": {m: round(1 - rates[m] / rates[first], 4) for m in models},
+        "cpu_loss_vs_first": {m: round(1 - cpu_rates[m] / cpu_rates[first], 4) for m in models},
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenarios", nargs="*", type=Path, default=DEFAULT)
@@ -88,9 +127,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rpc-url", default=None, help="test this node instead (the rpc backend)")
     parser.add_argument("--pyevm-steps", type=int, default=None, help="run the py-evm reference on the first N steps")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--policies",
+        type=lambda text: text.split(","),
+        default=None,
+        metavar="M1,M2,...",
+        help="compare these keeper.toxicity_model values on the backend under test (no py-evm reference)",
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="with --policies: runs of each model, interleaved")
     args = parser.parse_args(argv)
     if args.rpc_url is not None:
         args.backend = "rpc"
+    if args.policies is not None:
+        unknown = [m for m in args.policies if m not in MODELS]
+        if unknown or args.repeat < 1:
+            parser.error(f"--policies: unknown model {unknown[0]!r}" if unknown else "--repeat must be >= 1")
+        return _policies(args)
     results = [compare(path, args) for path in args.scenarios]
     print("  ".join(f"{h:>17}" for h in COLUMNS))
     for result in results:
@@ -108,6 +160,37 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.json:
         report = {"python": platform.python_version(), "machine": platform.machine(), "scenarios": results}
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+def _policies(args: argparse.Namespace) -> int:
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores", flush=True)
+    results = [policies(path, args) for path in args.scenarios]
+    end = os.getloadavg()
+    for result in results:
+        first = args.policies[0]
+        for model in args.policies:
+            each = ", ".join(f"{r['orders_per_second']}" for r in result["runs"][model])
+            each_cpu = ", ".join(f"{r['orders_per_cpu_second']}" for r in result["runs"][model])
+            loss = "" if model == first else f"; loses {result['loss_vs_first'][model]:.1%} against {first}"
+            cpu_loss = "" if model == first else f"; loses {result['cpu_loss_vs_first'][model]:.1%}"
+            print(
+                f"{result['scenario']} {model:<12} median {result['orders_per_second'][model]:>8.1f} orders/s "
+                f"of wall time (runs: {each}){loss}\n"
+                f"{'':<{len(result['scenario'])}} {'':<12} median {result['orders_per_cpu_second'][model]:>8.1f} "
+                f"orders/s of CPU time (runs: {each_cpu}){cpu_loss}"
+            )
+    print(f"load average at the end {end[0]:.2f} {end[1]:.2f} {end[2]:.2f}")
+    if args.json:
+        report = {
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "load_average": {"start": load, "end": end},
+            "policies": results,
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 0
 

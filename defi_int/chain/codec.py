@@ -209,14 +209,35 @@ def _static_words(types: tuple[str, ...]) -> tuple[Callable[[bytes], Any], ...] 
     return tuple(decoders)
 
 
+@cache
+def _array_words(types: tuple[str, ...]) -> Callable[[bytes], Any] | None:
+    """The word decoder of ``types`` when it is one dynamic array of a static elementary type."""
+    if len(types) != 1:
+        return None
+    t = parse(types[0])
+    if not isinstance(t, BasicType) or t.arrlist is None or len(t.arrlist) != 1 or t.arrlist[0]:
+        return None
+    return _word_decoder(t.item_type)
+
+
 def decode_abi(types: tuple[str, ...], data: bytes) -> tuple[Any, ...]:
-    """``data`` decoded as ``types`` (as eth_abi's ``decode``; static elementary types word by word)."""
-    words = _static_words(tuple(types))
+    """``data`` decoded as ``types`` (as eth_abi's ``decode``; static elementary types, and one
+    array of them, word by word)."""
+    types = tuple(types)
+    words = _static_words(types)
     if words is not None and len(data) >= _WORD * len(words):
         try:
             return tuple(word(data[i * _WORD : (i + 1) * _WORD]) for i, word in enumerate(words))
         except _Irregular:
             pass
+    item = _array_words(types)
+    if item is not None and len(data) >= 2 * _WORD and int.from_bytes(data[:_WORD], "big") == _WORD:
+        count = int.from_bytes(data[_WORD : 2 * _WORD], "big")
+        if len(data) >= (2 + count) * _WORD:
+            try:
+                return (tuple(item(data[(2 + i) * _WORD : (3 + i) * _WORD]) for i in range(count)),)
+            except _Irregular:
+                pass
     return tuple(decode(types, data))
 
 

@@ -91,6 +91,20 @@ class System:
         self.chain.transact(owner, self.token.functions.approve(self.vault.address, amount), gas=60_000)
         self.chain.transact(owner, self.vault.functions.depositFor(account, amount), gas=150_000)
 
+    def deposit_for_each(self, accounts: Sequence[str], amount: int) -> None:
+        """Deposits ``amount`` into the cash of each of ``accounts``: the owner mints and approves once
+        for all of them, then sends one ``depositFor`` each (the accounts need no ether)."""
+        if not accounts:
+            return
+        owner = self.owner_account
+        total = amount * len(accounts)
+        self.mint(owner.address, total)
+        self.chain.transact(owner, self.token.functions.approve(self.vault.address, total), gas=60_000)
+        deposit = codec.function("Vault", "depositFor")
+        for account in accounts:
+            tx = {"to": self.vault.address, "data": deposit.encode(account, amount), "gas": 150_000}
+            self.chain.send(owner, tx, label="depositFor")
+
     def set_price(self, market: int, price: int) -> None:
         """Posts an oracle price for ``market`` (owner is an updater)."""
         data = codec.function("PriceOracle", "setPrice").encode(market, price)

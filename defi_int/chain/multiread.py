@@ -38,7 +38,7 @@ off and the read named in a note), a read of an address without code as ``BatchR
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
@@ -63,6 +63,13 @@ MAX_OUTPUT_SIZE = 24_576
 READ_GAS = 30_000_000
 
 
+#: Decoders of views that return one (u)int256 word: every 32-byte word is a valid one.
+_ONE_WORD: dict[tuple[str, ...], Callable[[bytes], int]] = {
+    ("uint256",): lambda word: int.from_bytes(word, "big"),
+    ("int256",): lambda word: int.from_bytes(word, "big", signed=True),
+}
+
+
 @dataclass(frozen=True)
 class Read:
     """One view call: ``target.signature(*args)``, decoded as ``returns``.
@@ -82,6 +89,9 @@ class Read:
 
     def decoded(self, data: bytes) -> Any:
         """The view's return ``data`` decoded: one value, or a tuple when it returns several."""
+        word = _ONE_WORD.get(self.returns)
+        if word is not None and len(data) == 32:  # most views: one integer word, any 32 bytes valid
+            return word(data)
         try:
             values = decode_abi(self.returns, data)
         except DecodingError as exc:
@@ -98,7 +108,7 @@ class Read:
 def read_many(chain: Chain, reads: Iterable[Read], *, block: BlockId = "latest", gas: int = READ_GAS) -> list[Any]:
     """The decoded value of every read, in order, in as few ``eth_call``s as fit (see the module)."""
     reads = list(reads)
-    records = [_record(read) for read in reads]
+    records = [_record(read.target, read.signature, read.args) for read in reads]
     values: list[Any] = []
     while len(values) < len(reads):
         start = len(values)
@@ -135,9 +145,10 @@ def _words(size: int) -> int:
 
 
 @lru_cache(maxsize=1 << 16)
-def _record(read: Read) -> bytes:
-    """``read`` as ``BatchRead`` takes it: a word of calldata length and target, then the calldata
-    (cached: a keeper reads the same books and nonce words batch after batch)."""
+def _record(target_address: str, signature: str, args: tuple[Any, ...]) -> bytes:
+    """A read as ``BatchRead`` takes it: a word of calldata length and target, then the calldata
+    (cached by plain tuple: a run asks the same views of the same accounts step after step)."""
+    read = Read(target_address, signature, args)
     calldata = read.calldata()
     if len(read.target) != 42:
         raise ValueError(f"{read}: the target is not a 20-byte address")

@@ -64,6 +64,7 @@ from defi_int.chain.transactions import (
     sign,
 )
 from defi_int.exceptions import ChainError
+from defi_int.hashing import keccak256
 
 SPEC = "Cancun"
 GAS_LIMIT = 60_000_000
@@ -76,6 +77,7 @@ COINBASE = "0x0000000000000000000000000000000000000000"
 EMPTY_CODE_HASH = keccak(b"")
 
 _ACCOUNT = re.compile(r"(0x[0-9a-f]{40}): Account \{ info: AccountInfo \{ balance: (\d+), nonce: (\d+), code_hash: 0x")
+_HEADER = ": Account { info: AccountInfo { balance: "
 _SLOT = re.compile(r"(\d+): StorageSlot \{ previous_or_original_value: (\d+), present_value: (\d+) \}")
 _OUTPUT = re.compile(r"output: 0x([0-9a-f]*)")
 
@@ -134,6 +136,7 @@ class RevmNode:
         self._receipts: dict[bytes, Receipt] = {}
         self._outputs: dict[bytes, bytes] = {}
         self._next_timestamp: int | None = None
+        self._block_env: tuple[int, int, int] | None = None  # what ``_set_block_env`` last set
         self._funder: str = Account.from_key(FUNDER_KEY).address
         funder = self._funder.lower()
         self._write_account(funder, _Account(balance=FUNDER_ETHER))
@@ -365,7 +368,7 @@ class RevmNode:
     def _append_block(self, timestamp: int, gas_used: int, base_fee: int, txs: tuple[bytes, ...]) -> Block:
         parent = self._blocks[-1].hash if self._blocks else b"\0" * 32
         number = len(self._blocks)
-        digest = keccak(
+        digest = keccak256(
             b"defi-int revm block" + parent + number.to_bytes(32, "big") + timestamp.to_bytes(32, "big") + b"".join(txs)
         )
         block = Block(number, digest, parent, timestamp, self._gas_limit, gas_used, base_fee, txs)
@@ -374,12 +377,15 @@ class RevmNode:
         return block
 
     def _set_block_env(self, number: int, timestamp: int, base_fee: int) -> None:
+        if self._block_env == (number, timestamp, base_fee):
+            return  # the reads of one block, one after the other
+        self._block_env = (number, timestamp, base_fee)
         self._evm.set_block_env(
             pyrevm.BlockEnv(
                 number=number,
                 coinbase=COINBASE,
                 timestamp=timestamp,
-                prevrandao=keccak(number.to_bytes(32, "big")),
+                prevrandao=keccak256(number.to_bytes(32, "big")),
                 basefee=base_fee,
                 gas_limit=self._gas_limit,
                 excess_blob_gas=0,
@@ -477,23 +483,34 @@ class RevmNode:
         return _Outcome(False, 0, b"", halt=reason)
 
     def _post_state(self) -> tuple[dict[str, _Account], list[tuple[str, int, int, int]]]:
-        """Every touched account whose info changed and every slot whose value changed."""
+        """Every touched account whose info changed and every slot whose value changed.
+
+        The journal's text holds each touched contract's whole bytecode: the account headers are
+        found with ``str.find`` and only the headers and storage bodies are read with expressions."""
         text = self._evm.journal_str
         end = text.find("}, transient_storage: ")
-        state = text[: end if end >= 0 else len(text)]
+        end = len(text) if end < 0 else end
+        starts = []
+        at = text.find(_HEADER, 0, end)
+        while at >= 0:
+            starts.append(at - 42)  # the 0x-hex address before the header
+            at = text.find(_HEADER, at + len(_HEADER), end)
         accounts: dict[str, _Account] = {}
         slots: list[tuple[str, int, int, int]] = []
-        headers = list(_ACCOUNT.finditer(state))
-        for index, header in enumerate(headers):
+        for index, start in enumerate(starts):
+            header = _ACCOUNT.match(text, start)
+            if header is None:
+                raise ChainError(f"revm's journal changed its format near {text[start : start + 120]!r}")
             address = header.group(1)
-            stop = headers[index + 1].start() if index + 1 < len(headers) else len(state)
-            code_hash = bytes.fromhex(state[header.end() : header.end() + 64])
+            stop = starts[index + 1] if index + 1 < len(starts) else end
+            code_hash = bytes.fromhex(text[header.end() : header.end() + 64])
             account = _Account(int(header.group(2)), int(header.group(3)), code_hash)
             if account != self._account(address):
                 accounts[address] = account
-            body_at = state.find("storage: {", header.end(), stop)
-            body = state[body_at:stop]
-            for slot in _SLOT.finditer(body):
+            body_at = text.find("storage: {", header.end(), stop)
+            if body_at < 0:
+                continue
+            for slot in _SLOT.finditer(text, body_at, stop):
                 original, present = int(slot.group(2)), int(slot.group(3))
                 if original != present:
                     slots.append((address, int(slot.group(1)), present, original))

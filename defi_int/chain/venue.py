@@ -60,14 +60,20 @@ class ChainVenue:
     def liquidator(self) -> str:
         return str(self.system.keeper_account.address)
 
-    def snapshot(self, orders: Mapping[bytes, Order], accounts: Iterable[str] = ()) -> Snapshot:
+    def snapshot(self, orders: Mapping[bytes, Order], accounts: Iterable[str] = (), *, house: bool = True) -> Snapshot:
         block = self._latest_block()
         if self._clock is None:
             now = self.system.chain.next_timestamp()
         else:
             now = max(block.timestamp + 1, int(self._clock()))
         view, markets = read_batch(
-            self.system, orders.values(), now=now, digests=orders.keys(), accounts=accounts, block=self.read_at
+            self.system,
+            orders.values(),
+            now=now,
+            digests=orders.keys(),
+            accounts=accounts,
+            block=self.read_at,
+            house=house,
         )
         return Snapshot(view, markets, block.number, block.gas_limit, settle_capacity(block.gas_limit))
 

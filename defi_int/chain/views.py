@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from eth_utils.address import to_checksum_address
@@ -34,7 +33,7 @@ from eth_utils.address import to_checksum_address
 from defi_int.chain import codec
 from defi_int.chain.deploy import System
 from defi_int.chain.multiread import Read, read_many
-from defi_int.chain.node import BlockId, Log, Receipt
+from defi_int.chain.node import BlockId, Log, Receipt, checksum
 from defi_int.exceptions import ChainError
 from defi_int.keeper.venue import FundingCharge, LiquidationEvent, MarketState
 from defi_int.market.amm import Pool
@@ -99,9 +98,12 @@ def read_batch(
     digests: Iterable[bytes] | None = None,
     accounts: Iterable[str] = (),
     block: BlockId = "latest",
+    house: bool = True,
 ) -> tuple[BatchView, dict[int, MarketState]]:
     """``batch_view`` and every listed market's state, from the same reads at ``block`` (the keeper's
-    snapshot); the ledger holds ``accounts``' books too (the accounts a liquidator watches)."""
+    snapshot); the ledger holds ``accounts``' books too (the accounts a liquidator watches). Without
+    ``house`` the house books (desk, AMM, fee recipient, insurance fund, funding pool) are not read: a
+    look at the markets (the desk's inventory comes from ``Vault.inventory``), not a view to settle on."""
     orders = list(orders)
     chain = system.chain
     if now is None:
@@ -113,7 +115,10 @@ def read_batch(
     settlement = str(system.settlement.address)
 
     def ask(batch: _Batch, listing: _Listing) -> None:
-        _ask_ledger(batch, system, listing, traders)
+        _ask_ledger(batch, system, listing, traders, house=house)
+        if not house:
+            for m in listing.markets:
+                batch.add(("inventory", m), str(system.vault.address), "inventory(uint32)", (m,), ("int256",))
         _ask_prices(batch, system, [*listing.markets, *order_markets])
         _ask_pools(batch, system, [*listing.markets, *order_markets])
         batch.add("maxDeviationBps", settlement, "maxDeviationBps()")
@@ -124,7 +129,7 @@ def read_batch(
             )
 
     listing, values = _read_listed(system, ask, block)
-    ledger = _ledger(system, listing, values, traders)
+    ledger = _ledger(system, listing, values, traders, house=house)
     markets = list(dict.fromkeys([*listing.markets, *order_markets]))
     view = BatchView(
         domain=dom,
@@ -152,7 +157,10 @@ def read_batch(
         filled = batch.run(block)
         for digest in partial:
             view.filled[digest] = filled[digest]
-    inventory = {m: ledger.position(system.desk, m) for m in listing.markets}
+    if house:
+        inventory = {m: ledger.position(system.desk, m) for m in listing.markets}
+    else:
+        inventory = {m: values[("inventory", m)] for m in listing.markets}
     return view, _market_states(values, listing, now, inventory, _pools(values, listing.markets))
 
 
@@ -365,12 +373,14 @@ def _books(values: dict[Hashable, Any], listing: _Listing, accounts: Iterable[st
     }
 
 
-def _ledger_accounts(system: System, listing: _Listing, accounts: Iterable[str]) -> list[str]:
-    house = [system.desk, str(system.amm.address), listing.fee_recipient, INSURANCE_FUND, FUNDING_POOL]
-    return list(dict.fromkeys([*house, *accounts]))
+def _ledger_accounts(system: System, listing: _Listing, accounts: Iterable[str], *, house: bool = True) -> list[str]:
+    books = [system.desk, str(system.amm.address), listing.fee_recipient, INSURANCE_FUND, FUNDING_POOL] if house else []
+    return list(dict.fromkeys([*books, *accounts]))
 
 
-def _ask_ledger(batch: _Batch, system: System, listing: _Listing, accounts: Iterable[str]) -> None:
+def _ask_ledger(
+    batch: _Batch, system: System, listing: _Listing, accounts: Iterable[str], *, house: bool = True
+) -> None:
     vault = str(system.vault.address)
     for name in ("priceScale", "initialMarginBps", "maintenanceMarginBps", "badDebt"):
         batch.add(name, vault, f"{name}()")
@@ -379,14 +389,16 @@ def _ask_ledger(batch: _Batch, system: System, listing: _Listing, accounts: Iter
         batch.add(("cap", m), vault, "inventoryCap(uint32)", (m,))
         batch.add(("fundingParams", m), vault, "fundingParams(uint32)", (m,), ("uint256", "uint256", "uint256"))
         batch.add(("fundingState", m), vault, "fundingState(uint32)", (m,), ("int256", "int256", "uint256"))
-    ledger_accounts = _ledger_accounts(system, listing, accounts)
+    ledger_accounts = _ledger_accounts(system, listing, accounts, house=house)
     _ask_books(batch, system, listing.markets, ledger_accounts)
     for a in ledger_accounts:
         for m in listing.markets:
             batch.add(("mark", a, m), vault, "fundingMarkOf(address,uint32)", (a, m))
 
 
-def _ledger(system: System, listing: _Listing, values: dict[Hashable, Any], accounts: Iterable[str]) -> Ledger:
+def _ledger(
+    system: System, listing: _Listing, values: dict[Hashable, Any], accounts: Iterable[str], *, house: bool = True
+) -> Ledger:
     penalty, share, slippage = values["liquidationParams"]
     ledger = Ledger(
         price_scale=values["priceScale"],
@@ -406,7 +418,7 @@ def _ledger(system: System, listing: _Listing, values: dict[Hashable, Any], acco
         period, cap_bps, unit = values[("fundingParams", m)]
         index, premium, updated_at = values[("fundingState", m)]
         ledger.funding[m] = Funding(period, cap_bps, unit, index, premium, updated_at)
-    for account in _ledger_accounts(system, listing, accounts):
+    for account in _ledger_accounts(system, listing, accounts, house=house):
         ledger.cash[account] = values[("cash", account)]
         for m in listing.markets:
             pos = values[("position", account, m)]
@@ -467,13 +479,7 @@ def _int96(value: int) -> int:
 
 
 def _address(value: int) -> str:
-    return _checksummed(value & _ADDRESS)
-
-
-@lru_cache(maxsize=1 << 16)
-def _checksummed(value: int) -> str:
-    """EIP-55 of a 160-bit address (a keccak each: decoding a block's fills names the same traders often)."""
-    return to_checksum_address(value.to_bytes(20, "big"))
+    return checksum("0x" + (value & _ADDRESS).to_bytes(20, "big").hex())
 
 
 @dataclass(frozen=True)

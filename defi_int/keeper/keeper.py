@@ -32,7 +32,9 @@ its journal's stages)::
     hedge(snapshot, fills)        past the soft limit the desk trades its book on the AMM
 
 Besides the batch, ``liquidate(accounts)`` is the liquidator's role: the watched accounts below
-maintenance margin are closed through the venue (``keeper.liquidator`` decides, purely).
+maintenance margin are closed through the venue (``keeper.liquidator`` decides, purely). With a
+``MarginWatch`` (``keeper.watch``), fed by the batches' snapshots and settles, only the accounts
+it cannot clear off-chain are read.
 
 The book and everything else the keeper remembers between batches is one ``KeeperState``, which
 a service may build from its own storage and pass in. A batch can be planned and held, settled
@@ -51,7 +53,7 @@ from defi_int.keeper.book import BookEntry, OrderBook, Priority, priority
 from defi_int.keeper.config import KeeperConfig
 from defi_int.keeper.hedging import hedge_order
 from defi_int.keeper.intake import check_admissible, verify_signature
-from defi_int.keeper.liquidator import plan_liquidations
+from defi_int.keeper.liquidator import LiquidationOrder, plan_liquidations
 from defi_int.keeper.matching import Closure, Gate, MarketBook, plan_market
 from defi_int.keeper.plan import PlannedFill, desk_delta, pools_after
 from defi_int.keeper.pricing import PricingParams
@@ -60,6 +62,7 @@ from defi_int.keeper.toxicity.labels import Label
 from defi_int.keeper.toxicity.scorer import Scorer
 from defi_int.keeper.trace import OrderTrace, Plan
 from defi_int.keeper.venue import LiquidationReceipt, MarketState, SettleReceipt, Snapshot, Venue
+from defi_int.keeper.watch import MarginWatch
 from defi_int.metrics.records import Counterfactual
 from defi_int.orders.booking import FillEvent
 from defi_int.orders.model import Order
@@ -180,10 +183,15 @@ class BatchOutcome:
 class Keeper:
     """Collects signed orders and settles them in batches on a venue; see the module docstring."""
 
-    def __init__(self, venue: Venue, config: KeeperConfig, state: KeeperState | None = None) -> None:
+    def __init__(
+        self, venue: Venue, config: KeeperConfig, state: KeeperState | None = None, *, watch: MarginWatch | None = None
+    ) -> None:
         self.venue = venue
         self.config = config
         self.state = state if state is not None else KeeperState.empty(config)
+        #: The liquidator's watch (``keeper.watch``): with one, ``liquidate`` reads only the accounts it
+        #: cannot clear off-chain; whoever writes an account's book outside this keeper tells it.
+        self.watch = watch
         self.domain = venue.domain
         self._deviations = {m: p.max_deviation_bps for m, p in config.pricing.items()}
 
@@ -282,6 +290,8 @@ class Keeper:
             raise
         plan.decline(settled.rejected)
         plan.keep(settled.fills)
+        if self.watch is not None:
+            self.watch.settled(snapshot.view, settled.fills, settled.receipt)
         if settled.receipt is not None:
             mismatches = self.reconcile(settled.fills, settled.receipt, step=step)
             if mismatches:
@@ -306,25 +316,51 @@ class Keeper:
     ) -> list[LiquidationReceipt]:
         """The liquidator's role: closes the watched ``accounts`` that are below maintenance margin.
 
-        One read of the venue for their books (``snapshot``), the pure decision of
-        ``liquidator.plan_liquidations`` (at most ``limit`` closes), then each close through the
-        venue; a close the chain refuses (the world moved since the read) is skipped until the next call.
-        The read is also the desk's latest view of the markets (``observe``), at ``step`` when given.
+        The closes ``liquidation_orders`` plans, each sent through the venue; a close the chain
+        refuses (the world moved since the read) is skipped until the next call. A closed account's
+        book is left for the watch to read again.
         """
-        if step is not None:
-            self.state.step = step
-        liquidator = self.venue.liquidator
-        snapshot = self.venue.snapshot({}, [*accounts, liquidator])
-        self.observe(snapshot)
-        view = snapshot.view
-        orders = plan_liquidations(view.ledger, view.env, accounts, liquidator, limit=limit)
         receipts = []
-        for order in orders:
+        for order in self.liquidation_orders(accounts, limit=limit, step=step):
             try:
                 receipts.append(self.venue.liquidate(order))
             except ContractRevert:
                 continue
+            finally:
+                if self.watch is not None:
+                    self.watch.touched(order.account)
         return receipts
+
+    def liquidation_orders(
+        self, accounts: Sequence[str], *, limit: int = 10, step: int | None = None
+    ) -> list[LiquidationOrder]:
+        """The closes to send now among ``accounts``: the pure decision of
+        ``liquidator.plan_liquidations`` (at most ``limit``) on one read of their books.
+
+        The read is also the desk's latest view of the markets (``observe``), at ``step`` when given.
+        With a watch, the first read is of the markets and of the accounts the watch does not vouch
+        for; the books of those it cannot clear (``MarginWatch.candidates``, in ``accounts``' order)
+        are read again with the house books, to plan on, only when there are any.
+        """
+        if step is not None:
+            self.state.step = step
+        liquidator = self.venue.liquidator
+        watch = self.watch
+        if watch is None:
+            snapshot = self.venue.snapshot({}, [*accounts, liquidator])
+            self.observe(snapshot)
+            view = snapshot.view
+            return plan_liquidations(view.ledger, view.env, accounts, liquidator, limit=limit)
+        unknown = watch.unknown(accounts)
+        look = self.venue.snapshot({}, unknown, house=False)
+        self.observe(look)
+        watch.learn(look.view.ledger, unknown)
+        near = watch.candidates(accounts, look.view)
+        if not near:
+            return []
+        view = self.venue.snapshot({}, [*near, liquidator]).view
+        watch.learn(view.ledger, near)
+        return plan_liquidations(view.ledger, view.env, near, liquidator, limit=limit)
 
     def capacity(self) -> int:
         """How many orders the next batch may take: ``max_batch``, and the latest gas bound."""

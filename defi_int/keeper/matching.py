@@ -197,9 +197,13 @@ def _look(
     verdict = decide(
         model, entry.prediction, is_buy=order.is_buy, remaining=entry.remaining, mark=book.mark,
         inventory=book.inventory, quote=quote.price, amm_reference=reference, params=params, policy=policy,
+        limit=order.limit_price,
     )  # fmt: skip
     if verdict.cap and verdict.widen_bps:
-        wide = widened(order.is_buy, quote.price, verdict.widen_bps, book.mark, entry.remaining, reference, params)
+        wide = widened(
+            order.is_buy, quote.price, verdict.widen_bps, book.mark, entry.remaining, reference, params,
+            order.limit_price,
+        )  # fmt: skip
         if not meets_limit(order.is_buy, wide, order.limit_price):
             detail = f"the desk's price widened by the predicted markout ({wide}) does not meet the limit"
             return _Look(quote.price, Reason.LIMIT_NOT_MET, detail, reference, 0, 0.0, verdict.decision)
@@ -230,7 +234,9 @@ def _price_and_route(
             quoted = desk_quote(order.is_buy, internal, book.mark, book.priced_inventory, reference, params, book.now)
             if quoted.price is None:
                 return MarketPlan([], [], pool), (index, _after_batch(quoted.reason, quoted.detail))
-            price = widened(order.is_buy, quoted.price, look.widen_bps, book.mark, internal, reference, params)
+            price = widened(
+                order.is_buy, quoted.price, look.widen_bps, book.mark, internal, reference, params, order.limit_price
+            )
             if not meets_limit(order.is_buy, price, order.limit_price):
                 detail = f"the desk's price {price} does not meet the limit {order.limit_price}"
                 return MarketPlan([], [], pool), (index, _after_batch(Reason.LIMIT_NOT_MET, detail))

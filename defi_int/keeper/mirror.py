@@ -164,8 +164,8 @@ class MirrorVenue:
     def liquidator(self) -> str:
         return _LIQUIDATOR
 
-    def snapshot(self, orders: Mapping[bytes, Order], accounts: Iterable[str] = ()) -> Snapshot:
-        view = self._at(self.now + 1)
+    def snapshot(self, orders: Mapping[bytes, Order], accounts: Iterable[str] = (), *, house: bool = True) -> Snapshot:
+        view = self._at(self.now + 1)  # the mirror's ledger holds every book, ``house`` or not
         markets = {}
         for m in view.ledger.markets:
             price, posted = self.oracle.get(m, (0, 0))

@@ -6,24 +6,35 @@ of being toxic and an expected markout ``μ`` at the toxicity horizon, in bps fr
 desk's quote ``q`` for its remaining size, the oracle mark ``m`` and the AMM's quote for the same
 size, ``decide`` prices the two ways out, in bps of the order's notional at the mark:
 
-- **internalize**: ``ev_internal = μ − risk``. The label the model learned is the desk's markout
-  at the price it quoted, so ``μ`` already holds the spread it captures (``spread``, the quote's
-  distance from the mark on the desk's side, is recorded beside it) and what the price does after;
-  ``risk = γ·σ²·τ·(|q_after| − |q_before|)`` is the inventory-risk charge of the position change
-  (the desk's risk aversion, the variance per second and the horizon of its pricing, inventory in
-  whole base units; negative when the fill reduces risk). Widening the quote by ``w`` bps adds
-  ``w`` to what the fill earns;
+- **internalize**: ``ev_internal = μ − risk``. The label is the desk's markout at the price it
+  quoted, so ``μ`` holds the spread it captures and what the price does after: the learned models
+  predict the move apart (``Prediction.expected_move_bps``), and ``μ = spread + move`` at the quote
+  the desk decides at (``spread``, the quote's distance from the mark on the desk's side; it may
+  differ from the quote at receipt for an order that rested); otherwise ``μ`` is the prediction's;
+  ``risk = γ·σ²·τ·(q_after² − q_before²) / (2·x)`` is the inventory-risk charge of the position
+  change, per unit of the order's size ``x``: the change of the desk's inventory cost ``½·γ·σ²·τ·q²``
+  (the risk aversion, the variance per second and the horizon of its pricing, inventory in whole
+  base units; negative when the fill reduces risk). It is the cost the reservation price skews the
+  quote by: at a skewed quote ``μ`` holds ``−q·γ·σ²·τ`` on the side that sheds inventory (``+`` on
+  the other), and ``μ − risk`` gives back the spread and the information, less ``½·γ·σ²·τ·x``,
+  whatever the inventory. So the model's markout at a skewed quote is not read as toxicity, and an
+  order that sheds a large inventory is not turned away for the skew the desk chose to give it.
+  Widening the quote by ``w`` bps adds ``w`` to what the fill earns;
 - **route out**: ``route_cost``, the AMM's impact and fee for that size: how far the AMM's average
   price for it lies from the mark. It is what the trader would pay elsewhere, so it is also the
   most the desk may charge (best execution), the room it gives up by sending the order out.
 
 The decision:
 
-- ``ev_internal ≥ edge`` (``keeper.toxicity_edge_bps``): **internalize** at the quote;
-- otherwise, when the quote can be **widened** by the missing ``widen = edge − ev_internal`` bps,
-  at most ``keeper.toxicity_max_widen_bps``, and still be no worse than the AMM's price for the size
-  (``spread + widen ≤ route_cost``, the oracle band too): internalize at the widened quote, the
-  predicted markout priced in;
+- **widen** first: an order expected to cost the desk (``ev_internal < 0``) has the shortfall priced
+  into its quote, ``widen = −ev_internal`` bps, as far as the desk may go: at most
+  ``keeper.toxicity_max_widen_bps``, never worse for the trader than the AMM's price for the size
+  (``spread + widen ≤ route_cost``, the oracle band too: best execution binds as before), never past
+  the order's limit (a widening the limit refuses would turn a fill into nothing). The desk quotes
+  what it expects the order to be worth, so an uninformed trader whose order the model doubts still
+  fills when the price it accepts covers the doubt;
+- then ``ev_internal + widen ≥ edge`` (``keeper.toxicity_edge_bps``, at most 0 in practice: the
+  expected loss the desk accepts after widening): **internalize** at the (widened) quote;
 - otherwise nothing from inventory (``toxic`` when the expected markout is what makes the edge
   fall short, ``negative_edge`` when the inventory charge is): the remainder is **routed** to the
   AMM or **rests**, by the planner's usual rules;
@@ -89,11 +100,13 @@ def decide(
     amm_reference: int | None,
     params: PricingParams,
     policy: PolicyParams,
+    limit: int | None = None,
 ) -> Verdict:
     """The priced decision for an order of ``remaining`` base units (see the module docstring).
 
     ``quote`` is the desk's price for the remaining size (1e18), ``amm_reference`` the AMM's quote
-    for it in collateral units (None: the AMM cannot quote it: no room to widen into).
+    for it in collateral units (None: the AMM cannot quote it: no room to widen into), ``limit``
+    the order's limit price (1e18; None: no bound but the others).
     """
     side = 1.0 if is_buy else -1.0
     spread = side * (quote - mark) * BPS / mark
@@ -102,23 +115,27 @@ def decide(
         amm_price = average_price(amm_reference, remaining, params.price_scale, is_buy=is_buy)
         route_cost = side * (amm_price - mark) * BPS / mark
     room = min(route_cost, float(params.max_deviation_bps))
-    change = -remaining if is_buy else remaining
-    exposure = (abs(inventory + change) - abs(inventory)) / ONE
-    risk = params.risk_aversion * params.variance_per_second * params.horizon_seconds * exposure * BPS
-    markout = prediction.expected_markout_bps
+    before = inventory / ONE
+    after = before + (-remaining if is_buy else remaining) / ONE
+    per_unit = (after * after - before * before) / (2 * remaining / ONE) if remaining else 0.0
+    risk = params.risk_aversion * params.variance_per_second * params.horizon_seconds * per_unit * BPS
+    move = prediction.expected_move_bps
+    markout = prediction.expected_markout_bps if move is None else spread + move
     ev = markout - risk
-    widen = max(0.0, policy.edge_bps - ev)
+    reach = side * (limit - quote) * BPS / mark if limit is not None else float(policy.max_widen_bps)
+    widen = max(0.0, min(-ev, float(policy.max_widen_bps), room - spread, reach))
     p = prediction.p_toxic
     share = 1.0 if p <= policy.cap_from else max(0.0, (1.0 - p) / (1.0 - policy.cap_from))
     cap = int(remaining * share)
     reason, detail = None, ""
-    if widen > 0 and (spread + widen > room or widen > policy.max_widen_bps):
+    if ev + widen < policy.edge_bps:
         cap = 0
         reason = Reason.TOXIC if markout < 0 and -markout >= risk else Reason.NEGATIVE_EDGE
         detail = (
             f"filling it would earn the desk {ev:.1f} bps (spread {spread:.1f}, expected markout {markout:.1f}, "
-            f"inventory risk {risk:.1f}), and widening by {widen:.1f} bps is beyond the desk's "
-            f"{policy.max_widen_bps:.0f} bps or the AMM's {route_cost:.1f} bps for the size"
+            f"inventory risk {risk:.1f}), {ev + widen:.1f} at the widest quote it may give ({widen:.1f} bps wider: "
+            f"the desk's {policy.max_widen_bps:.0f} bps, the AMM's {route_cost:.1f} bps for the size and the "
+            f"order's limit bound it), below the desk's edge of {policy.edge_bps:.1f} bps"
         )
         widen = 0.0
     elif cap < remaining:

@@ -194,10 +194,18 @@ def desk_quote(
 
 
 def widened(
-    trader_buys: bool, price: int, widen_bps: float, mark: int, size: int, amm_quote: int | None, params: PricingParams
+    trader_buys: bool,
+    price: int,
+    widen_bps: float,
+    mark: int,
+    size: int,
+    amm_quote: int | None,
+    params: PricingParams,
+    limit: int | None = None,
 ) -> int:
     """``price`` moved ``widen_bps`` of the mark in the desk's favour (the predicted markout priced in),
-    never past the oracle band nor worse for the trader than the AMM's ``amm_quote`` for ``size``."""
+    never past the oracle band, nor worse for the trader than the AMM's ``amm_quote`` for ``size``,
+    nor past the order's ``limit``."""
     if widen_bps <= 0:
         return price
     shift = math.ceil(mark * widen_bps / BPS)
@@ -206,8 +214,10 @@ def widened(
         bound = (
             high if amm_quote is None else min(high, best_execution_bound(True, size, amm_quote, params.price_scale))
         )
+        bound = bound if limit is None else min(bound, limit)
         return max(price, min(price + shift, bound))
     bound = low if amm_quote is None else max(low, best_execution_bound(False, size, amm_quote, params.price_scale))
+    bound = bound if limit is None else max(bound, limit)
     return min(price, max(price - shift, bound))
 
 

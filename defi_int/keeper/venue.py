@@ -137,9 +137,11 @@ class Venue(Protocol):
         """The account ``liquidate`` sends from (it receives the liquidator's share of penalties)."""
         ...
 
-    def snapshot(self, orders: Mapping[bytes, Order], accounts: Iterable[str] = ()) -> Snapshot:
+    def snapshot(self, orders: Mapping[bytes, Order], accounts: Iterable[str] = (), *, house: bool = True) -> Snapshot:
         """The state a batch of ``orders`` (by digest) would settle against, with the books of
-        ``accounts`` too, read once."""
+        ``accounts`` too, read once. Without ``house`` the ledger may lack the house books (desk,
+        AMM, fee recipient, insurance fund, funding pool): a look at the markets, not a view to
+        settle on (the liquidator's first look, ``Keeper.liquidation_orders``)."""
         ...
 
     def simulate(self, fills: Sequence[PlannedFill]) -> None:

@@ -44,8 +44,10 @@ def charge(position: int, mark_then: int, mark_now: int, unit: int, price_scale:
     """What the book settles: ``owed`` rounded up (a payer pays more, a receiver gets less)."""
     if position == 0 or mark_then == mark_now:
         return 0
-    exact = owed(position, mark_then, mark_now, unit, price_scale)
-    return -((-exact.numerator) // exact.denominator)
+    delta = (mark_now - mark_then) % MARK_MODULUS
+    if delta >= MARK_MODULUS // 2:
+        delta -= MARK_MODULUS
+    return -((-position * delta * unit) // price_scale)  # ``owed`` rounded up, in integers
 
 
 def unit_for(price: int) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
-from defi_int.keccak import keccak256
+from defi_int.hashing import keccak256
 from defi_int.orders.model import Order
 
 ORDER_TYPE = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
 
@@ -51,8 +51,11 @@ class Order:
                 raise OrderRejected(Reason.MALFORMED, f"{name} must be a bool")
 
     def as_tuple(self) -> tuple[Any, ...]:
-        """The ABI tuple for web3."""
-        return astuple(self)
+        """The ABI tuple for web3 (``astuple``'s, field by field: it copies recursively, ten times slower)."""
+        return (
+            self.trader, self.market, self.is_buy, self.size, self.limit_price, self.expiry, self.nonce,
+            self.max_fee_bps, self.allow_amm,
+        )  # fmt: skip
 
     def as_message(self) -> dict[str, Any]:
         """The EIP-712 message, with the Solidity field names."""

@@ -13,7 +13,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
 from defi_int.exceptions import OrderRejected
-from defi_int.keccak import keccak256
+from defi_int.hashing import address_of
 from defi_int.orders.eip712 import Domain, order_digest
 from defi_int.orders.model import Order
 from defi_int.reasons import Reason
@@ -64,4 +64,4 @@ def recover_signer(digest: bytes, signature: bytes) -> str:
         public_key = PublicKey.from_signature_and_message(signature[:64] + bytes([v - 27]), digest, hasher=None)
     except Exception as exc:  # coincurve raises plain exceptions for a signature with no key
         raise OrderRejected(Reason.BAD_SIGNATURE, f"signature does not recover: {exc}", digest) from exc
-    return _checksum("0x" + keccak256(public_key.format(compressed=False)[1:])[12:].hex())
+    return _checksum(address_of(public_key.format(compressed=False)[1:]))

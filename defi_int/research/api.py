@@ -24,8 +24,11 @@ dashboard's address is printed there when the cluster starts; ``progress=False``
 
 from __future__ import annotations
 
+import math
+import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,8 +41,9 @@ if TYPE_CHECKING:
 
     from defi_int.research.avellaneda import Experiment
     from defi_int.research.compare import Comparison
-    from defi_int.research.runs import Ledger, Row, RunSpec
+    from defi_int.research.runs import Ledger, Measure, Row, RunSpec
     from defi_int.research.sweep import Sweep
+    from defi_int.research.toxicity import Study as ToxicityStudy
 
 Overrides = Mapping[str, Any] | Sequence[str] | None
 
@@ -84,6 +88,22 @@ class ExperimentResult:
     text: str
 
 
+@dataclass(frozen=True)
+class ToxicityResult:
+    """The toxicity experiment's tables: ``summary`` (one row per case and policy, with paired CIs
+    against the baselines), ``results`` (one row per evaluation run) and ``tuning`` (every candidate
+    threshold tried, on the tuning seeds)."""
+
+    study: ToxicityStudy
+    summary: pd.DataFrame
+    results: pd.DataFrame
+    tuning: pd.DataFrame
+    failed: int
+    identical: bool  # every (case, seed) ran on the same order flow under every policy
+    report: Path
+    text: str
+
+
 def grid_options(grid: Mapping[str, Sequence[Any]] | Sequence[str] | None) -> list[str]:
     """``{"keeper.fee_bps": [1, 2]}`` -> ``["keeper.fee_bps=1,2"]``; texts pass as they are."""
     if grid is None:
@@ -101,11 +121,18 @@ def _grid_value(value: Any) -> str:
 class _Run:
     """Where a study runs and how it reports progress."""
 
-    def __init__(self, out: str | Path | None, workers: int, scheduler: str | None, progress: bool) -> None:
+    def __init__(
+        self,
+        out: str | Path | None,
+        workers: int,
+        scheduler: str | None,
+        progress: bool,
+        check: Callable[[str | Path], Path] | None = None,
+    ) -> None:
         from defi_int.research.report import LEDGER, check_study_dir
         from defi_int.research.runs import Ledger
 
-        self.out = None if out is None else check_study_dir(out)
+        self.out = None if out is None else (check or check_study_dir)(out)
         self.ledger: Ledger = Ledger(None if self.out is None else self.out / LEDGER)
         self.workers, self.scheduler, self.progress = workers, scheduler, progress
 
@@ -113,17 +140,51 @@ class _Run:
         if self.out is not None:
             claim(self.out, study, force)
 
-    def run(self, specs: Sequence[RunSpec], label: str) -> None:
-        from defi_int.progress import note, progress
+    def run(self, specs: Sequence[RunSpec], label: str, measure: Measure | None = None, client: Any = None) -> None:
+        from defi_int.progress import progress
         from defi_int.research.engine import run_specs
 
-        if not 1 <= self.workers <= 256:
-            raise ScenarioError("--workers", None, f"must be within 1..256, got {self.workers}")
-        show: Callable[[str], None] | None = (lambda link: note(f"Dask dashboard: {link}")) if self.progress else None
+        self._check()
         with progress(label, "runs", enabled=self.progress) as update:
             run_specs(
-                specs, self.ledger, workers=self.workers, scheduler=self.scheduler, progress=update, dashboard=show
+                specs,
+                self.ledger,
+                workers=self.workers,
+                scheduler=self.scheduler,
+                progress=update,
+                dashboard=self._dashboard(),
+                measure=measure,
+                client=client,
             )
+
+    @contextmanager
+    def batches(self, label: str, measure: Measure) -> Iterator[Callable[[Iterable[RunSpec]], None]]:
+        """A runner for a study of several batches: one Dask client, started by the first batch
+        that has runs, kept for the others."""
+        from defi_int.research.engine import connect, pending
+        from defi_int.research.runs import code_version
+
+        self._check()
+        with ExitStack() as stack:
+            client: list[Any] = []
+
+            def run(specs: Iterable[RunSpec]) -> None:
+                todo = pending(list(specs), self.ledger, code_version())
+                if todo and not client:
+                    where = connect(workers=self.workers, scheduler=self.scheduler, dashboard=self._dashboard())
+                    client.append(stack.enter_context(where))
+                self.run(todo, label, measure, client[0] if client else None)
+
+            yield run
+
+    def _check(self) -> None:
+        if not 1 <= self.workers <= 256:
+            raise ScenarioError("--workers", None, f"must be within 1..256, got {self.workers}")
+
+    def _dashboard(self) -> Callable[[str], None] | None:
+        from defi_int.progress import note
+
+        return (lambda link: note(f"Dask dashboard: {link}")) if self.progress else None
 
 
 def _frame(rows: Sequence[Row]) -> pd.DataFrame:
@@ -230,6 +291,62 @@ def experiment(
     return ExperimentResult(
         study, _frame(rows), _frame(results), outcome.reproduced, outcome.supported, outcome.failed, report,
         outcome.text,
+    )  # fmt: skip
+
+
+def toxicity_experiment(
+    cases: Sequence[str] = (),
+    *,
+    out: str | Path,
+    seeds: int = 8,
+    tune_seeds: int = 2,
+    grid: Sequence[str] = (),
+    fair_volume: float = 0.02,
+    fair_spread_bps: float = math.inf,
+    variants: Sequence[str] | None = None,
+    sets: Overrides = None,
+    workers: int = 2,
+    scheduler: str | None = None,
+    progress: bool = True,
+    force: bool = False,
+) -> ToxicityResult:
+    """``none``, ``trader_rule``, ``logistic`` and ``gbdt`` (and ``variants``) on identical flow per
+    case (``FILE`` or ``FILE:KEY=VALUE,...``; none: the shipped cases), every threshold tuned on the
+    tuning seeds, judged on disjoint evaluation seeds (``research.toxicity``). It always writes its
+    study to ``out`` (tables, ``experiment.json``, figures, ``report.html``); a rerun resumes."""
+    from defi_int.research.toxicity import Fairness, evaluation_specs, plan, tune
+    from defi_int.research.toxicity_report import Timing, check_out, write
+    from defi_int.research.toxicity_runs import measure
+
+    overrides = as_overrides(sets)
+    study = plan(
+        list(cases),
+        overrides,
+        seeds=seeds,
+        tune_seeds=tune_seeds,
+        grid=list(grid),
+        fairness=Fairness(fair_volume, fair_spread_bps),
+        variants=None if variants is None else list(variants),
+    )
+    where = _Run(out, workers, scheduler, progress, check=check_out)
+    assert where.out is not None
+    identity = {
+        "study": "experiment",
+        "experiment": "toxicity",
+        "cases": [manifest("case", c.scenario, c.overrides)["scenario_sha256"] + " " + c.label for c in study.cases],
+        "set": manifest("experiment", study.cases[0].scenario, overrides)["set"],
+    }
+    where.claim(identity, force)
+    started, load = time.perf_counter(), os.getloadavg()
+    with where.batches("toxicity", measure) as run:
+        tuning = tune(study, where.ledger, run)
+        run([spec for _, _, spec in evaluation_specs(study, tuning)])
+    timing = Timing(time.perf_counter() - started, load, os.getloadavg(), os.cpu_count() or 1)
+    outcome = write(study, tuning, where.ledger, where.out, timing)
+    tables = outcome.tables
+    return ToxicityResult(
+        study, _frame(tables["summary"]), _frame(tables["results"]), _frame(tables["tuning"]), outcome.failed,
+        outcome.identical, where.out / "report.html", outcome.text,
     )  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""The research subcommands of ``defi-int``: ``sweep``, ``compare`` and ``experiment``.
+"""The research subcommands of ``defi-int``: ``sweep``, ``compare`` and ``experiment`` (a paper's, or ``toxicity``).
 
 ``add_commands(sub)`` adds their parsers to the CLI's; ``run_command(args)`` runs one through the
 Python API (``research.api``: ``sweep``, ``compare``, ``experiment``) and prints what it returns.
@@ -14,6 +14,7 @@ finished ``ok``, 1 when any failed (the tables and report say which).
 from __future__ import annotations
 
 import argparse
+import math
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +35,26 @@ def _seeds(text: str) -> int:
     value = int(text) if text.isdigit() else -1
     if not 1 <= value <= 1_000_000:
         raise argparse.ArgumentTypeError(f"must be a whole number within 1..1000000, got {text!r}")
+    return value
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number within [0, 1), got {text!r}")
+    return value
+
+
+def _bps(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 10_000:
+        raise argparse.ArgumentTypeError(f"must be a number of bps within 0..10000, got {text!r}")
     return value
 
 
@@ -79,22 +100,63 @@ def add_commands(sub: Any) -> None:
     compare.add_argument("--out", type=Path, required=True, help="the study directory (rerun to resume)")
     _common(compare)
 
-    experiment = sub.add_parser("experiment", help="a published experiment reproduced through the project")
-    experiment.add_argument("name", choices=["avellaneda-stoikov"], help="the experiment")
-    experiment.add_argument("--out", type=Path, required=True, help="the study directory (rerun to resume)")
-    experiment.add_argument(
+    experiment = sub.add_parser("experiment", help="an experiment through the project: a paper's, or the desk's own")
+    kinds = experiment.add_subparsers(dest="name", required=True, metavar="{avellaneda-stoikov,toxicity}")
+    paper = kinds.add_parser("avellaneda-stoikov", help="Avellaneda & Stoikov (2008), Tables 1-3, on chain")
+    paper.add_argument("--out", type=Path, required=True, help="the study directory (rerun to resume)")
+    paper.add_argument(
         "--paths",
         type=_seeds,
         default=None,
         help="paths per row instead of the paper's (1,000 at gamma = 0.1, 200 for the others)",
     )
-    experiment.add_argument(
+    paper.add_argument(
         "--scenario",
         type=Path,
         default=None,
         help="the scenario (default scripts/scenarios/avellaneda_stoikov.toml beside the package)",
     )
-    _common(experiment, seeds=False)
+    _common(paper, seeds=False)
+    toxicity = kinds.add_parser(
+        "toxicity", help="none, trader_rule, logistic and gbdt on identical flow, tuned and evaluated on disjoint seeds"
+    )
+    toxicity.add_argument(
+        "cases",
+        nargs="*",
+        metavar="SCENARIO",
+        help="a scenario file, or FILE:KEY=VALUE,... with overrides of its own (default: the shipped cases)",
+    )
+    toxicity.add_argument("--out", type=Path, required=True, help="the study directory (rerun to resume)")
+    toxicity.add_argument("--seeds", type=_seeds, default=8, help="evaluation seeds per case (default 8)")
+    toxicity.add_argument("--tune-seeds", type=_seeds, default=2, help="tuning seeds per case (default 2)")
+    toxicity.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="the values the tuning tries for one threshold, the first to start from (repeatable)",
+    )
+    toxicity.add_argument(
+        "--fair-volume",
+        type=_share,
+        default=0.02,
+        help="the share of the uninformed traders' internal volume a tuned policy may lose against none (0.02)",
+    )
+    toxicity.add_argument(
+        "--fair-spread",
+        type=_bps,
+        default=math.inf,
+        help="how far (bps) a tuned policy may raise their average effective spread against none (default: no bound)",
+    )
+    toxicity.add_argument(
+        "--variant",
+        action="append",
+        default=None,
+        metavar="NAME=MODEL:KEY=VALUE,...",
+        help="a policy besides the four: MODEL with these thresholds held (default: "
+        "gbdt_no_widen=gbdt:keeper.toxicity_max_widen_bps=0)",
+    )
+    _common(toxicity, seeds=False)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -134,8 +196,28 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _experiment(args: argparse.Namespace) -> int:
+    if args.name == "toxicity":
+        return _toxicity(args)
     from defi_int.research.api import experiment
 
     found = experiment(args.name, paths=args.paths, sets=args.overrides, scenario=args.scenario, **_where(args))
     print(found.text)
     return EXIT_FAILED if found.failed else 0
+
+
+def _toxicity(args: argparse.Namespace) -> int:
+    from defi_int.research.api import toxicity_experiment
+
+    found = toxicity_experiment(
+        args.cases,
+        seeds=args.seeds,
+        tune_seeds=args.tune_seeds,
+        grid=args.grid,
+        fair_volume=args.fair_volume,
+        fair_spread_bps=args.fair_spread,
+        variants=args.variant,
+        sets=args.overrides,
+        **_where(args),
+    )
+    print(found.text)
+    return EXIT_FAILED if found.failed or not found.identical else 0

@@ -13,6 +13,9 @@
    ``dashboard(address)`` once the client is connected, with the Dask dashboard's address
    (``Client.dashboard_link``: live task stream, workers' CPU and memory; served by bokeh).
 
+A study of several batches (the toxicity experiment's tuning rounds, then its evaluation) keeps one
+client from ``connect`` and passes it to each ``run_specs``.
+
 A run that raises inside the simulation comes back as an ``error`` row (``runs.execute``); a worker
 that dies takes its run with it and Dask reschedules it elsewhere, and a run lost for good (the
 scheduler gives up on it) is recorded as an ``error`` row naming why, so the study still ends.
@@ -20,11 +23,11 @@ scheduler gives up on it) is recorded as an ``error`` row naming why, so the stu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
-from defi_int.research.runs import Ledger, Row, RunSpec, code_version, execute
+from defi_int.research.runs import Ledger, Measure, Row, RunSpec, code_version, execute
 
 Progress = Callable[[int, int], None]
 
@@ -50,17 +53,44 @@ def run_specs(
     scheduler: str | None = None,
     progress: Progress | None = None,
     dashboard: Callable[[str], None] | None = None,
+    measure: Measure | None = None,
+    client: Any = None,
 ) -> list[Row]:
-    """Runs what is pending on Dask and returns the new rows (also appended to ``ledger``)."""
+    """Runs what is pending on Dask and returns the new rows (also appended to ``ledger``);
+    ``measure`` adds a study's own figures to each row (``runs.execute``); ``client``: a client
+    from ``connect`` that a study running several batches keeps (else one is made for this batch)."""
     code = code_version()
     todo = pending(specs, ledger, code)
     if progress is not None:
         progress(0, len(todo))
     if not todo:
         return []
-    from distributed import Client, LocalCluster, as_completed
+
+    from distributed import as_completed
 
     rows = []
+    with ExitStack() as stack:
+        if client is None:
+            client = stack.enter_context(connect(workers=workers, scheduler=scheduler, dashboard=dashboard))
+        futures = {client.submit(execute, spec, code, measure, pure=False): spec for spec in todo}
+        for done, future in enumerate(as_completed(futures), start=1):  # type: ignore[no-untyped-call]
+            spec = futures[future]
+            row = _row(future, spec, code)
+            ledger.append(row)
+            rows.append(row)
+            if progress is not None:
+                progress(done, len(todo))
+    return rows
+
+
+@contextmanager
+def connect(
+    *, workers: int = 2, scheduler: str | None = None, dashboard: Callable[[str], None] | None = None
+) -> Iterator[Any]:
+    """A Dask client: to the scheduler at ``scheduler``, or to a new ``LocalCluster`` of ``workers``
+    processes (closed, with the cluster, on leaving); ``dashboard`` is told its dashboard's address."""
+    from distributed import Client, LocalCluster
+
     with ExitStack() as stack:
         if scheduler is None:
             cluster = stack.enter_context(
@@ -80,15 +110,7 @@ def run_specs(
             client = stack.enter_context(Client(scheduler, timeout="30s"))  # type: ignore[no-untyped-call]
         if dashboard is not None:
             dashboard(str(client.dashboard_link))
-        futures = {client.submit(execute, spec, code, pure=False): spec for spec in todo}
-        for done, future in enumerate(as_completed(futures), start=1):  # type: ignore[no-untyped-call]
-            spec = futures[future]
-            row = _row(future, spec, code)
-            ledger.append(row)
-            rows.append(row)
-            if progress is not None:
-                progress(done, len(todo))
-    return rows
+        yield client
 
 
 def _row(future: Any, spec: RunSpec, code: str) -> Row:

@@ -37,11 +37,11 @@ import math
 import os
 import time
 import traceback
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -49,6 +49,9 @@ from defi_int.metrics.pnl import book_value
 from defi_int.metrics.records import BookState, RunResult
 from defi_int.types import ONE
 from defi_int.version import __version__
+
+if TYPE_CHECKING:
+    from defi_int.sim.scenario import Scenario
 
 Row = dict[str, Any]
 
@@ -89,8 +92,14 @@ def read_spec(path: str | Path, overrides: Sequence[str], seed: int) -> RunSpec:
     return RunSpec(str(path), Path(path).read_text(encoding="utf-8"), tuple(overrides), seed)
 
 
-def execute(spec: RunSpec, code: str) -> Row:
-    """Runs ``spec`` on its own embedded chain and returns its row; a failure is a row too."""
+Measure = Callable[["Scenario", RunResult], dict[str, Any]]
+
+
+def execute(spec: RunSpec, code: str, measure: Measure | None = None) -> Row:
+    """Runs ``spec`` on its own embedded chain and returns its row; a failure is a row too.
+
+    ``measure`` (a module-level function: it travels to the worker) adds a study's own figures.
+    """
     from defi_int.sim.runner import run_scenario
     from defi_int.sim.scenario import parse_scenario
 
@@ -104,7 +113,10 @@ def execute(spec: RunSpec, code: str) -> Row:
             overrides=spec.overrides,
             seed=spec.seed,
         )
-        row.update(figures(run_scenario(scenario)))
+        result = run_scenario(scenario)
+        row.update(figures(result))
+        if measure is not None:
+            row.update(measure(scenario, result))
     except Exception as exc:  # a failing run is recorded and the study goes on
         row["status"] = "error"
         row["error"] = f"{type(exc).__name__}: {exc}"

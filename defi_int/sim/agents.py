@@ -4,8 +4,15 @@
   number of bps through the oracle on the trader's side, an expiry a few steps out, AMM routing
   allowed with some probability.
 - ``InformedTraders``: they see the price path ``horizon`` steps ahead and trade in its direction
-  when the expected move beats ``min_edge_bps`` (their costs: the desk's spread and fee, or the
-  AMM's fee); their limit gives away at most half of that edge.
+  when the expected move over the oracle beats ``min_edge_bps`` (their costs: the desk's spread and
+  fee, or the AMM's fee). Their limit gives away at most half of that edge (``limit_rule =
+  "half_edge"``), or is drawn from ``limit_offset_bps`` exactly as noise traders draw theirs
+  (``"offset"``): then every term of an order is drawn exactly as a noise trader with the same keys
+  draws it, draw for draw (the side too, then replaced by the edge's), and only the side and the
+  moments they trade carry what they know.
+- ``FastTraders``: the same, but what they see is the reference price now (the path: the real
+  market), which a lagging oracle (``oracle.lag``) and so the desk's oracle-anchored prices show
+  late; they trade the gap between the two.
 - ``IntensityTraders`` (Avellaneda–Stoikov's market orders): every step, in every market, one
   buyer and one seller, each with a limit ``D`` USD through the oracle, where
   ``D = (ln(A·dt) + X)/k`` and ``X ~ Exp(1)``. A quote ``δ`` USD from the oracle fills when
@@ -14,6 +21,11 @@
   live for half a step (the step's batch sees them, the next one does not) and never allow the AMM.
 - ``arbitrage_trade``: the size that moves an AMM pool's mid back to the oracle, when the gap is
   beyond the arbitrageur's threshold.
+
+Addresses: trader ``i`` of a population signs with address ``i``; with ``rotate_every = N`` it moves
+to a fresh one (the population's next unused index, ``count``, ``count + 1`` ...) after every ``N``
+orders, so its history cannot follow it. ``OrderIntent.trader`` is that address index; the runner
+derives, funds and labels the addresses (every one maps to its population).
 
 Agents decide; the runner turns decisions into real signed orders (EIP-712, eth-account) and real
 transactions. Every random number comes from the one ``numpy.random.Generator`` the runner owns,
@@ -50,7 +62,7 @@ _PPM = 10**6
 class OrderIntent:
     """What one trader wants: the runner fills in the nonce, signs and submits."""
 
-    trader: int  # index of the trader in its population
+    trader: int  # index of the address it is signed with, in its population's (see ``_Traders._signer``)
     market: int
     is_buy: bool
     size: int
@@ -74,12 +86,37 @@ def _through(mark: int, is_buy: bool, offset_bps: float) -> int:
     return max(1, mark + shift if is_buy else mark - shift)
 
 
+@dataclass(frozen=True)
+class _Terms:
+    """The terms a noise trader draws for one order (in this order: the draws are the flow)."""
+
+    market: int
+    is_buy: bool
+    size: int
+    offset_bps: float
+    expiry: int
+    allow_amm: bool
+
+
 class _Traders:
-    """What both populations share: Poisson arrivals per trader and the common draws."""
+    """What the populations share: Poisson arrivals per trader, the common draws, the addresses."""
 
     def __init__(self, spec: TraderSpec, markets: tuple[int, ...]) -> None:
         self.spec = spec
         self.markets = spec.markets or markets
+        self._address = list(range(spec.count))  # the address index each trader signs with now
+        self._signed = [0] * spec.count  # orders signed with it
+        self._fresh = spec.count  # the next address no trader has used
+
+    def _signer(self, trader: int) -> int:
+        """The address ``trader`` signs its next order with: a fresh one after every ``rotate_every``."""
+        every = self.spec.rotate_every
+        if every is not None:
+            if self._signed[trader] == every:
+                self._address[trader], self._signed[trader] = self._fresh, 0
+                self._fresh += 1
+            self._signed[trader] += 1
+        return self._address[trader]
 
     def _arrivals(self, rng: np.random.Generator) -> Iterator[int]:
         """The index of the trader behind each order this step, in a fixed order."""
@@ -98,6 +135,15 @@ class _Traders:
     def _allow_amm(self, rng: np.random.Generator) -> bool:
         return bool(rng.random() < self.spec.allow_amm)
 
+    def _terms(self, rng: np.random.Generator, now: int, block_time: int) -> _Terms:
+        """One order's terms drawn as a noise trader draws them: market, side, size, limit offset,
+        expiry, AMM permission."""
+        market = self._market(rng)
+        is_buy = bool(rng.random() < 0.5)
+        size = _size(rng, self.spec)
+        offset = float(rng.uniform(*self.spec.limit_offset_bps))
+        return _Terms(market, is_buy, size, offset, self._expiry(rng, now, block_time), self._allow_amm(rng))
+
     def intents(
         self, rng: np.random.Generator, marks: dict[int, int], now: int, block_time: int, step: int
     ) -> list[OrderIntent]:
@@ -114,16 +160,22 @@ class NoiseTraders(_Traders):
         spec = self.spec
         intents = []
         for trader in self._arrivals(rng):
-            market = self._market(rng)
-            is_buy = bool(rng.random() < 0.5)
-            size = _size(rng, spec)
-            offset = float(rng.uniform(*spec.limit_offset_bps))
-            expiry = self._expiry(rng, now, block_time)
-            allow_amm = self._allow_amm(rng)
-            if market not in marks:
+            terms = self._terms(rng, now, block_time)
+            if terms.market not in marks:
                 continue  # no price to anchor a limit on
-            limit = _through(marks[market], is_buy, offset)
-            intents.append(OrderIntent(trader, market, is_buy, size, limit, expiry, allow_amm, spec.max_fee_bps))
+            limit = _through(marks[terms.market], terms.is_buy, terms.offset_bps)
+            intents.append(
+                OrderIntent(
+                    self._signer(trader),
+                    terms.market,
+                    terms.is_buy,
+                    terms.size,
+                    limit,
+                    terms.expiry,
+                    terms.allow_amm,
+                    spec.max_fee_bps,
+                )
+            )
         return intents
 
 
@@ -134,28 +186,55 @@ class InformedTraders(_Traders):
         super().__init__(spec, markets)
         self.paths = paths
 
+    def _sees(self, market: int, step: int) -> int:
+        """The price the trader knows at ``step``: the path ``horizon`` steps ahead."""
+        path = self.paths[market]
+        return path[min(step + self.spec.horizon, len(path) - 1)]
+
+    def _edge_terms(self, rng: np.random.Generator, now: int, block_time: int) -> _Terms:
+        """The ``half_edge`` rule's draws (market, size, expiry, AMM permission): no side, no offset."""
+        market = self._market(rng)
+        size = _size(rng, self.spec)
+        expiry = self._expiry(rng, now, block_time)
+        return _Terms(market, False, size, 0.0, expiry, self._allow_amm(rng))
+
     def intents(
         self, rng: np.random.Generator, marks: dict[int, int], now: int, block_time: int, step: int
     ) -> list[OrderIntent]:
         spec = self.spec
+        # ``offset``: a noise trader's terms, draw for draw; only the side is the trader's own.
+        drawn = self._terms if spec.limit_rule == "offset" else self._edge_terms
         intents = []
         for trader in self._arrivals(rng):
-            market = self._market(rng)
-            size = _size(rng, spec)
-            expiry = self._expiry(rng, now, block_time)
-            allow_amm = self._allow_amm(rng)
-            mark = marks.get(market)
+            terms = drawn(rng, now, block_time)
+            mark = marks.get(terms.market)
             if mark is None:
                 continue
-            path = self.paths[market]
-            future = path[min(step + spec.horizon, len(path) - 1)]
-            edge_bps = (future - mark) * BPS / mark
+            edge_bps = (self._sees(terms.market, step) - mark) * BPS / mark
             if abs(edge_bps) <= spec.min_edge_bps:
                 continue  # not worth the costs
             is_buy = edge_bps > 0
-            limit = _through(mark, is_buy, abs(edge_bps) / 2)
-            intents.append(OrderIntent(trader, market, is_buy, size, limit, expiry, allow_amm, spec.max_fee_bps))
+            offset = terms.offset_bps if spec.limit_rule == "offset" else abs(edge_bps) / 2
+            intents.append(
+                OrderIntent(
+                    self._signer(trader),
+                    terms.market,
+                    is_buy,
+                    terms.size,
+                    _through(mark, is_buy, offset),
+                    terms.expiry,
+                    terms.allow_amm,
+                    spec.max_fee_bps,
+                )
+            )
         return intents
+
+
+class FastTraders(InformedTraders):
+    """One population of traders who see the reference price now, ahead of a lagging oracle."""
+
+    def _sees(self, market: int, step: int) -> int:
+        return self.paths[market][step]
 
 
 class IntensityTraders(_Traders):

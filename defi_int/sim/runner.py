@@ -2,8 +2,8 @@
 
 Setup: open the chain (``--backend``, ``--rpc-url`` or the scenario's ``[chain]``; revm in process
 by default), deploy the protocol with the scenario's parameters, derive and fund every trader and
-arbitrageur from labels, draw every market's price path from the scenario's one
-``numpy.random.Generator``.
+arbitrageur from labels (a population's addresses: ``sim.accounts``), draw every market's price
+path from the scenario's one ``numpy.random.Generator``.
 
 The clock is the scenario's on every backend: ``Chain`` sets every block's timestamp, setup starts
 ``SETUP_SECONDS`` before ``start_time`` and step ``t`` at ``start_time + t·block_time``. A node
@@ -12,12 +12,16 @@ scenario that much later, everything relative to its own deployment, so the fill
 
 Each step ``t`` (one keeper batch) runs, at the scenario clock ``start_time + t·block_time``:
 
-1. the oracle posts the path's price (every ``cadence`` steps, not during a stale window);
-2. arbitrageurs trade the AMM back toward the oracle (real ``PerpAmm.swap`` transactions);
+1. the oracle posts the path's price (every ``cadence`` steps, not during a stale window), the
+   price of ``oracle.lag`` steps ago: the path is the reference, the real market now;
+2. arbitrageurs trade the AMM back toward the oracle, or toward the reference
+   (``arbitrage.anchor``; real ``PerpAmm.swap`` transactions);
 3. the keeper's liquidator closes the traders and arbitrageurs below maintenance margin (of those
-   that ever traded: ``Keeper.liquidate``, one read of their books, the pure decision of
-   ``keeper.liquidator``, ``Vault.liquidate``);
-4. noise and informed traders sign orders (EIP-712) and hand them to the keeper's intake;
+   that ever traded: ``Keeper.liquidate``; its ``MarginWatch`` mirrors their books from the
+   batches and the arbitrageurs' swaps, so only those near maintenance are read; the pure
+   decision of ``keeper.liquidator``, ``Vault.liquidate``);
+4. noise, informed and fast traders sign orders (EIP-712) and hand them to the keeper's intake,
+   population by population, or in a random order (``shuffle_arrivals``);
 5. the keeper runs its loop on the chain venue (``ChainVenue``), the same keeper as the bot's: one
    ``settle`` transaction, reverts isolated, hedges;
 6. the recorder stores fills, liquidations, desk events (the desk's funding included) and the
@@ -49,18 +53,27 @@ from eth_account.signers.local import LocalAccount
 from defi_int.chain import Chain, deploy_system
 from defi_int.chain.deploy import System
 from defi_int.chain.venue import ChainVenue
-from defi_int.chain.views import check_invariants, market_and_accounts
+from defi_int.chain.views import check_invariants, market_and_accounts, read_accounts
 from defi_int.exceptions import ContractRevert, OrderRejected, RunFailed
 from defi_int.keeper.config import KeeperConfig
 from defi_int.keeper.keeper import Keeper
 from defi_int.keeper.venue import MarketState
+from defi_int.keeper.watch import MarginWatch
 from defi_int.market.ledger import INSURANCE_FUND
 from defi_int.market.paths import price_path
 from defi_int.metrics.records import AuditSettings, BookState, RunResult, TimePoint
 from defi_int.orders.model import Order
 from defi_int.orders.signing import sign_order
 from defi_int.reasons import Reason
-from defi_int.sim.agents import InformedTraders, IntensityTraders, NoiseTraders, OrderIntent, arbitrage_trade
+from defi_int.sim.accounts import PopulationAccounts
+from defi_int.sim.agents import (
+    FastTraders,
+    InformedTraders,
+    IntensityTraders,
+    NoiseTraders,
+    OrderIntent,
+    arbitrage_trade,
+)
 from defi_int.sim.recorder import Recorder
 from defi_int.sim.scenario import Scenario, choose_backend
 
@@ -69,8 +82,11 @@ SETUP_SECONDS = 86_400
 Progress = Callable[[int, int], None]  # (steps done, steps total)
 
 
+Agent = NoiseTraders | InformedTraders | FastTraders | IntensityTraders
+
+
 class _Population:
-    def __init__(self, accounts: list[LocalAccount], agent: NoiseTraders | InformedTraders | IntensityTraders) -> None:
+    def __init__(self, accounts: PopulationAccounts, agent: Agent) -> None:
         self.accounts = accounts
         self.agent = agent
 
@@ -151,18 +167,19 @@ class _Run:
         system = self.system
         unit = params.unit
         self.populations: list[_Population] = []
-        trader_types: dict[str, str] = {}
+        #: Every trader address funded so far -> its population (the recorder's ``trader_type``).
+        self.trader_types: dict[str, str] = {}
         self.paths = {
             m.id: price_path(m, m.price, scenario.steps, scenario.block_time, self.rng) for m in scenario.markets
         }
         for spec in scenario.traders:
-            accounts = [chain.account(f"trader:{spec.name}:{i}") for i in range(spec.count)]
-            for account in accounts:
-                system.fund(account, spec.margin * unit)
-                trader_types[account.address.lower()] = spec.name
-            agent: NoiseTraders | InformedTraders | IntensityTraders
+            accounts = PopulationAccounts(system, spec, unit, self.trader_types)
+            accounts.fund(spec.addresses(scenario.steps))
+            agent: Agent
             if spec.type == "informed":
                 agent = InformedTraders(spec, self.markets, self.paths)
+            elif spec.type == "fast":
+                agent = FastTraders(spec, self.markets, self.paths)
             elif spec.type == "intensity":
                 agent = IntensityTraders(spec, self.markets)
             else:
@@ -171,7 +188,6 @@ class _Run:
         self.arbs = [chain.account(f"arbitrageur:{i}") for i in range(scenario.arbitrage.count)]
         for arb in self.arbs:
             system.fund(arb, scenario.arbitrage.margin * unit)
-        self.accounts = [a.address for p in self.populations for a in p.accounts] + [a.address for a in self.arbs]
         #: The accounts that ever traded (a fill or a swap): the only ones that can hold a position,
         #: so the only ones the liquidator watches, in the order they first traded.
         self.holders: dict[str, None] = {}
@@ -179,7 +195,8 @@ class _Run:
         shift = self.time_shift  # a used node runs the whole scenario later: the session too
         session = (scenario.start_time + shift, scenario.time_of(scenario.steps) + shift)
         config = KeeperConfig.from_params(scenario.keeper, params, volatility, session, seed=scenario.seed)
-        self.keeper = Keeper(ChainVenue(system), config)
+        self.watch = MarginWatch()  # the liquidator's: told of the arbitrageurs' swaps
+        self.keeper = Keeper(ChainVenue(system), config, watch=self.watch)
         self.nonces = itertools.count(1)
         self.flow = hashlib.sha256()  # every order the agents sent, in order: the run's flow
         self.marks = {m.id: m.price for m in scenario.markets}  # what the oracle posted last
@@ -200,13 +217,18 @@ class _Run:
             block_time=scenario.block_time,
             markout_horizons=scenario.keeper.markout_horizons,
             closing_prices={m: path[scenario.steps] for m, path in self.paths.items()},
-            trader_types=trader_types,
+            trader_types=self.trader_types,  # the same dict: addresses funded later join it
             amm_fee_bps={m.market_id: m.amm_fee_bps for m in params.markets},
             audit=AuditSettings.from_params(scenario.keeper),
         )
         self.recorder = Recorder(self.result)
         self._read_state()
         self.result.start = self._book_state()
+
+    @property
+    def accounts(self) -> list[str]:
+        """Every trader address funded so far and every arbitrageur."""
+        return [*self.trader_types, *(arb.address for arb in self.arbs)]
 
     def _start_clock(self) -> None:
         """Puts the first setup block at ``setup_start``, or shifts the run past a used node's clock."""
@@ -217,12 +239,12 @@ class _Run:
             self.chain.set_next_block_timestamp(start)
 
     def _read_state(self) -> None:
-        """One read of every market and of the desk's and fee account's books (end of a step)."""
+        """One read of every market and of the desk's and fee account's books (end of a step); the
+        insurance fund's is read once, at the end."""
         system = self.system
         self.states: dict[int, MarketState]
-        self.states, books = market_and_accounts(system, [system.desk, system.fee_recipient, INSURANCE_FUND])
+        self.states, books = market_and_accounts(system, [system.desk, system.fee_recipient])
         self.desk_book, self.fee_book = books[system.desk], books[system.fee_recipient]
-        self.result.insurance_fund = books[INSURANCE_FUND].cash
 
     def _book_state(self) -> BookState:
         return BookState(self.desk_book.cash, self.fee_book.cash, dict(self.desk_book.positions), dict(self.marks))
@@ -255,8 +277,9 @@ class _Run:
     def _oracle(self, step: int) -> None:
         if not self.scenario.oracle.posts_at(step):
             return
+        source = self.scenario.oracle.source_step(step)
         for market in self.markets:
-            price = self.paths[market][step]
+            price = self.paths[market][source]
             self.system.set_price(market, price)
             self.marks[market] = price
             self.posted_at[market] = self.chain.timestamp()
@@ -266,12 +289,14 @@ class _Run:
         if not self.arbs:
             return
         arb = self.arbs[step % len(self.arbs)]
+        reference = self.scenario.arbitrage.anchor == "reference"
         for market in self.markets:
             # Nothing moved the pools since the end of the last step; the oracle may just have.
             pool = self.states[market].pool
             if pool is None or not self._fresh(market):
                 continue
-            trade = arbitrage_trade(market, pool, self.marks[market], self.result.price_scale, self.scenario.arbitrage)
+            target = self.paths[market][step] if reference else self.marks[market]
+            trade = arbitrage_trade(market, pool, target, self.result.price_scale, self.scenario.arbitrage)
             if trade is None:
                 continue
             try:
@@ -280,6 +305,7 @@ class _Run:
                 self.recorder.arbitrage_reverted(exc.error_name)
             else:
                 self.holders[arb.address] = None
+                self.watch.touched(arb.address)  # the liquidator reads its book again
 
     def _fresh(self, market: int) -> bool:
         """Whether the oracle price of ``market`` is still readable in the next block."""
@@ -295,9 +321,15 @@ class _Run:
         decided = self.scenario.time_of(step) + self.time_shift + 1
         now = self.chain.next_timestamp()
         bt = self.scenario.block_time
-        for population in self.populations:
-            for intent in population.agent.intents(self.rng, self.marks, decided, bt, step):
-                self._submit(step, now, population.accounts[intent.trader], intent)
+        arrivals = [
+            (population, intent)
+            for population in self.populations
+            for intent in population.agent.intents(self.rng, self.marks, decided, bt, step)
+        ]
+        if self.scenario.shuffle_arrivals:  # one draw, after the agents': the flow stays the seed's
+            arrivals = [arrivals[i] for i in self.rng.permutation(len(arrivals)).tolist()]
+        for population, intent in arrivals:
+            self._submit(step, now, population.accounts.account(intent.trader), intent)
 
     def _submit(self, step: int, now: int, account: LocalAccount, intent: OrderIntent) -> None:
         order = Order(
@@ -353,6 +385,7 @@ class _Run:
         self.result.end = self._book_state()
         self.result.flow_digest = self.flow.hexdigest()
         self.result.orders_open = len(self.keeper.book)
+        self.result.insurance_fund = read_accounts(system, [INSURANCE_FUND])[INSURANCE_FUND].cash
         # Every trader and arbitrageur; check_invariants adds the desk, AMM, fee account and owner.
         self.result.invariants = check_invariants(system, self.accounts)
         failure = nothing_filled(self.result)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 import tomllib
 import warnings
@@ -57,6 +58,7 @@ from defi_int.params import (
     choice,
     declared,
     fixed_to_str,
+    flag,
     integer,
     integers,
     market_problems,
@@ -70,12 +72,30 @@ from defi_int.params import (
 from defi_int.sim.schema import Context, Node, apply_overrides, declared_keys, read_declared, shown
 from defi_int.types import BPS, ONE
 
-TRADER_TYPES: Final = ("noise", "informed", "intensity")
-INFORMED_ONLY: Final = ("horizon", "min_edge_bps")
+TRADER_TYPES: Final = ("noise", "informed", "fast", "intensity")
+INFORMED_ONLY: Final = ("horizon",)
+EDGE_ONLY: Final = ("min_edge_bps", "limit_rule")
 INTENSITY_ONLY: Final = ("intensity", "decay")
+LIMIT_RULES: Final = ("half_edge", "offset")
 #: Keys an ``intensity`` population does not take: its orders are one of each side per step and market,
-#: of ``size_mean`` exactly, through the oracle by a drawn distance, for half a step, never to the AMM.
-NOT_FOR_INTENSITY: Final = ("rate", "size_sigma", "limit_offset_bps", "expiry_steps", "allow_amm", *INFORMED_ONLY)
+#: of ``size_mean`` exactly, through the oracle by a drawn distance, for half a step, never to the AMM,
+#: from one address per trader.
+NOT_FOR_INTENSITY: Final = (
+    "rate",
+    "size_sigma",
+    "limit_offset_bps",
+    "expiry_steps",
+    "allow_amm",
+    "rotate_every",
+    *INFORMED_ONLY,
+    *EDGE_ONLY,
+)
+#: The most addresses one population may be funded with (as many as ``count`` takes).
+MAX_ADDRESSES: Final = 10_000
+#: A rotating population is funded before the run for its expected orders plus this many standard
+#: deviations (Poisson); the rare run that needs more funds the rest when they are first used.
+ROTATION_SIGMAS: Final = 4
+ARB_ANCHORS: Final = ("oracle", "reference")
 JUMP_ONLY: Final = ("jump_intensity", "jump_mean", "jump_std")
 _NAME_MAX: Final = 100
 
@@ -110,18 +130,25 @@ class MarketSpec(PathParams, MarketParams):
 
 @dataclass(frozen=True, kw_only=True)
 class OracleSpec(Declared):
-    """[oracle]: the path's price is posted every ``cadence`` steps, except during
-    ``[stale_from, stale_from + stale_steps)`` when nothing is posted."""
+    """[oracle]: a price is posted every ``cadence`` steps, except during
+    ``[stale_from, stale_from + stale_steps)`` when nothing is posted. The price posted at step ``t``
+    is the path's at ``t − lag`` (the path's first price while ``t < lag``): the path is the
+    reference, the real market's price now, which the oracle shows ``lag`` steps late."""
 
     cadence: int = integer(1, 1, MAX_STEPS, unit="steps")
     stale_from: int | None = integer(None, 0, MAX_STEPS)
     stale_steps: int = integer(0, 0, MAX_STEPS, unit="steps")
+    lag: int = integer(0, 0, MAX_STEPS, unit="steps")
 
     def posts_at(self, step: int) -> bool:
         """Whether the oracle posts a price at ``step``."""
         if self.stale_from is not None and self.stale_from <= step < self.stale_from + self.stale_steps:
             return False
         return step % self.cadence == 0
+
+    def source_step(self, step: int) -> int:
+        """The step of the path whose price the oracle posts at ``step``."""
+        return max(0, step - self.lag)
 
     def problems(self) -> Iterator[Problem]:
         # A window starting after the last step is allowed: it never happens, so ``--set steps=N``
@@ -135,12 +162,18 @@ class TraderSpec(Declared):
     """[[traders]]: a population of ``count`` traders sending Poisson(``rate``) orders per step.
 
     Sizes are lognormal with mean ``size_mean`` (1e18 base units); limits sit
-    ``limit_offset_bps`` from the oracle on the trader's side; orders expire after
+    ``limit_offset_bps`` from the oracle on the trader's side (for informed and fast traders, only
+    with ``limit_rule = "offset"``); orders expire after
     ``expiry_steps`` steps; ``allow_amm`` is the probability an order allows the AMM. Informed
-    traders see the price ``horizon`` steps ahead and trade when the edge beats ``min_edge_bps``.
-    ``intensity`` traders are Avellaneda–Stoikov's market orders: a quote ``δ`` USD from the oracle
-    is taken with probability ``min(1, intensity·e^(−decay·δ))`` per step and side (``intensity``
-    is A·dt, ``decay`` is k), orders of ``size_mean`` exactly (``defi_int.sim.agents``).
+    traders see the price ``horizon`` steps ahead, ``fast`` traders the reference price now (the
+    path, which a lagging oracle shows late), and both trade when the edge over the oracle beats
+    ``min_edge_bps``; their ``limit_rule`` is ``half_edge`` (the limit gives away at most half the
+    edge) or ``offset`` (drawn from ``limit_offset_bps`` as noise traders draw theirs).
+    ``rotate_every``: each trader signs with a fresh funded address after that many orders (none:
+    one address for the run). ``intensity`` traders are Avellaneda–Stoikov's market orders: a quote
+    ``δ`` USD from the oracle is taken with probability ``min(1, intensity·e^(−decay·δ))`` per step
+    and side (``intensity`` is A·dt, ``decay`` is k), orders of ``size_mean`` exactly
+    (``defi_int.sim.agents``).
     """
 
     type: str = choice(REQUIRED, TRADER_TYPES)
@@ -157,6 +190,8 @@ class TraderSpec(Declared):
     margin: int = integer(100_000, 1, INT96_MAX, unit="whole tokens")
     horizon: int = integer(5, 1, MAX_STEPS, unit="steps")
     min_edge_bps: float = number(20.0, 0, unit="bps")
+    limit_rule: str = choice("half_edge", LIMIT_RULES)
+    rotate_every: int | None = integer(None, 1, MAX_STEPS, unit="orders")
     intensity: float = number(0.7, 0, 1e6, lo_open=True, unit="fills per step at the oracle (A·dt)")
     decay: float = number(1.5, 0, 1e9, lo_open=True, unit="per USD (k)")
 
@@ -165,15 +200,28 @@ class TraderSpec(Declared):
             object.__setattr__(self, "name", self.type)
         super().__post_init__()
 
+    def addresses(self, steps: int) -> int:
+        """How many addresses the population is funded with before a run of ``steps``: ``count``,
+        and when it rotates, a fresh one per ``rotate_every`` of the orders it may send (its expected
+        arrivals, ``count·rate·steps``, plus ``ROTATION_SIGMAS`` standard deviations)."""
+        if self.rotate_every is None:
+            return self.count
+        expected = self.count * self.rate * steps
+        orders = math.ceil(expected + ROTATION_SIGMAS * math.sqrt(expected))
+        return self.count + -(-orders // self.rotate_every)
+
 
 @dataclass(frozen=True, kw_only=True)
 class ArbSpec(Declared):
-    """[arbitrage]: ``count`` arbitrageurs trade the AMM back toward the oracle past ``threshold_bps``."""
+    """[arbitrage]: ``count`` arbitrageurs trade the AMM back toward the ``anchor`` past ``threshold_bps``:
+    the oracle's last post, or the reference (the path now: the real market, which a lagging oracle
+    shows ``oracle.lag`` steps late; arbitrageurs trade against the price they can trade elsewhere)."""
 
     count: int = integer(1, 0, 100, unit="arbitrageurs")
     threshold_bps: float = number(10.0, 0, unit="bps")
     max_size: int = amount(50 * ONE, 0, UINT112_MAX, lo_open=True, unit="base units", onchain="uint112")
     margin: int = integer(1_000_000, 1, INT96_MAX, unit="whole tokens")
+    anchor: str = choice("oracle", ARB_ANCHORS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -186,6 +234,9 @@ class Scenario(Declared):
     steps: int = integer(REQUIRED, 1, MAX_STEPS, unit="steps")
     block_time: int = integer(12, 2, 3_600, unit="seconds")
     start_time: int = integer(2_100_000_000, 0, MAX_TIMESTAMP, unit="unix seconds")
+    #: The orders of a step reach the keeper in a random order (else population by population, in
+    #: the file's order, so a population's place in the batch would tell it apart).
+    shuffle_arrivals: bool = flag(False)
     chain: ChainSpec = field(default_factory=ChainSpec)
     protocol: ProtocolParams = field(default_factory=ProtocolParams)
     markets: tuple[MarketSpec, ...]
@@ -261,7 +312,20 @@ class Scenario(Declared):
                 related = tuple(f"markets[{index}].{k}" for k in ("price", "path", *JUMP_ONLY, "drift", "volatility"))
                 yield Problem(f"markets[{index}].{key}", why, (*related, "steps", "block_time"))
         yield from self._clock_problems()
+        yield from self._rotation_problems()
         yield from self._deposit_problems()
+
+    def _rotation_problems(self) -> Iterator[Problem]:
+        for i, trader in enumerate(self.traders):
+            needed = trader.addresses(self.steps)
+            if needed > MAX_ADDRESSES:
+                yield Problem(
+                    f"traders[{i}].rotate_every",
+                    f"a fresh address every {trader.rotate_every} orders takes {show(needed)} funded addresses "
+                    "over the run (count + count x rate x steps / rotate_every, with room), above the "
+                    f"{show(MAX_ADDRESSES)} a population may hold",
+                    (f"traders[{i}].count", f"traders[{i}].rate", "steps"),
+                )
 
     def _clock_problems(self) -> Iterator[Problem]:
         longest = max((t.expiry_steps[1] for t in self.traders), default=0)
@@ -281,7 +345,7 @@ class Scenario(Declared):
             ("protocol.desk_capital", protocol.desk_capital),
             ("protocol.amm_capital", protocol.amm_capital),
             ("protocol.insurance_capital", protocol.insurance_capital),
-            *((f"traders[{i}].margin", t.count * t.margin) for i, t in enumerate(self.traders)),
+            *((f"traders[{i}].margin", t.addresses(self.steps) * t.margin) for i, t in enumerate(self.traders)),
             ("arbitrage.margin", self.arbitrage.count * self.arbitrage.margin),
         ]
         for i, trader in enumerate(self.traders):
@@ -578,10 +642,14 @@ def _traders(top: Node, market_ids: set[int]) -> tuple[TraderSpec, ...]:
 def _trader(node: Node, market_ids: set[int]) -> TraderSpec:
     node.check_keys(declared_keys(TraderSpec))
     kind = node.read("type", param_of(TraderSpec, "type"))
-    if kind == "noise":
+    if kind != "informed" and kind != "intensity":
         for key in INFORMED_ONLY:
             if node.has(key):
                 raise node.fail(key, "only for informed traders", [node.key("type")])
+    if kind == "noise":
+        for key in EDGE_ONLY:
+            if node.has(key):
+                raise node.fail(key, "only for informed and fast traders", [node.key("type")])
     if kind != "intensity":
         for key in INTENSITY_ONLY:
             if node.has(key):

@@ -83,6 +83,14 @@ def test_decoding_static_words_equals_eth_abis(drawn: tuple[list[str], tuple[Any
     assert decode_abi(tuple(types), data) == decode(types, data)
 
 
+@given(st.sampled_from(ELEMENTARY).flatmap(lambda t: st.tuples(st.just(t + "[]"), _values(t + "[]"))))
+def test_decoding_one_array_of_static_words_equals_eth_abis(drawn: tuple[str, list[Any]]) -> None:
+    abi_type, value = drawn
+    data = encode([abi_type], [value])
+
+    assert decode_abi((abi_type,), data) == decode([abi_type], data)
+
+
 def test_a_fill_batch_encodes_as_eth_abi_encodes_it() -> None:
     order = ("0x" + "ab" * 20, 7, True, 10**18, 2_000 * 10**18, 2**40, 2**200, 30, False)
     fills = [(order, b"\x11" * 65, 10**18, 1_999 * 10**18, 0, 2), (order, b"", 0, 0, 5 * 10**17, 0)]

@@ -9,7 +9,7 @@ from eth_utils.address import to_checksum_address
 from hypothesis import given
 from hypothesis import strategies as st
 
-from defi_int.chain.transactions import SECP256K1_N, decode_transaction, floor_gas, intrinsic_gas, sign
+from defi_int.chain.transactions import SECP256K1_N, decode_transaction, floor_gas, intrinsic_gas, rlp_encode, sign
 
 KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
 SENDER = Account.from_key(KEY).address
@@ -75,3 +75,15 @@ def test_intrinsic_gas_and_the_calldata_floor_count_zero_and_other_bytes():
     assert intrinsic_gas(data, create=False) == 21_000 + 10 * 4 + 5 * 16
     assert intrinsic_gas(data, create=True) == 21_000 + 10 * 4 + 5 * 16 + 32_000 + 2 * 1
     assert floor_gas(data) == 21_000 + 10 * (10 + 4 * 5)
+
+
+_RLP_ITEMS = st.recursive(
+    st.one_of(st.integers(0, 2**300), st.binary(max_size=80)),
+    lambda inner: st.lists(inner, max_size=6),
+    max_leaves=30,
+)
+
+
+@given(_RLP_ITEMS)
+def test_the_rlp_encoder_gives_the_rlp_librarys_bytes(item):
+    assert rlp_encode(item) == rlp.encode(item)

@@ -19,9 +19,17 @@ Data flow, the same in the simulator and the bot (both through ``scorer.Scorer``
   far the limit reaches through the oracle, bps); ``allowAmm``; ``maxFeeBps``; seconds to expiry;
 - **the market**: oracle log-returns over the last 1, 5 and 20 steps (bps; 0 until that much
   history); realized volatility (root mean square of the last 20 one-step returns, bps per step);
-  the AMM mid's deviation from the oracle (bps); the oracle's age (seconds); the imbalance of the
-  flow over the last ``FLOW_WINDOW`` steps (Σ signed size / Σ size, in −1..1);
-- **the desk**: its inventory as a share of the cap.
+  the AMM mid's deviation from the oracle (bps); the oracle's age (seconds); the flow of the last
+  ``FLOW_WINDOW`` steps (the current one included, the orders received before this one): its
+  imbalance (Σ signed size / Σ size, in −1..1), its net signed size (base units) and how many
+  orders it holds. The imbalance alone hides how much flow leans one way: two orders on one side
+  and twelve on one side are both an imbalance of 1, and informed takers who act on the same news
+  arrive as the second kind;
+- **the desk**: its inventory as a share of the cap; its quote for the order's whole size at
+  receipt, in bps from the oracle on the desk's side (its half-spread and its inventory skew: what
+  the desk earns against the oracle before the price moves; 0 when it quotes none). A label is the
+  desk's markout at that quote, so the quote's part of it is known at receipt, and the models
+  learn only the rest, the move (``models``).
 
 Directional features are in the order's direction (× +1 for a buy, −1 for a sell): a positive
 return, AMM deviation or flow imbalance means the market moves the way the order trades; a
@@ -83,8 +91,11 @@ class OrderFeatures:
     amm_deviation_bps: float  # (AMM mid − oracle) / oracle
     oracle_age_s: float  # not signed
     flow_imbalance: float
+    flow_net: float  # Σ signed size over the window, base units
+    flow_orders: int  # orders in the window (not signed)
     # the desk
     inventory_share: float  # inventory / cap, + when filling brings the desk toward zero
+    quote_spread_bps: float  # the desk's quote at receipt against the oracle, + when it is in the desk's favour
 
     NAMES: ClassVar[tuple[str, ...]]
 
@@ -108,7 +119,7 @@ class OrderFeatures:
 
 OrderFeatures.NAMES = tuple(f.name for f in fields(OrderFeatures))
 _VALUES = attrgetter(*OrderFeatures.NAMES)
-_INTS = frozenset({"trader_fills", "trader_marked", "allow_amm", "max_fee_bps"})
+_INTS = frozenset({"trader_fills", "trader_marked", "allow_amm", "max_fee_bps", "flow_orders"})
 
 
 @dataclass
@@ -122,6 +133,8 @@ class _Market:
     amm_mid: int = 0
     amm_base: int = 0
     log_prices: deque[float] = field(default_factory=lambda: deque(maxlen=max(RETURN_STEPS) + 1))
+    returns: tuple[float, ...] = (0.0,) * len(RETURN_STEPS)  # of the oracle's path, up (not signed): at each read
+    volatility: float = 0.0
     flow: deque[tuple[int, float]] = field(default_factory=deque)  # (step, signed size) of recent orders
 
 
@@ -154,6 +167,8 @@ class FlowWatch:
         else:
             state.log_prices.append(log_price)
         state.step, state.now = step, now
+        state.returns = tuple(self._return(state, steps) for steps in RETURN_STEPS)
+        state.volatility = self._volatility(state)
         state.oracle, state.updated_at, state.amm_mid, state.amm_base = oracle_price, updated_at, amm_mid, amm_base
         while state.flow and state.flow[0][0] <= step - FLOW_WINDOW:
             state.flow.popleft()
@@ -162,13 +177,21 @@ class FlowWatch:
             self._last_order = {t: at for t, at in self._last_order.items() if now - at <= 2 * IDLE_CAP_S}
 
     def features(
-        self, order: Order, now: int, inventory: int, cap: int, fills: TraderStats, marked: TraderStats
+        self,
+        order: Order,
+        now: int,
+        inventory: int,
+        cap: int,
+        fills: TraderStats,
+        marked: TraderStats,
+        quote: int | None = None,
     ) -> OrderFeatures:
         """``order``'s features at ``now`` (pure: nothing is recorded; see ``note_order``).
 
         ``inventory`` is the desk's position in the order's market and ``cap`` the most it may hold
         (base units); ``fills`` the trader's marked internal fills, ``marked`` the trader's marked
-        orders (counterfactual labels included). A market never observed has zero market features.
+        orders (counterfactual labels included); ``quote`` the desk's price for the order's whole
+        size (1e18; None: it quotes none). A market never observed has zero market features.
         """
         side = 1.0 if order.is_buy else -1.0
         state = self._markets.get(order.market) or _Market()
@@ -176,7 +199,7 @@ class FlowWatch:
         idle = IDLE_CAP_S if last is None else min(float(now - last), IDLE_CAP_S)
         oracle = state.oracle
         aggressiveness = side * (order.limit_price - oracle) * BPS / oracle if oracle else 0.0
-        returns = [side * self._return(state, steps) for steps in RETURN_STEPS]
+        returns = [side * r for r in state.returns]
         deviation = (state.amm_mid - oracle) * BPS / oracle if oracle and state.amm_mid else 0.0
         signed = sum(size for _, size in state.flow)
         total = sum(abs(size) for _, size in state.flow)
@@ -196,11 +219,14 @@ class FlowWatch:
             return_1_bps=returns[0],
             return_5_bps=returns[1],
             return_20_bps=returns[2],
-            volatility_bps=self._volatility(state),
+            volatility_bps=state.volatility,
             amm_deviation_bps=side * deviation,
             oracle_age_s=float(now - state.updated_at) if state.updated_at else 0.0,
             flow_imbalance=side * signed / total if total else 0.0,
+            flow_net=side * signed,
+            flow_orders=len(state.flow),
             inventory_share=side * inventory / cap if cap else 0.0,
+            quote_spread_bps=side * (quote - oracle) * BPS / oracle if quote and oracle else 0.0,
         )
 
     def note_order(self, order: Order, now: int) -> None:

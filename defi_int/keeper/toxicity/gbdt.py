@@ -2,17 +2,18 @@
 
 Data flow::
 
-    update(features, label)   the label joins a ring of the latest ``window`` matured labels
+    update(features, label, move)   the label and its move join a ring of the latest ``window``
         ▼
     end_step(step)            every ``refit_steps`` steps (once ``MIN_LABELS`` labels of both
         │                     classes are in the ring): LightGBM fits, on the ring in time order,
         │                     a classifier (binary log-loss: toxic or not) and a regressor (L2:
-        │                     the markout's conditional mean), and both are compiled (``Trees``)
+        │                     the move's conditional mean), and both are compiled (``Trees``)
         ▼
     predict(features)         one walk of the compiled trees (numpy, ~20 µs), not LightGBM's
                               predict (~0.5 ms for a single row through its Python API)
 
-Before the first fit the model predicts the pooled prior (the toxic share and mean label so far).
+Before the first fit the model predicts the pooled prior (the toxic share and mean move so far).
+The expected markout is the quote's spread (a feature) plus the expected move (``models``).
 
 LightGBM rather than scikit-learn's HistGradientBoosting: a fitted LightGBM model is described
 publicly and exactly by its model text (``model_to_string``, the format it saves models in, every
@@ -160,6 +161,18 @@ def _depth(left: Ints, right: Ints) -> int:
     return deepest
 
 
+def _train(lightgbm: Any, data: Any, objective: str, seed: int) -> Trees:
+    booster = lightgbm.train({**_PARAMS, "objective": objective, "seed": seed}, data, num_boost_round=ROUNDS)
+    return Trees.from_model_text(booster.model_to_string())
+
+
+def fit_classifier(rows: Floats, toxic: npt.NDArray[np.bool_], seed: int = 0) -> Trees:
+    """The gbdt's classifier, fitted once on ``rows`` (its parameters): for studies of the features."""
+    import lightgbm
+
+    return _train(lightgbm, lightgbm.Dataset(rows, label=toxic.astype(np.float64), params=_PARAMS), "binary", seed)
+
+
 class GbdtModel:
     """``gbdt``: see the module docstring."""
 
@@ -173,48 +186,54 @@ class GbdtModel:
         self.seed = seed
         self.rows = np.zeros((window, _WIDTH), dtype=np.float64)
         self.labels = np.zeros(window, dtype=np.float64)
+        self.moves = np.zeros(window, dtype=np.float64)
         self.seen = 0  # labels ever received; the ring's next slot is seen % window
         self.prior = Prior()
+        self.move_prior = Prior()
         self.classifier: Trees | None = None
         self.regressor: Trees | None = None
         self.next_fit: int | None = None  # the first step the next fit is due (None: as soon as possible)
         self.fits = 0
 
     def predict(self, features: OrderFeatures) -> Prediction:
+        spread = features.quote_spread_bps
         if self.classifier is None or self.regressor is None:
-            p = self.prior.p_toxic
-            return Prediction(p, self.prior.mean, p >= 0.5)
+            p, move = self.prior.p_toxic, self.move_prior.mean
+            return Prediction(p, spread + move, p >= 0.5, move)
         x = features.as_array()
         p = sigmoid(self.classifier.raw(x))
-        return Prediction(p, self.regressor.raw(x), p >= 0.5)
+        move = self.regressor.raw(x)
+        return Prediction(p, spread + move, p >= 0.5, move)
 
-    def update(self, features: OrderFeatures, label_bps: float) -> None:
+    def update(self, features: OrderFeatures, label_bps: float, move_bps: float) -> None:
         slot = self.seen % self.window
         self.rows[slot] = features.as_array()
         self.labels[slot] = label_bps
+        self.moves[slot] = move_bps
         self.seen += 1
         self.prior.add(label_bps)
+        self.move_prior.add(move_bps)
 
     def end_step(self, step: int) -> None:
         if self.next_fit is not None and step < self.next_fit:
             return
-        rows, labels = self.ring()
+        rows, labels, moves = self.ring()
         toxic = int((labels < 0).sum())
         if len(labels) < MIN_LABELS or min(toxic, len(labels) - toxic) < MIN_CLASS:
             return
-        self.fit(rows, labels)
+        self.fit(rows, labels, moves)
         self.next_fit = step + self.refit_steps
 
-    def ring(self) -> tuple[Floats, Floats]:
-        """The window's rows and labels, oldest first."""
+    def ring(self) -> tuple[Floats, Floats, Floats]:
+        """The window's rows, labels and moves, oldest first."""
         if self.seen <= self.window:
-            return self.rows[: self.seen], self.labels[: self.seen]
+            return self.rows[: self.seen], self.labels[: self.seen], self.moves[: self.seen]
         start = self.seen % self.window
         order = np.r_[start : self.window, 0:start]
-        return self.rows[order], self.labels[order]
+        return self.rows[order], self.labels[order], self.moves[order]
 
-    def fit(self, rows: Floats, labels: Floats) -> None:
-        """Fits and compiles the classifier and the regressor on ``rows`` and their ``labels``.
+    def fit(self, rows: Floats, labels: Floats, moves: Floats) -> None:
+        """Fits and compiles the classifier (on whether each label is toxic) and the regressor (on the moves).
 
         Both train on one binned ``Dataset`` (binning depends on the rows only), its label swapped.
         """
@@ -222,13 +241,12 @@ class GbdtModel:
 
         data = lightgbm.Dataset(rows, label=(labels < 0).astype(np.float64), params=_PARAMS)
         self.classifier = self._train(lightgbm, data, "binary")
-        data.set_label(labels)
+        data.set_label(moves)
         self.regressor = self._train(lightgbm, data, "regression")
         self.fits += 1
 
     def _train(self, lightgbm: Any, data: Any, objective: str) -> Trees:
-        booster = lightgbm.train({**_PARAMS, "objective": objective, "seed": self.seed}, data, num_boost_round=ROUNDS)
-        return Trees.from_model_text(booster.model_to_string())
+        return _train(lightgbm, data, objective, self.seed)
 
     def state(self) -> bytes:
         return dump_state(self.kind, self.__dict__)

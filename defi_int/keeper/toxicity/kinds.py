@@ -41,7 +41,7 @@ def load_model(data: bytes, kind: str | None = None) -> ToxicityModel:
         return rule
     if saved_kind == "logistic":
         logistic = LogisticModel.__new__(LogisticModel)
-        logistic.scaler, logistic.classifier, logistic.regressor = payload
+        logistic.scaler, logistic.classifier, logistic.regressor, logistic.prior, logistic.move_prior = payload
         return logistic
     if saved_kind == "gbdt":
         return GbdtModel.restore(payload)

@@ -13,7 +13,11 @@ Labels arrive late, and nothing may learn from one before it exists::
         │                the order they were pushed, the items with ``step + horizon <= now`` whose
         │                market has a mark at ``now`` (a stale market keeps them waiting)
         ▼
-    Label(pending, markout_bps, marked_at)   -> the per-trader book and the model's ``update``
+    Label(pending, markout_bps, marked_at, move_bps)   -> the per-trader book and the model's ``update``
+
+A label's ``move_bps`` is the same markout measured from the oracle at the trade (``Pending.mark``)
+instead of the trade's price: the part of the label the trader's information decides, without
+the desk's own spread and inventory skew (``markout_bps ≈ the quote's spread + move_bps``).
 
 A ``Pending`` may carry the order's features and the prediction made at receipt, so a label can
 be joined to what was predicted before it existed; a counterfactual one is the desk's quote at
@@ -58,6 +62,7 @@ class Pending:
     features: OrderFeatures | None = None
     prediction: Prediction | None = None
     counterfactual: bool = False  # a quote the desk did not fill, not a fill
+    mark: int = 0  # the oracle at the trade (1e18; 0: unknown, the move is then measured from ``price``)
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,7 @@ class Label:
     pending: Pending
     markout_bps: float
     marked_at: int
+    move_bps: float = 0.0  # the markout from the oracle at the trade (see the module docstring)
 
     @property
     def toxic(self) -> bool:
@@ -109,7 +115,8 @@ class LabelQueue:
             if item.step + self.horizon > now or mark is None:
                 keep.append(item)
             else:
-                ready.append(Label(item, markout_bps(item.desk_buys, item.price, mark), now))
+                move = markout_bps(item.desk_buys, item.mark or item.price, mark)
+                ready.append(Label(item, markout_bps(item.desk_buys, item.price, mark), now, move))
         self._pending = keep
         return ready
 

@@ -2,8 +2,9 @@
 
 Every model is a ``ToxicityModel``::
 
-    predict(features) -> Prediction(p_toxic, expected_markout_bps, flagged)   pure: changes nothing
-    update(features, label_bps)    one matured label (``labels``): the desk's markout at the horizon
+    predict(features) -> Prediction(p_toxic, expected_markout_bps, flagged, expected_move_bps)   pure
+    update(features, label_bps, move_bps)   one matured label (``labels``): the desk's markout at the
+                                   horizon, and the move (the same markout from the oracle at the trade)
     end_step(step)                 after the step's labels: periodic work (the gbdt's refit)
     state() -> bytes               everything it learned; ``kinds.load_model(state)`` restores it exactly
 
@@ -15,10 +16,20 @@ Every model is a ``ToxicityModel``::
   p and the expected markout are the running toxic share and mean label of the orders the rule
   flagged, or of those it did not (conditional means, calibrated by construction);
 - ``logistic``: online logistic regression (river), features standardized online (each clipped to
-  ±``CLIP_Z`` standard deviations); the expected markout is an online linear regression (river,
-  target standardized online) on the same inputs, the conditional mean under squared loss;
+  ±``CLIP_Z`` standard deviations); the expected move is an online linear regression (river,
+  target standardized online) on the same inputs, the conditional mean under squared loss. It
+  learns from the first label but predicts the pooled prior until it has learned ``MIN_LABELS``,
+  as the gbdt does before its first fit: a few SGD steps on standardizations of a handful of rows
+  give wild predictions, and the policy would act on them;
 - ``gbdt``: gradient-boosted trees (LightGBM, ``gbdt.GbdtModel``), refit every ``refit_steps``
   steps on the latest ``window`` matured labels.
+
+The learned models regress the **move**, not the label: a label is the desk's markout at its own
+quote, ``≈ quote_spread_bps + move``, and the quote's part (the half-spread and the inventory
+skew, a feature) is known at receipt. Learned whole, the skew (tens of bps at a large inventory)
+drowns the information the models are there to find; so the expected markout is the quote's
+spread plus the expected move, and the policy prices the move at the quote it decides at
+(``keeper.policy``). The classifier learns the label itself (toxic: the markout is negative).
 
 The learned models flag an order when ``p_toxic >= 0.5``; the keeper's policy prices the expected
 markout rather than trusting the flag. Deterministic: no global random state, the gbdt seeded from
@@ -38,12 +49,14 @@ from typing import Any, Final, Protocol
 from defi_int.exceptions import DefiIntError
 from defi_int.keeper.toxicity.features import OrderFeatures
 from defi_int.keeper.toxicity.traders import trader_rule
-from defi_int.params import TOXICITY_MODELS, KeeperParams
+from defi_int.params import TOXICITY_MIN_LABELS, TOXICITY_MODELS, KeeperParams
 
 #: The choices of ``keeper.toxicity_model``.
 MODELS: Final = TOXICITY_MODELS
-#: The version of the saved state; a state of another version is refused.
-STATE_VERSION: Final = 1
+#: The version of the saved state; a state of another version is refused (2: the models learn the move).
+STATE_VERSION: Final = 2
+#: A learned model predicts the pooled prior until it has learned this many labels.
+MIN_LABELS: Final = TOXICITY_MIN_LABELS
 #: The logistic model's SGD learning rates (classifier, regressor) and L2 penalty.
 LOGISTIC_LR: Final = 0.02
 REGRESSION_LR: Final = 0.01
@@ -101,6 +114,7 @@ class Prediction:
     p_toxic: float  # probability that the desk's markout at the horizon is negative
     expected_markout_bps: float  # the desk's expected markout at the horizon, bps of the price
     flagged: bool = False  # the model's own verdict: the rule's for trader_rule, p >= 0.5 for learned ones
+    expected_move_bps: float | None = None  # of which the move from the oracle (None: not modelled apart)
 
 
 NO_PREDICTION: Final = Prediction(0.0, 0.0, False)
@@ -113,7 +127,7 @@ class ToxicityModel(Protocol):
 
     def predict(self, features: OrderFeatures) -> Prediction: ...
 
-    def update(self, features: OrderFeatures, label_bps: float) -> None: ...
+    def update(self, features: OrderFeatures, label_bps: float, move_bps: float) -> None: ...
 
     def end_step(self, step: int) -> None: ...
 
@@ -176,7 +190,7 @@ class NoModel:
     def predict(self, features: OrderFeatures) -> Prediction:
         return NO_PREDICTION
 
-    def update(self, features: OrderFeatures, label_bps: float) -> None:
+    def update(self, features: OrderFeatures, label_bps: float, move_bps: float) -> None:
         pass
 
     def end_step(self, step: int) -> None:
@@ -204,7 +218,7 @@ class TraderRuleModel:
         cell = self.cells[flagged]
         return Prediction(cell.p_toxic, cell.mean, flagged)
 
-    def update(self, features: OrderFeatures, label_bps: float) -> None:
+    def update(self, features: OrderFeatures, label_bps: float, move_bps: float) -> None:
         self.cells[self.flags(features)].add(label_bps)
 
     def end_step(self, step: int) -> None:
@@ -228,28 +242,35 @@ class LogisticModel:
         self.regressor: Any = preprocessing.TargetStandardScaler(
             regressor=linear_model.LinearRegression(optimizer=optim.SGD(REGRESSION_LR), l2=LOGISTIC_L2)
         )
+        self.prior = Prior()  # of the labels (the toxic share)
+        self.move_prior = Prior()  # of the moves (their mean)
 
     def _inputs(self, features: OrderFeatures) -> dict[str, float]:
         scaled = self.scaler.transform_one(features.as_dict())
         return {name: min(max(value, -CLIP_Z), CLIP_Z) for name, value in scaled.items()}
 
     def predict(self, features: OrderFeatures) -> Prediction:
+        if self.prior.count < MIN_LABELS:
+            p, move = self.prior.p_toxic, self.move_prior.mean
+            return Prediction(p, features.quote_spread_bps + move, p >= 0.5, move)
         inputs = self._inputs(features)
         p = float(self.classifier.predict_proba_one(inputs)[True])
-        expected = float(self.regressor.predict_one(inputs))
-        return Prediction(p, expected, p >= 0.5)
+        move = float(self.regressor.predict_one(inputs))
+        return Prediction(p, features.quote_spread_bps + move, p >= 0.5, move)
 
-    def update(self, features: OrderFeatures, label_bps: float) -> None:
+    def update(self, features: OrderFeatures, label_bps: float, move_bps: float) -> None:
         self.scaler.learn_one(features.as_dict())
         inputs = self._inputs(features)
         self.classifier.learn_one(inputs, label_bps < 0)
-        self.regressor.learn_one(inputs, label_bps)
+        self.regressor.learn_one(inputs, move_bps)
+        self.prior.add(label_bps)
+        self.move_prior.add(move_bps)
 
     def end_step(self, step: int) -> None:
         pass
 
     def state(self) -> bytes:
-        return dump_state(self.kind, (self.scaler, self.classifier, self.regressor))
+        return dump_state(self.kind, (self.scaler, self.classifier, self.regressor, self.prior, self.move_prior))
 
 
 def sigmoid(raw: float) -> float:

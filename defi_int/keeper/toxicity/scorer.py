@@ -30,6 +30,7 @@ is the same); a state holds pickles, so restore only states this desk wrote (its
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ class Scorer:
         self.queue = LabelQueue(config.horizon)
         self.model: ToxicityModel = make_model(config)
         self._open: dict[bytes, _Open] = {}
+        self._expiries: list[tuple[int, bytes]] = []  # a heap of (expiry, digest) over ``_open``
         # (dicts as ordered sets: a state's bytes do not depend on the hash seed)
         self._quoted: dict[bytes, None] = {}  # orders with a counterfactual label pending
         self._void: dict[bytes, None] = {}  # ... of which an internal fill was booked: no counterfactual label
@@ -86,9 +88,9 @@ class Scorer:
         self.watch.observe_market(step, now, market, oracle_price, updated_at, amm_mid, amm_base)
         if step != self._pruned_at:
             self._pruned_at = step
-            gone = [d for d, entry in self._open.items() if entry.expiry + OPEN_GRACE_S < now]
-            for digest in gone:
-                del self._open[digest]
+            expiries = self._expiries
+            while expiries and expiries[0][0] + OPEN_GRACE_S < now:
+                self._open.pop(heapq.heappop(expiries)[1], None)
 
     def score(
         self,
@@ -111,15 +113,17 @@ class Scorer:
         if known is not None:
             return known.features, known.prediction
         features = self.watch.features(
-            order, now, inventory, cap, self.fills.stats(order.trader), self.marked.stats(order.trader)
+            order, now, inventory, cap, self.fills.stats(order.trader), self.marked.stats(order.trader), desk_quote
         )
         prediction = self.model.predict(features)
         self.watch.note_order(order, now)
         self._open[digest] = _Open(features, prediction, order.expiry)
+        heapq.heappush(self._expiries, (order.expiry, digest))
         if self.config.counterfactual and desk_quote:
             trader = order.trader.lower()
             quote = Pending(step, order.market, not order.is_buy, desk_quote, order.size, trader, digest, features)
-            self.queue.push(dataclasses.replace(quote, prediction=prediction, counterfactual=True))
+            mark = self.watch.oracle(order.market)  # the move is measured from it
+            self.queue.push(dataclasses.replace(quote, prediction=prediction, counterfactual=True, mark=mark))
             self._quoted[digest] = None
         return features, prediction
 
@@ -131,7 +135,10 @@ class Scorer:
             return
         entry = self._open.get(digest)
         features, prediction = (entry.features, entry.prediction) if entry else (None, None)
-        fill = Pending(step, market, not trader_buys, price, size, trader.lower(), digest, features, prediction)
+        mark = self.watch.oracle(market)  # the latest observed: the fill's step
+        fill = Pending(
+            step, market, not trader_buys, price, size, trader.lower(), digest, features, prediction, mark=mark
+        )
         self.queue.push(fill)
         if digest in self._quoted:
             self._void[digest] = None
@@ -152,7 +159,7 @@ class Scorer:
             if self.marked is not self.fills:
                 self.marked.add(pending.trader, label.markout_bps, pending.size)
             if pending.features is not None:
-                self.model.update(pending.features, label.markout_bps)
+                self.model.update(pending.features, label.markout_bps, label.move_bps)
             learned.append(label)
         self.model.end_step(step)
         return learned
@@ -171,6 +178,7 @@ class Scorer:
             None if self.marked is self.fills else self.marked,
             self.queue,
             self._open,
+            self._expiries,
             self._quoted,
             self._void,
             self._pruned_at,
@@ -191,7 +199,8 @@ class Scorer:
             raise ToxicityStateError(f"saved under another configuration: {', '.join(differ)}")
         scorer = cls.__new__(cls)
         scorer.config = config
-        scorer.watch, scorer.fills, marked, scorer.queue, scorer._open, scorer._quoted, scorer._void, pruned = parts
+        scorer.watch, scorer.fills, marked, scorer.queue, scorer._open, scorer._expiries, *rest = parts
+        scorer._quoted, scorer._void, pruned = rest
         scorer.marked = scorer.fills if marked is None else marked
         scorer._pruned_at = pruned
         scorer.model = load_model(model, config.model)

@@ -25,10 +25,20 @@ POOL = Pool(1_000 * ONE, 1_000 * ONE * MARK // SCALE, 30)  # the AMM charges ~30
 QUOTE = MARK * 10_005 // 10_000  # the desk's quote for a buy: 5 bps over the mark
 
 
-def verdict(p: float, markout: float, *, size: int = ONE, policy: PolicyParams | None = None, inventory: int = 0):
+def verdict(
+    p: float,
+    markout: float,
+    *,
+    size: int = ONE,
+    policy: PolicyParams | None = None,
+    inventory: int = 0,
+    limit: int | None = None,
+    move: float | None = None,
+):
     return decide(
-        "logistic", Prediction(p, markout), is_buy=True, remaining=size, mark=MARK, inventory=inventory,
-        quote=QUOTE, amm_reference=amm_reference(POOL, True, size), params=PARAMS, policy=policy or PolicyParams(),
+        "logistic", Prediction(p, markout, expected_move_bps=move), is_buy=True, remaining=size, mark=MARK,
+        inventory=inventory, quote=QUOTE, amm_reference=amm_reference(POOL, True, size), params=PARAMS,
+        policy=policy or PolicyParams(), limit=limit,
     )  # fmt: skip
 
 
@@ -53,11 +63,40 @@ def test_a_shortfall_beyond_the_amms_price_or_the_desks_widest_is_not_taken_insi
     assert (narrow.cap, narrow.reason) == (0, Reason.TOXIC)
 
 
+def test_the_widening_stops_at_the_orders_limit_and_the_edge_judges_what_is_left():
+    limit = QUOTE + MARK * 6 // 10_000  # the trader accepts 6 bps more than the desk's quote
+    tolerant = verdict(0.3, -12.0, limit=limit, policy=PolicyParams(edge_bps=-15.0))
+    assert tolerant.cap == ONE and tolerant.widen_bps == pytest.approx(6.0, abs=1e-6)
+    strict = verdict(0.3, -12.0, limit=limit, policy=PolicyParams(edge_bps=-5.0))  # −12 − risk + 6 < −5
+    assert (strict.cap, strict.widen_bps, strict.reason) == (0, 0.0, Reason.TOXIC)
+
+
+def test_the_move_is_priced_at_the_quote_the_desk_decides_at():
+    v = verdict(0.3, 99.0, move=-3.0)  # the expected markout at receipt is replaced by spread + move
+    assert v.decision.expected_markout_bps == pytest.approx(5.0 - 3.0)
+
+
+def test_without_a_widening_allowed_the_edge_alone_decides():
+    keep = verdict(0.3, -8.0, policy=PolicyParams(edge_bps=-10.0, max_widen_bps=0.0))
+    drop = verdict(0.3, -8.0, policy=PolicyParams(edge_bps=-5.0, max_widen_bps=0.0))
+    assert (keep.cap, keep.widen_bps) == (ONE, 0.0) and drop.cap == 0
+
+
 def test_the_inventory_charge_makes_growing_a_position_cost_and_shedding_it_pay():
-    growing = verdict(0.1, 0.0, inventory=-40 * ONE)  # the desk is short; a buy makes it shorter
-    shedding = verdict(0.1, 0.0, inventory=40 * ONE)
+    growing = verdict(0.1, 0.0, inventory=-10 * ONE)  # the desk is short; a buy makes it shorter
+    shedding = verdict(0.1, 0.0, inventory=10 * ONE)
     assert growing.decision.risk_bps > 0 > shedding.decision.risk_bps
     assert growing.widen_bps > 0 and shedding.widen_bps == 0
+
+
+@pytest.mark.parametrize("inventory", [-20, -5, 0, 5, 20])
+def test_the_inventory_charge_gives_back_the_skew_of_the_desks_own_quote(inventory: int):
+    # at the skewed quote, the markout of a trade with no information is the half-spread less the
+    # skew on the side that sheds inventory; the charge returns it, so the edge does not depend on q
+    k = PARAMS.risk_aversion * PARAMS.variance_per_second * PARAMS.horizon_seconds * 10_000
+    skewed_markout = PARAMS.half_spread_bps - inventory * k  # a buy makes the desk sell
+    v = verdict(0.1, skewed_markout, inventory=inventory * ONE)
+    assert v.decision.ev_internal_bps == pytest.approx(PARAMS.half_spread_bps - k / 2)
 
 
 def test_the_score_caps_the_share_taken_inside_above_its_threshold():
@@ -71,6 +110,18 @@ def entry(seq: int, prediction: Prediction, limit: int = MARK * 101 // 100) -> B
     e = BookEntry(order, b"\x01" * 65, seq.to_bytes(32, "big"), seq)
     e.prediction = prediction
     return e
+
+
+def test_the_planner_widens_no_further_than_the_limit_and_still_fills():
+    book = MarketBook(MARK, 0, 10 * ONE, POOL)
+    limit = MARK * 10_009 // 10_000  # 4 bps above the desk's unwidened quote
+    tolerant = PolicyParams(edge_bps=-10.0)  # the 6 bps left after widening to the limit are accepted
+    plan = plan_market(
+        [entry(1, Prediction(0.4, -10.0), limit=limit)], book, PARAMS, fee_bps=2, model="logistic", policy=tolerant
+    )
+    ((fill,), (trace,)) = plan.fills, plan.traces
+    assert fill.fill.internal_size == ONE and fill.fill.internal_price == limit
+    assert trace.action is Action.WIDEN
 
 
 def test_the_planner_widens_fills_and_traces_the_decision_never_worse_than_the_amm():

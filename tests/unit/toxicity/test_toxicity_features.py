@@ -71,6 +71,7 @@ def test_a_sell_sees_the_directional_features_negated_and_the_rest_alike() -> No
         "return_20_bps",
         "amm_deviation_bps",
         "flow_imbalance",
+        "flow_net",
         "inventory_share",
     }
     for name in OrderFeatures.NAMES:
@@ -98,7 +99,7 @@ def test_a_second_read_of_the_same_step_replaces_the_first() -> None:
         watch.observe_market(3, T0, 0, price(3), T0, price(3), ONE)
 
 
-def test_flow_imbalance_counts_the_orders_of_the_last_five_steps() -> None:
+def test_the_flow_features_count_the_orders_of_the_last_five_steps() -> None:
     watch = watched(20)
     now = T0 + 12 * 19
     watch.note_order(order(False, trader=OTHER, size=4.0), now)  # at step 19: it leaves the window at step 24
@@ -109,7 +110,18 @@ def test_flow_imbalance_counts_the_orders_of_the_last_five_steps() -> None:
             watch.note_order(order(False, trader=OTHER, size=1.0), T0 + 12 * step)
     f = features(watch, order(True))
     assert f.flow_imbalance == pytest.approx(1 / 3)  # (2 − 1) / 3: the sell of 4 at step 19 is out
-    assert features(watch, order(False)).flow_imbalance == pytest.approx(-1 / 3)
+    assert (f.flow_net, f.flow_orders) == (pytest.approx(1.0), 2)
+    sell = features(watch, order(False))
+    assert (sell.flow_imbalance, sell.flow_net, sell.flow_orders) == (pytest.approx(-1 / 3), pytest.approx(-1.0), 2)
+
+
+def test_the_quote_spread_is_the_desks_quote_against_the_oracle_on_the_desks_side() -> None:
+    watch, mark = watched(25), price(24)
+    buy = watch.features(order(True), T0 + 12 * 24, 0, ONE, NO_HISTORY, NO_HISTORY, mark * 10_005 // 10_000)
+    sell = watch.features(order(False), T0 + 12 * 24, 0, ONE, NO_HISTORY, NO_HISTORY, mark * 9_997 // 10_000)
+    assert buy.quote_spread_bps == pytest.approx(5.0, abs=1e-9)  # the desk sells 5 bps above the oracle
+    assert sell.quote_spread_bps == pytest.approx(3.0, abs=1e-9)  # and buys 3 bps below it
+    assert features(watch, order(True)).quote_spread_bps == 0.0  # no quote
 
 
 def test_the_trader_features_are_its_history_and_the_time_since_its_last_order() -> None:
@@ -164,7 +176,10 @@ def test_the_feature_row_has_a_stable_order_and_round_trips() -> None:
         "amm_deviation_bps",
         "oracle_age_s",
         "flow_imbalance",
+        "flow_net",
+        "flow_orders",
         "inventory_share",
+        "quote_spread_bps",
     )
     f = features(watched(25), order(True))
     row = f.as_array()

@@ -20,19 +20,23 @@ WIDTH = len(OrderFeatures.NAMES)
 DEVIATION = OrderFeatures.NAMES.index("amm_deviation_bps")
 IMBALANCE = OrderFeatures.NAMES.index("flow_imbalance")
 SIZE = OrderFeatures.NAMES.index("size")
+QUOTE = OrderFeatures.NAMES.index("quote_spread_bps")
 PER_STEP = 20
 
 
 def stream(seed: int, n: int, *, planted: bool) -> tuple[list[OrderFeatures], list[float]]:
-    """Feature rows of heavy scales; with ``planted``, the label (the desk's markout) falls with the
-    AMM's deviation and the flow's imbalance in the order's direction, and with a size threshold."""
+    """Feature rows of heavy scales; the label (the desk's markout) is the desk's quote against the
+    oracle plus the move. With ``planted``, the quote varies and the move falls with the AMM's
+    deviation and the flow's imbalance in the order's direction, and with a size threshold; without,
+    the quote is a constant 3 bps and the move is noise."""
     rng = np.random.default_rng(seed)
     scales = rng.uniform(0.1, 1_000.0, size=WIDTH)
     rows = rng.normal(size=(n, WIDTH)) * scales
+    rows[:, QUOTE] = rng.normal(3.0, 3.0, size=n) if planted else 3.0
     noise = rng.normal(scale=15.0, size=n)
     signal = -12.0 * rows[:, DEVIATION] / scales[DEVIATION] - 8.0 * rows[:, IMBALANCE] / scales[IMBALANCE]
     signal -= 10.0 * (rows[:, SIZE] > scales[SIZE])
-    labels = (signal if planted else 0.0) + noise + 3.0
+    labels = (signal if planted else 0.0) + noise + rows[:, QUOTE]
     return [OrderFeatures.from_array(r) for r in rows], [float(v) for v in labels]
 
 
@@ -45,7 +49,7 @@ def online_auc(model_name: str, seed: int, *, planted: bool, n: int = 3_000) -> 
         chunk = range(start, min(start + PER_STEP, n))
         predictions.extend(model.predict(rows[i]) for i in chunk)
         for i in chunk:
-            model.update(rows[i], labels[i])
+            model.update(rows[i], labels[i], labels[i] - rows[i].quote_spread_bps)  # the label = quote + move
         model.end_step(start // PER_STEP)
     held = slice(n // 2, n)
     p = [x.p_toxic for x in predictions[held]]

@@ -43,7 +43,8 @@ def test_a_model_state_predicts_the_same_after_a_reload(model: str) -> None:
     trained = make_model(config(model))
     rows = [OrderFeatures.from_array(rng.normal(size=len(OrderFeatures.NAMES))) for _ in range(400)]
     for step, features in enumerate(rows):
-        trained.update(features, float(10 * features.amm_deviation_bps + rng.normal()))
+        label = float(10 * features.amm_deviation_bps + rng.normal())
+        trained.update(features, label, label - features.quote_spread_bps)
         trained.end_step(step)
     reloaded = load_model(trained.state())
     assert reloaded.kind == trained.kind == model
