@@ -38,24 +38,23 @@ def _seeds(text: str) -> int:
     return value
 
 
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be a number within [0, 1), got {text!r}")
-    return value
+def _number(low: float, high: float, what: str, *, open_high: bool = False) -> Callable[[str], float]:
+    """An argparse type: a number within ``low..high`` (``high`` itself excluded when ``open_high``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (low <= value < high if open_high else low <= value <= high):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _bps(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 10_000:
-        raise argparse.ArgumentTypeError(f"must be a number of bps within 0..10000, got {text!r}")
-    return value
+_share = _number(0, 1, "a number within [0, 1)", open_high=True)
+_bps = _number(0, 10_000, "a number of bps within 0..10000")
 
 
 def _scheduler(text: str) -> str:

@@ -199,6 +199,18 @@ def _policies(table: Sequence[Row]) -> list[str]:
     return list(dict.fromkeys(r["model"] for r in table))
 
 
+def _title(case: str) -> str:
+    """A case's label as a subplot title: its overrides on a line of their own."""
+    return case.replace(" [", "<br>[", 1)
+
+
+def _below(figure: go.Figure, rows: int) -> go.Figure:
+    """Room for two-line subplot titles, the legend above them all."""
+    figure.update_layout(legend={"y": 1.0 + 0.35 / rows}, margin={"t": 110})
+    figure.update_annotations(font={"size": 11})
+    return figure
+
+
 def _interval(figure: go.Figure, table: Sequence[Row], case: str, key: str, row: int, col: int, legend: bool) -> None:
     """One point per policy with its 95 % CI: ``key`` (mean), ``key_ci_low`` and ``key_ci_high``."""
     suffix = "_mean" if f"{key}_mean" in next(iter(table), {}) else ""
@@ -224,16 +236,18 @@ def pnl_chart(table: Sequence[Row]) -> go.Figure:
     cases = _cases(table)
     if not cases:
         return no_data(go.Figure())
-    titles = [f"{case}: desk PnL {what}" for case in cases for what in ("vs trader_rule", "vs none")]
-    figure = make_subplots(rows=len(cases), cols=2, subplot_titles=titles, horizontal_spacing=0.12)
+    titles = [f"{_title(case)}: desk PnL {what}" for case in cases for what in ("vs trader_rule", "vs none")]
+    figure = make_subplots(
+        rows=len(cases), cols=2, subplot_titles=titles, horizontal_spacing=0.12, vertical_spacing=0.5 / len(cases)
+    )
     for i, case in enumerate(cases, start=1):
         _interval(figure, table, case, "pnl_vs_rule", i, 1, i == 1)
         _interval(figure, table, case, "pnl_vs_none", i, 2, False)
     for i in range(1, len(cases) + 1):
         for j in (1, 2):
             figure.add_vline(x=0, line={"color": "grey", "width": 1}, row=i, col=j)
-    layout(figure, "", "paired difference per seed, tokens (mean, 95 % CI)", "", height=180 + 170 * len(cases))
-    return figure
+    layout(figure, "", "paired difference per seed, tokens (mean, 95 % CI)", "", height=200 + 220 * len(cases))
+    return _below(figure, len(cases))
 
 
 def fairness_chart(table: Sequence[Row]) -> go.Figure:
@@ -241,15 +255,15 @@ def fairness_chart(table: Sequence[Row]) -> go.Figure:
     cases = _cases(table)
     if not cases:
         return no_data(go.Figure())
-    titles = [f"{case}: uninformed traders' internal volume / none's" for case in cases]
-    figure = make_subplots(rows=len(cases), cols=1, subplot_titles=titles)
+    titles = [f"{_title(case)}: uninformed traders' internal volume / none's" for case in cases]
+    figure = make_subplots(rows=len(cases), cols=1, subplot_titles=titles, vertical_spacing=0.5 / len(cases))
     for i, case in enumerate(cases, start=1):
         _interval(figure, table, case, "uninformed_volume_vs_none", i, 1, i == 1)
         figure.add_vrect(x0=1 - AIM_VOLUME, x1=1 + AIM_VOLUME, fillcolor="#2ca02c", opacity=0.15, line_width=0,
                          row=i, col=1)  # fmt: skip
     x = f"ratio per seed (mean, 95 % CI); green: within {AIM_VOLUME:.0%} of none"
-    layout(figure, "", x, "", height=160 + 150 * len(cases))
-    return figure
+    layout(figure, "", x, "", height=200 + 200 * len(cases))
+    return _below(figure, len(cases))
 
 
 def reliability_chart(rows: Sequence[Row]) -> go.Figure:
@@ -259,7 +273,7 @@ def reliability_chart(rows: Sequence[Row]) -> go.Figure:
         return no_data(go.Figure())
     columns = min(3, len(cases))
     lines = math.ceil(len(cases) / columns)
-    figure = make_subplots(rows=lines, cols=columns, subplot_titles=cases)
+    figure = make_subplots(rows=lines, cols=columns, subplot_titles=[_title(c) for c in cases])
     for index, case in enumerate(cases):
         row, col = index // columns + 1, index % columns + 1
         figure.add_trace(
@@ -279,10 +293,10 @@ def reliability_chart(rows: Sequence[Row]) -> go.Figure:
                     ),
                     row=row, col=col,
                 )  # fmt: skip
-    layout(figure, "", "predicted p(toxic)", "observed toxic share", height=140 + 320 * lines)
+    layout(figure, "", "predicted p(toxic)", "observed toxic share", height=200 + 340 * lines)
     figure.update_xaxes(range=[0, 1])
     figure.update_yaxes(range=[0, 1])
-    return figure
+    return _below(figure, lines)
 
 
 # --------------------------------------------------------------------------- html
