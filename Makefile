@@ -86,7 +86,7 @@ experiment: $(STAMP)
 # The internalization decision on held-out flow: none, trader_rule, logistic and gbdt on the shipped cases,
 # tuned on 2 seeds and judged on 8 others per case (README, "The internalization decision").
 experiment-toxicity: $(STAMP)
-	$(BIN)/defi-int experiment toxicity --out out/toxicity
+	$(BIN)/defi-int experiment toxicity --seeds 10 --tune-seeds 2 --out out/toxicity
 
 # The keeper bot on a local anvil: an intake burst, the traders' sustained load, the whole run (orders/s,
 # fills/s POST to confirmed, latency per phase, CPU per fill, the load average, the audit; --profile,
