@@ -63,32 +63,31 @@ contract Settlement is FillSteps, Owned {
     function remaining(Order calldata order) external view returns (uint256) {
         Terms memory t;
         bytes32 digest = _cleanDigest(order, t);
-        uint256 state = nonceState(t.trader, t.nonce);
+        uint256 state = vault.nonceState(t.trader, t.nonce);
         if (state == FILLED || state == CANCELLED) return 0;
-        if (state == OPEN) return t.size;
-        return t.size - filled[digest];
+        return t.size - vault.filledOf(digest);
     }
 
     /// @inheritdoc ISettlement
-    function nonceState(address trader, uint256 nonce) public view returns (uint8) {
-        uint256 slot = _nonceSlot(trader, nonce);
-        uint256 word;
-        assembly ("memory-safe") {
-            word := sload(slot)
-        }
-        return uint8((word >> ((nonce & 127) << 1)) & 3);
+    function nonceState(address trader, uint256 nonce) external view returns (uint8) {
+        return vault.nonceState(trader, nonce);
+    }
+
+    /// @inheritdoc ISettlement
+    function filled(bytes32 orderDigest) external view returns (uint256) {
+        return vault.filledOf(orderDigest);
     }
 
     // ----------------------------------------------------------- settlement
 
     /// @inheritdoc ISettlement
-    /// @dev For each fill, in order: guards (expiry, fee cap, non-empty), signature, the order's
-    ///      remaining size (recorded before any external call), the internal leg (limit, oracle
-    ///      band, best execution; the Vault books it with the other legs of its run and checks
-    ///      margin and the desk's cap), the AMM leg (allowed, then the AMM trades and the average
-    ///      price is held to the limit). Internal legs are handed to the Vault in runs of one market:
-    ///      at a change of market and at the end. Any failing fill reverts the whole batch; the
-    ///      keeper drops it and resends.
+    /// @dev For each fill, in order: guards (expiry, fee cap, non-empty), signature, the internal
+    ///      leg (limit, oracle band, best execution), the AMM leg (allowed, then the AMM trades and
+    ///      the average price is held to the limit). Every fill's leg (its internal leg, or its
+    ///      nonce alone) is handed to the Vault in runs of one market, at a change of market and at
+    ///      the end: the Vault records the order's nonce and remaining size beside the trader's
+    ///      book, books the internal leg, checks margin and the desk's cap. Any failing fill
+    ///      reverts the whole batch; the keeper drops it and resends.
     function settle(Fill[] calldata fills) external onlyKeeper {
         Batch memory b = _begin(fills.length);
         for (uint256 i; i < fills.length; ++i) {
@@ -107,6 +106,7 @@ contract Settlement is FillSteps, Owned {
             cursor := packed.offset
             end := add(packed.offset, packed.length)
         }
+        b.t.sigLength = 65; // a packed fill's signature is always r, s and v (a flag)
         for (uint256 i; cursor < end; ++i) {
             cursor = _readPacked(cursor, end, i, b.t);
             _fill(b);
@@ -115,9 +115,11 @@ contract Settlement is FillSteps, Owned {
     }
 
     /// @dev One batch in progress. `legs` is the Vault call being built: `book(market, legs)`'s
-    ///      calldata from `legs + 28`, the packed legs (4 words each) from `legs + 0x80`; the
+    ///      calldata from `legs + 28`, the packed legs (5 words each) from `legs + 0x80`; the
     ///      Vault's answer (the legs' funding) lands there too. `logs` is the `FillsSettled` being
-    ///      built (its ABI head at `logs`, then four words per fill since the last booking).
+    ///      built (its ABI head at `logs`, then one word per fill since the last booking, packed to
+    ///      12, 14 or 26 bytes when logged). Every fill is booked (its internal leg, or its nonce
+    ///      alone) and logged, so `booked` counts both.
     struct Batch {
         Terms t;
         bytes32 separator;
@@ -126,7 +128,6 @@ contract Settlement is FillSteps, Owned {
         uint256 booked;
         uint32 bookedMarket;
         uint256 logs;
-        uint256 logged;
     }
 
     /// @dev Guards of the batch, and its buffers for up to `capacity` fills.
@@ -141,8 +142,8 @@ contract Settlement is FillSteps, Owned {
         uint256 logs;
         assembly ("memory-safe") {
             legs := mload(0x40)
-            logs := add(legs, add(0x80, shl(7, capacity)))
-            mstore(0x40, add(logs, add(0x40, shl(7, capacity))))
+            logs := add(legs, add(0x80, mul(capacity, 0xa0)))
+            mstore(0x40, add(logs, add(0x60, shl(5, capacity))))
             mstore(logs, 0x20)
             mstore(legs, shr(224, selector))
             mstore(add(legs, 0x40), 0x40)
@@ -150,34 +151,39 @@ contract Settlement is FillSteps, Owned {
         (b.legs, b.logs) = (legs, logs);
     }
 
-    /// @dev One fill: verify and record it, check and queue its internal leg (the Vault books the
-    ///      legs of a run of one market together: at a change of market and at the end), trade
-    ///      its AMM leg, queue its log (written once its run is booked, with its funding).
+    /// @dev One fill: verify it, check and queue its leg (its internal leg, or its nonce alone;
+    ///      the Vault books the legs of a run of one market together: at a change of market and at
+    ///      the end), trade its AMM leg, queue its log (written once its run is booked, with its
+    ///      funding).
     function _fill(Batch memory b) private {
         Terms memory t = b.t;
         bytes32 digest = _verify(b.separator, t);
         // Offsets and counts below are bounded by the batch's calldata: no overflow.
         unchecked {
+            uint32 market = t.market;
+            if (b.booked != 0 && market != b.bookedMarket) _flush(b);
+            uint256 booked = b.booked;
+            uint256 slot = b.legs + 0x80 + booked * LEG_BYTES;
+            uint256 entry; // the fill's log word: which legs it has, its AMM quote
             if (t.internalSize != 0) {
-                uint32 market = t.market;
-                if (b.booked != 0 && market != b.bookedMarket) _flush(b);
-                _checkLimit(t, digest);
+                entry = INTERNAL_LEG;
                 MarketCache memory cache = b.cache;
                 if (!cache.loaded || cache.market != market) _load(cache, market);
-                _priceLeg(t, digest, cache, _priceScale, b.legs + 0x80 + (b.booked << 7));
-                b.booked += 1;
-                b.bookedMarket = market;
+                _priceLeg(t, digest, cache, _priceScale, slot);
+            } else {
+                _emptyLeg(t, slot);
             }
-            uint256 ammQuote;
-            if (t.ammSize != 0) ammQuote = _settleAmm(t, digest, b.cache);
-            _queueLog(t, digest, ammQuote, b.logs + 0x40 + (b.logged << 7));
-            b.logged += 1;
+            _queueNonce(t, digest, slot);
+            b.booked = booked + 1;
+            b.bookedMarket = market;
+            if (t.ammSize != 0) entry |= AMM_LEG | _settleAmm(t, digest, b.cache);
+            _queueLog(entry, b.logs + 0x40 + (booked << 5));
         }
     }
 
     /// @dev Hands the queued legs of the current run to the Vault (its revert is the batch's),
-    ///      then logs every fill since the last booking in one `FillsSettled`, each fill with an
-    ///      internal leg taking the funding the Vault settled for it.
+    ///      then logs the run's fills in one `FillsSettled`, each with the funding the Vault
+    ///      settled for its leg (zero for a nonce alone).
     function _flush(Batch memory b) private {
         uint256 count = b.booked;
         uint256 legs = b.legs;
@@ -185,34 +191,40 @@ contract Settlement is FillSteps, Owned {
         address target = address(vault);
         bytes32 topic = FillsSettled.selector;
         uint256 logs = b.logs;
-        uint256 logged = b.logged;
         assembly ("memory-safe") {
             // the Vault returns int256[]: offset, length, then one charge per leg
             let charge := add(legs, 0xc0)
             if count {
                 mstore(add(legs, 0x20), market)
-                mstore(add(legs, 0x60), shl(7, count))
-                if iszero(call(gas(), target, 0, add(legs, 28), add(0x64, shl(7, count)), 0, 0)) {
+                mstore(add(legs, 0x60), mul(count, 0xa0))
+                if iszero(call(gas(), target, 0, add(legs, 28), add(0x64, mul(count, 0xa0)), 0, 0)) {
                     returndatacopy(0, 0, returndatasize())
                     revert(0, returndatasize())
                 }
                 returndatacopy(add(legs, 0x80), 0, returndatasize())
-            }
-            if logged {
+                // each fill's word (its legs, its AMM quote) becomes its entry, packed in place: the
+                // int96 funding of a fill with an internal leg, then the uint112 quote of one with
+                // an AMM leg (12, 14 or 26 bytes, which the calldata tells apart); the bytes written
+                // for fill i end before fill i + 1's word
                 let first := add(logs, 0x40)
-                for { let log := first } lt(log, add(first, shl(7, logged))) { log := add(log, 0x80) } {
-                    if and(shr(128, mload(add(log, 0x40))), 0x7fffffffffffffffffffffffffffffff) {
-                        // funding is within int96 (a book's cash range)
-                        let funding := mload(charge)
-                        charge := add(charge, 0x20)
-                        mstore(add(log, 0x20), or(mload(add(log, 0x20)), shl(160, funding)))
-                    }
+                let out := first
+                for { let log := first } lt(log, add(first, shl(5, count))) { log := add(log, 0x20) } {
+                    // funding moves a book's int88 cash, so it fits int96 (and is zero for a fill
+                    // without an internal leg); the quote is below 2^112 (zero without an AMM leg)
+                    let w := mload(log)
+                    let internal := shr(255, w)
+                    let quote := and(w, 0xffffffffffffffffffffffffffff)
+                    mstore(out, or(shl(160, mload(charge)), shl(sub(144, mul(96, internal)), quote)))
+                    out := add(out, add(mul(12, internal), mul(14, and(shr(254, w), 1))))
+                    charge := add(charge, 0x20)
                 }
-                mstore(add(logs, 0x20), shl(2, logged))
-                log1(logs, add(0x40, shl(7, logged)), topic)
+                mstore(out, 0) // the padding
+                let length := sub(out, first)
+                mstore(add(logs, 0x20), length)
+                log1(logs, add(0x40, and(add(length, 31), not(31))), topic)
             }
         }
-        (b.booked, b.logged) = (0, 0);
+        b.booked = 0;
     }
 
     /// @dev Reads fill `index` word by word and rejects any value with bits beyond its type, so
@@ -305,19 +317,7 @@ contract Settlement is FillSteps, Owned {
         Terms memory t;
         bytes32 digest = _cleanDigest(order, t);
         if (msg.sender != t.trader) revert NotOrderTrader(msg.sender, t.trader);
-        uint256 slot = _nonceSlot(t.trader, t.nonce);
-        uint256 shift = (t.nonce & 127) << 1;
-        uint256 word;
-        assembly ("memory-safe") {
-            word := sload(slot)
-        }
-        uint256 state = (word >> shift) & 3;
-        if (state == FILLED) revert OrderAlreadyFilled(digest);
-        if (state == CANCELLED) revert OrderIsCancelled(digest);
-        word |= CANCELLED << shift;
-        assembly ("memory-safe") {
-            sstore(slot, word)
-        }
+        vault.cancelNonce(t.trader, t.nonce, digest);
         emit OrderCancelled(digest, t.trader, t.nonce);
     }
 

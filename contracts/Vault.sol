@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {IVault} from "./interfaces/IVault.sol";
+import {IVault, IVaultAdmin} from "./interfaces/IVault.sol";
 import {ICollateralToken} from "./interfaces/ICollateralToken.sol";
 import {IPriceOracle} from "./interfaces/IPriceOracle.sol";
 import {IPerpAmm} from "./interfaces/IPerpAmm.sol";
@@ -9,18 +9,15 @@ import {BookLib} from "./libraries/BookLib.sol";
 import {VaultLedger} from "./vault/VaultLedger.sol";
 
 /// @title Vault
-/// @notice Collateral custody and the signed ledger of every account, with funding and liquidation.
-/// @dev The entry points; the shared ledger machinery and the storage live in `VaultLedger`.
-contract Vault is VaultLedger {
-    modifier onlyOperator() {
-        if (!isOperator[msg.sender]) revert NotOperator(msg.sender);
-        _;
-    }
-
-    modifier whenNotPaused() {
-        if (_paused) revert Paused();
-        _;
-    }
+/// @notice Collateral custody and the signed ledger of every account, with funding, the orders'
+///         nonces and liquidation.
+/// @dev The entry points a fill, a trade or a deposit runs, and every view; the shared ledger
+///      machinery and the storage live in `VaultLedger`. The cold half (`IVaultAdmin`: liquidation,
+///      a nonce's cancel, parameters) runs in `VaultModule`, by delegatecall in this storage, so
+///      neither contract passes EIP-170's 24,576 bytes.
+contract Vault is VaultLedger, IVault {
+    /// @dev The `VaultModule` the `IVaultAdmin` functions run in.
+    address private immutable _module;
 
     constructor(
         ICollateralToken token_,
@@ -28,8 +25,11 @@ contract Vault is VaultLedger {
         address owner_,
         address feeRecipient_,
         uint256 initialBps,
-        uint256 maintenanceBps
+        uint256 maintenanceBps,
+        address module_
     ) VaultLedger(token_, oracle_, owner_) {
+        if (module_ == address(0)) revert ZeroAddress();
+        _module = module_;
         _setFeeRecipient(feeRecipient_);
         _setMarginRatios(initialBps, maintenanceBps);
     }
@@ -82,8 +82,8 @@ contract Vault is VaultLedger {
     }
 
     /// @inheritdoc IVault
-    function position(address account, uint32 market) public view returns (int256 pos) {
-        (pos,,) = BookLib.unpack(_book(account, market));
+    function position(address account, uint32 market) public view returns (int256) {
+        return _positionOf(account, market);
     }
 
     /// @inheritdoc IVault
@@ -94,6 +94,16 @@ contract Vault is VaultLedger {
     /// @inheritdoc IVault
     function equity(address account) external view returns (int256 value) {
         (value,) = _marginState(account, _ctx(), 0);
+    }
+
+    /// @inheritdoc IVault
+    function deskNav() external view returns (int256 nav) {
+        (nav,) = _marginState(address(this), _ctx(), 0);
+    }
+
+    /// @inheritdoc IVault
+    function shares() external view returns (address) {
+        return _shares;
     }
 
     /// @inheritdoc IVault
@@ -132,7 +142,8 @@ contract Vault is VaultLedger {
 
     /// @inheritdoc IVault
     function fundingMarkOf(address account, uint32 market) external view returns (uint256) {
-        return _book(account, market) >> 192;
+        (,, uint64 mark) = BookLib.unpack(_book(account, market));
+        return mark;
     }
 
     /// @inheritdoc IVault
@@ -148,16 +159,36 @@ contract Vault is VaultLedger {
         return (_penaltyBps, _liquidatorShareBps, _maxSlippageBps);
     }
 
+    /// @inheritdoc IVault
+    function closeFactor() external view returns (uint256, uint256, uint256) {
+        return (_liquidationBufferBps, _fullLiquidationBps, _minLiquidationNotional);
+    }
+
+    /// @inheritdoc IVault
+    function fundingImpact(uint32 market) external view returns (uint256) {
+        return _impactNotional[market];
+    }
+
+    /// @inheritdoc IVault
+    function nonceState(address trader, uint256 nonce) external view returns (uint8) {
+        return uint8(_nonceState(trader, nonce));
+    }
+
+    /// @inheritdoc IVault
+    function filledOf(bytes32 digest) external view returns (uint256) {
+        return _filled[digest];
+    }
+
     // ------------------------------------------------------------- custody
 
     /// @inheritdoc IVault
     function deposit(uint256 amount) external {
-        _deposit(msg.sender, amount);
+        _deposit(msg.sender, msg.sender, amount);
     }
 
     /// @inheritdoc IVault
     function depositFor(address account, uint256 amount) external {
-        _deposit(account, amount);
+        _deposit(account, msg.sender, amount);
     }
 
     /// @inheritdoc IVault
@@ -166,31 +197,27 @@ contract Vault is VaultLedger {
     }
 
     /// @inheritdoc IVault
-    function withdrawDesk(address to, uint256 amount) external onlyOwner {
+    function shareDeposit(address from, uint256 amount) external onlyShares {
+        _deposit(address(this), from, amount);
+    }
+
+    /// @inheritdoc IVault
+    function sharePayout(address to, uint256 amount) external onlyShares {
         _withdraw(address(this), to, amount);
-    }
-
-    /// @inheritdoc IVault
-    function withdrawAmm(address to, uint256 amount) external onlyOwner {
-        _withdraw(address(_amm), to, amount);
-    }
-
-    /// @inheritdoc IVault
-    function withdrawInsurance(address to, uint256 amount) external onlyOwner {
-        _withdraw(insuranceFund, to, amount);
     }
 
     /// @dev Cash enters through the home book (the first listed market); a home book holding a
     ///      position settles its funding first, a flat one needs no index.
-    function _deposit(address account, uint256 amount) private whenNotPaused {
+    function _deposit(address account, address from, uint256 amount) private whenNotPaused {
         if (amount == 0) revert ZeroAmount();
         if (amount > MAX_AMOUNT) revert AmountOutOfRange(amount);
-        if (!token.transferFrom(msg.sender, address(this), amount)) revert TokenTransferFailed();
+        if (!token.transferFrom(from, address(this), amount)) revert TokenTransferFailed();
         if (_markets.length == 0) revert MarketNotListed(0);
         uint32 home = _markets[0];
-        (int256 pos, int256 c, uint64 then) = BookLib.unpack(_book(account, home));
+        uint256 old = _book(account, home);
+        (int256 pos, int256 c, uint64 then) = BookLib.unpack(old);
         if (pos == 0) {
-            _setBook(account, home, BookLib.pack(0, c + int256(amount), then));
+            _setBook(account, home, BookLib.pack(old, 0, c + int256(amount), then));
         } else {
             Ctx memory ctx = _ctx();
             (uint64 mark, uint256 unit) = _accrue(ctx, 0);
@@ -199,24 +226,7 @@ contract Vault is VaultLedger {
             _note(ch, account, charged);
             _closeCharges(home, ch, mark, unit);
         }
-        emit Deposited(account, msg.sender, amount);
-    }
-
-    /// @dev Settles the account's funding everywhere, then pays out through the home book, which
-    ///      may go negative while the account's total cash covers the amount.
-    function _withdraw(address account, address to, uint256 amount) private whenNotPaused {
-        if (amount == 0) revert ZeroAmount();
-        Ctx memory c = _ctx();
-        if (c.markets.length == 0) revert MarketNotListed(0);
-        _settleAll(account, c);
-        int256 balance = _cashOf(account, c.markets);
-        if (amount > MAX_AMOUNT || balance < int256(amount)) revert InsufficientCash(account, balance, amount);
-        uint32 home = c.markets[0];
-        (int256 pos, int256 homeCash, uint64 then) = BookLib.unpack(_book(account, home));
-        _setBook(account, home, BookLib.pack(pos, homeCash - int256(amount), then));
-        _requireMargin(account, c, c.initialBps);
-        if (!token.transfer(to, amount)) revert TokenTransferFailed();
-        emit Withdrawn(account, to, amount);
+        emit Deposited(account, from, amount);
     }
 
     // --------------------------------------------------------------- trades
@@ -230,8 +240,8 @@ contract Vault is VaultLedger {
         int256 quoteDelta,
         uint256 fee
     ) external onlyOperator whenNotPaused {
-        Ctx memory c = _ctx();
-        (uint64 mark, uint256 unit) = _accrue(c, _indexOf(c, market));
+        (Ctx memory c, uint256 i) = _ctxFor(market);
+        (uint64 mark, uint256 unit) = _accrue(c, i);
         Charges memory ch = _newCharges(3);
         (int256 before, int256 charged,) = _apply(account, market, baseDelta, quoteDelta - _int(fee), mark, unit);
         _note(ch, account, charged);
@@ -253,21 +263,24 @@ contract Vault is VaultLedger {
         whenNotPaused
         returns (int256[] memory charges)
     {
-        Ctx memory c = _ctx();
-        (uint64 mark, uint256 unit) = _accrue(c, _indexOf(c, market));
+        (Ctx memory c, uint256 i) = _ctxFor(market);
+        (uint64 mark, uint256 unit) = _accrue(c, i);
         // With a single listed market an account's whole equity is the book being written, and the
-        // market being booked must have a fresh price: `_bookLeg` checks margin from the word.
+        // market being booked must have a fresh price: `_bookLegs` checks margin from the word.
         bool single = c.markets.length == 1;
-        Leg memory leg =
-            Leg(market, mark, unit, single ? _price(c, 0) : 0, c.initialBps, c.maintenanceBps, 0, 0, 0, 0, priceScale, 0, 0, 0);
-        uint256 count = legs.length >> 7;
+        Leg memory leg = Leg(
+            market, mark, unit, single ? _price(c, 0) : 0, c.initialBps, c.maintenanceBps, 0, 0, 0, 0, priceScale, 0, 0, 0, 0
+        );
+        uint256 count = legs.length / LEG_BYTES;
         charges = new int256[](count);
         if (single) {
             _bookLegs(legs, 0, count, leg, charges);
         } else {
             for (uint256 k; k < count; ++k) {
-                (address account, int256 before, int256 after_) = _bookLegs(legs, k, k + 1, leg, charges);
-                _requireMargin(account, c, BookLib.isReducing(before, after_) ? c.maintenanceBps : c.initialBps);
+                (address account, int256 before, int256 after_, bool traded) = _bookLegs(legs, k, k + 1, leg, charges);
+                if (traded) {
+                    _requireMargin(account, c, BookLib.isReducing(before, after_) ? c.maintenanceBps : c.initialBps);
+                }
             }
         }
         Charges memory ch = _newCharges(2);
@@ -280,12 +293,23 @@ contract Vault is VaultLedger {
         _note(ch, address(this), deskCharged);
         _closeCharges(market, ch, mark, unit);
         _check(address(this), market, c, deskBefore, deskBefore + leg.deskBase);
+        // the charges as `int256[]`, in place (the word before the array is free: `charges`
+        // was allocated after `c` and `leg`, and nothing is read from memory after this)
+        assembly ("memory-safe") {
+            let head := sub(charges, 0x20)
+            mstore(head, 0x20)
+            return(head, add(0x40, shl(5, mload(charges))))
+        }
     }
+
+    /// @dev The bytes of one leg of `book`: five words.
+    uint256 private constant LEG_BYTES = 0xa0;
 
     /// @dev What every leg of a `book` call shares, the desk's side of them and their funding,
     ///      summed. Offsets: market 0, mark 0x20, unit 0x40, price 0x60, initialBps 0x80,
     ///      maintenanceBps 0xa0, deskBase 0xc0, deskQuote 0xe0, fees 0x100, charged 0x120,
-    ///      scale 0x140, and a failure's values: failure 0x160, errorA 0x180, errorB 0x1a0.
+    ///      scale 0x140, and a failure's values: failure 0x160, errorA 0x180, errorB 0x1a0,
+    ///      digest 0x1c0.
     struct Leg {
         uint32 market;
         uint64 mark;
@@ -298,28 +322,134 @@ contract Vault is VaultLedger {
         uint256 fees;
         int256 charged;
         uint256 scale;
-        uint256 failure; // 1: AmountOutOfRange(errorA), 2: InsufficientMargin(account, errorA, errorB)
+        // 1 AmountOutOfRange(errorA), 2 InsufficientMargin(account, errorA, errorB),
+        // 3 OrderAlreadyFilled(digest), 4 OrderIsCancelled(digest), 5 Overfill(digest, errorA, errorB)
+        uint256 failure;
         uint256 errorA;
         uint256 errorB;
+        bytes32 digest;
     }
 
-    /// @dev Legs `from` to `to` of `book`, written out for the hot path: for each, `_apply` for its
-    ///      account, its charge into `charges[k]` and, with a single market, the margin check
-    ///      (initial, or maintenance for a leg that only shrinks the position) from the book's
-    ///      word, with BookLib's rounding. A leg's four words are `uint160(account) | isBuy << 255`,
-    ///      size, notional, fee. Returns the last leg's account and its position before and after.
+    /// @dev Legs `from` to `to` of `book`, written out for the hot path. For each: its nonce (in
+    ///      the book's word when the book caches its block, else where `IVault`'s notes say),
+    ///      then, with a size, `_apply` for its account in the same word, its charge into
+    ///      `charges[k]` and, with a single market, the margin check (initial, or maintenance for
+    ///      a leg that only shrinks the position) from the word, with BookLib's rounding. Returns
+    ///      the last leg's account, its position before and after, and whether it traded.
     function _bookLegs(bytes calldata legs, uint256 from, uint256 to, Leg memory leg, int256[] memory charges)
         private
-        returns (address account, int256 before, int256 after_)
+        returns (address account, int256 before, int256 after_, bool traded)
     {
         assembly ("memory-safe") {
-            function book(p, leg_, charge_) -> fail_, who_, was_, now_ {
+            // the slot of `who`'s 128-nonce word `index`: keccak256(who ‖ index ‖ NONCE_WORDS)
+            function nonceWord(who, index) -> slot {
+                let ptr := mload(0x40)
+                mstore(ptr, who)
+                mstore(add(ptr, 0x20), index)
+                mstore(add(ptr, 0x40), 0x687f83f2cfceda8a3b21a13db7a6ad74aa863f5c1fc3feca6719084bf255801d)
+                slot := keccak256(ptr, 0x60)
+            }
+            // a fill of `amount` of an order of `orderSize` in nonce `state`: its new state, or a failure
+            // (`p`: the leg, its order's digest at `p + 0x60`, read only when needed)
+            function record(state, p, sizes, leg_) -> fail_, newState {
+                if gt(state, 1) {
+                    mstore(add(leg_, 0x160), add(1, state)) // FILLED: 3, CANCELLED: 4
+                    mstore(add(leg_, 0x1c0), calldataload(add(p, 0x60)))
+                    fail_ := 1
+                    leave
+                }
+                let amount := and(sizes, 0xffffffffffffffffffffffffffffffff)
+                // _filled[digest]: read for an order filled in part, written unless filled whole at once
+                let slot := 0
+                let prior := 0
+                if state {
+                    mstore(0, calldataload(add(p, 0x60)))
+                    mstore(0x20, _filled.slot)
+                    slot := keccak256(0, 0x40)
+                    prior := sload(slot)
+                }
+                let left := sub(shr(128, sizes), prior)
+                if gt(amount, left) {
+                    mstore(add(leg_, 0x160), 5)
+                    mstore(add(leg_, 0x180), amount)
+                    mstore(add(leg_, 0x1a0), left)
+                    mstore(add(leg_, 0x1c0), calldataload(add(p, 0x60)))
+                    fail_ := 1
+                    leave
+                }
+                newState := add(1, eq(amount, left)) // 1 PARTIAL, or 2 FILLED when nothing is left
+                if or(eq(newState, 1), prior) {
+                    if iszero(slot) {
+                        mstore(0, calldataload(add(p, 0x60)))
+                        mstore(0x20, _filled.slot)
+                        slot := keccak256(0, 0x40)
+                    }
+                    sstore(slot, add(prior, amount))
+                }
+            }
+            // the leg's nonce: recorded in the book's cached block (the word's top 32 bits: block |
+            // states << 16) when it is there; returns those 32 bits as they are to be written
+            function useNonce(p, who, market, old, leg_) -> fail_, window {
+                let sizes := calldataload(add(p, 0x40))
+                let nonce := calldataload(add(p, 0x80))
+                let low := and(nonce, 0xffffffffffffffffffffffffffffffffffffffffffffffffffffffff)
+                window := shr(224, old)
+                switch and(eq(shr(224, nonce), market), lt(low, 0x80000))
+                case 1 {
+                    let blk := shr(3, low)
+                    let cached := and(window, 0xffff)
+                    let states := shr(16, window)
+                    if iszero(eq(cached, blk)) {
+                        // write the cached block back into its word, read the nonce's block from its own
+                        if states {
+                            let back := nonceWord(who, or(shl(217, market), shr(4, cached)))
+                            let off := shl(4, and(cached, 15))
+                            sstore(back, or(and(sload(back), not(shl(off, 0xffff))), shl(off, states)))
+                        }
+                        let word := sload(nonceWord(who, or(shl(217, market), shr(4, blk))))
+                        states := and(shr(shl(4, and(blk, 15)), word), 0xffff)
+                        cached := blk
+                    }
+                    let shift := shl(1, and(low, 7))
+                    let state := and(shr(shift, states), 3)
+                    let newState := 0
+                    fail_, newState := record(state, p, sizes, leg_)
+                    if fail_ { leave }
+                    window := or(cached, shl(16, xor(states, shl(shift, xor(state, newState)))))
+                }
+                default {
+                    // the nonce's namespace caches it in another book, or its 128-nonce word holds it
+                    let at := 0
+                    let shift := 0
+                    if lt(low, 0x80000) {
+                        let ptr := mload(0x40)
+                        mstore(ptr, who)
+                        mstore(add(ptr, 0x20), shr(224, nonce))
+                        mstore(add(ptr, 0x40), 0x1ae7fbd97eade76237dffcde2ad0825ec0656a95f0998be37f9f1e437e1dd854)
+                        at := keccak256(ptr, 0x60)
+                        shift := add(240, shl(1, and(low, 7)))
+                        if iszero(eq(and(shr(224, sload(at)), 0xffff), shr(3, low))) { at := 0 }
+                    }
+                    if iszero(at) {
+                        at := nonceWord(who, shr(7, nonce))
+                        shift := shl(1, and(nonce, 127))
+                    }
+                    let word := sload(at)
+                    let state := and(shr(shift, word), 3)
+                    let newState := 0
+                    fail_, newState := record(state, p, sizes, leg_)
+                    if fail_ { leave }
+                    sstore(at, xor(word, shl(shift, xor(state, newState))))
+                }
+            }
+            function book(p, leg_, charge_) -> fail_, who_, was_, now_, traded_ {
                 let head := calldataload(p)
                 who_ := and(head, 0xffffffffffffffffffffffffffffffffffffffff)
-                let size := calldataload(add(p, 0x20))
-                let notional := calldataload(add(p, 0x40))
-                let fee := calldataload(add(p, 0x60))
-                let max := 0x7fffffffffffffffffffffff // int96 max
+                let fee := and(shr(160, head), 0x7fffffffffffffffffffffff)
+                let amounts := calldataload(add(p, 0x20))
+                let size := shr(128, amounts)
+                let notional := and(amounts, 0xffffffffffffffffffffffffffffffff)
+                let max := 0x7fffffffffffffffffffff // int88 max
                 if gt(or(or(size, notional), fee), max) {
                     let bad := fee
                     if gt(notional, max) { bad := notional }
@@ -329,36 +459,50 @@ contract Vault is VaultLedger {
                     fail_ := 1
                     leave
                 }
+                // the book: keccak256(account ‖ market ‖ BOOKS)
+                let market := mload(leg_)
+                let ptr := mload(0x40)
+                mstore(ptr, who_)
+                mstore(add(ptr, 0x20), market)
+                mstore(add(ptr, 0x40), 0x1ae7fbd97eade76237dffcde2ad0825ec0656a95f0998be37f9f1e437e1dd854)
+                let slot := keccak256(ptr, 0x60)
+                let old := sload(slot)
+                was_ := signextend(10, old)
+                let window := 0
+                fail_, window := useNonce(p, who_, market, old, leg_)
+                if fail_ { leave }
+                if iszero(size) {
+                    // no internal leg: the nonce only
+                    if iszero(eq(window, shr(224, old))) {
+                        sstore(slot, or(and(old, 0xffffffffffffffffffffffffffffffffffffffffffffffffffffffff), shl(224, window)))
+                    }
+                    now_ := was_
+                    leave
+                }
+                traded_ := 1
                 // a buy: +size and -notional; a sell: -size and +notional
                 let sign := sub(shl(1, shr(255, head)), 1)
                 let base := mul(size, sign)
                 let quote := sub(0, mul(notional, sign))
-                // the book: keccak256(account ‖ market ‖ BOOKS)
-                let ptr := mload(0x40)
-                mstore(ptr, who_)
-                mstore(add(ptr, 0x20), mload(leg_))
-                mstore(add(ptr, 0x40), 0x1ae7fbd97eade76237dffcde2ad0825ec0656a95f0998be37f9f1e437e1dd854)
-                let slot := keccak256(ptr, 0x60)
-                let old := sload(slot)
-                was_ := signextend(11, old)
-                // BookLib.charge: position x mark difference (mod 2^64, signed) x unit / scale, rounded up
+                // BookLib.charge: position x mark difference (mod 2^48, signed) x unit / scale, rounded up
                 let mark := mload(add(leg_, 0x20))
                 let scale := mload(add(leg_, 0x140))
-                let owed := mul(mul(was_, signextend(7, sub(mark, shr(192, old)))), mload(add(leg_, 0x40)))
+                let owed := mul(mul(was_, signextend(5, sub(mark, shr(176, old)))), mload(add(leg_, 0x40)))
                 let charged := sdiv(add(owed, mul(sgt(owed, 0), sub(scale, 1))), scale)
                 now_ := add(was_, base)
-                let bal := sub(sub(add(signextend(11, shr(96, old)), quote), fee), charged)
-                if or(iszero(eq(signextend(11, now_), now_)), iszero(eq(signextend(11, bal), bal))) {
+                let bal := sub(sub(add(signextend(10, shr(88, old)), quote), fee), charged)
+                if or(iszero(eq(signextend(10, now_), now_)), iszero(eq(signextend(10, bal), bal))) {
                     let bad := bal
-                    if iszero(eq(signextend(11, now_), now_)) { bad := now_ }
+                    if iszero(eq(signextend(10, now_), now_)) { bad := now_ }
                     if slt(bad, 0) { bad := sub(0, bad) }
                     mstore(add(leg_, 0x160), 1)
                     mstore(add(leg_, 0x180), bad)
                     fail_ := 1
                     leave
                 }
-                let mask := 0xffffffffffffffffffffffff
-                sstore(slot, or(or(and(now_, mask), shl(96, and(bal, mask))), shl(192, mark)))
+                let mask := 0xffffffffffffffffffffff
+                let ledger := or(or(and(now_, mask), shl(88, and(bal, mask))), shl(176, and(mark, 0xffffffffffff)))
+                sstore(slot, or(ledger, shl(224, window)))
                 // the charge for the caller; the sums for the desk, the fee recipient and the pool
                 mstore(charge_, charged)
                 mstore(add(leg_, 0x120), add(mload(add(leg_, 0x120)), charged))
@@ -388,264 +532,119 @@ contract Vault is VaultLedger {
             }
             for { let k := from } lt(k, to) { k := add(k, 1) } {
                 let fail := 0
-                fail, account, before, after_ := book(add(legs.offset, shl(7, k)), leg, add(charges, shl(5, add(k, 1))))
+                fail, account, before, after_, traded := book(add(legs.offset, mul(k, 0xa0)), leg, add(charges, shl(5, add(k, 1))))
                 if fail { break }
             }
         }
         uint256 failure = leg.failure;
         if (failure == 1) revert AmountOutOfRange(leg.errorA);
         if (failure == 2) revert InsufficientMargin(account, int256(leg.errorA), leg.errorB);
+        if (failure == 3) revert OrderAlreadyFilled(leg.digest);
+        if (failure == 4) revert OrderIsCancelled(leg.digest);
+        if (failure == 5) revert Overfill(leg.digest, leg.errorA, leg.errorB);
     }
 
     // ------------------------------------------------------------- funding
 
     /// @inheritdoc IVault
     function updateFunding(uint32 market) external {
-        Ctx memory c = _ctx();
-        _accrue(c, _indexOf(c, market));
-    }
-
-    // ---------------------------------------------------------- liquidation
-
-    /// @inheritdoc IVault
-    /// @dev Steps: settle the account's funding in `market`; it must be below maintenance; the desk
-    ///      takes what its cap allows at the oracle price (rounded against the account), the AMM
-    ///      the rest within `maxSlippageBps`; the penalty, capped at the equity left, is split; bad
-    ///      debt is realized if no position is left; the house books are held to their floor.
-    function liquidate(address account, uint32 market, uint256 size)
-        external
-        whenNotPaused
-        returns (uint256 closed)
-    {
-        if (account == address(this) || account == address(_amm) || account == insuranceFund || account == fundingPool) {
-            revert CannotLiquidate(account);
-        }
-        if (size == 0) revert ZeroAmount();
-        Ctx memory c = _ctx();
-        uint256 i = _indexOf(c, market);
-        (uint64 mark, uint256 unit) = _accrue(c, i);
-        Charges memory ch = _newCharges(5);
-        (int256 pos, int256 charged,) = _apply(account, market, 0, 0, mark, unit);
-        _note(ch, account, charged);
-        {
-            (int256 value, uint256 required) = _marginState(account, c, c.maintenanceBps);
-            if (value >= 0 && uint256(value) >= required) revert NotLiquidatable(account, value, required);
-        }
-        if (pos == 0) revert NoPosition(account, market);
-        uint256 price = _price(c, i);
-        closed = size < BookLib.abs(pos) ? size : BookLib.abs(pos);
-        Close memory x = Close(pos > 0, closed, 0, 0, 0, 0, 0, 0);
-        _closeToDesk(x, market, price, ch, mark, unit);
-        _closeOnAmm(x, account, market, price, ch, mark, unit);
-        _apply(account, market, x.long ? -int256(closed) : int256(closed), x.cash, mark, unit);
-        uint256 penalty = _penalty(account, market, c, closed, price, ch, mark, unit);
-        _realizeBadDebt(account, market, c, mark, unit);
-        _closeCharges(market, ch, mark, unit);
-        if (x.toDesk != 0) _check(address(this), market, c, x.deskBefore, x.deskBefore + _signed(x.long, x.toDesk));
-        if (x.toAmm != 0) _check(address(_amm), market, c, x.ammBefore, x.ammBefore + _signed(x.long, x.toAmm));
-        emit Liquidated(
-            account, market, msg.sender, _signed(x.long, closed), x.toDesk, x.toAmm, x.ammQuote, price, penalty
-        );
-    }
-
-    /// @dev A liquidation in progress: the side closed and what each venue took.
-    struct Close {
-        bool long;
-        uint256 size;
-        uint256 toDesk;
-        uint256 toAmm;
-        uint256 ammQuote;
-        int256 cash; // the account's cash from the closes
-        int256 deskBefore;
-        int256 ammBefore;
-    }
-
-    /// @dev The desk takes the account's side at the oracle price, up to its cap.
-    function _closeToDesk(Close memory x, uint32 market, uint256 price, Charges memory ch, uint64 mark, uint256 unit)
-        private
-    {
-        int256 facing = x.long ? position(address(this), market) : -position(address(this), market);
-        int256 cap = int256(uint256(_info[market].cap));
-        uint256 room = cap > facing ? uint256(cap - facing) : 0;
-        uint256 take = x.size < room ? x.size : room;
-        if (take == 0) return;
-        x.toDesk = take;
-        uint256 amount = take * price;
-        // Against the account: a long sells for the notional rounded down, a short buys back rounded up.
-        int256 quote = x.long ? int256(amount / priceScale) : -int256(BookLib.ceilDiv(amount, priceScale));
-        x.cash += quote;
-        int256 charged;
-        (x.deskBefore, charged,) = _apply(address(this), market, _signed(x.long, take), -quote, mark, unit);
-        _note(ch, address(this), charged);
-    }
-
-    /// @dev The rest is closed on the AMM, no further than `maxSlippageBps` from the oracle price.
-    function _closeOnAmm(
-        Close memory x,
-        address account,
-        uint32 market,
-        uint256 price,
-        Charges memory ch,
-        uint64 mark,
-        uint256 unit
-    ) private {
-        uint256 rest = x.size - x.toDesk;
-        if (rest == 0) return;
-        if (address(_amm) == address(0)) revert ZeroAddress();
-        x.toAmm = rest;
-        uint256 slip = _maxSlippageBps;
-        uint256 limit = x.long
-            ? rest * price * (BPS - slip) / (priceScale * BPS)
-            : BookLib.ceilDiv(rest * price * (BPS + slip), priceScale * BPS);
-        x.ammQuote = _amm.liquidationSwap(account, market, !x.long, rest, limit);
-        int256 quote = x.long ? _int(x.ammQuote) : -_int(x.ammQuote);
-        x.cash += quote;
-        int256 charged;
-        (x.ammBefore, charged,) = _apply(address(_amm), market, _signed(x.long, rest), -quote, mark, unit);
-        _note(ch, address(_amm), charged);
-    }
-
-    /// @dev The penalty on the closed notional, capped at the equity the account has left.
-    function _penalty(
-        address account,
-        uint32 market,
-        Ctx memory c,
-        uint256 closed,
-        uint256 price,
-        Charges memory ch,
-        uint64 mark,
-        uint256 unit
-    ) private returns (uint256 penalty) {
-        penalty = BookLib.ceilDiv(closed * price * _penaltyBps, priceScale * BPS);
-        (int256 left,) = _marginState(account, c, 0);
-        if (left <= 0) return 0;
-        if (uint256(left) < penalty) penalty = uint256(left);
-        if (penalty == 0) return 0;
-        uint256 share = penalty * _liquidatorShareBps / BPS;
-        _apply(account, market, 0, -int256(penalty), mark, unit);
-        if (share != 0) {
-            (, int256 charged,) = _apply(msg.sender, market, 0, int256(share), mark, unit);
-            _note(ch, msg.sender, charged);
-        }
-        if (penalty != share) _apply(insuranceFund, market, 0, int256(penalty - share), mark, unit);
-    }
-
-    /// @dev An account left with no position and negative cash is bad debt, paid by the insurance fund.
-    function _realizeBadDebt(address account, uint32 market, Ctx memory c, uint64 mark, uint256 unit) private {
-        for (uint256 i; i < c.markets.length; ++i) {
-            if (position(account, c.markets[i]) != 0) return;
-        }
-        int256 balance = _cashOf(account, c.markets);
-        if (balance >= 0) return;
-        uint256 debt = uint256(-balance);
-        int256 fund = _cashOf(insuranceFund, c.markets);
-        uint256 uncovered = fund <= 0 ? debt : (uint256(fund) >= debt ? 0 : debt - uint256(fund));
-        _apply(account, market, 0, int256(debt), mark, unit);
-        _apply(insuranceFund, market, 0, -int256(debt), mark, unit);
-        badDebt += debt;
-        emit BadDebtRealized(account, debt, uncovered);
-    }
-
-    function _signed(bool long, uint256 amount) private pure returns (int256) {
-        return long ? int256(amount) : -int256(amount);
-    }
-
-    // ----------------------------------------------------------- parameters
-
-    /// @inheritdoc IVault
-    function listMarket(uint32 market, uint256 cap) external onlyOwner {
-        if (market == type(uint32).max) revert InvalidMarket(market);
-        if (_info[market].listed) revert MarketAlreadyListed(market);
-        if (cap > type(uint96).max) revert AmountOutOfRange(cap);
-        _info[market] = Market(true, uint96(cap), 0, 0, 0);
-        _markets.push(market);
-        emit MarketListed(market, cap);
-    }
-
-    /// @inheritdoc IVault
-    function setInventoryCap(uint32 market, uint256 cap) external onlyOwner {
-        if (!_info[market].listed) revert MarketNotListed(market);
-        if (cap > type(uint96).max) revert AmountOutOfRange(cap);
-        _info[market].cap = uint96(cap);
-        emit InventoryCapSet(market, cap);
-    }
-
-    /// @inheritdoc IVault
-    function setMarginRatios(uint256 initialBps, uint256 maintenanceBps) external onlyOwner {
-        _setMarginRatios(initialBps, maintenanceBps);
-    }
-
-    /// @inheritdoc IVault
-    function setFeeRecipient(address recipient) external onlyOwner {
-        _setFeeRecipient(recipient);
-    }
-
-    /// @inheritdoc IVault
-    function setOperator(address operator, bool allowed) external onlyOwner {
-        isOperator[operator] = allowed;
-        emit OperatorSet(operator, allowed);
-    }
-
-    /// @inheritdoc IVault
-    function setPaused(bool paused_) external onlyOwner {
-        _paused = paused_;
-        emit PausedSet(paused_);
-    }
-
-    /// @inheritdoc IVault
-    function setAmm(IPerpAmm amm_) external onlyOwner {
-        if (address(_amm) != address(0)) revert AmmAlreadySet();
-        if (address(amm_) == address(0)) revert ZeroAddress();
-        _amm = amm_;
-        emit AmmSet(address(amm_));
-    }
-
-    /// @inheritdoc IVault
-    /// @dev The index is brought up to now under the old parameters, then the premium is sampled
-    ///      under the new ones.
-    function setFunding(uint32 market, uint256 period, uint256 capBps) external onlyOwner {
-        if ((period != 0 && (period < MIN_FUNDING_PERIOD || period > MAX_FUNDING_PERIOD)) || capBps > BPS) {
-            revert InvalidFundingParams(period, capBps);
-        }
-        Ctx memory c = _ctx();
-        uint256 i = _indexOf(c, market);
+        (Ctx memory c, uint256 i) = _ctxFor(market);
         _accrue(c, i);
-        Market storage info = _info[market];
-        if (info.fundingUnit == 0 && period != 0) {
-            (uint256 price,) = oracle.latest(market);
-            uint256 unit = price / FUNDING_RESOLUTION;
-            if (price == 0 || unit > type(uint96).max) revert FundingUnitUnavailable(market, price);
-            info.fundingUnit = uint96(unit == 0 ? 1 : unit);
-        }
-        (info.fundingPeriod, info.fundingCapBps) = (uint32(period), uint16(capBps));
-        _accrue(c, i);
-        emit FundingParamsSet(market, period, capBps, info.fundingUnit);
     }
 
-    /// @inheritdoc IVault
-    function setLiquidationParams(uint256 penaltyBps, uint256 liquidatorShareBps, uint256 maxSlippageBps)
-        external
-        onlyOwner
-    {
-        if (penaltyBps > BPS || liquidatorShareBps > BPS || maxSlippageBps > BPS) {
-            revert InvalidLiquidationParams(penaltyBps, liquidatorShareBps, maxSlippageBps);
-        }
-        (_penaltyBps, _liquidatorShareBps, _maxSlippageBps) =
-            (uint16(penaltyBps), uint16(liquidatorShareBps), uint16(maxSlippageBps));
-        emit LiquidationParamsSet(penaltyBps, liquidatorShareBps, maxSlippageBps);
+    // -------------------------------------------------------------- module
+
+    /// @inheritdoc IVaultAdmin
+    function liquidate(address, uint32, uint256) external returns (uint256) {
+        return _delegate();
     }
 
-    function _setMarginRatios(uint256 initialBps, uint256 maintenanceBps) private {
-        if (maintenanceBps == 0 || maintenanceBps > initialBps || initialBps > BPS) {
-            revert InvalidMarginRatios(initialBps, maintenanceBps);
-        }
-        (_initialBps, _maintenanceBps) = (uint16(initialBps), uint16(maintenanceBps));
-        emit MarginRatiosSet(initialBps, maintenanceBps);
+    /// @inheritdoc IVaultAdmin
+    function cancelNonce(address, uint256, bytes32) external {
+        _delegate();
     }
 
-    function _setFeeRecipient(address recipient) private {
-        if (recipient == address(0)) revert ZeroAddress();
-        _feeRecipient = recipient;
-        emit FeeRecipientSet(recipient);
+    /// @inheritdoc IVaultAdmin
+    function withdrawAmm(address, uint256) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IVaultAdmin
+    function withdrawInsurance(address, uint256) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IVaultAdmin
+    function listMarket(uint32, uint256) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IVaultAdmin
+    function setInventoryCap(uint32, uint256) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IVaultAdmin
+    function setMarginRatios(uint256, uint256) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IVaultAdmin
+    function setFeeRecipient(address) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IVaultAdmin
+    function setOperator(address, bool) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IVaultAdmin
+    function setPaused(bool) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IVaultAdmin
+    function setShares(address) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IVaultAdmin
+    function setAmm(IPerpAmm) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IVaultAdmin
+    function setFunding(uint32, uint256, uint256) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IVaultAdmin
+    function setFundingImpact(uint32, uint256) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IVaultAdmin
+    function setLiquidationParams(uint256, uint256, uint256) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IVaultAdmin
+    function setCloseFactor(uint256, uint256, uint256) external {
+        _delegate();
+    }
+
+    /// @dev Runs the call in the module, in this storage, and returns or reverts with its result
+    ///      (`result` is a formality: the assembly returns the module's output itself).
+    function _delegate() private returns (uint256 result) {
+        address module = _module;
+        assembly {
+            result := 0
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), module, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
     }
 }

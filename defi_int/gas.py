@@ -5,11 +5,17 @@ below the AMM mid, so every fill below settles a nonzero funding charge; time pa
 batches. It runs each operation once and returns its gas from the receipt. Settlements go through
 ``settleCompact`` (what ``System.settle`` sends) unless named ``_abi``; 1, 10 and 100 fills:
 
-- ``existing``: traders who already hold a position, the next nonce of their last 128-nonce word;
-- ``scattered``: the same traders, each nonce far from its last one (another word) but in a word
-  the trader has used before;
-- ``fresh_word``: the same traders, each nonce in a word they never used (a new nonce slot);
-- ``new``: a trader's first fill (it has deposited, its nonce word is new).
+- ``existing``: traders who already hold a position, the next nonce of the block of 8 nonces their
+  book caches (the nonce is recorded in the book's own word: one storage word a fill);
+- ``scattered``: the same traders, each nonce far from its last one (another 128-nonce word the
+  trader has used before): the book's cached block is written back into its word and the nonce's
+  block read from its own;
+- ``fresh_word``: the same traders, each nonce in a word they never used: the cached block is
+  written back into its (written) word, the new word is read and stays zero;
+- ``first_move``: traders whose only nonces so far lie in the block their book caches, each nonce
+  in a word they never used: the cached block's own word was never written, so the write-back pays
+  a new storage slot (what a trader signing sequential nonces pays once every 128 nonces);
+- ``new``: a trader's first fill (it has deposited: its book exists and caches the first block).
 
 ``internal_fill_<case>_100`` is the per-fill cost of the 100-fill batch of that case; ``liquidate``
 closes a whole position on the desk, funding settled first. The snapshot
@@ -36,12 +42,21 @@ SNAPSHOT = Path("tests/gas_snapshot.json")
 TOLERANCE = 0.02
 SIZES = (1, 10, 100)
 STEP = ONE // 10
-#: Funding as the measurement runs it: an 8-hour period, a 1 % cap, the oracle 10 bps off the AMM.
-PARAMS = SystemParams(markets=(MarketParams(funding_period=8 * 3_600, funding_cap_bps=100),))
+#: Funding as the measurement runs it: an 8-hour period, a 1 % cap, the oracle 10 bps off the AMM
+#: mid, measured there (at impact prices 10 bps is inside the band and no fill would pay funding);
+#: an inventory cap the desk's side of every batch fits under.
+PARAMS = SystemParams(
+    markets=(
+        MarketParams(
+            funding_period=8 * 3_600, funding_cap_bps=100, funding_impact_notional=0, inventory_cap=1_000 * ONE
+        ),
+    )
+)
 ORACLE_OFFSET_BPS = 10
 #: Seconds between two measured batches, so the funding index moves.
 BETWEEN_BATCHES = 60
-#: The nonce words the cases use: 0 for existing, 7 for scattered's other word, 20+ for fresh ones.
+#: The nonce words the cases use: 0 and 7 for existing and scattered, 20+ for fresh ones, 40+ for
+#: first moves.
 WORD = 128
 
 
@@ -109,16 +124,20 @@ def measure(chain: Chain | None = None) -> dict[str, int]:
 
     for count in SIZES:
         existing = fund_traders(system, f"old{count}", count)
-        _batch(maker, existing, nonce=1)
-        _batch(maker, existing, nonce=7 * WORD)
-        gas[f"settle_{count}_existing"] = _batch(maker, existing, nonce=7 * WORD + 1)
-        gas[f"settle_{count}_scattered"] = _batch(maker, existing, nonce=2)
+        _batch(maker, existing, nonce=1)  # the book caches block 0
+        # the cache moves to word 7's block 112; block 0 goes back into word 0, a new slot
+        gas[f"settle_{count}_first_move"] = _batch(maker, existing, nonce=(40 + count) * WORD)
+        _batch(maker, existing, nonce=7 * WORD)  # word 7 read; the last block goes back into its word
+        _batch(maker, existing, nonce=2)  # word 7 written, word 0 read: both words exist from here on
+        _batch(maker, existing, nonce=7 * WORD + 1)
+        gas[f"settle_{count}_existing"] = _batch(maker, existing, nonce=7 * WORD + 2)
+        gas[f"settle_{count}_scattered"] = _batch(maker, existing, nonce=3)
         gas[f"settle_{count}_fresh_word"] = _batch(maker, existing, nonce=(20 + count) * WORD)
         gas[f"settle_{count}_new"] = _batch(maker, fund_traders(system, f"new{count}", count), nonce=1)
     abi = fund_traders(system, "abi", 100)
     _batch(maker, abi, nonce=1, compact=False)
     gas["settle_100_existing_abi"] = _batch(maker, abi, nonce=2, compact=False)
-    for case in ("existing", "scattered", "fresh_word", "new"):
+    for case in ("existing", "scattered", "fresh_word", "first_move", "new"):
         gas[f"internal_fill_{case}_100"] = gas[f"settle_100_{case}"] // 100
     gas["liquidate"] = _liquidation(system, maker)
     return gas

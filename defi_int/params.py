@@ -20,11 +20,13 @@ Adding a parameter is adding its line to the right class. The bounds come from t
 prices are ``uint192`` in the oracle but order limits are ``uint128`` and reach twice the oracle
 price, so prices stop at ``uint128 / 2``; AMM reserves are ``uint112`` (the quote reserve too,
 ``amm_base·price/priceScale``); a ledger book (an account in one market) holds its position and
-its cash as ``int96`` in one storage word, so every deposit (whole tokens · 10^decimals) and the
-token's whole supply must fit ``int96``, and an inventory cap ``uint96``; ``priceScale`` is
+its cash as ``int88`` in one storage word (with its funding mark and its nonce window), so every
+deposit (whole tokens · 10^decimals) and the token's whole supply must fit ``int88``, and an
+inventory cap ``uint96``; ``priceScale`` is
 ``10^(36 − decimals)``; the oracle takes a ``maxAge`` of at most a year; the Vault refuses to list
 market id ``2^32 − 1`` (reserved as "no market"); funding periods are off (0) or one hour to thirty
-days, and every bps parameter of funding and liquidation is at most 10,000. This module imports
+days, every bps parameter of funding at most 10,000, and the liquidation parameters within the
+Vault's bounds (``MAX_PENALTY_BPS`` ...). This module imports
 nothing above ``types`` and ``exceptions``: the chain layer, the keeper and the simulator all
 build on it.
 """
@@ -53,6 +55,8 @@ UINT128_MAX: Final = 2**128 - 1
 UINT256_MAX: Final = 2**256 - 1
 UINT96_MAX: Final = 2**96 - 1
 INT96_MAX: Final = 2**95 - 1
+#: A Vault book (an account in one market) holds its position and its cash as int88 (``BookLib``).
+BOOK_MAX: Final = 2**87 - 1
 
 #: The Vault refuses to list ``type(uint32).max``, reserved as "no market" (``InvalidMarket``).
 MAX_MARKET_ID: Final = UINT32_MAX - 1
@@ -60,6 +64,14 @@ MAX_MARKET_ID: Final = UINT32_MAX - 1
 MAX_DECIMALS: Final = 36
 #: ``PriceOracle.MAX_AGE_LIMIT``: a longer ``maxAge`` is refused (``InvalidMaxAge``).
 MAX_ORACLE_AGE: Final = 365 * 24 * 3_600
+#: ``Vault.MAX_PENALTY_BPS``, ``MAX_SLIPPAGE_BPS``, ``MAX_LIQUIDATION_BUFFER_BPS``, ``MAX_FULL_LIQUIDATION_BPS``.
+MAX_PENALTY_BPS: Final = 1_000
+MAX_SLIPPAGE_BPS: Final = 1_000
+MAX_LIQUIDATION_BUFFER_BPS: Final = 1_000
+MAX_FULL_LIQUIDATION_BPS: Final = 9_500
+#: ``DeskShares.MAX_LOCKUP`` and ``MAX_FEE_BPS``: a withdrawal matures within 30 days, a share fee is at most 1 %.
+MAX_SHARE_LOCKUP: Final = 30 * 24 * 3_600
+MAX_SHARE_FEE_BPS: Final = 100
 #: Funding periods the Vault accepts besides 0 (off): one hour to thirty days (``InvalidFundingParams``).
 FUNDING_PERIOD_MIN: Final = 3_600
 FUNDING_PERIOD_MAX: Final = 30 * 24 * 3_600
@@ -331,8 +343,10 @@ class Declared:
 @dataclass(frozen=True, kw_only=True)
 class MarketParams(Declared):
     """One market on chain: index price, AMM virtual reserves and fee, the desk's inventory cap, and
-    funding: the AMM–oracle premium, clamped to ``funding_cap_bps`` of the oracle price, is paid in
-    full over ``funding_period`` seconds (0: funding off)."""
+    funding: the AMM–oracle premium, measured at the AMM's impact prices for
+    ``funding_impact_notional`` whole tokens on each side (0: at the mid) and clamped to
+    ``funding_cap_bps`` of the oracle price, is paid in full over ``funding_period`` seconds (0:
+    funding off)."""
 
     market_id: int = integer(0, 0, MAX_MARKET_ID, onchain="uint32", key="id")
     price: int = amount(2_000 * ONE, PRICE_MIN, PRICE_MAX, unit="USD per base unit", onchain="uint192, uint128")
@@ -343,6 +357,7 @@ class MarketParams(Declared):
         0, FUNDING_PERIOD_MIN, FUNDING_PERIOD_MAX, unit="seconds", onchain="uint32", or_zero=True
     )
     funding_cap_bps: int = integer(0, 0, BPS, unit="bps", onchain="uint16")
+    funding_impact_notional: int = integer(20_000, 0, BOOK_MAX, unit="whole tokens", onchain="uint256")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -351,8 +366,17 @@ class ProtocolParams(Declared):
 
     Liquidation: ``liquidation_penalty_bps`` of the closed notional (capped at the account's equity
     left) goes to the liquidator (``liquidator_share_bps`` of it) and the insurance fund; an AMM
-    close may trade at most ``liquidation_slippage_bps`` from the oracle price. The insurance fund
-    starts with ``insurance_capital`` and pays bad debt.
+    close may trade at most ``liquidation_slippage_bps`` from the oracle price. The close factor:
+    a liquidation closes what brings the account back to maintenance plus
+    ``liquidation_buffer_bps``, the whole position below ``full_liquidation_bps`` of maintenance
+    or when less would leave less than ``min_liquidation_notional`` whole tokens, and never less
+    than that unless it is the whole position. The insurance fund starts with
+    ``insurance_capital`` and pays bad debt.
+
+    The desk's capital is depositors' shares (``DeskShares``): the owner's ``desk_capital`` is its
+    first deposit; a withdrawal request matures after ``share_lockup`` seconds, a day's claims take
+    at most ``share_daily_outflow_bps`` of the NAV, and every deposit and claim pays
+    ``share_fee_bps`` to the desk.
     """
 
     decimals: int = integer(6, 0, MAX_DECIMALS, onchain="uint8")
@@ -363,9 +387,15 @@ class ProtocolParams(Declared):
     desk_capital: int = integer(2_000_000, 1, INT96_MAX, unit="whole tokens")
     amm_capital: int = integer(5_000_000, 0, INT96_MAX, unit="whole tokens")
     insurance_capital: int = integer(0, 0, INT96_MAX, unit="whole tokens")
-    liquidation_penalty_bps: int = integer(250, 0, BPS, unit="bps", onchain="uint16")
+    liquidation_penalty_bps: int = integer(250, 0, MAX_PENALTY_BPS, unit="bps", onchain="uint16")
     liquidator_share_bps: int = integer(5_000, 0, BPS, unit="bps", onchain="uint16")
-    liquidation_slippage_bps: int = integer(200, 0, BPS, unit="bps", onchain="uint16")
+    liquidation_slippage_bps: int = integer(200, 0, MAX_SLIPPAGE_BPS, unit="bps", onchain="uint16")
+    liquidation_buffer_bps: int = integer(100, 0, MAX_LIQUIDATION_BUFFER_BPS, unit="bps", onchain="uint16")
+    full_liquidation_bps: int = integer(5_000, 0, MAX_FULL_LIQUIDATION_BPS, unit="bps", onchain="uint16")
+    min_liquidation_notional: int = integer(10, 0, BOOK_MAX, unit="whole tokens", onchain="uint256")
+    share_lockup: int = integer(4 * 24 * 3_600, 0, MAX_SHARE_LOCKUP, unit="seconds", onchain="uint64")
+    share_fee_bps: int = integer(10, 0, MAX_SHARE_FEE_BPS, unit="bps", onchain="uint16")
+    share_daily_outflow_bps: int = integer(1_000, 1, BPS, unit="bps", onchain="uint16")
 
     @property
     def unit(self) -> int:
@@ -392,6 +422,7 @@ class ProtocolParams(Declared):
             ("desk_capital", "the desk's capital"),
             ("amm_capital", "the AMM's capital"),
             ("insurance_capital", "the insurance fund's capital"),
+            ("min_liquidation_notional", "the minimum liquidation notional"),
         )
         for name, what in capital:
             problem = self.deposit_problem(getattr(self, name), what)
@@ -399,13 +430,13 @@ class ProtocolParams(Declared):
                 yield Problem(name, problem, ("decimals",))
 
     def deposit_problem(self, tokens: int, what: str) -> str | None:
-        """Why ``tokens`` whole tokens cannot be deposited in the Vault (a book's cash is int96), or None."""
+        """Why ``tokens`` whole tokens cannot be deposited in the Vault (a book's cash is int88), or None."""
         units = tokens * self.unit
-        if units <= INT96_MAX:
+        if units <= BOOK_MAX:
             return None
         return (
             f"{what} of {show(tokens)} whole tokens is {show(units)} units at {self.decimals} decimals, "
-            f"above what a Vault book's int96 cash holds ({show(INT96_MAX, rounding=ROUND_FLOOR)})"
+            f"above what a Vault book's int88 cash holds ({show(BOOK_MAX, rounding=ROUND_FLOOR)})"
         )
 
 
@@ -432,6 +463,9 @@ def market_problems(protocol: ProtocolParams, markets: Sequence[MarketParams]) -
             other = seen[market.market_id]
             yield Problem(f"{here}.market_id", f"duplicate market id {market.market_id} (also {other})", (other,))
         seen.setdefault(market.market_id, here)
+        problem = protocol.deposit_problem(market.funding_impact_notional, "the funding impact notional")
+        if problem:
+            yield Problem(f"{here}.funding_impact_notional", problem, ("decimals",))
         quote = protocol.amm_quote(market)
         if not 1 <= quote <= UINT112_MAX:
             bound = "below 1" if quote < 1 else f"above uint112 ({show(UINT112_MAX, rounding=ROUND_FLOOR)})"
@@ -482,9 +516,9 @@ class KeeperParams(Declared):
     horizon_seconds: float = number(3_600.0, 0, YEAR_SECONDS, lo_open=True, unit="seconds")
     fee_bps: int = integer(2, 0, 1_000, unit="bps", onchain="uint16")
     min_edge_bps: float = number(0.0, -1_000, 1_000, unit="bps")
-    risk_limit: int | None = amount(None, 0, INT96_MAX, unit="base units")
-    soft_limit: int | None = amount(None, 0, INT96_MAX, unit="base units")
-    hedge_to: int = amount(0, 0, INT96_MAX, unit="base units")
+    risk_limit: int | None = amount(None, 0, BOOK_MAX, unit="base units")
+    soft_limit: int | None = amount(None, 0, BOOK_MAX, unit="base units")
+    hedge_to: int = amount(0, 0, BOOK_MAX, unit="base units")
     hedge_slippage_bps: int = integer(100, 0, BPS, unit="bps")
     max_batch: int = integer(500, 1, 10_000, unit="fills")  # also bounded by the block gas limit
     max_resting: int = integer(10_000, 1, 1_000_000, unit="orders")

@@ -3,7 +3,7 @@
 Run with ``.venv/bin/python scripts/gas_breakdown.py [--small N] [--large M] [--json PATH]``. It
 starts a local anvil, deploys the gas measurement's system (``defi_int.gas``: funding on, the
 oracle off the AMM mid), and settles the ``existing`` case (traders holding a position, the next
-nonce of a used word, every fill paying funding) twice: with N and with M traders. Both
+nonce of the block their book caches, every fill paying funding) twice: with N and with M traders. Both
 transactions are traced with ``debug_traceTransaction`` (opcode steps with their stacks), each
 step's own cost is attributed to a part (the calls' costs exclude what their callee spent), and
 the difference between the two batches divided by M - N is one more fill's cost, by part:

@@ -86,10 +86,12 @@ interface IPerpAmm {
         external
         returns (uint256 quote);
 
-    /// @notice Opens `market`'s pool with virtual reserves. Owner only.
+    /// @notice Opens `market`'s pool with virtual reserves, each nonzero and below 2^112 (the
+    ///         pool's slot), and a fee below 10000 bps (`AmmMath.FeeTooHigh`: the swap arithmetic
+    ///         needs a fee below 100 %). Owner only.
     function initializePool(uint32 market, uint256 base, uint256 quote, uint256 feeBps) external;
-    /// @notice Changes `market`'s pool fee. Owner only.
+    /// @notice Changes `market`'s pool fee, below 10000 bps (`AmmMath.FeeTooHigh`). Owner only.
     function setPoolFee(uint32 market, uint256 feeBps) external;
-    /// @notice Names the Settlement once. Owner only.
+    /// @notice Names the Settlement once (nonzero; `SettlementAlreadySet` after). Owner only.
     function setSettlement(address settlement) external;
 }

@@ -21,10 +21,14 @@ struct Fill {
 /// @title ISettlement
 /// @notice EIP-712 order verification and batch settlement of the desk's fills.
 /// @dev Order lifecycle. Each trader's nonces are unordered (Permit2): two bits per nonce record
-///      OPEN, PARTIAL, FILLED or CANCELLED. An order filled whole in one settlement only flips its
-///      nonce to FILLED (one warm-able storage write instead of a fresh slot per order); an order
-///      filled in parts also records its running total under its digest in `filled`. Completing an
-///      order or cancelling it consumes its nonce, which closes every order signed with that nonce.
+///      OPEN, PARTIAL, FILLED or CANCELLED, kept by the Vault beside the trader's books
+///      (`IVault.nonceState`, one storage word for a fill and its nonce when the trader signs a
+///      market's orders with that market's consecutive nonces). An order filled whole in one
+///      settlement only flips its nonce to FILLED; an order filled in parts also records its
+///      running total under its digest in `filled`. Completing an order or cancelling it consumes
+///      its nonce, which closes every order signed with that nonce. The Vault checks a fill's nonce
+///      and remaining size when it books the fill's run (`OrderAlreadyFilled`, `OrderIsCancelled`,
+///      `Overfill`, `IVault`'s errors).
 interface ISettlement {
     /// @notice Thrown when `caller` settles without being an allow-listed keeper.
     error NotKeeper(address caller);
@@ -44,12 +48,6 @@ interface ISettlement {
     error InvalidSigner(bytes32 digest, address signer, address trader);
     /// @notice Thrown when order `digest` expired at `expiry`, before the block time `now_`.
     error OrderExpired(bytes32 digest, uint256 expiry, uint256 now_);
-    /// @notice Thrown when order `digest` was already filled whole, or its nonce consumed by another order.
-    error OrderAlreadyFilled(bytes32 digest);
-    /// @notice Thrown when order `digest`'s nonce was cancelled.
-    error OrderIsCancelled(bytes32 digest);
-    /// @notice Thrown when a fill of `amount` exceeds the `remaining` size of order `digest`.
-    error Overfill(bytes32 digest, uint256 amount, uint256 remaining);
     /// @notice Thrown when the fee `feeBps` is above the order's `maxFeeBps`.
     error FeeAboveMax(bytes32 digest, uint256 feeBps, uint256 maxFeeBps);
     /// @notice Thrown when the internal price is worse for the trader than the order's `limitPrice`.
@@ -64,26 +62,24 @@ interface ISettlement {
     error AmmNotAllowed(bytes32 digest);
     /// @notice Thrown when `caller` cancels an order whose trader is `trader`.
     error NotOrderTrader(address caller, address trader);
-    /// @notice Thrown when an internal leg's `notional` is more than a ledger book can hold (2^95 - 1).
+    /// @notice Thrown when an internal leg's `notional` is more than a ledger book can hold (2^87 - 1).
     error AmountOutOfRange(uint256 notional);
     /// @notice Thrown when the deviation band is set above 10000 bps.
     error InvalidDeviationBps(uint256 maxDeviationBps);
 
     /// @notice Emitted with the fills settled since the previous `FillsSettled` of the batch, in
-    ///         batch order, once the run of internal legs they belong to is booked (at a change of
-    ///         market and at the end of the batch). Four words per fill:
-    ///         - `digest`: the order's EIP-712 digest (which also names its market);
-    ///         - `uint160(trader) | uint256(uint96(int96(funding))) << 160`: the funding the trader's
-    ///           book settled when the internal leg was booked, positive: paid (funding an AMM leg
-    ///           settles is in the Vault's `FundingSettled`);
-    ///         - `isBuy << 255 | internalSize << 128 | internalPrice` (size and price zero without an
-    ///           internal leg; a booked size is below 2^95);
-    ///         - `ammSize << 128 | feeBps << 112 | ammQuote` (AMM sizes and quotes are below 2^112).
-    ///         The fee is not logged: it is `feeBps` of each leg's notional, rounded up, the internal
-    ///         notional rounded against the trader. One log per run, not one per fill: a log and its
-    ///         topics cost 375 gas each, most of a fill's logging. `defi_int.chain.views.fill_events`
-    ///         unpacks it.
-    event FillsSettled(bytes32[] fills);
+    ///         batch order, once the run they belong to is booked (at a change of market and at the
+    ///         end of the batch). Per fill, what its calldata cannot tell: the `int96` funding the
+    ///         trader's book settled when the fill's internal leg was booked (12 bytes, positive:
+    ///         paid; only for a fill with an internal leg: an AMM leg's funding is in the Vault's
+    ///         `FundingSettled`), then the `uint112` quote of its AMM leg (14 bytes, only for a fill
+    ///         with an AMM leg); so 12, 14 or 26 bytes, told apart by the fill's calldata.
+    ///         Everything else about a fill (its order, hence its digest, its legs, its fee rate) is
+    ///         in the settle transaction's calldata, which `defi_int.chain.views.settle_fills` reads
+    ///         beside these logs: the keeper calls the Settlement directly. The fee is not logged: it
+    ///         is `feeBps` of each leg's notional, rounded up, the internal notional rounded against
+    ///         the trader. One log per run: a log, its topic and each byte of data cost 375, 375 and 8 gas.
+    event FillsSettled(bytes fills);
     /// @notice Emitted when `trader` cancels order `digest`, consuming `nonce`.
     event OrderCancelled(bytes32 indexed digest, address indexed trader, uint256 nonce);
     /// @notice Emitted when the desk trades its own book on the AMM.
@@ -134,6 +130,7 @@ interface ISettlement {
     function maxDeviationBps() external view returns (uint256);
     /// @notice Allows or denies `keeper`. Owner only.
     function setKeeper(address keeper, bool allowed) external;
-    /// @notice Sets the oracle band for internal prices. Owner only.
+    /// @notice Sets the oracle band for internal prices, at most 10000 bps (`InvalidDeviationBps`):
+    ///         an internal price stays within zero and twice the oracle's. Owner only.
     function setMaxDeviationBps(uint256 maxDeviationBps) external;
 }

@@ -7,33 +7,29 @@ import {SignatureLib} from "../libraries/SignatureLib.sol";
 
 /// @title FillSteps
 /// @notice The per-fill steps of `Settlement.settle` and `settleCompact`, written out for gas:
-///         decoding a packed fill, verifying an order (digest, guards, signature, nonce state) and
-///         checking and queueing its internal leg. Every check and error is the one the interface
+///         decoding a packed fill, verifying an order (digest, guards, signature) and checking and
+///         queueing its leg for the Vault (which records its nonce beside the trader's book). Every check and error is the one the interface
 ///         documents; the gas snapshot (tests/gas_snapshot.json) holds them to their cost.
 /// @dev Data flow: a reader fills one `Terms` in memory (reused for every fill of a batch); its
 ///      first ten words are the EIP-712 struct encoding of the order, so `keccak256` over them is
-///      `hashStruct`. `_verify` reads it and records the fill; `_internalLeg` appends the leg to the
-///      batch's `IVault.book` calldata (four words: `uint160(trader) | isBuy << 255`, size,
-///      notional, fee). Offsets used below: trader 0x20, market 0x40, isBuy 0x60, size 0x80,
+///      `hashStruct`. `_verify` checks it; `_priceLeg` appends the leg to the batch's `IVault.book`
+///      calldata (five words: `uint160(trader) | fee << 160 | isBuy << 255`, `size << 128 |
+///      notional`, `orderSize << 128 | amount`, digest, nonce; `_queueNonce` writes the last three,
+///      and a fill without an internal leg queues them alone, with a size of 0). Offsets used below: trader 0x20, market 0x40, isBuy 0x60, size 0x80,
 ///      limitPrice 0xa0, expiry 0xc0, nonce 0xe0, maxFeeBps 0x100, allowAmm 0x120, internalSize
 ///      0x140, internalPrice 0x160, ammSize 0x180, feeBps 0x1a0, r 0x1c0, s 0x1e0, v 0x200,
 ///      sigLength 0x220.
 abstract contract FillSteps is ISettlement {
     uint256 internal constant BPS = 10_000;
-    uint256 internal constant OPEN = 0;
-    uint256 internal constant PARTIAL = 1;
     uint256 internal constant FILLED = 2;
     uint256 internal constant CANCELLED = 3;
+    /// @dev The bytes of one leg of `IVault.book`: five words.
+    uint256 internal constant LEG_BYTES = 0xa0;
+    /// @dev A fill's log word: it has an internal leg, it has an AMM leg (its quote below).
+    uint256 internal constant INTERNAL_LEG = 1 << 255;
+    uint256 internal constant AMM_LEG = 1 << 254;
     /// @dev The shortest packed fill: a one-word-less nonce of zero bytes, the whole order internal.
     uint256 internal constant MIN_PACKED_FILL = 150;
-
-    /// @inheritdoc ISettlement
-    mapping(bytes32 => uint256) public filled;
-    /// @dev A trader's nonce states, 128 two-bit states a word, live at
-    ///      `keccak256(trader ‖ nonce >> 7 ‖ NONCE_WORDS)`: one hash per word, and a three-word
-    ///      preimage is never the two-word one of a Solidity mapping's slot. NONCE_WORDS is
-    ///      `keccak256("DefiInt.nonceWords")`, written out so assembly can push it (a test checks it).
-    bytes32 internal constant NONCE_WORDS = 0x687f83f2cfceda8a3b21a13db7a6ad74aa863f5c1fc3feca6719084bf255801d;
 
     /// @dev A fill's fields; see the contract notes for their offsets.
     struct Terms {
@@ -68,18 +64,6 @@ abstract contract FillSteps is ISettlement {
         uint256 quote;
         uint256 poolFee;
         uint256 maxDeviationBps;
-    }
-
-    /// @dev The storage slot of the word holding `trader`'s state of `nonce`.
-    function _nonceSlot(address trader, uint256 nonce) internal pure returns (uint256 slot) {
-        bytes32 namespace = NONCE_WORDS;
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore(ptr, and(trader, 0xffffffffffffffffffffffffffffffffffffffff))
-            mstore(add(ptr, 0x20), shr(7, nonce))
-            mstore(add(ptr, 0x40), namespace)
-            slot := keccak256(ptr, 0x60)
-        }
     }
 
     /// @dev Reads the packed fill at calldata offset `cursor` (layout on `ISettlement.settleCompact`)
@@ -128,7 +112,6 @@ abstract contract FillSteps is ISettlement {
             mstore(add(t, 0x1a0), shr(240, calldataload(p))) // feeBps
             mstore(add(t, 0x1c0), calldataload(add(p, 2))) // r
             mstore(add(t, 0x1e0), calldataload(add(p, 34))) // s
-            mstore(add(t, 0x220), 65)
             next := add(p, 66)
             malformed := or(malformed, gt(next, end))
         }
@@ -147,20 +130,17 @@ abstract contract FillSteps is ISettlement {
         }
     }
 
-    /// @dev Verifies the order in `t` and records the fill against it, in the documented order:
-    ///      expiry, fee cap, a leg to fill; the signature (65 bytes, low s, v 27 or 28, recovering
-    ///      the trader); the nonce not FILLED nor CANCELLED and the amount within what is left; then
-    ///      the nonce moves to PARTIAL or FILLED and, for an order filled in parts, `filled` holds
-    ///      its running total. Returns the order's digest.
-    function _verify(bytes32 separator, Terms memory t) internal returns (bytes32 digest) {
+    /// @dev Verifies the order in `t`, in the documented order: expiry, fee cap, a leg to fill; the
+    ///      signature (65 bytes, low s, v 27 or 28, recovering the trader). Its nonce and the amount
+    ///      left are the Vault's to check, when the leg is booked. Returns the order's digest.
+    function _verify(bytes32 separator, Terms memory t) internal view returns (bytes32 digest) {
         uint256 code;
         uint256 a;
         uint256 b;
         uint256 c;
         uint256 halfOrder = SignatureLib.HALF_ORDER;
-        bytes32 namespace = NONCE_WORDS;
         assembly ("memory-safe") {
-            function verify(t_, separator_, halfOrder_, namespace_) -> code_, digest_, a_, b_, c_ {
+            function verify(t_, separator_, halfOrder_) -> code_, digest_, a_, b_, c_ {
                 let ptr := mload(0x40)
                 mstore(ptr, hex"1901")
                 mstore(add(ptr, 0x02), separator_)
@@ -220,53 +200,18 @@ abstract contract FillSteps is ISettlement {
                     b_ := trader
                     leave
                 }
-                // the nonce's word: keccak256(trader ‖ nonce >> 7 ‖ NONCE_WORDS), two bits per nonce
-                let nonce := mload(add(t_, 0xe0))
-                mstore(ptr, trader)
-                mstore(add(ptr, 0x20), shr(7, nonce))
-                mstore(add(ptr, 0x40), namespace_)
-                let slot := keccak256(ptr, 0x60)
-                let word := sload(slot)
-                let shift := shl(1, and(nonce, 127))
-                let state := and(shr(shift, word), 3)
-                if gt(state, 1) {
-                    code_ := add(6, state) // 8: FILLED, 9: CANCELLED
-                    leave
-                }
-                // filled[digest]: read for an order filled in part, written unless filled whole at once
-                mstore(0, digest_)
-                mstore(0x20, filled.slot)
-                let prior := 0
-                if state { prior := sload(keccak256(0, 0x40)) }
-                let left := sub(mload(add(t_, 0x80)), prior)
-                if gt(amount, left) {
-                    code_ := 10
-                    a_ := amount
-                    b_ := left
-                    leave
-                }
-                let newState := add(1, eq(amount, left)) // 1 PARTIAL, or 2 FILLED when nothing is left
-                if or(eq(newState, 1), prior) { sstore(keccak256(0, 0x40), add(prior, amount)) }
-                if iszero(eq(newState, state)) { sstore(slot, xor(word, shl(shift, xor(state, newState)))) }
             }
-            code, digest, a, b, c := verify(t, separator, halfOrder, namespace)
+            code, digest, a, b, c := verify(t, separator, halfOrder)
         }
         if (code != 0) _fail(code, digest, a, b, c);
     }
 
-    /// @dev The internal price is no worse for the trader than the order's limit (needs no price).
-    function _checkLimit(Terms memory t, bytes32 digest) internal pure {
-        uint256 price = t.internalPrice;
-        uint256 limit = t.limitPrice;
-        if (t.isBuy ? price > limit : price < limit) revert LimitPriceExceeded(digest, price, limit);
-    }
-
-    /// @dev Checks the internal leg against the oracle band and best execution and appends its
-    ///      booking at `slot`, with its fee. Rounding against the trader: a buyer pays the
+    /// @dev Checks the internal leg against the order's limit, the oracle band and best execution
+    ///      and appends its booking at `slot`, with its fee. Rounding against the trader: a buyer pays the
     ///      notional rounded up, a seller gets it rounded down; the fee rounds up. Best execution:
     ///      the notional is no worse than the AMM's quote for the same size now (AmmMath's
     ///      formulas and guards); a buy the pool cannot fill at all is any price in the band. A
-    ///      notional beyond what a ledger book holds (2^95 - 1) is refused here, so no later
+    ///      notional beyond what a ledger book holds (2^87 - 1) is refused here, so no later
     ///      arithmetic can overflow.
     function _priceLeg(Terms memory t, bytes32 digest, MarketCache memory cache, uint256 scale, uint256 slot)
         internal
@@ -281,6 +226,14 @@ abstract contract FillSteps is ISettlement {
                 let internalPrice := mload(add(t_, 0x160))
                 let size := mload(add(t_, 0x140))
                 let isBuy := mload(add(t_, 0x60))
+                // the order's limit (needs no price): a buy at most, a sell at least
+                let limit := mload(add(t_, 0xa0))
+                if or(and(isBuy, gt(internalPrice, limit)), and(iszero(isBuy), lt(internalPrice, limit))) {
+                    code_ := 16
+                    a_ := internalPrice
+                    b_ := limit
+                    leave
+                }
                 // the oracle band (prices are below 2^128: no overflow)
                 let mark := mload(add(cache_, 0x40))
                 let deviation := mload(add(cache_, 0xc0))
@@ -336,7 +289,7 @@ abstract contract FillSteps is ISettlement {
                         }
                     }
                 }
-                if gt(notional, 0x7fffffffffffffffffffffff) {
+                if gt(notional, 0x7fffffffffffffffffffff) {
                     code_ := 13
                     a_ := notional
                     leave
@@ -344,10 +297,8 @@ abstract contract FillSteps is ISettlement {
                 let feeRaw := mul(notional, mload(add(t_, 0x1a0)))
                 let fee := div(feeRaw, 10000)
                 if gt(feeRaw, mul(fee, 10000)) { fee := add(fee, 1) }
-                mstore(slot_, or(mload(add(t_, 0x20)), shl(255, isBuy)))
-                mstore(add(slot_, 0x20), size)
-                mstore(add(slot_, 0x40), notional)
-                mstore(add(slot_, 0x60), fee)
+                mstore(slot_, or(or(mload(add(t_, 0x20)), shl(160, fee)), shl(255, isBuy)))
+                mstore(add(slot_, 0x20), or(shl(128, size), notional))
             }
             code, a, b, c := price(t, cache, scale, slot)
         }
@@ -363,27 +314,37 @@ abstract contract FillSteps is ISettlement {
         if (code == 5) revert SignatureLib.InvalidSignatureS(bytes32(a));
         if (code == 6) revert SignatureLib.InvalidSignatureV(uint8(a));
         if (code == 7) revert InvalidSigner(digest, address(uint160(a)), address(uint160(b)));
-        if (code == 8) revert OrderAlreadyFilled(digest);
-        if (code == 9) revert OrderIsCancelled(digest);
-        if (code == 10) revert Overfill(digest, a, b);
         if (code == 11) revert PriceOutsideBand(digest, a, b, c);
         if (code == 12) revert WorseThanAmm(digest, a, b);
         if (code == 13) revert AmountOutOfRange(a);
         if (code == 14) revert AmmMath.InsufficientLiquidity();
+        if (code == 16) revert LimitPriceExceeded(digest, a, b);
         revert AmmMath.FeeTooHigh(a);
     }
 
-    /// @dev The fill's four `FillsSettled` words at `log`: digest, trader (its funding is added
-    ///      when the leg is booked), isBuy << 255 | internalSize << 128 | internalPrice, ammSize
-    ///      << 128 | feeBps << 112 | ammQuote.
-    function _queueLog(Terms memory t, bytes32 digest, uint256 ammQuote, uint256 log) internal pure {
+    /// @dev The last three words of the fill's leg at `slot`: `orderSize << 128 | amount` (both
+    ///      legs), the order's digest and its nonce, for the Vault to record against the nonce.
+    function _queueNonce(Terms memory t, bytes32 digest, uint256 slot) internal pure {
         assembly ("memory-safe") {
-            let internalSize := mload(add(t, 0x140))
-            mstore(log, digest)
-            mstore(add(log, 0x20), mload(add(t, 0x20)))
-            let internalLeg := mul(or(shl(128, internalSize), mload(add(t, 0x160))), iszero(iszero(internalSize)))
-            mstore(add(log, 0x40), or(shl(255, mload(add(t, 0x60))), internalLeg))
-            mstore(add(log, 0x60), or(or(shl(128, mload(add(t, 0x180))), shl(112, mload(add(t, 0x1a0)))), ammQuote))
+            mstore(add(slot, 0x40), or(shl(128, mload(add(t, 0x80))), add(mload(add(t, 0x140)), mload(add(t, 0x180)))))
+            mstore(add(slot, 0x60), digest)
+            mstore(add(slot, 0x80), mload(add(t, 0xe0)))
+        }
+    }
+
+    /// @dev The first two words of a leg without an internal leg (the nonce only): the trader, size 0.
+    function _emptyLeg(Terms memory t, uint256 slot) internal pure {
+        assembly ("memory-safe") {
+            mstore(slot, mload(add(t, 0x20)))
+            mstore(add(slot, 0x20), 0)
+        }
+    }
+
+    /// @dev The fill's `FillsSettled` word at `log`: which legs it has (`INTERNAL_LEG`, `AMM_LEG`)
+    ///      and its AMM quote (the funding its leg settled is added when the run is booked).
+    function _queueLog(uint256 entry, uint256 log) internal pure {
+        assembly ("memory-safe") {
+            mstore(log, entry)
         }
     }
 }

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {IVault} from "../interfaces/IVault.sol";
+import {IVaultBase} from "../interfaces/IVault.sol";
 import {ICollateralToken} from "../interfaces/ICollateralToken.sol";
 import {IPriceOracle} from "../interfaces/IPriceOracle.sol";
 import {IPerpAmm} from "../interfaces/IPerpAmm.sol";
 import {BookLib} from "../libraries/BookLib.sol";
+import {FundingLib} from "../libraries/FundingLib.sol";
 import {Owned} from "../libraries/Owned.sol";
 
 /// @title VaultLedger
@@ -17,29 +18,48 @@ import {Owned} from "../libraries/Owned.sol";
 ///      gathered in `Charges` go to the funding pool in one write and one `FundingSettled` event
 ///      (`_closeCharges`); then `_check` holds each moved account to its rule. Views take the same
 ///      path without writing (`_markNow` computes the index a write would set).
-abstract contract VaultLedger is IVault, Owned {
+abstract contract VaultLedger is IVaultBase, Owned {
     uint256 internal constant BPS = 10_000;
+    /// @inheritdoc IVaultBase
+    uint256 public constant MAX_PENALTY_BPS = 1_000;
+    /// @inheritdoc IVaultBase
+    uint256 public constant MAX_SLIPPAGE_BPS = 1_000;
+    /// @inheritdoc IVaultBase
+    uint256 public constant MAX_LIQUIDATION_BUFFER_BPS = 1_000;
+    /// @inheritdoc IVaultBase
+    uint256 public constant MAX_FULL_LIQUIDATION_BPS = 9_500;
     uint256 internal constant MIN_FUNDING_PERIOD = 1 hours;
     uint256 internal constant MAX_FUNDING_PERIOD = 30 days;
     /// @dev A funding unit is this fraction of the market's price when funding is enabled.
-    uint256 internal constant FUNDING_RESOLUTION = 1e9;
+    uint256 internal constant FUNDING_RESOLUTION = 1e6;
     uint256 internal constant LOADED = 1 << 64;
-    uint256 internal constant MAX_AMOUNT = uint256(uint96(type(int96).max));
+    /// @dev The largest amount a book holds (its position and its cash are int88).
+    uint256 internal constant MAX_AMOUNT = uint256(uint88(type(int88).max));
+    uint256 internal constant MAX_RESERVE = type(uint112).max;
     /// @dev Book words live at `keccak256(account ‖ market ‖ BOOKS)`: one hash per book, and a
     ///      three-word preimage is never the two-word one of a Solidity mapping's slot.
     ///      BOOKS is `keccak256("DefiInt.books")`, written out so assembly can push it (a test checks it).
     bytes32 internal constant BOOKS = 0x1ae7fbd97eade76237dffcde2ad0825ec0656a95f0998be37f9f1e437e1dd854;
+    /// @dev A trader's 128-nonce words live at `keccak256(trader ‖ nonce >> 7 ‖ NONCE_WORDS)`, two bits
+    ///      a nonce; NONCE_WORDS is `keccak256("DefiInt.nonceWords")` (a test checks it).
+    bytes32 internal constant NONCE_WORDS = 0x687f83f2cfceda8a3b21a13db7a6ad74aa863f5c1fc3feca6719084bf255801d;
+    /// @dev Nonces whose low 224 bits are below this fall in a namespace's cacheable blocks of 8.
+    uint256 internal constant WINDOW_NONCES = 1 << 19;
+    uint256 internal constant OPEN = 0;
+    uint256 internal constant PARTIAL = 1;
+    uint256 internal constant FILLED = 2;
+    uint256 internal constant CANCELLED = 3;
 
-    /// @inheritdoc IVault
+    /// @inheritdoc IVaultBase
     address public constant insuranceFund = address(uint160(uint256(keccak256("DefiInt.insuranceFund"))));
-    /// @inheritdoc IVault
+    /// @inheritdoc IVaultBase
     address public constant fundingPool = address(uint160(uint256(keccak256("DefiInt.fundingPool"))));
 
-    /// @inheritdoc IVault
+    /// @inheritdoc IVaultBase
     ICollateralToken public immutable token;
-    /// @inheritdoc IVault
+    /// @inheritdoc IVaultBase
     IPriceOracle public immutable oracle;
-    /// @inheritdoc IVault
+    /// @inheritdoc IVaultBase
     uint256 public immutable priceScale;
 
     /// @dev A listed market's parameters, one slot.
@@ -77,7 +97,7 @@ abstract contract VaultLedger is IVault, Owned {
         int256 total;
     }
 
-    /// @inheritdoc IVault
+    /// @inheritdoc IVaultBase
     mapping(address => bool) public isOperator;
     mapping(uint32 => Market) internal _info;
     mapping(uint32 => Funding) internal _funding;
@@ -87,19 +107,46 @@ abstract contract VaultLedger is IVault, Owned {
     bool internal _paused;
     uint16 internal _initialBps;
     uint16 internal _maintenanceBps;
+    uint32 internal _marketCount; // `_markets.length`, read with the rest of the slot
     // One slot: the AMM and the liquidation parameters.
     IPerpAmm internal _amm;
     uint16 internal _penaltyBps;
     uint16 internal _liquidatorShareBps;
     uint16 internal _maxSlippageBps;
-    /// @inheritdoc IVault
+    uint16 internal _liquidationBufferBps;
+    uint16 internal _fullLiquidationBps;
+    /// @dev The smallest notional a liquidation may close (collateral units), unless it closes a whole position.
+    uint256 internal _minLiquidationNotional;
+    /// @dev Each market's impact notional (collateral units): the funding premium is measured at the
+    ///      AMM's average prices for this much on each side.
+    mapping(uint32 => uint256) internal _impactNotional;
+    /// @inheritdoc IVaultBase
     uint256 public badDebt;
+    /// @dev The depositors' shares of the desk (`IDeskShares`): the one caller of `shareDeposit` and `sharePayout`.
+    address internal _shares;
+    /// @dev Running totals of orders filled in parts, by digest.
+    mapping(bytes32 => uint256) internal _filled;
 
     constructor(ICollateralToken token_, IPriceOracle oracle_, address owner_) Owned(owner_) {
         if (address(token_) == address(0) || address(oracle_) == address(0)) revert ZeroAddress();
         token = token_;
         oracle = oracle_;
         priceScale = 10 ** (36 - uint256(token_.decimals()));
+    }
+
+    modifier onlyOperator() {
+        if (!isOperator[msg.sender]) revert NotOperator(msg.sender);
+        _;
+    }
+
+    modifier onlyShares() {
+        if (msg.sender != _shares) revert NotShares(msg.sender);
+        _;
+    }
+
+    modifier whenNotPaused() {
+        if (_paused) revert Paused();
+        _;
     }
 
     // -------------------------------------------------------------- books
@@ -123,6 +170,11 @@ abstract contract VaultLedger is IVault, Owned {
         }
     }
 
+    /// @dev `account`'s position in `market`.
+    function _positionOf(address account, uint32 market) internal view returns (int256 pos) {
+        (pos,,) = BookLib.unpack(_book(account, market));
+    }
+
     function _setBook(address account, uint32 market, uint256 word) internal {
         uint256 slot = _bookSlot(account, market);
         assembly ("memory-safe") {
@@ -138,6 +190,22 @@ abstract contract VaultLedger is IVault, Owned {
         c.prices = new uint256[](n);
         c.marks = new uint256[](n);
         c.units = new uint256[](n);
+        (c.initialBps, c.maintenanceBps) = (_initialBps, _maintenanceBps);
+    }
+
+    /// @dev `_ctx` for a call that writes `market`, and `market`'s index in it. With one listed
+    ///      market the list is `market` alone once it is known listed: no read of `_markets`.
+    function _ctxFor(uint32 market) internal view returns (Ctx memory c, uint256 i) {
+        if (_marketCount != 1) {
+            c = _ctx();
+            return (c, _indexOf(c, market));
+        }
+        if (!_info[market].listed) revert MarketNotListed(market);
+        c.markets = new uint32[](1);
+        c.markets[0] = market;
+        c.prices = new uint256[](1);
+        c.marks = new uint256[](1);
+        c.units = new uint256[](1);
         (c.initialBps, c.maintenanceBps) = (_initialBps, _maintenanceBps);
     }
 
@@ -157,6 +225,15 @@ abstract contract VaultLedger is IVault, Owned {
         }
     }
 
+    /// @dev Market `i`'s price, or 0 while it is stale (never reverts).
+    function _freshPrice(Ctx memory c, uint256 i) internal view returns (uint256 p) {
+        p = c.prices[i];
+        if (p == 0) {
+            p = oracle.freshPrice(c.markets[i]);
+            c.prices[i] = p;
+        }
+    }
+
     // ------------------------------------------------------------ funding
 
     /// @dev Brings market `i`'s index up to now, samples its premium, writes both if they changed.
@@ -165,7 +242,7 @@ abstract contract VaultLedger is IVault, Owned {
         Market memory info = _info[market];
         Funding memory f = _funding[market];
         int256 index = _indexAt(f, info.fundingPeriod);
-        int256 premium = _premium(market, info);
+        int256 premium = _premium(c, i, info);
         if (index != f.index || premium != f.premium || (premium != 0 && f.updatedAt != block.timestamp)) {
             if (index > type(int128).max || index < type(int128).min) revert AmountOutOfRange(BookLib.abs(index));
             _funding[market] = Funding(int128(index), int88(premium), uint40(block.timestamp));
@@ -195,17 +272,19 @@ abstract contract VaultLedger is IVault, Owned {
         return f.index + BookLib.floorDiv(int256(f.premium) * int256(block.timestamp - f.updatedAt), period);
     }
 
-    /// @dev AMM mid less the oracle price, clamped to `fundingCapBps` of it; zero while funding is
-    ///      off, the oracle stale or the market without a pool.
-    function _premium(uint32 market, Market memory info) internal view returns (int256 premium) {
+    /// @dev The premium at the AMM's impact prices for `_impactNotional[market]` on each side (see
+    ///      `IVault`'s notes), clamped to `fundingCapBps` of the oracle price; zero while funding is
+    ///      off, the oracle stale or the market without a pool. The price read stays in `c`.
+    function _premium(Ctx memory c, uint256 i, Market memory info) internal view returns (int256 premium) {
         IPerpAmm amm_ = _amm;
         if (info.fundingPeriod == 0 || address(amm_) == address(0)) return 0;
-        uint256 index = oracle.freshPrice(market);
+        uint32 market = c.markets[i];
+        uint256 index = _freshPrice(c, i);
         if (index == 0) return 0;
-        (uint256 base, uint256 quote,) = amm_.pool(market);
+        (uint256 base, uint256 quote, uint256 fee) = amm_.pool(market);
         if (base == 0) return 0;
+        premium = FundingLib.impactPremium(index, base, quote, fee, _impactNotional[market], priceScale);
         int256 bound = int256(index * info.fundingCapBps / BPS);
-        premium = int256(quote * priceScale / base) - int256(index);
         if (premium > bound) premium = bound;
         if (premium < -bound) premium = -bound;
         if (premium > type(int88).max) premium = type(int88).max;
@@ -220,10 +299,11 @@ abstract contract VaultLedger is IVault, Owned {
         internal
         returns (int256 before, int256 charged, uint256 word)
     {
-        (int256 pos, int256 c, uint64 then) = BookLib.unpack(_book(account, market));
+        uint256 old = _book(account, market);
+        (int256 pos, int256 c, uint64 then) = BookLib.unpack(old);
         before = pos;
         charged = BookLib.charge(pos, then, mark, unit, priceScale);
-        word = BookLib.pack(pos + baseDelta, c + cashDelta - charged, mark);
+        word = BookLib.pack(old, pos + baseDelta, c + cashDelta - charged, mark);
         _setBook(account, market, word);
     }
 
@@ -233,7 +313,8 @@ abstract contract VaultLedger is IVault, Owned {
 
     function _note(Charges memory ch, address account, int256 amount) internal pure {
         if (amount == 0) return;
-        ch.words[ch.count++] = bytes32((uint256(uint96(BookLib.toInt96(amount))) << 160) | uint160(account));
+        // a charge is within a book's int88 cash: it fits the event's int96
+        ch.words[ch.count++] = bytes32((uint256(uint96(int96(amount))) << 160) | uint160(account));
         ch.total += amount;
     }
 
@@ -262,6 +343,80 @@ abstract contract VaultLedger is IVault, Owned {
             _note(ch, account, charged);
             _closeCharges(market, ch, mark, unit);
         }
+    }
+
+    // ------------------------------------------------------- custody, roles
+
+    /// @dev Settles the account's funding everywhere, then pays out through the home book, which
+    ///      may go negative while the account's total cash covers the amount.
+    function _withdraw(address account, address to, uint256 amount) internal whenNotPaused {
+        if (amount == 0) revert ZeroAmount();
+        Ctx memory c = _ctx();
+        if (c.markets.length == 0) revert MarketNotListed(0);
+        _settleAll(account, c);
+        int256 balance = _cashOf(account, c.markets);
+        if (amount > MAX_AMOUNT || balance < int256(amount)) revert InsufficientCash(account, balance, amount);
+        uint32 home = c.markets[0];
+        uint256 old = _book(account, home);
+        (int256 pos, int256 homeCash, uint64 then) = BookLib.unpack(old);
+        _setBook(account, home, BookLib.pack(old, pos, homeCash - int256(amount), then));
+        _requireMargin(account, c, c.initialBps);
+        if (!token.transfer(to, amount)) revert TokenTransferFailed();
+        emit Withdrawn(account, to, amount);
+    }
+
+    function _setMarginRatios(uint256 initialBps, uint256 maintenanceBps) internal {
+        if (maintenanceBps == 0 || maintenanceBps > initialBps || initialBps > BPS) {
+            revert InvalidMarginRatios(initialBps, maintenanceBps);
+        }
+        (_initialBps, _maintenanceBps) = (uint16(initialBps), uint16(maintenanceBps));
+        emit MarginRatiosSet(initialBps, maintenanceBps);
+    }
+
+    function _setFeeRecipient(address recipient) internal {
+        if (recipient == address(0)) revert ZeroAddress();
+        _feeRecipient = recipient;
+        emit FeeRecipientSet(recipient);
+    }
+
+    // ------------------------------------------------------------- nonces
+
+    /// @dev The slot of `trader`'s 128-nonce word `index` (`nonce >> 7`).
+    function _nonceWordSlot(address trader, uint256 index) internal pure returns (uint256 slot) {
+        bytes32 namespace = NONCE_WORDS;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, and(trader, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(ptr, 0x20), index)
+            mstore(add(ptr, 0x40), namespace)
+            slot := keccak256(ptr, 0x60)
+        }
+    }
+
+    /// @dev Where `trader`'s `nonce` state lives (see `IVault`'s notes): `inBook` when its book in
+    ///      the nonce's namespace caches the nonce's block, with that book's `slot` and the state's
+    ///      bit `shift` in the word; else the 128-nonce word's `slot` and `shift`.
+    function _nonceAt(address trader, uint256 nonce) internal view returns (bool inBook, uint256 slot, uint256 shift) {
+        uint256 low = nonce & ((1 << 224) - 1);
+        if (low < WINDOW_NONCES) {
+            slot = _bookSlot(trader, uint32(nonce >> 224));
+            uint256 word;
+            assembly ("memory-safe") {
+                word := sload(slot)
+            }
+            if ((word >> 224) & 0xffff == low >> 3) return (true, slot, 240 + ((low & 7) << 1));
+        }
+        return (false, _nonceWordSlot(trader, nonce >> 7), (nonce & 127) << 1);
+    }
+
+    /// @dev `trader`'s state of `nonce`: 0 OPEN, 1 PARTIAL, 2 FILLED, 3 CANCELLED.
+    function _nonceState(address trader, uint256 nonce) internal view returns (uint256) {
+        (, uint256 slot, uint256 shift) = _nonceAt(trader, nonce);
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(slot)
+        }
+        return (word >> shift) & 3;
     }
 
     // ------------------------------------------------------------- checks
@@ -301,6 +456,16 @@ abstract contract VaultLedger is IVault, Owned {
         view
         returns (int256 value, uint256 required)
     {
+        (, value, required) = _margin(account, c, ratioBps, true);
+    }
+
+    /// @dev `_marginState`; with `strict` unset a stale market makes it return `fresh = false`
+    ///      instead of reverting (what the desk and the AMM can take in a liquidation).
+    function _margin(address account, Ctx memory c, uint256 ratioBps, bool strict)
+        internal
+        view
+        returns (bool fresh, int256 value, uint256 required)
+    {
         uint256 count = c.markets.length;
         for (uint256 i; i < count; ++i) {
             uint256 word = _book(account, c.markets[i]);
@@ -308,11 +473,14 @@ abstract contract VaultLedger is IVault, Owned {
             (int256 pos, int256 cash_, uint64 then) = BookLib.unpack(word);
             value += cash_;
             if (pos == 0) continue;
+            uint256 price = strict ? _price(c, i) : _freshPrice(c, i);
+            if (price == 0) return (false, 0, 0);
             (uint64 mark, uint256 unit) = _markNow(c, i);
-            (int256 v, uint256 r) = BookLib.margin(pos, _price(c, i), ratioBps, priceScale);
+            (int256 v, uint256 r) = BookLib.margin(pos, price, ratioBps, priceScale);
             value += v - BookLib.charge(pos, then, mark, unit, priceScale);
             required += r;
         }
+        fresh = true;
     }
 
     /// @dev Every listed book's cash of `account`, summed.

@@ -4,7 +4,7 @@
 ``artifacts/build-info.json`` (compiler version, settings, sha256 of every source). Reading them
 needs no node and no compiler, so ``pip install`` users never see Solidity.
 
-``CONTRACTS`` are the five contracts ``deploy_system`` deploys; ``READERS`` are never deployed:
+``CONTRACTS`` are the seven contracts ``deploy_system`` deploys; ``READERS`` are never deployed:
 their creation code runs inside an ``eth_call`` (``BatchRead``, see ``multiread``).
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 from defi_int.exceptions import ArtifactError
 
-CONTRACTS = ("CollateralToken", "PriceOracle", "Vault", "PerpAmm", "Settlement")
+CONTRACTS = ("CollateralToken", "PriceOracle", "Vault", "VaultModule", "PerpAmm", "Settlement", "DeskShares")
 READERS = ("BatchRead",)
 SHIPPED = CONTRACTS + READERS
 

@@ -1,10 +1,14 @@
 """Deployment of the whole protocol: ``deploy_system(chain, params) -> System``.
 
-Order of work: token, oracle, vault, AMM, settlement; then roles (settlement and AMM become vault
-operators, the vault and the AMM learn each other and the AMM its settlement, the keeper is
-allow-listed, the liquidation parameters are set); then each market (oracle price, vault listing
-with the desk's cap, AMM pool, funding when enabled); then capital (the AMM's book, the desk and
-the insurance fund are funded with freshly minted collateral). Every account is derived from a
+Order of work: token, oracle, the vault's module (its cold half, run by delegatecall), vault, AMM,
+settlement, the desk's shares; then roles (settlement and
+AMM become vault operators, the vault and the AMM learn each other and the AMM its settlement, the
+vault its shares contract, the keeper is
+allow-listed, the liquidation parameters and the close factor are set); then each market (oracle
+price, vault listing with the desk's cap, AMM pool, the funding premium's impact notional, funding
+when enabled); then capital (the AMM's book and the insurance fund are funded with freshly minted
+collateral, the desk by the owner's first deposit of shares: the owner's capital is shares like
+anyone's). Every account is derived from a
 label, so the same parameters give the same addresses on every backend.
 
 ``SystemParams`` and ``MarketParams`` are declared, with every default, range and unit, in
@@ -38,6 +42,7 @@ HEDGE_GAS = 200_000
 SWAP_GAS = 200_000
 LIQUIDATE_GAS = 600_000
 FUNDING_GAS = 150_000
+SHARES_GAS = 250_000
 
 
 @dataclass
@@ -54,6 +59,7 @@ class System:
     owner: LocalAccount | None  # None: attached without the owner's key (a keeper bot needs only its own)
     keeper: LocalAccount | None  # None: attached without the keeper's key (a traders client)
     fee_recipient: str
+    shares: Contract | None = None  # the desk's depositors' shares (``DeskShares``)
 
     @property
     def desk(self) -> str:
@@ -90,6 +96,38 @@ class System:
         self.mint(owner.address, amount)
         self.chain.transact(owner, self.token.functions.approve(self.vault.address, amount), gas=60_000)
         self.chain.transact(owner, self.vault.functions.depositFor(account, amount), gas=150_000)
+
+    @property
+    def desk_shares(self) -> Contract:
+        """The desk's shares contract."""
+        if self.shares is None:
+            raise ChainError("this system has no DeskShares contract")
+        return self.shares
+
+    def deposit_shares(self, account: LocalAccount, amount: int, *, mint: bool = True) -> Receipt:
+        """``account`` deposits ``amount`` collateral units into the desk for shares (minted to it first)."""
+        if mint:
+            self.mint(account.address, amount)
+        self.chain.transact(account, self.token.functions.approve(self.vault.address, amount), gas=60_000)
+        data = codec.function("DeskShares", "deposit").encode(amount)
+        tx = {"to": self.desk_shares.address, "data": data, "gas": SHARES_GAS}
+        return self.chain.send(account, tx, label="deposit shares")
+
+    def request_withdrawal(self, account: LocalAccount, shares: int) -> tuple[int, Receipt]:
+        """``account`` asks to withdraw ``shares``; returns the request's id and the receipt."""
+        data = codec.function("DeskShares", "requestWithdrawal").encode(shares)
+        tx = {"to": self.desk_shares.address, "data": data, "gas": SHARES_GAS}
+        receipt = self.chain.send(account, tx, label="request withdrawal")
+        (event,) = _events(receipt, "DeskShares", "WithdrawalRequested", self.desk_shares.address)
+        return int(event["id"]), receipt
+
+    def claim_withdrawal(self, account: LocalAccount, request_id: int) -> tuple[dict[str, Any], Receipt]:
+        """``account`` claims its request ``request_id``; returns the ``WithdrawalClaimed`` event's arguments."""
+        data = codec.function("DeskShares", "claim").encode(request_id)
+        tx = {"to": self.desk_shares.address, "data": data, "gas": SHARES_GAS * 2}
+        receipt = self.chain.send(account, tx, label="claim withdrawal")
+        (event,) = _events(receipt, "DeskShares", "WithdrawalClaimed", self.desk_shares.address)
+        return event, receipt
 
     def deposit_for_each(self, accounts: Sequence[str], amount: int) -> None:
         """Deposits ``amount`` into the cash of each of ``accounts``: the owner mints and approves once
@@ -219,6 +257,7 @@ def deploy_system(
 
     token = chain.deploy(owner, "CollateralToken", "Defi-Int USD", "dUSD", params.decimals, owner.address)
     oracle = chain.deploy(owner, "PriceOracle", owner.address, params.oracle_max_age)
+    module = chain.deploy(owner, "VaultModule", token.address, oracle.address, owner.address)
     vault = chain.deploy(
         owner,
         "Vault",
@@ -228,19 +267,29 @@ def deploy_system(
         fee_recipient,
         params.initial_margin_bps,
         params.maintenance_margin_bps,
+        module.address,
     )
     amm = chain.deploy(owner, "PerpAmm", vault.address, owner.address)
     settlement = chain.deploy(owner, "Settlement", vault.address, amm.address, owner.address, params.max_deviation_bps)
-    system = System(chain, params, token, oracle, vault, amm, settlement, owner, keeper, fee_recipient)
+    share_params = (params.share_lockup, params.share_fee_bps, params.share_daily_outflow_bps)
+    shares = chain.deploy(owner, "DeskShares", vault.address, owner.address, *share_params)
+    system = System(chain, params, token, oracle, vault, amm, settlement, owner, keeper, fee_recipient, shares)
 
     send = chain.transact
     send(owner, vault.functions.setOperator(settlement.address, True), gas=80_000)
     send(owner, vault.functions.setOperator(amm.address, True), gas=80_000)
     send(owner, amm.functions.setSettlement(settlement.address), gas=80_000)
     send(owner, vault.functions.setAmm(amm.address), gas=80_000)
+    send(owner, vault.functions.setShares(shares.address), gas=80_000)
     send(owner, settlement.functions.setKeeper(keeper.address, True), gas=80_000)
     liquidation = (params.liquidation_penalty_bps, params.liquidator_share_bps, params.liquidation_slippage_bps)
     send(owner, vault.functions.setLiquidationParams(*liquidation), gas=80_000)
+    close_factor = (
+        params.liquidation_buffer_bps,
+        params.full_liquidation_bps,
+        params.min_liquidation_notional * params.unit,
+    )
+    send(owner, vault.functions.setCloseFactor(*close_factor), gas=80_000)
     for market in params.markets:
         system.set_price(market.market_id, market.price)
         send(owner, vault.functions.listMarket(market.market_id, market.inventory_cap), gas=150_000)
@@ -251,12 +300,15 @@ def deploy_system(
             ),
             gas=100_000,
         )
+        if market.funding_impact_notional:
+            impact = market.funding_impact_notional * params.unit
+            send(owner, vault.functions.setFundingImpact(market.market_id, impact), gas=150_000)
         if market.funding_period:
             system.set_funding(market.market_id, market.funding_period, market.funding_cap_bps)
     if params.amm_capital:
         system.deposit_for(amm.address, params.amm_capital * params.unit)
     if params.desk_capital:
-        system.deposit_for(vault.address, params.desk_capital * params.unit)
+        system.deposit_shares(owner, params.desk_capital * params.unit)
     if params.insurance_capital:
         system.deposit_for(INSURANCE_FUND, params.insurance_capital * params.unit)
     return system

@@ -34,8 +34,8 @@ from defi_int.orders.eip712 import NAME, VERSION, Domain
 from defi_int.params import MarketParams, ProtocolParams, SystemParams, declared, fixed_to_str, values_of
 from defi_int.types import to_fixed
 
-FORMAT_VERSION = 1
-CONTRACTS = ("CollateralToken", "PriceOracle", "Vault", "PerpAmm", "Settlement")
+FORMAT_VERSION = 2  # 2: the desk's shares (DeskShares), protocol v3's parameters
+CONTRACTS = ("CollateralToken", "PriceOracle", "Vault", "PerpAmm", "Settlement", "DeskShares")
 ACCOUNTS = ("owner", "keeper", "fee_recipient")
 #: The annualized volatility a market is priced with when the deployment does not say (``PathParams``'s default).
 DEFAULT_VOLATILITY = 0.8
@@ -112,6 +112,7 @@ def deploy(
         "Vault": str(system.vault.address),
         "PerpAmm": str(system.amm.address),
         "Settlement": str(system.settlement.address),
+        "DeskShares": str(system.desk_shares.address),
     }
     accounts = {
         "owner": system.owner_account.address,
@@ -195,6 +196,7 @@ def attach(
         owner,
         keeper,
         deployment.accounts["fee_recipient"],
+        chain.contract("DeskShares", contract["DeskShares"]),
     )
 
 

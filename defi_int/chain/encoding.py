@@ -15,17 +15,16 @@ nonce's length, which saves about 1,800 gas of calldata per fill. The layout (bi
 
 A fill that cannot be packed (a signature that is not 65 bytes with v 27 or 28, a field out of
 range) is refused with ``OrderRejected(Reason.MALFORMED)`` before anything is sent; ``settle(Fill[])``
-carries those to the chain, which names the fault. ``unpack_fills`` reads the layout back (a keeper
-bot rebuilding its journal from its own settle transactions); a round-trip test holds the two equal.
+carries those to the chain, which names the fault. ``unpack_fills`` reads packed fills back (what
+``views.settle_fills`` does with a settle transaction's calldata).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from eth_utils.address import to_checksum_address
-
-from defi_int.exceptions import OrderRejected
+from defi_int.chain.node import checksum
+from defi_int.exceptions import ChainError, OrderRejected
 from defi_int.orders.model import Fill, Order
 from defi_int.reasons import Reason
 
@@ -79,35 +78,34 @@ def pack_fills(fills: Sequence[Fill]) -> bytes:
 
 
 def unpack_fills(packed: bytes) -> list[Fill]:
-    """The fills of a ``packed`` argument, in order (the inverse of ``pack_fills``); a layout that does
-    not parse raises ``ValueError`` naming the byte it stopped at."""
-    fills, at = [], 0
+    """The fills ``pack_fills`` packed into ``packed``, in order; ``ChainError`` when it is not such a packing."""
+    fills: list[Fill] = []
+    at, end = 0, len(packed)
 
-    def take(width: int) -> bytes:
+    def take(width: int) -> int:
         nonlocal at
-        if at + width > len(packed):
-            raise ValueError(f"packed fills end at byte {len(packed)}, inside a fill starting before {at}")
-        part = packed[at : at + width]
+        if at + width > end:
+            raise ChainError(f"packed fills cut short at byte {at} of {end}")
+        value = int.from_bytes(packed[at : at + width], "big")
         at += width
-        return part
+        return value
 
-    while at < len(packed):
-        trader = "0x" + take(20).hex()
-        market = int.from_bytes(take(4), "big")
-        flags = take(1)[0]
-        size, limit_price = int.from_bytes(take(16), "big"), int.from_bytes(take(16), "big")
-        expiry = int.from_bytes(take(8), "big")
-        nonce = int.from_bytes(take(take(1)[0]), "big")
-        max_fee_bps = int.from_bytes(take(2), "big")
+    while at < end:
+        trader = checksum("0x" + packed[at : at + 20].hex())
+        take(20)
+        market, flags = take(4), take(1)
+        size, limit, expiry = take(16), take(16), take(8)
+        nonce = take(take(1))
+        max_fee = take(2)
         if flags & WHOLE_INTERNAL:
-            internal_size, internal_price, amm_size = size, int.from_bytes(take(16), "big"), 0
+            internal_size, internal_price, amm_size = size, take(16), 0
         else:
-            internal_size, internal_price, amm_size = (int.from_bytes(take(16), "big") for _ in range(3))
-        fee_bps = int.from_bytes(take(2), "big")
-        signature = take(64) + bytes((28 if flags & V_IS_28 else 27,))
+            internal_size, internal_price, amm_size = take(16), take(16), take(16)
+        fee_bps, r, s_ = take(2), take(32), take(32)
+        v = 28 if flags & V_IS_28 else 27
         order = Order(
-            to_checksum_address(trader), market, bool(flags & IS_BUY), size, limit_price, expiry, nonce, max_fee_bps,
-            bool(flags & ALLOW_AMM),
-        )  # fmt: skip
+            trader, market, bool(flags & IS_BUY), size, limit, expiry, nonce, max_fee, bool(flags & ALLOW_AMM)
+        )
+        signature = r.to_bytes(32, "big") + s_.to_bytes(32, "big") + bytes((v,))
         fills.append(Fill(order, signature, internal_size, internal_price, amm_size, fee_bps))
     return fills

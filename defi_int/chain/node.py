@@ -235,6 +235,10 @@ class Node(Protocol):
         """What a mined transaction returned, or its revert data; None when the node cannot tell."""
         ...
 
+    def transaction_input(self, tx_hash: bytes) -> bytes | None:
+        """The calldata of a mined (or pending) transaction; None when the node does not know it."""
+        ...
+
     def logs(
         self,
         *,

@@ -135,6 +135,7 @@ class RevmNode:
         self._by_hash: dict[bytes, Block] = {}
         self._receipts: dict[bytes, Receipt] = {}
         self._outputs: dict[bytes, bytes] = {}
+        self._inputs: dict[bytes, bytes] = {}
         self._next_timestamp: int | None = None
         self._block_env: tuple[int, int, int] | None = None  # what ``_set_block_env`` last set
         self._funder: str = Account.from_key(FUNDER_KEY).address
@@ -203,6 +204,9 @@ class RevmNode:
     def output(self, tx_hash: bytes) -> bytes | None:
         return self._outputs.get(tx_hash)
 
+    def transaction_input(self, tx_hash: bytes) -> bytes | None:
+        return self._inputs.get(tx_hash)
+
     def logs(
         self,
         *,
@@ -269,6 +273,7 @@ class RevmNode:
             type=tx.type,
         )
         self._outputs[tx.hash] = outcome.output
+        self._inputs[tx.hash] = bytes(tx.data)
         return tx.hash
 
     def send_transaction(self, tx: dict[str, Any]) -> bytes:

@@ -356,6 +356,13 @@ class RpcNode:
                 raise ChainError(f"transaction 0x{tx_hash.hex()} was not mined within {timeout:g}s on {self.url}")
             time.sleep(RECEIPT_POLL_SECONDS)
 
+    def transaction_input(self, tx_hash: bytes) -> bytes | None:
+        raw = self.request("eth_getTransactionByHash", ["0x" + tx_hash.hex()])
+        if not raw:
+            return None
+        data = raw.get("input", raw.get("data"))
+        return _bytes(data) if isinstance(data, str) else None
+
     def output(self, tx_hash: bytes) -> bytes | None:
         """What the transaction returned or reverted with, from the node's call tracer (if it has one)."""
         try:

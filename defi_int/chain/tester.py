@@ -170,6 +170,14 @@ class TesterNode:
             type=int(raw["type"], 16) if isinstance(raw["type"], str) else int(raw["type"]),
         )
 
+    def transaction_input(self, tx_hash: bytes) -> bytes | None:
+        try:
+            tx = self.tester.get_transaction_by_hash("0x" + tx_hash.hex())
+        except TransactionNotFound:
+            return None
+        data = tx["data"]
+        return bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data)
+
     def output(self, tx_hash: bytes) -> bytes | None:
         """Runs the mined transaction again on its parent's state, in its own block's context."""
         chain = self.tester.backend.chain

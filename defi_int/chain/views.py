@@ -24,14 +24,16 @@ traded on the AMM, who was filled), the accounts ``check_invariants`` sums over 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from eth_utils.address import to_checksum_address
 
 from defi_int.chain import codec
+from defi_int.chain.codec import decode_abi
 from defi_int.chain.deploy import System
+from defi_int.chain.encoding import unpack_fills
 from defi_int.chain.multiread import Read, read_many
 from defi_int.chain.node import BlockId, Log, Receipt, checksum
 from defi_int.exceptions import ChainError
@@ -39,9 +41,10 @@ from defi_int.keeper.venue import FundingCharge, LiquidationEvent, MarketState
 from defi_int.market.amm import Pool
 from defi_int.market.funding import Funding
 from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND, Env, Ledger, LedgerViolation, fee_for, notional
+from defi_int.market.shares import Request, Shares
 from defi_int.orders.booking import FillEvent
 from defi_int.orders.eip712 import Domain, order_digest
-from defi_int.orders.model import Order
+from defi_int.orders.model import Fill, Order
 from defi_int.orders.validation import PARTIAL, BatchView
 
 #: How many times a batch is read again because the vault's listing changed under it.
@@ -203,6 +206,36 @@ def account_health(system: System, accounts: Iterable[str], *, now: int | None =
     return health
 
 
+def read_shares(system: System, holders: Iterable[str] = (), requests: Iterable[int] | None = None) -> Shares:
+    """The desk's shares contract as the mirror holds it: totals, ``holders``' shares, the
+    parameters, the day's outflow and the open requests (``requests``: these ids; None: all)."""
+    shares = str(system.desk_shares.address)
+    holders = list(dict.fromkeys(holders))
+    batch = _Batch(system)
+    batch.add("totalShares", shares, "totalShares()")
+    batch.add("requestCount", shares, "requestCount()")
+    batch.add("params", shares, "params()", returns=("uint256", "uint256", "uint256"))
+    batch.add("outflow", shares, "outflow()", returns=("uint256", "uint256", "uint256"))
+    for holder in holders:
+        batch.add(("held", holder), shares, "sharesOf(address)", (holder,))
+    values = batch.run()
+    ids = list(range(values["requestCount"])) if requests is None else list(requests)
+    batch = _Batch(system)
+    for request_id in ids:
+        batch.add(("request", request_id), shares, "request(uint256)", (request_id,), ("address", "uint256", "uint256"))
+    found = batch.run() if ids else {}
+    lockup, fee_bps, daily = values["params"]
+    day, claimed, cap = values["outflow"]
+    mirror = Shares(lockup, fee_bps, daily, values["totalShares"], count=values["requestCount"])
+    mirror.day, mirror.claimed, mirror.cap = day, claimed, cap
+    mirror.held = {h: values[("held", h)] for h in holders if values[("held", h)]}
+    for request_id in ids:
+        owner, held, matures_at = found[("request", request_id)]
+        if held:
+            mirror.requests[request_id] = Request(to_checksum_address(owner), held, matures_at)
+    return mirror
+
+
 class AccountState(NamedTuple):
     """One account in the Vault ledger: its cash and its position in every listed market."""
 
@@ -268,10 +301,33 @@ def market_and_accounts(
     system: System, accounts: Iterable[str], *, now: int | None = None, block: BlockId = "latest"
 ) -> tuple[dict[int, MarketState], dict[str, AccountState]]:
     """``market_state`` and ``read_accounts(accounts)`` in the same single ``eth_call``, at ``block``."""
+    states, books, _ = market_accounts_and_desk(system, accounts, now=now, desk=False, block=block)
+    return states, books
+
+
+@dataclass(frozen=True)
+class DeskValue:
+    """The desk's NAV and its shares: ``nav`` is ``Vault.deskNav()`` computed from the books at the
+    oracle's last prices (stale or not, so a report has a value at every step: equal to the view
+    whenever it answers), ``total_shares`` the shares outstanding."""
+
+    nav: int
+    total_shares: int
+
+
+def market_accounts_and_desk(
+    system: System,
+    accounts: Iterable[str],
+    *,
+    now: int | None = None,
+    desk: bool = True,
+    block: BlockId = "latest",
+) -> tuple[dict[int, MarketState], dict[str, AccountState], DeskValue | None]:
+    """``market_and_accounts`` and (``desk``) the desk's ``DeskValue``, in the same single ``eth_call``."""
     if now is None:
         now = system.chain.next_timestamp()
     vault = str(system.vault.address)
-    accounts = list(dict.fromkeys(accounts))
+    accounts = list(dict.fromkeys([*accounts, *([system.desk] if desk else [])]))
 
     def ask(batch: _Batch, listing: _Listing) -> None:
         _ask_prices(batch, system, listing.markets)
@@ -280,11 +336,30 @@ def market_and_accounts(
             batch.add(("inventory", m), vault, "inventory(uint32)", (m,), ("int256",))
             batch.add(("cap", m), vault, "inventoryCap(uint32)", (m,))
         _ask_books(batch, system, listing.markets, accounts)
+        if desk:
+            batch.add("priceScale", vault, "priceScale()")
+            batch.add("totalShares", str(system.desk_shares.address), "totalShares()")
+            for m in listing.markets:
+                batch.add(("mark", system.desk, m), vault, "fundingMarkOf(address,uint32)", (system.desk, m))
+                batch.add(("fundingParams", m), vault, "fundingParams(uint32)", (m,), ("uint256", "uint256", "uint256"))
+                batch.add(("fundingState", m), vault, "fundingState(uint32)", (m,), ("int256", "int256", "uint256"))
 
     listing, values = _read_listed(system, ask, block)
     inventory = {m: values[("inventory", m)] for m in listing.markets}
     states = _market_states(values, listing, now, inventory, _pools(values, listing.markets))
-    return states, _books(values, listing, accounts)
+    books = _books(values, listing, accounts)
+    if not desk:
+        return states, books, None
+    ledger = Ledger(values["priceScale"], 1, 1, system.desk, listing.fee_recipient, markets=list(listing.markets))
+    ledger.cash[system.desk] = books[system.desk].cash
+    for m in listing.markets:
+        ledger.positions[(system.desk, m)] = books[system.desk].positions[m]
+        ledger.marks[(system.desk, m)] = values[("mark", system.desk, m)]
+        ledger.funding[m] = Funding(*values[("fundingParams", m)], *values[("fundingState", m)])
+    prices = {m: values[("latest", m)][0] for m in listing.markets if values[("latest", m)][0]}
+    latest = system.chain.timestamp()  # a view's time: the latest block's
+    nav = ledger.margin_state(system.desk, Env(latest, prices), 0)[0]
+    return states, books, DeskValue(nav, values["totalShares"])
 
 
 def _market_states(
@@ -385,7 +460,9 @@ def _ask_ledger(
     for name in ("priceScale", "initialMarginBps", "maintenanceMarginBps", "badDebt"):
         batch.add(name, vault, f"{name}()")
     batch.add("liquidationParams", vault, "liquidationParams()", returns=("uint256", "uint256", "uint256"))
+    batch.add("closeFactor", vault, "closeFactor()", returns=("uint256", "uint256", "uint256"))
     for m in listing.markets:
+        batch.add(("fundingImpact", m), vault, "fundingImpact(uint32)", (m,))
         batch.add(("cap", m), vault, "inventoryCap(uint32)", (m,))
         batch.add(("fundingParams", m), vault, "fundingParams(uint32)", (m,), ("uint256", "uint256", "uint256"))
         batch.add(("fundingState", m), vault, "fundingState(uint32)", (m,), ("int256", "int256", "uint256"))
@@ -400,6 +477,7 @@ def _ledger(
     system: System, listing: _Listing, values: dict[Hashable, Any], accounts: Iterable[str], *, house: bool = True
 ) -> Ledger:
     penalty, share, slippage = values["liquidationParams"]
+    buffer, full, least = values["closeFactor"]
     ledger = Ledger(
         price_scale=values["priceScale"],
         initial_margin_bps=values["initialMarginBps"],
@@ -412,12 +490,15 @@ def _ledger(
         penalty_bps=penalty,
         liquidator_share_bps=share,
         max_slippage_bps=slippage,
+        liquidation_buffer_bps=buffer,
+        full_liquidation_bps=full,
+        min_liquidation_notional=least,
         bad_debt=values["badDebt"],
     )
     for m in listing.markets:
         period, cap_bps, unit = values[("fundingParams", m)]
         index, premium, updated_at = values[("fundingState", m)]
-        ledger.funding[m] = Funding(period, cap_bps, unit, index, premium, updated_at)
+        ledger.funding[m] = Funding(period, cap_bps, unit, index, premium, updated_at, values[("fundingImpact", m)])
     for account in _ledger_accounts(system, listing, accounts, house=house):
         ledger.cash[account] = values[("cash", account)]
         for m in listing.markets:
@@ -470,7 +551,6 @@ def _pools(values: dict[Hashable, Any], markets: Iterable[int]) -> dict[int, Poo
 
 
 _LOW112 = 2**112 - 1
-_LOW128 = 2**128 - 1
 _ADDRESS = 2**160 - 1
 
 
@@ -551,6 +631,7 @@ def _addresses(system: System) -> dict[str, str]:
         "PerpAmm": str(system.amm.address),
         "PriceOracle": str(system.oracle.address),
         "CollateralToken": str(system.token.address),
+        **({} if system.shares is None else {"DeskShares": str(system.shares.address)}),
     }
 
 
@@ -569,51 +650,106 @@ def ledger_accounts(system: System, *, from_block: int = 0, to_block: int | None
 
 
 def settle_fills(system: System, logs: Iterable[Log]) -> list[FillEvent]:
-    """Every fill the Settlement logged in ``logs`` (its ``FillsSettled``, four words a fill), in
-    chain order, as ``FillEvent``s: the one decoder of settled fills, for a receipt
-    (``fill_events``) or a block range (``fill_events_between``); other logs are skipped.
+    """Every fill the Settlement logged in ``logs``, in chain order, as ``FillEvent``s: the one
+    decoder of settled fills, for a receipt (``fill_events``) or a block range
+    (``fill_events_between``); other logs are skipped.
 
-    A fill's ``index`` is its position among its transaction's fills (the batch order), counted
-    over the transaction's ``FillsSettled`` logs, so a fill reads the same from its receipt and
-    from a scan. The log carries each fill's fee rate, not its fee: the fee is recomputed with the
-    chain's rounding (``notional`` and ``fee_for``, the ledger mirror's one home of those rules).
+    A ``FillsSettled`` entry holds what only the chain knew (the funding a fill's internal leg
+    settled, the quote of its AMM leg: ``settled_entries``); the rest of each fill is its settle
+    transaction's calldata, read once per transaction (``settleCompact``'s packing or
+    ``settle(Fill[])``'s ABI), which also tells how long each fill's entry is. A fill's ``index`` is
+    its position in the batch, so a fill reads the same from its receipt and from a scan. The
+    digest is the order's, in the system's domain; the fee is recomputed with the chain's rounding
+    (``notional`` and ``fee_for``, the ledger mirror's one home of those rules).
     """
     scale = system.params.price_scale
     settlement = system.settlement.address
-    counts: dict[bytes, int] = {}
-    events = []
+    dom = domain(system)
+    by_tx: dict[bytes, list[Log]] = {}
     for log in logs:
-        if not _FILLS_SETTLED.matches(log) or log.address != settlement:
-            continue
-        words = [int.from_bytes(w, "big") for w in _FILLS_SETTLED.decode(log)["fills"]]
-        for i in range(0, len(words), 4):
-            digest, head, internal, amm = words[i : i + 4]
-            is_buy = bool(internal >> 255)
-            size, price = (internal >> 128) & (2**127 - 1), internal & _LOW128
-            amm_size, fee_bps, amm_quote = amm >> 128, (amm >> 112) & 0xFFFF, amm & _LOW112
-            fee = fee_for(notional(size, price, scale, is_buy=is_buy), fee_bps) if size else 0
-            fee += fee_for(amm_quote, fee_bps) if amm_size else 0
-            index = counts.get(log.transaction_hash, 0)
-            counts[log.transaction_hash] = index + 1
-            events.append(
-                FillEvent(
-                    digest=digest.to_bytes(32, "big"),
-                    trader=_address(head),
-                    internal_size=size,
-                    internal_price=price,
-                    amm_size=amm_size,
-                    amm_quote=amm_quote,
-                    fee=fee,
-                    block=log.block_number,
-                    funding=_int96(head >> 160),
-                    is_buy=is_buy,
-                    fee_bps=fee_bps,
-                    index=index,
-                    log_index=log.log_index,
-                    tx_hash=log.transaction_hash,
+        if _FILLS_SETTLED.matches(log) and log.address == settlement:
+            by_tx.setdefault(log.transaction_hash, []).append(log)
+    events = []
+    for tx_hash, tx_logs in by_tx.items():
+        fills = _settled_calldata(system, tx_hash)
+        index = 0
+        for log in sorted(tx_logs, key=lambda entry: entry.log_index):
+            for funding, amm_quote in settled_entries(log, fills[index:]):
+                fill = fills[index]
+                order = fill.order
+                size, price = fill.internal_size, fill.internal_price if fill.internal_size else 0
+                fee = fee_for(notional(size, price, scale, is_buy=order.is_buy), fill.fee_bps) if size else 0
+                fee += fee_for(amm_quote, fill.fee_bps) if fill.amm_size else 0
+                events.append(
+                    FillEvent(
+                        digest=order_digest(order, dom),
+                        trader=checksum(order.trader),
+                        internal_size=size,
+                        internal_price=price,
+                        amm_size=fill.amm_size,
+                        amm_quote=amm_quote,
+                        fee=fee,
+                        block=log.block_number,
+                        funding=funding,
+                        is_buy=order.is_buy,
+                        fee_bps=fill.fee_bps,
+                        index=index,
+                        log_index=log.log_index,
+                        tx_hash=log.transaction_hash,
+                    )
                 )
-            )
+                index += 1
+    events.sort(key=lambda e: (e.block, e.log_index, e.index))
     return events
+
+
+#: The bytes of a fill's entry in ``FillsSettled``: int96 funding (with an internal leg), then
+#: uint112 AMM quote (with an AMM leg).
+FUNDING_BYTES, QUOTE_BYTES = 12, 14
+
+
+def settled_entries(log: Log, fills: Sequence[Fill]) -> list[tuple[int, int]]:
+    """A ``FillsSettled`` log's ``(funding, amm_quote)`` per fill, in batch order: the log covers
+    the first fills of ``fills`` (the settle transaction's fills from the log's first one on), each
+    entry as long as the fill's legs say (zero for a leg it does not have)."""
+    data = bytes(_FILLS_SETTLED.decode(log)["fills"])
+    out: list[tuple[int, int]] = []
+    at = 0
+    while at < len(data):
+        if len(out) == len(fills):
+            raise ChainError(
+                f"FillsSettled in 0x{log.transaction_hash.hex()} holds more fills than its transaction's calldata: "
+                "it is read beside the calldata of a direct call to the Settlement"
+            )
+        fill = fills[len(out)]
+        if not (fill.internal_size or fill.amm_size):
+            raise ChainError(f"settle transaction 0x{log.transaction_hash.hex()} logs an empty fill")
+        funding = quote = 0
+        if fill.internal_size:
+            funding = _int96(int.from_bytes(data[at : at + FUNDING_BYTES], "big"))
+            at += FUNDING_BYTES
+        if fill.amm_size:
+            quote = int.from_bytes(data[at : at + QUOTE_BYTES], "big")
+            at += QUOTE_BYTES
+        if at > len(data):
+            raise ChainError(f"FillsSettled in 0x{log.transaction_hash.hex()} ends inside a fill's entry")
+        out.append((funding, quote))
+    return out
+
+
+def _settled_calldata(system: System, tx_hash: bytes) -> list[Fill]:
+    """The fills a settle transaction sent, from its calldata."""
+    data = system.chain.node.transaction_input(tx_hash)
+    if data is None:
+        raise ChainError(f"{system.chain.node.name} does not know settle transaction 0x{tx_hash.hex()}")
+    compact, abi = codec.function("Settlement", "settleCompact"), codec.function("Settlement", "settle")
+    if data[:4] == compact.selector:
+        (packed,) = decode_abi(compact.inputs, data[4:])
+        return unpack_fills(bytes(packed))
+    if data[:4] == abi.selector:
+        (raw,) = decode_abi(abi.inputs, data[4:])
+        return [Fill(Order(checksum(order[0]), *order[1:]), bytes(signature), *legs) for order, signature, *legs in raw]
+    raise ChainError(f"transaction 0x{tx_hash.hex()} is not a call of settleCompact or settle")
 
 
 def fill_events(system: System, receipt: Receipt) -> list[FillEvent]:

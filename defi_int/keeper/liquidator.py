@@ -9,11 +9,12 @@ left, and nothing is sent that the Vault would refuse:
 1. an account is a candidate while ``Ledger.is_liquidatable`` (it holds a position and its equity,
    pending funding counted, is below its maintenance margin); accounts of a stale market cannot
    be valued and wait;
-2. its positions are closed largest notional first, each as a whole, as far as the Vault can take
-   it: the desk takes what its cap allows at the oracle price, the AMM must close the rest within
-   the slippage bound; when the whole position does not fit, the largest size that does is found
-   by bisection on the mirror (the AMM's price moves with size, so a smaller close may fit);
-3. once the account is back above maintenance (or has nothing left to close), the next account.
+2. its positions are liquidated largest notional first, each for what the Vault closes of it now:
+   the close factor's bound (what restores maintenance plus the buffer, or the whole position),
+   as far as the desk and the AMM can take it; the order carries that size, so the chain, seeing
+   the same state, closes exactly it; a market where nothing can be closed (``CannotClose``) is
+   passed over;
+3. once the account is back above maintenance (or nothing more can be closed), the next account.
 
 Pure: no chain, no web3; the keeper sends the orders through its venue (``Venue.liquidate``).
 """
@@ -23,11 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from defi_int.market.amm import AmmMathError, Pool
+from defi_int.market.amm import Pool
 from defi_int.market.ledger import Env, Ledger, LedgerViolation
-
-#: Vault refusals that mean "too large for the venue now", where a smaller close may go through.
-_TOO_LARGE = frozenset({"SlippageExceeded", "InsufficientLiquidity", "InvalidReserves", "ZeroAddress"})
 
 
 @dataclass(frozen=True)
@@ -68,23 +66,13 @@ def _liquidatable(ledger: Ledger, account: str, env: Env) -> bool:
 
 
 def _next_close(ledger: Ledger, env: Env, account: str, liquidator: str) -> LiquidationOrder | None:
-    """The largest close of the account's largest position the Vault takes now, applied to ``ledger``."""
+    """The next liquidation of the account the Vault takes now, applied to ``ledger`` and ``env``."""
     for market in _by_notional(ledger, env, account):
-        size = abs(ledger.position(account, market))
-        refusal = _attempt(ledger, env, liquidator, account, market, size, apply=True)
-        if refusal is None:
-            return LiquidationOrder(account, market, size)
-        if refusal not in _TOO_LARGE:
+        try:
+            done = ledger.liquidate(liquidator, account, market, abs(ledger.position(account, market)), env)
+        except LedgerViolation:
             continue
-        low, high = 0, size  # closing `low` works (or nothing does), closing `high` does not
-        while high - low > max(size // 1_000, 1):
-            middle = (low + high) // 2
-            if _attempt(ledger, env, liquidator, account, market, middle, apply=False) is None:
-                low = middle
-            else:
-                high = middle
-        if low and _attempt(ledger, env, liquidator, account, market, low, apply=True) is None:
-            return LiquidationOrder(account, market, low)
+        return LiquidationOrder(account, market, abs(done.size))
     return None
 
 
@@ -92,20 +80,3 @@ def _by_notional(ledger: Ledger, env: Env, account: str) -> list[int]:
     """The markets where ``account`` holds a position, largest notional at the oracle first."""
     held = [m for m in ledger.markets if ledger.position(account, m) and m in env.prices]
     return sorted(held, key=lambda m: (-abs(ledger.position(account, m)) * env.prices[m], m))
-
-
-def _attempt(
-    ledger: Ledger, env: Env, liquidator: str, account: str, market: int, size: int, *, apply: bool
-) -> str | None:
-    """The Vault's refusal of this close now (its custom error), or None when it takes it; with
-    ``apply`` a close taken is booked on ``ledger`` and ``env``, otherwise both stay as they are."""
-    if not apply:
-        ledger = ledger.copy()
-        env = Env(env.now, env.prices, {m: Pool(p.base, p.quote, p.fee_bps) for m, p in env.pools.items()})
-    try:
-        ledger.liquidate(liquidator, account, market, size, env)
-    except LedgerViolation as exc:
-        return exc.error
-    except AmmMathError as exc:
-        return type(exc).__name__
-    return None

@@ -88,6 +88,7 @@ class MirrorMarket:
     inventory_cap: int = 100 * ONE
     funding_period: int = 0
     funding_cap_bps: int = 0
+    funding_impact_notional: int = 20_000  # whole tokens
 
 
 @dataclass
@@ -121,6 +122,9 @@ class MirrorVenue:
         liquidation_penalty_bps: int = 250,
         liquidator_share_bps: int = 5_000,
         liquidation_slippage_bps: int = 200,
+        liquidation_buffer_bps: int = 100,
+        full_liquidation_bps: int = 5_000,
+        min_liquidation_notional: int = 10,
     ) -> MirrorVenue:
         """A fresh world like ``deploy_system``'s: listed markets, funded desk and AMM (whole tokens)."""
         scale = 10 ** (36 - decimals)
@@ -136,6 +140,9 @@ class MirrorVenue:
             penalty_bps=liquidation_penalty_bps,
             liquidator_share_bps=liquidator_share_bps,
             max_slippage_bps=liquidation_slippage_bps,
+            liquidation_buffer_bps=liquidation_buffer_bps,
+            full_liquidation_bps=full_liquidation_bps,
+            min_liquidation_notional=min_liquidation_notional * 10**decimals,
         )
         pools = {m.market_id: Pool(m.amm_base, m.amm_base * m.price // scale, m.amm_fee_bps) for m in markets}
         world = BatchView(Domain(chain_id, _SETTLEMENT), now, scale, max_deviation_bps, ledger, {}, pools, _DESK, _AMM)
@@ -143,6 +150,8 @@ class MirrorVenue:
         venue = cls(world, oracle, oracle_max_age, gas_limit)
         env = venue._at(now).env
         for m in markets:
+            if m.funding_impact_notional:
+                ledger.set_funding_impact(m.market_id, m.funding_impact_notional * 10**decimals, env)
             if m.funding_period:
                 ledger.set_funding(m.market_id, m.funding_period, m.funding_cap_bps, m.price, env)
         ledger.deposit(_DESK, desk_cash * 10**decimals, env)

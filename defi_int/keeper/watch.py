@@ -39,8 +39,9 @@ from dataclasses import dataclass, field
 
 from defi_int.keeper.plan import PlannedFill
 from defi_int.keeper.venue import SettleReceipt
+from defi_int.market.books import book_margin
 from defi_int.market.funding import MARK_MODULUS, charge, mark_of
-from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND, Ledger, book_margin, notional
+from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND, Ledger, notional
 from defi_int.orders.validation import BatchView
 from defi_int.types import BPS
 

@@ -1,9 +1,12 @@
 """Funding arithmetic, identical to the Vault's (``contracts/vault/VaultLedger.sol``, ``BookLib``).
 
-A market's funding index (price units: 1e18 USD per base unit) grows by ``premium * dt // period``;
-the premium is the AMM mid less the oracle price, clamped to ``cap_bps`` of the oracle price and
-sampled whenever the market is touched. A book remembers the index, in the market's funding units
-and modulo 2^64, when it last settled (its *mark*); touched again it pays
+A market's funding index (price units: 1e18 USD per base unit) grows by ``premium * dt // period``,
+so a premium counts for as long as it lasts. The premium is measured at the AMM's impact prices
+(``impact_premium``, ``contracts/libraries/FundingLib.sol``): the pool's average price for selling
+and for buying a fixed notional (``Funding.impact``), against the oracle, zero while the oracle
+sits between them; it is clamped to ``cap_bps`` of the oracle price and sampled whenever the
+market is touched. A book remembers the index, in the market's funding units
+and modulo 2^48, when it last settled (its *mark*); touched again it pays
 ``position * (mark_now - mark_then) * unit / price_scale``, rounded up: a payer pays the exact
 amount rounded up, a receiver gets it rounded down. Every charge goes to (or comes from) the
 funding pool, so the pool holds what was charged less what was paid out.
@@ -17,14 +20,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-from defi_int.market.amm import Pool
+from defi_int.market.amm import Pool, get_amount_out
 from defi_int.types import BPS
 
-MARK_MODULUS = 2**64
+MARK_MODULUS = 2**48
 INT88_MAX = 2**87 - 1
 INT88_MIN = -(2**87)
 #: A funding unit is this fraction of the market's price when funding is first enabled.
-RESOLUTION = 10**9
+RESOLUTION = 10**6
 
 
 def mark_of(index: int, unit: int) -> int:
@@ -50,6 +53,26 @@ def charge(position: int, mark_then: int, mark_now: int, unit: int, price_scale:
     return -((-position * delta * unit) // price_scale)  # ``owed`` rounded up, in integers
 
 
+def impact_premium(index: int, pool: Pool, notional: int, price_scale: int) -> int:
+    """The premium of ``pool`` over ``index`` at impact prices for ``notional`` collateral units
+    (``FundingLib.impactPremium``): the impact bid's excess over the index, or minus the index's
+    excess over the impact ask, zero in between; a notional of 0 measures at the mid."""
+    if notional == 0:
+        return pool.quote * price_scale // pool.base - index
+    if pool.quote == 0 or pool.fee_bps >= BPS:
+        return 0
+    size = notional * price_scale // index
+    if 0 < size <= 2**112 - 1:
+        bid = get_amount_out(size, pool.base, pool.quote, pool.fee_bps) * price_scale // size
+        if bid > index:
+            return bid - index
+    bought = get_amount_out(notional, pool.quote, pool.base, pool.fee_bps)
+    if bought == 0:
+        return 0
+    ask = (notional * price_scale - 1) // bought + 1
+    return -(index - ask) if ask < index else 0
+
+
 def unit_for(price: int) -> int:
     """The funding unit the Vault fixes for a market whose last oracle price is ``price``."""
     return max(price // RESOLUTION, 1)
@@ -65,6 +88,7 @@ class Funding:
     index: int = 0  # price units
     premium: int = 0  # price units, as last sampled
     updated_at: int = 0
+    impact: int = 0  # the notional (collateral units) the premium is measured at; 0: the mid
 
     def index_at(self, now: int) -> int:
         """The index a touch at ``now`` writes (what ``fundingIndex`` reads)."""
@@ -77,7 +101,7 @@ class Funding:
         if self.period == 0 or price is None or pool is None or pool.base == 0:
             return 0
         bound = price * self.cap_bps // BPS
-        premium = pool.quote * price_scale // pool.base - price
+        premium = impact_premium(price, pool, self.impact, price_scale)
         return max(min(premium, bound, INT88_MAX), -bound, INT88_MIN)
 
     def accrue(self, now: int, price: int | None, pool: Pool | None, price_scale: int) -> bool:

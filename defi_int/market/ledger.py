@@ -2,8 +2,8 @@
 
 Every method books what the Vault function of the same name books and raises ``LedgerViolation``
 naming the custom error the Vault would revert with; on a violation the ledger is left as it was
-(the transaction reverted). ``notional`` is the one place the trade rounding rule lives: a buyer
-pays the notional rounded up, a seller receives it rounded down.
+(the transaction reverted). The rounding rules and the error live in ``market.books``;
+``liquidate`` is ``market.liquidation``.
 
 What the ledger reads beyond itself when a market is touched comes in an ``Env``: the block time,
 the fresh oracle prices (a stale market is absent) and the AMM pools (the funding premium; a
@@ -17,61 +17,41 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
-
-from defi_int.market.amm import AmmMathError, Pool
-from defi_int.market.funding import Funding, charge, marks_now, owed, unit_for
-from defi_int.params import FUNDING_PERIOD_MAX, FUNDING_PERIOD_MIN, INT96_MAX
+from defi_int.market import liquidation
+from defi_int.market.amm import AmmMathError
+from defi_int.market.books import (
+    FUNDING_POOL,
+    INSURANCE_FUND,
+    Env,
+    LedgerViolation,
+    book_margin,
+    ceil_div,
+    fee_for,
+    is_reducing,
+    notional,
+)
+from defi_int.market.funding import RESOLUTION, Funding, charge, marks_now, owed, unit_for
+from defi_int.market.liquidation import Liquidation
+from defi_int.params import BOOK_MAX, FUNDING_PERIOD_MAX, FUNDING_PERIOD_MIN
 from defi_int.types import BPS
 
-#: The accounts no key holds (``Vault.insuranceFund()``, ``Vault.fundingPool()``).
-INSURANCE_FUND = to_checksum_address(keccak(text="DefiInt.insuranceFund")[-20:])
-FUNDING_POOL = to_checksum_address(keccak(text="DefiInt.fundingPool")[-20:])
-
-
-class LedgerViolation(Exception):
-    """A ledger rule the Vault enforces would fail; ``error`` is the Vault's custom error name."""
-
-    def __init__(self, error: str, detail: str) -> None:
-        self.error = error
-        self.detail = detail
-        self.leg: int | None = None
-        super().__init__(f"{error}: {detail}")
-
-
-def ceil_div(a: int, b: int) -> int:
-    return 0 if a == 0 else (a - 1) // b + 1
-
-
-def notional(size: int, price: int, price_scale: int, *, is_buy: bool) -> int:
-    """Collateral units for ``size`` at ``price``, rounded against the trader."""
-    raw = size * price
-    return ceil_div(raw, price_scale) if is_buy else raw // price_scale
-
-
-def fee_for(amount: int, fee_bps: int) -> int:
-    """The desk fee on ``amount``, rounded up."""
-    return ceil_div(amount * fee_bps, BPS)
-
-
-def book_margin(position: int, price: int, ratio_bps: int, price_scale: int) -> tuple[int, int]:
-    """A book's value and requirement at ``price``, both rounded against the account (``BookLib.margin``)."""
-    if position == 0:
-        return 0, 0
-    amount = abs(position) * price
-    value = amount // price_scale if position > 0 else -ceil_div(amount, price_scale)
-    return value, ceil_div(amount * ratio_bps, price_scale * BPS) if ratio_bps else 0
-
-
-def is_reducing(before: int, after: int) -> bool:
-    """Whether a move from ``before`` to ``after`` only shrinks the position."""
-    return (0 <= after < before) if before >= 0 else (before < after <= 0)
+__all__ = [
+    "FUNDING_POOL",
+    "INSURANCE_FUND",
+    "Env",
+    "Ledger",
+    "LedgerViolation",
+    "Liquidation",
+    "ceil_div",
+    "fee_for",
+    "notional",
+    "order_margin",
+]
 
 
 def order_margin(
@@ -103,31 +83,6 @@ def order_margin(
     return equity, required - required_before + required_after
 
 
-@dataclass(frozen=True)
-class Env:
-    """What a ledger call reads beyond the ledger: time, fresh oracle prices, AMM pools."""
-
-    now: int
-    prices: Mapping[int, int]
-    pools: MutableMapping[int, Pool] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Liquidation:
-    """What ``Ledger.liquidate`` did (the ``Liquidated`` event's fields)."""
-
-    account: str
-    market: int
-    liquidator: str
-    size: int  # signed as the position was
-    to_desk: int
-    to_amm: int
-    amm_quote: int
-    mark: int
-    penalty: int
-    bad_debt: int  # realized now (0: none)
-
-
 @dataclass
 class Ledger:
     """Cash, positions and funding marks of every account, plus the Vault's parameters."""
@@ -147,6 +102,9 @@ class Ledger:
     penalty_bps: int = 0
     liquidator_share_bps: int = 0
     max_slippage_bps: int = 0
+    liquidation_buffer_bps: int = 0  # the close factor: maintenance plus this much is restored
+    full_liquidation_bps: int = 0  # below this share of maintenance the whole position may be closed
+    min_liquidation_notional: int = 0  # collateral units
     bad_debt: int = 0
     #: Σ (charged - owed exactly) over every funding settlement booked here: what rounding against
     #: the books left in the funding pool; never negative.
@@ -209,7 +167,7 @@ class Ledger:
 
     def deposit(self, account: str, amount: int, env: Env) -> None:
         """``Vault.deposit``: into the home book, settling its funding first if it holds a position."""
-        if amount > INT96_MAX:
+        if amount > BOOK_MAX:
             raise LedgerViolation("AmountOutOfRange", f"deposit {amount} beyond the ledger's range")
         home = self._home()
         with self._transaction():
@@ -226,7 +184,7 @@ class Ledger:
         with self._transaction():
             self.settle_all(account, env)
             balance = self.cash.get(account, 0)
-            if amount > INT96_MAX or balance < amount:
+            if amount > BOOK_MAX or balance < amount:
                 raise LedgerViolation("InsufficientCash", f"{account} has {balance} cash, asked {amount} (home {home})")
             self.cash[account] = balance - amount
             self.require_margin(account, env, self.initial_margin_bps)
@@ -245,7 +203,7 @@ class Ledger:
     ) -> None:
         """Books a trade like ``Vault.trade``; each side is held to the rule of its kind."""
         self._listed(market)
-        if fee > INT96_MAX:
+        if fee > BOOK_MAX:
             raise LedgerViolation("AmountOutOfRange", f"fee {fee} beyond the ledger's range")
         with self._transaction():
             mark, unit = self._accrue(market, env)
@@ -258,14 +216,23 @@ class Ledger:
             self._check(account, market, before, before + base_delta, env)
             self._check(counterparty, market, counter_before, counter_before - base_delta, env)
 
-    def book(self, market: int, legs: list[tuple[str, int, int, int]], env: Env) -> list[int]:
-        """Books internal legs against the desk like ``Vault.book``; returns the funding each leg's
+    def book(
+        self,
+        market: int,
+        legs: list[tuple[str, int, int, int]],
+        env: Env,
+        *,
+        nonces: Callable[[int], None] | None = None,
+    ) -> list[int]:
+        """Books a run of legs against the desk like ``Vault.book``; returns the funding each leg's
         account settled (+: paid), as the Vault does.
 
-        Each leg is ``(account, base_delta, quote_delta, fee)``; every account's margin is checked
-        after its own leg, the desk's cap and floor once on its net move at the end. On a violation
-        the ledger is left unchanged and ``LedgerViolation.leg`` names the leg at fault (the last
-        leg for the desk's).
+        Each leg is ``(account, base_delta, quote_delta, fee)``; a base of 0 is a fill without an
+        internal leg, whose nonce only is recorded. For each leg, in order: the amounts' range,
+        ``nonces(index)`` (the order's nonce and remaining size, which the caller keeps; it raises
+        ``LedgerViolation`` to refuse), then the leg, and the account's margin after it; the
+        desk's cap and floor once on its net move at the end. On a violation the ledger is left
+        unchanged and ``LedgerViolation.leg`` names the leg at fault (the last leg for the desk's).
         """
         self._listed(market)
         charges: list[int] = []
@@ -274,8 +241,13 @@ class Ledger:
             desk_base = desk_quote = fees = total = 0
             for index, (account, base, quote, fee) in enumerate(legs):
                 try:
-                    if max(abs(base), abs(quote), fee) > INT96_MAX:
+                    if max(abs(base), abs(quote), fee) > BOOK_MAX:
                         raise LedgerViolation("AmountOutOfRange", f"leg {base}/{quote}/{fee} beyond the ledger's range")
+                    if nonces is not None:
+                        nonces(index)
+                    if base == 0:  # the nonce only
+                        charges.append(0)
+                        continue
                     before, charged = self._apply(account, market, base, quote - fee, mark, unit, log=False)
                     charges.append(charged)
                     total += charged
@@ -316,10 +288,20 @@ class Ledger:
             self._accrue(market, env)
             f = self.fund(market)
             if f.unit == 0 and period:
-                if last_price == 0 or last_price // 10**9 >= 2**96:
+                if last_price == 0 or last_price // RESOLUTION >= 2**96:
                     raise LedgerViolation("FundingUnitUnavailable", f"market {market} last price {last_price}")
                 f.unit = unit_for(last_price)
             f.period, f.cap_bps = period, cap_bps
+            self._accrue(market, env)
+
+    def set_funding_impact(self, market: int, notional: int, env: Env) -> None:
+        """``Vault.setFundingImpact``: the index brought up to now, then sampled at the new notional."""
+        if notional > BOOK_MAX:
+            raise LedgerViolation("AmountOutOfRange", f"impact notional {notional}")
+        self._listed(market)
+        with self._transaction():
+            self._accrue(market, env)
+            self.fund(market).impact = notional
             self._accrue(market, env)
 
     # -------------------------------------------------------- liquidation
@@ -334,110 +316,11 @@ class Ledger:
         saved_pool = env.pools.get(market)
         try:
             with self._transaction():
-                return self._liquidate(liquidator, account, market, size, env)
+                return liquidation.liquidate(self, liquidator, account, market, size, env)
         except (LedgerViolation, AmmMathError):
             if saved_pool is not None:
                 env.pools[market] = saved_pool
             raise
-
-    def _liquidate(self, liquidator: str, account: str, market: int, size: int, env: Env) -> Liquidation:
-        mark, unit = self._accrue(market, env)
-        pos, charged = self._apply(account, market, 0, 0, mark, unit)
-        total = charged
-        value, required = self.margin_state(account, env, self.maintenance_margin_bps)
-        if value >= 0 and value >= required:
-            raise LedgerViolation("NotLiquidatable", f"{account} holds {value} >= maintenance {required}")
-        if pos == 0:
-            raise LedgerViolation("NoPosition", f"{account} has no position in market {market}")
-        price = env.prices.get(market)
-        if price is None:
-            raise LedgerViolation("StalePrice", f"market {market} has no fresh oracle price")
-        closed = min(size, abs(pos))
-        long = pos > 0
-        side = 1 if long else -1
-        cash = 0
-        # The desk takes the account's side at the oracle price, up to its cap.
-        desk_inventory = self.position(self.desk, market)
-        room = max(self.caps.get(market, 0) - side * desk_inventory, 0)
-        to_desk = min(closed, room)
-        desk_before = amm_before = 0
-        if to_desk:
-            amount = to_desk * price
-            quote = amount // self.price_scale if long else -ceil_div(amount, self.price_scale)
-            cash += quote
-            desk_before, desk_charged = self._apply(self.desk, market, side * to_desk, -quote, mark, unit)
-            total += desk_charged
-        # The rest closes on the AMM, within the slippage bound.
-        to_amm, amm_quote = closed - to_desk, 0
-        if to_amm:
-            if not self.amm:
-                raise LedgerViolation("ZeroAddress", "the vault has no AMM to close on")
-            slip = self.max_slippage_bps
-            if long:
-                limit = to_amm * price * (BPS - slip) // (self.price_scale * BPS)
-            else:
-                limit = ceil_div(to_amm * price * (BPS + slip), self.price_scale * BPS)
-            amm_quote = self._amm_close(market, not long, to_amm, limit, env)
-            quote = amm_quote if long else -amm_quote
-            cash += quote
-            amm_before, amm_charged = self._apply(self.amm, market, side * to_amm, -quote, mark, unit)
-            total += amm_charged
-        self._apply(account, market, -side * closed, cash, mark, unit)
-        penalty, liquidator_charged = self._penalty(liquidator, account, market, closed, price, mark, unit, env)
-        total += liquidator_charged
-        debt = self._realize_bad_debt(account, market, mark, unit)
-        self._pool(market, total, mark, unit)
-        if to_desk:
-            self._check(self.desk, market, desk_before, desk_before + side * to_desk, env)
-        if to_amm:
-            self._check(self.amm, market, amm_before, amm_before + side * to_amm, env)
-        return Liquidation(account, market, liquidator, side * closed, to_desk, to_amm, amm_quote, price, penalty, debt)
-
-    def _amm_close(self, market: int, is_buy: bool, size: int, limit: int, env: Env) -> int:
-        if size > 2**128 - 1:
-            raise LedgerViolation("SizeOutOfRange", f"size {size}")
-        pool = env.pools.get(market)
-        if pool is None:
-            raise LedgerViolation("PoolNotInitialized", f"market {market} has no AMM pool")
-        trial = Pool(pool.base, pool.quote, pool.fee_bps)
-        try:
-            quote = trial.swap(is_buy, size)
-        except AmmMathError as exc:
-            raise LedgerViolation(str(exc).split("(")[0], f"the AMM cannot close {size}: {exc}") from exc
-        if quote > limit if is_buy else quote < limit:
-            raise LedgerViolation("SlippageExceeded", f"the AMM closes {size} for {quote}, limit {limit}")
-        if trial.base >= 2**112 or trial.quote >= 2**112:
-            raise LedgerViolation("InvalidReserves", f"reserves {trial.base}/{trial.quote}")
-        env.pools[market] = trial
-        return quote
-
-    def _penalty(
-        self, liquidator: str, account: str, market: int, closed: int, price: int, mark: int, unit: int, env: Env
-    ) -> tuple[int, int]:
-        penalty = ceil_div(closed * price * self.penalty_bps, self.price_scale * BPS)
-        left = self.margin_state(account, env, 0)[0]
-        if left <= 0:
-            return 0, 0
-        penalty = min(penalty, left)
-        if penalty == 0:
-            return 0, 0
-        share = penalty * self.liquidator_share_bps // BPS
-        self._apply(account, market, 0, -penalty, mark, unit)
-        charged = self._apply(liquidator, market, 0, share, mark, unit)[1] if share else 0
-        if penalty != share:
-            self._apply(INSURANCE_FUND, market, 0, penalty - share, mark, unit)
-        return penalty, charged
-
-    def _realize_bad_debt(self, account: str, market: int, mark: int, unit: int) -> int:
-        if any(self.position(account, m) for m in self.markets):
-            return 0
-        debt = -self.cash.get(account, 0)
-        if debt <= 0:
-            return 0
-        self._apply(account, market, 0, debt, mark, unit)
-        self._apply(INSURANCE_FUND, market, 0, -debt, mark, unit)
-        self.bad_debt += debt
-        return debt
 
     # ------------------------------------------------------------- internals
 
@@ -469,8 +352,8 @@ class Ledger:
         if before and then != mark:
             self.funding_rounding += charged - owed(before, then, mark, unit, self.price_scale)
         after = before + base
-        if abs(after) > INT96_MAX + (after < 0):
-            raise LedgerViolation("AmountOutOfRange", f"{account} position {after} beyond int96")
+        if abs(after) > BOOK_MAX + (after < 0):
+            raise LedgerViolation("AmountOutOfRange", f"{account} position {after} beyond int88")
         self.positions[key] = after
         self.cash[account] = self.cash.get(account, 0) + cash - charged
         self.marks[key] = mark

@@ -10,7 +10,8 @@ chart without data says "no data" instead of drawing empty axes.
 - ``inventory_chart``: the desk's position per market, with the Vault's cap and the keeper's soft limit;
 - ``pnl_chart``: the cumulative PnL parts and their total; ``pnl_waterfall``: the parts adding up;
 - ``markouts_chart``: size-weighted markout against horizon, all internal fills and per trader type;
-- ``deviation_chart``: fill prices against the oracle by venue, and the AMM mid against the oracle.
+- ``deviation_chart``: fill prices against the oracle by venue, and the AMM mid against the oracle;
+- ``nav_chart``: the desk's NAV per share and its shares outstanding (its depositors).
 
 A run of many fills draws at most ``MAX_MARKERS`` fill markers per venue (evenly spaced in chain
 order, said in the legend), so a large run keeps a light, fast page. Markers are SVG, not WebGL: a
@@ -235,4 +236,27 @@ def deviation_chart(frames: Frames) -> go.Figure:
     figure.update_xaxes(title_text="deviation (bps)")
     figure.update_yaxes(title_text="fills", row=1, col=1)
     figure.update_yaxes(title_text="market steps", row=1, col=2)
+    return figure
+
+
+def nav_chart(points: list[tuple[int, float, float]], block_time: int) -> go.Figure:
+    """The desk's NAV per share (tokens) and its shares outstanding (whole shares) at the end of every
+    step, from ``(step, nav_per_share, shares)`` points (steps without shares are left out)."""
+    figure = make_subplots(specs=[[{"secondary_y": True}]])
+    layout(figure, "The desk's NAV per share", _steps(block_time), "NAV per share (tokens)")
+    if not points:
+        return no_data(figure)
+    steps = [step for step, _, _ in points]
+    figure.add_trace(
+        go.Scatter(x=steps, y=[nav for _, nav, _ in points], mode="lines", name="NAV per share",
+                   line={"color": COLOURS["total"], "width": 2}),
+        secondary_y=False,
+    )  # fmt: skip
+    figure.add_trace(
+        go.Scatter(x=steps, y=[shares for _, _, shares in points], mode="lines", name="shares outstanding",
+                   line={"color": COLOURS["inventory"], "width": 1}),
+        secondary_y=True,
+    )  # fmt: skip
+    figure.update_yaxes(title_text="shares outstanding (whole shares)", secondary_y=True)
+    figure.update_layout(hovermode="x unified")
     return figure

@@ -16,6 +16,8 @@ books every change of that value into one part, in integer collateral units:
 - ``liquidation``: the desk took (part of) a liquidated account's position at the oracle ``price``;
   valued like ``internal``, it goes to **liquidations** (only the rounding of the Vault's cash move,
   the position's later moves are inventory).
+- ``capital``: a depositor put cash into the desk's shares or took it out (``cash_delta``): not PnL;
+  the total is the change of the desk's value less these flows.
 
 Why the parts add up to the total to the unit: each event's booking is exactly the change of the
 desk's value that the event causes, valued at the mark current at that moment, so the sum
@@ -103,6 +105,7 @@ class _Walk:
         self.hedging = 0
         self.funding = 0
         self.liquidations = 0
+        self.capital = 0  # depositors' cash in (+) and out (-): no part of the PnL
 
     def remark(self, market: int, mark: int) -> None:
         pos = self.positions.get(market, 0)
@@ -132,6 +135,8 @@ class _Walk:
             self.funding += event.cash_delta
         elif event.kind == "liquidation":
             self.liquidations += self.trade(event)
+        elif event.kind == "capital":
+            self.capital += event.cash_delta
         else:  # pragma: no cover - DeskEventKind is closed; a new kind must be handled here
             raise ValueError(f"unknown desk event kind {event.kind!r}")
 
@@ -151,7 +156,7 @@ def breakdown(result: RunResult) -> PnlBreakdown:
     walk = _Walk(result.start, result.price_scale)
     for event in result.desk_events:
         walk.apply(event)
-    total = book_value(result.end, result.price_scale) - book_value(result.start, result.price_scale)
+    total = book_value(result.end, result.price_scale) - book_value(result.start, result.price_scale) - walk.capital
     point = walk.point(0)
     parts = point.total
     return PnlBreakdown(*point[1:], total=total, residual=total - parts)

@@ -15,7 +15,7 @@ from typing import Literal
 from defi_int.orders.booking import Leg
 from defi_int.params import KeeperParams
 
-DeskEventKind = Literal["mark", "internal", "hedge", "fee", "funding", "liquidation"]
+DeskEventKind = Literal["mark", "internal", "hedge", "fee", "funding", "liquidation", "capital"]
 
 
 OrderStatus = Literal["open", "filled", "expired", "rejected", "cancelled"]
@@ -153,6 +153,8 @@ class TimePoint:
     inventory: int  # the desk's position in this market, base units
     desk_cash: int  # the desk's Vault cash (all markets), collateral units
     fee_cash: int  # the fee recipient's Vault cash, collateral units
+    desk_nav: int = 0  # Vault.deskNav() at the oracle's last prices, collateral units
+    total_shares: int = 0  # the desk's shares outstanding (DeskShares.totalShares)
 
 
 @dataclass(frozen=True)
@@ -246,6 +248,7 @@ class RunResult:
     liquidations: list[LiquidationRecord] = field(default_factory=list)
     liquidation_gas: int = 0
     insurance_fund: int = 0  # the insurance fund's Vault cash at the end, collateral units
+    depositors: dict[str, int] = field(default_factory=dict)  # the depositors' share operations by outcome
     invariants: dict[str, bool] = field(default_factory=dict)  # name -> holds, read from the chain at the end
 
     def trader_type(self, trader: str) -> str:

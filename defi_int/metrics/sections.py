@@ -23,10 +23,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from defi_int.market.shares import OFFSET
 from defi_int.metrics import figures, html
 from defi_int.metrics.frames import Frames
 from defi_int.metrics.pnl import PARTS
 from defi_int.metrics.records import RunResult
+from defi_int.metrics.timeseries import nav_per_share
 
 #: Fill legs embedded in the report's table; the rest are in ``fills.csv``.
 MAX_FILL_ROWS = 5_000
@@ -117,6 +119,10 @@ def key_figures(data: ReportData) -> str:
             "liquidations (desk / AMM)",
             f"{liquidations['count']:,} ({liquidations['by_venue']['desk']:,} / {liquidations['by_venue']['amm']:,})",
         ),
+        (
+            "NAV per share (tokens): start / end",
+            f"{html.number(s['nav_per_share']['start'], 6)} / {html.number(s['nav_per_share']['end'], 6)}",
+        ),
         ("wall time (s)", html.number(s["wall_seconds"], 2)),
         ("orders per second", html.number(s["orders_per_second"], 2)),
     ]
@@ -181,6 +187,13 @@ def markouts(data: ReportData) -> str:
 
 def deviation(data: ReportData) -> str:
     return html.chart(figures.deviation_chart(data.frames), "deviation")
+
+
+def nav(data: ReportData) -> str:
+    whole = 10**data.result.decimals * OFFSET
+    by_step = {p.step: p for p in data.result.timeseries if p.total_shares}
+    points = [(step, nav_per_share(p), p.total_shares / whole) for step, p in sorted(by_step.items())]
+    return html.chart(figures.nav_chart(points, data.result.block_time), "nav")
 
 
 def fills(data: ReportData) -> str:
@@ -254,6 +267,7 @@ SECTIONS: tuple[tuple[str, Render], ...] = (
     ("Inventory", inventory),
     ("Markouts", markouts),
     ("Deviation from the oracle", deviation),
+    ("The desk's NAV per share", nav),
     ("Fills", fills),
     (EXECUTION_TITLE, execution),
     ("Liquidations", liquidations),

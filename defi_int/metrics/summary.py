@@ -25,7 +25,7 @@ from defi_int.metrics.markouts import markout_curve, markouts_by_type
 from defi_int.metrics.performance import performance
 from defi_int.metrics.pnl import breakdown, cumulative_pnl
 from defi_int.metrics.records import RunResult
-from defi_int.metrics.timeseries import amm_oracle_deviation_bps
+from defi_int.metrics.timeseries import amm_oracle_deviation_bps, nav_per_share
 from defi_int.orders.booking import Leg
 from defi_int.types import ONE
 
@@ -130,9 +130,23 @@ def summarize(result: RunResult) -> dict[str, Any]:
         "hedge_transactions": result.hedge_transactions,
         "hedge_gas": result.hedge_gas,
         "liquidations": _liquidations(result),
+        "nav_per_share": _nav_per_share(result),
         "wall_seconds": wall if math.isfinite(wall) else None,
         "orders_per_second": result.orders_total / wall if math.isfinite(wall) and wall > 0 else None,
         "phase_seconds": {k: round(v, 3) for k, v in result.phase_seconds.items()},
         "invariants": dict(sorted(result.invariants.items())),
         "invariants_ok": all(result.invariants.values()) and pnl.residual == 0,
+    }
+
+
+def _nav_per_share(result: RunResult) -> dict[str, Any]:
+    """The desk's NAV per share (whole tokens) at the first and last step and its range, and the
+    depositors' share operations by outcome."""
+    values = [nav_per_share(p) for p in {p.step: p for p in result.timeseries if p.total_shares}.values()]
+    return {
+        "start": values[0] if values else None,
+        "end": values[-1] if values else None,
+        "min": min(values) if values else None,
+        "max": max(values) if values else None,
+        "depositors": dict(sorted(result.depositors.items())),
     }

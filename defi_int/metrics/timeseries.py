@@ -2,8 +2,9 @@
 
 Each row carries the market's prices and the desk's inventory at the end of the step, plus what
 belongs to the step as a whole: the desk's equity (Vault cash plus every desk position valued at
-that step's oracle prices with ``pnl.value``) and the cumulative PnL parts from
-``pnl.cumulative_pnl``. ``amm_oracle_deviation_bps`` here is signed, ``(amm_mid - oracle) / oracle``;
+that step's oracle prices with ``pnl.value``), the NAV per share of the desk's depositors (whole
+tokens per share: ``nav_per_share``) and the cumulative PnL parts from ``pnl.cumulative_pnl``.
+``amm_oracle_deviation_bps`` here is signed, ``(amm_mid - oracle) / oracle``;
 the summary takes its absolute value. Exact amounts are rendered like the fills table: prices and
 inventory as plain decimals, cash, equity and PnL with the collateral's ``decimals`` places.
 """
@@ -14,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+from defi_int.market.shares import OFFSET
 from defi_int.metrics.output import bps, csv_text, fixed, ratio_bps, units, write_atomic
 from defi_int.metrics.pnl import PnlPoint, cumulative_pnl, value
 from defi_int.metrics.records import RunResult, TimePoint
@@ -31,6 +33,7 @@ TIMESERIES_COLUMNS: tuple[str, ...] = (
     "desk_cash",
     "fee_cash",
     "desk_equity",
+    "nav_per_share",
     "pnl_spread",
     "pnl_inventory",
     "pnl_fees",
@@ -56,6 +59,14 @@ def desk_equity(timeseries: Sequence[TimePoint], price_scale: int) -> dict[int, 
     return {step: cash[step] + positions[step] for step in cash}
 
 
+def nav_per_share(point: TimePoint) -> float:
+    """Whole tokens per whole share of the desk (``OFFSET x 10^decimals`` share units, what one token
+    bought at the first deposit): ``(nav + 1) x OFFSET / (total_shares + OFFSET)``; 0 before any share."""
+    if not point.total_shares:
+        return 0.0
+    return (point.desk_nav + 1) * OFFSET / (point.total_shares + OFFSET)
+
+
 def timeseries_rows(result: RunResult, points: Sequence[PnlPoint] | None = None) -> list[list[str]]:
     """All rows in ``TIMESERIES_COLUMNS`` order, in the order of ``result.timeseries``."""
     decimals = result.decimals
@@ -78,6 +89,7 @@ def timeseries_rows(result: RunResult, points: Sequence[PnlPoint] | None = None)
                 units(point.desk_cash, decimals),
                 units(point.fee_cash, decimals),
                 units(equity[point.step], decimals),
+                f"{nav_per_share(point):.9f}",
                 units(parts.spread, decimals),
                 units(parts.inventory, decimals),
                 units(parts.fees, decimals),

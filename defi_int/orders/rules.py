@@ -27,7 +27,7 @@ from defi_int.exceptions import OrderRejected
 from defi_int.market.amm import AmmMathError, Pool
 from defi_int.market.ledger import ceil_div, fee_for, notional
 from defi_int.orders.model import Fill
-from defi_int.params import INT96_MAX
+from defi_int.params import BOOK_MAX
 from defi_int.reasons import Reason
 from defi_int.types import BPS
 
@@ -188,7 +188,7 @@ def check_legs(
 
     Internal leg: the limit, an oracle price (``unknown_market``: the oracle never priced the
     market; otherwise a missing mark is stale), the band, best execution, a notional a ledger book
-    holds (int96). AMM leg: allowed by the order, a pool, enough liquidity, the average-price limit.
+    holds (int88). AMM leg: allowed by the order, a pool, enough liquidity, the average-price limit.
     """
     order = fill.order
     if fill.internal_size:
@@ -215,7 +215,7 @@ def check_legs(
                 f"internal {side} {expected.internal_quote} are worse than the AMM's {expected.amm.reference}",
                 digest,
             )
-        if expected.internal_quote > INT96_MAX:
+        if expected.internal_quote > BOOK_MAX:
             raise OrderRejected(
                 Reason.AMOUNT_OUT_OF_RANGE,
                 f"notional {expected.internal_quote} is more than a ledger book holds",

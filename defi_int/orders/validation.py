@@ -9,10 +9,12 @@ come from ``defi_int.orders.rules``, the ledger's (margin, caps, funding) from
 ``defi_int.market.ledger``: the view's ``env`` gives the ledger the batch's time, fresh prices and
 pools, so a fill books the funding its accounts owe as the Vault does.
 
-A fill is replayed in the contract's order: its guards, signature and nonce first; then, when it
-has an internal leg in another market than the run before it, that run is booked (the Vault may
-refuse it: the fill at fault is the run's); then its internal leg's price rules, then its AMM leg
-(the pool moves before the Vault books the trade, as the AMM swaps before it calls the Vault).
+A fill is replayed in the contract's order: its guards and signature first; then, when it is in
+another market than the run before it, that run is booked (the Vault may refuse it: the fill at
+fault is the run's); then its internal leg's price rules, then its AMM leg (the pool moves before
+the Vault books the trade, as the AMM swaps before it calls the Vault). Every fill joins its
+market's run: the Vault records its nonce and remaining size there, leg by leg, before booking the
+leg (``OrderAlreadyFilled``, ``OrderIsCancelled``, ``Overfill`` come from the booking, as on chain).
 
 ``validate_plan`` takes the keeper's plan (fills with the digest computed at intake and the legs
 the planner expects): it replays the batch, drops each fill at fault and replays the rest, and
@@ -166,7 +168,7 @@ def validate_batch(fills: Sequence[Fill], view: BatchView) -> BatchCheck:
 def replay(plan: Sequence[Planned], view: BatchView, *, signatures: bool = False) -> Replay:
     """Runs ``plan`` on ``view`` (changing it) as ``settle`` would, up to the first fill at fault."""
     run = Replay([], None)
-    pending: list[tuple[int, bytes, tuple[str, int, int, int]]] = []
+    pending: list[_Pending] = []
     pending_market: int | None = None
     for position, item in enumerate(plan):
         fill = item.fill
@@ -175,7 +177,7 @@ def replay(plan: Sequence[Planned], view: BatchView, *, signatures: bool = False
         except OrderRejected as exc:
             run.failure = (position, exc)
             return run
-        if fill.internal_size and pending and fill.order.market != pending_market:
+        if pending and fill.order.market != pending_market:
             # The contract books the previous market's run once this fill is verified, before its legs.
             run.failure = _flush(pending_market, pending, view, run.funding)
             if run.failure is not None:
@@ -187,13 +189,21 @@ def replay(plan: Sequence[Planned], view: BatchView, *, signatures: bool = False
             run.failure = (position, exc)
             return run
         run.expected.append(legs)
-        if booking is None:
-            continue
         pending_market = fill.order.market
-        pending.append((position, item.digest, booking))
+        pending.append(_Pending(position, item.digest, fill, booking or (fill.order.trader, 0, 0, 0)))
     if pending:
         run.failure = _flush(pending_market, pending, view, run.funding)
     return run
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A fill's leg waiting for its run's booking: its internal leg (size 0: its nonce only)."""
+
+    position: int
+    digest: bytes
+    fill: Fill
+    booking: tuple[str, int, int, int]
 
 
 def _validate(plan: Sequence[P], view: BatchView, *, signatures: bool) -> PlanCheck[P]:
@@ -212,25 +222,36 @@ def _validate(plan: Sequence[P], view: BatchView, *, signatures: bool) -> PlanCh
 
 
 def _flush(
-    market: int | None,
-    pending: list[tuple[int, bytes, tuple[str, int, int, int]]],
-    view: BatchView,
-    funding: dict[int, int],
+    market: int | None, pending: list[_Pending], view: BatchView, funding: dict[int, int]
 ) -> tuple[int, OrderRejected] | None:
-    """Books a run of internal legs; notes each leg's funding by position, or returns the fill at fault."""
+    """Books a run: each leg's nonce and remaining size, then its internal leg; notes each leg's
+    funding by position, or returns the fill at fault."""
     assert market is not None
+
+    def record(index: int) -> None:
+        leg = pending[index]
+        order = leg.fill.order
+        try:
+            left = _remaining(order, leg.digest, view)
+        except OrderRejected as exc:
+            raise LedgerViolation(exc.reason.error or exc.reason.code, str(exc)) from None
+        amount = leg.fill.amount
+        if amount > left:
+            raise LedgerViolation("Overfill", f"fill of {amount} exceeds the {left} left")
+        _record(order, leg.digest, amount, left, view)
+
     try:
-        charges = view.ledger.book(market, [booking for _, _, booking in pending], view.env)
+        charges = view.ledger.book(market, [leg.booking for leg in pending], view.env, nonces=record)
     except LedgerViolation as exc:
-        position, digest, _ = pending[-1 if exc.leg is None else exc.leg]
-        return position, _ledger_rejection(exc, digest)
-    for (position, _, _), charge in zip(pending, charges, strict=True):
-        funding[position] = charge
+        leg = pending[-1 if exc.leg is None else exc.leg]
+        return leg.position, _ledger_rejection(exc, leg.digest)
+    for leg, charge in zip(pending, charges, strict=True):
+        funding[leg.position] = charge
     return None
 
 
 def _verify_fill(item: Planned, view: BatchView, signatures: bool) -> None:
-    """The checks ``settle`` makes of a fill before its legs (guards, signature, nonce); records it."""
+    """The checks ``settle`` makes of a fill before its legs: guards and signature."""
     fill, digest = item.fill, item.digest
     order = fill.order
     if view.paused:
@@ -245,10 +266,6 @@ def _verify_fill(item: Planned, view: BatchView, signatures: bool) -> None:
         raise OrderRejected(Reason.EMPTY_FILL, "both legs are zero", digest)
     if signatures:
         _check_signature(order, fill.signature, digest)
-    left = _remaining(order, digest, view)
-    if fill.amount > left:
-        raise OrderRejected(Reason.OVERFILL, f"fill of {fill.amount} exceeds the {left} left", digest)
-    _record(order, digest, fill.amount, left, view)
 
 
 def _fill_legs(item: Planned, view: BatchView) -> tuple[ExpectedLegs, tuple[str, int, int, int] | None]:

@@ -44,6 +44,10 @@ class Recorder:
     def mark(self, step: int, market: int, price: int) -> None:
         self.result.desk_events.append(DeskEvent(step, "mark", market, 0, 0, price))
 
+    def capital(self, step: int, amount: int) -> None:
+        """A depositor moved ``amount`` into (+) or out of (-) the desk's cash: not PnL."""
+        self.result.desk_events.append(DeskEvent(step, "capital", 0, 0, amount, 0))
+
     def received(self, step: int, now: int, order: Order, digest: bytes, entry: BookEntry | None) -> OrderLog:
         """An order handed to the keeper's intake at ``now``; ``entry`` is its book entry when admitted."""
         log = order_log(order, digest, step=step, time=now, seen=None if entry is None else entry.receipt)

@@ -25,7 +25,10 @@ Each step ``t`` (one keeper batch) runs, at the scenario clock ``start_time + tÂ
 5. the keeper runs its loop on the chain venue (``ChainVenue``), the same keeper as the bot's: one
    ``settle`` transaction, reverts isolated, hedges;
 6. the recorder stores fills, liquidations, desk events (the desk's funding included) and the
-   state of every market.
+   state of every market, with the desk's NAV per share.
+
+The scenario's depositors (``[[depositors]]``, ``sim.depositors``) deposit into the desk's shares,
+ask to withdraw and claim, after the oracle and before the arbitrageurs.
 
 Agents decide at the scenario's clock (``start_time + tÂ·block_time + 1``), so the orders of a
 scenario and seed do not depend on the keeper; ``RunResult.flow_digest`` hashes every order sent,
@@ -42,7 +45,6 @@ The keeper's configuration is derived from the scenario's declared ``[keeper]`` 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -53,7 +55,7 @@ from eth_account.signers.local import LocalAccount
 from defi_int.chain import Chain, deploy_system
 from defi_int.chain.deploy import System
 from defi_int.chain.venue import ChainVenue
-from defi_int.chain.views import check_invariants, market_and_accounts, read_accounts
+from defi_int.chain.views import check_invariants, market_accounts_and_desk, read_accounts
 from defi_int.exceptions import ContractRevert, OrderRejected, RunFailed
 from defi_int.keeper.config import KeeperConfig
 from defi_int.keeper.keeper import Keeper
@@ -74,6 +76,7 @@ from defi_int.sim.agents import (
     OrderIntent,
     arbitrage_trade,
 )
+from defi_int.sim.depositors import Depositors
 from defi_int.sim.recorder import Recorder
 from defi_int.sim.scenario import Scenario, choose_backend
 
@@ -188,6 +191,7 @@ class _Run:
         self.arbs = [chain.account(f"arbitrageur:{i}") for i in range(scenario.arbitrage.count)]
         for arb in self.arbs:
             system.fund(arb, scenario.arbitrage.margin * unit)
+        self.depositors = Depositors(scenario, system, chain)
         #: The accounts that ever traded (a fill or a swap): the only ones that can hold a position,
         #: so the only ones the liquidator watches, in the order they first traded.
         self.holders: dict[str, None] = {}
@@ -197,7 +201,9 @@ class _Run:
         config = KeeperConfig.from_params(scenario.keeper, params, volatility, session, seed=scenario.seed)
         self.watch = MarginWatch()  # the liquidator's: told of the arbitrageurs' swaps
         self.keeper = Keeper(ChainVenue(system), config, watch=self.watch)
-        self.nonces = itertools.count(1)
+        # each trader signs a market's orders with that market's consecutive nonces (m << 224 | 0, 1,
+        # 2 ...): the Vault records such a nonce in the trader's book word, one storage word a fill
+        self.nonces: dict[tuple[str, int], int] = {}
         self.flow = hashlib.sha256()  # every order the agents sent, in order: the run's flow
         self.marks = {m.id: m.price for m in scenario.markets}  # what the oracle posted last
         self.posted_at: dict[int, int] = {}
@@ -211,6 +217,7 @@ class _Run:
                 "Vault": str(system.vault.address),
                 "PerpAmm": str(system.amm.address),
                 "Settlement": str(system.settlement.address),
+                "DeskShares": str(system.desk_shares.address),
             },
             price_scale=params.price_scale,
             decimals=params.decimals,
@@ -243,8 +250,10 @@ class _Run:
         insurance fund's is read once, at the end."""
         system = self.system
         self.states: dict[int, MarketState]
-        self.states, books = market_and_accounts(system, [system.desk, system.fee_recipient])
+        self.states, books, desk = market_accounts_and_desk(system, [system.desk, system.fee_recipient])
         self.desk_book, self.fee_book = books[system.desk], books[system.fee_recipient]
+        assert desk is not None
+        self.desk_value = desk  # its NAV and shares, for the NAV per share
 
     def _book_state(self) -> BookState:
         return BookState(self.desk_book.cash, self.fee_book.cash, dict(self.desk_book.positions), dict(self.marks))
@@ -259,6 +268,9 @@ class _Run:
                 chain.set_next_block_timestamp(target)
         with self.timed("oracle"):
             self._oracle(step)
+        with self.timed("depositors"):
+            for amount in self.depositors.step(step):
+                self.recorder.capital(step, amount)
         with self.timed("arbitrage"):
             self._arbitrage(step)
         with self.timed("liquidations"):
@@ -331,6 +343,12 @@ class _Run:
         for population, intent in arrivals:
             self._submit(step, now, population.accounts.account(intent.trader), intent)
 
+    def _nonce(self, trader: str, market: int) -> int:
+        """The trader's next nonce in ``market``'s namespace (``IVault``'s notes on nonces)."""
+        count = self.nonces.get((trader, market), 0)
+        self.nonces[(trader, market)] = count + 1
+        return market << 224 | count
+
     def _submit(self, step: int, now: int, account: LocalAccount, intent: OrderIntent) -> None:
         order = Order(
             account.address,
@@ -339,7 +357,7 @@ class _Run:
             intent.size,
             intent.limit_price,
             intent.expiry,
-            next(self.nonces),
+            self._nonce(account.address, intent.market),
             intent.max_fee_bps,
             intent.allow_amm,
         )
@@ -375,6 +393,8 @@ class _Run:
                     inventory=state.inventory,
                     desk_cash=self.desk_book.cash,
                     fee_cash=self.fee_book.cash,
+                    desk_nav=self.desk_value.nav,
+                    total_shares=self.desk_value.total_shares,
                 )
             )
 
@@ -386,8 +406,10 @@ class _Run:
         self.result.flow_digest = self.flow.hexdigest()
         self.result.orders_open = len(self.keeper.book)
         self.result.insurance_fund = read_accounts(system, [INSURANCE_FUND])[INSURANCE_FUND].cash
-        # Every trader and arbitrageur; check_invariants adds the desk, AMM, fee account and owner.
-        self.result.invariants = check_invariants(system, self.accounts)
+        self.result.depositors = dict(self.depositors.counts)
+        # Every trader, arbitrageur and depositor; check_invariants adds the desk, AMM, fee account and owner.
+        depositors = [d.account.address for d in self.depositors.depositors]
+        self.result.invariants = check_invariants(system, [*self.accounts, *depositors])
         failure = nothing_filled(self.result)
         if failure is not None:
             raise RunFailed(failure, self.result.rejections)

@@ -4,7 +4,7 @@ Each table of the file is a declared dataclass (``defi_int.params``): ``[protoco
 ``ProtocolParams``, ``[keeper]`` is ``KeeperParams``, a ``[[markets]]`` entry is a
 :class:`MarketSpec` (the on-chain ``MarketParams`` plus the price path's ``PathParams`` and a
 symbol), and the tables only a simulation has (``[chain]``, ``[oracle]``, ``[[traders]]``,
-``[arbitrage]``, the top level) are declared here the same way. Each field's one line gives its
+``[arbitrage]``, ``[[depositors]]``, the top level) are declared here the same way. Each field's one line gives its
 key, default, range and unit.
 
 Data flow: ``load_scenario(path, overrides=..., seed=...)`` reads the file, parses the TOML into a
@@ -225,6 +225,29 @@ class ArbSpec(Declared):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DepositorSpec(Declared):
+    """[[depositors]]: ``count`` depositors of the desk's shares, each depositing ``deposit`` whole
+    tokens at step ``deposit_step``; from ``withdraw_step`` (if given) each asks to withdraw
+    ``withdraw_share`` of its shares and claims them once the lock-up has passed, within the daily
+    outflow cap (``defi_int.sim.depositors``)."""
+
+    name: str = text("depositors")
+    count: int = integer(1, 1, 1_000, unit="depositors")
+    deposit: int = integer(REQUIRED, 1, INT96_MAX, unit="whole tokens")
+    deposit_step: int = integer(0, 0, MAX_STEPS, unit="steps")
+    withdraw_step: int | None = integer(None, 0, MAX_STEPS, unit="steps")
+    withdraw_share: float = number(1.0, 0, 1, lo_open=True)
+
+    def problems(self) -> Iterator[Problem]:
+        if self.withdraw_step is not None and self.withdraw_step < self.deposit_step:
+            yield Problem(
+                "withdraw_step",
+                f"must be >= deposit_step ({self.deposit_step}), got {self.withdraw_step}",
+                ("deposit_step",),
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Scenario(Declared):
     """A whole simulation: clock, seed, chain, protocol, markets, oracle, keeper and agents."""
 
@@ -244,6 +267,7 @@ class Scenario(Declared):
     keeper: KeeperParams = field(default_factory=KeeperParams)
     traders: tuple[TraderSpec, ...]
     arbitrage: ArbSpec = field(default_factory=ArbSpec)
+    depositors: tuple[DepositorSpec, ...] = ()
     source: Path | None = None
 
     def time_of(self, step: int) -> int:
@@ -347,6 +371,7 @@ class Scenario(Declared):
             ("protocol.insurance_capital", protocol.insurance_capital),
             *((f"traders[{i}].margin", t.addresses(self.steps) * t.margin) for i, t in enumerate(self.traders)),
             ("arbitrage.margin", self.arbitrage.count * self.arbitrage.margin),
+            *((f"depositors[{i}].deposit", d.count * d.deposit) for i, d in enumerate(self.depositors)),
         ]
         for i, trader in enumerate(self.traders):
             problem = protocol.deposit_problem(trader.margin, "a trader's margin")
@@ -355,6 +380,10 @@ class Scenario(Declared):
         problem = protocol.deposit_problem(self.arbitrage.margin, "an arbitrageur's margin")
         if problem:
             yield Problem("arbitrage.margin", problem, ("protocol.decimals",))
+        for i, depositor in enumerate(self.depositors):
+            problem = protocol.deposit_problem(depositor.deposit, "a depositor's deposit")
+            if problem:
+                yield Problem(f"depositors[{i}].deposit", problem, ("protocol.decimals",))
         supply = sum(tokens for _, tokens in deposits)
         what = "the token's supply (capital and every margin: one account may come to hold it all)"
         problem = protocol.deposit_problem(supply, what)
@@ -410,6 +439,7 @@ TABLES: Final[tuple[tuple[str, type], ...]] = (
     ("keeper.", KeeperParams),
     ("traders[].", TraderSpec),
     ("arbitrage.", ArbSpec),
+    ("depositors[].", DepositorSpec),
 )
 
 
@@ -522,7 +552,20 @@ def _build(top: Node, default_name: str) -> Scenario:
     values["keeper"] = _read(top.table("keeper"), KeeperParams)
     values["traders"] = _traders(top, {m.market_id for m in markets})
     values["arbitrage"] = _read(top.table("arbitrage"), ArbSpec)
+    values["depositors"] = _depositors(top)
     return _spec(top, Scenario, values, "")
+
+
+def _depositors(top: Node) -> tuple[DepositorSpec, ...]:
+    specs: dict[str, DepositorSpec] = {}
+    if "depositors" not in top.data:  # optional, unlike [[traders]]
+        return ()
+    for node in top.tables("depositors"):
+        spec = _read(node, DepositorSpec)
+        if spec.name in specs:
+            raise node.fail("name", f"duplicate depositors name {spec.name!r}; give each [[depositors]] a name")
+        specs[spec.name] = spec
+    return tuple(specs.values())
 
 
 def _chain(node: Node) -> ChainSpec:

@@ -18,7 +18,7 @@ OWNER = Account.from_key(keccak(text="cli owner"))
 KEEPER = Account.from_key(keccak(text="cli keeper"))
 CONTRACTS = {
     name: "0x" + bytes([i + 1]).hex() * 20
-    for i, name in enumerate(("CollateralToken", "PriceOracle", "Vault", "PerpAmm", "Settlement"))
+    for i, name in enumerate(("CollateralToken", "PriceOracle", "Vault", "PerpAmm", "Settlement", "DeskShares"))
 }
 
 

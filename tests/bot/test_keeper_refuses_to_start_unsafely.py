@@ -23,7 +23,7 @@ from defi_int.params import SystemParams
 KEEPER = Account.from_key(keccak(text="cli keeper"))
 CONTRACTS = {
     name: "0x" + bytes([i + 1]).hex() * 20
-    for i, name in enumerate(("CollateralToken", "PriceOracle", "Vault", "PerpAmm", "Settlement"))
+    for i, name in enumerate(("CollateralToken", "PriceOracle", "Vault", "PerpAmm", "Settlement", "DeskShares"))
 }
 DEAD_NODE = "http://127.0.0.1:1"
 

@@ -282,3 +282,27 @@ def holder(defi_system, account) -> Callable[[str, int], LocalAccount]:
         return acct
 
     return make
+
+
+@pytest.fixture
+def drain_desk(defi_system) -> Callable[[], None]:
+    """Pays all of the desk's free cash (its equity above initial margin) out to the owner through
+    its shares (no lock-up, no fee, no daily cap for the occasion): the desk can then take no
+    position that grows its book."""
+    s = defi_system
+
+    def drain() -> None:
+        desk, shares = s.desk, s.desk_shares
+        equity = s.chain.call(s.vault.functions.equity(desk))
+        required = s.chain.call(s.vault.functions.marginRequired(desk, s.params.initial_margin_bps))
+        free = min(equity - required, s.chain.call(s.vault.functions.cash(desk)))
+        if free <= 0:
+            return
+        s.chain.transact(s.owner, shares.functions.setParams(0, 0, 10_000), gas=100_000)
+        total = s.chain.call(shares.functions.totalShares())
+        held = s.chain.call(shares.functions.sharesOf(s.owner.address))
+        worth = min(free * (total + 10**6) // (equity + 1), held)
+        request_id, _ = s.request_withdrawal(s.owner, worth)
+        s.claim_withdrawal(s.owner, request_id)
+
+    return drain

@@ -5,7 +5,9 @@ the deployment and wiring, deposits, withdrawals (one refused for margin, one em
 which earns an SSTORE refund), settles (a first fill, a mixed internal/AMM batch, partial fills, a
 large batch, and reverting ones: empty, forged signature, expired, stale oracle, out of gas; both
 ``settleCompact`` and ``settle(Fill[])``), funding (set, sampled by ``updateFunding``, settled by
-the fills), a liquidation (and one refused: the account is healthy),
+the fills), a liquidation (and one refused: the account is healthy), the desk's shares (deposit,
+request, claim, one refused before it matures), a liquidation the AMM closes for a drained desk
+(and one refused below the minimum size),
 hedges (one past its slippage limit), AMM swaps (one past its limit), cancels (one by a stranger),
 token transfers and an ether transfer whose gas is set by Prague's calldata floor (EIP-7623). Its
 raw signed transactions are then replayed, each at the block time it was recorded at, on the fast
@@ -126,8 +128,10 @@ def _sequence(chain: Chain, attempt: Callable[[str, Callable[[], Any]], None]) -
     maker.settle([maker.fill(traders[3], is_buy=False, size=ONE)])  # above the AMM: a sell is better
 
     # Protocol v2: funding accrues and is sampled, both settle entry points settle it, and a
-    # leveraged account is liquidated once the price falls (refused while it is healthy).
+    # leveraged account is liquidated once the price falls (refused while it is healthy). The
+    # premium is measured at the mid here (impact notional 0), so these fills settle funding.
     system.set_price(0, 2_000 * ONE)
+    chain.transact(system.owner_account, vault.functions.setFundingImpact(0, 0), gas=150_000)
     system.set_funding(0, 3_600, 500)
     chain.set_next_block_timestamp(chain.timestamp() + 600)
     system.update_funding(0)
@@ -140,6 +144,32 @@ def _sequence(chain: Chain, attempt: Callable[[str, Callable[[], Any]], None]) -
     system.set_price(0, 1_880 * ONE)
     system.liquidate(stranger, levered.address, 0, 10 * ONE)
     system.update_funding(0, stranger)
+
+    # Protocol v3: the premium at impact prices, the desk's shares (a deposit, a request, a claim,
+    # one refused before it matures), the owner's capital paid out, and a liquidation the desk
+    # cannot take that the AMM closes (one refused below the minimum size).
+    chain.transact(system.owner_account, vault.functions.setFundingImpact(0, 20_000 * unit), gas=150_000)
+    shares = system.desk_shares
+    system.deposit_shares(traders[7], 100_000 * unit)
+    held = chain.call(shares.functions.sharesOf(traders[7].address))
+    early, _ = system.request_withdrawal(traders[7], held // 2)
+    attempt("claim before the lock-up", lambda: system.claim_withdrawal(traders[7], early))
+    chain.transact(system.owner_account, shares.functions.setParams(0, 10, 10_000), gas=100_000)
+    request_id, _ = system.request_withdrawal(traders[7], held // 4)
+    system.claim_withdrawal(traders[7], request_id)
+    flat = chain.account("diff:flat")
+    system.fund(flat, 2_500 * unit)
+    system.set_price(0, 2_000 * ONE)
+    chain.transact(flat, system.amm.functions.swap(0, True, 8 * ONE, 10**30), gas=300_000)
+    desk = system.desk
+    free = chain.call(vault.functions.equity(desk)) - chain.call(vault.functions.marginRequired(desk, 1_000))
+    owner_shares = chain.call(shares.functions.sharesOf(system.owner_account.address))
+    nav, total = chain.call(vault.functions.deskNav()), chain.call(shares.functions.totalShares())
+    drain, _ = system.request_withdrawal(system.owner_account, min(owner_shares, free * (total + 10**6) // (nav + 1)))
+    system.claim_withdrawal(system.owner_account, drain)
+    system.set_price(0, 1_700 * ONE)
+    attempt("liquidation below the minimum size", lambda: system.liquidate(stranger, flat.address, 0, 1))
+    system.liquidate(stranger, flat.address, 0, 8 * ONE)
 
 
 def record() -> Recording:
@@ -209,10 +239,20 @@ def test_the_recorded_sequence_covers_every_kind_of_transaction(recording):
         "settle of an expired order",
         "settle on a stale oracle price",
         "liquidation of a healthy account",
+        "claim before the lock-up",
+        "liquidation below the minimum size",
     }
     assert sum(s.contract_address is not None for s in recording.sent) >= 5
     topics = {log[1][0] for s in recording.sent for log in s.logs if log[1]}
-    for contract, name in (("Vault", "Liquidated"), ("Vault", "FundingSettled"), ("Settlement", "FillsSettled")):
+    expected = (
+        ("Vault", "Liquidated"),
+        ("Vault", "FundingSettled"),
+        ("Settlement", "FillsSettled"),
+        ("DeskShares", "SharesDeposited"),
+        ("DeskShares", "WithdrawalClaimed"),
+        ("PerpAmm", "Swap"),
+    )
+    for contract, name in expected:
         assert codec.event(contract, name).topic in topics, name
     assert len(recording.sent) > 60
     assert all(s.output is not None for s in recording.sent)

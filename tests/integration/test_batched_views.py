@@ -37,6 +37,7 @@ def one_by_one(system, orders, now):
     call, vault = system.chain.call, system.vault
     markets = list(call(vault.functions.markets()))
     penalty, share, slippage = call(vault.functions.liquidationParams())
+    buffer, full, least = call(vault.functions.closeFactor())
     ledger = Ledger(
         price_scale=call(vault.functions.priceScale()),
         initial_margin_bps=call(vault.functions.initialMarginBps()),
@@ -47,11 +48,19 @@ def one_by_one(system, orders, now):
         markets=markets,
         caps={m: call(vault.functions.inventoryCap(m)) for m in markets},
         funding={
-            m: Funding(*call(vault.functions.fundingParams(m)), *call(vault.functions.fundingState(m))) for m in markets
+            m: Funding(
+                *call(vault.functions.fundingParams(m)),
+                *call(vault.functions.fundingState(m)),
+                call(vault.functions.fundingImpact(m)),
+            )
+            for m in markets
         },
         penalty_bps=penalty,
         liquidator_share_bps=share,
         max_slippage_bps=slippage,
+        liquidation_buffer_bps=buffer,
+        full_liquidation_bps=full,
+        min_liquidation_notional=least,
         bad_debt=call(vault.functions.badDebt()),
     )
     house = {system.desk, str(system.amm.address), ledger.fee_recipient, INSURANCE_FUND, FUNDING_POOL}

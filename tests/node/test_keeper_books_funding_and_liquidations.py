@@ -50,7 +50,7 @@ def test_funding_and_a_liquidation_are_booked_and_the_report_is_exact(own_anvil,
 
     wait_for(lambda: position(thin.address) == 2 * ONE, 20, "the thin trader's fill")
     system.set_price(0, price * 93 // 100)
-    wait_for(lambda: position(thin.address) == 0, 20, "the liquidation")
+    wait_for(lambda: position(thin.address) < 2 * ONE, 20, "the liquidation")  # v3: the close factor may close part
     wait_for(lambda: position(desk.traders[0].address) == 3 * ONE, 5, "the first fill")
     system.update_funding(0)  # the premium (the AMM 7% over the oracle, capped at 1%) sampled now ...
     time.sleep(2)
@@ -64,7 +64,8 @@ def test_funding_and_a_liquidation_are_booked_and_the_report_is_exact(own_anvil,
     with Journal(db) as journal:
         taken = journal.liquidations()
         charges = journal.funding(system.desk)
-    assert [(x.account, x.to_desk) for x in taken] == [(thin.address, 2 * ONE)]
+    left = position(thin.address)  # protocol v3's close factor closes as much as restores the margin
+    assert [(x.account, x.to_desk) for x in taken] == [(thin.address, 2 * ONE - left)] and 0 < left < 2 * ONE
     with Journal(db) as journal:
         everyone = journal.funding()
     assert any(c.amount for c in charges), everyone[:10]

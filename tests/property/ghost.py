@@ -9,7 +9,8 @@ when the module starts; after that it moves only by its own rules. Every action 
 must accept), and ``commit`` applies the action to the model once the chain agreed. Fills are
 judged by ``validate_batch``, the keeper's own replay of ``Settlement.settle``; AMM swaps by
 ``Pool`` and ``Ledger.trade`` with the AMM as counterparty (a house book: its floor); deposits,
-withdrawals, funding updates and liquidations by ``Ledger``.
+withdrawals, funding updates and liquidations by ``Ledger``; the desk's depositors' shares (deposits,
+withdrawal requests, claims) by ``market.shares.Shares`` on that ledger.
 
 The chain side of every check is read in one ``eth_call`` by ``defi_int.chain.multiread.read_many``:
 on py-evm each ``eth_call`` costs ~12 ms before any contract code runs, and checking the whole
@@ -22,9 +23,11 @@ import copy
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from defi_int.market.amm import AmmMathError, Pool
-from defi_int.market.ledger import Env, LedgerViolation
+from defi_int.market.ledger import Env, LedgerViolation, Liquidation
+from defi_int.market.shares import Shares
 from defi_int.orders.eip712 import order_digest
 from defi_int.orders.model import Fill, Order
 from defi_int.orders.validation import CANCELLED, FILLED, OPEN, BatchView, validate_batch
@@ -63,8 +66,10 @@ class Ghost:
     owner: str
     oracle: dict[int, tuple[int, int]]  # market -> the last posted price and its time
     max_age: int
+    shares: Shares  # the desk's depositors' shares
     orders: dict[bytes, Order] = field(default_factory=dict)  # every order signed so far, by digest
     amounts: dict[bytes, int] = field(default_factory=lambda: defaultdict(int))  # base units filled per digest
+    last_liquidation: Liquidation | None = None  # what the last accepted liquidation did
 
     def fork(self) -> Ghost:
         return copy.deepcopy(self)
@@ -252,13 +257,14 @@ class Ghost:
         ledger = self.view.ledger.copy()
         pools = {m: Pool(p.base, p.quote, p.fee_bps) for m, p in self.view.pools.items()}
         try:
-            ledger.liquidate(liquidator, account, market, size, Env(self.view.now, self.view.prices, pools))
+            done = ledger.liquidate(liquidator, account, market, size, Env(self.view.now, self.view.prices, pools))
         except LedgerViolation as exc:
             return reject(exc.error, detail=str(exc))
 
         def commit() -> None:
             self.view.ledger = ledger
             self.view.pools = pools
+            self.last_liquidation = done
 
         return Prediction(commit=commit)
 
@@ -288,7 +294,92 @@ class Ghost:
 
         return Prediction(commit=commit)
 
+    def set_funding_impact(self, market: int, notional: int) -> Prediction:
+        """``Vault.setFundingImpact`` by the owner: the index brought up to now, sampled anew."""
+        ledger = self.view.ledger.copy()
+        try:
+            ledger.set_funding_impact(market, notional, self.view.env)
+        except LedgerViolation as exc:
+            return reject(exc.error, detail=str(exc))
+
+        def commit() -> None:
+            self.view.ledger = ledger
+
+        return Prediction(commit=commit)
+
+    # ------------------------------------------------------------- shares
+
+    def nav_per_share(self, now: int | None = None) -> Fraction | None:
+        """What one share is worth at ``now`` (default: the next transaction's time); None while
+        the desk cannot be valued (a stale market)."""
+        env = self.view.env
+        if now is not None:
+            prices = {m: p for m, (p, at) in self.oracle.items() if at and now <= at + self.max_age}
+            env = Env(now, prices, self.view.pools)
+        try:
+            return self.shares.nav_per_share(self.view.ledger, env)
+        except LedgerViolation:
+            return None
+
+    def share_deposit(self, account: str, amount: int) -> Prediction:
+        """``DeskShares.deposit(amount)`` from ``account``'s wallet (the Vault approved for everything)."""
+        ledger, shares = self.view.ledger.copy(), self.shares.copy()
+        try:
+            shares.deposit(ledger, self.view.env, account, amount, paused=self.view.paused)
+        except LedgerViolation as exc:
+            return reject(exc.error, detail=str(exc))
+        if self.wallets.get(account, 0) < amount:
+            return reject("InsufficientBalance", detail=f"wallet {self.wallets.get(account, 0)} < {amount}")
+
+        def commit() -> None:
+            self.wallets[account] -= amount
+            self.view.ledger, self.shares = ledger, shares
+            self.vault_balance += amount
+
+        return Prediction(commit=commit)
+
+    def share_request(self, account: str, amount: int) -> Prediction:
+        """``DeskShares.requestWithdrawal(amount)`` by ``account``."""
+        shares = self.shares.copy()
+        try:
+            shares.request(account, amount, self.view.now)
+        except LedgerViolation as exc:
+            return reject(exc.error, detail=str(exc))
+
+        def commit() -> None:
+            self.shares = shares
+
+        return Prediction(commit=commit)
+
+    def share_claim(self, caller: str, request_id: int) -> Prediction:
+        """``DeskShares.claim(request_id)`` by ``caller``; pays the request's owner."""
+        ledger, shares = self.view.ledger.copy(), self.shares.copy()
+        owner = shares.requests[request_id].owner if request_id in shares.requests else ""
+        try:
+            _, amount = shares.claim(ledger, self.view.env, caller, request_id, paused=self.view.paused)
+        except LedgerViolation as exc:
+            return reject(exc.error, detail=str(exc))
+
+        def commit() -> None:
+            self.view.ledger, self.shares = ledger, shares
+            self.vault_balance -= amount
+            self.wallets[owner] = self.wallets.get(owner, 0) + amount
+
+        return Prediction(commit=commit)
+
     # ------------------------------------------------ owner actions (always accepted)
+
+    def set_share_params(self, lockup: int, fee_bps: int, daily_outflow_bps: int) -> None:
+        self.shares.set_params(lockup, fee_bps, daily_outflow_bps)
+
+    def set_close_factor(self, buffer_bps: int, full_bps: int, minimum: int) -> None:
+        ledger = self.view.ledger
+        ledger.liquidation_buffer_bps, ledger.full_liquidation_bps = buffer_bps, full_bps
+        ledger.min_liquidation_notional = minimum
+
+    def set_liquidation_params(self, penalty_bps: int, share_bps: int, slippage_bps: int) -> None:
+        ledger = self.view.ledger
+        ledger.penalty_bps, ledger.liquidator_share_bps, ledger.max_slippage_bps = penalty_bps, share_bps, slippage_bps
 
     def mint(self, account: str, amount: int) -> None:
         self.wallets[account] = self.wallets.get(account, 0) + amount

@@ -49,7 +49,7 @@ def _ledger() -> Ledger:
         ledger.cash[account] = 10**13
     for market in MARKETS:
         f = ledger.fund(market)
-        f.period, f.cap_bps, f.unit = 3_600, 500, PRICES[market] // 10**9
+        f.period, f.cap_bps, f.unit = 3_600, 500, PRICES[market] // 10**6
     return ledger
 
 

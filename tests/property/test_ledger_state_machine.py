@@ -8,9 +8,11 @@ the band, limit and best-execution edges, fees, market orders, expired and wrong
 partial fills, over-fills and replays of earlier orders, nonces shared between orders, two fills in
 one batch across markets), cancels, deposits, withdrawals by traders and by the desk (exactly at and
 one unit past the margin and cash limits), direct AMM swaps, oracle moves and jumps, time passing
-(funding accrues, prices go stale), funding updates and parameter changes, liquidations by any
-trader of any trader (and of house accounts, refused), inventory-cap changes, and pauses probed by
-an action that must fail.
+(funding accrues, prices go stale), funding updates and parameter changes (the premium's impact
+notional among them), liquidations by any trader of any trader (and of house accounts, refused)
+under changing close factors and liquidation parameters, closed by the desk, the AMM, both or
+neither (a drained desk, a cap, a pool pushed past the slippage bound), inventory-cap changes, and
+pauses probed by an action that must fail.
 
 The ghost (``ghost.Ghost``) predicts every step before it is sent: the custom error the chain must
 revert with, or that it must accept. Fills are judged by ``validate_batch``, the keeper's own
@@ -27,7 +29,10 @@ one batched read of the chain must show:
    the mirror recorded, which is never negative;
 6. every order's ``nonceState`` and ``filled`` equal to the ghost's, and the size the chain's
    ``FillsSettled`` logs report per order equal to the ghost's and never above the order's size;
-7. each AMM pool equal to the ghost's.
+7. each AMM pool equal to the ghost's;
+8. the desk's shares equal to the ghost's (every holder's, the requests, the day's outflow) and the
+   NAV per share, ``(deskNav + 1) / (totalShares + OFFSET)``, equal to the mirror's whenever the
+   desk can be valued; and no deposit, request or claim ever lowers it.
 
 One chain per module; every hypothesis example starts from a snapshot and is reverted after, so the
 examples are isolated and the ghost is read from the chain only once. Before every action the ghost
@@ -37,6 +42,7 @@ learns the time of the block it will land in (the chain's clock is an input, not
 from __future__ import annotations
 
 import itertools
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -55,10 +61,11 @@ from web3.types import TxReceipt
 from defi_int.chain import Chain, MarketParams, System, SystemParams
 from defi_int.chain.deploy import settle_calldata
 from defi_int.chain.multiread import Read, read_many
-from defi_int.chain.views import batch_view, fill_events, read_ledger
+from defi_int.chain.views import batch_view, fill_events, read_ledger, read_shares
 from defi_int.exceptions import ContractRevert
 from defi_int.market.funding import Funding, mark_of, owed
 from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND, ceil_div
+from defi_int.market.shares import OFFSET
 from defi_int.orders.model import Fill, Order
 from defi_int.orders.signing import sign_digest
 from defi_int.testing import build_session
@@ -87,11 +94,13 @@ LIVE_FOR = 10**7  # seconds: live orders outlive the test
 EXPIRED_FOR = 3_600  # seconds: long enough that a replay on an earlier block still sees it expired
 NONCES = (0, 1, 2, 127, 128, 2**256 - 1)  # few per trader, so orders share nonces; bitmap word edges
 FRESH_NONCES = 1_000  # and up: never shared
+SHARE_LOCKUP = 600  # seconds
 
 # On top of the suite's "defi" profile (tests/conftest.py): derandomized with no database under CI,
-# so CI always runs the same 20 examples; locally each run explores new ones. About 60 s of CPU.
+# so CI always runs the same 20 examples; locally each run explores new ones. About 35 s of CPU.
+# A deeper run: DEFI_INT_GHOST_EXAMPLES=500 (about 15 minutes of CPU).
 SETTINGS = settings(
-    max_examples=20,
+    max_examples=int(os.environ.get("DEFI_INT_GHOST_EXAMPLES", "20")),
     stateful_step_count=15,
     deadline=None,
     print_blob=False,
@@ -127,15 +136,22 @@ def session() -> Iterator[Session]:
     for trader in traders[THIN:]:  # thin margin: their positions can be liquidated
         cash = chain.call(vault.functions.cash(trader.address))
         chain.transact(trader, vault.functions.withdraw(cash - THIN_MARGIN), gas=300_000)
+    owner = system.owner
+    chain.transact(owner, token.functions.approve(vault.address, 2**256 - 1), gas=60_000)
+    system.mint(owner.address, 10**12)  # the owner can add capital too
+    # withdrawal requests mature within a few steps of `pass_time`
+    chain.transact(owner, system.desk_shares.functions.setParams(SHARE_LOCKUP, 10, 1_000), gas=100_000)
+    holders = [*(t.address for t in traders), owner.address]
     view = batch_view(system, [])
     view.ledger = read_ledger(system, [t.address for t in traders])
     template = Ghost(
         view=view,
         vault_balance=chain.call(token.functions.balanceOf(vault.address)),
-        wallets={t.address: chain.call(token.functions.balanceOf(t.address)) for t in traders},
-        owner=system.owner.address,
+        wallets={a: chain.call(token.functions.balanceOf(a)) for a in holders},
+        owner=owner.address,
         oracle={m: tuple(chain.call(system.oracle.functions.latest(m))) for m in MARKETS},
         max_age=chain.call(system.oracle.functions.maxAge()),
+        shares=read_shares(system, holders),
     )
     yield Session(chain, system, traders, partial(read_many, chain), template)
 
@@ -243,6 +259,35 @@ keeper_fill_specs = st.builds(
     edge=st.just(0),
     fee_bps=st.integers(0, 30),
 )
+
+
+@dataclass(frozen=True)
+class Crash:
+    """What happens before a liquidation: the victim's trade, the desk's state, a push, the jump."""
+
+    long: bool
+    leverage: int  # the victim's new position, in multiples of its equity
+    health_bps: int  # the oracle moves so the victim's equity is about this share of its maintenance
+    desk: str  # "as-is", "drained" (its free cash paid out) or "no-cap"
+    push: bool  # another trader pushes the pool the victim's way by a tenth of its base
+
+
+crashes = st.builds(
+    Crash,
+    long=st.booleans(),
+    leverage=st.integers(3, 9),
+    # below maintenance (the close factor), below half of it (the whole position), underwater (bad
+    # debt), or still above it
+    health_bps=weighted(
+        (3, st.integers(5_000, 9_900)),
+        (2, st.integers(0, 5_000)),
+        (1, st.integers(-5_000, 0)),
+        (1, st.integers(10_000, 12_000)),
+    ),
+    desk=st.sampled_from(["as-is", "drained", "no-cap"]),
+    push=weighted((3, st.just(False)), (1, st.just(True))),
+)
+liquidation_sizes = weighted((3, st.just(2**200)), (2, st.integers(1, 40 * ONE)), (1, st.just(0)))
 withdraw_modes = weighted((2, st.just("free")), (2, st.just("part")), (1, st.just("cash")), (1, st.just("zero")))
 parts = weighted((3, st.integers(0, PPM)), (1, st.just(PPM)))
 deposits = weighted((9, st.integers(1, 10**12)), (1, st.just(0)))
@@ -409,13 +454,58 @@ class LedgerMachine(RuleBasedStateMachine):
         fn = self.system.vault.functions.withdraw(amount)
         self.expect(f"withdraw({amount}) by {account.address}", prediction, self.transact(account, fn, 600_000))
 
-    def withdraw_desk_(self, mode: str, part_ppm: int, edge: int) -> None:
-        owner = self.system.owner
+    def holder(self, index: int) -> LocalAccount:
+        """Depositors: the traders, and the owner (index 5), whose capital is shares like anyone's."""
+        return self.system.owner if index == len(self.s.traders) else self.trader(index)
+
+    def share_op(self, what: str, prediction: Prediction, send: Callable[[], TxReceipt]) -> TxReceipt | None:
+        """A share operation: predicted like any other, and it never lowers the NAV per share."""
+        before = self.ghost.nav_per_share()
+        receipt = self.expect(what, prediction, send)
+        after = self.ghost.nav_per_share()
+        if receipt is not None and before is not None and after is not None:
+            assert after >= before, f"{what} lowered the NAV per share from {before} to {after}"
+        return receipt
+
+    def deposit_shares_(self, holder: int, amount: int) -> None:
+        account = self.holder(holder)
         self.tick()
-        amount = self.withdrawal(self.ghost.desk, mode, part_ppm, edge)
-        prediction = self.ghost.withdraw(self.ghost.desk, amount, to=owner.address)
-        fn = self.system.vault.functions.withdrawDesk(owner.address, amount)
-        self.expect(f"withdrawDesk({amount})", prediction, self.transact(owner, fn, 600_000))
+        fn = self.system.desk_shares.functions.deposit(amount)
+        prediction = self.ghost.share_deposit(account.address, amount)
+        self.share_op(f"shares.deposit({amount}) by {account.address}", prediction, self.transact(account, fn, 400_000))
+
+    def request_shares_(self, holder: int, part_ppm: int, edge: int) -> None:
+        account = self.holder(holder)
+        self.tick()
+        amount = self.ghost.shares.held.get(account.address, 0) * part_ppm // PPM + edge
+        fn = self.system.desk_shares.functions.requestWithdrawal(amount)
+        prediction = self.ghost.share_request(account.address, amount)
+        self.share_op(f"shares.requestWithdrawal({amount})", prediction, self.transact(account, fn, 300_000))
+
+    def claim_shares_(self, holder: int, request_id: int) -> None:
+        account = self.holder(holder)
+        self.tick()
+        fn = self.system.desk_shares.functions.claim(request_id)
+        prediction = self.ghost.share_claim(account.address, request_id)
+        self.share_op(
+            f"shares.claim({request_id}) by {account.address}", prediction, self.transact(account, fn, 600_000)
+        )
+
+    def drain_desk_(self, part_ppm: int) -> None:
+        """The owner takes ``part_ppm`` of the desk's free cash out through its shares at once (no
+        lock-up, no daily cap for the occasion: the owner sets them first)."""
+        g, owner = self.ghost, self.system.owner
+        self.set_share_params(0, 10, 10_000)
+        self.tick()
+        nav = g.nav_per_share()
+        free = min(g.free_margin(g.desk), g.cash(g.desk)) * part_ppm // PPM
+        held = g.shares.held.get(owner.address, 0)
+        if nav is None or free <= 0 or not held:
+            return
+        amount = min(int(free / nav), held)
+        request_id = g.shares.count
+        self.request_shares_(len(self.s.traders), amount * PPM // held if held else 0, 0)
+        self.claim_shares_(len(self.s.traders), request_id)
 
     def swap_(self, trader: int, market: int, is_buy: bool, size: int, slack_bps: int, edge: int) -> None:
         """The trader's limit is the ghost's quote, loosened by ``slack_bps``, ``edge`` units off."""
@@ -484,9 +574,40 @@ class LedgerMachine(RuleBasedStateMachine):
     def withdraw(self, trader: int, mode: str, part_ppm: int, edge: int) -> None:
         self.withdraw_(trader, mode, part_ppm, edge)
 
-    @rule(mode=withdraw_modes, part_ppm=parts, edge=st.integers(0, 1))
-    def withdraw_desk(self, mode: str, part_ppm: int, edge: int) -> None:
-        self.withdraw_desk_(mode, part_ppm, edge)
+    @rule(holder=st.integers(0, 5), amount=deposits)
+    def deposit_shares(self, holder: int, amount: int) -> None:
+        self.deposit_shares_(holder, amount)
+
+    @rule(holder=st.integers(0, 5), part_ppm=parts, edge=weighted((5, st.just(0)), (1, st.just(1))))
+    def request_shares(self, holder: int, part_ppm: int, edge: int) -> None:
+        self.request_shares_(holder, part_ppm, edge)
+
+    @rule(holder=weighted((4, st.just(None)), (1, st.integers(0, 5))), pick=st.integers(0, 10**6))
+    def claim_shares(self, holder: int | None, pick: int) -> None:
+        """A request's owner (or, now and then, someone else) claims it, mature or not."""
+        requests = self.ghost.shares.requests
+        if requests and pick % 8:
+            request_id = sorted(requests)[pick % len(requests)]
+        else:
+            request_id = pick % (self.ghost.shares.count + 1)
+        if holder is None:
+            owner = requests[request_id].owner if request_id in requests else self.system.owner.address
+            holder = next((i for i in range(6) if self.holder(i).address == owner), 0)
+        self.claim_shares_(holder, request_id)
+
+    @rule(part_ppm=parts)
+    def drain_desk(self, part_ppm: int) -> None:
+        self.drain_desk_(part_ppm)
+
+    @rule(
+        lockup=st.sampled_from([0, SHARE_LOCKUP, 3_600]),
+        fee_bps=st.sampled_from([0, 10, 100]),
+        daily_bps=st.sampled_from([1, 1_000, 10_000]),
+    )
+    def set_share_params(self, lockup: int, fee_bps: int, daily_bps: int) -> None:
+        fn = self.system.desk_shares.functions.setParams(lockup, fee_bps, daily_bps)
+        self.s.chain.transact(self.system.owner, fn, gas=100_000)
+        self.ghost.set_share_params(lockup, fee_bps, daily_bps)
 
     @rule(
         trader=st.integers(0, 4),
@@ -546,23 +667,68 @@ class LedgerMachine(RuleBasedStateMachine):
             (1, st.sampled_from(["desk", "amm", "insurance", "pool"])),
         ),
         market=st.sampled_from(MARKETS),
-        size=weighted((3, st.just(2**200)), (2, st.integers(1, 40 * ONE)), (1, st.just(0))),
-        crash=weighted((3, st.tuples(st.booleans(), st.integers(3, 5), st.integers(2_500, 6_000))), (1, st.none())),
+        size=liquidation_sizes,
+        crash=weighted((3, crashes), (1, st.none())),
     )
-    def liquidate(
-        self, liquidator: int, victim: int | str, market: int, size: int, crash: tuple[bool, int, int] | None
-    ) -> None:
-        """A liquidation; with ``crash``, the victim first trades on the AMM at that leverage (long or
-        short) and the oracle jumps against it by that many bps (every step predicted: any may be refused)."""
+    def liquidate(self, liquidator: int, victim: int | str, market: int, size: int, crash: Crash | None) -> None:
+        """A liquidation, after a crash when one is drawn (every step predicted: any may be refused)."""
         if crash is not None and isinstance(victim, int):
-            is_long, leverage, jump_bps = crash
-            mark = self.ghost.last_price(market)
-            cash = max(self.ghost.cash(self.trader(victim).address), 0)
-            base = cash * leverage * self.ghost.view.price_scale // mark
-            if base:
-                self.swap_(victim, market, is_long, base, 300, 0)
-            self.move_oracle(market, -jump_bps if is_long else jump_bps, 0)
+            self.crash(victim, market, crash)
         self.liquidate_(liquidator, victim, market, size)
+
+    @rule(
+        liquidator=st.integers(0, 4),
+        victim=st.integers(THIN, 4),
+        market=st.sampled_from(MARKETS),
+        size=liquidation_sizes,
+        crash=crashes,
+    )
+    def liquidate_after_a_crash(self, liquidator: int, victim: int, market: int, size: int, crash: Crash) -> None:
+        """The same, always after a crash: the close factor, the desk drained or capped, the pool pushed."""
+        self.crash(victim, market, crash)
+        self.liquidate_(liquidator, victim, market, size)
+
+    def crash(self, victim: int, market: int, crash: Crash) -> None:
+        """The victim trades on the AMM at ``crash.leverage`` times its equity (long or short); the
+        desk is drained or capped, the pool pushed the victim's way past the slippage bound, when
+        drawn; then the oracle moves against the victim until its equity is about
+        ``crash.health_bps`` of its maintenance margin (this market's position alone counted)."""
+        g = self.ghost
+        account, scale = self.trader(victim).address, g.view.price_scale
+        mark = g.last_price(market)
+        self.tick()
+        equity = max(g.free_margin(account), 0)
+        base = equity * crash.leverage * scale // mark
+        for _ in range(8):  # the largest of the halvings the victim's margin carries, slippage counted
+            limit = 2**255 if crash.long else 0
+            if not base or g.fork().swap(account, market, crash.long, base, limit).accepts:
+                break
+            base //= 2
+        if base:
+            self.swap_(victim, market, crash.long, base, 300, 0)
+        if crash.desk == "drained":
+            self.drain_desk_(PPM)
+        elif crash.desk == "no-cap":
+            self.set_cap(market, "zero")
+        if crash.push:
+            pusher = (victim + 1) % len(self.s.traders)
+            self.swap_(pusher, market, not crash.long, g.pool(market).base // 10, 10_000, 0)
+        pos = g.position(account, market)
+        if pos == 0 or market not in g.view.prices:
+            return
+        ledger, m = g.view.ledger, g.view.ledger.maintenance_margin_bps
+        value = ledger.margin_state(account, g.view.env, 0)[0]
+        h = crash.health_bps * m  # in bps x bps
+        # value + pos x (p' - p) / scale = h x |pos| x p' / (scale x BPS^2), solved for p'
+        numerator = (pos * mark - value * scale) * BPS * BPS
+        denominator = pos * BPS * BPS - h * abs(pos)
+        if denominator == 0:
+            return
+        price = numerator // denominator
+        if 0 < price < 2**127:
+            self.tick()
+            self.system.set_price(market, price)
+            g.set_price(market, price)
 
     def liquidate_(self, liquidator: int, victim: int | str, market: int, size: int) -> None:
         g = self.ghost
@@ -576,9 +742,46 @@ class LedgerMachine(RuleBasedStateMachine):
         fn = self.system.vault.functions.liquidate(account, market, size)
         prediction = g.liquidate(by.address, account, market, size)
         event(f"liquidate: {', '.join(sorted(prediction.errors)) or 'accepted'}")
-        self.expect(
+        receipt = self.expect(
             f"liquidate({account}, {market}, {size}) by {by.address}", prediction, self.transact(by, fn, 800_000)
         )
+        done = g.last_liquidation
+        if receipt is not None and done is not None:
+            venues = "+".join(v for v, size in (("desk", done.to_desk), ("amm", done.to_amm)) if size)
+            whole = "whole" if g.position(account, market) == 0 else "part"
+            event(f"liquidate: closed by {venues}, {whole}")
+
+    @rule(
+        market=st.sampled_from(MARKETS),
+        notional=st.sampled_from([0, 10**6, 20_000 * 10**6, 10**12]),
+    )
+    def set_funding_impact(self, market: int, notional: int) -> None:
+        self.tick()
+        fn = self.system.vault.functions.setFundingImpact(market, notional)
+        self.expect(
+            f"setFundingImpact({market}, {notional})",
+            self.ghost.set_funding_impact(market, notional),
+            self.transact(self.system.owner, fn, 300_000),
+        )
+
+    @rule(
+        buffer_bps=st.sampled_from([0, 100, 1_000]),
+        full_bps=st.sampled_from([0, 5_000, 9_500]),
+        minimum=st.sampled_from([0, 10 * 10**6, 50_000 * 10**6]),
+        penalty_bps=st.sampled_from([0, 250, 1_000]),
+        slippage_bps=st.sampled_from([0, 200, 1_000]),
+    )
+    def set_liquidation_rules(
+        self, buffer_bps: int, full_bps: int, minimum: int, penalty_bps: int, slippage_bps: int
+    ) -> None:
+        """The close factor and the liquidation parameters change (the owner's bounds are probed elsewhere)."""
+        vault, owner = self.system.vault, self.system.owner
+        self.s.chain.transact(owner, vault.functions.setCloseFactor(buffer_bps, full_bps, minimum), gas=100_000)
+        self.ghost.set_close_factor(buffer_bps, full_bps, minimum)
+        self.s.chain.transact(
+            owner, vault.functions.setLiquidationParams(penalty_bps, 5_000, slippage_bps), gas=100_000
+        )
+        self.ghost.set_liquidation_params(penalty_bps, 5_000, slippage_bps)
 
     @rule(
         market=st.sampled_from(MARKETS),
@@ -597,7 +800,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.ghost.set_cap(market, cap)
 
     @rule(
-        probe=st.sampled_from(["settle", "deposit", "withdraw", "withdraw-desk", "swap", "liquidate"]),
+        probe=st.sampled_from(["settle", "deposit", "withdraw", "share-claim", "share-deposit", "swap", "liquidate"]),
         spec=order_specs,
         fill=fill_specs,
     )
@@ -610,8 +813,10 @@ class LedgerMachine(RuleBasedStateMachine):
             self.deposit_(spec.trader, spec.size % 10**9, True)
         elif probe == "withdraw":
             self.withdraw_(spec.trader, "part", fill.amount_ppm, 0)
-        elif probe == "withdraw-desk":
-            self.withdraw_desk_("part", fill.amount_ppm, 0)
+        elif probe == "share-deposit":
+            self.deposit_shares_(spec.trader, spec.size % 10**12)
+        elif probe == "share-claim":
+            self.claim_shares_(len(self.s.traders), self.ghost.shares.count - 1 if self.ghost.shares.count else 0)
         elif probe == "swap":
             self.swap_(spec.trader, spec.market, spec.is_buy, spec.size, 100, 0)
         else:
@@ -631,6 +836,9 @@ class LedgerMachine(RuleBasedStateMachine):
         accounts = self.s.accounts
         orders = list(g.orders.items())
         nonces = sorted({(o.trader, o.nonce) for _, o in orders})
+        shares = system.desk_shares.address
+        holders = [*(t.address for t in self.s.traders), system.owner.address]
+        requests = range(g.shares.count)
         books = [(a, m) for a in accounts for m in MARKETS]
         reads = [
             Read(system.token.address, "balanceOf(address)", (vault,)),
@@ -639,11 +847,19 @@ class LedgerMachine(RuleBasedStateMachine):
             *(Read(system.amm.address, "pool(uint32)", (m,), ("uint256", "uint256", "uint256")) for m in MARKETS),
             *(Read(vault, "fundingParams(uint32)", (m,), ("uint256", "uint256", "uint256")) for m in MARKETS),
             *(Read(vault, "fundingState(uint32)", (m,), ("int256", "int256", "uint256")) for m in MARKETS),
+            *(Read(vault, "fundingImpact(uint32)", (m,)) for m in MARKETS),
+            Read(vault, "closeFactor()", (), ("uint256", "uint256", "uint256")),
+            Read(vault, "liquidationParams()", (), ("uint256", "uint256", "uint256")),
             *(Read(vault, "cash(address)", (a,), ("int256",)) for a in accounts),
             *(Read(vault, "position(address,uint32)", book, ("int256",)) for book in books),
             *(Read(vault, "fundingMarkOf(address,uint32)", book) for book in books),
             *(Read(settlement, "nonceState(address,uint256)", key, ("uint8",)) for key in nonces),
             *(Read(settlement, "filled(bytes32)", (digest,)) for digest, _ in orders),
+            Read(shares, "totalShares()"),
+            Read(shares, "outflow()", (), ("uint256", "uint256", "uint256")),
+            Read(shares, "params()", (), ("uint256", "uint256", "uint256")),
+            *(Read(shares, "sharesOf(address)", (h,)) for h in holders),
+            *(Read(shares, "request(uint256)", (i,), ("address", "uint256", "uint256")) for i in requests),
         ]
         values = iter(self.s.read(reads))
         balance, bad_debt = next(values), next(values)
@@ -651,17 +867,28 @@ class LedgerMachine(RuleBasedStateMachine):
         pool = {m: next(values) for m in MARKETS}
         params = {m: next(values) for m in MARKETS}
         state = {m: next(values) for m in MARKETS}
+        impact = {m: next(values) for m in MARKETS}
+        close_factor, liquidation_params = next(values), next(values)
         cash = {a: next(values) for a in accounts}
         position = {book: next(values) for book in books}
         mark = {book: next(values) for book in books}
         nonce_state = {key: next(values) for key in nonces}
         filled = {digest: next(values) for digest, _ in orders}
+        total_shares, outflow, share_params = next(values), next(values), next(values)
+        held = {h: next(values) for h in holders}
+        request = {i: next(values) for i in requests}
         ledger = g.view.ledger
 
         # 1. the vault holds exactly the cash it owes
         assert balance == sum(cash.values()), f"token balance {balance} != Σ cash {sum(cash.values())}: {cash}"
         assert balance == g.vault_balance, f"token balance {balance}, ghost {g.vault_balance}"
         assert bad_debt == ledger.bad_debt, f"bad debt {bad_debt}, ghost {ledger.bad_debt}"
+        assert tuple(close_factor) == (
+            ledger.liquidation_buffer_bps,
+            ledger.full_liquidation_bps,
+            ledger.min_liquidation_notional,
+        )
+        assert tuple(liquidation_params) == (ledger.penalty_bps, ledger.liquidator_share_bps, ledger.max_slippage_bps)
         for m in MARKETS:
             # 2. every long has its short
             total = sum(position[(a, m)] for a in accounts)
@@ -677,6 +904,7 @@ class LedgerMachine(RuleBasedStateMachine):
             f = ledger.fund(m)
             assert tuple(params[m]) == (f.period, f.cap_bps, f.unit), (m, params[m], f)
             assert tuple(state[m]) == (f.index, f.premium, f.updated_at), (m, state[m], f)
+            assert impact[m] == f.impact, (m, impact[m], f)
             # 7. the pools the ghost prices swaps, best execution and funding with
             ghost_pool = g.pool(m)
             assert tuple(pool[m]) == (ghost_pool.base, ghost_pool.quote, ghost_pool.fee_bps), (m, pool[m], ghost_pool)
@@ -692,12 +920,29 @@ class LedgerMachine(RuleBasedStateMachine):
         owed_now = Fraction(0)
         for (a, m), pos in position.items():
             if pos:
-                f = Funding(*params[m], *state[m])
+                f = Funding(*params[m], *state[m], impact[m])
                 owed_now += owed(pos, mark[(a, m)], mark_of(f.index_at(now), f.unit), f.unit, ledger.price_scale)
         residual = cash[FUNDING_POOL] + owed_now
         assert residual == ledger.funding_rounding >= 0, (
             f"funding pool {cash[FUNDING_POOL]} + owed {owed_now} = {residual}, the rounding {ledger.funding_rounding}"
         )
+        # 8. the desk's shares: totals, holders, requests, the day's outflow; the NAV per share
+        mirror = g.shares
+        assert total_shares == mirror.total, (total_shares, mirror.total)
+        assert tuple(outflow) == (mirror.day, mirror.claimed, mirror.cap), (outflow, mirror)
+        assert tuple(share_params) == (mirror.lockup, mirror.fee_bps, mirror.daily_outflow_bps)
+        assert held == {h: mirror.held.get(h, 0) for h in holders}, (held, mirror.held)
+        for i, (owner, amount, matures_at) in request.items():
+            expected = mirror.requests.get(i)
+            assert (
+                (amount == 0)
+                if expected is None
+                else ((owner, amount, matures_at) == (expected.owner, expected.shares, expected.matures_at))
+            ), (i, request[i], expected)
+        price = g.nav_per_share(self.s.chain.timestamp())  # a view runs at the latest block's time
+        if price is not None:
+            nav = self.s.chain.call(system.vault.functions.deskNav())
+            assert Fraction(nav + 1, total_shares + OFFSET) == price, (nav, total_shares, price)
         # 6. orders: nonce states, running totals, never beyond their size
         for key in nonces:
             assert nonce_state[key] == g.nonce_state(*key), (

@@ -13,7 +13,7 @@ BAD = ROOT / "tests" / "data" / "bad_scenarios"
 BASIC = ROOT / "scripts" / "scenarios" / "basic.toml"
 
 PRICE_RANGE = "must be within 0.000001..1.70141e20 USD per base unit"
-INT96_CASH = "above what a Vault book's int96 cash holds (3.961e28)"
+INT88_CASH = "above what a Vault book's int88 cash holds (1.547e26)"
 MAX_AGE_RANGE = "must be within 1..31536000 seconds"
 
 FILES: dict[str, tuple[str | None, str]] = {
@@ -66,7 +66,7 @@ FILES: dict[str, tuple[str | None, str]] = {
         "markets[0].inventory_cap",
         "must be within 0..7.92281e10 base units, got 100000000000",
     ),
-    "soft_limit_beyond_int96.toml": ("keeper.soft_limit", "must be within 0..3.9614e10 base units, got 100000000000"),
+    "soft_limit_beyond_int88.toml": ("keeper.soft_limit", "must be within 0..1.54742e8 base units, got 100000000000"),
     "amm_base_above_uint112.toml": ("markets[0].amm_base", "must be > 0 and <= 5.19229e15 base units, got 1e40"),
     "arbitrage_max_size_above_uint112.toml": ("arbitrage.max_size", "must be > 0 and <= 5.19229e15 base units"),
     "size_mean_above_uint128.toml": ("traders[0].size_mean", "must be > 0 and <= 3.40282e20 base units, got 1e40"),
@@ -78,21 +78,26 @@ FILES: dict[str, tuple[str | None, str]] = {
     "oracle_max_age_zero.toml": ("protocol.oracle_max_age", f"{MAX_AGE_RANGE}, got 0"),
     "start_time_beyond_uint64.toml": ("start_time", "must be within 0..33040162799 unix seconds"),
     "run_past_the_last_block_time.toml": ("start_time", "past the last block time the chains take (33040162799"),
-    "decimals_36.toml": ("protocol.desk_capital", f"2000000 whole tokens is 2e42 units at 36 decimals, {INT96_CASH}"),
-    "desk_capital_beyond_int96.toml": ("protocol.desk_capital", f"is 1e29 units at 6 decimals, {INT96_CASH}"),
-    "insurance_capital_beyond_int96.toml": ("protocol.insurance_capital", f"is 1e29 units at 6 decimals, {INT96_CASH}"),
-    "trader_margin_beyond_int96.toml": ("traders[0].margin", "a trader's margin of 1e23 whole tokens is 1e29 units"),
-    "arbitrage_margin_beyond_int96.toml": ("arbitrage.margin", "an arbitrageur's margin of 1e23 whole tokens"),
-    "token_supply_beyond_int96.toml": ("traders[0].margin", "the token's supply"),
+    "decimals_36.toml": ("protocol.desk_capital", f"2000000 whole tokens is 2e42 units at 36 decimals, {INT88_CASH}"),
+    "desk_capital_beyond_int88.toml": ("protocol.desk_capital", f"is 1e29 units at 6 decimals, {INT88_CASH}"),
+    "insurance_capital_beyond_int88.toml": ("protocol.insurance_capital", f"is 1e29 units at 6 decimals, {INT88_CASH}"),
+    "trader_margin_beyond_int88.toml": ("traders[0].margin", "a trader's margin of 1e23 whole tokens is 1e29 units"),
+    "arbitrage_margin_beyond_int88.toml": ("arbitrage.margin", "an arbitrageur's margin of 1e23 whole tokens"),
+    "token_supply_beyond_int88.toml": ("traders[0].margin", "the token's supply"),
     # funding and liquidation
     "funding_period_below_an_hour.toml": (
         "markets[0].funding_period",
         "must be 0 (off) or 3600..2592000 seconds, got 600",
     ),
     "funding_cap_above_10000.toml": ("markets[0].funding_cap_bps", "must be within 0..10000 bps, got 20000"),
-    "liquidation_penalty_above_10000.toml": (
+    "depositor_withdraws_before_it_deposits.toml": (
+        "depositors[0].withdraw_step",
+        "must be >= deposit_step (5), got 2",
+    ),
+    "depositor_withdraw_share_zero.toml": ("depositors[0].withdraw_share", "must be > 0 and <= 1, got 0"),
+    "liquidation_penalty_above_the_bound.toml": (
         "protocol.liquidation_penalty_bps",
-        "must be within 0..10000 bps, got 12000",
+        "must be within 0..1000 bps, got 1200",
     ),
     # price paths
     "drift_leaves_the_price_range.toml": (
@@ -173,14 +178,16 @@ OVERRIDES: list[tuple[tuple[str, ...], str, str]] = [
     (("markets[0].drift=10", "steps=1000000", "block_time=3600"), "markets[0].drift", "6-sigma range reaches"),
     (("protocol.decimals=36",), "protocol.desk_capital", "2e42 units at 36 decimals"),
     (("protocol.desk_capital=" + str(10**33),), "protocol.desk_capital", "within 1..3.961e28 whole tokens, got 1e33"),
-    (("protocol.desk_capital=" + str(10**23),), "protocol.desk_capital", INT96_CASH),
+    (("protocol.desk_capital=" + str(10**23),), "protocol.desk_capital", INT88_CASH),
     (("protocol.oracle_max_age=" + str(MAX_UINT256),), "protocol.oracle_max_age", MAX_AGE_RANGE),
     (("markets[0].funding_period=1",), "markets[0].funding_period", "must be 0 (off) or 3600..2592000 seconds"),
     (("markets[0].funding_period=-3600",), "markets[0].funding_period", "got -3600"),
     (("markets[0].funding_cap_bps=10001",), "markets[0].funding_cap_bps", "must be within 0..10000 bps, got 10001"),
     (("protocol.liquidator_share_bps=10001",), "protocol.liquidator_share_bps", "must be within 0..10000 bps"),
-    (("protocol.liquidation_slippage_bps=-1",), "protocol.liquidation_slippage_bps", "within 0..10000 bps, got -1"),
+    (("protocol.liquidation_slippage_bps=-1",), "protocol.liquidation_slippage_bps", "within 0..1000 bps, got -1"),
     (("protocol.liquidation_penalty_bps=1.5",), "protocol.liquidation_penalty_bps", "expected an integer, got float"),
+    (("protocol.share_fee_bps=101",), "protocol.share_fee_bps", "within 0..100 bps, got 101"),
+    (("depositors[0].deposit=0",), "depositors[0].deposit", "must be within 1..3.961e28 whole tokens, got 0"),
     (("protocol.insurance_capital=-1",), "protocol.insurance_capital", "must be within 0..3.961e28 whole tokens"),
     (
         ("start_time=" + str(2**64),),

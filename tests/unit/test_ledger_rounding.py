@@ -134,10 +134,10 @@ def test_a_payer_pays_funding_rounded_up_and_a_receiver_gets_it_rounded_down():
     assert owed(-(ONE + 1), 0, 3, 2 * 10**12, PRICE_SCALE) < -6
 
 
-def test_a_mark_difference_is_read_modulo_two_to_the_64_and_signed():
+def test_a_mark_difference_is_read_modulo_two_to_the_48_and_signed():
     from defi_int.market.funding import charge
 
-    top = 2**64 - 1  # the mark one unit below zero, kept modulo 2^64
+    top = 2**48 - 1  # the mark one unit below zero, kept modulo 2^48
     assert charge(ONE, 0, top, 10**12, PRICE_SCALE) == -1  # down one unit across the wrap: receives
     assert charge(ONE, top, 0, 10**12, PRICE_SCALE) == 1  # up one unit across the wrap: pays
 
@@ -157,7 +157,7 @@ def test_funding_between_two_books_leaves_the_pool_the_rounding_and_no_more():
     )
     ledger.cash.update({"long": 10**12, "desk": 10**12})
     f = ledger.fund(0)
-    f.period, f.cap_bps, f.unit = 3_600, 500, 2_000 * ONE // 10**9
+    f.period, f.cap_bps, f.unit = 3_600, 500, 2_000 * ONE // 10**6
     pools = {0: Pool(1_000 * ONE, 2_010_000 * 10**6 + 7, 30)}  # the mid 0.5 % above the oracle
     ledger.trade("long", "desk", 0, ONE + 3, -(2_000 * 10**6), 0, Env(0, {0: 2_000 * ONE}, pools))
     later = Env(1_001, {0: 2_000 * ONE}, pools)

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from defi_int.chain.encoding import pack_fills, unpack_fills
+from defi_int.exceptions import ChainError
 from defi_int.orders.model import Fill, Order
 
 U128 = st.integers(0, 2**128 - 1)
@@ -41,5 +42,5 @@ def test_unpacking_packed_fills_gives_the_same_fills(batch):
 def test_a_truncated_packing_is_refused_naming_where_it_ends():
     order = Order("0x" + "11" * 20, 0, True, 5, 7, 9, 3, 30, True)
     packed = pack_fills([Fill(order, bytes(64) + b"\x1b", 5, 7, 0, 2)])
-    with pytest.raises(ValueError, match="end at byte"):
+    with pytest.raises(ChainError, match="cut short at byte"):
         unpack_fills(packed[:-1])

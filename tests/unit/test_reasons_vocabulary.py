@@ -11,16 +11,17 @@ from defi_int.bot.errors import CODES, ApiRejection
 from defi_int.chain.artifacts import load
 from defi_int.reasons import Reason, reason_table
 
-#: Custom errors that are never about a trader's order: roles, set-up, owner setters, the token.
+#: Custom errors that are never about a trader's order: roles, set-up, owner setters, the token,
+#: liquidations (the close factor, its minimum size, a close nobody can take) and the desk's shares.
 NOT_ABOUT_AN_ORDER = {
-    "AmmAlreadySet", "CannotLiquidate", "EmptyBatch", "FeeTooHigh", "FundingUnitUnavailable",
+    "AmmAlreadySet", "CannotClose", "CannotLiquidate", "EmptyBatch", "FeeTooHigh", "FundingUnitUnavailable",
     "InsufficientAllowance", "InsufficientAmount", "InsufficientBalance", "InsufficientCash",
-    "InvalidDeviationBps", "InvalidFundingParams", "InvalidLiquidationParams", "InvalidMarginRatios",
-    "InvalidMarket", "InvalidMaxAge", "InvalidReserves", "MarketAlreadyListed", "NoCode", "NoPosition",
-    "NotKeeper", "NotLiquidatable", "NotOperator", "NotOrderTrader", "NotOwner", "NotSettlement",
-    "NotUpdater", "NotVault", "PoolAlreadyInitialized", "PriceOutOfRange", "ReadReverted",
-    "SettlementAlreadySet", "SlippageExceeded", "TokenTransferFailed", "TransferToZeroAddress",
-    "ZeroAddress", "ZeroAmount",
+    "InvalidCloseFactor", "InvalidDeviationBps", "InvalidFundingParams", "InvalidLiquidationParams",
+    "InvalidMarginRatios", "InvalidMarket", "InvalidMaxAge", "InvalidReserves", "LiquidationTooSmall",
+    "MarketAlreadyListed", "NoCode", "NoPosition", "NotDelegated", "NotKeeper", "NotLiquidatable",
+    "NotOperator", "NotOrderTrader", "NotOwner", "NotSettlement", "NotShares", "NotUpdater", "NotVault",
+    "PoolAlreadyInitialized", "PriceOutOfRange", "ReadReverted", "SettlementAlreadySet", "SharesAlreadySet",
+    "SlippageExceeded", "TokenTransferFailed", "TransferToZeroAddress", "ZeroAddress", "ZeroAmount",
 }  # fmt: skip
 CONTRACTS = ("Settlement", "Vault", "PerpAmm", "PriceOracle", "CollateralToken")
 

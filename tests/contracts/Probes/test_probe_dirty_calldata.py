@@ -28,7 +28,7 @@ MUST_PROBE = {
     "Settlement.setKeeper",
     "Vault.position",
     "Vault.depositFor",
-    "Vault.withdrawDesk",
+    "Vault.withdrawAmm",
     "Vault.trade",
     "Vault.updateFunding",
     "Vault.setFunding",

@@ -1,10 +1,12 @@
-"""FillsSettled: the fills of each run of one market in one log, in batch order, four words each
-(digest, trader and funding, side and internal leg, AMM leg and fee rate); the source of truth the
-keeper reconciles from, unpacked by ``fill_events``, whose fees equal what the fee recipient got."""
+"""FillsSettled: the fills of each run of one market in one log, in batch order, each entry what the
+calldata cannot tell (12 bytes: the funding a fill's internal leg settled; 14: its AMM leg's quote;
+26 for a fill with both legs); with the settle
+transaction's calldata the source of truth the keeper reconciles from, unpacked by
+``fill_events``, whose fees equal what the fee recipient got."""
 
 from web3.logs import DISCARD
 
-from defi_int.chain.views import fill_events
+from defi_int.chain.views import FUNDING_BYTES, QUOTE_BYTES, fill_events
 from defi_int.types import ONE
 
 MARKET_B = 7
@@ -14,11 +16,9 @@ def _logs(defi_system, receipt):
     return defi_system.settlement.events.FillsSettled().process_receipt(receipt, errors=DISCARD)
 
 
-def _words(log):
-    return [int.from_bytes(w, "big") for w in log.args.fills]
-
-
-def test_a_fill_is_logged_in_four_words_with_both_legs_and_the_fee_rate(defi_system, defi_traders, defi_orders):
+def test_a_fill_with_both_legs_is_logged_in_26_bytes_its_funding_and_its_amm_quote(
+    defi_system, defi_traders, defi_orders
+):
     buyer = defi_traders[0]
     fill = defi_orders.fill(
         buyer, size=3 * ONE, internal_size=ONE, internal_price=2_000 * ONE, amm_size=2 * ONE, fee_bps=10
@@ -28,12 +28,8 @@ def test_a_fill_is_logged_in_four_words_with_both_legs_and_the_fee_rate(defi_sys
 
     (log,) = _logs(defi_system, receipt)
     assert log.address == defi_system.settlement.address
-    assert _words(log) == [
-        int.from_bytes(defi_orders.digest(fill.order), "big"),
-        int(buyer.address, 16),  # no funding: the market has none
-        1 << 255 | ONE << 128 | 2_000 * ONE,
-        2 * ONE << 128 | 10 << 112 | 4_020_076_261,
-    ]
+    # no funding (the market has none), then the AMM leg's quote
+    assert log.args.fills == (0).to_bytes(12, "big") + (4_020_076_261).to_bytes(14, "big")
 
 
 def test_fill_events_unpack_the_log_with_the_fee_the_fee_recipient_received(
@@ -73,7 +69,9 @@ def test_a_batch_in_one_market_is_logged_once_in_batch_order(defi_system, defi_t
 
     receipt = defi_orders.settle(fills)
 
-    assert len(_logs(defi_system, receipt)) == 1
+    (log,) = _logs(defi_system, receipt)
+    # the internal fill's funding (none: the market has none), then the AMM fill's quote
+    assert log.args.fills == (0).to_bytes(FUNDING_BYTES, "big") + (3_980_063_752).to_bytes(QUOTE_BYTES, "big")
     events = fill_events(defi_system, receipt)
     assert [(e.digest, e.trader, e.is_buy) for e in events] == [
         (defi_orders.digest(fills[0].order), buyer.address, True),
@@ -110,5 +108,5 @@ def test_each_run_of_one_market_is_logged_when_it_is_booked(defi_system, defi_tr
     receipt = defi_orders.settle(fills)
 
     logs = _logs(s, receipt)
-    assert [len(log.args.fills) // 4 for log in logs] == [1, 1, 1]
+    assert [len(log.args.fills) for log in logs] == [FUNDING_BYTES] * 3  # one internal fill each
     assert [e.digest for e in fill_events(s, receipt)] == [defi_orders.digest(f.order) for f in fills]

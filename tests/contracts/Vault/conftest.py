@@ -59,3 +59,68 @@ def assert_cash_backed(defi_system, start_block) -> Callable[..., int]:
         return int(balance)
 
     return check
+
+
+@pytest.fixture
+def close_and_match(defi_system) -> Callable[..., Any]:
+    """``close_and_match(liquidator, account, size, market=0)``: the mirror (``Ledger.liquidate`` on
+    a ``batch_view`` of the chain) predicts the liquidation sent in the next block; the chain must do
+    exactly that (the ``Liquidated`` event, every book touched, the bad debt, the pool). Returns the
+    chain's ``LiquidationEvent``."""
+    from defi_int.chain.views import batch_view, liquidation_events, read_ledger
+    from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND, LedgerViolation, Liquidation
+
+    s = defi_system
+
+    def close(liquidator: Any, account: str, size: int, market: int = 0) -> Any:
+        view = batch_view(s, [])
+        view.ledger = read_ledger(s, [account, liquidator.address])
+        try:
+            predicted: Liquidation | str = view.ledger.liquidate(liquidator.address, account, market, size, view.env)
+        except LedgerViolation as exc:
+            predicted = exc.error
+        _, receipt = s.liquidate(liquidator, account, market, size)
+        (event,) = liquidation_events(s, receipt)
+        assert isinstance(predicted, Liquidation), predicted
+        got = (event.size, event.to_desk, event.to_amm, event.amm_quote, event.mark, event.penalty, event.bad_debt)
+        assert got == (
+            predicted.size,
+            predicted.to_desk,
+            predicted.to_amm,
+            predicted.amm_quote,
+            predicted.mark,
+            predicted.penalty,
+            predicted.bad_debt,
+        )
+        chain = read_ledger(s, [account, liquidator.address])
+        for who in (account, liquidator.address, s.desk, str(s.amm.address), INSURANCE_FUND, FUNDING_POOL):
+            assert chain.cash.get(who, 0) == view.ledger.cash.get(who, 0), who
+            assert chain.position(who, market) == view.ledger.position(who, market), who
+        assert chain.bad_debt == view.ledger.bad_debt
+        assert chain.funding[market] == view.ledger.funding[market]
+        pool = view.pools[market]
+        assert s.chain.call(s.amm.functions.pool(market)) == [pool.base, pool.quote, pool.fee_bps]
+        return event
+
+    return close
+
+
+@pytest.fixture
+def predict_refusal(defi_system) -> Callable[..., str | None]:
+    """``predict_refusal(liquidator, account, size, market=0)``: the custom error the mirror says the
+    liquidation sent in the next block reverts with (None: it goes through)."""
+    from defi_int.chain.views import batch_view, read_ledger
+    from defi_int.market.ledger import LedgerViolation
+
+    s = defi_system
+
+    def predict(liquidator: Any, account: str, size: int, market: int = 0) -> str | None:
+        view = batch_view(s, [])
+        view.ledger = read_ledger(s, [account, liquidator.address])
+        try:
+            view.ledger.liquidate(liquidator.address, account, market, size, view.env)
+        except LedgerViolation as exc:
+            return exc.error
+        return None
+
+    return predict

@@ -1,6 +1,7 @@
-"""The funding index of a market: it grows by premium x dt / period, the premium being the AMM mid
-less the oracle price, clamped to capBps of the oracle price and sampled at every touch; zero while
-funding is off, the oracle stale or the market without a pool. The Python mirror
+"""The funding index of a market: it grows by premium x dt / period, the premium being sampled at
+every touch and clamped to capBps of the oracle price; zero while funding is off, the oracle stale
+or the market without a pool. Here the premium is measured at the AMM's mid (the AMM mid less the
+oracle price); ``test_funding_premium`` measures it at impact prices. The Python mirror
 (``defi_int.market.funding.Funding``) computes the same index to the unit."""
 
 import pytest
@@ -13,6 +14,14 @@ HOUR = 3_600
 SCALE = 10**30
 
 
+@pytest.fixture(autouse=True)
+def premium_at_the_mid(defi_system):
+    """These tests measure the premium at the AMM's mid (an impact notional of 0), so the index's
+    arithmetic reads in round numbers; ``test_funding_premium`` measures it at impact prices."""
+    s = defi_system
+    s.chain.transact(s.owner, s.vault.functions.setFundingImpact(0, 0), gas=150_000)
+
+
 def _state(s, market=0):
     period, cap, unit = s.chain.call(s.vault.functions.fundingParams(market))
     index, premium, updated_at = s.chain.call(s.vault.functions.fundingState(market))
@@ -23,12 +32,12 @@ def _pool(s, market=0):
     return Pool(*s.chain.call(s.amm.functions.pool(market)))
 
 
-def test_enabling_funding_fixes_the_unit_at_a_billionth_of_the_price_and_emits_its_parameters(defi_system, events):
+def test_enabling_funding_fixes_the_unit_at_a_millionth_of_the_price_and_emits_its_parameters(defi_system, events):
     s = defi_system
     receipt = s.set_funding(0, HOUR, 500)
-    assert s.chain.call(s.vault.functions.fundingParams(0)) == [HOUR, 500, 2_000 * ONE // 10**9]
+    assert s.chain.call(s.vault.functions.fundingParams(0)) == [HOUR, 500, 2_000 * ONE // 10**6]
     assert events(s.vault, receipt, "FundingParamsSet") == [
-        {"market": 0, "period": HOUR, "capBps": 500, "unit": 2_000 * ONE // 10**9}
+        {"market": 0, "period": HOUR, "capBps": 500, "unit": 2_000 * ONE // 10**6}
     ]
 
 
@@ -37,7 +46,7 @@ def test_the_unit_stays_when_funding_is_set_again_at_another_price(defi_system):
     s.set_funding(0, HOUR, 500)
     s.set_price(0, 3_000 * ONE)
     s.set_funding(0, 8 * HOUR, 100)
-    assert s.chain.call(s.vault.functions.fundingParams(0)) == [8 * HOUR, 100, 2_000 * ONE // 10**9]
+    assert s.chain.call(s.vault.functions.fundingParams(0)) == [8 * HOUR, 100, 2_000 * ONE // 10**6]
 
 
 def test_with_the_amm_at_the_oracle_the_premium_is_zero_and_the_index_does_not_move(defi_system, later):

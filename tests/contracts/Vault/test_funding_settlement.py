@@ -6,6 +6,7 @@ the oracle. Fills report their funding in ``FillsSettled``, every other settleme
 
 from fractions import Fraction
 
+import pytest
 from web3.logs import DISCARD
 
 from defi_int.chain.views import batch_view, fill_events, funding_events, read_ledger
@@ -16,7 +17,15 @@ from defi_int.types import ONE
 
 HOUR = 3_600
 SCALE = 10**30
-UNIT = 2_000 * ONE // 10**9  # the funding unit once enabled at 2,000 USD
+UNIT = 2_000 * ONE // 10**6  # the funding unit once enabled at 2,000 USD
+
+
+@pytest.fixture(autouse=True)
+def premium_at_the_mid(defi_system):
+    """These tests measure the premium at the AMM's mid (an impact notional of 0), so the index's
+    arithmetic reads in round numbers; ``test_funding_premium`` measures it at impact prices."""
+    s = defi_system
+    s.chain.transact(s.owner, s.vault.functions.setFundingImpact(0, 0), gas=150_000)
 
 
 def _funded_long(s, defi_orders, trader, size=3 * ONE):

@@ -1,25 +1,24 @@
-"""liquidate(account, market, size): anyone may close an account below maintenance margin. The desk
-takes the position at the oracle price as far as its cap allows, the AMM the rest within the
-slippage bound; the penalty (capped at what the account has left) is split between the liquidator
-and the insurance fund; an account left with no position and negative cash is bad debt, which the
-insurance fund pays, going negative if it must. Every case is also predicted by the Python mirror
-(``Ledger.liquidate``), to the unit.
+"""liquidate(account, market, size): anyone may close an account below maintenance margin, as far as
+the close factor allows (``test_liquidation_close_factor``) and the desk and the AMM can take
+(``test_liquidation_venues``); the penalty (capped at what the account has left) is split between
+the liquidator and the insurance fund; an account left with no position and negative cash is bad
+debt, which the insurance fund pays, going negative if it must. Every case is also predicted by the
+Python mirror (``Ledger.liquidate``), to the unit.
 
-The liquidated account: 2,000 USD of margin, long 10 base bought at 2,000 (initial margin 10 %,
-exactly met); maintenance margin is 5 %, the penalty 2.5 % of the closed notional, half of it to the
-liquidator, and an AMM close may be 2 % from the oracle price (``SystemParams`` defaults).
+The liquidated account: 2,000 USD of margin, long 10 base bought at 2,000 from the desk (initial
+margin 10 %, exactly met); maintenance margin is 5 %, the penalty 2.5 % of the closed notional, half
+of it to the liquidator, an AMM close may be 2 % from the oracle price, and the close factor
+restores maintenance plus 1 % and closes everything below half of maintenance (``SystemParams``
+defaults).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from web3.logs import DISCARD
 
-from defi_int.chain.views import account_health, batch_view, liquidation_events, read_ledger
-from defi_int.exceptions import ContractRevert
-from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND, LedgerViolation, Liquidation
+from defi_int.chain.views import account_health, liquidation_events
+from defi_int.market.ledger import FUNDING_POOL, INSURANCE_FUND
 from defi_int.types import ONE
 
 UNIT = 10**6
@@ -36,110 +35,42 @@ def long_10(defi_system, holder, defi_orders):
     return trader
 
 
-def _mirror(s: Any, accounts: list[str]):
-    view = batch_view(s, [])
-    view.ledger = read_ledger(s, accounts)
-    return view
-
-
-def _predict(s, liquidator: str, account: str, market: int, size: int) -> tuple[Any, Liquidation | str]:
-    """The mirror's outcome of the liquidation, sent in the next block."""
-    view = _mirror(s, [account, liquidator])
-    try:
-        return view, view.ledger.liquidate(liquidator, account, market, size, view.env)
-    except LedgerViolation as exc:
-        return view, exc.error
-
-
-def _liquidate(s, liquidator, account: str, size: int, market: int = 0):
-    view, predicted = _predict(s, liquidator.address, account, market, size)
-    _, receipt = s.liquidate(liquidator, account, market, size)
-    (args,) = liquidation_events(s, receipt)
-    assert isinstance(predicted, Liquidation), predicted
-    assert (args.size, args.to_desk, args.to_amm, args.amm_quote, args.mark, args.penalty) == (
-        predicted.size,
-        predicted.to_desk,
-        predicted.to_amm,
-        predicted.amm_quote,
-        predicted.mark,
-        predicted.penalty,
-    )
-    chain = read_ledger(s, [account, liquidator.address])
-    for who in (account, liquidator.address, s.desk, str(s.amm.address), INSURANCE_FUND, FUNDING_POOL):
-        assert chain.cash.get(who, 0) == view.ledger.cash.get(who, 0), who
-        assert chain.position(who, market) == view.ledger.position(who, market), who
-    assert chain.bad_debt == view.ledger.bad_debt
-    assert s.chain.call(s.amm.functions.pool(market)) == list(
-        (view.pools[market].base, view.pools[market].quote, view.pools[market].fee_bps)
-    )
-    return args
-
-
-def test_an_account_at_or_above_maintenance_cannot_be_liquidated(defi_system, long_10, stranger, reverts):
+def test_an_account_at_or_above_maintenance_cannot_be_liquidated(
+    defi_system, long_10, stranger, reverts, predict_refusal
+):
     s = defi_system
     s.set_price(0, 1_900 * ONE)  # equity 1,000 = maintenance 950 ... above
     assert s.chain.call(s.vault.functions.isLiquidatable(long_10.address)) is False
+    assert predict_refusal(stranger, long_10.address, SIZE) == "NotLiquidatable"
     with reverts("NotLiquidatable", account=long_10.address, equity=1_000 * UNIT, required=950 * UNIT):
         s.chain.transact(stranger, s.vault.functions.liquidate(long_10.address, 0, SIZE), gas=600_000)
-    assert _predict(s, stranger.address, long_10.address, 0, SIZE)[1] == "NotLiquidatable"
 
 
-def test_below_maintenance_the_desk_takes_the_position_at_the_oracle_and_the_penalty_is_split(
-    defi_system, long_10, stranger
+def test_below_maintenance_the_desk_takes_what_the_close_factor_allows_and_the_penalty_is_split(
+    defi_system, long_10, stranger, close_and_match
 ):
     s = defi_system
     s.set_price(0, 1_880 * ONE)  # equity 800 < maintenance 940
     assert s.chain.call(s.vault.functions.isLiquidatable(long_10.address)) is True
 
-    args = _liquidate(s, stranger, long_10.address, SIZE)
+    args = close_and_match(stranger, long_10.address, SIZE)
 
-    assert (args.to_desk, args.to_amm, args.penalty) == (SIZE, 0, 470 * UNIT)  # 2.5 % of 18,800
-    assert s.chain.call(s.vault.functions.cash(long_10.address)) == 800 * UNIT - 470 * UNIT
-    assert s.chain.call(s.vault.functions.cash(stranger.address)) == 235 * UNIT
-    assert s.chain.call(s.vault.functions.cash(INSURANCE_FUND)) == 235 * UNIT
-    assert s.chain.call(s.vault.functions.inventory(0)) == 0
+    # back to 6 % of the notional after a 2.5 % penalty: (0.06 x 18,800 - 800) / (1,880 x 3.5 %) base,
+    # three units of collateral more for the roundings
+    closed = -(-((1_128 - 800) * UNIT + 3) * 10**30 * 10_000 // (1_880 * ONE * 350))
+    penalty = -(-closed * 1_880 * 250 // (10**30 * 10_000 // 10**18))
+    assert (args.size, args.to_desk, args.to_amm, args.penalty) == (closed, closed, 0, penalty)
+    assert s.chain.call(s.vault.functions.cash(stranger.address)) == penalty // 2
+    assert s.chain.call(s.vault.functions.cash(INSURANCE_FUND)) == penalty - penalty // 2
+    assert s.chain.call(s.vault.functions.inventory(0)) == -(SIZE - closed)
+    assert s.chain.call(s.vault.functions.isLiquidatable(long_10.address)) is False
 
 
-def test_what_the_desk_cap_does_not_allow_is_closed_on_the_amm(defi_system, holder, stranger):
+def test_the_penalty_is_capped_at_the_equity_left_after_the_close(defi_system, long_10, stranger, close_and_match):
     s = defi_system
-    trader = holder("amm-long", 2_500 * UNIT)
-    s.chain.transact(trader, s.vault.functions.deposit(2_500 * UNIT), gas=150_000)
-    quote = s.chain.call(s.amm.functions.quoteBuy(0, SIZE))
-    s.chain.transact(trader, s.amm.functions.swap(0, True, SIZE, quote), gas=300_000)
-    s.chain.transact(s.owner, s.vault.functions.setInventoryCap(0, 4 * ONE), gas=80_000)
-    s.set_price(0, 1_850 * ONE)
-
-    args = _liquidate(s, stranger, trader.address, SIZE)
-
-    assert (args.to_desk, args.to_amm) == (4 * ONE, 6 * ONE)
-    assert s.chain.call(s.vault.functions.inventory(0)) == 4 * ONE
-    assert s.chain.call(s.vault.functions.position(trader.address, 0)) == 0
-
-
-def test_an_amm_close_beyond_the_slippage_bound_reverts(defi_system, holder, defi_traders, stranger, reverts):
-    s = defi_system
-    trader = holder("short", 2_500 * UNIT)
-    s.chain.transact(trader, s.vault.functions.deposit(2_500 * UNIT), gas=150_000)
-    s.chain.transact(trader, s.amm.functions.swap(0, False, SIZE, 0), gas=300_000)  # short 10 on the AMM
-    pump = s.chain.call(s.amm.functions.quoteBuy(0, 100 * ONE))
-    s.chain.transact(defi_traders[0], s.amm.functions.swap(0, True, 100 * ONE, pump), gas=300_000)
-    s.chain.transact(s.owner, s.vault.functions.setInventoryCap(0, 0), gas=80_000)
-    s.set_price(0, 2_150 * ONE)
-    assert s.chain.call(s.vault.functions.isLiquidatable(trader.address)) is True
-    assert _predict(s, stranger.address, trader.address, 0, SIZE)[1] == "SlippageExceeded"
-    limit = -(-(SIZE * 2_150 * ONE * 10_200) // (10**30 * 10_000))
-
-    with pytest.raises(ContractRevert) as caught:
-        s.chain.transact(stranger, s.vault.functions.liquidate(trader.address, 0, SIZE), gas=600_000)
-    assert caught.value.error_name == "SlippageExceeded"
-    assert caught.value.args_by_name["limitQuote"] == limit < caught.value.args_by_name["quote"]
-
-
-def test_the_penalty_is_capped_at_the_equity_left_after_the_close(defi_system, long_10, stranger):
-    s = defi_system
-    s.set_price(0, 1_810 * ONE)  # equity 100 after the close, below the 452.5 USD penalty
-    args = _liquidate(s, stranger, long_10.address, SIZE)
-    assert args.penalty == 100 * UNIT
+    s.set_price(0, 1_810 * ONE)  # equity 100, far below maintenance: the whole position, penalty 452.5 > 100
+    args = close_and_match(stranger, long_10.address, SIZE)
+    assert (args.size, args.penalty) == (SIZE, 100 * UNIT)
     assert s.chain.call(s.vault.functions.cash(long_10.address)) == 0
 
 
@@ -157,33 +88,41 @@ def test_an_account_left_underwater_is_bad_debt_the_insurance_fund_pays(defi_sys
     assert s.chain.call(s.vault.functions.cash(stranger.address)) == 0  # no penalty from an empty account
 
 
-def test_the_mirror_predicts_bad_debt_to_the_unit(defi_system, long_10, stranger):
+def test_the_mirror_predicts_bad_debt_to_the_unit(defi_system, long_10, stranger, close_and_match):
     s = defi_system
     s.set_price(0, 1_750 * ONE - 12_345)
-    _liquidate(s, stranger, long_10.address, SIZE)
-    assert s.chain.call(s.vault.functions.badDebt()) > 0
+    assert close_and_match(stranger, long_10.address, SIZE).bad_debt > 0
 
 
-def test_a_partial_liquidation_leaves_the_rest_and_stops_once_above_maintenance(
-    defi_system, long_10, stranger, reverts
+def test_a_liquidation_smaller_than_the_close_factor_allows_closes_what_was_asked(
+    defi_system, long_10, stranger, close_and_match
 ):
     s = defi_system
     s.set_price(0, 1_880 * ONE)
-    _liquidate(s, stranger, long_10.address, 3 * ONE)
-    assert s.chain.call(s.vault.functions.position(long_10.address, 0)) == 7 * ONE
-    if s.chain.call(s.vault.functions.isLiquidatable(long_10.address)):
-        _liquidate(s, stranger, long_10.address, 3 * ONE)
-    assert s.chain.call(s.vault.functions.position(long_10.address, 0)) in (4 * ONE, 7 * ONE)
+    close_and_match(stranger, long_10.address, 2 * ONE)
+    assert s.chain.call(s.vault.functions.position(long_10.address, 0)) == 8 * ONE
+    assert s.chain.call(s.vault.functions.isLiquidatable(long_10.address)) is True
+    close_and_match(stranger, long_10.address, SIZE)  # the rest of what the close factor allows
+    assert s.chain.call(s.vault.functions.isLiquidatable(long_10.address)) is False
     s.set_price(0, 2_100 * ONE)
     with pytest.raises(Exception, match="NotLiquidatable"):
         s.chain.transact(stranger, s.vault.functions.liquidate(long_10.address, 0, ONE), gas=600_000)
 
 
-def test_a_size_beyond_the_position_closes_the_whole_position(defi_system, long_10, stranger):
+def test_a_size_beyond_the_position_closes_what_the_close_factor_allows(
+    defi_system, long_10, stranger, close_and_match
+):
     s = defi_system
     s.set_price(0, 1_880 * ONE)
-    args = _liquidate(s, stranger, long_10.address, 2**200)
-    assert args.size == SIZE
+    assert 0 < close_and_match(stranger, long_10.address, 2**200).size < SIZE
+
+
+def test_a_size_beyond_the_position_of_an_account_without_equity_closes_all_of_it(
+    defi_system, long_10, stranger, close_and_match
+):
+    s = defi_system
+    s.set_price(0, 1_800 * ONE)  # equity 0
+    assert close_and_match(stranger, long_10.address, 2**200).size == SIZE
 
 
 @pytest.mark.parametrize("who", ["desk", "amm", "insurance", "pool"])
@@ -203,7 +142,7 @@ def test_liquidating_zero_or_a_market_without_a_position_reverts(defi_system, lo
         s.chain.transact(stranger, s.vault.functions.liquidate(long_10.address, market_b, ONE), gas=600_000)
 
 
-def test_a_stale_oracle_blocks_a_liquidation(defi_system, long_10, stranger, later, reverts):
+def test_a_stale_oracle_blocks_a_liquidation(defi_system, long_10, stranger, later):
     s = defi_system
     s.set_price(0, 1_880 * ONE)
     _, updated_at = s.chain.call(s.oracle.functions.latest(0))
@@ -224,23 +163,28 @@ def test_a_liquidation_settles_the_accounts_funding_first(defi_system, long_10, 
     assert int(long_10.address, 16) in accounts
 
 
-def test_the_mirror_predicts_a_liquidation_with_funding_to_the_unit(defi_system, long_10, stranger, later):
+def test_the_mirror_predicts_a_liquidation_with_funding_to_the_unit(
+    defi_system, long_10, stranger, later, close_and_match
+):
     s = defi_system
     s.set_funding(0, 3_600, 500)
     s.set_price(0, 1_880 * ONE + 3)
     s.update_funding(0)
     later(3_000)
     s.chain.mine()
-    _liquidate(s, stranger, long_10.address, SIZE - 12_345)
+    close_and_match(stranger, long_10.address, SIZE - 12_345)
 
 
 def test_the_liquidator_can_withdraw_its_share_and_the_owner_the_insurance_fund(defi_system, long_10, stranger, token):
     s = defi_system
     s.set_price(0, 1_880 * ONE)
     s.liquidate(stranger, long_10.address, 0, SIZE)
-    s.chain.transact(stranger, s.vault.functions.withdraw(235 * UNIT), gas=300_000)
-    s.chain.transact(s.owner, s.vault.functions.withdrawInsurance(s.owner.address, 235 * UNIT), gas=300_000)
-    assert s.chain.call(token.functions.balanceOf(stranger.address)) == 235 * UNIT
+    share = s.chain.call(s.vault.functions.cash(stranger.address))
+    fund = s.chain.call(s.vault.functions.cash(INSURANCE_FUND))
+    assert share > 0 and fund > 0
+    s.chain.transact(stranger, s.vault.functions.withdraw(share), gas=300_000)
+    s.chain.transact(s.owner, s.vault.functions.withdrawInsurance(s.owner.address, fund), gas=300_000)
+    assert s.chain.call(token.functions.balanceOf(stranger.address)) == share
     assert s.chain.call(s.vault.functions.cash(INSURANCE_FUND)) == 0
 
 

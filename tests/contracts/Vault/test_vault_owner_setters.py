@@ -13,7 +13,8 @@ OWNER_ONLY_CALLS = {
     "setFeeRecipient": lambda s, who: s.vault.functions.setFeeRecipient(who),
     "setOperator": lambda s, who: s.vault.functions.setOperator(who, True),
     "setPaused": lambda s, who: s.vault.functions.setPaused(True),
-    "withdrawDesk": lambda s, who: s.vault.functions.withdrawDesk(who, 1),
+    "withdrawAmm": lambda s, who: s.vault.functions.withdrawAmm(who, 1),
+    "setShares": lambda s, who: s.vault.functions.setShares(who),
     "transferOwnership": lambda s, who: s.vault.functions.transferOwnership(who),
 }
 
@@ -24,7 +25,7 @@ def test_owner_only_function_called_by_a_stranger_reverts_with_not_owner(defi_sy
         defi_system.chain.transact(stranger, OWNER_ONLY_CALLS[name](defi_system, stranger.address), gas=200_000)
 
 
-@pytest.mark.parametrize("name", ["setOperator", "setPaused", "withdrawDesk"])
+@pytest.mark.parametrize("name", ["setOperator", "setPaused", "withdrawAmm"])
 def test_the_keeper_is_not_the_owner_either(defi_system, reverts, name):
     keeper = defi_system.keeper
     with reverts("NotOwner", caller=keeper.address):
@@ -117,15 +118,8 @@ def test_the_deployment_makes_the_settlement_and_the_amm_operators_and_nobody_el
     assert chain.call(vault.functions.isOperator(stranger.address)) is False
 
 
-def test_withdraw_desk_pays_the_desks_cash_to_the_named_address(
-    defi_system, vault, token, stranger, events, assert_cash_backed
-):
-    chain = defi_system.chain
-    desk_cash = chain.call(vault.functions.cash(defi_system.desk))
-    receipt = chain.transact(defi_system.owner, vault.functions.withdrawDesk(stranger.address, 12_345), gas=200_000)
-    assert chain.call(vault.functions.cash(defi_system.desk)) == desk_cash - 12_345
-    assert chain.call(token.functions.balanceOf(stranger.address)) == 12_345
-    assert events(vault, receipt, "Withdrawn") == [
-        {"account": defi_system.desk, "to": stranger.address, "amount": 12_345}
-    ]
-    assert_cash_backed()
+def test_the_shares_contract_is_named_once(defi_system, vault, reverts, stranger):
+    s = defi_system
+    assert s.chain.call(vault.functions.shares()) == s.desk_shares.address
+    with reverts("SharesAlreadySet"):
+        s.chain.transact(s.owner, vault.functions.setShares(stranger.address), gas=80_000)

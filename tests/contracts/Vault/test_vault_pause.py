@@ -38,9 +38,14 @@ def test_withdraw_while_paused_reverts_with_paused(defi_system, vault, defi_trad
     assert chain.call(vault.functions.cash(trader.address)) == cash
 
 
-def test_withdraw_desk_while_paused_reverts_with_paused(defi_system, vault, paused, reverts):
+def test_a_share_claim_while_paused_reverts_with_paused(defi_system, paused, reverts):
+    s = defi_system
+    s.chain.transact(s.owner, s.vault.functions.setPaused(False), gas=80_000)
+    s.chain.transact(s.owner, s.desk_shares.functions.setParams(0, 0, 10_000), gas=100_000)
+    request_id, _ = s.request_withdrawal(s.owner, 10**12)
+    s.chain.transact(s.owner, s.vault.functions.setPaused(True), gas=80_000)
     with reverts("Paused"):
-        defi_system.chain.transact(defi_system.owner, vault.functions.withdrawDesk(defi_system.owner.address, 1))
+        s.chain.transact(s.owner, s.desk_shares.functions.claim(request_id), gas=300_000)
 
 
 def test_a_swap_while_paused_reverts_with_paused(defi_system, defi_traders, paused, reverts):

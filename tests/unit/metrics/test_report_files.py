@@ -22,9 +22,9 @@ def test_the_report_writes_every_file(sample_reports):
 
 def test_the_html_holds_interactive_charts_and_a_sortable_fills_table_offline(sample_reports):
     page = sample_reports[0]["report.html"].read_text()
-    for chart in ("pnl", "prices", "inventory", "markouts", "deviation"):
+    for chart in ("pnl", "prices", "inventory", "markouts", "deviation", "nav"):
         assert f'id="chart-{chart}"' in page
-    assert page.count("Plotly.newPlot") == 6  # the five charts and the PnL waterfall
+    assert page.count("Plotly.newPlot") == 7  # the six charts and the PnL waterfall
     assert "<link" not in page and not re.search(r"<(script|img|iframe)[^>]*src=", page)  # nothing fetched
     assert page.count("/** @license") <= 3 and page.count('class="dt"') == 1  # plotly.js once, one data table
     assert "amm_fee_bps" in page and 'class="ok">All invariants hold' in page

@@ -69,6 +69,6 @@ def test_the_report_draws_every_chart_and_sorts_and_filters_its_fills_offline(sa
     assert probe["kinds"] == ["noise 0.5", "informed 1"] and probe["info"] == "1–2 of 2 rows (filtered from 3)"
     charts = dict(probe["charts"])
     assert set(charts) == {
-        f"chart-{c}" for c in ("pnl", "pnl-waterfall", "prices", "inventory", "markouts", "deviation")
+        f"chart-{c}" for c in ("pnl", "pnl-waterfall", "prices", "inventory", "markouts", "deviation", "nav")
     }
     assert all(count > 0 for count in charts.values()), charts  # plotly drew each one, from the embedded script

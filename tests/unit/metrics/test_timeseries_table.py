@@ -13,7 +13,7 @@ def _rows(result):
 def test_the_columns_come_in_the_documented_order():
     assert TIMESERIES_COLUMNS == (
         "step", "block", "time", "market", "index_price", "oracle_price", "amm_mid", "amm_oracle_deviation_bps",
-        "inventory", "desk_cash", "fee_cash", "desk_equity", "pnl_spread", "pnl_inventory", "pnl_fees",
+        "inventory", "desk_cash", "fee_cash", "desk_equity", "nav_per_share", "pnl_spread", "pnl_inventory", "pnl_fees",
         "pnl_hedging", "pnl_funding", "pnl_liquidations", "pnl_total",
     )  # fmt: skip
 
