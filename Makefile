@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := contracts/node_modules/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install browser demo bot-demo test test-fast contracts contracts-check gas-snapshot bench bench-run bench-toxicity bench-bot bench-sweep experiment experiment-toxicity lint openapi docs docs-check docs-site docs-serve clean
+.PHONY: install browser demo bot-demo test test-fast soak contracts contracts-check gas-snapshot bench bench-run bench-toxicity bench-bot bench-sweep experiment experiment-toxicity lint openapi docs docs-check docs-site docs-serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ browser:
 
 test: $(STAMP) $(NODE_STAMP) contracts-check browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# The soak set (never in make test): 50 SIGKILLs at each stage, RPC chaos over 1,000 batches,
+# 10,000 API requests from the OpenAPI document (schemathesis); every run ends with the audit.
+soak: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python -m pytest -n 2 -m soak -rP $(PYTEST_ARGS)
 
 # The suite without the anvil tests, for quick local runs.
 test-fast: $(STAMP)
@@ -83,8 +88,9 @@ experiment: $(STAMP)
 experiment-toxicity: $(STAMP)
 	$(BIN)/defi-int experiment toxicity --seeds 10 --tune-seeds 2 --out out/toxicity
 
-# The keeper bot under the traders' load on a local anvil: intake orders/s, fills/s from POST to a
-# confirmed fill, latency percentiles, and where the keeper's time goes (--json PATH writes them).
+# The keeper bot on a local anvil: an intake burst, the traders' sustained load, the whole run (orders/s,
+# fills/s POST to confirmed, latency per phase, CPU per fill, the load average, the audit; --profile,
+# --block-time S, --json PATH).
 bench-bot: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python scripts/bench_bot.py
 

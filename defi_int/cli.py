@@ -31,6 +31,7 @@ import warnings
 from pathlib import Path
 from typing import Any, NoReturn
 
+from defi_int.bot.errors import KeeperConflict
 from defi_int.chain import BACKENDS, DEFAULT_BACKEND
 from defi_int.exceptions import ConfigError, DefiIntError, ScenarioError, ScenarioWarning
 
@@ -102,6 +103,12 @@ def _bot_commands(sub: Any) -> None:
     keeper.add_argument("--listen", default="127.0.0.1:8700", help="where the API listens (HOST:PORT)")
     keeper.add_argument("--key-file", type=Path, default=None, help=key_help)
     keeper.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
+    keeper.add_argument("--log-format", default="text", choices=("text", "json"), help="JSON lines for a log shipper")
+    keeper.add_argument(
+        "--recover",
+        action="store_true",
+        help="take in this keeper's transactions the chain holds and the journal lacks (says what it could not)",
+    )
     keeper_sub = keeper.add_subparsers(dest="keeper_command")
     report = keeper_sub.add_parser("report", help="write the report of a keeper's journal")
     report.add_argument("--db", type=Path, required=True, dest="report_db", help="the journal (SQLite file)")
@@ -115,6 +122,57 @@ def _bot_commands(sub: Any) -> None:
     traders.add_argument("--step-seconds", type=float, default=1.0, help="wall seconds per scenario step")
     traders.add_argument("--key-file", type=Path, default=None, help=key_help)
     traders.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    traders.add_argument("--workers", type=int, default=8, help="client threads posting orders (default 8)")
+    _tool_commands(sub, key_help)
+
+
+def _tool_commands(sub: Any, key_help: str) -> None:
+    """``fund``, ``order sign|post|status|list|cancel`` and ``status`` (``defi_int.bot.tools``)."""
+    fund = sub.add_parser("fund", help="deposit margin for an account (the owner mints the test token first)")
+    fund.add_argument("--deployment", type=Path, required=True, help="the deployment file")
+    fund.add_argument("--account", required=True, help="the account to credit, e.g. a trader's address")
+    fund.add_argument("--amount", required=True, help="whole tokens, e.g. 10000 or 2500.5")
+    fund.add_argument("--rpc-url", default=None, help="the node (default: the deployment file's)")
+    fund.add_argument("--no-mint", action="store_true", help="deposit from the owner's tokens instead of minting")
+    fund.add_argument("--key-file", type=Path, default=None, help=key_help)
+    order = sub.add_parser("order", help="sign, post, read and cancel orders on a keeper's API")
+    verbs = order.add_subparsers(dest="order_command", required=True)
+    sign = verbs.add_parser("sign", help="sign an order in the deployment's EIP-712 domain; prints the POST body")
+    sign.add_argument("--deployment", type=Path, required=True, help="the deployment file (its domain)")
+    sign.add_argument("--market", type=int, default=0, help="the market id (default 0)")
+    sign.add_argument("--side", required=True, choices=("buy", "sell"))
+    sign.add_argument("--size", required=True, help="base units as a person writes them, e.g. 1.5 (signed x 1e18)")
+    sign.add_argument("--limit-price", required=True, help="USD per base unit, e.g. 2010 (signed x 1e18)")
+    sign.add_argument("--expiry-in", type=int, default=600, help="seconds from now it stays valid (default 600)")
+    sign.add_argument("--expiry", type=int, default=None, help="unix seconds instead of --expiry-in")
+    sign.add_argument("--nonce", type=int, default=None, help="any unused nonce (default: microseconds now)")
+    sign.add_argument("--max-fee-bps", type=int, default=30, help="the highest fee accepted (default 30)")
+    sign.add_argument("--no-amm", action="store_true", help="never route the order to the AMM")
+    sign.add_argument("--out", type=Path, default=None, help="write the body there instead of printing it")
+    sign.add_argument(
+        "--key-file", type=Path, default=None, help="a key file with trader_key; else DEFI_INT_TRADER_KEY"
+    )
+    post = verbs.add_parser("post", help="POST a signed order (the output of order sign) to the keeper")
+    post.add_argument("--api", required=True, help="the keeper's API, e.g. http://127.0.0.1:8700")
+    post.add_argument("file", nargs="?", default="-", help="the signed order (JSON); - or nothing: standard input")
+    status = verbs.add_parser("status", help="an order's status, fills and why it has not filled")
+    status.add_argument("--api", required=True)
+    status.add_argument("digest", help="the order's digest, 0x and 64 hex digits")
+    listing = verbs.add_parser("list", help="a trader's orders, the latest first")
+    listing.add_argument("--api", required=True)
+    listing.add_argument("--trader", required=True, help="the trader's address")
+    listing.add_argument("--status", action="append", default=[], help="only this status (repeatable; live)")
+    listing.add_argument("--limit", type=int, default=50)
+    cancel = verbs.add_parser("cancel", help="cancel an order with the trader's signed CancelOrder")
+    cancel.add_argument("--api", required=True)
+    cancel.add_argument("--deployment", type=Path, required=True, help="the deployment file (its domain)")
+    cancel.add_argument("--deadline-in", type=int, default=300, help="seconds the cancel signature stays valid")
+    cancel.add_argument(
+        "--key-file", type=Path, default=None, help="a key file with trader_key; else DEFI_INT_TRADER_KEY"
+    )
+    cancel.add_argument("digest")
+    state = sub.add_parser("status", help="a running keeper's state, from its /readyz and /metrics")
+    state.add_argument("--api", required=True, help="the keeper's API, e.g. http://127.0.0.1:8700")
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *rest: Any, **more: Any) -> None:
@@ -133,14 +191,17 @@ def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = _show_warning
     if args.command == "params":
         return _params()
-    commands = {"run": _run, "report": _report, "deploy": _deploy, "keeper": _keeper, "traders": _traders}
+    commands = {
+        "run": _run, "report": _report, "deploy": _deploy, "keeper": _keeper, "traders": _traders, "fund": _fund,
+        "order": _order, "status": _status,
+    }  # fmt: skip
     try:
         if args.command in ("sweep", "compare", "experiment"):
             from defi_int.research.commands import run_command
 
             return run_command(args)
         return commands[args.command](args)
-    except ConfigError as exc:
+    except (ConfigError, KeeperConflict) as exc:
         print(f"defi-int: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except DefiIntError as exc:
@@ -236,19 +297,21 @@ def _keeper(args: argparse.Namespace) -> int:
     missing = [flag for flag, value in (("--rpc-url", args.rpc_url), ("--deployment", args.deployment)) if not value]
     if missing:
         raise ConfigError(f"keeper: {' and '.join(missing)} required (see defi-int keeper -h)")
-    import logging
-
+    from defi_int.bot.logs import configure
     from defi_int.bot.service import open_service
 
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure(args.log_level, args.log_format)
     service = open_service(
         args.rpc_url, args.deployment, config_path=args.config, db_path=args.db, listen=args.listen,
-        key_file=args.key_file,
+        key_file=args.key_file, recover=args.recover,
     )  # fmt: skip
     service.install_signals()
 
     def ready(running: object) -> None:
         print(f"keeper ready: API on {service.url}, journal {args.db}, node {args.rpc_url}", flush=True)
+        if service.loop.recovered is not None:
+            for line in service.loop.recovered.lines():
+                print(line, flush=True)
 
     service.run(on_ready=ready)
     print("keeper stopped", flush=True)
@@ -260,10 +323,60 @@ def _traders(args: argparse.Namespace) -> int:
 
     summary = traders_command(
         args.api, args.deployment, args.scenario, duration=args.duration, rpc_url=args.rpc_url,
-        step_seconds=args.step_seconds, key_file=args.key_file, seed=args.seed,
+        step_seconds=args.step_seconds, key_file=args.key_file, seed=args.seed, workers=args.workers,
     )  # fmt: skip
     print(summary.line())
     return 0
+
+
+def _fund(args: argparse.Namespace) -> int:
+    from defi_int.bot.tools import fund_command
+
+    print(fund_command(args.deployment, args.account, args.amount, rpc_url=args.rpc_url, key_file=args.key_file,
+                       mint=not args.no_mint))  # fmt: skip
+    return 0
+
+
+def _order(args: argparse.Namespace) -> int:
+    import json
+
+    from defi_int.bot import tools
+
+    if args.order_command == "sign":
+        body, digest = tools.sign_command(
+            args.deployment, market=args.market, side=args.side, size=args.size, limit_price=args.limit_price,
+            expiry_in=args.expiry_in, expiry=args.expiry, nonce=args.nonce, max_fee_bps=args.max_fee_bps,
+            allow_amm=not args.no_amm, key_file=args.key_file,
+        )  # fmt: skip
+        text = json.dumps(body, indent=2)
+        if args.out is not None:
+            if args.out.exists():
+                raise ConfigError(f"--out {args.out}: already exists")
+            args.out.write_text(text + "\n")
+        else:
+            print(text)
+        print(f"digest 0x{digest.hex()}", file=sys.stderr)
+    elif args.order_command == "post":
+        posted, status = tools.post_command(args.api, args.file)
+        print(f"{posted} {status}")
+    elif args.order_command == "status":
+        print(tools.status_command(args.api, args.digest))
+    elif args.order_command == "list":
+        print(tools.list_command(args.api, args.trader, args.status, args.limit))
+    else:
+        cancelled, status = tools.cancel_command(
+            args.api, args.deployment, args.digest, deadline_in=args.deadline_in, key_file=args.key_file
+        )
+        print(f"{cancelled} {status}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from defi_int.bot.status import status_command
+
+    state = status_command(args.api)
+    print(state.text)
+    return 0 if state.ready else EXIT_FAILED
 
 
 def _params() -> int:

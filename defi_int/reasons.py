@@ -151,6 +151,12 @@ class Reason(StrEnum):
     NOT_FOUND = ("not_found", 404, (), "no such order or route")
     METHOD_NOT_ALLOWED = ("method_not_allowed", 405, (), "the route does not take this method")
     TOO_LARGE = ("too_large", 413, (), "the body is over the size limit")
+    REQUEST_TIMEOUT = (
+        "request_timeout",
+        408,
+        (),
+        "the request's body did not arrive whole within the API's request_timeout",
+    )
     UNSUPPORTED_MEDIA_TYPE = ("unsupported_media_type", 415, (), "the body is not application/json")
     UNAUTHORIZED = ("unauthorized", 401, (), "the admin token is missing or wrong")
     ADMIN_DISABLED = ("admin_disabled", 403, (), "no admin token is configured in the environment")

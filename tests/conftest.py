@@ -16,3 +16,14 @@ settings.register_profile(
     database=None if os.environ.get("CI") else settings.default.database,
 )
 settings.load_profile("defi")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The soak set (marker ``soak``: thousands of faults, tens of minutes) runs only when asked for
+    (``pytest -m soak``): ``make test`` and any other selection leave it out."""
+    if "soak" in (config.option.markexpr or ""):
+        return
+    kept = [item for item in items if item.get_closest_marker("soak") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item.get_closest_marker("soak")])
+        items[:] = kept

@@ -3,6 +3,7 @@
 Routes (the OpenAPI document is ``/openapi.json``, committed as ``docs/openapi.json``)::
 
     POST /v1/orders                    a signed order          -> 201 {digest, status}
+    GET  /v1/orders?trader=&status=    a trader's orders, the latest first (status: repeatable, or live)
     GET  /v1/orders/{digest}           status, fills, why not filled, history
     POST /v1/orders/{digest}/cancel    the trader's signed CancelOrder -> 200 {digest, status}
     GET  /v1/quote?market=&side=&size= the desk's price now and the AMM's for the same size
@@ -20,6 +21,7 @@ journal's group commit. Nothing here blocks on the chain: quotes and markets rea
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -31,15 +33,19 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from defi_int.bot import intake
+from defi_int.bot.apidoc import DESCRIPTION
 from defi_int.bot.breakers import BreakerBoard
 from defi_int.bot.errors import ApiRejection
 from defi_int.bot.journal import OrderRecord, ReasonNote
+from defi_int.bot.journal.records import LIVE, ORDER_STATUSES
 from defi_int.bot.metrics import CONTENT_TYPE
 from defi_int.bot.models import (
     PATTERN_MEANING,
+    Address,
     BreakerOut,
     CancelRequest,
     CheckOut,
@@ -56,13 +62,16 @@ from defi_int.bot.models import (
     OrderAccepted,
     OrderMessage,
     OrderOut,
+    OrdersOut,
     OrderSubmission,
+    OrderSummaryOut,
     QuoteOut,
     ReadyOut,
     ReasonOut,
     ReceiptOut,
     ScoreOut,
     Side,
+    StatusFilter,
     TraceOut,
     Uint,
 )
@@ -74,6 +83,8 @@ from defi_int.version import __version__
 
 _log = logging.getLogger(__name__)
 _DIGEST = re.compile(r"0x[0-9a-fA-F]{64}")
+#: ``GET /v1/orders?status=``: a status, or ``live`` for both live statuses.
+_STATUSES = {"live": LIVE}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in (
@@ -81,9 +92,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         (403, "no admin token is configured"),
         (404, "no such order or route"),
         (409, "duplicate nonce, order in flight, or nothing left to cancel"),
+        (408, "the body did not arrive whole in time (request_timeout)"),
         (413, "the body is over the size limit"),
         (415, "the body is not JSON"),
-        (422, "malformed, bad_signature, wrong_domain, expired or unknown_market"),
+        (422, "malformed, bad_signature, wrong_domain, expired, unknown_market or insufficient_margin"),
         (429, "rate_limited or resting_cap"),
         (503, "no snapshot from the loop yet"),
     )
@@ -106,13 +118,17 @@ def create_app(state: BotState) -> FastAPI:
     app = FastAPI(
         title="defi-int keeper API",
         version=__version__,
-        description=(
-            "Signed EIP-712 orders in, their status, fills and quotes out. Integers are decimal strings; "
-            "every error is {code, message}."
-        ),
+        description=DESCRIPTION,
         redirect_slashes=False,  # a wrong path is a 404 with a code, never a redirect
     )
-    app.add_middleware(_BodyLimit, max_bytes=state.config.limits.max_body_bytes, on_reject=state.metrics.rejected)
+    limits = state.config.limits
+    app.add_middleware(
+        _BodyLimit,
+        max_bytes=limits.max_body_bytes,
+        timeout=limits.request_timeout,
+        on_reject=state.metrics.rejected,
+        orders=_OrderIntake(state),
+    )
     _handlers(app, state)
 
     @app.post(
@@ -120,13 +136,42 @@ def create_app(state: BotState) -> FastAPI:
         status_code=201,
         response_model=OrderAccepted,
         tags=["orders"],
-        responses=_errors(409, 413, 415, 422, 429),
+        responses=_errors(408, 409, 413, 415, 422, 429),
     )
     async def post_order(body: OrderSubmission) -> JSONResponse:
         """Submits a signed order. A repeat of an order already taken gives its digest and current status."""
         submitted = await intake.submit_order_async(state, body)  # the journal's commit is awaited, not blocked on
         record = submitted.record
         return JSONResponse({"digest": _hex(record.digest), "status": record.status}, status_code=201)
+
+    @app.get("/v1/orders", response_model=OrdersOut, tags=["orders"], responses=_errors(422))
+    def list_orders(
+        trader: Annotated[Address, Query(description="the trader's address")],
+        status: Annotated[
+            list[StatusFilter] | None,
+            Query(description="only these statuses (repeat the parameter); live = resting or partially_filled"),
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=1_000, description="at most this many, the latest received first")] = 100,
+    ) -> OrdersOut:
+        """A trader's orders, the latest received first: status, what is filled and left, and why not filled."""
+        wanted = list(dict.fromkeys(s for each in status or ORDER_STATUSES for s in _STATUSES.get(each, (each,))))
+        records = state.journal.orders_of(trader, wanted, limit=limit)
+        return OrdersOut(
+            trader=trader,
+            orders=[
+                OrderSummaryOut(
+                    digest=_hex(r.digest),
+                    status=r.status,  # type: ignore[arg-type]
+                    order=_message(r),
+                    filled=str(r.filled),
+                    remaining=str(r.remaining),
+                    reason=None if r.reason is None else ReasonOut(code=r.reason.code, message=r.reason.detail,
+                                                                   at=r.reason.at),
+                    receivedAt=r.received_at,
+                )
+                for r in records
+            ],
+        )  # fmt: skip
 
     @app.get("/v1/orders/{digest}", response_model=OrderOut, tags=["orders"], responses=_errors(404, 422))
     def get_order(digest: str) -> OrderOut:
@@ -332,12 +377,24 @@ def _single_line(message: str) -> str:
 
 
 class _BodyLimit:
-    """Refuses a body over ``max_bytes`` (413) or a POST body that is not JSON (415), before parsing."""
+    """Refuses a body over ``max_bytes`` (413), a POST body that is not JSON (415), or one that does not
+    arrive whole within ``timeout`` seconds (408, and the connection is closed: a slow client holds
+    nothing), before parsing. ``POST /v1/orders``, the hot path, is then answered by ``orders``
+    without FastAPI's routing (the same model, intake and error bodies; see ``_OrderIntake``)."""
 
-    def __init__(self, app: Any, max_bytes: int, on_reject: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        app: Any,
+        max_bytes: int,
+        timeout: float,
+        on_reject: Callable[[str], None],
+        orders: Callable[[bytes, Send], Awaitable[None]] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
         self.on_reject = on_reject
+        self.orders = orders
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
@@ -346,26 +403,36 @@ class _BodyLimit:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send, "too_large", 413, f"the body is {declared} bytes, over {self.max_bytes}")
+            await self._refuse(send, Reason.TOO_LARGE, f"the body is {declared} bytes, over {self.max_bytes}")
             return
         chunks, size = [], 0
+        deadline = asyncio.get_running_loop().time() + self.timeout
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - asyncio.get_running_loop().time()))
+            except TimeoutError:
+                await self._refuse(
+                    send, Reason.REQUEST_TIMEOUT, f"the body did not arrive whole within {self.timeout:g} s", close=True
+                )
+                return
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._refuse(send, "too_large", 413, f"the body is over {self.max_bytes} bytes")
+                await self._refuse(send, Reason.TOO_LARGE, f"the body is over {self.max_bytes} bytes")
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         media = headers.get("content-type", "").split(";")[0].strip().lower()
         if size and media != "application/json":
-            await self._refuse(send, "unsupported_media_type", 415, f"the body must be application/json, not {media!r}")
+            await self._refuse(send, Reason.UNSUPPORTED_MEDIA_TYPE, f"the body must be application/json, not {media!r}")
             return
         body = b"".join(chunks)
+        if self.orders is not None and scope["path"] == "/v1/orders" and scope["method"] == "POST":
+            await self.orders(body, send)
+            return
         sent = False
 
         async def replay() -> MutableMapping[str, Any]:
@@ -377,14 +444,49 @@ class _BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send, code: str, status: int, message: str) -> None:
-        self.on_reject(code)
-        response = JSONResponse({"code": code, "message": message}, status_code=status)
+    async def _refuse(self, send: Send, reason: Reason, message: str, *, close: bool = False) -> None:
+        self.on_reject(reason.code)
+        headers = {"connection": "close"} if close else None
+        assert reason.status is not None  # a reason the API answers with
+        response = JSONResponse({"code": reason.code, "message": message}, status_code=reason.status, headers=headers)
         await response({"type": "http"}, _no_receive, send)
 
 
 async def _no_receive() -> MutableMapping[str, Any]:
     return {"type": "http.disconnect"}
+
+
+class _OrderIntake:
+    """``POST /v1/orders`` without FastAPI's routing and dependency machinery (half the API's CPU per
+    order): the body is validated by the route's own model (``OrderSubmission``, pydantic-core straight
+    from the bytes), submitted through ``intake``, and answered with the bodies and codes the route and
+    the error handlers give. The FastAPI route stays, for the OpenAPI document."""
+
+    def __init__(self, state: BotState) -> None:
+        self.state = state
+
+    async def __call__(self, body: bytes, send: Send) -> None:
+        try:
+            submission = OrderSubmission.model_validate_json(body)
+            record = (await intake.submit_order_async(self.state, submission)).record
+        except ValidationError as exc:
+            await self._reply(send, 422, {"code": "malformed", "message": _one_line(exc.errors())}, "malformed")
+        except ApiRejection as exc:
+            await self._reply(send, exc.status, {"code": exc.code, "message": _single_line(exc.message)}, exc.code)
+        except Exception as exc:
+            _log.error("unexpected error on POST /v1/orders", exc_info=exc)
+            message = f"internal error ({type(exc).__name__}); the request changed nothing"
+            await self._reply(send, 500, {"code": "internal", "message": message}, "internal")
+        else:
+            await self._reply(send, 201, {"digest": _hex(record.digest), "status": record.status})
+
+    async def _reply(self, send: Send, status: int, content: dict[str, str], code: str | None = None) -> None:
+        if code is not None:
+            self.state.metrics.rejected(code)
+        data = json.dumps(content, separators=(",", ":")).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": data})
 
 
 # --------------------------------------------------------------------------- rendering
@@ -406,7 +508,7 @@ def _order_out(state: BotState, record: OrderRecord) -> OrderOut:
     return OrderOut(
         digest=_hex(record.digest),
         status=record.status,  # type: ignore[arg-type]
-        order=OrderMessage(**{k: _json(v) for k, v in order.as_message().items()}),
+        order=_message(record),
         filled=str(record.filled),
         remaining=str(record.remaining),
         reason=None if reason is None else ReasonOut(code=reason.code, message=reason.detail, at=reason.at),
@@ -440,6 +542,10 @@ def _order_out(state: BotState, record: OrderRecord) -> OrderOut:
             for e in journal.order_history(record.digest)
         ],
     )
+
+
+def _message(record: OrderRecord) -> OrderMessage:
+    return OrderMessage(**{k: _json(v) for k, v in record.order.as_message().items()})
 
 
 def _receipt_out(seen: Receipt | None) -> ReceiptOut | None:

@@ -35,6 +35,10 @@ class HeadWatch:
         """Records that block ``number`` had ``block_hash`` (a head seen, or a settle's block)."""
         self._hashes[number] = block_hash
 
+    def knows(self, number: int, block_hash: bytes) -> bool:
+        """Whether ``block_hash`` is the block at ``number`` as far as the watch followed the chain."""
+        return self._hashes.get(number) == block_hash
+
     def seed(self, blocks: Iterable[tuple[int, bytes]]) -> None:
         for number, block_hash in blocks:
             self.remember(number, block_hash)

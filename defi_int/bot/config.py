@@ -43,6 +43,8 @@ class ApiLimits(Declared):
     orders_per_second: float = number(20.0, 0, 1e6, lo_open=True, unit="orders per second")  # per trader
     burst: int = integer(40, 1, 1_000_000, unit="orders")  # per trader, at once
     max_cancel_window: int = integer(86_400, 1, YEAR_SECONDS, unit="seconds")  # a cancel's deadline at most this far
+    margin_ttl: float = number(2.0, 0.0, 3_600.0, unit="seconds")  # a trader's book is read again after this
+    request_timeout: float = number(10.0, 0.1, 600.0, unit="seconds")  # a request must arrive whole within this
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,13 +59,21 @@ class LoopParams(Declared):
     circuit for ``circuit_cooldown`` seconds (calls fail at once, the loop waits), then one call
     tries the node again. Settles mined within ``reorg_window`` blocks of the head are checked
     against the canonical chain every iteration. The markets are sampled for the report every
-    ``sample_interval`` seconds; the toxicity model, which learns at the samples, is journaled at
-    most every ``model_checkpoint`` seconds (a restart resumes from the last one).
+    ``sample_interval`` seconds. Up to ``max_in_flight`` settles are signed and sent before the first
+    of them is mined (their nonces in a row; each batch planned on the node's pending block, where
+    the ones before it already stand); 1: one at a time. The liquidator reads the books of the
+    accounts that traded at most every ``liquidation_interval`` seconds, once per new block, and sends at most
+    ``max_liquidations`` closes a look. A settle waiting for its confirmations on a node whose head
+    has not moved for ``mine_after`` seconds asks the node for an empty block (``evm_mine``), once
+    the node allows it: a node that mines only on demand (a stock anvil, hardhat's default) has no
+    other block coming; a node that refuses the method is never asked again (0: never ask). The
+    toxicity model, which learns at the samples, is journaled at most every ``model_checkpoint``
+    seconds (a restart resumes from the last one).
     """
 
     confirmations: int = integer(2, 1, 10_000, unit="blocks")
     loop_interval: float = number(1.0, 0.001, 60.0, unit="seconds")  # idle wait; /healthz allows 5x
-    batch_wait: float = number(0.02, 0.0, 10.0, unit="seconds")  # after new orders, gather more this long
+    batch_wait: float = number(0.02, 0.0, 10.0, unit="seconds")  # gather more orders this long before a batch
     receipt_poll: float = number(0.002, 0.0001, 5.0, unit="seconds")
     receipt_wait: float = number(2.0, 0.0, 600.0, unit="seconds")  # one iteration waits this long for a receipt
     replace_after: float = number(30.0, 0.05, 86_400.0, unit="seconds")
@@ -76,6 +86,10 @@ class LoopParams(Declared):
     circuit_cooldown: float = number(1.0, 0.0, 3_600.0, unit="seconds")
     reorg_window: int = integer(64, 1, 100_000, unit="blocks")
     sample_interval: float = number(1.0, 0.0, 3_600.0, unit="seconds")
+    liquidation_interval: float = number(1.0, 0.0, 3_600.0, unit="seconds")  # the liquidator looks at most this often
+    mine_after: float = number(1.0, 0.0, 3_600.0, unit="seconds")  # 0: never ask the node for a block
+    max_in_flight: int = integer(4, 1, 64, unit="transactions")  # settles signed and not mined at once
+    max_liquidations: int = integer(10, 1, 1_000, unit="closes")  # sent at most per look
     model_checkpoint: float = number(
         10.0, 0.0, 86_400.0, unit="seconds"
     )  # the toxicity model journaled at most this often

@@ -5,6 +5,8 @@
     DefiIntError
     └── BotError                     anything the bot service refuses or cannot do
         ├── ApiRejection             a request refused: .code (machine-readable), .status (HTTP), .message
+        ├── KeeperConflict           another keeper or journal settles for this deployment with this
+        │                            keeper's key, or this journal lacks what the chain holds (exit 2)
         └── JournalError             the journal refuses a transition or cannot be opened
             ├── JournalVersionError  the file was written by a newer schema than this code knows
             └── OrderInFlight        an order is in a settle transaction that is not final yet
@@ -38,6 +40,12 @@ class ApiRejection(BotError):
         self.status = reason.status
         self.message = message
         super().__init__(f"{reason.code}: {message}")
+
+
+class KeeperConflict(BotError):
+    """One keeper per journal and per deployment: another process holds the journal, another journal
+    settles with this keeper's key, or this journal lacks what the chain holds. The keeper refuses to
+    run (the command exits 2); the message says what was found and what to do."""
 
 
 class JournalError(BotError):

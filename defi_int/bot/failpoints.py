@@ -8,6 +8,10 @@ does nothing but count. The points, in the order a batch passes them::
 
     after_planned  after_signed  after_sent  after_mined  before_reconciled
 
+and a liquidation (``bot.liquidating``; it is reconciled like a settle, at ``before_reconciled``)::
+
+    after_liquidation_planned  after_liquidation_signed  after_liquidation_sent  after_liquidation_mined
+
 Nothing is cleaned up on the way down: that is the point.
 """
 
@@ -19,6 +23,9 @@ from collections import Counter
 
 ENV = "DEFI_INT_FAILPOINTS"
 POINTS = ("after_planned", "after_signed", "after_sent", "after_mined", "before_reconciled")
+LIQUIDATION_POINTS = (
+    "after_liquidation_planned", "after_liquidation_signed", "after_liquidation_sent", "after_liquidation_mined",
+)  # fmt: skip
 
 _hits: Counter[str] = Counter()
 
@@ -28,8 +35,9 @@ def parse(text: str) -> dict[str, int]:
     armed = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, _, count = part.partition("=")
-        if name not in POINTS or not count.isdigit() or int(count) < 1:
-            raise ValueError(f"{ENV}: {part!r} is not <point>=<hit> with a point of {', '.join(POINTS)}")
+        if name not in (*POINTS, *LIQUIDATION_POINTS) or not count.isdigit() or int(count) < 1:
+            known = ", ".join((*POINTS, *LIQUIDATION_POINTS))
+            raise ValueError(f"{ENV}: {part!r} is not <point>=<hit> with a point of {known}")
         armed[name] = int(count)
     return armed
 

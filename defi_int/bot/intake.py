@@ -12,6 +12,7 @@ journal. In this order, so that each refusal names the first thing wrong and cos
 5. a listed market, size > 0, not expired at the chain's time (the keeper's)
                                                            → ``unknown_market``, ``empty_order``, ``expired``
 6. the trader's rate limit                                 → ``rate_limited``
+   the trader's free margin carries the order (``margin``)  → ``insufficient_margin``
 7. the receipt: the keeper's quote for the order's size on the latest published snapshot
 8. journaled with its receipt (group commit: concurrent requests share one transaction, and each
    answer waits for its commit); a live order on the same nonce → ``duplicate``; the resting cap → ``resting_cap``
@@ -19,6 +20,8 @@ journal. In this order, so that each refusal names the first thing wrong and cos
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 
 from eth_utils.address import to_checksum_address
@@ -28,7 +31,7 @@ from defi_int.bot.errors import ApiRejection, JournalError, OrderInFlight
 from defi_int.bot.journal import Admission, OrderRecord
 from defi_int.bot.models import CancelRequest, DomainIn, OrderMessage, OrderSubmission
 from defi_int.bot.state import BotState
-from defi_int.exceptions import OrderRejected
+from defi_int.exceptions import DefiIntError, OrderRejected
 from defi_int.keeper.book import Receipt
 from defi_int.keeper.intake import check_admissible, verify_signature
 from defi_int.keeper.quote import quote, receipt
@@ -36,6 +39,8 @@ from defi_int.orders.eip712 import NAME, VERSION, Domain
 from defi_int.orders.model import Order
 from defi_int.orders.signing import recover_signer
 from defi_int.reasons import Reason
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,14 @@ def submit_order(state: BotState, body: OrderSubmission) -> Submitted:
     checked = verify_order(state, body)
     if isinstance(checked, Submitted):
         return checked
+    margin = state.margin
+    if margin is not None:
+        order = checked[0]
+        if not margin.fresh(order.trader):
+            _load(state, order.trader)
+        if margin.refusal(order) is not None and margin.needs_second_look(order.trader):
+            _load(state, order.trader)
+        margin.check(order)
     return _admitted(state, checked[0], state.intake.add(*checked, receipt_of(state, checked[0])))
 
 
@@ -59,7 +72,24 @@ async def submit_order_async(state: BotState, body: OrderSubmission) -> Submitte
     checked = verify_order(state, body)
     if isinstance(checked, Submitted):
         return checked
+    margin = state.margin
+    if margin is not None:  # a trader's book is read off the event loop, and only when the cache is old
+        order = checked[0]
+        if not margin.fresh(order.trader):
+            await asyncio.get_running_loop().run_in_executor(None, _load, state, order.trader)
+        if margin.refusal(order) is not None and margin.needs_second_look(order.trader):
+            await asyncio.get_running_loop().run_in_executor(None, _load, state, order.trader)
+        margin.check(order)
     return _admitted(state, checked[0], await state.intake.add_async(*checked, receipt_of(state, checked[0])))
+
+
+def _load(state: BotState, trader: str) -> None:
+    """Reads a trader's book for the margin check; a node that fails leaves the check to the chain."""
+    assert state.margin is not None
+    try:
+        state.margin.load(trader)
+    except DefiIntError as exc:
+        _log.warning("margin of %s not read (%s); the chain will judge its orders", trader, str(exc).splitlines()[0])
 
 
 def verify_order(state: BotState, body: OrderSubmission) -> tuple[Order, bytes, bytes] | Submitted:

@@ -1,8 +1,9 @@
 """The operator's keys: from the environment or a key file, never from a command-line flag.
 
-``load_account(role, key_file)`` gives the ``LocalAccount`` of ``role`` (``owner`` or ``keeper``):
-``DEFI_INT_OWNER_KEY`` / ``DEFI_INT_KEEPER_KEY`` when set, else the key file's ``owner_key`` /
-``keeper_key`` (a TOML file readable by its owner only, like an ssh key: ``chmod 600``). Every
+``load_account(role, key_file)`` gives the ``LocalAccount`` of ``role`` (``owner``, ``keeper``, or
+``trader`` for ``defi-int order``): ``DEFI_INT_OWNER_KEY`` / ``DEFI_INT_KEEPER_KEY`` /
+``DEFI_INT_TRADER_KEY`` when set, else the key file's ``owner_key`` / ``keeper_key`` / ``trader_key``
+(a TOML file readable by its owner only, like an ssh key: ``chmod 600``). Every
 problem is one ``ConfigError`` line naming the variable or the file, never the key.
 """
 
@@ -18,7 +19,7 @@ from eth_account.signers.local import LocalAccount
 
 from defi_int.exceptions import ConfigError
 
-ROLES = ("owner", "keeper")
+ROLES = ("owner", "keeper", "trader")
 
 
 def env_name(role: str) -> str:
@@ -60,7 +61,8 @@ def _from_file(path: Path, role: str) -> str | None:
         raise ConfigError(f"--key-file {path}: readable by others; keys must be private (chmod 600 {path})")
     unknown = sorted(set(raw) - {f"{r}_key" for r in ROLES})
     if unknown:
-        raise ConfigError(f"--key-file {path}: unknown key {unknown[0]!r} (known: owner_key, keeper_key)")
+        known = ", ".join(f"{r}_key" for r in ROLES)
+        raise ConfigError(f"--key-file {path}: unknown key {unknown[0]!r} (known: {known})")
     value = raw.get(f"{role}_key")
     if value is not None and not isinstance(value, str):
         raise ConfigError(f"--key-file {path}: {role}_key must be a string")

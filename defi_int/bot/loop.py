@@ -7,14 +7,17 @@ then ``iterate()`` until stopped (``run``). One iteration::
       ▼
     intake          the API's new orders and cancels, from the journal's change feed, into the
       ▼             keeper's book (a cache of the journal's live orders; evictions journaled)
-    events          on-chain cancels close orders, hedges are booked, unknown fills counted
-      ▼
-    confirm         settles ``confirmations`` deep: confirmed, reconciled, cursor moved
-      ▼
+    events          on-chain cancels close orders, hedges, funding and liquidations are booked,
+      ▼             unknown fills counted (this key's: another journal, the keeper stops)
+    confirm         settles ``confirmations`` deep: confirmed, reconciled, cursor moved; a head
+      ▼             that stands still while one waits: an empty block asked for (``evm_mine``)
     open settles    anything signed and not mined: landed? booked : lost? dropped : resent /
-      │             replaced / cancelled. While one is open nothing new is signed (one nonce at a time)
+      │             replaced / cancelled. With ``max_in_flight`` of them open nothing new is signed
       ▼
-    batch           expire; select (marketable first, price, time) ; snapshot (one read) ;
+    liquidator      ``Keeper.liquidate`` on the accounts that traded (``bot.liquidating``: each close
+      ▼             journaled through the settle stages), at most every ``liquidation_interval``
+    batch           expire; select (marketable first, price, time) ; snapshot (one read, at the
+      │             node's pending block: the settles in flight stand there) ;
       │             breakers (publish) ; prune ; plan with the breakers' gates (and its
       │             counterfactual re-match, journaled with a batch that settles) ; validate ; trim by
       │             simulating on the node ; reasons for what rests ;
@@ -24,11 +27,12 @@ then ``iterate()`` until stopped (``run``). One iteration::
                     desk's books are sampled for the report and the drawdown breaker
 
 Fail points (``failpoints``) mark the journal stages a crash test kills at. ``resume()`` is the
-restart: nonces from the node and the journal, the head watch seeded with the journal's recent
-blocks (a reorg while the keeper was down is found at the first look), the book reloaded with
-the orders in flight marked so, and the open settles left to the first ``advance`` (planned:
-dropped; signed or sent: found mined, sent again, or their nonce found taken). Nothing is ever
-signed for fills that are in flight.
+restart: the head watch seeded with the journal's recent blocks (a reorg while the keeper was down
+is found at the first look), the chain's transactions of this key that the journal lacks refused or
+taken in (``recovery``), nonces from the node and the journal, the book reloaded with the orders
+in flight marked so, and the open settles left to the first ``advance`` (planned: dropped; signed
+or sent: found mined, sent again, or their nonce found taken). Nothing is ever signed for fills
+that are in flight.
 """
 
 from __future__ import annotations
@@ -41,30 +45,35 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from defi_int.bot import failpoints
-from defi_int.bot.breakers import BreakerBoard
+from defi_int.bot import failpoints, recovery
+from defi_int.bot.breakers import KILL_SWITCH, BreakerBoard
 from defi_int.bot.config import ServiceConfig
+from defi_int.bot.errors import KeeperConflict
 from defi_int.bot.journal import Journal, OrderRecord, Sample
+from defi_int.bot.liquidating import JournaledVenue, LiquidationFailed, LiquidationPending
+from defi_int.bot.logs import fields
+from defi_int.bot.recovery import Recovered
 from defi_int.bot.settling import Settlements
 from defi_int.bot.snapshot import DeskSnapshot
 from defi_int.bot.state import BotState
-from defi_int.bot.txmanager import TxManager
+from defi_int.bot.txmanager import Landed, TxManager
 from defi_int.chain.deploy import System
 from defi_int.chain.node import Block
-from defi_int.chain.rpc import RpcNode
-from defi_int.chain.venue import ChainVenue
+from defi_int.chain.rpc import RpcError, RpcNode
 from defi_int.chain.views import check_invariants, ledger_accounts, market_and_accounts
 from defi_int.exceptions import ChainError, DefiIntError, OrderRejected
 from defi_int.keeper.book import BookEntry, OrderBook
-from defi_int.keeper.hedging import hedge_order
+from defi_int.keeper.hedging import HedgeOrder, hedge_order
 from defi_int.keeper.keeper import Keeper, KeeperState, Rejection
 from defi_int.keeper.matching import Gate
 from defi_int.keeper.toxicity.models import Prediction, ToxicityConfig, ToxicityStateError
 from defi_int.keeper.toxicity.scorer import Scorer
 from defi_int.keeper.trace import Plan
 from defi_int.keeper.venue import MarketState, Snapshot
+from defi_int.market.ledger import INSURANCE_FUND
 from defi_int.metrics.pnl import value
 from defi_int.reasons import Reason
+from defi_int.types import ONE
 
 _log = logging.getLogger(__name__)
 
@@ -83,16 +92,16 @@ class Progress:
 class KeeperLoop:
     """See the module docstring."""
 
-    def __init__(self, state: BotState, system: System, node: RpcNode, *, start_block: int) -> None:
+    def __init__(
+        self, state: BotState, system: System, node: RpcNode, *, start_block: int, recover: bool = False
+    ) -> None:
         self.state = state
         self.config: ServiceConfig = state.config
         self.params = state.config.loop
         self.journal = state.journal
         self.system = system
         self.node = node
-        self.venue = ChainVenue(system, clock=time.time)
         keeper_config = state.config.keeper
-        self.keeper = Keeper(self.venue, keeper_config)
         self.txm = TxManager(
             node,
             system.keeper_account,
@@ -101,6 +110,8 @@ class KeeperLoop:
             self.params,
             on_event=state.metrics.loop_event,
         )
+        self.venue = JournaledVenue(system, self.journal, self.txm, lambda s, landed: self.settlements.book(s, landed))
+        self.keeper = Keeper(self.venue, keeper_config)
         self.settlements = Settlements(
             system,
             self.venue,
@@ -120,6 +131,17 @@ class KeeperLoop:
         self._published_at = 0.0
         self._step = 0
         self._markets = tuple(self.config.markets)
+        self._looked_block = -1  # the liquidator's last look: the head then, and when
+        self._looked_at = 0.0
+        self._noted: dict[bytes, tuple[Reason, str]] = {}  # the reason the journal holds, per order the loop noted
+        self._traded: dict[str, None] = {}  # the accounts the liquidator watches, in the order they first traded
+        self._traded_row = 0  # the last fill row they were read up to
+        self._traded_reorgs = 0
+        self.recover = recover
+        self.recovered: Recovered | None = None
+        self._head_seen = (-1, 0.0)  # the head's number and when the loop first saw it
+        self._mines: bool | None = None  # whether the node mines on request (None: not asked yet)
+        self._full = False  # the last batch selected as many orders as a batch takes
         self._checkpointed_at = float("-inf")
 
     # ------------------------------------------------------------------ start and run
@@ -130,6 +152,7 @@ class KeeperLoop:
         head = self._head()
         self.settlements.seed(head)
         self.settlements.check_head(head)
+        self._check_chain(head)
         self.txm.resync()
         records = journal.live_orders(include_in_flight=True)
         in_flight = {f.digest for f in journal.orders_in_flight()}
@@ -149,6 +172,20 @@ class KeeperLoop:
         self._sample(head, force=True)
         self.record_invariants()
         _log.info("resumed: %d live orders (%d in flight), head %d", len(entries), len(in_flight), head.number)
+
+    def _check_chain(self, head: Block) -> None:
+        """One keeper per deployment (``bot.recovery``): this key's transactions the journal lacks are
+        refused, or taken in with ``recover``."""
+        cursor = self.journal.cursor("scanned")
+        start = cursor.block + 1 if cursor is not None else self.settlements.start_block
+        found = recovery.foreign(self.system, self.node, self.journal, start, head.number)
+        if not found:
+            return
+        if not self.recover:
+            raise recovery.refusal(found, self.journal, self.system.keeper_account.address)
+        self.recovered = recovery.adopt(self.system, self.node, self.journal, found, self.settlements.book)
+        for line in self.recovered.lines():
+            _log.warning("%s", line)
 
     def _scorer(self) -> Scorer:
         scorer = restore_scorer(self.journal, self.config.keeper.toxicity)
@@ -176,6 +213,8 @@ class KeeperLoop:
         """One iteration with its errors handled; returns how long to wait before the next."""
         try:
             wait = self.iterate()
+        except KeeperConflict:
+            raise  # another keeper settles with this key: this one stops (exit 2)
         except ChainError as exc:  # the node: unreachable, the circuit open, a call refused
             self.progress.node_errors += 1
             self.state.node_status(False, str(exc).splitlines()[0])
@@ -202,23 +241,33 @@ class KeeperLoop:
         self.state.node_status(True, f"head {head.number} at {head.timestamp}")
         self._follow_intake()
         self.settlements.scan(head)
-        self.settlements.confirm(head)
+        if self.settlements.confirm(head):
+            self._mine_if_stalled(head)
         if self.txm.hedge is not None:
             self.txm.advance_hedge()
             if self.txm.hedge is not None:
                 return self.params.receipt_poll * 10
-        if self.settlements.advance():
+        open_settles = self.settlements.advance()
+        if open_settles >= self.params.max_in_flight:
             return self.params.receipt_poll * 10
+        self.venue.read_at = "pending" if open_settles else "latest"  # the settles in flight stand on pending
+        if self._liquidate(head):
+            return 0.0
         if self._batch(head):
             self._sample(head)
-            return 0.0
+            # a full batch: the next at once; else gather what arrives for ``batch_wait`` (fewer, fuller settles)
+            return 0.0 if self._full else self.params.batch_wait
         self._hedge()
         self._sample(head)
         return self.params.loop_interval
 
     def finish(self) -> None:
-        """A graceful stop: the markets sampled and the ledger invariants recorded for the report."""
+        """A graceful stop: what landed booked, the events scanned to the head, the markets sampled there
+        and the ledger invariants recorded, so the report's last point has every event before it."""
+        self.settlements.advance()
         head = self._head()
+        self.settlements.check_head(head)
+        self.settlements.scan(head)
         self._sample(head, force=True)
         if self.keeper.config.toxicity.model != "none":
             self.checkpoint_model()
@@ -312,6 +361,7 @@ class KeeperLoop:
                 self.journal.reject_order(digest, why.reason, why.detail)
         if resting:
             self.journal.note_reasons(resting)
+            self._noted.update(resting)
             self.sync_orders(resting)  # back in the book: the next batch tries again
 
     # ------------------------------------------------------------------ a batch
@@ -323,6 +373,7 @@ class KeeperLoop:
         for digest in self.journal.expire_orders(now):
             keeper.book.remove(digest)
         selected = keeper.select()
+        self._full = len(selected) >= keeper.capacity()
         if not selected:
             if time.monotonic() - self._published_at >= self.params.loop_interval:
                 self._publish(keeper.snapshot([]), record=False)
@@ -360,7 +411,8 @@ class KeeperLoop:
         failpoints.hit("after_sent")
         self.progress.batches += 1
         self.progress.fills += len(accepted)
-        landed = self.txm.wait(settle)
+        pipelined = self.params.max_in_flight > 1  # plan the next batch now; the next iterations book this one
+        landed = self.txm.wait(settle, 0.0 if pipelined else None)
         if landed is not None:
             self.settlements.book(settle, landed)
         return True
@@ -373,11 +425,63 @@ class KeeperLoop:
         """Journals the batch's trace of every order it saw, and for those it does not fill whole the
         reason the trace records (``GET /v1/orders/{digest}`` shows both)."""
         self.journal.note_traces(plan.traces)
-        reasons = {
-            digest: (trace.reason, trace.detail) for digest, trace in plan.traces.items() if trace.reason is not None
-        }
+        reasons = {}
+        for digest, trace in plan.traces.items():
+            if trace.reason is not None and self._noted.get(digest) != (trace.reason, trace.detail):
+                reasons[digest] = (trace.reason, trace.detail)  # else the journal holds it already: no write
         if reasons:
             self.journal.note_reasons(reasons)
+            self._noted.update(reasons)
+        if len(self._noted) > 2 * len(self.keeper.book) + 1_000:
+            self._noted = {d: r for d, r in self._noted.items() if d in self.keeper.book}
+
+    def _mine_if_stalled(self, head: Block) -> None:
+        """A settle waits for confirmations and the head has not moved for ``mine_after`` seconds: asks the
+        node for an empty block, if it mines on request (a node that refuses is not asked again)."""
+        now = time.monotonic()
+        if head.number != self._head_seen[0]:
+            self._head_seen = (head.number, now)
+            return
+        if self._mines is False or not self.params.mine_after or now - self._head_seen[1] < self.params.mine_after:
+            return
+        try:
+            self.node.mine()
+        except RpcError as exc:
+            self._mines = False
+            _log.info("the node does not mine on request (%s): settles wait for its own blocks", exc.message)
+            return
+        if self._mines is None:
+            _log.info("the node mines only on demand: an empty block after %g s waiting for confirmations",
+                      self.params.mine_after)  # fmt: skip
+        self._mines = True
+        self._head_seen = (head.number, now)
+
+    # ------------------------------------------------------------------ the liquidator
+
+    def _liquidate(self, head: Block) -> bool:
+        """``Keeper.liquidate`` on the accounts the journal knows traded (``bot.liquidating``), at most
+        every ``liquidation_interval`` and once per new block; True when a close went out."""
+        now = time.monotonic()
+        if head.number == self._looked_block or now - self._looked_at < self.params.liquidation_interval:
+            return False
+        self._looked_block, self._looked_at = head.number, now
+        if self.state.board().trip(KILL_SWITCH) is not None:
+            return False
+        if self.settlements.counters.reorgs != self._traded_reorgs:  # rows were unbooked: read them all again
+            self._traded, self._traded_row = {}, 0
+            self._traded_reorgs = self.settlements.counters.reorgs
+        new, self._traded_row = self.journal.traded_accounts(self._traded_row)
+        self._traded.update(dict.fromkeys(new))
+        if not self._traded:
+            return False
+        try:
+            receipts = self.keeper.liquidate(list(self._traded), limit=self.params.max_liquidations)
+        except LiquidationPending:
+            return True
+        except LiquidationFailed as exc:
+            _log.warning("%s", exc)
+            return True
+        return bool(receipts)
 
     # ------------------------------------------------------------------ hedging, sampling
 
@@ -400,7 +504,23 @@ class KeeperLoop:
             landed = self.txm.send_call(self.venue.hedge_call(order))
             if landed is not None and not landed.receipt.status:
                 _log.warning("hedge of %d on market %d reverted (the pool moved past its slippage)", order.size, market)
-            return  # one transaction at a time
+            elif landed is not None:
+                self._hedge_line(order, landed)
+            return  # one hedge at a time
+
+    def _hedge_line(self, order: HedgeOrder, landed: Landed) -> None:
+        receipt = landed.receipt
+        quote = self.venue.hedge_quote(receipt)
+        unit = 10**self.system.params.decimals
+        _log.info(
+            "hedge: the desk %s %g in market %d on the AMM for %s tokens (limit %s), gas %s, block %d; tx 0x%s",
+            "bought" if order.is_buy else "sold", order.size / ONE, order.market, f"{quote / unit:,.6f}",
+            f"{order.limit_quote / unit:,.6f}", f"{receipt.gas_used:,}", receipt.block_number,
+            receipt.transaction_hash.hex(),
+            extra=fields(event="hedge", market=order.market, is_buy=order.is_buy, size=str(order.size), quote=quote,
+                         gas=receipt.gas_used, block=receipt.block_number,
+                         tx="0x" + receipt.transaction_hash.hex()),
+        )  # fmt: skip
 
     def _sample(self, head: Block, *, force: bool = False) -> None:
         due = time.monotonic() - self._sampled_at >= self.params.sample_interval
@@ -408,7 +528,8 @@ class KeeperLoop:
             return
         system = self.system
         desk, fees = system.desk, system.fee_recipient
-        states, books = market_and_accounts(system, [desk, fees], now=max(head.timestamp, int(time.time())))
+        now = max(head.timestamp, int(time.time()))
+        states, books = market_and_accounts(system, [desk, fees, INSURANCE_FUND], now=now, block=head.number)
         price_scale = system.params.price_scale
         samples = []
         for market, state in sorted(states.items()):
@@ -416,7 +537,7 @@ class KeeperLoop:
             samples.append(
                 Sample(
                     self._step, market, head.number, head.hash, head.timestamp, state.oracle_price, mid,
-                    state.inventory, books[desk].cash, books[fees].cash,
+                    state.inventory, books[desk].cash, books[fees].cash, books[INSURANCE_FUND].cash,
                 )
             )  # fmt: skip
         self.journal.record_samples(samples)

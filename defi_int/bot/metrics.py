@@ -4,13 +4,18 @@ Two kinds of series:
 
 - read at scrape time from the journal and the state (``_Collector``), so they are right after a
   restart: ``defi_int_orders{status}``, ``defi_int_fills_booked{venue}``,
-  ``defi_int_journal_backlog{kind}``, ``defi_int_inventory{market}`` (base units, 1e18),
-  ``defi_int_oracle_age_seconds{market}``, ``defi_int_breaker_open{breaker,market}`` (1 open,
+  ``defi_int_journal_backlog{kind}``, ``defi_int_inventory{market}`` and
+  ``defi_int_inventory_cap{market}`` (base units, 1e18), ``defi_int_oracle_age_seconds{market}``,
+  ``defi_int_desk_equity`` (collateral units), ``defi_int_breaker_open{breaker,market}`` (1 open,
   0 closed; ``market=""`` for desk-wide breakers) and ``defi_int_loop_age_seconds``;
 - observed as they happen, fed by the loop and the API: ``defi_int_settle_latency_seconds``
   (histogram, first signature to confirmation), ``defi_int_gas_per_fill`` (histogram),
   ``defi_int_rpc_errors_total{method}``, ``defi_int_api_rejections_total{code}`` and
-  ``defi_int_loop_events_total{event}`` (reorgs, replacements, cancels, failed or dropped settles).
+  ``defi_int_loop_events_total{event}`` (reorgs, replacements, cancels, failed or dropped settles,
+  liquidations, unexpected fills ...).
+
+The Grafana dashboard and the Prometheus alert rules shipped in ``ops/`` name only these series (a
+test holds them to it).
 """
 
 from __future__ import annotations
@@ -68,8 +73,8 @@ class BotMetrics:
         )
         self.loop_events = Counter(
             "defi_int_loop_events",
-            "What the loop met: reorg, replacement, cancel, rebroadcast, settle_failed, settle_dropped, "
-            "unexpected_fill, plan_mismatch.",
+            "What the loop met: reorg, replacement, cancel, rebroadcast, gap_filler, settle_failed, "
+            "settle_dropped, unexpected_fill, plan_mismatch, liquidation, liquidation_failed.",
             ["event"],
             registry=self.registry,
         )
@@ -146,14 +151,21 @@ class _Collector(Collector):
         snapshot, board = self.live.snapshot(), self.live.board()
         markets = sorted(snapshot.markets) if snapshot is not None else list(self.markets)
         inventory = GaugeMetricFamily("defi_int_inventory", "The desk's position (1e18 base units).", labels=["market"])
+        cap = GaugeMetricFamily("defi_int_inventory_cap", "The desk's inventory cap (1e18 units).", labels=["market"])
         age = GaugeMetricFamily("defi_int_oracle_age_seconds", "Age of the oracle price.", labels=["market"])
+        equity = GaugeMetricFamily("defi_int_desk_equity", "The desk's cash plus its positions at the oracle (units).")
         if snapshot is not None:
             for m in markets:
                 state = snapshot.markets[m]
                 inventory.add_metric([str(m)], float(state.inventory))
+                cap.add_metric([str(m)], float(state.inventory_cap))
                 age.add_metric([str(m)], float(state.oracle_age(snapshot.time)))
+            if snapshot.equity is not None:
+                equity.add_metric([], float(snapshot.equity))
         yield inventory
+        yield cap
         yield age
+        yield equity
         breakers = GaugeMetricFamily(
             "defi_int_breaker_open", "Circuit breakers: 1 open, 0 closed.", labels=["breaker", "market"]
         )

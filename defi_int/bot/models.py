@@ -19,6 +19,9 @@ Address = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{40}$"), Fiel
 Bytes32 = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{64}$"), Field(description="32 bytes, hex")]
 Signature = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{130}$"), Field(description="65 bytes r|s|v, hex")]
 Side = Literal["buy", "sell"]
+OrderStatus = Literal["resting", "partially_filled", "filled", "cancelled", "expired", "rejected"]
+#: ``GET /v1/orders?status=``: a status, or ``live`` (resting or partially filled).
+StatusFilter = Literal["resting", "partially_filled", "filled", "cancelled", "expired", "rejected", "live"]
 
 #: One line per pattern, for error messages that say what was expected.
 PATTERN_MEANING = {
@@ -171,7 +174,7 @@ class OrderOut(_Strict):
     """``GET /v1/orders/{digest}``."""
 
     digest: Bytes32
-    status: Literal["resting", "partially_filled", "filled", "cancelled", "expired", "rejected"]
+    status: OrderStatus
     order: OrderMessage
     filled: Uint
     remaining: Uint
@@ -182,6 +185,25 @@ class OrderOut(_Strict):
     score: ScoreOut | None = Field(description="the toxicity model's score at intake (null: no model)")
     fills: list[LegOut]
     history: list[EventOut]
+
+
+class OrderSummaryOut(_Strict):
+    """One of a trader's orders (``GET /v1/orders``): ``GET /v1/orders/{digest}`` has its fills and history."""
+
+    digest: Bytes32
+    status: OrderStatus
+    order: OrderMessage
+    filled: Uint
+    remaining: Uint
+    reason: ReasonOut | None
+    receivedAt: float
+
+
+class OrdersOut(_Strict):
+    """``GET /v1/orders?trader=&status=``: a trader's orders, the latest received first."""
+
+    trader: Address
+    orders: list[OrderSummaryOut]
 
 
 class CancelRequest(_Strict):

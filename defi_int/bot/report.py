@@ -9,8 +9,12 @@ files, columns and summary keys are the simulator's:
 - time series: one point per market per sample (oracle, AMM mid, the desk's inventory and cash;
   the index price is the oracle's, a live market has no path);
 - desk events, in chain order up to the last sample: the marks of every sample, the internal legs
-  (the desk on the other side), their fees, and the hedges; the PnL walk starts at the first
-  sample and ends at the last, so its residual is 0 when nothing else moved the desk's books;
+  (the desk on the other side), their fees, the hedges, the desk's funding (its words of the
+  Vault's ``FundingSettled``) and the positions it took in liquidations (anyone's: cash moved as
+  the Vault moves it); the PnL walk starts at the first sample and ends at the last, so its
+  residual is 0 when nothing else moved the desk's books (an owner's deposit or withdrawal would);
+- liquidations: every ``Liquidated`` booked, with the keeper's liquidation gas and the insurance
+  fund at the last sample;
 - counts from the orders' statuses and rejection reasons, settle and hedge transactions and gas,
   and the invariants the loop last recorded (at its last start or graceful stop);
 - for the execution-quality section and its audits (``metrics.transparency``): every order with
@@ -30,10 +34,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
-from defi_int.bot.journal import Journal, LegRecord, OrderRecord
+from defi_int.bot.journal import Journal, LegRecord, LiquidationBooked, OrderRecord
 from defi_int.exceptions import ConfigError
 from defi_int.keeper.quote import order_log
-from defi_int.metrics.records import BookState, DeskEvent, Hedge, OrderLog, OrderStatus, RunResult, TimePoint
+from defi_int.market.ledger import notional
+from defi_int.metrics.records import (
+    BookState,
+    DeskEvent,
+    Hedge,
+    LiquidationRecord,
+    OrderLog,
+    OrderStatus,
+    RunResult,
+    TimePoint,
+)
 from defi_int.metrics.report import check_report_dir, write_report
 from defi_int.params import KeeperParams
 
@@ -95,7 +109,8 @@ def journal_result(journal: Journal) -> tuple[RunResult, dict[str, Any]]:
         for s in samples
     ]  # fmt: skip
     result.start, result.end = _book(samples, steps[0]), _book(samples, steps[-1])
-    result.desk_events = _desk_events(journal, samples, step_of, last_block, steps[0])
+    desk = str(deployment["contracts"]["Vault"])
+    result.desk_events = _desk_events(journal, samples, step_of, last_block, steps[0], desk, result.price_scale)
     counts = journal.status_counts()
     result.orders_total = sum(counts.values())
     result.orders_filled = len({f.order_digest for f in result.fills})
@@ -104,6 +119,9 @@ def journal_result(journal: Journal) -> tuple[RunResult, dict[str, Any]]:
     result.orders_open = counts["resting"] + counts["partially_filled"]
     result.rejections = journal.rejection_counts()
     result.settle_transactions, result.settle_gas = journal.settle_totals()
+    result.liquidations = [_liquidation(x, step_of(x.block_number)) for x in journal.liquidations()]
+    _, result.liquidation_gas = journal.liquidation_totals()
+    result.insurance_fund = next(s.insurance_cash for s in reversed(samples))
     hedges = journal.hedges()
     result.hedge_transactions = len(hedges)
     result.hedge_gas = sum(h.gas for h in hedges)
@@ -153,8 +171,11 @@ def _book(samples: list[Any], step: int) -> BookState:
     )
 
 
-def _desk_events(journal: Journal, samples: list[Any], step_of: Any, last_block: int, first: int) -> list[DeskEvent]:
-    """Marks, internal legs, fees and hedges in chain order, from the first sample to the last."""
+def _desk_events(
+    journal: Journal, samples: list[Any], step_of: Any, last_block: int, first: int, desk: str, price_scale: int
+) -> list[DeskEvent]:
+    """Marks, internal legs, fees, hedges, the desk's funding and liquidations in chain order, from the
+    first sample to the last."""
     first_block = min(s.block_number for s in samples if s.step == first)
     timed: list[tuple[int, int, int, DeskEvent]] = []
     for s in samples:
@@ -177,8 +198,26 @@ def _desk_events(journal: Journal, samples: list[Any], step_of: Any, last_block:
         cash = -hedge.quote if hedge.is_buy else hedge.quote
         event = DeskEvent(step_of(hedge.block_number), "hedge", hedge.market, base, cash, hedge.oracle_price)
         timed.append((hedge.block_number, 0, 2, event))
+    for charge in journal.funding(desk):
+        if first_block < charge.block_number <= last_block and charge.amount:
+            event = DeskEvent(step_of(charge.block_number), "funding", charge.market, 0, -charge.amount, 0)
+            timed.append((charge.block_number, 0, 3, event))
+    for taken in journal.liquidations():
+        if first_block < taken.block_number <= last_block and taken.to_desk:
+            long = taken.size > 0  # the desk takes the account's side, paying as the Vault rounds it
+            quote = notional(taken.to_desk, taken.mark, price_scale, is_buy=not long)
+            base, cash = (taken.to_desk, -quote) if long else (-taken.to_desk, quote)
+            event = DeskEvent(step_of(taken.block_number), "liquidation", taken.market, base, cash, taken.mark)
+            timed.append((taken.block_number, 0, 4, event))
     timed.sort(key=lambda item: item[:3])
     return [event for *_, event in timed]
+
+
+def _liquidation(x: LiquidationBooked, step: int) -> LiquidationRecord:
+    return LiquidationRecord(
+        step, x.block_number, x.account, "unknown", x.market, x.size, x.to_desk, x.to_amm, x.amm_quote, x.mark,
+        x.penalty, x.bad_debt, x.uncovered,
+    )  # fmt: skip
 
 
 def _fixed(text: str) -> int:

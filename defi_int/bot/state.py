@@ -21,6 +21,7 @@ import os
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import FrameType
@@ -29,6 +30,7 @@ from defi_int.bot.breakers import KILL_SWITCH, STALE_ORACLE, BreakerBoard, Trip,
 from defi_int.bot.config import ADMIN_TOKEN_ENV, ServiceConfig
 from defi_int.bot.journal import Journal
 from defi_int.bot.journal.groupcommit import GroupCommit
+from defi_int.bot.margin import MarginCheck
 from defi_int.bot.metrics import BotMetrics
 from defi_int.bot.ratelimit import RateLimiter
 from defi_int.bot.snapshot import DeskSnapshot
@@ -72,6 +74,10 @@ class BotState:
         self._board = BreakerBoard(() if kill is None else (Trip(KILL_SWITCH, None, kill),))
         self._board_at = self.started_at
         self.metrics = BotMetrics(journal, self, config.markets)
+        #: The recorded equity points of the drawdown window that may still be its peak, oldest (and
+        #: highest) first: reading the whole window from the journal every batch grew with the window.
+        self._peaks: deque[tuple[int, int]] | None = None
+        self.margin: MarginCheck | None = None  # intake's margin filter (the service gives it a chain reader)
 
     # ------------------------------------------------------------------ the loop's side
 
@@ -82,10 +88,17 @@ class BotState:
         the loop journals equity at its sampling cadence).
         """
         journal = self.journal
+        window_start = snapshot.time - self.config.breakers.drawdown_window
+        if self._peaks is None:  # the journal's window, read once; then kept here as points are recorded
+            self._peaks = deque()
+            for point in journal.equity_history(window_start):
+                self._push(point)
         if snapshot.equity is not None and record_equity:
             journal.record_equity(snapshot.time, snapshot.block, snapshot.equity)
-        window_start = snapshot.time - self.config.breakers.drawdown_window
-        history = journal.equity_history(window_start)
+            self._push((snapshot.time, snapshot.equity))
+        while self._peaks and self._peaks[0][0] < window_start:
+            self._peaks.popleft()
+        history = list(self._peaks)[:1]  # the window's peak is all the drawdown breaker reads
         board = evaluate_breakers(snapshot, history, self.config.breakers, kill_switch=journal.kill_switch())
         journal.record_breakers(board.trips)
         with self._lock:
@@ -95,6 +108,13 @@ class BotState:
                 self._board_at = self._published_at
             self._board = board
         return board
+
+    def _push(self, point: tuple[int, int]) -> None:
+        """Keeps the equity points that may still be a window's peak: each below a later one goes."""
+        assert self._peaks is not None
+        while self._peaks and self._peaks[-1][1] <= point[1]:
+            self._peaks.pop()
+        self._peaks.append(point)
 
     def orders_arrived(self) -> None:
         """The API journaled a new order or cancel: wakes the loop if it is waiting."""

@@ -8,12 +8,15 @@ arbitrageurs, and plays them in wall time, one scenario step every ``step_second
 2. an arbitrageur trades the AMM back toward it (``PerpAmm.swap``);
 3. every trader's orders are signed (EIP-712, in the deployment's domain) and POSTed to the
    keeper's API, by ``workers`` threads with kept-alive connections; an order expires
-   ``expiry_steps`` x the scenario's ``block_time`` seconds after the chain's time.
+   ``expiry_steps`` x the scenario's ``block_time`` seconds after the chain's time. A POST that gets
+   no answer (the keeper restarting, a dropped connection) is sent again, for up to
+   ``RETRY_SECONDS``: the API answers a repeat of an order with the same result.
 
 Traders and arbitrageurs are accounts derived from labels (as in ``defi-int run``), given ether by
 the node's unlocked account and margin by the owner (mint and deposit) once. Nonces start from the
 wall clock in microseconds, so runs never reuse one. Every request's outcome is counted by status
-and code (``TradersSummary``); the keeper's journal says what became of each order.
+and code (``TradersSummary``: accepted, refused by the keeper with its code, lost: never answered);
+the keeper's journal says what became of each order.
 """
 
 from __future__ import annotations
@@ -47,14 +50,19 @@ from defi_int.orders.signing import sign_digest
 from defi_int.sim.agents import InformedTraders, NoiseTraders, OrderIntent, arbitrage_trade
 from defi_int.sim.scenario import Scenario, load_scenario
 
+#: Seconds a POST that gets no answer (the keeper restarting, a dropped connection) is retried for.
+RETRY_SECONDS = 30.0
+LOST = "lost"
+
 
 @dataclass
 class TradersSummary:
-    """What the traders did: requests by outcome, oracle posts, arbitrage swaps, time."""
+    """What the traders did: orders by outcome, retries, oracle posts, arbitrage swaps, time."""
 
     steps: int = 0
     posted: int = 0
-    outcomes: Counter[str] = field(default_factory=Counter)  # "201", or the API's error code
+    outcomes: Counter[str] = field(default_factory=Counter)  # "201", the API's error code, or "lost"
+    retries: int = 0  # POSTs sent again after no answer
     oracle_posts: int = 0
     swaps: int = 0
     seconds: float = 0.0
@@ -64,12 +72,19 @@ class TradersSummary:
     def accepted(self) -> int:
         return self.outcomes.get("201", 0)
 
+    @property
+    def lost(self) -> int:
+        """Orders the keeper never answered, after ``RETRY_SECONDS`` of retries."""
+        return self.outcomes.get(LOST, 0)
+
     def line(self) -> str:
         rate = self.posted / self.seconds if self.seconds else 0.0
-        refused = ", ".join(f"{k} x{v}" for k, v in sorted(self.outcomes.items()) if k != "201") or "none"
+        refusals = {k: v for k, v in self.outcomes.items() if k not in ("201", LOST)}
+        refused = ", ".join(f"{k} x{v}" for k, v in sorted(refusals.items())) or "none"
         return (
             f"{self.steps} steps in {self.seconds:.1f} s: {self.posted} orders posted ({rate:.1f}/s), "
-            f"{self.accepted} accepted, refused: {refused}; {self.oracle_posts} oracle posts, {self.swaps} swaps"
+            f"{self.accepted} accepted, {sum(refusals.values())} refused by the keeper ({refused}), {self.lost} lost "
+            f"(never answered; {self.retries} retries); {self.oracle_posts} oracle posts, {self.swaps} swaps"
         )
 
 
@@ -80,12 +95,15 @@ class Poster:
     and the load generator shares the machine with the keeper it measures.
     """
 
-    def __init__(self, api: str, workers: int, summary: TradersSummary) -> None:
+    def __init__(
+        self, api: str, workers: int, summary: TradersSummary, *, retry_seconds: float = RETRY_SECONDS
+    ) -> None:
         parts = urlsplit(api)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or (443 if parts.scheme == "https" else 80)
         self.https = parts.scheme == "https"
         self.path = parts.path.rstrip("/") + "/v1/orders"
         self.summary = summary
+        self.retry_seconds = retry_seconds
         self.jobs: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.lock = threading.Lock()
         self.threads = [threading.Thread(target=self._work, daemon=True) for _ in range(workers)]
@@ -109,17 +127,27 @@ class Poster:
         connection = self._connect()
         headers = {"content-type": "application/json"}
         while (body := self.jobs.get()) is not None:
-            try:
-                connection.request("POST", self.path, json.dumps(body), headers)
-                response = connection.getresponse()
-                answer = json.loads(response.read())
-                created = response.status == 201
-                outcome = "201" if created else str(answer.get("code", response.status))
-                digest = answer.get("digest") if created else None
-            except (OSError, http.client.HTTPException, ValueError) as exc:
-                outcome, digest = f"transport:{type(exc).__name__}", None
-                connection.close()
-                connection = self._connect()
+            text = json.dumps(body)
+            deadline, pause = time.monotonic() + self.retry_seconds, 0.05
+            while True:
+                try:
+                    connection.request("POST", self.path, text, headers)
+                    response = connection.getresponse()
+                    answer = json.loads(response.read())
+                    created = response.status == 201
+                    outcome = "201" if created else str(answer.get("code", response.status))
+                    digest = answer.get("digest") if created else None
+                    break
+                except (OSError, http.client.HTTPException, ValueError):
+                    connection.close()
+                    connection = self._connect()
+                    if time.monotonic() + pause > deadline:
+                        outcome, digest = LOST, None
+                        break
+                    time.sleep(pause)  # the keeper may be restarting: the same POST gets the same answer
+                    pause = min(1.0, pause * 2)
+                    with self.lock:
+                        self.summary.retries += 1
             with self.lock:
                 self.summary.posted += 1
                 self.summary.outcomes[outcome] += 1

@@ -8,7 +8,10 @@ node, so a process killed anywhere leaves a journal the next one resumes from::
     send         eth_sendRawTransaction (again: harmless)    ──journal──▶ sent
     advance      one look at an unmined settle:
                    a receipt of any of its transactions      ──▶ Landed (the loop books it)
-                   its nonce mined by another transaction    ──▶ LOST   (the loop drops it)
+                   its nonce mined by another transaction    ──▶ LOST   (the loop drops it; only once
+                                                                 no receipt of its own came for
+                                                                 ``LOST_AFTER`` s and the node holds
+                                                                 none of its transactions in a block)
                    unknown to the node (a reorg, a crash before sending, a node restart):
                      still settles (the loop's simulation)   ──▶ rebroadcast the same raw bytes
                      would revert now                        ──▶ cancel: a no-op to itself at
@@ -18,10 +21,11 @@ node, so a process killed anywhere leaves a journal the next one resumes from::
 
 Nonces: the next one is the node's pending count, or one past the highest nonce of a journaled
 settle not mined yet, whichever is higher (``resync``, at start, after a reorg and after any error
-about nonces); the loop sends one transaction at a time, so a signed settle always holds the lowest
-nonce still open. Nonces below an open settle that nothing of ours holds any more (a hedge a reorg
-took away) are filled with no-ops. Hedges go through ``send_call``: signed, sent and awaited like a
-settle, not journaled (the ``Hedged`` event books them), replaced when stuck.
+about nonces); the loop keeps up to ``max_in_flight`` settles signed and not mined, their nonces in
+a row, and advances them lowest nonce first. Nonces below an open settle that nothing of ours holds
+any more (a hedge a reorg took away) are filled with no-ops. Hedges go through ``send_call``:
+signed, sent and awaited like a settle, not journaled (the ``Hedged`` event books them), replaced
+when stuck.
 
 Fees (EIP-1559): a tip from ``eth_maxPriorityFeePerGas`` and a cap of twice the latest base fee
 plus the tip, never above ``max_fee_gwei``; a replacement pays at least ``fee_bump_bps`` more of
@@ -54,6 +58,8 @@ TIP_SECONDS = 10.0
 LOST = "lost"
 #: Returned by ``advance`` for a settle still on its way.
 PENDING = "pending"
+#: Seconds a settle's nonce must stay mined without a receipt of its own before it is taken for lost.
+LOST_AFTER = 2.0
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,7 @@ class TxManager:
         self._tip: tuple[int, float] | None = None  # (the node's suggested tip, when asked)
         self.events: Counter[str] = Counter()  # replacement, cancel, rebroadcast, gap_filler
         self._on_event = on_event
+        self._taken: dict[int, float] = {}  # settle id -> when its nonce was first seen mined without its receipt
 
     # ------------------------------------------------------------------ nonces
 
@@ -207,7 +214,10 @@ class TxManager:
         mined = self.mined_count()
         if mined > nonce:
             found = self.landed(settle)  # mined between the two questions?
-            return found if found is not None else LOST
+            if found is not None:
+                return found
+            return LOST if self._lost(settle) else PENDING
+        self._taken.pop(settle.id, None)
         self._fill_gap(mined, nonce)
         if not self.node.knows_transaction(tx.tx_hash):
             if tx.cancel or can_land(settle):
@@ -220,6 +230,22 @@ class TxManager:
         if self._clock() - sent >= self.params.replace_after:
             self.replace(settle)
         return PENDING
+
+    def _lost(self, settle: SettleRecord) -> bool:
+        """The settle's nonce is mined and no receipt of its transactions is found: lost only once that
+        has held ``LOST_AFTER`` seconds and the node holds none of them in a block. A node updates an
+        account's nonce before it serves the block's receipts (anvil under load, a load-balanced RPC
+        answering from two backends): a settle taken for lost there would have its orders released
+        while its fills land."""
+        first = self._taken.setdefault(settle.id, self._clock())
+        if self._clock() - first < LOST_AFTER:
+            return False
+        for tx in settle.txs:
+            known = self.node.transaction(tx.tx_hash)
+            if known is not None and known.block_number is not None:
+                return False  # mined: its receipt is on its way
+        self._taken.pop(settle.id, None)
+        return True
 
     def replace(self, settle: SettleRecord) -> SettleRecord:
         """Signs the current transaction again at its nonce with fees bumped, journals and sends it."""

@@ -49,6 +49,7 @@ class Anvil:
     The project's anvil runs Prague (like py-evm) with a 60M block gas limit and the in-process
     backends' chain id (so orders sign, and settles cost, the same); ``stock=True`` starts
     it as a new user would, with no flag but the host and port (its own defaults for everything).
+    It mines a block per transaction unless ``block_time`` (seconds) asks for a block that often.
     """
 
     def __init__(
@@ -58,11 +59,13 @@ class Anvil:
         gas_limit: int = 60_000_000,
         startup_timeout: float = 30.0,
         stock: bool = False,
+        block_time: float | None = None,
     ):
         self.chain_id = chain_id
         self.gas_limit = gas_limit
         self.startup_timeout = startup_timeout
         self.stock = stock
+        self.block_time = block_time
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
@@ -72,6 +75,8 @@ class Anvil:
         if not self.stock:
             command += ["--chain-id", str(self.chain_id), "--gas-limit", str(self.gas_limit)]
             command += ["--hardfork", "prague", "--balance", "100000000", "--silent"]
+        if self.block_time is not None:
+            command += ["--block-time", f"{self.block_time:g}"]
         self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
@@ -86,6 +91,12 @@ class Anvil:
             return self
         self.stop()
         raise NodeUnavailable(self.url, f"anvil did not answer within {self.startup_timeout}s")
+
+    @property
+    def pid(self) -> int:
+        """The node's process id (it must be running)."""
+        assert self._process is not None, "anvil is not running"
+        return self._process.pid
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:

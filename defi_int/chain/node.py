@@ -49,6 +49,18 @@ class TransactionRejected(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class TransactionInfo:
+    """A transaction as a node returns it by hash: who sent it, at which nonce, to what, with what."""
+
+    tx_hash: bytes
+    sender: str
+    nonce: int
+    to: str | None
+    data: bytes
+    block_number: int | None  # None while pending
+
+
+@dataclass(frozen=True, slots=True)
 class Call:
     """An ``eth_call``: ``to=None`` runs ``data`` as creation code."""
 

@@ -34,7 +34,17 @@ from typing import Any
 
 import requests
 
-from defi_int.chain.node import Block, BlockId, Call, CallReverted, Log, Receipt, TransactionRejected, checksum
+from defi_int.chain.node import (
+    Block,
+    BlockId,
+    Call,
+    CallReverted,
+    Log,
+    Receipt,
+    TransactionInfo,
+    TransactionRejected,
+    checksum,
+)
 from defi_int.exceptions import ChainError, NodeUnavailable
 
 #: How often ``receipt`` asks for a transaction that is not mined yet.
@@ -276,6 +286,30 @@ class RpcNode:
     def knows_transaction(self, tx_hash: bytes) -> bool:
         """Whether the node holds ``tx_hash``, pending in its pool or mined."""
         return self.request("eth_getTransactionByHash", ["0x" + tx_hash.hex()]) is not None
+
+    def transaction(self, tx_hash: bytes) -> TransactionInfo | None:
+        """``tx_hash`` as the node holds it (sender, nonce, calldata), None when it does not."""
+        raw = self.request("eth_getTransactionByHash", ["0x" + tx_hash.hex()])
+        if raw is None:
+            return None
+        number = raw.get("blockNumber")
+        return TransactionInfo(
+            _bytes(raw["hash"]),
+            checksum(raw["from"]),
+            _int(raw["nonce"]),
+            checksum(raw["to"]) if raw.get("to") else None,
+            _bytes(raw.get("input") or raw.get("data")),
+            None if number is None else _int(number),
+        )
+
+    def raw_transaction(self, tx_hash: bytes) -> bytes | None:
+        """The signed bytes of ``tx_hash`` (``eth_getRawTransactionByHash``), None when the node does not
+        have it or does not offer the method."""
+        try:
+            raw = self.request("eth_getRawTransactionByHash", ["0x" + tx_hash.hex()])
+        except RpcError:
+            return None
+        return _bytes(raw) if isinstance(raw, str) and raw != "0x" else None
 
     def call(self, call: Call, block: BlockId = "latest") -> bytes:
         tx: dict[str, Any] = {"from": call.sender, "input": "0x" + call.data.hex()}

@@ -18,7 +18,8 @@ settled earlier (by this process or one that died) can be reconciled from what t
 
 A keeper bot sends its transactions itself (its own nonces, fees and replacements): it asks the
 venue for the call (``settle_call``, ``hedge_call``: sender, contract, calldata and gas, whatever
-the settle entry point) and hands the receipt back (``settle_receipt``). On a node whose clock is
+the settle entry point; ``liquidate_call`` likewise) and hands the receipt back (``settle_receipt``,
+``liquidation_receipt``). On a node whose clock is
 not the caller's (``clock`` given), a batch is judged at the later of the wall clock and one second
 after the latest block, and simulated on the node's pending block.
 """
@@ -28,8 +29,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from defi_int.chain import codec
-from defi_int.chain.deploy import HEDGE_GAS, System, settle_calldata, settle_capacity, settle_gas
-from defi_int.chain.node import Block, Call, Receipt
+from defi_int.chain.deploy import HEDGE_GAS, LIQUIDATE_GAS, System, settle_calldata, settle_capacity, settle_gas
+from defi_int.chain.node import Block, BlockId, Call, Receipt
 from defi_int.chain.views import domain, fill_events, funding_events, liquidation_events, read_batch
 from defi_int.exceptions import ChainError
 from defi_int.keeper.hedging import HedgeOrder
@@ -47,6 +48,9 @@ class ChainVenue:
         self.system = system
         self._domain = domain(system)
         self._clock = clock
+        #: The block snapshots read: ``pending`` for a keeper with transactions of its own in flight
+        #: (a batch is planned where the ones before it will have landed).
+        self.read_at: BlockId = "latest"
 
     @property
     def domain(self) -> Domain:
@@ -63,7 +67,13 @@ class ChainVenue:
         else:
             now = max(block.timestamp + 1, int(self._clock()))
         view, markets = read_batch(
-            self.system, orders.values(), now=now, digests=orders.keys(), accounts=accounts, house=house
+            self.system,
+            orders.values(),
+            now=now,
+            digests=orders.keys(),
+            accounts=accounts,
+            block=self.read_at,
+            house=house,
         )
         return Snapshot(view, markets, block.number, block.gas_limit, settle_capacity(block.gas_limit))
 
@@ -85,6 +95,21 @@ class ChainVenue:
         system = self.system
         data = codec.function("Settlement", "hedge").encode(order.market, order.is_buy, order.size, order.limit_quote)
         return Call(system.keeper_account.address, str(system.settlement.address), data, HEDGE_GAS)
+
+    def liquidate_call(self, order: LiquidationOrder) -> Call:
+        """The keeper's liquidation transaction for ``order`` (``Vault.liquidate`` from the liquidator)."""
+        system = self.system
+        data = codec.function("Vault", "liquidate").encode(order.account, order.market, order.size)
+        return Call(system.keeper_account.address, str(system.vault.address), data, LIQUIDATE_GAS)
+
+    def liquidation_receipt(self, receipt: Receipt) -> LiquidationReceipt:
+        """A mined liquidation's receipt as the keeper reads it (its ``Liquidated`` and the funding settled)."""
+        found = liquidation_events(self.system, receipt)
+        if len(found) != 1:
+            raise ChainError(f"a liquidation receipt with {len(found)} Liquidated events, expected 1")
+        return LiquidationReceipt(
+            found[0], receipt.gas_used, receipt.block_number, funding_events(self.system, receipt)
+        )
 
     def settle_receipt(self, receipt: Receipt) -> SettleReceipt:
         """A mined settle transaction's receipt as the keeper reads it (one ``FillEvent`` per fill)."""
@@ -114,8 +139,7 @@ class ChainVenue:
 
     def liquidate(self, order: LiquidationOrder) -> LiquidationReceipt:
         _, receipt = self.system.liquidate(self.system.keeper_account, order.account, order.market, order.size)
-        (event,) = liquidation_events(self.system, receipt)
-        return LiquidationReceipt(event, receipt.gas_used, receipt.block_number, funding_events(self.system, receipt))
+        return self.liquidation_receipt(receipt)
 
     def settlement(self, tx_hash: str) -> SettleReceipt:
         """A settle transaction's receipt and events, read back from the chain."""

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from eth_utils.address import to_checksum_address
 
@@ -35,7 +35,7 @@ from defi_int.chain.codec import decode_abi
 from defi_int.chain.deploy import System
 from defi_int.chain.encoding import unpack_fills
 from defi_int.chain.multiread import Read, read_many
-from defi_int.chain.node import Log, Receipt, checksum
+from defi_int.chain.node import BlockId, Log, Receipt, checksum
 from defi_int.exceptions import ChainError
 from defi_int.keeper.venue import FundingCharge, LiquidationEvent, MarketState
 from defi_int.market.amm import Pool
@@ -49,6 +49,7 @@ from defi_int.orders.validation import PARTIAL, BatchView
 
 #: How many times a batch is read again because the vault's listing changed under it.
 _ATTEMPTS = 3
+_T = TypeVar("_T")
 
 
 def domain(system: System) -> Domain:
@@ -99,12 +100,13 @@ def read_batch(
     now: int | None = None,
     digests: Iterable[bytes] | None = None,
     accounts: Iterable[str] = (),
+    block: BlockId = "latest",
     house: bool = True,
 ) -> tuple[BatchView, dict[int, MarketState]]:
-    """``batch_view`` and every listed market's state, from the same reads (the keeper's snapshot);
-    the ledger holds ``accounts``' books too (the accounts a liquidator watches). Without ``house``
-    the house books (desk, AMM, fee recipient, insurance fund, funding pool) are not read: a look at
-    the markets (the desk's inventory comes from ``Vault.inventory``), not a view to settle on."""
+    """``batch_view`` and every listed market's state, from the same reads at ``block`` (the keeper's
+    snapshot); the ledger holds ``accounts``' books too (the accounts a liquidator watches). Without
+    ``house`` the house books (desk, AMM, fee recipient, insurance fund, funding pool) are not read: a
+    look at the markets (the desk's inventory comes from ``Vault.inventory``), not a view to settle on."""
     orders = list(orders)
     chain = system.chain
     if now is None:
@@ -129,7 +131,7 @@ def read_batch(
                 ("nonceState", trader, nonce), settlement, "nonceState(address,uint256)", (trader, nonce), ("uint8",)
             )
 
-    listing, values = _read_listed(system, ask)
+    listing, values = _read_listed(system, ask, block)
     ledger = _ledger(system, listing, values, traders, house=house)
     markets = list(dict.fromkeys([*listing.markets, *order_markets]))
     view = BatchView(
@@ -155,7 +157,7 @@ def read_batch(
         batch = _Batch(system)
         for digest in partial:
             batch.add(digest, settlement, "filled(bytes32)", (digest,))
-        filled = batch.run()
+        filled = batch.run(block)
         for digest in partial:
             view.filled[digest] = filled[digest]
     if house:
@@ -296,10 +298,10 @@ def market_state(system: System, *, now: int | None = None) -> dict[int, MarketS
 
 
 def market_and_accounts(
-    system: System, accounts: Iterable[str], *, now: int | None = None
+    system: System, accounts: Iterable[str], *, now: int | None = None, block: BlockId = "latest"
 ) -> tuple[dict[int, MarketState], dict[str, AccountState]]:
-    """``market_state`` and ``read_accounts(accounts)`` in the same single ``eth_call``."""
-    states, books, _ = market_accounts_and_desk(system, accounts, now=now, desk=False)
+    """``market_state`` and ``read_accounts(accounts)`` in the same single ``eth_call``, at ``block``."""
+    states, books, _ = market_accounts_and_desk(system, accounts, now=now, desk=False, block=block)
     return states, books
 
 
@@ -314,7 +316,12 @@ class DeskValue:
 
 
 def market_accounts_and_desk(
-    system: System, accounts: Iterable[str], *, now: int | None = None, desk: bool = True
+    system: System,
+    accounts: Iterable[str],
+    *,
+    now: int | None = None,
+    desk: bool = True,
+    block: BlockId = "latest",
 ) -> tuple[dict[int, MarketState], dict[str, AccountState], DeskValue | None]:
     """``market_and_accounts`` and (``desk``) the desk's ``DeskValue``, in the same single ``eth_call``."""
     if now is None:
@@ -337,7 +344,7 @@ def market_accounts_and_desk(
                 batch.add(("fundingParams", m), vault, "fundingParams(uint32)", (m,), ("uint256", "uint256", "uint256"))
                 batch.add(("fundingState", m), vault, "fundingState(uint32)", (m,), ("int256", "int256", "uint256"))
 
-    listing, values = _read_listed(system, ask)
+    listing, values = _read_listed(system, ask, block)
     inventory = {m: values[("inventory", m)] for m in listing.markets}
     states = _market_states(values, listing, now, inventory, _pools(values, listing.markets))
     books = _books(values, listing, accounts)
@@ -395,8 +402,8 @@ class _Batch:
     ) -> None:
         self.reads[key] = Read(target, signature, args, returns)
 
-    def run(self) -> dict[Hashable, Any]:
-        return dict(zip(self.reads, read_many(self.system.chain, self.reads.values()), strict=True))
+    def run(self, block: BlockId = "latest") -> dict[Hashable, Any]:
+        return dict(zip(self.reads, read_many(self.system.chain, self.reads.values(), block=block), strict=True))
 
 
 @dataclass(frozen=True)
@@ -407,8 +414,10 @@ class _Listing:
     fee_recipient: str
 
 
-def _read_listed(system: System, ask: Callable[[_Batch, _Listing], None]) -> tuple[_Listing, dict[Hashable, Any]]:
-    """Reads what ``ask`` adds for the vault's listing, guessed from the deployment then checked."""
+def _read_listed(
+    system: System, ask: Callable[[_Batch, _Listing], None], block: BlockId = "latest"
+) -> tuple[_Listing, dict[Hashable, Any]]:
+    """Reads what ``ask`` adds for the vault's listing at ``block``, guessed from the deployment then checked."""
     vault = str(system.vault.address)
     listing = _Listing(tuple(m.market_id for m in system.params.markets), system.fee_recipient)
     for _ in range(_ATTEMPTS):
@@ -416,7 +425,7 @@ def _read_listed(system: System, ask: Callable[[_Batch, _Listing], None]) -> tup
         batch.add("markets", vault, "markets()", returns=("uint32[]",))
         batch.add("feeRecipient", vault, "feeRecipient()", returns=("address",))
         ask(batch, listing)
-        values = batch.run()
+        values = batch.run(block)
         actual = _Listing(tuple(values["markets"]), values["feeRecipient"])
         if actual == listing:
             return listing, values
@@ -570,21 +579,31 @@ def contract_events(
     system: System, names: Iterable[tuple[str, str]], *, from_block: int, to_block: int | None = None
 ) -> list[ChainEvent]:
     """The logs of events ``names`` ((contract, event) pairs) in blocks ``from_block..to_block``, in chain order."""
-    addresses = {
-        "Settlement": str(system.settlement.address),
-        "Vault": str(system.vault.address),
-        "PerpAmm": str(system.amm.address),
-        "PriceOracle": str(system.oracle.address),
-        "CollateralToken": str(system.token.address),
-        **({} if system.shares is None else {"DeskShares": str(system.shares.address)}),
-    }
+    names = list(names)
+    return decode_events(system, names, contract_logs(system, names, from_block=from_block, to_block=to_block))
+
+
+def contract_logs(
+    system: System, names: Iterable[tuple[str, str]], *, from_block: int, to_block: int | None = None
+) -> list[Log]:
+    """The raw logs of events ``names`` ((contract, event) pairs) in blocks ``from_block..to_block``, in
+    chain order, in one ``eth_getLogs``: what ``decode_events``, ``settle_fills``, ``funding_logged`` and
+    ``liquidations_logged`` each read their own events from (a keeper bot's scan asks once for all)."""
+    addresses = _addresses(system)
     wanted = [(contract, codec.event(contract, name)) for contract, name in names]
     logs = system.chain.node.logs(
         from_block=from_block,
         to_block=to_block,
         address=sorted({addresses[contract] for contract, _ in wanted}),
-        topics=[[event.topic for _, event in wanted]],
+        topics=[sorted({event.topic for _, event in wanted})],
     )
+    return sorted(logs, key=lambda log: (log.block_number, log.log_index))
+
+
+def decode_events(system: System, names: Iterable[tuple[str, str]], logs: Iterable[Log]) -> list[ChainEvent]:
+    """The events ``names`` among ``logs`` (others are skipped), decoded, in the order given."""
+    addresses = _addresses(system)
+    wanted = [(contract, codec.event(contract, name)) for contract, name in names]
     found = []
     for log in logs:
         for contract, event in wanted:
@@ -605,13 +624,29 @@ def contract_events(
     return found
 
 
+def _addresses(system: System) -> dict[str, str]:
+    return {
+        "Settlement": str(system.settlement.address),
+        "Vault": str(system.vault.address),
+        "PerpAmm": str(system.amm.address),
+        "PriceOracle": str(system.oracle.address),
+        "CollateralToken": str(system.token.address),
+        **({} if system.shares is None else {"DeskShares": str(system.shares.address)}),
+    }
+
+
 def ledger_accounts(system: System, *, from_block: int = 0, to_block: int | None = None) -> list[str]:
-    """Every account that received cash or traded in the block range: depositors, AMM traders, filled traders."""
+    """Every account that received cash or traded in the block range: depositors, AMM traders, filled
+    traders, and liquidators (their share of the penalties)."""
     events = contract_events(
-        system, (("Vault", "Deposited"), ("PerpAmm", "Swap")), from_block=from_block, to_block=to_block
+        system,
+        (("Vault", "Deposited"), ("PerpAmm", "Swap"), ("Vault", "Liquidated")),
+        from_block=from_block,
+        to_block=to_block,
     )
     fills = fill_events_between(system, from_block=from_block, to_block=to_block)
-    return list(dict.fromkeys([*(to_checksum_address(e.args["account"]) for e in events), *(f.trader for f in fills)]))
+    accounts = [to_checksum_address(e.args["liquidator" if e.name == "Liquidated" else "account"]) for e in events]
+    return list(dict.fromkeys([*accounts, *(f.trader for f in fills)]))
 
 
 def settle_fills(system: System, logs: Iterable[Log]) -> list[FillEvent]:
@@ -733,27 +768,68 @@ def fill_events_between(system: System, *, from_block: int, to_block: int | None
     return settle_fills(system, sorted(logs, key=lambda log: (log.block_number, log.log_index)))
 
 
+@dataclass(frozen=True)
+class Logged(Generic[_T]):
+    """A decoded event item and where the chain logged it: its transaction, block and log, and its
+    ``position`` among the items of that log (a ``FundingSettled`` carries several charges)."""
+
+    item: _T
+    tx_hash: bytes
+    block_number: int
+    block_hash: bytes
+    log_index: int
+    position: int = 0
+
+
 def funding_events(system: System, receipt: Receipt) -> list[FundingCharge]:
     """Every ``FundingSettled`` charge of a receipt, in order (a fill's own funding is on its ``FillEvent``)."""
+    return [logged.item for logged in funding_logged(system, receipt.logs)]
+
+
+def funding_logged(system: System, logs: Iterable[Log]) -> list[Logged[FundingCharge]]:
+    """Every ``FundingSettled`` charge among ``logs`` (a receipt's or a block range's), in order, with
+    where it was logged: the one decoder of the Vault's funding words."""
     event = codec.event("Vault", "FundingSettled")
-    return [
-        FundingCharge(_address(value), args["market"], _int96(value >> 160), log.block_number)
-        for log in receipt.logs
-        if event.matches(log) and log.address == system.vault.address
-        for args in (event.decode(log),)
-        for value in (int.from_bytes(word, "big") for word in args["charges"])
-    ]
+    vault = system.vault.address
+    found = []
+    for log in logs:
+        if not event.matches(log) or log.address != vault:
+            continue
+        args = event.decode(log)
+        for position, word in enumerate(args["charges"]):
+            value = int.from_bytes(word, "big")
+            charge = FundingCharge(_address(value), args["market"], _int96(value >> 160), log.block_number)
+            found.append(
+                Logged(charge, log.transaction_hash, log.block_number, log.block_hash, log.log_index, position)
+            )
+    return found
 
 
 def liquidation_events(system: System, receipt: Receipt) -> list[LiquidationEvent]:
     """The liquidations of a receipt, in order, each with the bad debt it realized."""
+    return [logged.item for logged in liquidations_logged(system, receipt.logs)]
+
+
+def liquidations_logged(system: System, logs: Iterable[Log]) -> list[Logged[LiquidationEvent]]:
+    """The ``Liquidated`` logs among ``logs`` (a receipt's or a block range's), in order, each with the
+    bad debt its transaction realized for the account (``BadDebtRealized``) and where it was logged."""
     vault = system.vault.address
+    logs = [log for log in logs if log.address == vault]
+    bad_debt = codec.event("Vault", "BadDebtRealized")
+    liquidated = codec.event("Vault", "Liquidated")
     debts = {
-        args["account"]: (args["amount"], args["uncovered"])
-        for args in codec.event("Vault", "BadDebtRealized").in_logs(receipt.logs, vault)
+        (log.transaction_hash, args["account"]): (args["amount"], args["uncovered"])
+        for log in logs
+        if bad_debt.matches(log)
+        for args in (bad_debt.decode(log),)
     }
-    return [
-        LiquidationEvent(
+    found = []
+    for log in logs:
+        if not liquidated.matches(log):
+            continue
+        args = liquidated.decode(log)
+        debt, uncovered = debts.get((log.transaction_hash, args["account"]), (0, 0))
+        event = LiquidationEvent(
             account=args["account"],
             market=args["market"],
             liquidator=args["liquidator"],
@@ -763,12 +839,12 @@ def liquidation_events(system: System, receipt: Receipt) -> list[LiquidationEven
             amm_quote=args["ammQuote"],
             mark=args["mark"],
             penalty=args["penalty"],
-            bad_debt=debts.get(args["account"], (0, 0))[0],
-            uncovered=debts.get(args["account"], (0, 0))[1],
-            block=receipt.block_number,
+            bad_debt=debt,
+            uncovered=uncovered,
+            block=log.block_number,
         )
-        for args in codec.event("Vault", "Liquidated").in_logs(receipt.logs, vault)
-    ]
+        found.append(Logged(event, log.transaction_hash, log.block_number, log.block_hash, log.log_index))
+    return found
 
 
 _FILLS_SETTLED = codec.event("Settlement", "FillsSettled")

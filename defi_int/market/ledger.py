@@ -50,7 +50,37 @@ __all__ = [
     "ceil_div",
     "fee_for",
     "notional",
+    "order_margin",
 ]
+
+
+def order_margin(
+    ledger: Ledger, account: str, market: int, is_buy: bool, size: int, limit_price: int, fee_bps: int, env: Env
+) -> tuple[int, int] | None:
+    """(equity, required at the initial margin) of ``account`` once ``size`` more is filled on ``is_buy``'s
+    side, as the Vault would judge it: the trade at the worse of the limit and the oracle price for the
+    trader only as far as the limit allows (a marketable order at the oracle, a resting one at its
+    limit), its fee at ``fee_bps`` of that notional, every position valued at the oracle. None when the
+    fill would only shrink the position (the Vault always lets that through) or a market the account
+    holds has no fresh price (it cannot be valued). What intake checks an order against.
+    """
+    before = ledger.position(account, market)
+    after = before + (size if is_buy else -size)
+    mark = env.prices.get(market)
+    if is_reducing(before, after) or mark is None:
+        return None
+    try:
+        equity, required = ledger.margin_state(account, env, ledger.initial_margin_bps)
+    except LedgerViolation:
+        return None
+    scale, ratio = ledger.price_scale, ledger.initial_margin_bps
+    price = min(limit_price, mark) if is_buy else max(limit_price, mark)
+    quote = notional(size, price, scale, is_buy=is_buy)
+    value_before, required_before = book_margin(before, mark, ratio, scale)
+    value_after, required_after = book_margin(after, mark, ratio, scale)
+    cash = -quote if is_buy else quote
+    equity += value_after - value_before + cash - fee_for(quote, fee_bps)
+    return equity, required - required_before + required_after
 
 
 @dataclass

@@ -29,6 +29,7 @@ def _subclasses(root: type) -> list[tuple[int, type]]:
 
 def page() -> str:
     import defi_int.bot.errors
+    import defi_int.bot.liquidating
     import defi_int.chain.rpc
     import defi_int.keeper.toxicity.models  # noqa: F401 - their branches of the tree (a test finds any left out)
     from defi_int import exceptions, reasons

@@ -18,7 +18,7 @@ from defi_int.types import ONE
 BLOCK_HASH = b"\xbb" * 32
 DEPLOYMENT = {
     "chain_id": 31337,
-    "contracts": {"Settlement": "0x" + "22" * 20},
+    "contracts": {"Settlement": "0x" + "22" * 20, "Vault": "0x" + "33" * 20},
     "protocol": {"decimals": 6},
     "markets": [{"id": 0, "inventory_cap": "100", "amm_fee_bps": 30}],
 }

@@ -84,3 +84,39 @@ def test_each_thread_gets_its_own_connection_and_concurrent_intake_keeps_one_ord
         assert sorted(outcomes) == ["created"] + ["nonce_taken"] * 7
         assert len(connections) == len(same_nonce)
         assert journal.status_counts()["resting"] == 1
+
+
+def test_a_journal_at_version_5_takes_the_liquidator_and_funding_tables_and_keeps_its_rows(tmp_path):
+    """Versions 4 and 5 (receipts, traces, scores, the model, re-matches) shipped first: a journal
+    written at 5 is brought to 6 (settle kinds, the insurance fund's cash, closes, funding and
+    liquidations) with every row it held; a journal at 3 takes 4, 5 and 6 in order, its old
+    reason codes respelled on the way."""
+    path = str(tmp_path / "j.sqlite")
+    conn = connect(path)
+    assert migrate(conn, path, MIGRATIONS[:3]) == 3
+    conn.execute(
+        "INSERT INTO orders (digest, trader, trader_key, market, is_buy, size, limit_price, expiry, expiry_at, "
+        "nonce, max_fee_bps, allow_amm, signature, status, reason_code, received_at, updated_at) "
+        "VALUES (x'01', '0xA', '0xa', 0, 1, '1', '1', '9', 9, '1', 30, 1, x'00', 'resting', 'chain:WorseThanAmm', 1, 1)"
+    )
+    assert migrate(conn, path, MIGRATIONS[:5]) == 5
+    conn.execute(
+        "INSERT INTO settles (batch_id, stage, planned_at, updated_at) VALUES ('b', 'planned', 1, 1)"
+    )  # fmt: skip
+    conn.execute(
+        "INSERT INTO samples (step, market, block_number, block_hash, time, oracle_price, amm_mid, inventory, "
+        "desk_cash, fee_cash, at) VALUES (0, 0, 1, x'00', 1, '2', '2', '0', '5', '0', 1)"
+    )
+    conn.execute("UPDATE orders SET receipt = '{}', score = '{\"model\": \"none\"}'")
+    conn.close()
+
+    with Journal(tmp_path / "j.sqlite") as journal:
+        conn = journal._conn()
+        assert journal.version == SCHEMA_VERSION == 6
+        assert conn.execute("SELECT reason_code, receipt, score FROM orders").fetchone() == (
+            "amm_better", "{}", '{"model": "none"}',
+        )  # fmt: skip
+        assert conn.execute("SELECT batch_id, kind FROM settles").fetchall() == [("b", "settle")]
+        assert conn.execute("SELECT desk_cash, insurance_cash FROM samples").fetchall() == [("5", "0")]
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"model_state", "counterfactuals", "settle_closes", "funding", "liquidations"} <= tables

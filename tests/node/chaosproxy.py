@@ -10,7 +10,8 @@ probability ``rate``, one of (chosen evenly):
 - ``fail``: answered with HTTP 503 and no JSON-RPC body;
 - ``error``: answered with a JSON-RPC internal error (-32603), the node never sees the call.
 
-Otherwise it is forwarded untouched. ``stats`` counts calls by outcome and method.
+Otherwise it is forwarded untouched. ``stats`` counts calls by outcome and method. Methods in
+``refused`` are answered "method not found" (-32601), as a node that does not offer them does.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class ChaosProxy:
         self.upstream = upstream
         self.rate = rate
         self.kinds: tuple[str, ...] = KINDS  # the faults to choose from (a test may narrow them)
+        self.refused: set[str] = set()  # methods answered "method not found"
         self.random = random.Random(seed)
         self.lock = threading.Lock()
         self.stats: Counter[str] = Counter()
@@ -77,6 +79,8 @@ class ChaosProxy:
             method = str(json.loads(body).get("method"))
         except (ValueError, AttributeError):
             method = "?"
+        if method in self.refused:
+            kind = "refused"
         with self.lock:
             self.stats[kind] += 1
             self.stats["calls"] += 1
@@ -88,8 +92,9 @@ class ChaosProxy:
         if kind == "fail":
             self._reply(handler, 503, b"upstream unavailable (chaos)", "text/plain")
             return
-        if kind == "error":
-            reply = {"jsonrpc": "2.0", "id": json.loads(body).get("id"), "error": {"code": -32603, "message": "chaos"}}
+        if kind in ("error", "refused"):
+            code, text = (-32603, "chaos") if kind == "error" else (-32601, f"the method {method} does not exist")
+            reply = {"jsonrpc": "2.0", "id": json.loads(body).get("id"), "error": {"code": code, "message": text}}
             self._reply(handler, 200, json.dumps(reply).encode(), "application/json")
             return
         if kind == "delay":

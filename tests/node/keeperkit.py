@@ -133,7 +133,9 @@ def make_desk(url: str, folder: Path, *, traders: int = 6, params: SystemParams 
     return Desk(url, folder, deployment, path, attach(chain, deployment, owner=OWNER), accounts)
 
 
-def keeper_main(url: str, deployment: str, config: str, db: str, armed: str, ready: Connection) -> None:
+def keeper_main(
+    url: str, deployment: str, config: str, db: str, armed: str, ready: Connection, recover: bool = False
+) -> None:
     """The child: ``defi-int keeper`` with fail points ``armed``; sends its API URL once ready."""
     import logging
 
@@ -148,7 +150,7 @@ def keeper_main(url: str, deployment: str, config: str, db: str, armed: str, rea
     )
 
     failpoints.arm(armed)
-    service = open_service(url, deployment, config_path=config, db_path=db, listen="127.0.0.1:0")
+    service = open_service(url, deployment, config_path=config, db_path=db, listen="127.0.0.1:0", recover=recover)
     service.install_signals()
     service.run(on_ready=lambda s: ready.send(s.url))
 
@@ -156,10 +158,12 @@ def keeper_main(url: str, deployment: str, config: str, db: str, armed: str, rea
 class KeeperProcess:
     """A keeper in its own process; see the module docstring."""
 
-    def __init__(self, desk: Desk, db: Path, config: Path, *, armed: str = "", url: str | None = None) -> None:
+    def __init__(
+        self, desk: Desk, db: Path, config: Path, *, armed: str = "", url: str | None = None, recover: bool = False
+    ) -> None:
         receive, send = _CONTEXT.Pipe(duplex=False)
         self._ready = receive
-        args = (url or desk.url, str(desk.deployment_path), str(config), str(db), armed, send)
+        args = (url or desk.url, str(desk.deployment_path), str(config), str(db), armed, send, recover)
         self.process = _CONTEXT.Process(target=keeper_main, args=args, daemon=True)
         self.process.start()
         self.api: str | None = None

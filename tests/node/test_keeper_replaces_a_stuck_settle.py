@@ -42,14 +42,16 @@ def test_a_stuck_settle_is_replaced_at_its_nonce_with_fees_bumped_and_lands_once
     assert keeper.stop() == 0
 
     with Journal(db) as journal:
-        (settle,) = [s for s in journal.settles_in(("reconciled",)) if len(s.txs) >= 2]
+        replaced = [s for s in journal.settles_in(("reconciled",)) if len(s.txs) >= 2]
         result = audit(desk.system, journal, desk.deployment.block, accepted=[s[2] for s in orders])
-    first, second = settle.txs[0], settle.txs[1]
-    assert second.replaces == first.tx_hash and second.nonce == first.nonce == settle.nonce
-    assert second.max_fee * 10_000 >= first.max_fee * 11_250  # at least 12.5% more, both fees
-    assert second.priority_fee * 10_000 >= first.priority_fee * 11_250
-    same_call = transactions.decode_transaction(first.raw), transactions.decode_transaction(second.raw)
-    assert same_call[0].data == same_call[1].data and same_call[0].to == same_call[1].to
-    assert settle.tx_hash in {tx.tx_hash for tx in settle.txs} and node.find_receipt(settle.tx_hash).status == 1
-    landed = [tx for tx in settle.txs if node.find_receipt(tx.tx_hash) is not None]
-    assert len(landed) == 1 and result.ok, result.line()
+    assert replaced and result.ok, result.line()
+    for settle in replaced:  # up to max_in_flight settles wait in the pool together: each is replaced
+        first, second = settle.txs[0], settle.txs[1]
+        assert second.replaces == first.tx_hash and second.nonce == first.nonce == settle.nonce
+        assert second.max_fee * 10_000 >= first.max_fee * 11_250  # at least 12.5% more, both fees
+        assert second.priority_fee * 10_000 >= first.priority_fee * 11_250
+        same_call = transactions.decode_transaction(first.raw), transactions.decode_transaction(second.raw)
+        assert same_call[0].data == same_call[1].data and same_call[0].to == same_call[1].to
+        assert settle.tx_hash in {tx.tx_hash for tx in settle.txs} and node.find_receipt(settle.tx_hash).status == 1
+        landed = [tx for tx in settle.txs if node.find_receipt(tx.tx_hash) is not None]
+        assert len(landed) == 1  # one of its transactions landed: its fills booked once

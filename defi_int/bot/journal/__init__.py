@@ -8,8 +8,10 @@ reconciled block). The API threads and the loop share one ``Journal``: each thre
 connection, and every stage change is one SQLite transaction.
 
 Parts: ``schema`` (DDL, version, migrations), ``records`` (what goes in and out; the state
-diagrams), ``base`` (connections, transactions), ``orders``, ``settles``, ``desk`` (hedges and
-the report's market samples), ``risk``.
+diagrams), ``base`` (connections, transactions), ``orders``, ``settles``, ``perp`` (the
+liquidator's transactions, funding and liquidations as booked), ``recovery`` (transactions the
+chain holds and the journal lacks, taken in by ``--recover``), ``desk`` (hedges and the report's
+market samples), ``risk``.
 
 What a restarting loop reads: ``live_orders(include_in_flight=True)`` (to reload its book),
 ``open_settles()`` (signed transactions to rebroadcast or find mined; planned ones to drop —
@@ -20,12 +22,16 @@ never a second transaction for fills in flight), ``settles_to_reconcile()``, ``c
 
 from defi_int.bot.journal.desk import DeskJournal
 from defi_int.bot.journal.orders import Admission, OrderJournal
+from defi_int.bot.journal.perp import PerpJournal
 from defi_int.bot.journal.records import (
     BreakerChange,
+    Close,
     Cursor,
+    FundingRecord,
     HedgeRecord,
     InFlight,
     LegRecord,
+    LiquidationBooked,
     OrderEvent,
     OrderRecord,
     ReasonNote,
@@ -34,24 +40,29 @@ from defi_int.bot.journal.records import (
     SettleRecord,
     SignedTx,
 )
+from defi_int.bot.journal.recovery import RecoveryJournal
 from defi_int.bot.journal.risk import RiskJournal
 from defi_int.bot.journal.schema import SCHEMA_VERSION
 from defi_int.bot.journal.settles import SettleJournal
 
 
-class Journal(OrderJournal, SettleJournal, DeskJournal, RiskJournal):
-    """The journal file: orders, settles, the desk and risk in one SQLite database (see the module docstring)."""
+class Journal(OrderJournal, RecoveryJournal, PerpJournal, SettleJournal, DeskJournal, RiskJournal):
+    """The journal file: orders, settles, liquidations and funding, the desk and risk in one SQLite
+    database (see the module docstring)."""
 
 
 __all__ = [
     "SCHEMA_VERSION",
     "Admission",
     "BreakerChange",
+    "Close",
     "Cursor",
+    "FundingRecord",
     "HedgeRecord",
     "InFlight",
     "Journal",
     "LegRecord",
+    "LiquidationBooked",
     "OrderEvent",
     "OrderRecord",
     "ReasonNote",

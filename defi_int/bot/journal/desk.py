@@ -27,7 +27,7 @@ class DeskJournal(Store):
 
     def record_hedge(self, hedge: HedgeRecord) -> bool:
         """Books a hedge from its ``Hedged`` event; False when it was booked already."""
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO hedges (tx_hash, log_index, block_number, block_hash, block_time, market, "
                 "is_buy, size, quote, oracle_price, gas, booked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -61,10 +61,10 @@ class DeskJournal(Store):
 
     def record_samples(self, samples: Sequence[Sample]) -> None:
         """Books one step of market samples (the report's time series)."""
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO samples (step, market, block_number, block_hash, time, oracle_price, amm_mid, "
-                "inventory, desk_cash, fee_cash, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "inventory, desk_cash, fee_cash, insurance_cash, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         x.step,
@@ -77,6 +77,7 @@ class DeskJournal(Store):
                         str(x.inventory),
                         str(x.desk_cash),
                         str(x.fee_cash),
+                        str(x.insurance_cash),
                         self.now(),
                     )
                     for x in samples
@@ -87,11 +88,11 @@ class DeskJournal(Store):
         """Every market sample, by step and market."""
         rows = self._conn().execute(
             "SELECT step, market, block_number, block_hash, time, oracle_price, amm_mid, inventory, desk_cash, "
-            "fee_cash FROM samples ORDER BY step, market"
+            "fee_cash, insurance_cash FROM samples ORDER BY step, market"
         )
         return [
-            Sample(st, m, b, bytes(bh), t, int(o), int(mid), int(inv), int(dc), int(fc))
-            for st, m, b, bh, t, o, mid, inv, dc, fc in rows
+            Sample(st, m, b, bytes(bh), t, int(o), int(mid), int(inv), int(dc), int(fc), int(ic))
+            for st, m, b, bh, t, o, mid, inv, dc, fc, ic in rows
         ]
 
     def record_counterfactuals(self, changed: Sequence[Counterfactual]) -> None:

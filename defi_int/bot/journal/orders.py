@@ -132,7 +132,7 @@ class OrderJournal(Store):
         reasons = {d: r for d, r in reasons.items() if current.get(d) != r}
         if not reasons:
             return 0
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             for digest, (code, detail) in reasons.items():
                 cursor = conn.execute(
                     "UPDATE orders SET reason_code = ?, reason_detail = ?, reason_at = ? "
@@ -190,7 +190,7 @@ class OrderJournal(Store):
         )
         if due is None:
             return []
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             rows = conn.execute(
                 f"SELECT digest, expiry FROM orders WHERE status IN ({_LIVE_SQL}) AND expiry_at < ? "
                 f"AND {_NOT_IN_FLIGHT}",
@@ -204,7 +204,7 @@ class OrderJournal(Store):
 
     def reject_order(self, digest: bytes, code: Reason, detail: str) -> OrderRecord:
         """A live order the chain would refuse (nonce used elsewhere, signature ...) becomes rejected."""
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             record = self._live(conn, digest, "reject")
             self._set_status(conn, digest, REJECTED, "rejected", f"{code}: {detail}", reason=(code, detail))
             return self._order_row(conn, digest) or record
@@ -284,6 +284,18 @@ class OrderJournal(Store):
     def get_orders(self, digests: list[bytes]) -> dict[bytes, OrderRecord]:
         """The journaled records of ``digests`` (absent ones left out), in one read."""
         return self._orders_in(self._conn(), digests)
+
+    def orders_of(
+        self, trader: str, statuses: Sequence[str] = ORDER_STATUSES, *, limit: int = 100
+    ) -> list[OrderRecord]:
+        """``trader``'s orders in ``statuses``, the latest received first, at most ``limit``."""
+        marks = ", ".join("?" for _ in statuses)
+        rows = self._conn().execute(
+            f"SELECT {ORDER_COLUMNS} FROM orders WHERE trader_key = ? AND status IN ({marks}) "
+            "ORDER BY received_at DESC, digest LIMIT ?",
+            (trader.lower(), *statuses, limit),
+        )
+        return [order_from_row(row) for row in rows]
 
     def all_orders(self) -> list[OrderRecord]:
         """Every journaled order, in arrival order."""

@@ -48,6 +48,8 @@ FAILED, DROPPED, REORGED = "failed", "dropped", "reorged"
 SETTLE_STAGES = (PLANNED, SIGNED, SENT, MINED, CONFIRMED, RECONCILED, FAILED, DROPPED, REORGED)
 IN_FLIGHT = (PLANNED, SIGNED, SENT, MINED)
 CLOSED = (FAILED, DROPPED, REORGED)
+#: The transactions that go through the settle stages: a batch of fills, or one liquidation.
+SETTLE, LIQUIDATION = "settle", "liquidation"
 
 
 @dataclass(frozen=True)
@@ -149,8 +151,17 @@ class LegRecord:
 
 
 @dataclass(frozen=True)
+class Close:
+    """The liquidation a journaled transaction sends: close up to ``size`` of ``account``'s position."""
+
+    account: str
+    market: int
+    size: int  # base units, unsigned
+
+
+@dataclass(frozen=True)
 class SettleRecord:
-    """A settle transaction through its stages."""
+    """A settle transaction through its stages (``kind`` liquidation: one ``Vault.liquidate``, no fills)."""
 
     id: int
     batch_id: str
@@ -168,6 +179,8 @@ class SettleRecord:
     detail: str
     times: dict[str, float]  # stage -> when it was reached (planned, signed, sent, mined ...)
     reorgs: int = 0  # times a reorg took its block away (it went back to sent)
+    kind: str = SETTLE
+    closes: tuple[Close, ...] = ()  # a liquidation's close
 
     @property
     def in_flight(self) -> bool:
@@ -197,6 +210,42 @@ class HedgeRecord:
 
 
 @dataclass(frozen=True)
+class FundingRecord:
+    """One charge of the Vault's ``FundingSettled``: what ``account``'s book settled in ``market``."""
+
+    tx_hash: bytes
+    log_index: int
+    position: int  # its place among the log's charges
+    block_number: int
+    block_hash: bytes
+    account: str
+    market: int
+    amount: int  # collateral units; +: the account paid
+
+
+@dataclass(frozen=True)
+class LiquidationBooked:
+    """One ``Liquidated`` (whoever sent it), with the bad debt its transaction realized for the account."""
+
+    tx_hash: bytes
+    log_index: int
+    block_number: int
+    block_hash: bytes
+    block_time: int
+    account: str
+    market: int
+    liquidator: str
+    size: int  # signed as the position was
+    to_desk: int  # taken by the desk at ``mark``
+    to_amm: int
+    amm_quote: int
+    mark: int
+    penalty: int
+    bad_debt: int
+    uncovered: int
+
+
+@dataclass(frozen=True)
 class Sample:
     """One market at one step of the loop's samples (the report's time series)."""
 
@@ -210,6 +259,7 @@ class Sample:
     inventory: int
     desk_cash: int
     fee_cash: int
+    insurance_cash: int = 0
 
 
 @dataclass(frozen=True)

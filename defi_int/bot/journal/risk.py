@@ -24,7 +24,7 @@ class RiskJournal(Store):
         opened = {(c.name, c.market) for c in self._open(self._conn()) if c.name != KILL_SWITCH}
         if opened == set(wanted):
             return []  # nothing changed: no write
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             current = {(c.name, c.market): c for c in self._open(conn) if c.name != KILL_SWITCH}
             changes = []
             for key in current:
@@ -62,7 +62,7 @@ class RiskJournal(Store):
         return [BreakerChange(n, m, bool(o), d, at) for n, m, o, d, at in rows]
 
     def record_equity(self, time: int, block: int, equity: int) -> None:
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             conn.execute("INSERT INTO equity (time, block, equity) VALUES (?, ?, ?)", (time, block, str(equity)))
 
     def equity_history(self, since: int) -> list[tuple[int, int]]:

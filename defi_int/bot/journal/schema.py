@@ -284,8 +284,61 @@ CREATE TABLE counterfactuals (
 );
 """
 
+# The desk as the simulator books it: the liquidator's transactions go through the settle stages
+# (``kind``), and the Vault's funding and liquidation events are booked by block.
+_V6 = """
+ALTER TABLE settles ADD COLUMN kind TEXT NOT NULL DEFAULT 'settle';  -- settle | liquidation
+ALTER TABLE samples ADD COLUMN insurance_cash TEXT NOT NULL DEFAULT '0';
+
+CREATE TABLE settle_closes (
+    settle_id INTEGER NOT NULL REFERENCES settles (id),
+    position  INTEGER NOT NULL,
+    account   TEXT NOT NULL,                 -- the account liquidated
+    market    INTEGER NOT NULL,
+    size      TEXT NOT NULL,                 -- base units to close at most
+    PRIMARY KEY (settle_id, position)
+);
+
+CREATE TABLE funding (
+    tx_hash      BLOB NOT NULL,
+    log_index    INTEGER NOT NULL,
+    position     INTEGER NOT NULL,           -- the charge's place in its FundingSettled
+    block_number INTEGER NOT NULL,
+    block_hash   BLOB NOT NULL,
+    account      TEXT NOT NULL,
+    market       INTEGER NOT NULL,
+    amount       TEXT NOT NULL,              -- decimal collateral units; +: the account paid
+    booked_at    REAL NOT NULL,
+    PRIMARY KEY (tx_hash, log_index, position)
+);
+CREATE INDEX funding_block ON funding (block_number);
+CREATE INDEX funding_account ON funding (account, block_number);
+
+CREATE TABLE liquidations (
+    tx_hash      BLOB NOT NULL,
+    log_index    INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    block_hash   BLOB NOT NULL,
+    block_time   INTEGER NOT NULL,
+    account      TEXT NOT NULL,
+    market       INTEGER NOT NULL,
+    liquidator   TEXT NOT NULL,
+    size         TEXT NOT NULL,              -- signed as the position was
+    to_desk      TEXT NOT NULL,
+    to_amm       TEXT NOT NULL,
+    amm_quote    TEXT NOT NULL,
+    mark         TEXT NOT NULL,
+    penalty      TEXT NOT NULL,
+    bad_debt     TEXT NOT NULL,
+    uncovered    TEXT NOT NULL,
+    booked_at    REAL NOT NULL,
+    PRIMARY KEY (tx_hash, log_index)
+);
+CREATE INDEX liquidations_block ON liquidations (block_number);
+"""
+
 #: Migration ``i`` brings a file from version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -14,8 +14,11 @@ Each method is one stage change in one SQLite transaction (see ``records`` for t
   transaction): ``dropped``, or ``reorged`` when a reorg had taken its block away before.
 - ``unwind_reorg``: every settle mined at or above a block that is no longer canonical goes back
   to ``sent``: its legs are unbooked, its orders stay in flight (its signed transaction may land
-  again, and nothing else may fill them until it does or its nonce is taken), and the hedges and
-  samples of those blocks are forgotten.
+  again, and nothing else may fill them until it does or its nonce is taken), and what was booked
+  by block there (hedges, samples, funding, liquidations: ``BY_BLOCK``) is forgotten.
+
+A liquidation (``kind`` liquidation, planned by ``perp.plan_liquidation``) goes through the same
+stages with no fills: its ``Liquidated`` event and the funding it settled are booked by block.
 
 Leaving flight without a fill releases an order to its live status; the loop's next
 ``expire_orders`` expires those whose time has passed. Hedges and market samples (``desk``) are
@@ -37,6 +40,7 @@ from defi_int.bot.journal.records import (
     DROPPED,
     FAILED,
     FILLED,
+    LIQUIDATION,
     MINED,
     PARTIALLY_FILLED,
     PLANNED,
@@ -44,7 +48,9 @@ from defi_int.bot.journal.records import (
     REORGED,
     RESTING,
     SENT,
+    SETTLE,
     SIGNED,
+    Close,
     Cursor,
     InFlight,
     LegRecord,
@@ -58,9 +64,11 @@ from defi_int.orders.booking import Leg
 
 _SETTLE_COLUMNS = (
     "id, batch_id, stage, nonce, tx_hash, block_number, block_hash, block_time, status, gas_used, confirmations, "
-    "detail, planned_at, signed_at, sent_at, mined_at, confirmed_at, reconciled_at, closed_at, reorgs"
+    "detail, planned_at, signed_at, sent_at, mined_at, confirmed_at, reconciled_at, closed_at, reorgs, kind"
 )
 _TIME_NAMES = ("planned", "signed", "sent", "mined", "confirmed", "reconciled", "closed")
+#: Tables booked by block from the chain's events: a reorg forgets their rows from its fork up.
+BY_BLOCK = ("hedges", "samples", "funding", "liquidations")
 
 
 class SettleJournal(Store):
@@ -73,7 +81,7 @@ class SettleJournal(Store):
         digests = [f.digest for f in fills]
         if len(set(digests)) != len(digests):
             raise JournalError(f"batch {batch_id}: an order appears twice in one settle")
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             if conn.execute("SELECT 1 FROM settles WHERE batch_id = ?", (batch_id,)).fetchone():
                 raise JournalError(f"batch {batch_id} is already journaled")
             records = self._orders_in(conn, digests)
@@ -156,7 +164,7 @@ class SettleJournal(Store):
 
     def mark_sent(self, settle_id: int, tx_hash: bytes) -> SettleRecord:
         """The node accepted ``tx_hash`` (again, for a rebroadcast)."""
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             settle = self._settle(conn, settle_id)
             self._check_tx(settle, tx_hash, (SIGNED, SENT), "sent")
             now = self.now()
@@ -182,7 +190,7 @@ class SettleJournal(Store):
 
         Orders of the plan without a booked leg leave flight (released to their live status).
         """
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             settle = self._settle(conn, settle_id)
             self._check_tx(settle, tx_hash, (SIGNED, SENT), "mined")
             if status == 0 and legs:
@@ -279,7 +287,7 @@ class SettleJournal(Store):
 
         It becomes ``reorged`` when a reorg had taken its block away before, ``dropped`` otherwise.
         """
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             settle = self._settle(conn, settle_id)
             if settle.stage not in (PLANNED, SIGNED, SENT):
                 raise JournalError(f"settle {settle_id} is {settle.stage}; only one that never landed is dropped")
@@ -296,7 +304,7 @@ class SettleJournal(Store):
         filled order goes back to resting or partially filled) while they stay in flight; hedges,
         samples and cursors at or above ``from_block`` are forgotten.
         """
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             rows = conn.execute(
                 "SELECT id FROM settles WHERE block_number >= ? AND stage IN (?, ?, ?) ORDER BY id",
                 (from_block, MINED, CONFIRMED, RECONCILED),
@@ -316,7 +324,7 @@ class SettleJournal(Store):
                 for fill in settle.fills:
                     self._refresh_fill(conn, fill.digest, "unbooked", why, settle_id)
                 unwound.append(self._settle(conn, settle_id))
-            for table in ("hedges", "samples"):
+            for table in BY_BLOCK:
                 conn.execute(f"DELETE FROM {table} WHERE block_number >= ?", (from_block,))
             conn.execute("DELETE FROM cursors WHERE block >= ?", (from_block,))
             return unwound
@@ -368,8 +376,9 @@ class SettleJournal(Store):
         row = (
             self._conn()
             .execute(
-                "SELECT COUNT(*), COALESCE(SUM(gas_used), 0) FROM settles WHERE status = 1 AND stage IN (?, ?, ?)",
-                (MINED, CONFIRMED, RECONCILED),
+                "SELECT COUNT(*), COALESCE(SUM(gas_used), 0) FROM settles WHERE status = 1 AND stage IN (?, ?, ?) "
+                "AND kind = ?",
+                (MINED, CONFIRMED, RECONCILED, SETTLE),
             )
             .fetchone()
         )
@@ -411,7 +420,7 @@ class SettleJournal(Store):
 
     def set_cursor(self, name: str, block: int, block_hash: bytes) -> None:
         """Records that the loop has processed up to ``block`` (e.g. ``confirmed``, ``scanned``)."""
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             self._set_cursor(conn, Cursor(name, block, block_hash))
 
     def _set_cursor(self, conn: sqlite3.Connection, cursor: Cursor) -> None:
@@ -432,26 +441,7 @@ class SettleJournal(Store):
         row = conn.execute(f"SELECT {_SETTLE_COLUMNS} FROM settles WHERE id = ?", (settle_id,)).fetchone()
         if row is None:
             raise JournalError(f"no settle {settle_id} in the journal")
-        fills = tuple(
-            SettleFill(
-                bytes(d),
-                int(i_size),
-                int(i_price),
-                int(a_size),
-                int(a_quote),
-                fee,
-                _int(mark),
-                int(mid),
-                _int(reference),
-                int(i_quote),
-                int(i_fee),
-            )
-            for d, i_size, i_price, a_size, a_quote, fee, mark, mid, reference, i_quote, i_fee in conn.execute(
-                "SELECT digest, internal_size, internal_price, amm_size, amm_quote, fee_bps, mark, amm_mid, "
-                "amm_reference, internal_quote, internal_fee FROM settle_fills WHERE settle_id = ? ORDER BY position",
-                (settle_id,),
-            )
-        )
+        fills = self._fills_of(conn, settle_id, row[1])
         txs = tuple(
             SignedTx(
                 bytes(h), bytes(raw), n, int(mf), int(pf), gl, None if rep is None else bytes(rep), sa, se, bool(c)
@@ -463,6 +453,12 @@ class SettleJournal(Store):
             )
         )
         times = {name: t for name, t in zip(_TIME_NAMES, row[12:19], strict=True) if t is not None}
+        closes = tuple(
+            Close(account, market, int(size))
+            for account, market, size in conn.execute(
+                "SELECT account, market, size FROM settle_closes WHERE settle_id = ? ORDER BY position", (settle_id,)
+            )
+        ) if row[20] == LIQUIDATION else ()  # fmt: skip
         return SettleRecord(
             id=row[0],
             batch_id=row[1],
@@ -480,7 +476,33 @@ class SettleJournal(Store):
             detail=row[11],
             times=times,
             reorgs=row[19],
+            kind=row[20],
+            closes=closes,
         )
+
+    def _fills_of(self, conn: sqlite3.Connection, settle_id: int, batch_id: str) -> tuple[SettleFill, ...]:
+        """A settle's fills, read once: they never change after planning (a loop reads its open settles
+        every iteration, a batch's four hundred fills each time). Keyed by the batch too: the id of a
+        planning transaction that rolled back is given to the next settle."""
+        cache: dict[tuple[int, str], tuple[SettleFill, ...]] = self.__dict__.setdefault("_settle_fills", {})
+        found = cache.get((settle_id, batch_id))
+        if found is not None:
+            return found
+        fills = tuple(
+            SettleFill(
+                bytes(d), int(i_size), int(i_price), int(a_size), int(a_quote), fee, _int(mark), int(mid),
+                _int(reference), int(i_quote), int(i_fee),
+            )
+            for d, i_size, i_price, a_size, a_quote, fee, mark, mid, reference, i_quote, i_fee in conn.execute(
+                "SELECT digest, internal_size, internal_price, amm_size, amm_quote, fee_bps, mark, amm_mid, "
+                "amm_reference, internal_quote, internal_fee FROM settle_fills WHERE settle_id = ? ORDER BY position",
+                (settle_id,),
+            )
+        )  # fmt: skip
+        if len(cache) > 10_000:
+            cache.clear()
+        cache[(settle_id, batch_id)] = fills
+        return fills
 
     def _check_plannable(
         self, batch_id: str, planned: PlannedFill, record: OrderRecord | None, flight: InFlight | None
@@ -512,7 +534,7 @@ class SettleJournal(Store):
         cursor: Cursor | None = None,
         **values: Any,
     ) -> SettleRecord:
-        with self._write() as conn:
+        with self._write(durable=False) as conn:
             if cursor is not None:
                 self._set_cursor(conn, cursor)
             settle = self._settle(conn, settle_id)
