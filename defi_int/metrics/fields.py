@@ -165,20 +165,19 @@ SUMMARY: tuple[Field, ...] = (
     Field("audits", "", "Each audit's count of violations, what it checked and the offending rows."),
 )
 
+#: The summary.json keys every study run's row carries as they are (``research.runs.figures``).
+STUDY_SUMMARY_KEYS: tuple[str, ...] = (
+    "orders_total",
+    "orders_filled",
+    "orders_rejected",
+    "orders_expired",
+    "internal_volume",
+    "amm_volume",
+    "internalization_rate",
+    "pnl_total",
+)
 STUDY: tuple[Field, ...] = (
-    *(
-        Field(name, "", f"As in summary.json ({name}).")
-        for name in (
-            "orders_total",
-            "orders_filled",
-            "orders_rejected",
-            "orders_expired",
-            "internal_volume",
-            "amm_volume",
-            "internalization_rate",
-            "pnl_total",
-        )
-    ),
+    *(Field(name, "", f"As in summary.json ({name}).") for name in STUDY_SUMMARY_KEYS),
     *(Field(f"pnl_{part}", "collateral tokens", f"summary.json pnl_breakdown.{part}.") for part in PARTS),
     Field(
         "pnl_at_close",

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from defi_int.metrics.fields import STUDY_SUMMARY_KEYS
 from defi_int.metrics.pnl import book_value
 from defi_int.metrics.records import BookState, RunResult
 from defi_int.types import ONE
@@ -131,19 +132,7 @@ def figures(result: RunResult) -> dict[str, Any]:
 
     summary = summarize(result)
     tokens = 10**result.decimals
-    out: dict[str, Any] = {
-        name: summary[name]
-        for name in (
-            "orders_total",
-            "orders_filled",
-            "orders_rejected",
-            "orders_expired",
-            "internal_volume",
-            "amm_volume",
-            "internalization_rate",
-            "pnl_total",
-        )
-    }
+    out: dict[str, Any] = {name: summary[name] for name in STUDY_SUMMARY_KEYS}
     out.update({f"pnl_{part}": value for part, value in summary["pnl_breakdown"].items()})
     close = pnl_at_close(result)
     out["pnl_at_close"] = close / tokens
