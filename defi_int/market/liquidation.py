@@ -21,14 +21,41 @@ steps, in the contract's order:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from defi_int.market.amm import Pool, get_amount_in, get_amount_out
 from defi_int.market.books import INSURANCE_FUND, Env, LedgerViolation, book_margin, ceil_div, is_reducing
 from defi_int.types import BPS
 
-if TYPE_CHECKING:
-    from defi_int.market.ledger import Ledger
+
+class Ledger(Protocol):
+    """What a liquidation reads and books of ``market.ledger.Ledger`` (its parameters, the books'
+    rounding and checks): the ledger calls this module, so this module names only the part it uses."""
+
+    price_scale: int
+    maintenance_margin_bps: int
+    desk: str
+    amm: str
+    markets: list[int]
+    caps: dict[int, int]
+    cash: dict[str, int]
+    penalty_bps: int
+    liquidator_share_bps: int
+    max_slippage_bps: int
+    liquidation_buffer_bps: int
+    full_liquidation_bps: int
+    min_liquidation_notional: int
+    bad_debt: int
+
+    def position(self, account: str, market: int) -> int: ...
+    def margin_state(self, account: str, env: Env, ratio_bps: int) -> tuple[int, int]: ...
+    def _accrue(self, market: int, env: Env) -> tuple[int, int]: ...
+    def _apply(
+        self, account: str, market: int, base: int, cash: int, mark: int, unit: int, *, log: bool = True
+    ) -> tuple[int, int]: ...
+    def _pool(self, market: int, total: int, mark: int, unit: int) -> None: ...
+    def _check(self, account: str, market: int, before: int, after: int, env: Env) -> None: ...
+
 
 MAX_RESERVE = 2**112 - 1
 
