@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from defi_int.exceptions import ScenarioError
-from defi_int.research.study import as_overrides, claim, manifest, toml_text
+from defi_int.research.study import as_overrides, claim, file_digest, manifest, toml_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -330,12 +330,8 @@ def toxicity_experiment(
     )
     where = _Run(out, workers, scheduler, progress, check=check_out)
     assert where.out is not None
-    identity = {
-        "study": "experiment",
-        "experiment": "toxicity",
-        "cases": [manifest("case", c.scenario, c.overrides)["scenario_sha256"] + " " + c.label for c in study.cases],
-        "set": manifest("experiment", study.cases[0].scenario, overrides)["set"],
-    }
+    cases_ = [f"{file_digest(c.scenario)} {c.label}" for c in study.cases]
+    identity = manifest("experiment", study.cases[0].scenario, overrides, experiment="toxicity", cases=cases_)
     where.claim(identity, force)
     started, load = time.perf_counter(), os.getloadavg()
     with where.batches("toxicity", measure) as run:

@@ -9,7 +9,8 @@ key given twice wins, as in the scenario. ``as_override`` goes the other way for
 
 **The manifest.** ``study.json`` in a study's directory says which study it holds: the kind
 (``sweep``, ``compare``, ``experiment``), the scenario (its path and a sha256 of its text), and
-the overrides that make it this study (``--set``; a comparison's two policies). The grid, the seeds
+the overrides that make it this study (``--set``; a comparison's two policies; the toxicity
+experiment's cases, each with the sha256 of its file). The grid, the seeds
 and the experiment's paths are not part of it: a wider grid or more seeds resume the same study.
 ``claim(out, manifest, force)`` runs before anything else: a directory holding another study is
 refused with one ``OutputError`` naming both, unless ``force`` (then the manifest is rewritten; the
@@ -92,13 +93,17 @@ def refuse_overlap(first: Sequence[str], second: Sequence[str], source: str) -> 
             raise ScenarioError(source, key, "also given with --set; give each key in one place")
 
 
+def file_digest(path: str | Path) -> str:
+    """The SHA-256 of a scenario file's bytes, in hex."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def manifest(kind: str, scenario: str | Path, sets: Sequence[str], **more: Any) -> dict[str, Any]:
     """The identity of a study (see the module docstring)."""
-    text = Path(scenario).read_bytes()
     return {
         "study": kind,
         "scenario": str(scenario),
-        "scenario_sha256": hashlib.sha256(text).hexdigest(),
+        "scenario_sha256": file_digest(scenario),
         "set": [f"{k}={v}" for k, v in _texts(sets).items()],
         **more,
     }
@@ -122,7 +127,7 @@ def _describe(study: Mapping[str, Any]) -> str:
 
 
 def differs(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    keys = ("study", "scenario_sha256", "set", "a", "b", "experiment")
+    keys = ("study", "scenario_sha256", "set", "a", "b", "experiment", "cases")
     return any(old.get(key) != new.get(key) for key in keys)
 
 

@@ -65,3 +65,6 @@ def test_a_tiny_experiment_writes_the_table_the_report_and_says_which_seeds_tune
     assert main([*args[:-len(ONE_VALUE)], "--set", "steps=9", *ONE_VALUE, "--workers", "1", "--no-progress",
                  "--out", str(out)]) == 2  # fmt: skip
     assert "--force" in capsys.readouterr().err
+    other_case = ["experiment", "toxicity", str(SCENARIOS / "lagging_oracle.toml"), *args[3:]]
+    assert main([*other_case, "--workers", "1", "--no-progress", "--out", str(out)]) == 2  # other cases, same --set
+    assert "--force" in capsys.readouterr().err
