@@ -211,19 +211,20 @@ def _below(figure: go.Figure, rows: int) -> go.Figure:
     return figure
 
 
-def _interval(figure: go.Figure, table: Sequence[Row], case: str, key: str, row: int, col: int, legend: bool) -> None:
-    """One point per policy with its 95 % CI: ``key`` (mean), ``key_ci_low`` and ``key_ci_high``."""
-    suffix = "_mean" if f"{key}_mean" in next(iter(table), {}) else ""
+def _interval(
+    figure: go.Figure, table: Sequence[Row], case: str, key: str, mean: str, row: int, col: int, legend: bool
+) -> None:
+    """One point per policy with its 95 % CI: the column ``mean``, ``key_ci_low`` and ``key_ci_high``."""
     for r in (r for r in table if r["case"] == case):
-        mean, low, high = r.get(f"{key}{suffix}"), r.get(f"{key}_ci_low"), r.get(f"{key}_ci_high")
-        if mean is None:
+        centre, low, high = r.get(mean), r.get(f"{key}_ci_low"), r.get(f"{key}_ci_high")
+        if centre is None:
             continue
         error = None
         if low is not None and high is not None:
-            error = {"type": "data", "symmetric": False, "array": [high - mean], "arrayminus": [mean - low]}
+            error = {"type": "data", "symmetric": False, "array": [high - centre], "arrayminus": [centre - low]}
         figure.add_trace(
             go.Scatter(
-                x=[mean], y=[r["model"]], error_x=error, mode="markers", name=r["model"],
+                x=[centre], y=[r["model"]], error_x=error, mode="markers", name=r["model"],
                 marker={"color": _COLORS.get(r["model"], "#000000"), "size": 9},
                 legendgroup=r["model"], showlegend=legend,
             ),
@@ -241,8 +242,8 @@ def pnl_chart(table: Sequence[Row]) -> go.Figure:
         rows=len(cases), cols=2, subplot_titles=titles, horizontal_spacing=0.12, vertical_spacing=0.5 / len(cases)
     )
     for i, case in enumerate(cases, start=1):
-        _interval(figure, table, case, "pnl_vs_rule", i, 1, i == 1)
-        _interval(figure, table, case, "pnl_vs_none", i, 2, False)
+        _interval(figure, table, case, "pnl_vs_rule", "pnl_vs_rule_mean", i, 1, i == 1)
+        _interval(figure, table, case, "pnl_vs_none", "pnl_vs_none_mean", i, 2, False)
     for i in range(1, len(cases) + 1):
         for j in (1, 2):
             figure.add_vline(x=0, line={"color": "grey", "width": 1}, row=i, col=j)
@@ -258,7 +259,7 @@ def fairness_chart(table: Sequence[Row]) -> go.Figure:
     titles = [f"{_title(case)}: uninformed traders' internal volume / none's" for case in cases]
     figure = make_subplots(rows=len(cases), cols=1, subplot_titles=titles, vertical_spacing=0.5 / len(cases))
     for i, case in enumerate(cases, start=1):
-        _interval(figure, table, case, "uninformed_volume_vs_none", i, 1, i == 1)
+        _interval(figure, table, case, "uninformed_volume_vs_none", "uninformed_volume_vs_none", i, 1, i == 1)
         figure.add_vrect(x0=1 - AIM_VOLUME, x1=1 + AIM_VOLUME, fillcolor="#2ca02c", opacity=0.15, line_width=0,
                          row=i, col=1)  # fmt: skip
     x = f"ratio per seed (mean, 95 % CI); green: within {AIM_VOLUME:.0%} of none"
