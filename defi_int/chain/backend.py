@@ -96,6 +96,8 @@ class Chain:
         self._funded: set[str] = set()
         self._clock: int | None = None  # the next block's timestamp, once known
         self._clocks: dict[int, int | None] = {}  # snapshot id -> clock
+        self._memo: dict[bytes, bytes] = {}  # ``latest_reads``: view results at ``_memo_version``
+        self._memo_version: int | None = None
         self.chain_id: int = node.chain_id()
         funders = node.accounts()
         self._funder = funders[0] if funders else None
@@ -369,6 +371,23 @@ class Chain:
             return self.node.call(call, block)
         except CallReverted as exc:
             raise decode_revert(exc.data) from exc
+
+    def latest_reads(self) -> dict[bytes, bytes] | None:
+        """A memo of view results on the latest state, for a node that versions its state
+        (``Node.state_version``; in process), else None.
+
+        ``multiread.read_many`` keeps each view's output here under its call (target and calldata)
+        and reads only what is missing: the keeper's snapshot after the liquidator's look at the
+        same block, or the end-of-step read of a step that sent nothing, cost no second execution.
+        Any write or block empties it, so a value is never older than the state it is read on.
+        """
+        version = self.node.state_version
+        if version is None:
+            return None
+        if version != self._memo_version:
+            self._memo = {}
+            self._memo_version = version
+        return self._memo
 
     @contextmanager
     def _reading(self) -> Iterator[None]:

@@ -25,6 +25,11 @@ Data flow, in ``read_many``::
          into the next call
       -> each result decoded with its read's ``returns`` types, dynamic ones included
 
+On revm (a node that versions its state, ``Node.state_version``) each read's output is kept in
+``Chain.latest_reads`` until the state changes, and only the reads not yet made on this state run:
+the liquidator's look, the keeper's snapshot and the runner's end-of-step read of one step share
+the market reads they have in common. A node others may change keeps nothing.
+
 About 380 one-argument, one-word reads fit one call. The format is ``BatchRead``'s own, not the
 ABI's: on py-evm every opcode costs ~10 us, and the constructor walking fixed-layout words in
 assembly spends ~50 opcodes per read where Solidity's ABI decoding of ``(address,bytes)[]`` took
@@ -106,17 +111,20 @@ class Read:
 
 
 def read_many(chain: Chain, reads: Iterable[Read], *, block: BlockId = "latest", gas: int = READ_GAS) -> list[Any]:
-    """The decoded value of every read, in order, in as few ``eth_call``s as fit (see the module)."""
+    """The decoded value of every read, in order, in as few ``eth_call``s as fit (see the module).
+
+    On a node that versions its state, reads of the latest state already made on the same state
+    are taken from ``Chain.latest_reads`` and only the others run."""
     reads = list(reads)
     records = [_record(read.target, read.signature, read.args) for read in reads]
-    values: list[Any] = []
-    while len(values) < len(reads):
-        start = len(values)
-        results = _run(chain, records[start : _fit(records, start)], reads[start:], block, gas)
-        if not results:
-            raise ChainError(f"{reads[start]} returns more than one call's {MAX_OUTPUT_SIZE:,} bytes of output")
-        values.extend(read.decoded(data) for read, data in zip(reads[start:], results, strict=False))
-    return values
+    memo = chain.latest_reads() if block == "latest" else None
+    if memo is None:
+        outputs = _outputs(chain, records, reads, block, gas)
+    else:
+        missing = {record: read for record, read in zip(records, reads, strict=True) if record not in memo}
+        memo.update(zip(missing, _outputs(chain, list(missing), list(missing.values()), block, gas), strict=True))
+        outputs = [memo[record] for record in records]
+    return [read.decoded(data) for read, data in zip(reads, outputs, strict=True)]
 
 
 # ----------------------------------------------------------------- internals
@@ -167,6 +175,18 @@ def _fit(records: Sequence[bytes], start: int) -> int:
     if end == start:
         raise ChainError(f"a read's calldata of {len(records[start]) - 32} bytes does not fit one call")
     return end
+
+
+def _outputs(chain: Chain, records: list[bytes], reads: Sequence[Read], block: BlockId, gas: int) -> list[bytes]:
+    """Every record's raw output, in order, in as few ``eth_call``s as fit."""
+    outputs: list[bytes] = []
+    while len(outputs) < len(records):
+        start = len(outputs)
+        results = _run(chain, records[start : _fit(records, start)], reads[start:], block, gas)
+        if not results:
+            raise ChainError(f"{reads[start]} returns more than one call's {MAX_OUTPUT_SIZE:,} bytes of output")
+        outputs.extend(results)
+    return outputs
 
 
 def _run(chain: Chain, records: list[bytes], reads: Sequence[Read], block: BlockId, gas: int) -> list[bytes]:

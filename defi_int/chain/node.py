@@ -191,6 +191,13 @@ class Node(Protocol):
     #: Where the node is, for messages: its URL, or ``"revm"`` / ``"pyevm"`` in process.
     name: str
 
+    @property
+    def state_version(self) -> int | None:
+        """A number that changes whenever the latest state (or the latest block a call runs in)
+        changes, for a node that knows it (in process); None for a node that others may change
+        under us (``Chain.latest_reads``)."""
+        ...
+
     def chain_id(self) -> int: ...
 
     def accounts(self) -> list[str]:

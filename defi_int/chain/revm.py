@@ -138,6 +138,7 @@ class RevmNode:
         self._inputs: dict[bytes, bytes] = {}
         self._next_timestamp: int | None = None
         self._block_env: tuple[int, int, int] | None = None  # what ``_set_block_env`` last set
+        self._version = 0  # ``state_version``: bumped by every write to revm's database and every block
         self._funder: str = Account.from_key(FUNDER_KEY).address
         funder = self._funder.lower()
         self._write_account(funder, _Account(balance=FUNDER_ETHER))
@@ -145,6 +146,12 @@ class RevmNode:
         self._append_block(genesis, 0, GENESIS_BASE_FEE, ())
 
     # ------------------------------------------------------------------ reads
+
+    @property
+    def state_version(self) -> int | None:
+        """Changes with every account or slot written (a transaction, a revert) and every block
+        appended (``Node.state_version``): calls run on the database and the latest block only."""
+        return self._version
 
     def chain_id(self) -> int:
         return self._chain_id
@@ -330,6 +337,7 @@ class RevmNode:
                 self._receipts.pop(tx_hash, None)
                 self._outputs.pop(tx_hash, None)
         del self._blocks[snap.blocks :]
+        self._version += 1  # the latest block is another one
         self._next_timestamp = snap.next_timestamp
         return True
 
@@ -377,6 +385,7 @@ class RevmNode:
             b"defi-int revm block" + parent + number.to_bytes(32, "big") + timestamp.to_bytes(32, "big") + b"".join(txs)
         )
         block = Block(number, digest, parent, timestamp, self._gas_limit, gas_used, base_fee, txs)
+        self._version += 1
         self._blocks.append(block)
         self._by_hash[digest] = block
         return block
@@ -527,6 +536,7 @@ class RevmNode:
         self._insert_account(address, account, code=code)
 
     def _insert_account(self, address: str, account: _Account, *, code: bytes | None) -> None:
+        self._version += 1
         if account == _EMPTY:
             self._accounts.pop(address, None)
         else:
@@ -546,6 +556,7 @@ class RevmNode:
 
     def _insert_slot(self, address: str, key: int, value: int) -> None:
         # Inserting into a cold account loads it into the journal: undo that, keep the value.
+        self._version += 1
         checkpoint = self._evm.snapshot()
         self._evm.insert_account_storage(address, key, value)
         self._evm.revert(checkpoint)

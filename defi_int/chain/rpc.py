@@ -248,6 +248,11 @@ class RpcNode:
 
     # ------------------------------------------------------------------ reads
 
+    @property
+    def state_version(self) -> int | None:
+        """None: others may change a node's state at any time (``Node.state_version``)."""
+        return None
+
     def chain_id(self) -> int:
         return _int(self.request("eth_chainId"))
 

@@ -56,6 +56,11 @@ class TesterNode:
 
     # ------------------------------------------------------------------ reads
 
+    @property
+    def state_version(self) -> int | None:
+        """None: eth-tester does not tell when its state changes (``Node.state_version``)."""
+        return None
+
     def chain_id(self) -> int:
         return self._chain_id
 
