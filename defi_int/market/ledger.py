@@ -19,7 +19,7 @@ import copy
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from defi_int.market import liquidation
@@ -114,7 +114,18 @@ class Ledger:
     settled: list[tuple[str, int, int]] = field(default_factory=list)
 
     def copy(self) -> Ledger:
-        return copy.deepcopy(self)
+        """An independent copy: every container copied (a ``defaultdict`` stays one), each market's
+        ``Funding`` copied; the rest are immutable values (validation copies a ledger per batch)."""
+        return replace(
+            self,
+            markets=list(self.markets),
+            caps=self.caps.copy(),
+            cash=self.cash.copy(),
+            positions=self.positions.copy(),
+            marks=self.marks.copy(),
+            funding={m: copy.copy(f) for m, f in self.funding.items()},
+            settled=list(self.settled),
+        )
 
     # ----------------------------------------------------------------- reads
 

@@ -8,7 +8,7 @@ eth-account's generic ``encode_typed_data`` on ``typed_data(order, domain)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from eth_abi.abi import encode
@@ -86,8 +86,12 @@ def struct_hash(order: Order) -> bytes:
     )
 
 
+@lru_cache(maxsize=1 << 14)
 def order_digest(order: Order, domain: Domain) -> bytes:
-    """The 32 bytes a wallet signs: ``keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(order))``."""
+    """The 32 bytes a wallet signs: ``keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(order))``.
+
+    Kept for the last orders seen (an order is hashed when signed, at intake and when its fill is
+    read back from the chain; ``Order`` and ``Domain`` are frozen, so equal ones hash alike)."""
     return keccak256(b"\x19\x01" + domain.separator + struct_hash(order))
 
 
