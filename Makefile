@@ -79,7 +79,7 @@ bench-toxicity: $(STAMP)
 bench-sweep: $(STAMP)
 	$(BIN)/python scripts/bench_sweep.py --json out/bench_sweep.json
 
-# The Avellaneda-Stoikov (2008) table through the project: 2,800 runs on chain (93 min measured with 2 workers on 2 shared cores).
+# The Avellaneda-Stoikov (2008) table through the project: 2,800 runs on chain (22 min measured with 2 workers on the 2-core machine).
 experiment: $(STAMP)
 	$(BIN)/defi-int experiment avellaneda-stoikov --out out/avellaneda-stoikov
 
