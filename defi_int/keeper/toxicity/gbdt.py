@@ -7,10 +7,22 @@ Data flow::
     end_step(step)            every ``refit_steps`` steps (once ``MIN_LABELS`` labels of both
         │                     classes are in the ring): LightGBM fits, on the ring in time order,
         │                     a classifier (binary log-loss: toxic or not) and a regressor (L2:
-        │                     the move's conditional mean), and both are compiled (``Trees``)
+        │                     the move's conditional mean), and both are compiled (``Trees``);
+        │                     with a ``lag`` (``keeper.toxicity_fit_lag``) the fit runs in a child
+        │                     process (``fitter``) and its trees take over at ``end_step(step + lag)``
         ▼
     predict(features)         one walk of the compiled trees (numpy, ~20 µs), not LightGBM's
                               predict (~0.5 ms for a single row through its Python API)
+
+The fit off the simulator's process: on a machine with a second core the fit (~40 ms of CPU, two
+boosters, and LightGBM's import once) overlaps the next ``lag`` steps of the desk's work instead
+of stopping it (a thread does not: see ``fitter``). It stays deterministic: the fit gets a copy of
+the ring at ``end_step(step)`` (the labels known then, nothing later), and its trees take over at
+the end of step ``step + lag`` exactly, the child waited for there however long it took; a fit due
+while one is pending first installs that one. So the same calls give the same predictions on any
+machine, at any load. ``state()`` waits for a pending fit and saves its trees with the step they
+take over at (``_Fit``), so a restored model installs them at the same step. ``lag = 0`` fits in
+``end_step`` itself, in this process, as before the lag existed.
 
 Before the first fit the model predicts the pooled prior (the toxic share and mean move so far).
 The expected markout is the quote's spread (a feature) plus the expected move (``models``).
@@ -33,6 +45,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from defi_int.keeper.toxicity import fitter
 from defi_int.keeper.toxicity.features import OrderFeatures
 from defi_int.keeper.toxicity.models import Prediction, Prior, ToxicityStateError, dump_state, sigmoid
 from defi_int.params import TOXICITY_MIN_LABELS
@@ -166,6 +179,44 @@ def _train(lightgbm: Any, data: Any, objective: str, seed: int) -> Trees:
     return Trees.from_model_text(booster.model_to_string())
 
 
+def fit_pair(rows: Floats, labels: Floats, moves: Floats, seed: int) -> tuple[Trees, Trees]:
+    """The gbdt's classifier (on whether each label is toxic) and regressor (on the moves), fitted
+    and compiled. Both train on one binned ``Dataset`` (binning depends on the rows only), its label
+    swapped. Thread-safe: it reads only its arguments."""
+    import lightgbm
+
+    data = lightgbm.Dataset(rows, label=(labels < 0).astype(np.float64), params=_PARAMS)
+    classifier = _train(lightgbm, data, "binary", seed)
+    data.set_label(moves)
+    return classifier, _train(lightgbm, data, "regression", seed)
+
+
+class _Fit:
+    """A fit whose trees take over at the end of step ``due``: under way in the fit process
+    (``fitter``, its ticket), or done (restored from a state). Pickled, it is its result: the fit
+    is waited for first."""
+
+    def __init__(self, due: int, ticket: int) -> None:
+        self.due = due
+        self._ticket: int | None = ticket
+        self._result: tuple[Trees, Trees] | None = None
+
+    def result(self) -> tuple[Trees, Trees]:
+        """The fitted (classifier, regressor), waiting for the fit process if it is still fitting."""
+        if self._result is None:
+            assert self._ticket is not None
+            self._result = fitter.shared().result(self._ticket)
+            self._ticket = None
+        return self._result
+
+    def __getstate__(self) -> tuple[int, tuple[Trees, Trees]]:
+        return self.due, self.result()
+
+    def __setstate__(self, state: tuple[int, tuple[Trees, Trees]]) -> None:
+        self.due, self._result = state
+        self._ticket = None
+
+
 def fit_classifier(rows: Floats, toxic: npt.NDArray[np.bool_], seed: int = 0) -> Trees:
     """The gbdt's classifier, fitted once on ``rows`` (its parameters): for studies of the features."""
     import lightgbm
@@ -178,12 +229,18 @@ class GbdtModel:
 
     kind = "gbdt"
 
-    def __init__(self, refit_steps: int, window: int, seed: int) -> None:
-        if refit_steps < 1 or window < 1:
-            raise ValueError(f"refit_steps and window must be positive, got {refit_steps} and {window}")
+    def __init__(self, refit_steps: int, window: int, seed: int, lag: int = 0) -> None:
+        if refit_steps < 1 or window < 1 or lag < 0:
+            raise ValueError(
+                f"refit_steps and window must be positive and lag not negative, got {refit_steps}, {window}, {lag}"
+            )
         self.refit_steps = refit_steps
         self.window = window
         self.seed = seed
+        self.lag = lag  # steps from a fit's start to its trees taking over (0: at once, in this process)
+        self.pending: _Fit | None = None
+        if lag:
+            fitter.shared().start()  # the fit process gets ready while the first labels mature
         self.rows = np.zeros((window, _WIDTH), dtype=np.float64)
         self.labels = np.zeros(window, dtype=np.float64)
         self.moves = np.zeros(window, dtype=np.float64)
@@ -215,14 +272,28 @@ class GbdtModel:
         self.move_prior.add(move_bps)
 
     def end_step(self, step: int) -> None:
+        if self.pending is not None and step >= self.pending.due:
+            self._install()
         if self.next_fit is not None and step < self.next_fit:
             return
         rows, labels, moves = self.ring()
         toxic = int((labels < 0).sum())
         if len(labels) < MIN_LABELS or min(toxic, len(labels) - toxic) < MIN_CLASS:
             return
-        self.fit(rows, labels, moves)
+        if self.lag == 0:
+            self.fit(rows, labels, moves)
+        else:
+            if self.pending is not None:  # a lag of refit_steps or more: the older fit takes over first
+                self._install()
+            ticket = fitter.shared().submit(rows, labels, moves, self.seed)  # a copy: the ring goes on filling
+            self.pending = _Fit(step + self.lag, ticket)
         self.next_fit = step + self.refit_steps
+
+    def _install(self) -> None:
+        assert self.pending is not None
+        self.classifier, self.regressor = self.pending.result()
+        self.pending = None
+        self.fits += 1
 
     def ring(self) -> tuple[Floats, Floats, Floats]:
         """The window's rows, labels and moves, oldest first."""
@@ -233,22 +304,12 @@ class GbdtModel:
         return self.rows[order], self.labels[order], self.moves[order]
 
     def fit(self, rows: Floats, labels: Floats, moves: Floats) -> None:
-        """Fits and compiles the classifier (on whether each label is toxic) and the regressor (on the moves).
-
-        Both train on one binned ``Dataset`` (binning depends on the rows only), its label swapped.
-        """
-        import lightgbm
-
-        data = lightgbm.Dataset(rows, label=(labels < 0).astype(np.float64), params=_PARAMS)
-        self.classifier = self._train(lightgbm, data, "binary")
-        data.set_label(moves)
-        self.regressor = self._train(lightgbm, data, "regression")
+        """Fits and compiles the classifier and the regressor (``fit_pair``) here and now."""
+        self.classifier, self.regressor = fit_pair(rows, labels, moves, self.seed)
         self.fits += 1
 
-    def _train(self, lightgbm: Any, data: Any, objective: str) -> Trees:
-        return _train(lightgbm, data, objective, self.seed)
-
     def state(self) -> bytes:
+        """Everything learned; a pending fit is waited for and saved with its trees (``_Fit``)."""
         return dump_state(self.kind, self.__dict__)
 
     @classmethod
