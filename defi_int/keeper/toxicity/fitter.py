@@ -5,7 +5,7 @@ process does not overlap its work: LightGBM releases the GIL inside each boostin
 it back between rounds, a hundred times a fit, and on a loaded machine each hand-over stalls the
 simulator's thread (measured: the run got slower, not faster). A child process shares no GIL::
 
-    parent (FitWorker)                          child (python -m defi_int.keeper.toxicity.fitter)
+    parent (FitWorker)                          child (fitter.main, in python -c)
     submit(rows, labels, moves, seed) ──pickle──▶  fit_pair(...)        one fit at a time, in order
     result()                          ◀──pickle──  (classifier, regressor), or the error's text
 
@@ -84,7 +84,8 @@ class FitWorker:
     def _start(self) -> None:
         if self._proc is not None:
             return
-        proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        command = [sys.executable, "-P", "-c", f"from {__name__} import main; main()"]  # -P: not the cwd first
+        proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self._proc = proc
         assert proc.stdin is not None
         threading.Thread(target=self._send, args=(proc.stdin,), name="gbdt-fit-send", daemon=True).start()
@@ -123,6 +124,17 @@ def shared() -> FitWorker:
         return _SHARED[1]
 
 
+def close_shared() -> None:
+    """Ends this process's fit worker, if it has one (its child's CPU time is then counted in
+    ``resource.RUSAGE_CHILDREN``); the next ``shared()`` starts a new one. Only between runs: a fit
+    still pending is lost."""
+    global _SHARED
+    with _SHARED_LOCK:
+        if _SHARED is not None and _SHARED[0] == os.getpid():
+            _SHARED[1].close()
+        _SHARED = None
+
+
 def _stop(proc: subprocess.Popen[bytes], outbox: queue.Queue[bytes | None]) -> None:
     outbox.put(None)  # the sender closes nothing: the pipes are closed here
     for pipe in (proc.stdin, proc.stdout):
@@ -151,9 +163,8 @@ def main() -> None:
             reply: tuple[int, bool, object] = (ticket, True, fit_pair(rows, labels, moves, seed))
         except Exception as exc:
             reply = (ticket, False, f"{type(exc).__name__}: {exc}")
-        pickle.dump(reply, sink, protocol=5)
-        sink.flush()
-
-
-if __name__ == "__main__":
-    main()
+        try:
+            pickle.dump(reply, sink, protocol=5)
+            sink.flush()
+        except BrokenPipeError:  # the parent closed without waiting for this fit (a run that ended)
+            return
