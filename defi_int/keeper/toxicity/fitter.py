@@ -11,7 +11,7 @@ simulator's thread (measured: the run got slower, not faster). A child process s
 
 One child per process (``shared``), started at the first ``submit``; it ends when its parent
 closes the pipe (``close``, the parent's exit or death: the child reads end of file). The pickles
-go only between this process and its own child. The result is the same trees ``fit_pair`` gives
+go only between this process and its own child. The result is the same trees ``trees.fit_pair`` gives
 in the parent: the same library, parameters and rows (``deterministic``, one thread).
 """
 
@@ -28,10 +28,8 @@ import weakref
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 
-from defi_int.keeper.toxicity.models import ToxicityStateError
-
 if TYPE_CHECKING:
-    from defi_int.keeper.toxicity.gbdt import Floats, Trees
+    from defi_int.keeper.toxicity.trees import Floats, Trees
 
 
 class FitWorker:
@@ -67,7 +65,7 @@ class FitWorker:
                 self._read_one()
             ok, value = self._replies.pop(ticket)
         if not ok:
-            raise ToxicityStateError(f"the gbdt's fit failed in its process: {value}")
+            raise _error(f"the gbdt's fit failed in its process: {value}")
         classifier, regressor = value
         return classifier, regressor
 
@@ -107,7 +105,7 @@ class FitWorker:
             ticket, ok, value = pickle.load(proc.stdout)  # our own child's reply
         except (EOFError, pickle.UnpicklingError, OSError) as exc:
             why = self._write_error or exc
-            raise ToxicityStateError(f"the gbdt's fit process ended (exit code {proc.poll()}: {why!r})") from None
+            raise _error(f"the gbdt's fit process ended (exit code {proc.poll()}: {why!r})") from None
         self._replies[ticket] = (ok, value)
 
 
@@ -122,6 +120,12 @@ def shared() -> FitWorker:
         if _SHARED is None or _SHARED[0] != os.getpid():
             _SHARED = (os.getpid(), FitWorker())
         return _SHARED[1]
+
+
+def _error(problem: str) -> Exception:
+    from defi_int.keeper.toxicity.models import ToxicityStateError  # not imported by the fit process
+
+    return ToxicityStateError(problem)
 
 
 def close_shared() -> None:
@@ -151,7 +155,7 @@ def main() -> None:
     """The child: fits what arrives on stdin, answers on stdout with the ticket, until end of file."""
     import lightgbm  # noqa: F401  (imported before the first fit arrives, not while it waits)
 
-    from defi_int.keeper.toxicity.gbdt import fit_pair
+    from defi_int.keeper.toxicity.trees import fit_pair
 
     source, sink = sys.stdin.buffer, sys.stdout.buffer
     while True:
