@@ -496,7 +496,9 @@ class KeeperParams(Declared):
     Toxicity (``defi_int.keeper.toxicity``): ``toxicity_model`` scores every order at receipt
     (``none``, ``trader_rule``: the per-trader rule, a size-weighted mean markout below
     ``−toxicity_threshold_bps`` over ``toxicity_min_fills`` fills; ``logistic``; ``gbdt``, refit every
-    ``toxicity_refit_steps`` steps on the latest ``toxicity_window`` labels), each label the desk's
+    ``toxicity_refit_steps`` steps on the latest ``toxicity_window`` labels, each fit in a child
+    process whose trees take over ``toxicity_fit_lag`` steps after it started, 0: at once, in this
+    process), each label the desk's
     markout ``toxicity_horizon`` steps later; ``toxicity_counterfactual`` also labels the orders the
     desk priced but did not fill, at its quote. ``toxicity_routing = true`` is the older spelling of
     ``toxicity_model = "trader_rule"`` (``effective_toxicity_model``); with another model it is an error.
@@ -529,6 +531,7 @@ class KeeperParams(Declared):
     toxicity_threshold_bps: float = number(5.0, -BPS, BPS, unit="bps")
     toxicity_min_fills: int = integer(5, 1, MAX_STEPS, unit="fills")
     toxicity_refit_steps: int = integer(20, 1, MAX_STEPS, unit="steps")
+    toxicity_fit_lag: int = integer(5, 0, MAX_STEPS, unit="steps")
     toxicity_window: int = integer(2_000, TOXICITY_MIN_LABELS, 1_000_000, unit="labels")
     toxicity_counterfactual: bool = flag(True)
     toxicity_edge_bps: float = number(0.0, -BPS, BPS, unit="bps")

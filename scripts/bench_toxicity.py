@@ -11,7 +11,10 @@ orders timed one by one:
 - **score**: ``Scorer.score`` whole (features, predict, noting the order, queueing its label);
 - **update**: learning one matured label (the books and the model's ``update``), per label;
 - **per order**: score + update, order ``i`` with label ``i`` (the bot's work per order);
-- **refit** (gbdt): each refit's time (``end_step``), and spread over the orders of its period.
+- **refit** (gbdt): each refit's time (``end_step``), and spread over the orders of its period. The
+  gbdt fits in place here (``keeper.toxicity_fit_lag = 0``), so that the fit's own cost is timed;
+  with the default lag it runs in the fit process and ``end_step`` only sends the window and
+  installs the trees ``lag`` steps later (``--fit-lag`` times that instead).
 
 Percentiles are per call, in wall-clock time (``time.perf_counter_ns``: what the bot waits,
 preemption included) and in the thread's CPU time (``time.thread_time_ns``: the work itself, blind
@@ -75,9 +78,9 @@ def percentiles(ns: list[int] | np.ndarray) -> dict[str, float]:
     }
 
 
-def measure(model: str, orders: int, warmup: int, per_step: int, seed: int) -> dict[str, Any]:
+def measure(model: str, orders: int, warmup: int, per_step: int, seed: int, fit_lag: int = 0) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
-    scorer = Scorer(ToxicityConfig(model=model, seed=seed))
+    scorer = Scorer(ToxicityConfig(model=model, seed=seed, fit_lag=fit_lag))
     features = Timer(scorer.watch, "features")
     predict = Timer(scorer.model, "predict")
     score = Timer(scorer, "score")
@@ -134,11 +137,12 @@ def main() -> None:
     parser.add_argument("--per-step", type=int, default=10, help="orders per step")
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--fit-lag", type=int, default=0, help="keeper.toxicity_fit_lag (0: the fit timed in place)")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
     load = os.getloadavg()
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
-    results = [measure(m, args.orders, args.warmup, args.per_step, args.seed) for m in args.models]
+    results = [measure(m, args.orders, args.warmup, args.per_step, args.seed, args.fit_lag) for m in args.models]
     columns = ("features", "predict", "update", "per_order")
     for clock, title in (("wall", "wall-clock time per call"), ("cpu", "the thread's CPU time per call")):
         print(f"\n{title}")

@@ -197,7 +197,7 @@ def _look(
     verdict = decide(
         model, entry.prediction, is_buy=order.is_buy, remaining=entry.remaining, mark=book.mark,
         inventory=book.inventory, quote=quote.price, amm_reference=reference, params=params, policy=policy,
-        limit=order.limit_price,
+        limit=order.limit_price, size=order.size,
     )  # fmt: skip
     if verdict.cap and verdict.widen_bps:
         wide = widened(

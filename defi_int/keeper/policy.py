@@ -39,7 +39,10 @@ The decision:
   fall short, ``negative_edge`` when the inventory charge is): the remainder is **routed** to the
   AMM or **rests**, by the planner's usual rules;
 - and the internal size is **capped by the score**: above ``p₀ = keeper.toxicity_cap_from`` at most
-  ``(1 − p)/(1 − p₀)`` of the remaining size, shrinking to nothing as ``p → 1`` (``partial``).
+  ``(1 − p)/(1 − p₀)`` of the order's size, shrinking to nothing as ``p → 1`` (``partial``). The cap
+  is on the whole order, what it has filled already counted against it: an order whose rest cannot
+  go to the AMM rests after its capped part, instead of being granted the share again of what
+  remains at every batch (a new, smaller leg each step until it expires: 0.6, 0.24, 0.1 ... of it).
 
 The thresholds are parameters so that a study tunes them on seeds of its own
 (``defi-int experiment toxicity``), as it tunes the per-trader rule's.
@@ -101,12 +104,14 @@ def decide(
     params: PricingParams,
     policy: PolicyParams,
     limit: int | None = None,
+    size: int | None = None,
 ) -> Verdict:
     """The priced decision for an order of ``remaining`` base units (see the module docstring).
 
     ``quote`` is the desk's price for the remaining size (1e18), ``amm_reference`` the AMM's quote
     for it in collateral units (None: the AMM cannot quote it: no room to widen into), ``limit``
-    the order's limit price (1e18; None: no bound but the others).
+    the order's limit price (1e18; None: no bound but the others), ``size`` the order's whole size
+    (None: ``remaining``, nothing filled yet), which the score's cap is a share of.
     """
     side = 1.0 if is_buy else -1.0
     spread = side * (quote - mark) * BPS / mark
@@ -126,7 +131,8 @@ def decide(
     widen = max(0.0, min(-ev, float(policy.max_widen_bps), room - spread, reach))
     p = prediction.p_toxic
     share = 1.0 if p <= policy.cap_from else max(0.0, (1.0 - p) / (1.0 - policy.cap_from))
-    cap = int(remaining * share)
+    whole = remaining if size is None else size
+    cap = remaining if share >= 1.0 else max(0, min(remaining, int(whole * share) - (whole - remaining)))
     reason, detail = None, ""
     if ev + widen < policy.edge_bps:
         cap = 0
@@ -140,7 +146,9 @@ def decide(
         widen = 0.0
     elif cap < remaining:
         reason = Reason.TOXIC
-        detail = f"the score ({prediction.p_toxic:.2f} toxic) caps the desk at {share:.0%} of the size"
+        detail = f"the score ({prediction.p_toxic:.2f} toxic) caps the desk at {share:.0%} of the order's size"
+        if whole > remaining:
+            detail += f", {whole - remaining} of it filled already"
     decision = Decision(
         model, prediction.p_toxic, markout, spread, risk, ev, route_cost, widen, cap / remaining if remaining else 0.0
     )

@@ -20,23 +20,58 @@ keeper's policy prices its output. How data flows through it, one step of the de
 - ``models``: ``ToxicityModel`` and its ``none``, ``trader_rule``, ``logistic`` (river) kinds;
   ``gbdt``: gradient-boosted trees (LightGBM) compiled for a fast single-row predict;
 - ``scorer``: ``Scorer``, the facade the keeper holds, and its saved state;
+- ``trees``: LightGBM's fit compiled to numpy arrays; ``fitter``: the gbdt's fits in a child process;
 - ``evaluation``: AUC, Brier score and reliability of predictions against their labels.
 
 Pure: numpy and the learning libraries (imported only by the models that use them); no chain.
 """
 
-from defi_int.keeper.toxicity.features import FlowWatch, OrderFeatures
-from defi_int.keeper.toxicity.kinds import load_model, make_model
-from defi_int.keeper.toxicity.labels import Label, LabelQueue, Pending, markout_bps
-from defi_int.keeper.toxicity.models import (
-    MODELS,
-    Prediction,
-    ToxicityConfig,
-    ToxicityModel,
-    ToxicityStateError,
-)
-from defi_int.keeper.toxicity.scorer import Scorer
-from defi_int.keeper.toxicity.traders import TraderBook, TraderStats, trader_rule
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from defi_int.keeper.toxicity.features import FlowWatch, OrderFeatures
+    from defi_int.keeper.toxicity.kinds import load_model, make_model
+    from defi_int.keeper.toxicity.labels import Label, LabelQueue, Pending, markout_bps
+    from defi_int.keeper.toxicity.models import (
+        MODELS,
+        Prediction,
+        ToxicityConfig,
+        ToxicityModel,
+        ToxicityStateError,
+    )
+    from defi_int.keeper.toxicity.scorer import Scorer
+    from defi_int.keeper.toxicity.traders import TraderBook, TraderStats, trader_rule
+
+_LAZY = {
+    "FlowWatch": "features",
+    "OrderFeatures": "features",
+    "load_model": "kinds",
+    "make_model": "kinds",
+    "Label": "labels",
+    "LabelQueue": "labels",
+    "Pending": "labels",
+    "markout_bps": "labels",
+    "MODELS": "models",
+    "Prediction": "models",
+    "ToxicityConfig": "models",
+    "ToxicityModel": "models",
+    "ToxicityStateError": "models",
+    "Scorer": "scorer",
+    "TraderBook": "traders",
+    "TraderStats": "traders",
+    "trader_rule": "traders",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Imports the names lazily, so that a light module of the package (``trees``, ``fitter``: the
+    fit process imports only them) does not load the desk's whole stack."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "MODELS",

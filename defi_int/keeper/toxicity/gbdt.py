@@ -7,10 +7,22 @@ Data flow::
     end_step(step)            every ``refit_steps`` steps (once ``MIN_LABELS`` labels of both
         │                     classes are in the ring): LightGBM fits, on the ring in time order,
         │                     a classifier (binary log-loss: toxic or not) and a regressor (L2:
-        │                     the move's conditional mean), and both are compiled (``Trees``)
+        │                     the move's conditional mean), and both are compiled (``Trees``);
+        │                     with a ``lag`` (``keeper.toxicity_fit_lag``) the fit runs in a child
+        │                     process (``fitter``) and its trees take over at ``end_step(step + lag)``
         ▼
     predict(features)         one walk of the compiled trees (numpy, ~20 µs), not LightGBM's
                               predict (~0.5 ms for a single row through its Python API)
+
+The fit off the simulator's process: on a machine with a second core the fit (~40 ms of CPU, two
+boosters, and LightGBM's import once) overlaps the next ``lag`` steps of the desk's work instead
+of stopping it (a thread does not: see ``fitter``). It stays deterministic: the fit gets a copy of
+the ring at ``end_step(step)`` (the labels known then, nothing later), and its trees take over at
+the end of step ``step + lag`` exactly, the child waited for there however long it took; a fit due
+while one is pending first installs that one. So the same calls give the same predictions on any
+machine, at any load. ``state()`` waits for a pending fit and saves its trees with the step they
+take over at (``_Fit``), so a restored model installs them at the same step. ``lag = 0`` fits in
+``end_step`` itself, in this process, as before the lag existed.
 
 Before the first fit the model predicts the pooled prior (the toxic share and mean move so far).
 The expected markout is the quote's spread (a feature) plus the expected move (``models``).
@@ -27,150 +39,49 @@ split is ``x <= threshold``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
-import numpy.typing as npt
 
+from defi_int.keeper.toxicity import fitter
 from defi_int.keeper.toxicity.features import OrderFeatures
 from defi_int.keeper.toxicity.models import Prediction, Prior, ToxicityStateError, dump_state, sigmoid
+from defi_int.keeper.toxicity.trees import PARAMS as _PARAMS
+from defi_int.keeper.toxicity.trees import ROUNDS, Floats, Trees, fit_classifier, fit_pair
 from defi_int.params import TOXICITY_MIN_LABELS
+
+__all__ = ["MIN_CLASS", "MIN_LABELS", "ROUNDS", "_PARAMS", "GbdtModel", "Trees", "fit_classifier", "fit_pair"]
 
 #: Labels the ring must hold before the first fit (``keeper.toxicity_window`` is at least that), and of each class.
 MIN_LABELS: Final = TOXICITY_MIN_LABELS
 MIN_CLASS: Final = 10
-ROUNDS: Final = 40
-_PARAMS: Final[dict[str, Any]] = {
-    "learning_rate": 0.1,
-    "num_leaves": 15,
-    "max_depth": 4,
-    "min_data_in_leaf": 20,
-    "lambda_l2": 1.0,
-    "max_bin": 63,
-    "use_missing": False,
-    "deterministic": True,
-    "force_row_wise": True,
-    "num_threads": 1,
-    "verbosity": -1,
-}
 _WIDTH: Final = len(OrderFeatures.NAMES)
 
-Floats = npt.NDArray[np.float64]
-Ints = npt.NDArray[np.int64]
 
+class _Fit:
+    """A fit whose trees take over at the end of step ``due``: under way in the fit process
+    (``fitter``, its ticket), or done (restored from a state). Pickled, it is its result: the fit
+    is waited for first."""
 
-@dataclass(frozen=True)
-class Trees:
-    """A boosted ensemble as flat arrays: node ``i`` sends ``x`` to ``left[i]`` when
-    ``x[feature[i]] <= threshold[i]``, else to ``right[i]``; a leaf points to itself (threshold +inf)
-    and holds ``value``. ``depth`` walks reach every leaf from the ``roots``."""
+    def __init__(self, due: int, ticket: int) -> None:
+        self.due = due
+        self._ticket: int | None = ticket
+        self._result: tuple[Trees, Trees] | None = None
 
-    feature: Ints
-    threshold: Floats
-    left: Ints
-    right: Ints
-    value: Floats
-    roots: Ints
-    depth: int
+    def result(self) -> tuple[Trees, Trees]:
+        """The fitted (classifier, regressor), waiting for the fit process if it is still fitting."""
+        if self._result is None:
+            assert self._ticket is not None
+            self._result = fitter.shared().result(self._ticket)
+            self._ticket = None
+        return self._result
 
-    @classmethod
-    def from_model_text(cls, text: str) -> Trees:
-        """Compiles LightGBM's model text (``Booster.model_to_string()``, its saved-model format).
+    def __getstate__(self) -> tuple[int, tuple[Trees, Trees]]:
+        return self.due, self.result()
 
-        In a tree of ``L`` leaves, internal node ``i`` (``0 <= i < L − 1``) names its children by
-        index, a leaf ``j`` as ``~j``; here the leaves follow the tree's internal nodes.
-        """
-        feature, threshold, left, right, value, roots = [], [], [], [], [], []
-        depth, offset = 0, 0
-        for tree in _trees(text):
-            leaves = np.array(tree["leaf_value"].split(), dtype=np.float64)
-            internal = len(leaves) - 1
-            here = np.arange(offset, offset + internal + len(leaves), dtype=np.int64)
-            value.append(np.concatenate([np.zeros(internal), leaves]))
-            if internal:
-                kinds = np.array(tree["decision_type"].split(), dtype=np.int64)
-                if (kinds & ~_DEFAULT_LEFT).any():  # categorical (bit 0) or a missing type (bits 2-3)
-                    raise ToxicityStateError(f"a split the compiled walk cannot take: decision_type {kinds.tolist()}")
-                children = [np.array(tree[k].split(), dtype=np.int64) for k in ("left_child", "right_child")]
-                left_of, right_of = (np.where(c >= 0, offset + c, offset + internal + ~c) for c in children)
-                feature.append(
-                    np.concatenate(
-                        [np.array(tree["split_feature"].split(), dtype=np.int64), np.zeros(len(leaves), dtype=np.int64)]
-                    )
-                )
-                threshold.append(
-                    np.concatenate(
-                        [np.array(tree["threshold"].split(), dtype=np.float64), np.full(len(leaves), np.inf)]
-                    )
-                )
-                left.append(np.concatenate([left_of, here[internal:]]))
-                right.append(np.concatenate([right_of, here[internal:]]))
-                depth = max(depth, _depth(children[0], children[1]))
-            else:
-                feature.append(np.zeros(1, dtype=np.int64))
-                threshold.append(np.full(1, np.inf))
-                left.append(here)
-                right.append(here)
-            roots.append(offset)
-            offset += len(here)
-        return cls(
-            np.concatenate(feature),
-            np.concatenate(threshold),
-            np.concatenate(left),
-            np.concatenate(right),
-            np.concatenate(value),
-            np.array(roots, dtype=np.int64),
-            depth,
-        )
-
-    def raw(self, x: Floats) -> float:
-        """The ensemble's raw score for one row ``x``."""
-        step = np.where(x[self.feature] <= self.threshold, self.left, self.right)
-        node = self.roots
-        for _ in range(self.depth):
-            node = step[node]
-        return float(self.value[node].sum())
-
-
-#: ``decision_type``'s bit for "missing values go left": the only bit a split here may have set.
-_DEFAULT_LEFT: Final = 2
-
-
-def _trees(text: str) -> list[dict[str, str]]:
-    """The ``key=value`` blocks of each ``Tree=`` in LightGBM's model text."""
-    trees: list[dict[str, str]] = []
-    for line in text.splitlines():
-        if line.startswith("Tree="):
-            trees.append({})
-        elif line == "end of trees":
-            break
-        elif trees and "=" in line:
-            key, _, value = line.partition("=")
-            trees[-1][key] = value
-    return trees
-
-
-def _depth(left: Ints, right: Ints) -> int:
-    """The most splits from the root (node 0) to a leaf of one tree (children: index, or ``~leaf``)."""
-    deepest, level, nodes = 0, 0, [0]
-    while nodes:
-        level += 1
-        deepest = level
-        nodes = [int(c) for n in nodes for c in (left[n], right[n]) if c >= 0]
-    return deepest
-
-
-def _train(lightgbm: Any, data: Any, objective: str, seed: int) -> Trees:
-    booster = lightgbm.train({**_PARAMS, "objective": objective, "seed": seed}, data, num_boost_round=ROUNDS)
-    return Trees.from_model_text(booster.model_to_string())
-
-
-def fit_classifier(rows: Floats, toxic: npt.NDArray[np.bool_], seed: int = 0) -> Trees:
-    """The gbdt's classifier, fitted once on ``rows`` (its parameters): for studies of the features."""
-    import lightgbm
-
-    return _train(lightgbm, lightgbm.Dataset(rows, label=toxic.astype(np.float64), params=_PARAMS), "binary", seed)
+    def __setstate__(self, state: tuple[int, tuple[Trees, Trees]]) -> None:
+        self.due, self._result = state
+        self._ticket = None
 
 
 class GbdtModel:
@@ -178,12 +89,18 @@ class GbdtModel:
 
     kind = "gbdt"
 
-    def __init__(self, refit_steps: int, window: int, seed: int) -> None:
-        if refit_steps < 1 or window < 1:
-            raise ValueError(f"refit_steps and window must be positive, got {refit_steps} and {window}")
+    def __init__(self, refit_steps: int, window: int, seed: int, lag: int = 0) -> None:
+        if refit_steps < 1 or window < 1 or lag < 0:
+            raise ValueError(
+                f"refit_steps and window must be positive and lag not negative, got {refit_steps}, {window}, {lag}"
+            )
         self.refit_steps = refit_steps
         self.window = window
         self.seed = seed
+        self.lag = lag  # steps from a fit's start to its trees taking over (0: at once, in this process)
+        self.pending: _Fit | None = None
+        if lag:
+            fitter.shared().start()  # the fit process gets ready while the first labels mature
         self.rows = np.zeros((window, _WIDTH), dtype=np.float64)
         self.labels = np.zeros(window, dtype=np.float64)
         self.moves = np.zeros(window, dtype=np.float64)
@@ -215,14 +132,28 @@ class GbdtModel:
         self.move_prior.add(move_bps)
 
     def end_step(self, step: int) -> None:
+        if self.pending is not None and step >= self.pending.due:
+            self._install()
         if self.next_fit is not None and step < self.next_fit:
             return
         rows, labels, moves = self.ring()
         toxic = int((labels < 0).sum())
         if len(labels) < MIN_LABELS or min(toxic, len(labels) - toxic) < MIN_CLASS:
             return
-        self.fit(rows, labels, moves)
+        if self.lag == 0:
+            self.fit(rows, labels, moves)
+        else:
+            if self.pending is not None:  # a lag of refit_steps or more: the older fit takes over first
+                self._install()
+            ticket = fitter.shared().submit(rows, labels, moves, self.seed)  # a copy: the ring goes on filling
+            self.pending = _Fit(step + self.lag, ticket)
         self.next_fit = step + self.refit_steps
+
+    def _install(self) -> None:
+        assert self.pending is not None
+        self.classifier, self.regressor = self.pending.result()
+        self.pending = None
+        self.fits += 1
 
     def ring(self) -> tuple[Floats, Floats, Floats]:
         """The window's rows, labels and moves, oldest first."""
@@ -233,22 +164,12 @@ class GbdtModel:
         return self.rows[order], self.labels[order], self.moves[order]
 
     def fit(self, rows: Floats, labels: Floats, moves: Floats) -> None:
-        """Fits and compiles the classifier (on whether each label is toxic) and the regressor (on the moves).
-
-        Both train on one binned ``Dataset`` (binning depends on the rows only), its label swapped.
-        """
-        import lightgbm
-
-        data = lightgbm.Dataset(rows, label=(labels < 0).astype(np.float64), params=_PARAMS)
-        self.classifier = self._train(lightgbm, data, "binary")
-        data.set_label(moves)
-        self.regressor = self._train(lightgbm, data, "regression")
+        """Fits and compiles the classifier and the regressor (``fit_pair``) here and now."""
+        self.classifier, self.regressor = fit_pair(rows, labels, moves, self.seed)
         self.fits += 1
 
-    def _train(self, lightgbm: Any, data: Any, objective: str) -> Trees:
-        return _train(lightgbm, data, objective, self.seed)
-
     def state(self) -> bytes:
+        """Everything learned; a pending fit is waited for and saved with its trees (``_Fit``)."""
         return dump_state(self.kind, self.__dict__)
 
     @classmethod

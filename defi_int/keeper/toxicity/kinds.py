@@ -26,7 +26,7 @@ def make_model(config: ToxicityConfig) -> ToxicityModel:
         return TraderRuleModel(config.threshold_bps, config.min_fills)
     if config.model == "logistic":
         return LogisticModel()
-    return GbdtModel(config.refit_steps, config.window, config.seed)
+    return GbdtModel(config.refit_steps, config.window, config.seed, config.fit_lag)
 
 
 def load_model(data: bytes, kind: str | None = None) -> ToxicityModel:

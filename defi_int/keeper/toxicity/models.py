@@ -22,7 +22,8 @@ Every model is a ``ToxicityModel``::
   as the gbdt does before its first fit: a few SGD steps on standardizations of a handful of rows
   give wild predictions, and the policy would act on them;
 - ``gbdt``: gradient-boosted trees (LightGBM, ``gbdt.GbdtModel``), refit every ``refit_steps``
-  steps on the latest ``window`` matured labels.
+  steps on the latest ``window`` matured labels, each fit on a worker thread whose trees take over
+  ``fit_lag`` steps after it started (0: at once, on the caller's thread).
 
 The learned models regress the **move**, not the label: a label is the desk's markout at its own
 quote, ``≈ quote_spread_bps + move``, and the quote's part (the half-spread and the inventory
@@ -53,8 +54,9 @@ from defi_int.params import TOXICITY_MIN_LABELS, TOXICITY_MODELS, KeeperParams
 
 #: The choices of ``keeper.toxicity_model``.
 MODELS: Final = TOXICITY_MODELS
-#: The version of the saved state; a state of another version is refused (2: the models learn the move).
-STATE_VERSION: Final = 2
+#: The version of the saved state; a state of another version is refused (2: the models learn the move;
+#: 3: the gbdt's fit may be pending, ``keeper.toxicity_fit_lag``).
+STATE_VERSION: Final = 3
 #: A learned model predicts the pooled prior until it has learned this many labels.
 MIN_LABELS: Final = TOXICITY_MIN_LABELS
 #: The logistic model's SGD learning rates (classifier, regressor) and L2 penalty.
@@ -84,6 +86,7 @@ class ToxicityConfig:
     threshold_bps: float = _DECLARED.toxicity_threshold_bps
     min_fills: int = _DECLARED.toxicity_min_fills
     refit_steps: int = _DECLARED.toxicity_refit_steps
+    fit_lag: int = _DECLARED.toxicity_fit_lag
     window: int = _DECLARED.toxicity_window
     counterfactual: bool = _DECLARED.toxicity_counterfactual
     seed: int = 0
@@ -101,6 +104,7 @@ class ToxicityConfig:
             threshold_bps=keeper.toxicity_threshold_bps,
             min_fills=keeper.toxicity_min_fills,
             refit_steps=keeper.toxicity_refit_steps,
+            fit_lag=keeper.toxicity_fit_lag,
             window=keeper.toxicity_window,
             counterfactual=keeper.toxicity_counterfactual,
             seed=seed,

@@ -121,9 +121,12 @@ class Scorer:
         heapq.heappush(self._expiries, (order.expiry, digest))
         if self.config.counterfactual and desk_quote:
             trader = order.trader.lower()
-            quote = Pending(step, order.market, not order.is_buy, desk_quote, order.size, trader, digest, features)
             mark = self.watch.oracle(order.market)  # the move is measured from it
-            self.queue.push(dataclasses.replace(quote, prediction=prediction, counterfactual=True, mark=mark))
+            quote = Pending(
+                step, order.market, not order.is_buy, desk_quote, order.size, trader, digest, features, prediction,
+                counterfactual=True, mark=mark,
+            )  # fmt: skip
+            self.queue.push(quote)
             self._quoted[digest] = None
         return features, prediction
 

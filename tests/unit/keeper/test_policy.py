@@ -147,3 +147,26 @@ def test_without_a_learned_model_predictions_change_nothing():
     book = MarketBook(MARK, 0, 10 * ONE, POOL)
     plan = plan_market([entry(1, Prediction(0.9, -80.0))], book, PARAMS, fee_bps=2, model="none")
     assert plan.fills[0].fill.internal_size == ONE and plan.traces[0].decision is None
+
+
+def test_the_scores_cap_is_on_the_whole_order_so_a_capped_order_is_not_split_batch_after_batch():
+    # p 0.8: at most 40 % of the order from inventory. Its rest cannot go to the AMM, so it rests;
+    # at the next batch, what it filled already counts against the cap: no second, smaller leg.
+    book = MarketBook(MARK, 0, 10 * ONE, POOL)
+    order = Order("0x" + "11" * 20, 0, True, ONE, MARK * 101 // 100, 2**40, 1, 30, False)
+    e = BookEntry(order, b"\x01" * 65, (1).to_bytes(32, "big"), 1)
+    e.prediction = Prediction(0.8, 10.0)
+    first = plan_market([e], book, PARAMS, fee_bps=2, model="gbdt")
+    ((fill,), (trace,)) = first.fills, first.traces
+    assert fill.fill.internal_size == pytest.approx(ONE * 0.4, rel=1e-9) and fill.fill.amm_size == 0
+    assert (trace.action, trace.reason) == (Action.PARTIAL, Reason.TOXIC)
+    e.filled = fill.fill.internal_size
+    again = plan_market([e], book, PARAMS, fee_bps=2, model="gbdt")
+    assert again.fills == [] and again.traces[0].action is Action.REST and again.traces[0].reason is Reason.TOXIC
+    assert "filled already" in again.traces[0].detail
+
+
+def test_below_the_scores_threshold_the_whole_remaining_size_is_offered_exactly():
+    remaining = 123_456_789_012_345_679  # not a float: int(remaining * 1.0) would differ
+    v = verdict(0.3, 10.0, size=remaining)
+    assert (v.cap, v.reason) == (remaining, None)
