@@ -135,7 +135,9 @@ class _Market:
     log_prices: deque[float] = field(default_factory=lambda: deque(maxlen=max(RETURN_STEPS) + 1))
     returns: tuple[float, ...] = (0.0,) * len(RETURN_STEPS)  # of the oracle's path, up (not signed): at each read
     volatility: float = 0.0
-    flow: deque[tuple[int, float]] = field(default_factory=deque)  # (step, signed size) of recent orders
+    flow: deque[tuple[int, int]] = field(default_factory=deque)  # (step, signed size in base units) of recent orders
+    flow_signed: int = 0  # Σ of ``flow``'s signed sizes, kept as orders come and go (exact integers)
+    flow_total: int = 0  # Σ of their absolute values
 
 
 @dataclass
@@ -171,7 +173,9 @@ class FlowWatch:
         state.volatility = self._volatility(state)
         state.oracle, state.updated_at, state.amm_mid, state.amm_base = oracle_price, updated_at, amm_mid, amm_base
         while state.flow and state.flow[0][0] <= step - FLOW_WINDOW:
-            state.flow.popleft()
+            _, size = state.flow.popleft()
+            state.flow_signed -= size
+            state.flow_total -= abs(size)
         if now >= self._swept_at + IDLE_CAP_S:  # once a day: a trader idle for two reads as never seen
             self._swept_at = now
             self._last_order = {t: at for t, at in self._last_order.items() if now - at <= 2 * IDLE_CAP_S}
@@ -201,8 +205,7 @@ class FlowWatch:
         aggressiveness = side * (order.limit_price - oracle) * BPS / oracle if oracle else 0.0
         returns = [side * r for r in state.returns]
         deviation = (state.amm_mid - oracle) * BPS / oracle if oracle and state.amm_mid else 0.0
-        signed = sum(size for _, size in state.flow)
-        total = sum(abs(size) for _, size in state.flow)
+        signed, total = state.flow_signed / ONE, state.flow_total / ONE
         return OrderFeatures(
             trader_fills=fills.fills,
             trader_fill_markout_bps=fills.mean,
@@ -234,8 +237,10 @@ class FlowWatch:
         state = self._markets.get(order.market)
         if state is None:
             state = self._markets[order.market] = _Market()
-        size = order.size / ONE
-        state.flow.append((state.step, size if order.is_buy else -size))
+        size = order.size if order.is_buy else -order.size
+        state.flow.append((state.step, size))
+        state.flow_signed += size
+        state.flow_total += order.size
         self._last_order[order.trader.lower()] = now
 
     def oracle(self, market: int) -> int:
