@@ -1,0 +1,80 @@
+"""The run's records stream to disk (``metrics.spool``) and read back as they were appended.
+
+A run whose spool writes a chunk every few records must write the same report, byte for byte, as
+a run that keeps every record in memory (``spool.CHUNK = 0``): the chunks round-trip exactly, the
+orders keep arrival order although they reach the spool only once final, and the metrics read
+the lists in one pass. The checks are on what was written to disk, not on the process's memory.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+
+from defi_int import load_scenario, run_scenario, write_report
+from defi_int.metrics import spool
+from defi_int.metrics.records import RECORD_LISTS, RunResult
+from defi_int.metrics.report import REPORT_FILES
+from defi_int.metrics.spool import Spool, SpooledList
+
+SCENARIOS = Path(__file__).resolve().parents[3] / "scripts" / "scenarios"
+TIMED = ("wall_seconds", "orders_per_second", "phase_seconds")  # the run's own timing, not its records
+
+
+def test_a_spooled_list_reads_back_what_was_appended_chunk_by_chunk() -> None:
+    records: SpooledList[tuple[int, int]] = Spool(chunk=4).new_list("numbers")
+    expected = [(i, 10**30 + i) for i in range(18)]  # ints past int64, as prices are
+    records.extend(expected[:10])
+    records += expected[10:]
+    assert records.chunks_on_disk == 4  # 16 on disk, 2 in memory
+    assert len(records) == 18 and list(records) == expected and records == expected
+    assert records[0] == expected[0] and records[5] == expected[5] and records[-1] == expected[-1]
+    assert records[3:9] == expected[3:9] and records[::-5] == expected[::-5]
+    with pytest.raises(IndexError):
+        records[18]
+    with pytest.raises(TypeError):
+        records[0] = (0, 0)
+    assert pickle.loads(pickle.dumps(records)) == expected  # a plain list once sent elsewhere
+    records.clear()
+    assert not records and len(records) == 0 and list(records) == []
+
+
+def test_the_spool_lives_in_a_directory_removed_with_its_lists() -> None:
+    disk = Spool(chunk=2)
+    records = disk.new_list("legs")
+    records.extend(range(5))
+    directory = disk.directory
+    assert (directory / "legs.pkl").stat().st_size > 0
+    del records, disk
+    assert not directory.exists()
+
+
+def _run(tmp_path: Path, name: str) -> tuple[RunResult, Path]:
+    result = run_scenario(load_scenario(SCENARIOS / "basic.toml", overrides=["steps=30"]))
+    write_report(result, tmp_path / name)
+    return result, tmp_path / name
+
+
+def test_a_run_spooled_in_tiny_chunks_writes_the_report_of_a_run_kept_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(spool, "CHUNK", 0)
+    kept, kept_dir = _run(tmp_path, "memory")
+    monkeypatch.setattr(spool, "CHUNK", 3)
+    spooled, spooled_dir = _run(tmp_path, "spooled")
+    assert all(isinstance(getattr(kept, name), list) for name in RECORD_LISTS)
+    for name in ("fills", "orders", "desk_events", "timeseries", "counterfactuals"):
+        records = getattr(spooled, name)
+        assert isinstance(records, SpooledList) and records.chunks_on_disk >= 5, name
+        assert records == getattr(kept, name), name
+    assert [o.digest for o in spooled.orders] == [o.digest for o in kept.orders]  # arrival order
+    assert {o.status for o in spooled.orders} >= {"filled", "expired"}
+    for name in REPORT_FILES:
+        if name == "summary.json":
+            a, b = (json.loads((d / name).read_text()) for d in (kept_dir, spooled_dir))
+            assert {k: v for k, v in a.items() if k not in TIMED} == {k: v for k, v in b.items() if k not in TIMED}
+        elif name != "report.html":  # it shows the wall time
+            assert (kept_dir / name).read_bytes() == (spooled_dir / name).read_bytes(), name
