@@ -114,7 +114,9 @@ def markouts_by_type(
     return _curves(fills, timeseries, horizons, lambda fill: types.get(fill.trader.lower(), "unknown"))
 
 
-def trader_markouts(fills: Iterable[Leg], timeseries: Iterable[TimePoint], horizon: int) -> dict[str, tuple[float, int]]:
+def trader_markouts(
+    fills: Iterable[Leg], timeseries: Iterable[TimePoint], horizon: int
+) -> dict[str, tuple[float, int]]:
     """Per trader (sorted by address): size-weighted mean markout at ``horizon`` and the fills in it.
 
     Traders with no measurable internal fill at that horizon are absent.
