@@ -15,6 +15,12 @@ first model's (the issue's bound: gbdt within 15 % of none on ``bench_10k.toml``
 time and over the process's CPU time (``time.process_time``: the work itself, which a shared
 machine's other processes do not inflate).
 
+Every run also reports the process's peak resident memory so far (``resource.getrusage``'s
+``ru_maxrss``, MiB: the records stream to disk, ``defi_int.metrics.spool``) and its time per order
+(ms of wall and of CPU time). ``--no-reference`` runs the backend under test only: the million-order
+run is ``make bench-million``, that is ``scripts/bench_run.py scripts/scenarios/bench_10k.toml
+--set steps=100000 --no-reference --json out/bench_million.json`` (about 17 minutes of one core).
+
 ``--pyevm-steps N`` bounds the reference to the scenario's first N steps (the output says so);
 the ratio then compares orders per second over different lengths. Gas per fill must be the same
 on both backends over the same steps: when the reference is bounded, the backend under test is run
@@ -27,6 +33,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -49,6 +56,8 @@ COLUMNS = (
     "wall_seconds",
     "orders_per_second",
     "orders_per_cpu_second",
+    "ms_per_order",
+    "peak_rss_mib",
     "gas_per_fill",
 )
 
@@ -73,6 +82,10 @@ def measure(path: Path, overrides: list[str], backend: str | None, rpc_url: str 
         "orders_per_second": round(summary["orders_per_second"], 2),
         "cpu_seconds": round(cpu, 2),  # this process's CPU time: blind to the other processes of a shared machine
         "orders_per_cpu_second": round(summary["orders_total"] / cpu, 2),
+        "ms_per_order": round(1000 * wall / summary["orders_total"], 4),
+        "cpu_ms_per_order": round(1000 * cpu / summary["orders_total"], 4),
+        # the process's peak so far (Linux: KiB), the summary included: later runs show the max of all
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "steps_per_second": round(scenario.steps / wall, 2),
         "gas_per_fill": None if summary["gas_per_fill"] is None else round(summary["gas_per_fill"], 4),
         "phase_seconds": summary["phase_seconds"],
@@ -82,6 +95,8 @@ def measure(path: Path, overrides: list[str], backend: str | None, rpc_url: str 
 
 def compare(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     """The backend under test and the reference on one scenario, and how they compare."""
+    if args.no_reference:
+        return {"tested": measure(path, args.overrides, args.backend, args.rpc_url)}
     steps = load_scenario(path, overrides=args.overrides).steps
     bounded = args.pyevm_steps is not None and args.pyevm_steps < steps
     reference_overrides = [*args.overrides, f"steps={args.pyevm_steps}"] if bounded else args.overrides
@@ -126,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=BACKENDS, default=DEFAULT_BACKEND, help="the backend under test")
     parser.add_argument("--rpc-url", default=None, help="test this node instead (the rpc backend)")
     parser.add_argument("--pyevm-steps", type=int, default=None, help="run the py-evm reference on the first N steps")
+    parser.add_argument("--no-reference", action="store_true", help="run the backend under test only (no py-evm)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument(
         "--policies",
@@ -143,13 +159,20 @@ def main(argv: list[str] | None = None) -> int:
         if unknown or args.repeat < 1:
             parser.error(f"--policies: unknown model {unknown[0]!r}" if unknown else "--repeat must be >= 1")
         return _policies(args)
+    load = os.getloadavg()
     results = [compare(path, args) for path in args.scenarios]
+    end = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start, {end[0]:.2f} at the end")
     print("  ".join(f"{h:>17}" for h in COLUMNS))
     for result in results:
-        for run in (result["tested"], result["reference"]):
+        for run in (result["tested"], result.get("reference")):
+            if run is None:
+                continue
             print("  ".join(f"{run[h]!s:>17}" for h in COLUMNS))
             phases = ", ".join(f"{k} {v:.1f}s" for k, v in run["phase_seconds"].items())
             print(f"  {run['backend']}: {phases}")
+        if "reference" not in result:
+            continue
         tested, reference = result["tested"], result["reference"]
         bound = f" (py-evm ran only the first {reference['steps']} of {tested['steps']} steps)"
         print(
@@ -159,7 +182,13 @@ def main(argv: list[str] | None = None) -> int:
             f"steps {'equal' if result['gas_per_fill_equal'] else 'DIFFERENT'}"
         )
     if args.json:
-        report = {"python": platform.python_version(), "machine": platform.machine(), "scenarios": results}
+        report = {
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "load_average": {"start": load, "end": end},
+            "scenarios": results,
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 0
 

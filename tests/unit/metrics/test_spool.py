@@ -2,8 +2,9 @@
 
 A run whose spool writes a chunk every few records must write the same report, byte for byte, as
 a run that keeps every record in memory (``spool.CHUNK = 0``): the chunks round-trip exactly, the
-orders keep arrival order although they reach the spool only once final, and the metrics read
-the lists in one pass. The checks are on what was written to disk, not on the process's memory.
+orders keep arrival order although they reach the spool only once final, the metrics read the
+lists in one pass, and the big CSVs written piece by piece (``output.csv_file``) are the same.
+The checks are on what was written to disk, not on the process's memory.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from defi_int import load_scenario, run_scenario, write_report
-from defi_int.metrics import spool
+from defi_int.metrics import output, spool
 from defi_int.metrics.records import RECORD_LISTS, RunResult
 from defi_int.metrics.report import REPORT_FILES
 from defi_int.metrics.spool import Spool, SpooledList
@@ -52,6 +53,14 @@ def test_the_spool_lives_in_a_directory_removed_with_its_lists() -> None:
     assert not directory.exists()
 
 
+def test_a_csv_written_in_pieces_is_the_csv_made_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [[str(i), f"a,{i}", 'q"' * (i % 3)] for i in range(11)]
+    monkeypatch.setattr(output, "CSV_CHUNK_ROWS", 3)
+    pieces = list(output.csv_file(("n", "text", "quoted"), lambda: iter(rows)))
+    assert len(pieces) == 4
+    assert b"".join(pieces) == output.csv_text(("n", "text", "quoted"), rows).encode()
+
+
 def _run(tmp_path: Path, name: str) -> tuple[RunResult, Path]:
     result = run_scenario(load_scenario(SCENARIOS / "basic.toml", overrides=["steps=30"]))
     write_report(result, tmp_path / name)
@@ -64,6 +73,7 @@ def test_a_run_spooled_in_tiny_chunks_writes_the_report_of_a_run_kept_in_memory(
     monkeypatch.setattr(spool, "CHUNK", 0)
     kept, kept_dir = _run(tmp_path, "memory")
     monkeypatch.setattr(spool, "CHUNK", 3)
+    monkeypatch.setattr(output, "CSV_CHUNK_ROWS", 4)  # the big CSVs written in pieces of 4 rows
     spooled, spooled_dir = _run(tmp_path, "spooled")
     assert all(isinstance(getattr(kept, name), list) for name in RECORD_LISTS)
     for name in ("fills", "orders", "desk_events", "timeseries", "counterfactuals"):
