@@ -20,6 +20,8 @@ Every run also reports the process's peak resident memory so far (``resource.get
 (ms of wall and of CPU time). ``--no-reference`` runs the backend under test only: the million-order
 run is ``make bench-million``, that is ``scripts/bench_run.py scripts/scenarios/bench_10k.toml
 --set steps=100000 --no-reference --json out/bench_million.json`` (about 17 minutes of one core).
+``--report DIR`` (with ``--no-reference``) also writes each run's report under ``DIR`` and adds
+its time and the peak RSS after it (``report_seconds``, ``report_rss_mib``).
 
 ``--pyevm-steps N`` bounds the reference to the scenario's first N steps (the output says so);
 the ratio then compares orders per second over different lengths. Gas per fill must be the same
@@ -37,10 +39,11 @@ import resource
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from defi_int import load_scenario, run_scenario, summarize
+from defi_int import load_scenario, run_scenario, summarize, write_report
 from defi_int.chain import BACKENDS, DEFAULT_BACKEND
 from defi_int.keeper.toxicity.models import MODELS
 
@@ -62,15 +65,24 @@ COLUMNS = (
 )
 
 
-def measure(path: Path, overrides: list[str], backend: str | None, rpc_url: str | None) -> dict[str, Any]:
+def measure(
+    path: Path, overrides: list[str], backend: str | None, rpc_url: str | None, report: Path | None = None
+) -> dict[str, Any]:
     scenario = load_scenario(path, overrides=overrides)
     name = rpc_url or backend
     print(f"running {scenario.name} ({scenario.steps} steps) on {name} ...", file=sys.stderr, flush=True)
     cpu = time.process_time()
-    result = run_scenario(scenario, backend=backend, rpc_url=rpc_url)
+    result = run_scenario(scenario, backend=backend, rpc_url=rpc_url, progress=_progress(cpu))
     cpu = time.process_time() - cpu
     summary = summarize(result)
     wall = summary["wall_seconds"]
+    run_rss = _peak_rss_mib()
+    report_figures: dict[str, float] = {}
+    if report is not None:
+        print(f"writing the report to {report} ...", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        write_report(result, report / f"{scenario.name}-{summary['backend']}")
+        report_figures = {"report_seconds": round(time.perf_counter() - started, 2), "report_rss_mib": _peak_rss_mib()}
     return {
         "scenario": scenario.name,
         "backend": summary["backend"],
@@ -84,8 +96,9 @@ def measure(path: Path, overrides: list[str], backend: str | None, rpc_url: str 
         "orders_per_cpu_second": round(summary["orders_total"] / cpu, 2),
         "ms_per_order": round(1000 * wall / summary["orders_total"], 4),
         "cpu_ms_per_order": round(1000 * cpu / summary["orders_total"], 4),
-        # the process's peak so far (Linux: KiB), the summary included: later runs show the max of all
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        # the process's peak so far, the summary included (a report's after it): later runs show the max of all
+        "peak_rss_mib": run_rss,
+        **report_figures,
         "steps_per_second": round(scenario.steps / wall, 2),
         "gas_per_fill": None if summary["gas_per_fill"] is None else round(summary["gas_per_fill"], 4),
         "phase_seconds": summary["phase_seconds"],
@@ -93,10 +106,30 @@ def measure(path: Path, overrides: list[str], backend: str | None, rpc_url: str 
     }
 
 
+def _progress(cpu: float) -> Callable[[int, int], None]:
+    """Prints a line at every tenth of a run of 10,000 steps or more: steps, CPU seconds, peak RSS."""
+
+    def report(done: int, total: int) -> None:
+        if total >= 10_000 and done % (total // 10) == 0:
+            used = time.process_time() - cpu
+            print(
+                f"  {done:,}/{total:,} steps, {used:.0f} CPU s, peak RSS {_peak_rss_mib()} MiB",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    return report
+
+
+def _peak_rss_mib() -> float:
+    """The process's peak resident memory so far (``ru_maxrss``, KiB on Linux), in MiB."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def compare(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     """The backend under test and the reference on one scenario, and how they compare."""
     if args.no_reference:
-        return {"tested": measure(path, args.overrides, args.backend, args.rpc_url)}
+        return {"tested": measure(path, args.overrides, args.backend, args.rpc_url, args.report)}
     steps = load_scenario(path, overrides=args.overrides).steps
     bounded = args.pyevm_steps is not None and args.pyevm_steps < steps
     reference_overrides = [*args.overrides, f"steps={args.pyevm_steps}"] if bounded else args.overrides
@@ -144,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-reference", action="store_true", help="run the backend under test only (no py-evm)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument(
+        "--report", type=Path, default=None, metavar="DIR", help="with --no-reference: also write each run's report"
+    )
+    parser.add_argument(
         "--policies",
         type=lambda text: text.split(","),
         default=None,
@@ -154,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.rpc_url is not None:
         args.backend = "rpc"
+    if args.report is not None and not args.no_reference:
+        parser.error("--report needs --no-reference")
     if args.policies is not None:
         unknown = [m for m in args.policies if m not in MODELS]
         if unknown or args.repeat < 1:

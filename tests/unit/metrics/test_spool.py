@@ -13,10 +13,11 @@ import json
 import pickle
 from pathlib import Path
 
+import pandas
 import pytest
 
 from defi_int import load_scenario, run_scenario, write_report
-from defi_int.metrics import output, spool
+from defi_int.metrics import frames, output, spool
 from defi_int.metrics.records import RECORD_LISTS, RunResult
 from defi_int.metrics.report import REPORT_FILES
 from defi_int.metrics.spool import Spool, SpooledList
@@ -81,6 +82,9 @@ def test_a_run_spooled_in_tiny_chunks_writes_the_report_of_a_run_kept_in_memory(
         assert isinstance(records, SpooledList) and records.chunks_on_disk >= 5, name
         assert records == getattr(kept, name), name
     assert [o.digest for o in spooled.orders] == [o.digest for o in kept.orders]  # arrival order
+    whole = kept.to_frames().fills
+    monkeypatch.setattr(frames, "TABLE_CHUNK", 7)  # the fills' frame built 7 legs at a time
+    pandas.testing.assert_frame_equal(spooled.to_frames().fills, whole)
     assert {o.status for o in spooled.orders} >= {"filled", "expired"}
     for name in REPORT_FILES:
         if name == "summary.json":
