@@ -17,12 +17,14 @@ and holds one chunk at a time; ``len`` and indexing need no read (indexing loads
 A ``SpooledList`` is a ``MutableSequence`` you can only append to and clear: ``result.fills`` is
 used as a list everywhere it was one. Pickled (a sweep's result sent back from a worker) it becomes
 a plain list. The directory is created at the first full chunk, so a run shorter than a chunk
-never touches the disk, and removed when the last list using it is garbage collected (or at exit).
+never touches the disk, and removed when the last list using it is garbage collected (or at exit),
+by the process that made it (not by a worker forked from it).
 ``CHUNK`` is the records per chunk; 0 keeps every record in memory (a plain ``list``).
 """
 
 from __future__ import annotations
 
+import os
 import pickle
 import shutil
 import tempfile
@@ -50,12 +52,19 @@ class Spool:
     def directory(self) -> Path:
         if self._dir is None:
             self._dir = Path(tempfile.mkdtemp(prefix="defi-int-spool-"))
-            weakref.finalize(self, shutil.rmtree, self._dir, True)
+            weakref.finalize(self, _remove, self._dir, os.getpid())
         return self._dir
 
     def new_list(self, name: str) -> SpooledList[Any]:
         """A new, empty list whose chunks go to ``<dir>/<name>.pkl``."""
         return SpooledList(self, name)
+
+
+def _remove(directory: Path, owner: int) -> None:
+    """Removes a spool's directory, in the process that made it only (a forked worker inherits the
+    finalizer, not the directory's ownership)."""
+    if os.getpid() == owner:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def record_list(name: str, spool: Spool | None) -> MutableSequence[Any]:

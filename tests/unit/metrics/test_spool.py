@@ -9,7 +9,9 @@ The checks are on what was written to disk, not on the process's memory.
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 import pickle
 from pathlib import Path
 
@@ -52,6 +54,19 @@ def test_the_spool_lives_in_a_directory_removed_with_its_lists() -> None:
     assert (directory / "legs.pkl").stat().st_size > 0
     del records, disk
     assert not directory.exists()
+
+
+def test_a_forked_worker_dropping_a_spool_leaves_its_directory_to_the_process_that_made_it() -> None:
+    disk = Spool(chunk=2)
+    records = disk.new_list("legs")
+    records.extend(range(5))
+    child = os.fork()
+    if child == 0:  # the worker: its copy of the spool is collected, its finalizer runs
+        del records, disk
+        gc.collect()
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert list(records) == [0, 1, 2, 3, 4]
 
 
 def test_a_csv_written_in_pieces_is_the_csv_made_whole(monkeypatch: pytest.MonkeyPatch) -> None:
