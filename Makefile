@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := contracts/node_modules/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install browser demo bot-demo test test-fast soak contracts contracts-check gas-snapshot bench bench-run bench-toxicity bench-bot bench-sweep experiment experiment-toxicity lint openapi docs docs-check docs-site docs-serve clean
+.PHONY: install browser demo bot-demo test test-fast soak contracts contracts-check gas-snapshot bench bench-run bench-million bench-toxicity bench-bot bench-sweep experiment experiment-toxicity lint openapi docs docs-check docs-site docs-serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,11 @@ bench: $(STAMP)
 # Whole scenario runs: basic.toml and the 10,000-order bench_10k.toml (several minutes).
 bench-run: $(STAMP)
 	$(BIN)/python scripts/bench_run.py
+
+# One million orders: bench_10k.toml over 100,000 steps on the default backend only (about 17 minutes
+# of one core); prints the time per order and the peak RSS (the records stream to disk), writes JSON.
+bench-million: $(STAMP)
+	$(BIN)/python scripts/bench_run.py scripts/scenarios/bench_10k.toml --set steps=100000 --no-reference --json out/bench_million.json
 
 # The internalization decision's cost (issue 14, section 7): feature computation, predict and update per
 # order for every toxicity model (p50/p99, wall and CPU time), then bench_10k.toml with gbdt against none on

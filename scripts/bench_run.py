@@ -17,6 +17,14 @@ machine's other processes do not inflate), and over the CPU time of the process 
 (the gbdt fits in a child process, ``keeper.toxicity_fit_lag``: ended after each run, so that its
 CPU time, its start included, is counted: ``child_cpu_seconds``).
 
+Every run also reports the process's peak resident memory so far (``resource.getrusage``'s
+``ru_maxrss``, MiB: the records stream to disk, ``defi_int.metrics.spool``) and its time per order
+(ms of wall and of CPU time). ``--no-reference`` runs the backend under test only: the million-order
+run is ``make bench-million``, that is ``scripts/bench_run.py scripts/scenarios/bench_10k.toml
+--set steps=100000 --no-reference --json out/bench_million.json`` (about 17 minutes of one core).
+``--report DIR`` (with ``--no-reference``) also writes each run's report under ``DIR`` and adds
+its time and the peak RSS after it (``report_seconds``, ``report_rss_mib``).
+
 ``--pyevm-steps N`` bounds the reference to the scenario's first N steps (the output says so);
 the ratio then compares orders per second over different lengths. Gas per fill must be the same
 on both backends over the same steps: when the reference is bounded, the backend under test is run
@@ -33,10 +41,11 @@ import resource
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from defi_int import load_scenario, run_scenario, summarize
+from defi_int import load_scenario, run_scenario, summarize, write_report
 from defi_int.chain import BACKENDS, DEFAULT_BACKEND
 from defi_int.keeper.toxicity.fitter import close_shared
 from defi_int.keeper.toxicity.models import MODELS
@@ -53,22 +62,33 @@ COLUMNS = (
     "wall_seconds",
     "orders_per_second",
     "orders_per_cpu_second",
+    "ms_per_order",
+    "peak_rss_mib",
     "gas_per_fill",
 )
 
 
-def measure(path: Path, overrides: list[str], backend: str | None, rpc_url: str | None) -> dict[str, Any]:
+def measure(
+    path: Path, overrides: list[str], backend: str | None, rpc_url: str | None, report: Path | None = None
+) -> dict[str, Any]:
     scenario = load_scenario(path, overrides=overrides)
     name = rpc_url or backend
     print(f"running {scenario.name} ({scenario.steps} steps) on {name} ...", file=sys.stderr, flush=True)
     children = _children_cpu()
     cpu = time.process_time()
-    result = run_scenario(scenario, backend=backend, rpc_url=rpc_url)
+    result = run_scenario(scenario, backend=backend, rpc_url=rpc_url, progress=_progress(cpu))
     cpu = time.process_time() - cpu
     close_shared()  # the gbdt's fit process, if any: its CPU time is counted once it has ended
     child_cpu = _children_cpu() - children
     summary = summarize(result)
     wall = summary["wall_seconds"]
+    run_rss = _peak_rss_mib()
+    report_figures: dict[str, float] = {}
+    if report is not None:
+        print(f"writing the report to {report} ...", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        write_report(result, report / f"{scenario.name}-{summary['backend']}")
+        report_figures = {"report_seconds": round(time.perf_counter() - started, 2), "report_rss_mib": _peak_rss_mib()}
     return {
         "scenario": scenario.name,
         "backend": summary["backend"],
@@ -82,6 +102,11 @@ def measure(path: Path, overrides: list[str], backend: str | None, rpc_url: str 
         "orders_per_cpu_second": round(summary["orders_total"] / cpu, 2),
         "child_cpu_seconds": round(child_cpu, 2),  # the gbdt's fit process (and any other child)
         "orders_per_total_cpu_second": round(summary["orders_total"] / (cpu + child_cpu), 2),
+        "ms_per_order": round(1000 * wall / summary["orders_total"], 4),
+        "cpu_ms_per_order": round(1000 * cpu / summary["orders_total"], 4),
+        # the process's peak so far, the summary included (a report's after it): later runs show the max of all
+        "peak_rss_mib": run_rss,
+        **report_figures,
         "steps_per_second": round(scenario.steps / wall, 2),
         "gas_per_fill": None if summary["gas_per_fill"] is None else round(summary["gas_per_fill"], 4),
         "phase_seconds": summary["phase_seconds"],
@@ -94,8 +119,30 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _progress(cpu: float) -> Callable[[int, int], None]:
+    """Prints a line at every tenth of a run of 10,000 steps or more: steps, CPU seconds, peak RSS."""
+
+    def report(done: int, total: int) -> None:
+        if total >= 10_000 and done % (total // 10) == 0:
+            used = time.process_time() - cpu
+            print(
+                f"  {done:,}/{total:,} steps, {used:.0f} CPU s, peak RSS {_peak_rss_mib()} MiB",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    return report
+
+
+def _peak_rss_mib() -> float:
+    """The process's peak resident memory so far (``ru_maxrss``, KiB on Linux), in MiB."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def compare(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     """The backend under test and the reference on one scenario, and how they compare."""
+    if args.no_reference:
+        return {"tested": measure(path, args.overrides, args.backend, args.rpc_url, args.report)}
     steps = load_scenario(path, overrides=args.overrides).steps
     bounded = args.pyevm_steps is not None and args.pyevm_steps < steps
     reference_overrides = [*args.overrides, f"steps={args.pyevm_steps}"] if bounded else args.overrides
@@ -143,7 +190,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=BACKENDS, default=DEFAULT_BACKEND, help="the backend under test")
     parser.add_argument("--rpc-url", default=None, help="test this node instead (the rpc backend)")
     parser.add_argument("--pyevm-steps", type=int, default=None, help="run the py-evm reference on the first N steps")
+    parser.add_argument("--no-reference", action="store_true", help="run the backend under test only (no py-evm)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--report", type=Path, default=None, metavar="DIR", help="with --no-reference: also write each run's report"
+    )
     parser.add_argument(
         "--policies",
         type=lambda text: text.split(","),
@@ -155,18 +206,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.rpc_url is not None:
         args.backend = "rpc"
+    if args.report is not None and not args.no_reference:
+        parser.error("--report needs --no-reference")
     if args.policies is not None:
         unknown = [m for m in args.policies if m not in MODELS]
         if unknown or args.repeat < 1:
             parser.error(f"--policies: unknown model {unknown[0]!r}" if unknown else "--repeat must be >= 1")
         return _policies(args)
+    load = os.getloadavg()
     results = [compare(path, args) for path in args.scenarios]
+    end = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start, {end[0]:.2f} at the end")
     print("  ".join(f"{h:>17}" for h in COLUMNS))
     for result in results:
-        for run in (result["tested"], result["reference"]):
+        for run in (result["tested"], result.get("reference")):
+            if run is None:
+                continue
             print("  ".join(f"{run[h]!s:>17}" for h in COLUMNS))
             phases = ", ".join(f"{k} {v:.1f}s" for k, v in run["phase_seconds"].items())
             print(f"  {run['backend']}: {phases}")
+        if "reference" not in result:
+            continue
         tested, reference = result["tested"], result["reference"]
         bound = f" (py-evm ran only the first {reference['steps']} of {tested['steps']} steps)"
         print(
@@ -176,7 +236,13 @@ def main(argv: list[str] | None = None) -> int:
             f"steps {'equal' if result['gas_per_fill_equal'] else 'DIFFERENT'}"
         )
     if args.json:
-        report = {"python": platform.python_version(), "machine": platform.machine(), "scenarios": results}
+        report = {
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "load_average": {"start": load, "end": end},
+            "scenarios": results,
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 0
 

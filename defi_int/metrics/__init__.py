@@ -1,6 +1,7 @@
 """Metrics of a scenario run: tables, statistics, charts and the HTML report, without a chain.
 
-``RunResult`` (``records``) goes in; ``summarize`` gives the JSON summary, ``to_frames`` the run as
+``RunResult`` (``records``; a run's lists of records stream to disk as it runs, ``spool``) goes in;
+``summarize`` gives the JSON summary, ``to_frames`` the run as
 pandas DataFrames (``frames``), and ``write_report`` writes ``fills.csv``, ``timeseries.csv``,
 ``summary.json`` and ``report.html`` (interactive charts and tables, its sections in ``sections``).
 """

@@ -9,11 +9,11 @@ collateral's ``decimals`` places, bps with four places. Identical records give i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from defi_int.metrics.output import bps, csv_text, fixed, ratio_bps, units, write_atomic
+from defi_int.metrics.output import Chunks, bps, csv_file, csv_text, fixed, ratio_bps, units, write_atomic
 from defi_int.orders.booking import Leg
 
 FILL_COLUMNS: tuple[str, ...] = (
@@ -102,13 +102,23 @@ def fill_row(fill: Leg, decimals: int, trader_type: str = "unknown") -> list[str
 
 def fill_rows(fills: Iterable[Leg], decimals: int, types: Mapping[str, str] | None = None) -> list[list[str]]:
     """All rows, in the order the legs were given (chain order); ``types``: lower-case address -> population."""
+    return list(_rows(fills, decimals, types))
+
+
+def _rows(fills: Iterable[Leg], decimals: int, types: Mapping[str, str] | None) -> Iterator[list[str]]:
     types = types or {}
-    return [fill_row(fill, decimals, types.get(fill.trader.lower(), "unknown")) for fill in fills]
+    for fill in fills:
+        yield fill_row(fill, decimals, types.get(fill.trader.lower(), "unknown"))
 
 
 def fills_csv(fills: Sequence[Leg], decimals: int, types: Mapping[str, str] | None = None) -> bytes:
     """The whole ``fills.csv`` as bytes."""
-    return csv_text(FILL_COLUMNS, fill_rows(fills, decimals, types)).encode()
+    return csv_text(FILL_COLUMNS, _rows(fills, decimals, types)).encode()
+
+
+def fills_csv_file(fills: Sequence[Leg], decimals: int, types: Mapping[str, str] | None = None) -> Chunks:
+    """``fills.csv`` made piece by piece as it is written (``output.csv_file``): the report's."""
+    return csv_file(FILL_COLUMNS, lambda: _rows(fills, decimals, types))
 
 
 def write_fills_csv(fills: Sequence[Leg], path: Path, decimals: int, types: Mapping[str, str] | None = None) -> Path:

@@ -204,6 +204,26 @@ def table(records: Sequence[Any], columns: Sequence[Column], decimals: int) -> p
     return pd.DataFrame(data)
 
 
+#: Records a ``chunked_table`` turns into a frame at a time.
+TABLE_CHUNK = 50_000
+
+
+def chunked_table(records: Iterable[Any], columns: Sequence[Column], decimals: int) -> pd.DataFrame:
+    """``table`` of ``records`` read in one pass, ``TABLE_CHUNK`` at a time, the pieces concatenated:
+    the same frame, without holding every record (a run's spooled fills) at once."""
+    import pandas as pd
+
+    pieces, chunk = [], []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= TABLE_CHUNK:
+            pieces.append(table(chunk, columns, decimals))
+            chunk = []
+    if chunk or not pieces:
+        pieces.append(table(chunk, columns, decimals))
+    return pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
+
+
 def summary_frame(summary: Mapping[str, Any]) -> pd.DataFrame:
     """``summary`` as one row, nested keys joined with dots (``pnl_breakdown.spread``)."""
     flat: dict[str, Any] = {}
@@ -263,8 +283,9 @@ def to_frames(result: RunResult) -> Frames:
         TimeRow(point, equity[point.step], pnl.get(point.step, PnlPoint(point.step, 0, 0, 0, 0)))
         for point in result.timeseries
     ]
+    typed = (_Typed(f, result.trader_type(f.trader)) for f in result.fills)
     return Frames(
-        fills=table([_Typed(f, result.trader_type(f.trader)) for f in result.fills], FILL_COLUMNS, decimals),
+        fills=chunked_table(typed, FILL_COLUMNS, decimals),
         timeseries=table(rows, _timeseries_columns(), decimals),
         liquidations=table(result.liquidations, LIQUIDATION_COLUMNS, decimals),
         summary=summary_frame(summarize(result)),

@@ -235,17 +235,20 @@ def data_table(
     limit: int | None = None,
     what: str = "rows",
     where: str = "",
+    total: int | None = None,
 ) -> str:
     """A sortable, filterable, paginated table; at most ``limit`` rows are embedded (the first ones),
-    with a note naming ``where`` the rest are."""
+    with a note naming ``where`` the rest are. ``total``: how many rows there are, when ``rows`` holds
+    only the first ones."""
     shown = rows if limit is None else rows[:limit]
+    total = len(rows) if total is None else total
     data = [
         [_plain(row.get(c)) for c in columns] if isinstance(row, Mapping) else [_plain(v) for v in row] for row in shown
     ]
     note = ""
-    if len(shown) < len(rows):
+    if len(shown) < total:
         note = (
-            f'<p class="note">The first {len(shown):,} of {len(rows):,} {escape(what)} are here, to keep the page '
+            f'<p class="note">The first {len(shown):,} of {total:,} {escape(what)} are here, to keep the page '
             f"light{'; all of them are in ' + escape(where) if where else ''}.</p>"
         )
     spec = script_json({"columns": list(columns), "rows": data, "page": page_size})

@@ -19,8 +19,8 @@ Data flow: ``RunResult.fills`` + ``RunResult.timeseries`` -> ``markout_bps`` per
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TypeAlias
 
 from defi_int.metrics.output import ratio_bps
@@ -46,60 +46,87 @@ def markout_bps(fill: Leg, oracles: OracleIndex, horizon: int) -> float | None:
     return ratio_bps(gain, fill.price)
 
 
+class _Mean:
+    """A size-weighted mean built in one pass: Σ size (exact) and every size·markout, summed by
+    ``math.fsum`` (exact rounding, so the order of the fills does not matter)."""
+
+    def __init__(self) -> None:
+        self.weight = 0
+        self.products = array("d")
+
+    def add(self, size: int, markout: float) -> None:
+        self.weight += size
+        self.products.append(size * markout)
+
+    def value(self) -> float | None:
+        return math.fsum(self.products) / self.weight if self.weight else None
+
+
 def _weighted_mean(pairs: Sequence[tuple[int, float]]) -> float | None:
-    weight = sum(size for size, _ in pairs)
-    if weight == 0:
-        return None
-    return math.fsum(size * markout for size, markout in pairs) / weight
+    mean = _Mean()
+    for size, markout in pairs:
+        mean.add(size, markout)
+    return mean.value()
 
 
-def _measured(fills: Iterable[Leg], oracles: OracleIndex, horizon: int) -> list[tuple[Leg, float]]:
-    measured: list[tuple[Leg, float]] = []
+def _measured(fills: Iterable[Leg], oracles: OracleIndex, horizon: int) -> Iterator[tuple[Leg, float]]:
     for fill in fills:
         markout = markout_bps(fill, oracles, horizon)
         if markout is not None:
-            measured.append((fill, markout))
-    return measured
+            yield fill, markout
+
+
+def _curves(
+    fills: Iterable[Leg], timeseries: Iterable[TimePoint], horizons: Iterable[int], kind_of: Callable[[Leg], str]
+) -> dict[str, dict[int, float | None]]:
+    """``markout_curve`` of the internal fills of each ``kind_of`` (kinds sorted), in one pass over ``fills``."""
+    oracles = oracle_index(timeseries)
+    wanted = sorted(set(horizons))
+    means: dict[str, dict[int, _Mean]] = {}
+    for fill in fills:
+        if fill.venue != "internal":
+            continue
+        kind = kind_of(fill)
+        curve = means.get(kind)
+        if curve is None:
+            curve = means[kind] = {horizon: _Mean() for horizon in wanted}
+        for horizon in wanted:
+            markout = markout_bps(fill, oracles, horizon)
+            if markout is not None:
+                curve[horizon].add(fill.size, markout)
+    return {kind: {h: mean.value() for h, mean in means[kind].items()} for kind in sorted(means)}
 
 
 def markout_curve(
-    fills: Sequence[Leg], timeseries: Sequence[TimePoint], horizons: Iterable[int]
+    fills: Iterable[Leg], timeseries: Iterable[TimePoint], horizons: Iterable[int]
 ) -> dict[int, float | None]:
     """Size-weighted mean markout of all internal fills per horizon (sorted); ``None`` where none qualify."""
-    oracles = oracle_index(timeseries)
-    curve: dict[int, float | None] = {}
-    for horizon in sorted(set(horizons)):
-        curve[horizon] = _weighted_mean([(fill.size, m) for fill, m in _measured(fills, oracles, horizon)])
-    return curve
+    wanted = sorted(set(horizons))
+    curve = _curves(fills, timeseries, wanted, lambda _: "").get("")
+    return curve if curve is not None else {horizon: None for horizon in wanted}
 
 
 def markouts_by_type(
-    fills: Sequence[Leg], timeseries: Sequence[TimePoint], horizons: Iterable[int], types: Mapping[str, str]
+    fills: Iterable[Leg], timeseries: Iterable[TimePoint], horizons: Iterable[int], types: Mapping[str, str]
 ) -> dict[str, dict[int, float | None]]:
     """``markout_curve`` per trader type (``types``: lower-case address -> population; others are
     ``unknown``), types sorted by name, over the internal fills of each type."""
-
-    def kind_of(fill: Leg) -> str:
-        return types.get(fill.trader.lower(), "unknown")
-
-    kinds = sorted({kind_of(fill) for fill in fills if fill.venue == "internal"})
-    wanted = sorted(set(horizons))
-    return {kind: markout_curve([f for f in fills if kind_of(f) == kind], timeseries, wanted) for kind in kinds}
+    return _curves(fills, timeseries, horizons, lambda fill: types.get(fill.trader.lower(), "unknown"))
 
 
 def trader_markouts(
-    fills: Sequence[Leg], timeseries: Sequence[TimePoint], horizon: int
+    fills: Iterable[Leg], timeseries: Iterable[TimePoint], horizon: int
 ) -> dict[str, tuple[float, int]]:
-    """Per trader (sorted by address): size-weighted mean markout at ``horizon`` and the number of fills in it.
+    """Per trader (sorted by address): size-weighted mean markout at ``horizon`` and the fills in it.
 
     Traders with no measurable internal fill at that horizon are absent.
     """
-    by_trader: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    by_trader: dict[str, _Mean] = {}
     for fill, markout in _measured(fills, oracle_index(timeseries), horizon):
-        by_trader[fill.trader].append((fill.size, markout))
+        by_trader.setdefault(fill.trader, _Mean()).add(fill.size, markout)
     out: dict[str, tuple[float, int]] = {}
     for trader in sorted(by_trader):
-        mean = _weighted_mean(by_trader[trader])
+        mean = by_trader[trader].value()
         if mean is not None:  # None only if all sizes are 0
-            out[trader] = (mean, len(by_trader[trader]))
+            out[trader] = (mean, len(by_trader[trader].products))
     return out

@@ -2,8 +2,9 @@
 
 Every metrics file goes through here: exact integers become decimal strings (``fixed`` for 1e18
 sizes and prices, ``units`` for collateral), basis-point floats become ``f"{x:.4f}"``, rows become
-CSV text with ``\\n`` line endings, and ``write_atomic`` puts the bytes on disk under a temporary
-name in the target directory before ``os.replace`` swaps them in, so a reader never sees half a file.
+CSV text with ``\\n`` line endings (a table of every fill or order in pieces, ``csv_file``, never
+whole in memory), and ``write_atomic`` puts the bytes on disk under a temporary name in the target
+directory before ``os.replace`` swaps them in, so a reader never sees half a file.
 No locale, no timestamps: the same records always give the same bytes.
 
 A whole directory of files (the report) goes through ``write_directory``: ``check_directory``
@@ -24,7 +25,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from defi_int.exceptions import OutputError
@@ -60,6 +61,43 @@ def ratio_bps(numerator: int, denominator: int) -> float | None:
     return numerator * 10_000 / denominator
 
 
+class Chunks:
+    """A file's bytes made piece by piece while it is written (a table of every fill or order, of a
+    million rows), never whole in memory; iterating again makes them again. ``bytes(chunks)`` joins them."""
+
+    def __init__(self, make: Callable[[], Iterable[bytes]]) -> None:
+        self._make = make
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._make())
+
+    def __bytes__(self) -> bytes:
+        return b"".join(self)
+
+
+#: Rows per piece of a ``csv_chunks`` file.
+CSV_CHUNK_ROWS = 10_000
+
+
+def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[str]]) -> Iterator[bytes]:
+    """``csv_text(header, rows).encode()`` in pieces of ``CSV_CHUNK_ROWS`` rows (the same bytes joined)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for index, row in enumerate(rows, 1):
+        writer.writerow(row)
+        if index % CSV_CHUNK_ROWS == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+def csv_file(header: Sequence[str], rows: Callable[[], Iterable[Sequence[str]]]) -> Chunks:
+    """A CSV file written as ``csv_chunks`` of the rows ``rows()`` makes, each time it is written."""
+    return Chunks(lambda: csv_chunks(header, rows()))
+
+
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """CSV with a header, ``\\n`` line endings and minimal quoting."""
     buffer = io.StringIO()
@@ -69,14 +107,16 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return buffer.getvalue()
 
 
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Writes ``data`` to a temporary file beside ``path``, then renames it over ``path``."""
+def write_atomic(path: Path, data: bytes | Chunks) -> Path:
+    """Writes ``data`` (bytes, or ``Chunks`` piece by piece) to a temporary file beside ``path``, then
+    renames it over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(handle, 0o644)  # mkstemp makes 0600; reports are meant to be read
         with os.fdopen(handle, "wb") as file:
-            file.write(data)
+            for piece in [data] if isinstance(data, bytes) else data:
+                file.write(piece)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temp_name, path)
@@ -121,8 +161,11 @@ def check_directory(path: Path, names: Collection[str]) -> Path:
     return target
 
 
-def write_directory(path: Path, contents: Mapping[str, bytes], *, also: Collection[str] = ()) -> dict[str, Path]:
-    """Writes ``contents`` (file name -> bytes) as the directory ``path``, all or nothing.
+def write_directory(
+    path: Path, contents: Mapping[str, bytes | Chunks], *, also: Collection[str] = ()
+) -> dict[str, Path]:
+    """Writes ``contents`` (file name -> bytes, or ``Chunks`` written piece by piece) as the
+    directory ``path``, all or nothing.
 
     See the module docstring; returns file name -> path. Raises ``OutputError`` when the target
     cannot take it (checked again here: things may have changed while the run ran). Files named in
@@ -152,9 +195,10 @@ def write_directory(path: Path, contents: Mapping[str, bytes], *, also: Collecti
     return {name: target / name for name in contents}
 
 
-def _write_file(path: Path, data: bytes) -> None:
+def _write_file(path: Path, data: bytes | Chunks) -> None:
     with open(path, "xb") as file:
-        file.write(data)
+        for piece in [data] if isinstance(data, bytes) else data:
+            file.write(piece)
         file.flush()
         os.fsync(file.fileno())
     os.chmod(path, 0o644)

@@ -9,11 +9,15 @@ collateral units. Floats appear only in the statistics derived from these record
 
 from __future__ import annotations
 
+from collections.abc import MutableSequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from defi_int.orders.booking import Leg
 from defi_int.params import KeeperParams
+
+if TYPE_CHECKING:
+    from defi_int.metrics.frames import Frames
 
 DeskEventKind = Literal["mark", "internal", "hedge", "fee", "funding", "liquidation", "capital"]
 
@@ -208,9 +212,18 @@ class BookState:
     marks: dict[int, int]  # market -> oracle price, 1e18
 
 
+#: The ``RunResult`` lists that grow with the run (a recorder spools them: ``metrics.spool``).
+RECORD_LISTS = ("fills", "orders", "labels", "hedges", "counterfactuals", "timeseries", "desk_events", "liquidations")
+
+
 @dataclass
 class RunResult:
-    """Everything a run produced; ``defi_int.metrics.report.write_report`` turns it into files."""
+    """Everything a run produced; ``defi_int.metrics.report.write_report`` turns it into files.
+
+    The record lists grow with the run: a run's recorder makes them ``metrics.spool.SpooledList``s
+    (full chunks on disk, read back in one pass), anything else may set plain lists. Read them by
+    iterating, ``len`` or indexing, as sequences, never by assuming a ``list``.
+    """
 
     scenario: str
     seed: int
@@ -223,15 +236,15 @@ class RunResult:
     trader_types: dict[str, str] = field(default_factory=dict)  # lower-case address -> population name
     closing_prices: dict[int, int] = field(default_factory=dict)  # market -> the path at the run's end (not posted)
     flow_digest: str = ""  # sha256 of every order the agents sent, in order (the run's order flow)
-    fills: list[Leg] = field(default_factory=list)  # every booked leg, in chain order (``orders.booking``)
-    orders: list[OrderLog] = field(default_factory=list)  # every order received, in arrival order
-    labels: list[ScoredLabel] = field(default_factory=list)  # the toxicity model's predictions against outcomes
-    hedges: list[Hedge] = field(default_factory=list)  # the desk's own AMM trades, in chain order
-    counterfactuals: list[Counterfactual] = field(default_factory=list)  # re-matches that changed an order
+    fills: MutableSequence[Leg] = field(default_factory=list)  # every booked leg, in chain order (``booking``)
+    orders: MutableSequence[OrderLog] = field(default_factory=list)  # every order received, in arrival order
+    labels: MutableSequence[ScoredLabel] = field(default_factory=list)  # the model's predictions against outcomes
+    hedges: MutableSequence[Hedge] = field(default_factory=list)  # the desk's own AMM trades, in chain order
+    counterfactuals: MutableSequence[Counterfactual] = field(default_factory=list)  # re-matches that changed an order
     amm_fee_bps: dict[int, int] = field(default_factory=dict)  # market -> the AMM pool's fee
     audit: AuditSettings = field(default_factory=AuditSettings)
-    timeseries: list[TimePoint] = field(default_factory=list)
-    desk_events: list[DeskEvent] = field(default_factory=list)
+    timeseries: MutableSequence[TimePoint] = field(default_factory=list)
+    desk_events: MutableSequence[DeskEvent] = field(default_factory=list)
     start: BookState = field(default_factory=lambda: BookState(0, 0, {}, {}))
     end: BookState = field(default_factory=lambda: BookState(0, 0, {}, {}))
     orders_total: int = 0  # signed orders the keeper received
@@ -245,11 +258,17 @@ class RunResult:
     settle_gas: int = 0  # gas used by all settle transactions
     hedge_transactions: int = 0
     hedge_gas: int = 0
-    liquidations: list[LiquidationRecord] = field(default_factory=list)
+    liquidations: MutableSequence[LiquidationRecord] = field(default_factory=list)
     liquidation_gas: int = 0
     insurance_fund: int = 0  # the insurance fund's Vault cash at the end, collateral units
     depositors: dict[str, int] = field(default_factory=dict)  # the depositors' share operations by outcome
     invariants: dict[str, bool] = field(default_factory=dict)  # name -> holds, read from the chain at the end
+
+    def to_frames(self) -> Frames:
+        """The run as pandas DataFrames (``metrics.frames.to_frames``)."""
+        from defi_int.metrics.frames import to_frames
+
+        return to_frames(self)
 
     def trader_type(self, trader: str) -> str:
         """The population ``trader`` belongs to (``"unknown"`` outside the scenario's, e.g. the bot's)."""

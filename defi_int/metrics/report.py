@@ -8,7 +8,9 @@ section's keys, and
 ``report.html`` from the run's frames (``frames.to_frames``) through the sections of
 ``sections.SECTIONS``: interactive plotly charts and sortable tables in one self-contained page,
 ``html.page``); only then is the directory written, as a whole: into a temporary directory beside
-``out_dir``, renamed into place (``output.write_directory``). A failure while computing writes
+``out_dir``, renamed into place (``output.write_directory``). The tables with a row per fill, order
+or re-match (``fills.csv``, ``orders.csv``, ``counterfactuals.csv``) are made row by row while they
+are written (``output.Chunks``), from the run's spooled records. A failure while computing writes
 nothing; a failure while writing never leaves a half-written report. An existing ``out_dir``
 holding only report files (an earlier report, the PNG charts of earlier versions included) is
 replaced whole; one holding anything else is refused with ``OutputError``, before a run by
@@ -26,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from defi_int.metrics import html
-from defi_int.metrics.fills import fills_csv
+from defi_int.metrics.fills import fills_csv_file
 from defi_int.metrics.frames import to_frames
-from defi_int.metrics.output import check_directory, write_directory
+from defi_int.metrics.output import Chunks, check_directory, write_directory
 from defi_int.metrics.pnl import cumulative_pnl
 from defi_int.metrics.records import RunResult
 from defi_int.metrics.sections import EXECUTION, EXECUTION_TITLE, ReportData, render
@@ -94,8 +96,8 @@ def write_report(
     points = cumulative_pnl(result)
     data = report_data(result, scenario=scenario, overrides=overrides, caps=caps, soft_limits=soft_limits)
     section = data.extra[EXECUTION]
-    contents: dict[str, bytes] = {
-        "fills.csv": fills_csv(result.fills, result.decimals, result.trader_types),
+    contents: dict[str, bytes | Chunks] = {
+        "fills.csv": fills_csv_file(result.fills, result.decimals, result.trader_types),
         "timeseries.csv": timeseries_csv(result, points),
         **section.files,
         "summary.json": summary_json(data.summary),

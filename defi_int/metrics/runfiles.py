@@ -18,14 +18,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from defi_int.exceptions import OutputError
 from defi_int.metrics.definitions import columns
-from defi_int.metrics.output import csv_text, fixed, units
+from defi_int.metrics.output import Chunks, csv_file, fixed, units
 from defi_int.metrics.records import AuditSettings, Counterfactual, Hedge, OrderLog, OrderStatus, RunResult, TimePoint
 from defi_int.orders.booking import Leg
 from defi_int.types import to_fixed
@@ -51,10 +51,9 @@ def _opt_float(value: float | None) -> str:
     return "" if value is None else repr(value)
 
 
-def orders_csv(result: RunResult) -> bytes:
-    """``orders.csv``: one row per order received, in arrival order."""
-    rows = [
-        [
+def _order_rows(result: RunResult) -> Iterator[list[str]]:
+    for o in result.orders:
+        yield [
             "0x" + o.digest.hex(), o.trader, result.trader_type(o.trader), str(o.market), "buy" if o.is_buy else "sell",
             fixed(o.size), fixed(o.limit_price), str(o.expiry), str(int(o.allow_amm)), str(o.max_fee_bps),
             str(o.received_step), str(o.received_time), _opt(o.oracle_at_receipt), _opt(o.amm_mid_at_receipt),
@@ -63,37 +62,54 @@ def orders_csv(result: RunResult) -> bytes:
             "" if o.first_fill_time is None else str(o.first_fill_time),
             "" if o.last_fill_time is None else str(o.last_fill_time),
             _opt_float(o.p_toxic), _opt_float(o.expected_markout_bps),
-        ]
-        for o in result.orders
-    ]  # fmt: skip
-    return csv_text(columns("orders.csv"), rows).encode()
+        ]  # fmt: skip
 
 
-def hedges_csv(result: RunResult) -> bytes:
-    """``hedges.csv``: one row per hedge, in chain order."""
-    rows = [
-        [
+def _hedge_rows(result: RunResult) -> Iterator[list[str]]:
+    for h in result.hedges:
+        yield [
             str(h.step), str(h.block), str(h.time), str(h.market), "buy" if h.is_buy else "sell", fixed(h.size),
             units(h.quote, result.decimals), fixed(h.oracle_price), str(h.gas),
-        ]
-        for h in result.hedges
-    ]  # fmt: skip
-    return csv_text(columns("hedges.csv"), rows).encode()
+        ]  # fmt: skip
 
 
-def counterfactuals_csv(result: RunResult) -> bytes:
-    """``counterfactuals.csv``: one row per order a batch's re-match changed."""
+def _counterfactual_rows(result: RunResult) -> Iterator[list[str]]:
     d = result.decimals
-    rows = [
-        [
+    for c in result.counterfactuals:
+        yield [
             str(c.step), str(c.block), str(c.market), "0x" + c.digest.hex(), c.trader, "buy" if c.is_buy else "sell",
             c.variant, fixed(c.mark), fixed(c.internal), fixed(c.internal_price), fixed(c.amm),
             units(c.amm_quote, d), fixed(c.cf_internal), fixed(c.cf_internal_price), fixed(c.cf_amm),
             units(c.cf_amm_quote, d),
-        ]
-        for c in result.counterfactuals
-    ]  # fmt: skip
-    return csv_text(columns("counterfactuals.csv"), rows).encode()
+        ]  # fmt: skip
+
+
+_ROWS: dict[str, Callable[[RunResult], Iterator[list[str]]]] = {
+    "orders.csv": _order_rows,  # one row per order received, in arrival order
+    "hedges.csv": _hedge_rows,  # one row per hedge, in chain order
+    "counterfactuals.csv": _counterfactual_rows,  # one row per order a batch's re-match changed
+}
+
+
+def record_file(name: str, result: RunResult) -> Chunks:
+    """``orders.csv``, ``hedges.csv`` or ``counterfactuals.csv`` made piece by piece as it is written."""
+    rows = _ROWS[name]
+    return csv_file(columns(name), lambda: rows(result))
+
+
+def orders_csv(result: RunResult) -> bytes:
+    """``orders.csv``: one row per order received, in arrival order."""
+    return bytes(record_file("orders.csv", result))
+
+
+def hedges_csv(result: RunResult) -> bytes:
+    """``hedges.csv``: one row per hedge, in chain order."""
+    return bytes(record_file("hedges.csv", result))
+
+
+def counterfactuals_csv(result: RunResult) -> bytes:
+    """``counterfactuals.csv``: one row per order a batch's re-match changed."""
+    return bytes(record_file("counterfactuals.csv", result))
 
 
 def report_params(result: RunResult) -> dict[str, Any]:

@@ -204,8 +204,9 @@ def fills(data: ReportData) -> str:
     ]  # fmt: skip
     if frame.empty:
         return html.paragraph("No fills.")
-    records = frame[columns].astype(object).where(frame[columns].notna(), None).to_numpy().tolist()
-    return html.data_table(records, columns, limit=MAX_FILL_ROWS, what="fill legs", where="fills.csv")
+    shown = frame[columns].head(MAX_FILL_ROWS)  # converted to rows: only the ones the page embeds
+    records = shown.astype(object).where(shown.notna(), None).to_numpy().tolist()
+    return html.data_table(records, columns, limit=MAX_FILL_ROWS, what="fill legs", where="fills.csv", total=len(frame))
 
 
 def liquidations(data: ReportData) -> str | None:

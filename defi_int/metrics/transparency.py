@@ -25,9 +25,10 @@ from typing import Any
 from defi_int.metrics.audits import Audit, run_audits
 from defi_int.metrics.definitions import AUDITS, columns, definitions_html
 from defi_int.metrics.execution import cell, covered, execution_rows, execution_summary, table_csv
+from defi_int.metrics.output import Chunks
 from defi_int.metrics.records import RunResult
 from defi_int.metrics.routing import routing_rows, routing_summary
-from defi_int.metrics.runfiles import counterfactuals_csv, hedges_csv, orders_csv, report_params
+from defi_int.metrics.runfiles import record_file, report_params
 from defi_int.metrics.segments import segment_rows, segments_summary
 
 #: The files the section adds to a report directory, in the order they are written.
@@ -49,10 +50,11 @@ HTML_ROWS = 20
 
 @dataclass(frozen=True)
 class Section:
-    """The section's HTML, its files (name -> bytes) and its ``summary.json`` keys."""
+    """The section's HTML, its files (name -> bytes, or ``Chunks`` made as they are written) and its
+    ``summary.json`` keys."""
 
     html: str
-    files: dict[str, bytes]
+    files: dict[str, bytes | Chunks]
     summary: dict[str, Any]
 
 
@@ -69,10 +71,8 @@ def execution_section(result: RunResult) -> Section:
     segments = segment_rows(result, orders)
     audits, violations, gains = run_audits(result, orders)
     horizons = sorted(set(result.markout_horizons))
-    files = {
-        "orders.csv": orders_csv(result),
-        "hedges.csv": hedges_csv(result),
-        "counterfactuals.csv": counterfactuals_csv(result),
+    files: dict[str, bytes | Chunks] = {
+        **{name: record_file(name, result) for name in ("orders.csv", "hedges.csv", "counterfactuals.csv")},
         "execution.csv": table_csv("execution.csv", quality),
         "routing.csv": table_csv("routing.csv", routing),
         "segments.csv": table_csv("segments.csv", segments, horizons),

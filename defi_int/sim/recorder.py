@@ -14,10 +14,19 @@ the execution report and the audits read them (``metrics.audits``).
 Desk events (marks, internal legs, hedges, fees, the desk's funding from the Vault's
 ``FundingSettled``, liquidations it took) are recorded in chain order for the PnL decomposition,
 with cash moved exactly as the Vault moved it (``notional``'s rounding).
+
+Memory stays bounded by the orders in flight, not the run's length: the result's record lists are
+``metrics.spool.SpooledList``s (full chunks pickled to a temporary directory), and an ``OrderLog``
+changes until its order is final, so the logs wait in ``window`` (arrival order, from the oldest
+order still open) and go to ``result.orders`` once every order before them is final too: the
+list keeps arrival order, and only the orders since the oldest open one are in memory. ``close``
+(at the run's end) moves the rest, the orders still open included. ``logs`` and
+``counted_fills`` hold the window's orders only.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -27,7 +36,16 @@ from defi_int.keeper.quote import order_log
 from defi_int.keeper.toxicity.labels import Label
 from defi_int.keeper.venue import FundingCharge, LiquidationReceipt
 from defi_int.market.ledger import notional
-from defi_int.metrics.records import DeskEvent, Hedge, LiquidationRecord, OrderLog, RunResult, ScoredLabel
+from defi_int.metrics import spool
+from defi_int.metrics.records import (
+    RECORD_LISTS,
+    DeskEvent,
+    Hedge,
+    LiquidationRecord,
+    OrderLog,
+    RunResult,
+    ScoredLabel,
+)
 from defi_int.orders.booking import book
 from defi_int.orders.model import Order
 from defi_int.reasons import Reason
@@ -38,8 +56,35 @@ class Recorder:
     """Accumulates fills, desk events and order counts into a ``RunResult``."""
 
     result: RunResult
-    counted_fills: set[bytes] = field(default_factory=set)
-    logs: dict[bytes, OrderLog] = field(default_factory=dict)  # the orders by digest (``result.orders``)
+    counted_fills: set[bytes] = field(default_factory=set)  # the window's orders with a settled leg
+    logs: dict[bytes, OrderLog] = field(default_factory=dict)  # the window's orders by digest
+    window: deque[OrderLog] = field(default_factory=deque)  # arrival order, from the oldest open order
+
+    def __post_init__(self) -> None:
+        """Spools the result's record lists (``spool.CHUNK`` records a chunk; 0: kept in memory)."""
+        if not spool.CHUNK:
+            return
+        disk = spool.Spool()
+        for name in RECORD_LISTS:
+            if not getattr(self.result, name):
+                setattr(self.result, name, disk.new_list(name))
+
+    def close(self) -> None:
+        """The run ended: every order still in the window goes to ``result.orders``, open or not."""
+        self.result.orders.extend(self.window)
+        self.window.clear()
+        self.logs.clear()
+        self.counted_fills.clear()
+
+    def _retire(self) -> None:
+        """Moves the window's final orders, up to the oldest open one, to ``result.orders``."""
+        window, orders = self.window, self.result.orders
+        while window and window[0].status != "open":
+            log = window.popleft()
+            orders.append(log)
+            if self.logs.get(log.digest) is log:
+                del self.logs[log.digest]
+                self.counted_fills.discard(log.digest)
 
     def mark(self, step: int, market: int, price: int) -> None:
         self.result.desk_events.append(DeskEvent(step, "mark", market, 0, 0, price))
@@ -55,7 +100,7 @@ class Recorder:
             log.p_toxic, log.expected_markout_bps = entry.prediction.p_toxic, entry.prediction.expected_markout_bps
             log.features = None if entry.features is None else tuple(float(x) for x in entry.features.as_array())
         self.logs[digest] = log
-        self.result.orders.append(log)
+        self.window.append(log)
         return log
 
     def rejected(self, reason: str, digest: bytes | None = None) -> None:
@@ -115,6 +160,7 @@ class Recorder:
             base = hedge.size if hedge.is_buy else -hedge.size
             cash = -hedge.quote if hedge.is_buy else hedge.quote
             result.desk_events.append(DeskEvent(outcome.step, "hedge", hedge.market, base, cash, hedge.oracle_price))
+        self._retire()
 
     def liquidation(self, step: int, desk: str, receipt: LiquidationReceipt) -> None:
         """Records one liquidation; the part the desk took is a desk event at the oracle price,

@@ -402,6 +402,7 @@ class _Run:
 
     def finish(self) -> None:
         system = self.system
+        self.recorder.close()
         self.result.end = self._book_state()
         self.result.flow_digest = self.flow.hexdigest()
         self.result.orders_open = len(self.keeper.book)
