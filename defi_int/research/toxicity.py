@@ -62,10 +62,10 @@ class Axis:
 
 
 #: The learned models' thresholds. The first full experiment tuned most edges to -30 bps and most
-#: widenings to 25, the ends of the grid then: the grid reaches past both.
+#: widenings to 25, the ends of its grid; the second, to -50 and 50: the grid reaches past both.
 _LEARNED: Final = (
-    Axis("keeper.toxicity_edge_bps", ("-10", "-20", "-30", "-5", "0", "-50")),
-    Axis("keeper.toxicity_max_widen_bps", ("0", "10", "25", "50")),
+    Axis("keeper.toxicity_edge_bps", ("-10", "-20", "-30", "-5", "0", "-50", "-80")),
+    Axis("keeper.toxicity_max_widen_bps", ("0", "10", "25", "50", "100")),
     Axis("keeper.toxicity_cap_from", ("1", "0.8")),
 )
 #: Every threshold of every policy, and the values the tuning tries.
