@@ -1,4 +1,4 @@
-"""A run as pandas DataFrames: ``to_frames(result)`` (also ``RunResult.to_frames()``) for notebooks.
+"""A run as pandas DataFrames: ``to_frames(result)`` for notebooks.
 
 Why pandas: it is what a quant's notebook, plotly express, statsmodels and seaborn take as they
 are, and through its Arrow-backed dtypes it holds the exact on-chain integers in a real decimal

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 from collections.abc import MutableSequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from defi_int.orders.booking import Leg
 from defi_int.params import KeeperParams
-
-if TYPE_CHECKING:
-    from defi_int.metrics.frames import Frames
 
 DeskEventKind = Literal["mark", "internal", "hedge", "fee", "funding", "liquidation", "capital"]
 
@@ -263,12 +260,6 @@ class RunResult:
     insurance_fund: int = 0  # the insurance fund's Vault cash at the end, collateral units
     depositors: dict[str, int] = field(default_factory=dict)  # the depositors' share operations by outcome
     invariants: dict[str, bool] = field(default_factory=dict)  # name -> holds, read from the chain at the end
-
-    def to_frames(self) -> Frames:
-        """The run as pandas DataFrames (``metrics.frames.to_frames``)."""
-        from defi_int.metrics.frames import to_frames
-
-        return to_frames(self)
 
     def trader_type(self, trader: str) -> str:
         """The population ``trader`` belongs to (``"unknown"`` outside the scenario's, e.g. the bot's)."""

@@ -97,9 +97,9 @@ def test_a_run_spooled_in_tiny_chunks_writes_the_report_of_a_run_kept_in_memory(
         assert isinstance(records, SpooledList) and records.chunks_on_disk >= 5, name
         assert records == getattr(kept, name), name
     assert [o.digest for o in spooled.orders] == [o.digest for o in kept.orders]  # arrival order
-    whole = kept.to_frames().fills
+    whole = frames.to_frames(kept).fills
     monkeypatch.setattr(frames, "TABLE_CHUNK", 7)  # the fills' frame built 7 legs at a time
-    pandas.testing.assert_frame_equal(spooled.to_frames().fills, whole)
+    pandas.testing.assert_frame_equal(frames.to_frames(spooled).fills, whole)
     assert {o.status for o in spooled.orders} >= {"filled", "expired"}
     for name in REPORT_FILES:
         if name == "summary.json":
