@@ -61,9 +61,9 @@ def submit_order(state: BotState, body: OrderSubmission) -> Submitted:
         order = checked[0]
         if not margin.fresh(order.trader):
             _load(state, order.trader)
-        if margin.refusal(order) is not None and margin.needs_second_look(order.trader):
-            _load(state, order.trader)
-        margin.check(order)
+        second = margin.refusal(order) is not None and margin.needs_second_look(order.trader)
+        if not second or _load(state, order.trader):  # an old book never refuses: a failed look leaves it to the chain
+            margin.check(order)
     return _admitted(state, checked[0], state.intake.add(*checked, receipt_of(state, checked[0])))
 
 
@@ -77,19 +77,22 @@ async def submit_order_async(state: BotState, body: OrderSubmission) -> Submitte
         order = checked[0]
         if not margin.fresh(order.trader):
             await asyncio.get_running_loop().run_in_executor(None, _load, state, order.trader)
-        if margin.refusal(order) is not None and margin.needs_second_look(order.trader):
-            await asyncio.get_running_loop().run_in_executor(None, _load, state, order.trader)
-        margin.check(order)
+        second = margin.refusal(order) is not None and margin.needs_second_look(order.trader)
+        if not second or await asyncio.get_running_loop().run_in_executor(None, _load, state, order.trader):
+            margin.check(order)
     return _admitted(state, checked[0], await state.intake.add_async(*checked, receipt_of(state, checked[0])))
 
 
-def _load(state: BotState, trader: str) -> None:
-    """Reads a trader's book for the margin check; a node that fails leaves the check to the chain."""
+def _load(state: BotState, trader: str) -> bool:
+    """Reads a trader's book for the margin check (True: read); a node that fails leaves the check
+    to the chain: the order is not refused on the book read before (``bot.margin``)."""
     assert state.margin is not None
     try:
         state.margin.load(trader)
     except DefiIntError as exc:
         _log.warning("margin of %s not read (%s); the chain will judge its orders", trader, str(exc).splitlines()[0])
+        return False
+    return True
 
 
 def verify_order(state: BotState, body: OrderSubmission) -> tuple[Order, bytes, bytes] | Submitted:

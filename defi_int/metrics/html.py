@@ -37,7 +37,8 @@ escape = html.escape
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 1200px; padding: 0 1em; color: #222; }
 h1 { font-size: 1.6em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
-nav { font-size: 90%; margin: 0.5em 0 1em; display: flex; flex-wrap: wrap; gap: 0.2em 1em; } nav a { white-space: nowrap; }
+nav { font-size: 90%; margin: 0.5em 0 1em; display: flex; flex-wrap: wrap; gap: 0.2em 1em; }
+nav a { white-space: nowrap; }
 .scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 90%; }
 th, td { border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: left; vertical-align: top; }
