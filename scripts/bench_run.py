@@ -236,14 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             f"steps {'equal' if result['gas_per_fill_equal'] else 'DIFFERENT'}"
         )
     if args.json:
-        report = {
-            "python": platform.python_version(),
-            "machine": platform.machine(),
-            "load_average": {"start": load, "end": end},
-            "scenarios": results,
-        }
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        _write_json(args.json, load, end, scenarios=results)
     return 0
 
 
@@ -272,15 +265,20 @@ def _policies(args: argparse.Namespace) -> int:
             )
     print(f"load average at the end {end[0]:.2f} {end[1]:.2f} {end[2]:.2f}")
     if args.json:
-        report = {
-            "python": platform.python_version(),
-            "machine": platform.machine(),
-            "load_average": {"start": load, "end": end},
-            "policies": results,
-        }
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        _write_json(args.json, load, end, policies=results)
     return 0
+
+
+def _write_json(path: Path, load: tuple[float, ...], end: tuple[float, ...], **figures: Any) -> None:
+    """The figures at ``path``, with the Python, the machine and the load around them."""
+    report = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "load_average": {"start": load, "end": end},
+        **figures,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":
