@@ -66,14 +66,16 @@ from defi_int.types import BPS, ONE
 #: The models whose predictions are priced (the per-trader rule decides by its verdict alone).
 PRICED_MODELS = frozenset({"logistic", "gbdt"})
 
+_DECLARED = KeeperParams()  # the one home of the thresholds' defaults
+
 
 @dataclass(frozen=True)
 class PolicyParams:
     """The policy's thresholds (the ``keeper.toxicity_edge_bps`` ... keys; see the module docstring)."""
 
-    edge_bps: float = 0.0
-    max_widen_bps: float = 25.0
-    cap_from: float = 0.5
+    edge_bps: float = _DECLARED.toxicity_edge_bps
+    max_widen_bps: float = _DECLARED.toxicity_max_widen_bps
+    cap_from: float = _DECLARED.toxicity_cap_from
 
     @classmethod
     def from_params(cls, keeper: KeeperParams) -> PolicyParams:

@@ -25,6 +25,12 @@ POOL = Pool(1_000 * ONE, 1_000 * ONE * MARK // SCALE, 30)  # the AMM charges ~30
 QUOTE = MARK * 10_005 // 10_000  # the desk's quote for a buy: 5 bps over the mark
 
 
+def strict(**thresholds: float) -> PolicyParams:
+    """A policy stricter than the tuned defaults (no loss accepted, 25 bps of widening, a cap from
+    0.5), so that every branch of the decision is reached; ``thresholds`` replace its values."""
+    return PolicyParams(**{"edge_bps": 0.0, "max_widen_bps": 25.0, "cap_from": 0.5, **thresholds})
+
+
 def verdict(
     p: float,
     markout: float,
@@ -38,7 +44,7 @@ def verdict(
     return decide(
         "logistic", Prediction(p, markout, expected_move_bps=move), is_buy=True, remaining=size, mark=MARK,
         inventory=inventory, quote=QUOTE, amm_reference=amm_reference(POOL, True, size), params=PARAMS,
-        policy=policy or PolicyParams(), limit=limit,
+        policy=policy or strict(), limit=limit,
     )  # fmt: skip
 
 
@@ -59,16 +65,16 @@ def test_a_shortfall_the_amm_leaves_room_for_is_priced_into_the_quote():
 def test_a_shortfall_beyond_the_amms_price_or_the_desks_widest_is_not_taken_inside():
     beyond = verdict(0.4, -60.0)  # more than the AMM charges for one unit
     assert (beyond.cap, beyond.widen_bps, beyond.reason) == (0, 0.0, Reason.TOXIC)
-    narrow = verdict(0.4, -8.0, policy=PolicyParams(max_widen_bps=5.0))
+    narrow = verdict(0.4, -8.0, policy=strict(max_widen_bps=5.0))
     assert (narrow.cap, narrow.reason) == (0, Reason.TOXIC)
 
 
 def test_the_widening_stops_at_the_orders_limit_and_the_edge_judges_what_is_left():
     limit = QUOTE + MARK * 6 // 10_000  # the trader accepts 6 bps more than the desk's quote
-    tolerant = verdict(0.3, -12.0, limit=limit, policy=PolicyParams(edge_bps=-15.0))
+    tolerant = verdict(0.3, -12.0, limit=limit, policy=strict(edge_bps=-15.0))
     assert tolerant.cap == ONE and tolerant.widen_bps == pytest.approx(6.0, abs=1e-6)
-    strict = verdict(0.3, -12.0, limit=limit, policy=PolicyParams(edge_bps=-5.0))  # −12 − risk + 6 < −5
-    assert (strict.cap, strict.widen_bps, strict.reason) == (0, 0.0, Reason.TOXIC)
+    exacting = verdict(0.3, -12.0, limit=limit, policy=strict(edge_bps=-5.0))  # −12 − risk + 6 < −5
+    assert (exacting.cap, exacting.widen_bps, exacting.reason) == (0, 0.0, Reason.TOXIC)
 
 
 def test_the_move_is_priced_at_the_quote_the_desk_decides_at():
@@ -77,8 +83,8 @@ def test_the_move_is_priced_at_the_quote_the_desk_decides_at():
 
 
 def test_without_a_widening_allowed_the_edge_alone_decides():
-    keep = verdict(0.3, -8.0, policy=PolicyParams(edge_bps=-10.0, max_widen_bps=0.0))
-    drop = verdict(0.3, -8.0, policy=PolicyParams(edge_bps=-5.0, max_widen_bps=0.0))
+    keep = verdict(0.3, -8.0, policy=strict(edge_bps=-10.0, max_widen_bps=0.0))
+    drop = verdict(0.3, -8.0, policy=strict(edge_bps=-5.0, max_widen_bps=0.0))
     assert (keep.cap, keep.widen_bps) == (ONE, 0.0) and drop.cap == 0
 
 
@@ -115,7 +121,7 @@ def entry(seq: int, prediction: Prediction, limit: int = MARK * 101 // 100) -> B
 def test_the_planner_widens_no_further_than_the_limit_and_still_fills():
     book = MarketBook(MARK, 0, 10 * ONE, POOL)
     limit = MARK * 10_009 // 10_000  # 4 bps above the desk's unwidened quote
-    tolerant = PolicyParams(edge_bps=-10.0)  # the 6 bps left after widening to the limit are accepted
+    tolerant = strict(edge_bps=-10.0)  # the 6 bps left after widening to the limit are accepted
     plan = plan_market(
         [entry(1, Prediction(0.4, -10.0), limit=limit)], book, PARAMS, fee_bps=2, model="logistic", policy=tolerant
     )
@@ -126,8 +132,8 @@ def test_the_planner_widens_no_further_than_the_limit_and_still_fills():
 
 def test_the_planner_widens_fills_and_traces_the_decision_never_worse_than_the_amm():
     book = MarketBook(MARK, 0, 10 * ONE, POOL)
-    plain = plan_market([entry(1, Prediction(0.1, 8.0))], book, PARAMS, fee_bps=2, model="logistic")
-    wide = plan_market([entry(1, Prediction(0.4, -10.0))], book, PARAMS, fee_bps=2, model="logistic")
+    plain = plan_market([entry(1, Prediction(0.1, 8.0))], book, PARAMS, fee_bps=2, model="logistic", policy=strict())
+    wide = plan_market([entry(1, Prediction(0.4, -10.0))], book, PARAMS, fee_bps=2, model="logistic", policy=strict())
     (base,), (widened,) = plain.fills, wide.fills
     assert widened.fill.internal_price > base.fill.internal_price
     assert widened.fill.internal_price <= average_price(amm_reference(POOL, True, ONE), ONE, SCALE, is_buy=True)
@@ -137,7 +143,14 @@ def test_the_planner_widens_fills_and_traces_the_decision_never_worse_than_the_a
 
 def test_the_planner_routes_what_it_will_not_take_and_says_toxic():
     book = MarketBook(MARK, 0, 10 * ONE, POOL)
-    plan = plan_market([entry(1, Prediction(0.9, -80.0), limit=MARK * 11 // 10)], book, PARAMS, fee_bps=2, model="gbdt")
+    plan = plan_market(
+        [entry(1, Prediction(0.9, -80.0), limit=MARK * 11 // 10)],
+        book,
+        PARAMS,
+        fee_bps=2,
+        model="gbdt",
+        policy=strict(),
+    )
     ((fill,), (trace,)) = plan.fills, plan.traces
     assert (fill.fill.internal_size, fill.fill.amm_size) == (0, ONE)
     assert (trace.action, trace.reason) == (Action.ROUTE, Reason.TOXIC)
@@ -145,7 +158,7 @@ def test_the_planner_routes_what_it_will_not_take_and_says_toxic():
 
 def test_without_a_learned_model_predictions_change_nothing():
     book = MarketBook(MARK, 0, 10 * ONE, POOL)
-    plan = plan_market([entry(1, Prediction(0.9, -80.0))], book, PARAMS, fee_bps=2, model="none")
+    plan = plan_market([entry(1, Prediction(0.9, -80.0))], book, PARAMS, fee_bps=2, model="none", policy=strict())
     assert plan.fills[0].fill.internal_size == ONE and plan.traces[0].decision is None
 
 
@@ -156,12 +169,12 @@ def test_the_scores_cap_is_on_the_whole_order_so_a_capped_order_is_not_split_bat
     order = Order("0x" + "11" * 20, 0, True, ONE, MARK * 101 // 100, 2**40, 1, 30, False)
     e = BookEntry(order, b"\x01" * 65, (1).to_bytes(32, "big"), 1)
     e.prediction = Prediction(0.8, 10.0)
-    first = plan_market([e], book, PARAMS, fee_bps=2, model="gbdt")
+    first = plan_market([e], book, PARAMS, fee_bps=2, model="gbdt", policy=strict())
     ((fill,), (trace,)) = first.fills, first.traces
     assert fill.fill.internal_size == pytest.approx(ONE * 0.4, rel=1e-9) and fill.fill.amm_size == 0
     assert (trace.action, trace.reason) == (Action.PARTIAL, Reason.TOXIC)
     e.filled = fill.fill.internal_size
-    again = plan_market([e], book, PARAMS, fee_bps=2, model="gbdt")
+    again = plan_market([e], book, PARAMS, fee_bps=2, model="gbdt", policy=strict())
     assert again.fills == [] and again.traces[0].action is Action.REST and again.traces[0].reason is Reason.TOXIC
     assert "filled already" in again.traces[0].detail
 
