@@ -98,7 +98,7 @@ class Recorder:
         log = order_log(order, digest, step=step, time=now, seen=None if entry is None else entry.receipt)
         if entry is not None and entry.prediction is not None:
             log.p_toxic, log.expected_markout_bps = entry.prediction.p_toxic, entry.prediction.expected_markout_bps
-            log.features = None if entry.features is None else tuple(float(x) for x in entry.features.as_array())
+            log.features = None if entry.features is None else entry.features.as_floats()
         self.logs[digest] = log
         self.window.append(log)
         return log

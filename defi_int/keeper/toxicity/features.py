@@ -103,6 +103,10 @@ class OrderFeatures:
         """The features as a float row, in ``NAMES`` order."""
         return np.array(_VALUES(self), dtype=np.float64)
 
+    def as_floats(self) -> tuple[float, ...]:
+        """The features as floats, in ``NAMES`` order (the row ``as_array`` holds, as a tuple)."""
+        return tuple(map(float, _VALUES(self)))
+
     def as_dict(self) -> dict[str, float]:
         """The features by name, as floats (river's input)."""
         return dict(zip(self.NAMES, map(float, _VALUES(self)), strict=True))

@@ -47,7 +47,7 @@ from defi_int.keeper.toxicity import fitter
 from defi_int.keeper.toxicity.features import OrderFeatures
 from defi_int.keeper.toxicity.models import Prediction, Prior, ToxicityStateError, dump_state, sigmoid
 from defi_int.keeper.toxicity.trees import PARAMS as _PARAMS
-from defi_int.keeper.toxicity.trees import ROUNDS, Floats, Trees, fit_classifier, fit_pair
+from defi_int.keeper.toxicity.trees import ROUNDS, Floats, Pair, Trees, fit_classifier, fit_pair
 from defi_int.params import TOXICITY_MIN_LABELS
 
 __all__ = ["MIN_CLASS", "MIN_LABELS", "ROUNDS", "_PARAMS", "GbdtModel", "Trees", "fit_classifier", "fit_pair"]
@@ -111,15 +111,18 @@ class GbdtModel:
         self.regressor: Trees | None = None
         self.next_fit: int | None = None  # the first step the next fit is due (None: as soon as possible)
         self.fits = 0
+        self._walk: Pair | None = None  # the two ensembles walked as one (``trees.Pair``), not saved
 
     def predict(self, features: OrderFeatures) -> Prediction:
         spread = features.quote_spread_bps
         if self.classifier is None or self.regressor is None:
             p, move = self.prior.p_toxic, self.move_prior.mean
             return Prediction(p, spread + move, p >= 0.5, move)
-        x = features.as_array()
-        p = sigmoid(self.classifier.raw(x))
-        move = self.regressor.raw(x)
+        walk = self._walk
+        if walk is None or walk.first is not self.classifier or walk.second is not self.regressor:
+            walk = self._walk = Pair(self.classifier, self.regressor)  # the trees changed (a fit, a restore)
+        raw, move = walk.raw(features.as_array())
+        p = sigmoid(raw)
         return Prediction(p, spread + move, p >= 0.5, move)
 
     def update(self, features: OrderFeatures, label_bps: float, move_bps: float) -> None:
@@ -170,12 +173,13 @@ class GbdtModel:
 
     def state(self) -> bytes:
         """Everything learned; a pending fit is waited for and saved with its trees (``_Fit``)."""
-        return dump_state(self.kind, self.__dict__)
+        return dump_state(self.kind, {k: v for k, v in self.__dict__.items() if k != "_walk"})
 
     @classmethod
     def restore(cls, payload: dict[str, Any]) -> GbdtModel:
         model = cls.__new__(cls)
         model.__dict__.update(payload)
+        model._walk = None
         if model.rows.shape[1] != _WIDTH:
             raise ToxicityStateError(f"saved with {model.rows.shape[1]} features, this version has {_WIDTH}")
         return model

@@ -106,6 +106,35 @@ class Trees:
         return float(self.value[node].sum())
 
 
+class Pair:
+    """Two ensembles over the same rows walked as one (the gbdt's classifier and regressor): one
+    comparison of the row with every split of both and one walk from all their roots, then each
+    ensemble's leaves summed apart exactly as ``Trees.raw`` sums them, so both scores are
+    ``first.raw(x)`` and ``second.raw(x)`` to the bit, for about the price of one. Built from the
+    two ``Trees`` (which stay what is saved), never saved itself."""
+
+    def __init__(self, first: Trees, second: Trees) -> None:
+        offset = len(first.feature)
+        self.first, self.second = first, second
+        self._feature = np.concatenate([first.feature, second.feature])
+        self._threshold = np.concatenate([first.threshold, second.threshold])
+        self._left = np.concatenate([first.left, second.left + offset])
+        self._right = np.concatenate([first.right, second.right + offset])
+        self._roots = np.concatenate([first.roots, second.roots + offset])
+        self._split = len(first.roots)
+        self._offset = offset
+        self._depth = max(first.depth, second.depth)  # a leaf points to itself: extra steps stay on it
+
+    def raw(self, x: Floats) -> tuple[float, float]:
+        """``(first.raw(x), second.raw(x))``."""
+        step = np.where(x[self._feature] <= self._threshold, self._left, self._right)
+        node = self._roots
+        for _ in range(self._depth):
+            node = step[node]
+        split = self._split
+        return float(self.first.value[node[:split]].sum()), float(self.second.value[node[split:] - self._offset].sum())
+
+
 #: ``decision_type``'s bit for "missing values go left": the only bit a split here may have set.
 _DEFAULT_LEFT: Final = 2
 
