@@ -27,7 +27,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 
 from defi_int.keeper.book import BookEntry
-from defi_int.keeper.matching import MarketBook, plan_market
+from defi_int.keeper.matching import Look, MarketBook, plan_market
 from defi_int.keeper.policy import PolicyParams
 from defi_int.keeper.pricing import PricingParams
 from defi_int.keeper.trace import OrderTrace
@@ -49,24 +49,29 @@ def rematch(
     policy: PolicyParams | None = None,
     step: int = 0,
     block: int = 0,
+    looks: dict[bytes, Look] | None = None,
 ) -> list[Counterfactual]:
     """The orders of one market's batch whose legs each variant changes (see the module docstring).
 
     ``actual`` holds the batch's own traces by digest (``Plan.traces``, before validation). A
     variant that cannot change anything is not planned: ``permuted`` for fewer than two orders,
-    ``no_skew`` for a flat desk, both for a market a gate closed.
+    ``no_skew`` for a flat desk, both for a market a gate closed. ``looks``: the batch's own
+    planner's notes on this ``book`` (``plan_market``), which ``permuted`` reuses (the same orders
+    on the same book); ``no_skew`` prices on another book and looks again.
     """
     if book.gate.market is not None or not entries:
         return []
-    runs: list[tuple[str, Sequence[BookEntry], MarketBook]] = []
+    runs: list[tuple[str, Sequence[BookEntry], MarketBook, dict[bytes, Look] | None]] = []
     if len(entries) > 1:
-        runs.append(("permuted", list(reversed(entries)), book))
+        runs.append(("permuted", list(reversed(entries)), book, looks))
     if book.inventory != 0 and book.mark is not None:
-        runs.append(("no_skew", entries, dataclasses.replace(book, skew=False)))
+        runs.append(("no_skew", entries, dataclasses.replace(book, skew=False), None))
     by_digest = {entry.digest: entry for entry in entries}
     changed: list[Counterfactual] = []
-    for variant, order, market_book in runs:
-        planned = plan_market(order, market_book, params, fee_bps=fee_bps, toxic=toxic, model=model, policy=policy)
+    for variant, order, market_book, notes in runs:
+        planned = plan_market(
+            order, market_book, params, fee_bps=fee_bps, toxic=toxic, model=model, policy=policy, looks=notes
+        )
         for cf in planned.traces:
             own = actual.get(cf.digest)
             if own is None or _legs(own) == _legs(cf):

@@ -54,7 +54,7 @@ from defi_int.keeper.config import KeeperConfig
 from defi_int.keeper.hedging import hedge_order
 from defi_int.keeper.intake import check_admissible, verify_signature
 from defi_int.keeper.liquidator import LiquidationOrder, plan_liquidations
-from defi_int.keeper.matching import Closure, Gate, MarketBook, plan_market
+from defi_int.keeper.matching import Closure, Gate, Look, MarketBook, plan_market
 from defi_int.keeper.plan import PlannedFill, desk_delta, pools_after
 from defi_int.keeper.pricing import PricingParams
 from defi_int.keeper.quote import Quote, quote, receipt
@@ -449,12 +449,14 @@ class Keeper:
         """
         plan = Plan()
         for entries, book, params in self._markets(live, snapshot, gates):
+            looks: dict[bytes, Look] = {}
             planned = plan_market(
                 entries, book, params, fee_bps=self.config.fee_bps, toxic=self._toxic,
-                model=self.config.toxicity.model, policy=self.config.policy,
+                model=self.config.toxicity.model, policy=self.config.policy, looks=looks,
             )  # fmt: skip
             plan.fills.extend(planned.fills)
             plan.traces.update((t.digest, t) for t in planned.traces)
+            plan.notes[entries[0].order.market] = (book, looks)
         return plan
 
     def rematch(
@@ -474,9 +476,11 @@ class Keeper:
             return []
         changed: list[Counterfactual] = []
         for entries, book, params in self._markets(live, snapshot, gates):
+            planned_on, looks = plan.notes.get(entries[0].order.market, (None, None))
             changed += rematch(
                 entries, book, params, fee_bps=self.config.fee_bps, actual=plan.traces, toxic=self._toxic,
                 model=self.config.toxicity.model, policy=self.config.policy, step=step, block=snapshot.block,
+                looks=looks if planned_on == book else None,  # the plan's looks, on the same book
             )  # fmt: skip
         return changed
 

@@ -95,8 +95,8 @@ class MarketPlan:
 
 
 @dataclass(frozen=True)
-class _Look:
-    """The desk's first look at an order: its price for the whole remaining size, or why it has none,
+class Look:
+    """The planner's first look at an order: its price for the whole remaining size, or why it has none,
     and what the toxicity policy allows (``policy.Verdict``)."""
 
     price: int | None
@@ -146,6 +146,7 @@ def plan_market(
     toxic: Callable[[str], bool] = lambda trader: False,
     model: str = "none",
     policy: PolicyParams | None = None,
+    looks: dict[bytes, Look] | None = None,
 ) -> MarketPlan:
     """One market's plan in batch order, its traces, and the AMM mirror after it.
 
@@ -153,17 +154,30 @@ def plan_market(
     order's ``maxFeeBps``); ``toxic`` says whose flow is routed out instead of filled (the
     per-trader rule); ``model`` names the toxicity model whose predictions (``BookEntry.prediction``)
     the policy prices (``policy.decide``: internalize, widen, cap or route).
+
+    ``looks`` notes the planner's first look at each order (``Look``, by digest): a look depends
+    on the order, ``book`` and the judgement (``params``, ``toxic``, ``model``, ``policy``) alone,
+    never on the batch's order, so the same orders planned again on the same book with the same
+    judgement (the audit's ``permuted`` re-match, ``Keeper.rematch``) pass the notes back and
+    reuse them. Notes made elsewhere must not be passed.
     """
     if book.gate.market is not None:
         closed = book.gate.market
         traces = [_rest(e, book, closed.reason, closed.detail, params.price_scale) for e in entries]
         return MarketPlan([], traces, book.pool)
-    looks = [_look(e, book, params, toxic, model, policy or PolicyParams()) for e in entries]
+    notes: dict[bytes, Look] = {} if looks is None else looks
+    judge = policy or PolicyParams()
+    first = []
+    for e in entries:
+        look = notes.get(e.digest)
+        if look is None:
+            look = notes[e.digest] = _look(e, book, params, toxic, model, judge)
+        first.append(look)
     excluded: dict[int, tuple[Reason, str]] = {}
     while True:
-        wants = [(e.order.is_buy, 0 if i in excluded else looks[i].cap) for i, e in enumerate(entries)]
+        wants = [(e.order.is_buy, 0 if i in excluded else first[i].cap) for i, e in enumerate(entries)]
         sizes = allocate(wants, book.inventory, book.risk_limit)
-        plan, failed = _price_and_route(entries, sizes, looks, excluded, book, params, fee_bps)
+        plan, failed = _price_and_route(entries, sizes, first, excluded, book, params, fee_bps)
         if failed is None:
             return plan
         excluded[failed[0]] = failed[1]
@@ -176,24 +190,24 @@ def _look(
     toxic: Callable[[str], bool],
     model: str,
     policy: PolicyParams,
-) -> _Look:
+) -> Look:
     order = entry.order
     reference = amm_reference(book.pool, order.is_buy, entry.remaining)
     if book.mark is None:
-        return _Look(None, Reason.STALE_ORACLE, f"market {order.market} has no fresh oracle price", reference)
+        return Look(None, Reason.STALE_ORACLE, f"market {order.market} has no fresh oracle price", reference)
     closed = book.gate.internal(order.is_buy)
     if closed is not None:
-        return _Look(None, closed.reason, closed.detail, reference)
+        return Look(None, closed.reason, closed.detail, reference)
     if toxic(order.trader):
-        return _Look(None, Reason.TOXIC, f"the desk judges {order.trader}'s flow toxic", reference)
+        return Look(None, Reason.TOXIC, f"the desk judges {order.trader}'s flow toxic", reference)
     quote = desk_quote(order.is_buy, entry.remaining, book.mark, book.priced_inventory, reference, params, book.now)
     if quote.price is None:
-        return _Look(None, quote.reason, quote.detail, reference)
+        return Look(None, quote.reason, quote.detail, reference)
     if not meets_limit(order.is_buy, quote.price, order.limit_price):
         detail = f"the desk's price {quote.price} does not meet the limit {order.limit_price}"
-        return _Look(quote.price, Reason.LIMIT_NOT_MET, detail, reference)
+        return Look(quote.price, Reason.LIMIT_NOT_MET, detail, reference)
     if model not in PRICED_MODELS or entry.prediction is None:
-        return _Look(quote.price, None, "", reference, entry.remaining)
+        return Look(quote.price, None, "", reference, entry.remaining)
     verdict = decide(
         model, entry.prediction, is_buy=order.is_buy, remaining=entry.remaining, mark=book.mark,
         inventory=book.inventory, quote=quote.price, amm_reference=reference, params=params, policy=policy,
@@ -206,15 +220,15 @@ def _look(
         )  # fmt: skip
         if not meets_limit(order.is_buy, wide, order.limit_price):
             detail = f"the desk's price widened by the predicted markout ({wide}) does not meet the limit"
-            return _Look(quote.price, Reason.LIMIT_NOT_MET, detail, reference, 0, 0.0, verdict.decision)
+            return Look(quote.price, Reason.LIMIT_NOT_MET, detail, reference, 0, 0.0, verdict.decision)
     reason = verdict.reason if verdict.cap < entry.remaining else None
-    return _Look(quote.price, reason, verdict.detail, reference, verdict.cap, verdict.widen_bps, verdict.decision)
+    return Look(quote.price, reason, verdict.detail, reference, verdict.cap, verdict.widen_bps, verdict.decision)
 
 
 def _price_and_route(
     entries: Sequence[BookEntry],
     sizes: Sequence[int],
-    looks: Sequence[_Look],
+    looks: Sequence[Look],
     excluded: dict[int, tuple[Reason, str]],
     book: MarketBook,
     params: PricingParams,
@@ -256,7 +270,7 @@ def _after_batch(reason: Reason | None, detail: str) -> tuple[Reason, str]:
 
 
 def _shortfall(
-    entry: BookEntry, internal: int, look: _Look, excluded: tuple[Reason, str] | None, book: MarketBook
+    entry: BookEntry, internal: int, look: Look, excluded: tuple[Reason, str] | None, book: MarketBook
 ) -> tuple[Reason, str] | None:
     """Why the desk filled less than the whole remaining size from inventory (None: it filled it all)."""
     if internal >= entry.remaining:
@@ -273,7 +287,7 @@ def _shortfall(
 
 @dataclass(frozen=True)
 class _Numbers:
-    look: _Look
+    look: Look
     internal: int
     price: int
     amm: int

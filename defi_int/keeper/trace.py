@@ -124,6 +124,10 @@ class Plan:
 
     fills: list[PlannedFill] = field(default_factory=list)
     traces: dict[bytes, OrderTrace] = field(default_factory=dict)
+    #: Per market, the book the batch was planned on and the planner's notes on it
+    #: (``matching.MarketBook`` and ``plan_market``'s looks), for the audit's re-match of the same
+    #: batch (``Keeper.rematch``), which reuses them where it plans the same orders on the same book.
+    notes: dict[int, tuple[Any, dict[bytes, Any]]] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[PlannedFill]:
         return iter(self.fills)
