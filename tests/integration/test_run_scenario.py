@@ -8,6 +8,7 @@ read them: no fill breaks its limit, and no internal fill is worse than the AMM'
 from __future__ import annotations
 
 import csv
+import gc
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -177,3 +178,21 @@ def test_basic_s_execution_report_rebuilds_from_its_directory_byte_for_byte(basi
     assert main(["report", "execution", str(basic_dir), "--out", str(tmp_path / "again")]) == 0
     for name in EXECUTION_FILES:
         assert (tmp_path / "again" / name).read_bytes() == (basic_dir / name).read_bytes(), name
+
+
+def test_the_steps_run_with_the_heap_set_aside_and_hand_it_back():
+    """The objects alive before the steps are out of the collector's sight while they run
+    (``gc.freeze``: its full collections scan what the run makes) and handed back after; a caller
+    that set the heap aside itself keeps it so."""
+    short = load_scenario(SCENARIOS / "basic.toml", overrides=["steps=2"])
+    assert gc.get_freeze_count() == 0
+    during: list[int] = []
+    run_scenario(short, progress=lambda done, total: during.append(gc.get_freeze_count()))
+    assert len(during) == 2 and min(during) > 0
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        run_scenario(short)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
