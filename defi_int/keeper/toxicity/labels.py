@@ -28,6 +28,7 @@ Pure: ints for prices and sizes, floats for the markouts.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -93,32 +94,60 @@ class Label:
 
 @dataclass
 class LabelQueue:
-    """Trades waiting ``horizon`` steps for their mark (see the module docstring)."""
+    """Trades waiting ``horizon`` steps for their mark (see the module docstring).
+
+    The desk pushes its trades in step order, so only a prefix of the queue can be due: while that
+    holds (``_sorted``, known again on restore, not saved), ``mature`` looks at that prefix only."""
 
     horizon: int
     _pending: list[Pending] = field(default_factory=list)
     _now: int | None = None  # the latest step matured
+    _sorted: bool = field(default=True, repr=False, compare=False)  # every push at a step >= the last's
 
     def push(self, item: Pending) -> None:
         if item.price <= 0:
             raise ValueError(f"a trade at price {item.price} cannot be marked")
-        self._pending.append(item)
+        pending = self._pending
+        if pending and item.step < pending[-1].step:
+            self._sorted = False
+        pending.append(item)
 
     def mature(self, now: int, marks: Mapping[int, int]) -> list[Label]:
         """The items ``horizon`` steps old or older at ``now``, marked at ``marks`` (fresh oracle prices)."""
         if self._now is not None and now < self._now:
             raise ValueError(f"step {now} matured after step {self._now}: steps must not go back")
         self._now = now
+        pending, due = self._pending, now - self.horizon  # an item of a step after ``due`` waits
+        end = len(pending)
+        if self._sorted:
+            end = 0
+            while end < len(pending) and pending[end].step <= due:
+                end += 1
         keep, ready = [], []
-        for item in self._pending:
+        for item in pending[:end]:
             mark = marks.get(item.market)
-            if item.step + self.horizon > now or mark is None:
+            if item.step > due or mark is None:
                 keep.append(item)
             else:
                 move = markout_bps(item.desk_buys, item.mark or item.price, mark)
                 ready.append(Label(item, markout_bps(item.desk_buys, item.price, mark), now, move))
-        self._pending = keep
+        if ready:  # what is left keeps its order
+            keep.extend(pending[end:])
+            self._pending = keep
+            if not self._sorted:  # taking items out of a sorted queue leaves it sorted
+                self._sorted = _in_step_order(keep)
         return ready
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"horizon": self.horizon, "_pending": self._pending, "_now": self._now}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._sorted = _in_step_order(self._pending)
 
     def __len__(self) -> int:
         return len(self._pending)
+
+
+def _in_step_order(items: list[Pending]) -> bool:
+    return all(a.step <= b.step for a, b in itertools.pairwise(items))

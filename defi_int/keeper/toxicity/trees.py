@@ -121,18 +121,19 @@ class Pair:
         self._left = np.concatenate([first.left, second.left + offset])
         self._right = np.concatenate([first.right, second.right + offset])
         self._roots = np.concatenate([first.roots, second.roots + offset])
+        self._value = np.concatenate([first.value, second.value])
         self._split = len(first.roots)
-        self._offset = offset
         self._depth = max(first.depth, second.depth)  # a leaf points to itself: extra steps stay on it
 
     def raw(self, x: Floats) -> tuple[float, float]:
-        """``(first.raw(x), second.raw(x))``."""
+        """``(first.raw(x), second.raw(x))``: each ensemble's leaves, a contiguous run of the same
+        values in the same order as ``Trees.raw`` gathers them, summed by the same ``sum``."""
         step = np.where(x[self._feature] <= self._threshold, self._left, self._right)
         node = self._roots
         for _ in range(self._depth):
             node = step[node]
-        split = self._split
-        return float(self.first.value[node[:split]].sum()), float(self.second.value[node[split:] - self._offset].sum())
+        leaves, split = self._value[node], self._split
+        return float(leaves[:split].sum()), float(leaves[split:].sum())
 
 
 #: ``decision_type``'s bit for "missing values go left": the only bit a split here may have set.

@@ -69,3 +69,15 @@ def test_every_batch_of_the_keeper_records_its_rematch_unless_switched_off(make_
         outcome = world.keeper.step(3)
         assert len(outcome.counterfactuals) == expected
         assert all(c.step == 3 and c.variant == "permuted" for c in outcome.counterfactuals)
+
+
+def test_the_permuted_rematch_on_the_plans_own_looks_finds_what_looking_again_finds() -> None:
+    entries = [buy(0, 3, allow_amm=False), sell(1, 1), buy(2, 3, allow_amm=False)]
+    market = book(inventory=-ONE, risk_limit=4 * ONE)  # the two buyers contend for the room, and a skew
+    looks: dict = {}
+    planned = plan_market(entries, market, PARAMS, fee_bps=2, looks=looks)
+    actual = {t.digest: t for t in planned.traces}
+    assert set(looks) == {e.digest for e in entries}
+    again = rematch(entries, market, PARAMS, fee_bps=2, actual=actual)
+    reused = rematch(entries, market, PARAMS, fee_bps=2, actual=actual, looks=looks)
+    assert reused == again and {c.variant for c in again} == {"permuted", "no_skew"}

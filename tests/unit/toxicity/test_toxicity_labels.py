@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 
 import pytest
@@ -38,6 +39,26 @@ def test_a_stale_market_keeps_its_labels_waiting_for_a_fresh_mark() -> None:
     assert queue.mature(1, {0: MARK}) == []  # market 1 has no fresh mark
     (label,) = queue.mature(2, {1: MARK * 102 // 100})
     assert label.marked_at == 2 and label.markout_bps == pytest.approx(200.0)
+
+
+def test_labels_pushed_out_of_step_order_still_mature_on_time_in_the_order_pushed() -> None:
+    queue = LabelQueue(horizon=1)
+    late, early, later = (Pending(step, 0, True, MARK, ONE, TRADER, bytes([step])) for step in (3, 1, 4))
+    for item in (late, early, later):
+        queue.push(item)
+    assert [label.pending for label in queue.mature(2, {0: MARK})] == [early]  # behind a later one
+    assert [label.pending for label in queue.mature(5, {0: MARK})] == [late, later]
+
+
+def test_a_saved_queue_is_the_queue_it_was_and_keeps_no_more() -> None:
+    queue = LabelQueue(horizon=2)
+    for step in (0, 2, 1):  # out of order: the restored queue must know it
+        queue.push(Pending(step, 0, True, MARK, ONE, TRADER, bytes([step])))
+    saved = pickle.dumps(queue)
+    assert b"_sorted" not in saved  # what it knows of the order is worked out again, not saved
+    restored = pickle.loads(saved)
+    assert [x.pending for x in restored.mature(3, {0: MARK})] == [x.pending for x in queue.mature(3, {0: MARK})]
+    assert [x.step for x in restored._pending] == [2]
 
 
 def test_steps_never_go_back() -> None:

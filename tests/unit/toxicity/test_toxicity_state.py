@@ -11,6 +11,7 @@ from defi_int.keeper.toxicity.gbdt import _PARAMS, GbdtModel, Trees
 from defi_int.keeper.toxicity.kinds import load_model, make_model
 from defi_int.keeper.toxicity.models import MODELS, ToxicityConfig, ToxicityStateError
 from defi_int.keeper.toxicity.scorer import Scorer
+from defi_int.keeper.toxicity.trees import Pair, fit_pair
 
 WORLD = lagging_oracle(140, seed=5)
 
@@ -74,6 +75,15 @@ def test_the_compiled_trees_predict_as_lightgbm_does() -> None:
     )
     leaves = Trees.from_model_text(stumps.model_to_string())
     assert leaves.depth == 0 and leaves.raw(x[0]) == pytest.approx(stumps.predict(x[:1], raw_score=True)[0])
+
+
+def test_the_classifier_and_regressor_walked_as_one_score_as_each_does_alone_to_the_bit() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(800, len(OrderFeatures.NAMES))) * rng.uniform(0.1, 100.0, size=len(OrderFeatures.NAMES))
+    labels = x[:, 2] - x[:, 9] + rng.normal(scale=0.5, size=800)
+    classifier, regressor = fit_pair(x, labels, 30.0 * labels, seed=3)
+    pair = Pair(classifier, regressor)
+    assert all(pair.raw(row) == (classifier.raw(row), regressor.raw(row)) for row in x)
 
 
 def test_a_state_saved_under_another_configuration_is_refused_with_the_difference() -> None:
