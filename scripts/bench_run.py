@@ -9,11 +9,14 @@ order signing and intake, the keeper's step, recording), and the ratio of the tw
 
 ``--policies none,gbdt`` compares the keeper's toxicity models instead, on the backend under test
 only (``make bench-toxicity``): each scenario runs once per model (``keeper.toxicity_model``, on top
-of ``--set``), the models interleaved ``--repeat`` times so that a shared machine's load falls on
-all of them alike, and prints each model's median orders per second and what it loses against the
-first model's (the issue's bound: gbdt within 15 % of none on ``bench_10k.toml``), over the run's wall
-time and over the process's CPU time (``time.process_time``: the work itself, which a shared
-machine's other processes do not inflate), and over the CPU time of the process and its children
+of ``--set``), the models interleaved ``--repeat`` times (in turn ABBA: the first model first in
+even repeats, last in odd ones) so that a shared machine's load falls on all of them alike, and
+prints each model's median orders per second and what it loses against the first model's (the
+issue's bound: gbdt within 15 % of none on ``bench_10k.toml``): of the medians, and paired, the
+median over the repeats of the loss between a repeat's two runs, which ran back to back, so that a
+load drifting over minutes cancels within each pair; over the run's wall time and over the
+process's CPU time (``time.process_time``: the work itself, which a shared machine's other
+processes do not inflate), and over the CPU time of the process and its children
 (the gbdt fits in a child process, ``keeper.toxicity_fit_lag``: ended after each run, so that its
 CPU time, its start included, is counted: ``child_cpu_seconds``).
 
@@ -163,24 +166,29 @@ def policies(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     """Each toxicity model on the backend under test, interleaved ``--repeat`` times; medians and losses."""
     models = args.policies
     runs: dict[str, list[dict[str, Any]]] = {m: [] for m in models}
-    for _ in range(args.repeat):
-        for model in models:
+    for repeat in range(args.repeat):
+        for model in models if repeat % 2 == 0 else models[::-1]:  # ABBA: a drifting load falls on both
             overrides = [*args.overrides, "keeper.toxicity_routing=false", f"keeper.toxicity_model={model}"]
             runs[model].append(measure(path, overrides, args.backend, args.rpc_url))
-    rates = {m: statistics.median(r["orders_per_second"] for r in runs[m]) for m in models}
-    cpu_rates = {m: statistics.median(r["orders_per_cpu_second"] for r in runs[m]) for m in models}
-    total_rates = {m: statistics.median(r["orders_per_total_cpu_second"] for r in runs[m]) for m in models}
     first = models[0]
-    return {
-        "scenario": runs[first][0]["scenario"],
-        "runs": runs,
-        "orders_per_second": rates,
-        "orders_per_cpu_second": cpu_rates,
-        "orders_per_total_cpu_second": total_rates,
-        "loss_vs_first": {m: round(1 - rates[m] / rates[first], 4) for m in models},
-        "cpu_loss_vs_first": {m: round(1 - cpu_rates[m] / cpu_rates[first], 4) for m in models},
-        "total_cpu_loss_vs_first": {m: round(1 - total_rates[m] / total_rates[first], 4) for m in models},
-    }
+    result: dict[str, Any] = {"scenario": runs[first][0]["scenario"], "runs": runs}
+    for key, loss in _RATES:
+        rates = {m: statistics.median(r[key] for r in runs[m]) for m in models}
+        result[key] = rates
+        result[loss] = {m: round(1 - rates[m] / rates[first], 4) for m in models}
+        # each repeat's two runs ran back to back: the loss within the pair, then their median
+        paired = {m: [1 - a[key] / b[key] for a, b in zip(runs[m], runs[first], strict=True)] for m in models}
+        result[f"paired_{loss}"] = {m: round(statistics.median(v), 4) for m, v in paired.items()}
+        result[f"paired_{loss}_each"] = {m: [round(x, 4) for x in v] for m, v in paired.items()}
+    return result
+
+
+#: Each speed a ``--policies`` comparison reports, and the name of its loss against the first model.
+_RATES = (
+    ("orders_per_second", "loss_vs_first"),
+    ("orders_per_cpu_second", "cpu_loss_vs_first"),
+    ("orders_per_total_cpu_second", "total_cpu_loss_vs_first"),
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,10 +258,10 @@ def _policies(args: argparse.Namespace) -> int:
         for model in args.policies:
             each = ", ".join(f"{r['orders_per_second']}" for r in result["runs"][model])
             each_cpu = ", ".join(f"{r['orders_per_cpu_second']}" for r in result["runs"][model])
-            loss = "" if model == first else f"; loses {result['loss_vs_first'][model]:.1%} against {first}"
+            loss = "" if model == first else f"; loses {_loss(result, 'loss_vs_first', model)} against {first}"
             each_total = ", ".join(f"{r['orders_per_total_cpu_second']}" for r in result["runs"][model])
-            cpu_loss = "" if model == first else f"; loses {result['cpu_loss_vs_first'][model]:.1%}"
-            total_loss = "" if model == first else f"; loses {result['total_cpu_loss_vs_first'][model]:.1%}"
+            cpu_loss = "" if model == first else f"; loses {_loss(result, 'cpu_loss_vs_first', model)}"
+            total_loss = "" if model == first else f"; loses {_loss(result, 'total_cpu_loss_vs_first', model)}"
             pad = f"{'':<{len(result['scenario'])}} {'':<12}"
             print(
                 f"{result['scenario']} {model:<12} median {result['orders_per_second'][model]:>8.1f} orders/s "
@@ -267,6 +275,12 @@ def _policies(args: argparse.Namespace) -> int:
     if args.json:
         _write_json(args.json, load, end, policies=results)
     return 0
+
+
+def _loss(result: dict[str, Any], loss: str, model: str) -> str:
+    """A model's loss as printed: of the medians, and the median of the repeats' paired losses."""
+    each = ", ".join(f"{x:.1%}" for x in result[f"paired_{loss}_each"][model])
+    return f"{result[loss][model]:.1%} (paired: median {result[f'paired_{loss}'][model]:.1%} of {each})"
 
 
 def _write_json(path: Path, load: tuple[float, ...], end: tuple[float, ...], **figures: Any) -> None:
