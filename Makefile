@@ -78,7 +78,7 @@ bench-million: $(STAMP)
 # the default backend, interleaved twice (orders/s; the bound: gbdt loses at most 15 %).
 bench-toxicity: $(STAMP)
 	$(BIN)/python scripts/bench_toxicity.py --json out/bench_toxicity.json
-	$(BIN)/python scripts/bench_run.py scripts/scenarios/bench_10k.toml --policies none,gbdt --repeat 2 --json out/bench_decision.json
+	$(BIN)/python scripts/bench_run.py scripts/scenarios/bench_10k.toml --policies none,gbdt --repeat 4 --json out/bench_decision.json
 
 # A sweep of 8 cells x 20 seeds of basic.toml on Dask against a process pool, 1 and 2 workers (about 20 min).
 bench-sweep: $(STAMP)

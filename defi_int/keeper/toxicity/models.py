@@ -22,8 +22,8 @@ Every model is a ``ToxicityModel``::
   as the gbdt does before its first fit: a few SGD steps on standardizations of a handful of rows
   give wild predictions, and the policy would act on them;
 - ``gbdt``: gradient-boosted trees (LightGBM, ``gbdt.GbdtModel``), refit every ``refit_steps``
-  steps on the latest ``window`` matured labels, each fit on a worker thread whose trees take over
-  ``fit_lag`` steps after it started (0: at once, on the caller's thread).
+  steps on the latest ``window`` matured labels, each fit in a child process (``fitter``) whose
+  trees take over ``fit_lag`` steps after it started (0: at once, in the caller's process).
 
 The learned models regress the **move**, not the label: a label is the desk's markout at its own
 quote, ``≈ quote_spread_bps + move``, and the quote's part (the half-spread and the inventory
