@@ -161,8 +161,8 @@ UNUSED: tuple[str, ...] = (
 
 def main() -> None:
     """The child: fits what arrives on stdin, answers on stdout with the ticket, until end of file."""
-    for name in UNUSED:
-        sys.modules.setdefault(name, None)  # type: ignore[assignment]  (an import of it raises ImportError)
+    for name in UNUSED:  # a module set to None: importing it raises ImportError
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
     import lightgbm  # noqa: F401  (imported before the first fit arrives, not while it waits)
 
     from defi_int.keeper.toxicity.trees import fit_pair
