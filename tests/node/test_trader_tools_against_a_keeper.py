@@ -65,6 +65,7 @@ def test_an_unfunded_trader_is_refused_for_margin_then_funded_and_filled_through
     code, out, err = cli("fund", "--deployment", deployment, "--account", trader.address, "--amount", "500")
     assert code == 0, err
     assert out.startswith("minted and deposited 500.000000 tokens for " + trader.address)
+    assert out.rstrip().endswith("its margin cash is 500.000000"), out  # what the node showed after the deposit
 
     code, body, err = cli(*sign)
     path = desk.folder / "order.json"
