@@ -97,21 +97,6 @@ def record_file(name: str, result: RunResult) -> Chunks:
     return csv_file(columns(name), lambda: rows(result))
 
 
-def orders_csv(result: RunResult) -> bytes:
-    """``orders.csv``: one row per order received, in arrival order."""
-    return bytes(record_file("orders.csv", result))
-
-
-def hedges_csv(result: RunResult) -> bytes:
-    """``hedges.csv``: one row per hedge, in chain order."""
-    return bytes(record_file("hedges.csv", result))
-
-
-def counterfactuals_csv(result: RunResult) -> bytes:
-    """``counterfactuals.csv``: one row per order a batch's re-match changed."""
-    return bytes(record_file("counterfactuals.csv", result))
-
-
 def report_params(result: RunResult) -> dict[str, Any]:
     """What the execution report needs besides the tables (``summary.json``'s ``report_params``)."""
     audit = result.audit

@@ -67,11 +67,6 @@ def _remove(directory: Path, owner: int) -> None:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def record_list(name: str, spool: Spool | None) -> MutableSequence[Any]:
-    """The list a recorder appends ``name``'s records to: spooled, or a plain list without a spool."""
-    return [] if spool is None else spool.new_list(name)
-
-
 class SpooledList(MutableSequence[T]):
     """An append-only list whose full chunks live on disk; see the module docstring."""
 

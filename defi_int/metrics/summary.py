@@ -52,11 +52,11 @@ def _horizon_keys(curve: dict[int, float | None]) -> dict[str, float | None]:
     return {str(horizon): mean for horizon, mean in curve.items()}
 
 
-def settled_fills(fills: Iterable[Leg]) -> int:
+def settled_fills(fills: Sequence[Leg]) -> int:
     """Fills as the contract sees them: distinct (order digest, step) pairs, one per settled order and batch.
 
     One pass holding one step's digests: legs come in chain order, so a step's legs are together;
-    legs out of step order (not a run's) are counted over the whole set instead."""
+    legs out of step order (not a run's) are counted over the whole set instead, a second pass."""
     count, step, digests, done = 0, None, set[bytes](), set[int]()
     for fill in fills:
         if fill.step != step:
