@@ -6,6 +6,7 @@ import dataclasses
 
 from test_matching import MARK, PARAMS, book, buy, sell
 
+from defi_int.keeper import matching
 from defi_int.keeper.audit import rematch
 from defi_int.keeper.matching import MarketBook, plan_market
 from defi_int.types import ONE
@@ -71,13 +72,19 @@ def test_every_batch_of_the_keeper_records_its_rematch_unless_switched_off(make_
         assert all(c.step == 3 and c.variant == "permuted" for c in outcome.counterfactuals)
 
 
-def test_the_permuted_rematch_on_the_plans_own_looks_finds_what_looking_again_finds() -> None:
+def test_the_permuted_rematch_on_the_plans_own_looks_finds_what_looking_again_finds(monkeypatch) -> None:
     entries = [buy(0, 3, allow_amm=False), sell(1, 1), buy(2, 3, allow_amm=False)]
     market = book(inventory=-ONE, risk_limit=4 * ONE)  # the two buyers contend for the room, and a skew
     looks: dict = {}
     planned = plan_market(entries, market, PARAMS, fee_bps=2, looks=looks)
     actual = {t.digest: t for t in planned.traces}
     assert set(looks) == {e.digest for e in entries}
+    looked = []
+    real_look = matching._look
+    monkeypatch.setattr(matching, "_look", lambda entry, *rest: looked.append(entry) or real_look(entry, *rest))
     again = rematch(entries, market, PARAMS, fee_bps=2, actual=actual)
+    assert len(looked) == 2 * len(entries)  # permuted and no_skew each look at every order
+    looked.clear()
     reused = rematch(entries, market, PARAMS, fee_bps=2, actual=actual, looks=looks)
+    assert len(looked) == len(entries)  # no_skew only: permuted took the plan's looks
     assert reused == again and {c.variant for c in again} == {"permuted", "no_skew"}
